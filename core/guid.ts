@@ -1,0 +1,14 @@
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isGuid(value: unknown): value is string {
+  return typeof value === 'string' && GUID.test(value);
+}
+
+/** GUIDs compare case-insensitively; this is the one normal form we store and compare. */
+export function normalizeGuid(value: string): string {
+  return value.toLowerCase();
+}
+
+export function sameGuid(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}

@@ -1,0 +1,48 @@
+import { isLosslessNumber, parse, stringify, type LosslessNumber } from 'lossless-json';
+import { Decimal, decimalText, parseDecimalText } from './money';
+import { isGuid } from './guid';
+
+/**
+ * JSON from outside is parsed without ever passing numbers through a binary float:
+ * every number stays a LosslessNumber holding its exact text.
+ */
+export function parseLosslessJson(text: string): unknown {
+  return parse(text);
+}
+
+export function stringifyLossless(value: unknown): string {
+  const out = stringify(value);
+  if (out === undefined) throw new Error('value cannot be serialised as JSON');
+  return out;
+}
+
+export function isJsonNumber(value: unknown): value is LosslessNumber {
+  return isLosslessNumber(value);
+}
+
+/** Exact Decimal of a JSON number; null for anything else (strings, booleans, null, absurd magnitudes). */
+export function jsonNumberToDecimal(value: unknown): Decimal | null {
+  return isLosslessNumber(value) ? parseDecimalText(value.value) : null;
+}
+
+/**
+ * A canonical text of a JSON value for "same content" comparison: keys sorted, numbers compared
+ * as decimals (1.10 equals 1.1), GUIDs compared case-insensitively.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value === 'boolean') return JSON.stringify(value);
+  if (isLosslessNumber(value)) {
+    const d = parseDecimalText(value.value);
+    return d ? decimalText(d) : value.value;
+  }
+  if (typeof value === 'number') return decimalText(new Decimal(value));
+  if (typeof value === 'string') return JSON.stringify(isGuid(value) ? value.toLowerCase() : value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(String(value));
+}

@@ -1,0 +1,45 @@
+import DecimalJs from 'decimal.js';
+
+/**
+ * Exact decimal arithmetic for every amount in the system. Precision is far above the
+ * carrier's 28 significant digits so products of three such numbers stay exact; the only
+ * rounding is the final one (4 places, half away from zero) that domain.md prescribes.
+ */
+export const Decimal = DecimalJs.clone({ precision: 200, rounding: DecimalJs.ROUND_HALF_UP, toExpNeg: -1000, toExpPos: 1000 });
+export type Decimal = InstanceType<typeof Decimal>;
+
+export const MONEY_SCALE = 4;
+
+/** Rounds once, to 4 places, half away from zero (0.00045 → 0.0005, −0.00045 → −0.0005). */
+export function roundMoney(value: Decimal): Decimal {
+  const rounded = value.toDecimalPlaces(MONEY_SCALE, Decimal.ROUND_HALF_UP);
+  return rounded.isZero() ? new Decimal(0) : rounded;
+}
+
+/** The canonical text of a money amount: always 4 places, never exponent notation, never "-0". */
+export function formatMoney(value: Decimal): string {
+  return roundMoney(value).toFixed(MONEY_SCALE);
+}
+
+/** Normal (non-exponent) text of any decimal, used for canonical comparisons and storage. */
+export function decimalText(value: Decimal): string {
+  return value.isZero() ? '0' : value.toFixed();
+}
+
+/** Plausible magnitudes for carrier numbers; anything beyond is malformed, not money. */
+const MAX_SIGNIFICANT_DIGITS = 60;
+const MAX_ABS_EXPONENT = 60;
+
+/** Parses the text of a JSON number exactly; null when it is not a usable finite decimal. */
+export function parseDecimalText(text: string): Decimal | null {
+  if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(text)) return null;
+  let value: Decimal;
+  try {
+    value = new Decimal(text);
+  } catch {
+    return null;
+  }
+  if (!value.isFinite()) return null;
+  if (!value.isZero() && (Math.abs(value.e) > MAX_ABS_EXPONENT || value.sd(true) > MAX_SIGNIFICANT_DIGITS)) return null;
+  return value;
+}
