@@ -1,0 +1,339 @@
+import DecimalJs from 'decimal.js';
+import { guidFor, hash32, pick, stringCode } from './random';
+
+/**
+ * The simulator's world: providers (Rhipe's customers), their end customers and tenants with
+ * subscriptions and add-ons, a price list, and usage lines generated lazily by index, so millions
+ * of lines cost no memory. Every line's expected outcome is known, for independent checks.
+ */
+
+// .NET decimals: at most 28 decimal places; enough precision here to compute them exactly.
+const D = DecimalJs.clone({ precision: 60, rounding: DecimalJs.ROUND_HALF_EVEN, toExpNeg: -60, toExpPos: 60 });
+type Dec = InstanceType<typeof D>;
+const netDecimal = (d: Dec): string => {
+  const r = d.toDecimalPlaces(28).toSignificantDigits(28);
+  return r.isZero() ? '0' : r.toFixed();
+};
+
+export interface Product {
+  productId: string;
+  name: string;
+  cost: string;
+  retail: string;
+  minQty: number;
+  maxQty: number;
+  addOn: boolean;
+}
+
+export interface Subscription {
+  subscriptionId: string;
+  productId: string;
+  quantity: number;
+  status: 'Active' | 'Suspended' | 'Deleted';
+  billingCycle: 'Monthly' | 'Annual';
+  firstPurchased: string;
+  addOns: Subscription[];
+}
+
+export interface Tenant {
+  tenantId: string;
+  domain: string;
+  customerId: string;
+  customerName: string;
+  contractAgreementId: string;
+  status: 'Active' | 'Deleted';
+  subscriptions: Subscription[];
+}
+
+export interface SimProvider {
+  index: number;
+  name: string;
+  clientId: string;
+  clientSecret: string;
+  currency: string;
+  contractAgreementId: string;
+  tenants: Tenant[];
+  /** Tenants present from the seed; generated usage only ever refers to these, so it never shifts. */
+  seedTenantCount: number;
+  usageRecords: number;
+  /** Lines produced by orders and quantity changes, served after the generated ones. */
+  extraLines: string[];
+}
+
+export type ExpectedOutcome =
+  | 'BILLED'
+  | 'REPEAT'
+  | 'INVALID_RECORD'
+  | 'DUPLICATE_USAGE'
+  | 'CURRENCY_MISMATCH'
+  | 'NON_EXISTENT_SERVICE'
+  | 'NO_RATE_CARD';
+
+const PRODUCT_DEFS: Array<[string, string, string, boolean]> = [
+  ['Microsoft 365 Business Basic', '8.2', '9.8', false],
+  ['Microsoft 365 Business Standard', '17.2', '20.6', false],
+  ['Microsoft 365 Business Premium', '30.3', '36.3', false],
+  ['Office 365 E3', '32.8', '39.3', false],
+  ['Exchange Online (Plan 1)', '5.5', '6.6', false],
+  ['Microsoft Teams Phone Standard', '11.8', '14.1', true],
+  ['Power BI Pro', '14.9', '17.9', true],
+  ['Visio Plan 2', '21.4', '25.6', false],
+];
+
+/** The product the demo rate card leaves unrated, so NO_RATE_CARD lines arise from real data. */
+export const UNRATED_PRODUCT_NAME = 'Visio Plan 2';
+
+const CUSTOMERS = [
+  'Contoso Dental', 'Fabrikam Freight', 'Northwind Traders', 'Tailspin Toys', 'Wingtip Surf Co', 'Adventure Works NZ',
+  'Coho Vineyard', 'Litware Legal', 'Proseware Clinics', 'Woodgrove Accounting', 'Lucerne Publishing', 'Margie Travel',
+];
+
+const PROVIDER_DEFS = [
+  { name: 'Harbour IT Pty Ltd', currency: 'AUD', customers: 6 },
+  { name: 'Kiwi Cloud Ltd', currency: 'NZD', customers: 4 },
+];
+
+export interface DatasetOptions {
+  seed: number;
+  /** Usage lines per provider for the two months in the window. */
+  usageRecords: number;
+  /** The current usage month, YYYY-MM; lines cover it and the month before. */
+  usageMonth: string;
+}
+
+export class Dataset {
+  readonly seed: number;
+  readonly usageMonth: string;
+  readonly products: Product[];
+  readonly providers: SimProvider[];
+  /** Bumped by the admin endpoint: some lines then come back revised in later polls. */
+  epoch = 0;
+
+  constructor(opts: DatasetOptions) {
+    this.seed = opts.seed;
+    this.usageMonth = opts.usageMonth;
+    this.products = PRODUCT_DEFS.map(([name, cost, retail, addOn], i) => ({
+      productId: guidFor(opts.seed, 1, i), name, cost, retail, minQty: 1, maxQty: 300, addOn,
+    }));
+    let customerCursor = 0;
+    this.providers = PROVIDER_DEFS.map((def, p) => {
+      const tenants: Tenant[] = [];
+      for (let c = 0; c < def.customers; c++) tenants.push(this.makeTenant(p, c, CUSTOMERS[customerCursor++ % CUSTOMERS.length]!));
+      return {
+        index: p,
+        name: def.name,
+        clientId: guidFor(opts.seed, 2, p),
+        clientSecret: [0, 1, 2, 3].map((k) => hash32(opts.seed, 3, p, k).toString(16).padStart(8, '0')).join(''),
+        currency: def.currency,
+        contractAgreementId: guidFor(opts.seed, 4, p),
+        tenants,
+        seedTenantCount: tenants.length,
+        usageRecords: opts.usageRecords,
+        extraLines: [],
+      };
+    });
+  }
+
+  private makeTenant(p: number, c: number, customerName: string): Tenant {
+    const s = this.seed;
+    const slug = customerName.toLowerCase().replace(/[^a-z0-9]+/g, '');
+    const base = this.products.filter((x) => !x.addOn && x.name !== UNRATED_PRODUCT_NAME);
+    const addOns = this.products.filter((x) => x.addOn);
+    const subscriptions: Subscription[] = [];
+    const count = 2 + (hash32(s, 5, p, c) % 2);
+    for (let k = 0; k < count; k++) {
+      const product = base[(hash32(s, 6, p, c) + k) % base.length]!;
+      const sub: Subscription = {
+        subscriptionId: guidFor(s, 7, p, c, k),
+        productId: product.productId,
+        quantity: 1 + (hash32(s, 8, p, c, k) % 40),
+        status: 'Active',
+        billingCycle: hash32(s, 9, p, c, k) % 4 === 0 ? 'Annual' : 'Monthly',
+        firstPurchased: `2025-0${1 + (hash32(s, 10, p, c, k) % 9)}-15T00:00:00+10:00`,
+        addOns: [],
+      };
+      if (k === 0 && hash32(s, 11, p, c) % 2 === 0) {
+        const addOn = pick(addOns, hash32(s, 12, p, c));
+        sub.addOns.push({ ...sub, subscriptionId: guidFor(s, 13, p, c), productId: addOn.productId, quantity: Math.max(1, Math.floor(sub.quantity / 2)), addOns: [] });
+      }
+      subscriptions.push(sub);
+    }
+    return {
+      tenantId: guidFor(s, 14, p, c),
+      domain: `${slug}.onmicrosoft.com`,
+      customerId: guidFor(s, 15, p, c),
+      customerName,
+      contractAgreementId: guidFor(s, 4, p),
+      status: 'Active',
+      subscriptions,
+    };
+  }
+
+  providerByClientId(clientId: string): SimProvider | undefined {
+    return this.providers.find((p) => p.clientId.toLowerCase() === clientId.toLowerCase());
+  }
+
+  product(productId: string): Product | undefined {
+    return this.products.find((p) => p.productId === productId.toLowerCase());
+  }
+
+  /** Unknown tenants: usage arrives for them but the reseller has no service (NON_EXISTENT_SERVICE). */
+  unknownTenantId(p: number, k: number): string {
+    return guidFor(this.seed, 16, p, k);
+  }
+
+  /** The [from, to) index range of usage lines whose month lies in the window. */
+  indexRange(provider: SimProvider, startDate: string, endDate: string): [number, number] {
+    const months = [previousMonth(this.usageMonth), this.usageMonth];
+    const half = Math.floor(provider.usageRecords / 2);
+    const total = provider.usageRecords + provider.extraLines.length;
+    const bounds: Array<[number, number]> = [[0, half], [half, total]];
+    const inWindow = months.map((m) => m >= startDate.slice(0, 7) && m <= endDate.slice(0, 7));
+    if (inWindow[0] && inWindow[1]) return [0, total];
+    if (inWindow[0]) return bounds[0]!;
+    if (inWindow[1]) return bounds[1]!;
+    return [0, 0];
+  }
+
+  /** What the line at this index is: drives both its content and its expected outcome. */
+  lineKind(p: number, i: number): LineKind {
+    const r = hash32(this.seed, 20, p, i) % 1000;
+    if (r < 10) return 'unknownTenant';
+    if (r < 15) return 'unratedProduct';
+    if (r < 18) return 'otherCurrency';
+    if (r < 20) return 'invalid';
+    if (r < 30 && i > 0 && this.lineKind(p, i - 1) === 'normal') return 'repeat';
+    if (r < 35 && i > 0 && this.lineKind(p, i - 1) === 'normal') return 'revision';
+    if (r < 85) return 'credit';
+    if (r < 90) return 'revisable';
+    return 'normal';
+  }
+
+  expectedOutcome(p: number, i: number): ExpectedOutcome {
+    if (i >= this.providers[p]!.usageRecords) return 'BILLED';
+    const kind = this.lineKind(p, i);
+    switch (kind) {
+      case 'unknownTenant': return 'NON_EXISTENT_SERVICE';
+      case 'unratedProduct': return 'NO_RATE_CARD';
+      case 'otherCurrency': return 'CURRENCY_MISMATCH';
+      case 'invalid': return 'INVALID_RECORD';
+      case 'repeat': return 'REPEAT';
+      case 'revision': return 'DUPLICATE_USAGE';
+      default: return 'BILLED';
+    }
+  }
+
+  /**
+   * A line for licences bought or added today through an order or quantity change, pro rata
+   * to the end of the current month, so the usage view follows the carrier's state.
+   */
+  addChangeLine(provider: SimProvider, tenant: Tenant, sub: Subscription, addedQuantity: number, today: Date): void {
+    const [year, mon] = this.usageMonth.split('-').map(Number) as [number, number];
+    const dim = new Date(Date.UTC(year, mon, 0)).getUTCDate();
+    const sameMonth = today.toISOString().slice(0, 7) === this.usageMonth;
+    const startDay = sameMonth ? today.getUTCDate() : 1;
+    const ratio = new D(dim - startDay + 1).dividedBy(dim).times(addedQuantity < 0 ? -1 : 1);
+    const ratioText = netDecimal(ratio);
+    const product = this.product(sub.productId)!;
+    const qty = Math.abs(addedQuantity);
+    const mm = String(mon).padStart(2, '0');
+    const recordId = guidFor(this.seed, 31, provider.index, provider.extraLines.length);
+    provider.extraLines.push(
+      `{"RecordId":"${recordId}","TenantId":"${tenant.tenantId}","CustomerName":${JSON.stringify(tenant.customerName)},` +
+      `"PrimaryDomainName":"${tenant.domain}","SubscriptionId":"${sub.subscriptionId}","ProductId":"${product.productId}",` +
+      `"OfferName":${JSON.stringify(product.name)},"ChargeStartDate":"${year}-${mm}-${String(startDay).padStart(2, '0')}T00:00:00+10:00",` +
+      `"ChargeEndDate":"${year}-${mm}-${dim}T23:59:59.9999999+10:00","UnitPrice":${product.cost},"UnitPriceRrp":${product.retail},` +
+      `"Quantity":${qty},"BillableRatio":${ratioText},"SubTotal":${netDecimal(new D(product.cost).times(qty).times(new D(ratioText)))},` +
+      `"SubTotalRrp":${netDecimal(new D(product.retail).times(qty).times(new D(ratioText)))},"Currency":"${provider.currency}","BillingCycle":"${sub.billingCycle}"}`,
+    );
+  }
+
+  /** The usage line at index i of provider p, as the carrier's JSON text (numbers exact). */
+  usageLineJson(p: number, i: number): string {
+    const provider = this.providers[p]!;
+    if (i >= provider.usageRecords) return provider.extraLines[i - provider.usageRecords]!;
+    const kind = this.lineKind(p, i);
+    if (kind === 'repeat') return this.usageLineJson(p, i - 1);
+    if (kind === 'revision') return this.buildLine(provider, i - 1, 'normal', 1);
+    return this.buildLine(provider, i, kind, kind === 'revisable' && this.epoch > 0 ? this.epoch : 0);
+  }
+
+  private buildLine(provider: SimProvider, i: number, kind: LineKind, quantityBump: number): string {
+    const s = this.seed;
+    const p = provider.index;
+    const half = Math.floor(provider.usageRecords / 2);
+    const month = i < half ? previousMonth(this.usageMonth) : this.usageMonth;
+    const [year, mon] = month.split('-').map(Number) as [number, number];
+    const dim = new Date(Date.UTC(year, mon, 0)).getUTCDate();
+    const tenant = pick(provider.tenants.slice(0, provider.seedTenantCount), hash32(s, 21, p, i));
+    const sub = pick(tenant.subscriptions, hash32(s, 22, p, i));
+    let product = this.product(sub.productId)!;
+    let tenantId = tenant.tenantId;
+    let domain = tenant.domain;
+    let customerName = tenant.customerName;
+    if (kind === 'unknownTenant') {
+      const k = hash32(s, 23, p, i) % 3;
+      tenantId = this.unknownTenantId(p, k);
+      domain = `unlisted${k}.onmicrosoft.com`;
+      customerName = `Unlisted Customer ${k}`;
+    }
+    if (kind === 'unratedProduct') product = this.products.find((x) => x.name === UNRATED_PRODUCT_NAME)!;
+    // A quantity change mid-month gives one line per quantity, each covering its own days.
+    const startDay = 1 + (hash32(s, 24, p, i) % dim);
+    const days = 1 + (hash32(s, 25, p, i) % (dim - startDay + 1));
+    const endDay = startDay + days - 1;
+    const quantity = 1 + (hash32(s, 26, p, i) % 25) + quantityBump;
+    let ratio = new D(days).dividedBy(dim);
+    if (kind === 'credit') ratio = ratio.negated();
+    const ratioText = netDecimal(ratio);
+    const unitPrice = new D(product.cost);
+    const rrp = new D(product.retail);
+    const subTotal = netDecimal(unitPrice.times(quantity).times(new D(ratioText)));
+    const subTotalRrp = netDecimal(rrp.times(quantity).times(new D(ratioText)));
+    const mm = String(mon).padStart(2, '0');
+    const start = `${year}-${mm}-${String(startDay).padStart(2, '0')}T00:00:00+10:00`;
+    let end = `${year}-${mm}-${String(endDay).padStart(2, '0')}T23:59:59.9999999+10:00`;
+    // An invalid line as the carrier sometimes sends one: it ends a year before it starts.
+    if (kind === 'invalid') end = `${year - 1}-${mm}-${String(startDay).padStart(2, '0')}T00:00:00+10:00`;
+    const currency = kind === 'otherCurrency' ? (provider.currency === 'AUD' ? 'NZD' : 'AUD') : provider.currency;
+    const recordId = guidFor(s, 30, p, i);
+    return (
+      `{"RecordId":"${recordId}","TenantId":"${tenantId}","CustomerName":${JSON.stringify(customerName)},` +
+      `"PrimaryDomainName":"${domain}","SubscriptionId":"${sub.subscriptionId}","ProductId":"${product.productId}",` +
+      `"OfferName":${JSON.stringify(product.name)},"ChargeStartDate":"${start}","ChargeEndDate":"${end}",` +
+      `"UnitPrice":${product.cost},"UnitPriceRrp":${product.retail},"Quantity":${quantity},"BillableRatio":${ratioText},` +
+      `"SubTotal":${subTotal},"SubTotalRrp":${subTotalRrp},"Currency":"${currency}","BillingCycle":"${sub.billingCycle}"}`
+    );
+  }
+
+  tenantsOf(provider: SimProvider): Tenant[] {
+    return provider.tenants;
+  }
+
+  findTenant(tenantId: string): { provider: SimProvider; tenant: Tenant } | undefined {
+    for (const provider of this.providers) {
+      const tenant = provider.tenants.find((t) => t.tenantId === tenantId.toLowerCase());
+      if (tenant) return { provider, tenant };
+    }
+    return undefined;
+  }
+
+  /** Adds a tenant at the carrier (a new end customer), as the carrier's portal would. */
+  addTenant(provider: SimProvider, customerName: string): Tenant {
+    const c = 1000 + provider.tenants.length + stringCode(customerName) % 1000;
+    const tenant = this.makeTenant(provider.index, c, customerName);
+    provider.tenants.push(tenant);
+    return tenant;
+  }
+}
+
+export type LineKind = 'normal' | 'credit' | 'unknownTenant' | 'unratedProduct' | 'otherCurrency' | 'invalid' | 'repeat' | 'revision' | 'revisable';
+
+export function previousMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+}
+
+export function currentMonth(now = new Date()): string {
+  return now.toISOString().slice(0, 7);
+}

@@ -1,0 +1,33 @@
+/** `npm run simulator -- [--port 8787] [--records 2000] [--seed 42] [--month YYYY-MM]`: the carrier simulator alone. */
+import { Command, InvalidArgumentError } from 'commander';
+import { startSimulator } from './server';
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number`);
+  return n;
+};
+
+const program = new Command('simulator')
+  .description('Carrier simulator speaking the Rhipe PRISM API on loopback')
+  .option('--port <n>', 'port', int('port'), 8787)
+  .option('--records <n>', 'usage lines per provider', int('records'), 2000)
+  .option('--seed <n>', 'seed of the generated world', int('seed'), 42)
+  .option('--month <yyyy-mm>', 'current usage month')
+  .option('--token-ttl <seconds>', 'access token lifetime', int('token-ttl'), 3600)
+  .parse();
+
+const o = program.opts<{ port: number; records: number; seed: number; month?: string; tokenTtl: number }>();
+startSimulator({ port: o.port, usageRecords: o.records, seed: o.seed, usageMonth: o.month, tokenTtlSeconds: o.tokenTtl })
+  .then((sim) => {
+    process.stdout.write(
+      JSON.stringify({ simulator: sim.url, providers: sim.dataset.providers.map((p) => ({ name: p.name, clientId: p.clientId, usageRecords: p.usageRecords })) }) + '\n',
+    );
+    const stop = () => void sim.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  })
+  .catch((err: Error) => {
+    process.stderr.write(`simulator: ${err.message}\n`);
+    process.exit(1);
+  });
