@@ -66,6 +66,16 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/** The carrier's base URLs: configured, or the simulator on loopback (the default carrier). */
+export function carrierUrls(cfg: Config): { identityUrl: string; apiUrl: string } {
+  const simulator = `http://127.0.0.1:${cfg.SIMULATOR_PORT}`;
+  return { identityUrl: cfg.RHIPE_IDENTITY_URL ?? cfg.RHIPE_API_URL ?? simulator, apiUrl: cfg.RHIPE_API_URL ?? simulator };
+}
+
+export function usesSimulator(cfg: Config): boolean {
+  return !cfg.RHIPE_API_URL;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { msToTs } from '@temporalio/common/lib/time';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { portOpen } from '../db/embedded';
 import { PROJECT_ROOT } from '../config';
@@ -94,7 +95,7 @@ export async function ensureNamespaceAndSearchAttributes(address: string, namesp
         break;
       } catch (err) {
         if ((err as { code?: number }).code === 5) {
-          await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 7 * 24 * 3600 } }).catch(() => undefined);
+          await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('7 days') }).catch(() => undefined);
         }
         if (Date.now() > deadline) throw new Error(`namespace ${namespace} not ready at ${address}: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 250));

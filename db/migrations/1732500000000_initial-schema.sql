@@ -72,6 +72,9 @@ CREATE TABLE cycle_run (
   status        text NOT NULL CHECK (status IN ('RUNNING', 'COMPLETED', 'FAILED')),
   window_start  date NOT NULL,
   window_end    date NOT NULL,
+  next_page     integer NOT NULL DEFAULT 1,
+  last_fingerprint text,
+  fetch_done    boolean NOT NULL DEFAULT false,
   fetched       bigint NOT NULL DEFAULT 0,
   repeats       bigint NOT NULL DEFAULT 0,
   summary       jsonb,
@@ -98,13 +101,15 @@ CREATE TABLE usage_line (
   reason_detail  text,
   service_id     text,
   group_key      text,
+  mediated_cycle_id text,
   received_at    timestamptz NOT NULL DEFAULT now(),
   updated_at     timestamptz NOT NULL DEFAULT now(),
   UNIQUE (provider_id, record_key, content_hash)
 );
 CREATE INDEX usage_line_pending ON usage_line (provider_id, id) WHERE status IN ('NEW', 'CLEANSED');
 CREATE INDEX usage_line_quarantine ON usage_line (group_key) WHERE status = 'QUARANTINED';
-CREATE INDEX usage_line_cycle ON usage_line (first_cycle_id);
+CREATE INDEX usage_line_mediated_cycle ON usage_line (mediated_cycle_id);
+
 
 -- The misc usage bucket: one charge per billed line, keyed by product GUID.
 -- UNIQUE (provider_id, record_key) is the database's own guarantee that a RecordId is billed once.
@@ -130,6 +135,7 @@ CREATE TABLE usage_charge (
   UNIQUE (provider_id, record_key)
 );
 CREATE INDEX usage_charge_bucket ON usage_charge (provider_id, service_id, billing_period, product_key);
+CREATE INDEX usage_charge_cycle ON usage_charge (cycle_id);
 
 CREATE VIEW misc_usage_bucket AS
   SELECT provider_id, service_id, billing_period, product_key,
@@ -179,7 +185,7 @@ CREATE TABLE licence_change (
   change_id     text PRIMARY KEY,
   provider_id   text NOT NULL REFERENCES provider (id),
   tenant_id     text NOT NULL,
-  kind          text NOT NULL CHECK (kind IN ('order', 'setQuantity', 'cancelService')),
+  kind          text NOT NULL CHECK (kind IN ('order', 'setQuantity', 'cancelService', 'reactivateService')),
   request       jsonb NOT NULL,
   requested_by  text NOT NULL,
   status        text NOT NULL CHECK (status IN ('SENT', 'DONE', 'FAILED')),
@@ -201,6 +207,8 @@ CREATE TABLE licence_event (
   observed_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX licence_event_tenant ON licence_event (provider_id, tenant_id, id);
+-- A retried reconcile or change records each difference once.
+CREATE UNIQUE INDEX licence_event_once ON licence_event (change_id, coalesce(subscription_id, ''), kind) WHERE change_id IS NOT NULL;
 
 -- Down Migration
 DROP TABLE licence_event, licence_change, licence, quarantine_action;

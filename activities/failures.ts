@@ -1,0 +1,28 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { CarrierError } from '../carrier/errors';
+
+/** Carrier failures whose cause an admin must fix; Temporal must not retry them. */
+export const NON_RETRYABLE_TYPES = ['INVALID_CLIENT', 'FORBIDDEN', 'BAD_REQUEST', 'NOT_FOUND', 'UNEXPECTED_SHAPE', 'PROVIDER_NOT_FOUND', 'PROVIDER_REMOVED'];
+
+/** Turns a carrier error into the ApplicationFailure Temporal's retry policy understands. */
+export function toFailure(err: unknown): unknown {
+  if (err instanceof CarrierError) {
+    return ApplicationFailure.create({
+      type: err.code,
+      message: err.message,
+      nonRetryable: !err.retryable,
+      // 429: come back when the carrier said to, not on our own backoff.
+      nextRetryDelay: err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, 100) : undefined,
+      details: [{ endpoint: err.endpoint, status: err.status ?? null }],
+    });
+  }
+  return err;
+}
+
+export async function classified<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw toFailure(err);
+  }
+}

@@ -1,0 +1,163 @@
+import { Context } from '@temporalio/activity';
+import type { ActivityDeps } from './deps';
+import { carrierFor } from './deps';
+import { classified } from './failures';
+import { inTransaction } from '../db/pool';
+import { insertUsagePage, mediateBatch } from '../db/usage-lines';
+import { getProvider, setProviderAttention } from '../db/providers';
+import { notifyGroups } from './quarantine-notify';
+import type { CycleSummary, UsageWindow } from '../workflows/types';
+
+export function usageActivities(deps: ActivityDeps) {
+  return {
+    /** Opens (or reopens, idempotently) the cycle's run row and fixes its usage window. */
+    async beginCycle(input: { providerId: string; cycleId: string; window?: UsageWindow }): Promise<{ window: UsageWindow }> {
+      const provider = await getProvider(deps.pool, input.providerId);
+      if (!provider) throw new Error(`provider ${input.providerId} does not exist`);
+      const window = input.window ?? usageWindow(new Date(), provider.time_zone, deps.lookbackMonths);
+      const row = await deps.pool.query<{ window_start: string; window_end: string }>(
+        `INSERT INTO cycle_run (id, provider_id, status, window_start, window_end) VALUES ($1, $2, 'RUNNING', $3, $4)
+         ON CONFLICT (id) DO UPDATE SET status = 'RUNNING', error = NULL
+         RETURNING to_char(window_start, 'YYYY-MM-DD') AS window_start, to_char(window_end, 'YYYY-MM-DD') AS window_end`,
+        [input.cycleId, input.providerId, window.startDate, window.endDate],
+      );
+      return { window: { startDate: row.rows[0]!.window_start, endDate: row.rows[0]!.window_end } };
+    },
+
+    /**
+     * Fetches up to maxPages pages from where the cycle left off. Each page is persisted together
+     * with the cycle's resume point in one transaction, so a retry (or a killed worker) resumes
+     * exactly after the last stored page: nothing skipped, nothing stored twice.
+     */
+    async fetchUsage(input: { providerId: string; cycleId: string; maxPages: number }): Promise<{ pages: number; lines: number; inserted: number; exhausted: boolean }> {
+      return classified(async () => {
+        const run = await deps.pool.query<{ next_page: number; last_fingerprint: string | null; fetch_done: boolean; ws: string; we: string }>(
+          `SELECT next_page, last_fingerprint, fetch_done, to_char(window_start, 'YYYY-MM-DD') AS ws, to_char(window_end, 'YYYY-MM-DD') AS we
+             FROM cycle_run WHERE id = $1`,
+          [input.cycleId],
+        );
+        const state = run.rows[0];
+        if (!state) throw new Error(`cycle ${input.cycleId} has no run row: beginCycle must run first`);
+        const totals = { pages: 0, lines: 0, inserted: 0, exhausted: state.fetch_done };
+        if (state.fetch_done) return totals;
+        const client = await carrierFor(deps, input.providerId);
+        try {
+          const pages = client.usagePages({ startDate: state.ws, endDate: state.we }, deps.usagePageSize, state.next_page, state.last_fingerprint ?? undefined);
+          for await (const page of pages) {
+            const stored = await inTransaction(deps.pool, async (db) => {
+              const r = await insertUsagePage(db, input.providerId, input.cycleId, page.records);
+              await db.query(
+                `UPDATE cycle_run SET next_page = $2 + 1, last_fingerprint = $3, fetched = fetched + $4, repeats = repeats + $5 WHERE id = $1`,
+                [input.cycleId, page.page, page.fingerprint, page.records.length, r.repeats],
+              );
+              return r;
+            });
+            totals.pages++;
+            totals.lines += page.records.length;
+            totals.inserted += stored.inserted;
+            Context.current().heartbeat({ page: page.page });
+            if (totals.pages >= input.maxPages) return totals;
+          }
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code === 'INVALID_CLIENT' || code === 'FORBIDDEN') await setProviderAttention(deps.pool, input.providerId, (err as Error).message);
+          throw err;
+        }
+        await deps.pool.query('UPDATE cycle_run SET fetch_done = true WHERE id = $1', [input.cycleId]);
+        totals.exhausted = true;
+        return totals;
+      });
+    },
+
+    /** Mediates the provider's pending lines in batches (each its own transaction), heartbeating. */
+    async mediateUsage(input: { providerId: string; cycleId: string; batchSize: number; maxBatches: number }): Promise<{ processed: number; billed: number; quarantined: number; done: boolean }> {
+      const totals = { processed: 0, billed: 0, quarantined: 0, done: false };
+      for (let b = 0; b < input.maxBatches; b++) {
+        const r = await mediateBatch(deps.pool, { providerId: input.providerId, mediatedBy: input.cycleId, limit: input.batchSize, source: { kind: 'pending' } });
+        totals.processed += r.processed;
+        totals.billed += r.billed;
+        totals.quarantined += Object.values(r.quarantined).reduce((a, n) => a + (n ?? 0), 0);
+        Context.current().heartbeat({ batch: b });
+        if (r.processed < input.batchSize) {
+          totals.done = true;
+          break;
+        }
+      }
+      return totals;
+    },
+
+    /** Tells each quarantine group that received lines in this cycle (by reference: group and count). */
+    async notifyQuarantineGroups(input: { providerId: string; mediatedBy: string }): Promise<{ groups: number }> {
+      const groups = await notifyGroups(deps, input.providerId, input.mediatedBy);
+      return { groups };
+    },
+
+    /** The cycle's summary, computed from the database (the truth), stored on its run row. */
+    async completeCycle(input: { providerId: string; cycleId: string }): Promise<CycleSummary> {
+      const summary = await cycleSummary(deps, input.cycleId);
+      await deps.pool.query(`UPDATE cycle_run SET status = 'COMPLETED', summary = $2, finished_at = now() WHERE id = $1`, [input.cycleId, summary]);
+      // A cycle that got through proves the credentials work again.
+      await deps.pool.query(`UPDATE provider SET status = 'ACTIVE', attention_reason = NULL WHERE id = $1 AND status = 'NEEDS_ATTENTION'`, [input.providerId]);
+      return summary;
+    },
+
+    async failCycle(input: { providerId: string; cycleId: string; reason: string; needsAttention: boolean }): Promise<void> {
+      await deps.pool.query(`UPDATE cycle_run SET status = 'FAILED', error = $2, finished_at = now() WHERE id = $1`, [input.cycleId, input.reason]);
+      if (input.needsAttention) await setProviderAttention(deps.pool, input.providerId, input.reason);
+    },
+  };
+}
+
+export async function cycleSummary(deps: Pick<ActivityDeps, 'pool'>, cycleId: string): Promise<CycleSummary> {
+  const [run, lines, charges] = await Promise.all([
+    deps.pool.query<{ provider_id: string; ws: string; we: string; fetched: number; repeats: number }>(
+      `SELECT provider_id, to_char(window_start, 'YYYY-MM-DD') AS ws, to_char(window_end, 'YYYY-MM-DD') AS we, fetched, repeats FROM cycle_run WHERE id = $1`,
+      [cycleId],
+    ),
+    deps.pool.query<{ status: string; reason: string | null; n: number }>(
+      `SELECT status, reason, count(*)::int AS n FROM usage_line WHERE mediated_cycle_id = $1 GROUP BY status, reason`,
+      [cycleId],
+    ),
+    deps.pool.query<{ n: number; cost: string | null; charge: string | null; margin: string | null }>(
+      `SELECT count(*)::int AS n, sum(carrier_cost)::text AS cost, sum(charge)::text AS charge, sum(margin)::text AS margin FROM usage_charge WHERE cycle_id = $1`,
+      [cycleId],
+    ),
+  ]);
+  const r = run.rows[0];
+  if (!r) throw new Error(`cycle ${cycleId} not found`);
+  const quarantinedByReason: Record<string, number> = {};
+  let quarantined = 0;
+  let repeatsMarked = 0;
+  for (const row of lines.rows) {
+    if (row.status === 'QUARANTINED' && row.reason) {
+      quarantinedByReason[row.reason] = row.n;
+      quarantined += row.n;
+    }
+    if (row.status === 'DUPLICATE') repeatsMarked += row.n;
+  }
+  const c = charges.rows[0]!;
+  return {
+    cycleId,
+    providerId: r.provider_id,
+    window: { startDate: r.ws, endDate: r.we },
+    fetched: Number(r.fetched),
+    billed: c.n,
+    quarantined,
+    quarantinedByReason,
+    duplicatesSkipped: Number(r.repeats) + repeatsMarked,
+    cost: c.cost ?? '0.0000',
+    charge: c.charge ?? '0.0000',
+    margin: c.margin ?? '0.0000',
+  };
+}
+
+/**
+ * The cycle's window in the provider's time zone: from the first day of the month
+ * `lookbackMonths` before the current one, to today.
+ */
+export function usageWindow(now: Date, timeZone: string, lookbackMonths: number): UsageWindow {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  const [y, m] = today.split('-').map(Number) as [number, number];
+  const start = new Date(Date.UTC(y, m - 1 - lookbackMonths, 1));
+  return { startDate: start.toISOString().slice(0, 10), endDate: today };
+}

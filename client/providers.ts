@@ -1,0 +1,120 @@
+import type { Client } from '@temporalio/client';
+import type { Pool } from '../db/pool';
+import type { Keyring } from '../config/secrets';
+import { RhipeClient, type CarrierEndpoints } from '../carrier/client';
+import { CarrierError } from '../carrier/errors';
+import { checkCredentialShape } from '../core/credentials';
+import { getProvider, insertProvider, markProviderRemoved, updateProviderSecret, type ProviderView } from '../db/providers';
+import { ensureRateCard } from '../db/rates';
+import { onboardProviderWorkflow, type OnboardingResult } from '../workflows/onboarding';
+import { onboardingWorkflowId, tenantWorkflowId } from '../workflows/ids';
+import { CSP_PROVIDER_ID } from '../workflows/search-attributes';
+import { deleteUsageSchedule } from './schedules';
+import { listServices } from '../db/services';
+import { UserError } from './errors';
+
+export interface ProviderContext {
+  pool: Pool;
+  keyring: Keyring;
+  carrier: CarrierEndpoints;
+  temporal: Client;
+  taskQueue: string;
+}
+
+export interface NewProvider {
+  name: string;
+  clientId: string;
+  clientSecret: string;
+  currency: string;
+  timeZone: string;
+  cycleTimes: string[];
+}
+
+/**
+ * Onboarding, in the order that keeps mistakes cheap: the credentials' shape (no network), then
+ * a token from the carrier (wrong credentials: nothing stored), then the encrypted row, the rate
+ * card, and the onboarding workflow (services, tenant workflows, usage schedule).
+ */
+export async function addProvider(ctx: ProviderContext, p: NewProvider): Promise<{ provider: ProviderView; onboarding: OnboardingResult }> {
+  if (p.name.trim() === '') throw new UserError('--name must not be empty');
+  if (!/^[A-Za-z]{3}$/.test(p.currency)) throw new UserError('--currency must be a 3-letter code such as AUD');
+  const shape = checkCredentialShape(p.clientId, p.clientSecret);
+  if (shape) throw new UserError(shape);
+  const clientId = p.clientId.trim().toLowerCase();
+  const secret = p.clientSecret.trim();
+  const existing = await getProvider(ctx.pool, clientId);
+  if (existing && existing.status !== 'REMOVED') throw new UserError(`client_id ${clientId} is already onboarded as ${existing.id} (${existing.name})`);
+  await verifyCredentials(ctx.carrier, clientId, secret);
+  const provider = existing
+    ? await reinstate(ctx, existing.id, clientId, secret)
+    : await insertProvider(ctx.pool, { ...p, name: p.name.trim(), clientId, secretCiphertext: ctx.keyring.encrypt(secret) });
+  await ensureRateCard(ctx.pool, provider.id, provider.currency);
+  return { provider, onboarding: await runOnboarding(ctx, provider.id) };
+}
+
+async function reinstate(ctx: ProviderContext, id: string, clientId: string, secret: string): Promise<ProviderView> {
+  await updateProviderSecret(ctx.pool, id, clientId, ctx.keyring.encrypt(secret));
+  await ctx.pool.query(`UPDATE provider SET status = 'ACTIVE', removed_at = NULL WHERE id = $1`, [id]);
+  const row = (await getProvider(ctx.pool, id))!;
+  const { secret_ciphertext: _s, ...view } = row;
+  return view;
+}
+
+/** Asks the carrier for a token. Wrong credentials are the admin's to fix: said plainly. */
+export async function verifyCredentials(carrier: CarrierEndpoints, clientId: string, clientSecret: string): Promise<void> {
+  try {
+    await new RhipeClient(carrier, { clientId, clientSecret }).token(true);
+  } catch (err) {
+    if (err instanceof CarrierError && err.code === 'INVALID_CLIENT') {
+      throw new UserError('wrong credentials: the carrier rejected this client_id/client_secret (invalid_client); nothing was stored');
+    }
+    if (err instanceof CarrierError) throw new UserError(`could not verify the credentials with the carrier: ${err.message}; nothing was stored`, 3);
+    throw err;
+  }
+}
+
+export async function runOnboarding(ctx: ProviderContext, providerId: string): Promise<OnboardingResult> {
+  return ctx.temporal.workflow.execute(onboardProviderWorkflow, {
+    taskQueue: ctx.taskQueue,
+    workflowId: `${onboardingWorkflowId(providerId)}:${Date.now()}`,
+    args: [{ providerId }],
+    typedSearchAttributes: [{ key: CSP_PROVIDER_ID, value: providerId }],
+  });
+}
+
+export async function updateCredentials(ctx: ProviderContext, providerRef: string, clientId: string, clientSecret: string): Promise<ProviderView> {
+  const provider = await getProvider(ctx.pool, providerRef);
+  if (!provider || provider.status === 'REMOVED') throw new UserError(`no provider "${providerRef}"`);
+  const shape = checkCredentialShape(clientId, clientSecret);
+  if (shape) throw new UserError(shape);
+  await verifyCredentials(ctx.carrier, clientId.trim().toLowerCase(), clientSecret.trim());
+  await updateProviderSecret(ctx.pool, provider.id, clientId.trim().toLowerCase(), ctx.keyring.encrypt(clientSecret.trim()));
+  const { secret_ciphertext: _s, ...view } = (await getProvider(ctx.pool, provider.id))!;
+  return view;
+}
+
+/** Stops the provider's schedule and tenant workflows; its services, usage and audit trail stay. */
+export async function removeProvider(ctx: ProviderContext, providerRef: string): Promise<ProviderView> {
+  const provider = await getProvider(ctx.pool, providerRef);
+  if (!provider || provider.status === 'REMOVED') throw new UserError(`no provider "${providerRef}"`);
+  await deleteUsageSchedule(ctx.temporal, provider.id);
+  for (const s of await listServices(ctx.pool, provider.id)) {
+    await ctx.temporal.workflow.getHandle(tenantWorkflowId(provider.id, s.tenant_id)).terminate('provider removed').catch(() => undefined);
+  }
+  await markProviderRemoved(ctx.pool, provider.id);
+  const { secret_ciphertext: _s, ...view } = (await getProvider(ctx.pool, provider.id))!;
+  return view;
+}
+
+/** Re-encrypts every stored secret with the current key (after adding a new ENCRYPTION_KEY). */
+export async function rotateSecrets(ctx: ProviderContext): Promise<number> {
+  const rows = await ctx.pool.query<{ id: string; secret_ciphertext: string }>('SELECT id, secret_ciphertext FROM provider');
+  let n = 0;
+  for (const r of rows.rows) {
+    if (ctx.keyring.keyIdOf(r.secret_ciphertext) === ctx.keyring.currentKeyId) continue;
+    const sealed = ctx.keyring.encrypt(ctx.keyring.decrypt(r.secret_ciphertext));
+    await ctx.pool.query('UPDATE provider SET secret_ciphertext = $2, updated_at = now() WHERE id = $1 AND secret_ciphertext = $3', [r.id, sealed, r.secret_ciphertext]);
+    n++;
+  }
+  return n;
+}

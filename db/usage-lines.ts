@@ -1,0 +1,217 @@
+import type { Pool, PoolClient } from './pool';
+import { inTransaction } from './pool';
+import { contentHash, rawRecordId, rawText } from '../core/usage-record';
+import { jsonNumberToDecimal, parseLosslessJson, stringifyLossless } from '../core/lossless';
+import { decimalText, formatMoney } from '../core/money';
+import { mediate, type Mediated, type QuarantineReason } from '../core/rating';
+import { isGuid, normalizeGuid } from '../core/guid';
+import { loadBillingContext } from './mediation-context';
+
+/** The quarantine group of a line: provider + reason + tenant identifier. */
+export function groupKeyOf(providerId: string, reason: QuarantineReason, tenantRef: string | null): string {
+  // Tenant identifiers of invalid lines can be anything: keep the key readable and unambiguous.
+  const tenant = tenantRef ? tenantRef.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 100) : 'no-tenant';
+  return `${providerId}|${reason}|${tenant}`;
+}
+
+export interface PageInsert {
+  inserted: number;
+  repeats: number;
+}
+
+/**
+ * Persists one page exactly as received, in one statement. An exact repeat of a known line
+ * (same RecordId, same content) adds no row, so a retried or repeated page changes nothing.
+ */
+export async function insertUsagePage(db: Pool | PoolClient, providerId: string, cycleId: string, records: unknown[]): Promise<PageInsert> {
+  const cols = { key: [] as string[], hash: [] as string[], raw: [] as string[], tenant: [] as (string | null)[], product: [] as (string | null)[], start: [] as (string | null)[], sub: [] as (string | null)[] };
+  for (const record of records) {
+    cols.key.push(rawRecordId(record) ?? '');
+    cols.hash.push(contentHash(record));
+    cols.raw.push(stringifyLossless(record));
+    cols.tenant.push(refOf(rawText(record, 'TenantId')));
+    cols.product.push(refOf(rawText(record, 'ProductId')));
+    cols.start.push(rawText(record, 'ChargeStartDate'));
+    const subTotal = record && typeof record === 'object' ? jsonNumberToDecimal((record as Record<string, unknown>).SubTotal) : null;
+    cols.sub.push(subTotal ? decimalText(subTotal) : null);
+  }
+  const res = await db.query(
+    `INSERT INTO usage_line (provider_id, first_cycle_id, record_key, content_hash, raw, tenant_ref, product_ref, charge_start, sub_total)
+     SELECT $1, $2, t.* FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::numeric[])
+       AS t(record_key, content_hash, raw, tenant_ref, product_ref, charge_start, sub_total)
+     ON CONFLICT (provider_id, record_key, content_hash) DO NOTHING`,
+    [providerId, cycleId, cols.key, cols.hash, cols.raw, cols.tenant, cols.product, cols.start, cols.sub],
+  );
+  const inserted = res.rowCount ?? 0;
+  return { inserted, repeats: records.length - inserted };
+}
+
+function refOf(v: string | null): string | null {
+  if (v === null) return null;
+  const t = v.trim().slice(0, 200);
+  return isGuid(t) ? normalizeGuid(t) : t || null;
+}
+
+export interface MediationResult {
+  processed: number;
+  billed: number;
+  quarantined: Partial<Record<QuarantineReason, number>>;
+  /** Groups that received lines, so their workflows can be told (references only). */
+  groups: string[];
+  lineIds: number[];
+  charge: string;
+}
+
+export interface MediationSelection {
+  providerId: string;
+  /** Recorded on each line and charge: the cycle or quarantine action that mediated it. */
+  mediatedBy: string;
+  limit: number;
+  /** 'pending': NEW lines of the provider; or the CLEANSED lines of one quarantine group. */
+  source: { kind: 'pending' } | { kind: 'group'; groupKey: string };
+  /** An admin's allocation: identify every line as this service. */
+  forceServiceId?: string;
+}
+
+interface LineRow {
+  id: number;
+  record_key: string;
+  content_hash: string;
+  raw: string;
+  tenant_ref: string | null;
+}
+
+/**
+ * Identify → bucket → rate a batch, in one transaction: charges land in the misc usage bucket,
+ * failures go to quarantine whole, with their reason. Lines are locked (SKIP LOCKED), so
+ * overlapping cycles never mediate the same line; the charge table's UNIQUE (provider, RecordId)
+ * refuses a second bill for a RecordId whatever happens above it.
+ */
+export async function mediateBatch(pool: Pool, sel: MediationSelection): Promise<MediationResult> {
+  return inTransaction(pool, async (db) => {
+    const lines =
+      sel.source.kind === 'pending'
+        ? await db.query<LineRow>(
+            `SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line
+              WHERE provider_id = $1 AND status = 'NEW' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+            [sel.providerId, sel.limit],
+          )
+        : await db.query<LineRow>(
+            `SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line
+              WHERE provider_id = $1 AND status = 'CLEANSED' AND group_key = $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+            [sel.providerId, sel.source.groupKey, sel.limit],
+          );
+    const result: MediationResult = { processed: 0, billed: 0, quarantined: {}, groups: [], lineIds: [], charge: '0.0000' };
+    if (lines.rows.length === 0) return result;
+
+    const ctx = await loadBillingContext(db, sel.providerId);
+    const earlier = await earlierVersions(db, sel.providerId, lines.rows);
+    const outcomes = new Map<number, Mediated>();
+    for (const line of lines.rows) {
+      const raw = parseLosslessJson(line.raw);
+      const outcome = mediate(
+        raw,
+        {
+          card: ctx.card,
+          services: ctx.services,
+          allocatedTenants: ctx.allocatedTenants,
+          forceServiceId: sel.forceServiceId,
+          // Exact repeats never get a row, so an earlier valid row with this RecordId means a revision.
+          seen: () => ((earlier.get(line.record_key) ?? []).some((e) => e.id < line.id && !e.invalid) ? 'REVISED' : 'NEW'),
+        },
+        line.content_hash,
+      );
+      if (outcome.status === 'QUARANTINED' && outcome.reason === 'INVALID_RECORD') {
+        for (const e of earlier.get(line.record_key) ?? []) if (e.id === line.id) e.invalid = true;
+      }
+      outcomes.set(line.id, outcome);
+    }
+
+    // Charges first: a conflict on (provider, RecordId) means it was billed already.
+    const billable = lines.rows.filter((l) => outcomes.get(l.id)!.status === 'COMPLETED');
+    const chargedIds = new Set<number>();
+    if (billable.length > 0) {
+      const c = { line: [] as number[], key: [] as string[], svc: [] as string[], period: [] as string[], product: [] as string[], units: [] as string[], rate: [] as string[], ratio: [] as string[], cost: [] as string[], charge: [] as string[], margin: [] as string[], kind: [] as string[], start: [] as string[], end: [] as string[] };
+      for (const l of billable) {
+        const o = outcomes.get(l.id) as Extract<Mediated, { status: 'COMPLETED' }>;
+        c.line.push(l.id); c.key.push(l.record_key); c.svc.push(o.serviceId); c.period.push(o.period); c.product.push(o.productKey);
+        c.units.push(decimalText(o.record.quantity)); c.rate.push(decimalText(o.record.unitPrice)); c.ratio.push(decimalText(o.record.billableRatio));
+        c.cost.push(formatMoney(o.rated.cost)); c.charge.push(formatMoney(o.rated.charge)); c.margin.push(formatMoney(o.rated.margin));
+        c.kind.push(o.rated.ruleKind); c.start.push(o.record.chargeStart.text); c.end.push(o.record.chargeEnd.text);
+      }
+      const inserted = await db.query<{ usage_line_id: number }>(
+        `INSERT INTO usage_charge (usage_line_id, provider_id, cycle_id, record_key, service_id, billing_period, product_key, units, unit_rate,
+                                   billable_ratio, carrier_cost, charge, margin, rule_kind, charge_start, charge_end)
+         SELECT t.line, $1, $2, t.key, t.svc, t.period, t.product, t.units, t.rate, t.ratio, t.cost, t.charge, t.margin, t.kind, t.start, t.end_
+           FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::numeric[], $10::numeric[],
+                       $11::numeric[], $12::numeric[], $13::numeric[], $14::text[], $15::text[], $16::text[])
+             AS t(line, key, svc, period, product, units, rate, ratio, cost, charge, margin, kind, start, end_)
+         ON CONFLICT DO NOTHING
+         RETURNING usage_line_id`,
+        [sel.providerId, sel.mediatedBy, c.line, c.key, c.svc, c.period, c.product, c.units, c.rate, c.ratio, c.cost, c.charge, c.margin, c.kind, c.start, c.end],
+      );
+      for (const r of inserted.rows) chargedIds.add(r.usage_line_id);
+    }
+
+    const u = { id: [] as number[], status: [] as string[], reason: [] as (string | null)[], detail: [] as (string | null)[], svc: [] as (string | null)[], group: [] as (string | null)[] };
+    const groups = new Set<string>();
+    let total = 0n;
+    for (const line of lines.rows) {
+      let o = outcomes.get(line.id)!;
+      if (o.status === 'COMPLETED' && !chargedIds.has(line.id)) {
+        o = { status: 'QUARANTINED', reason: 'DUPLICATE_USAGE', detail: `RecordId ${line.record_key} is already billed`, record: o.record, serviceId: null };
+      }
+      u.id.push(line.id);
+      result.lineIds.push(line.id);
+      if (o.status === 'COMPLETED') {
+        u.status.push('COMPLETED'); u.reason.push(null); u.detail.push(null); u.svc.push(o.serviceId); u.group.push(null);
+        result.billed++;
+        total += BigInt(formatMoney(o.rated.charge).replace('.', ''));
+      } else if (o.status === 'QUARANTINED') {
+        const tenantRef = o.record?.tenantId ?? line.tenant_ref;
+        const group = groupKeyOf(sel.providerId, o.reason, tenantRef);
+        u.status.push('QUARANTINED'); u.reason.push(o.reason); u.detail.push(o.detail); u.svc.push(o.serviceId); u.group.push(group);
+        groups.add(group);
+        result.quarantined[o.reason] = (result.quarantined[o.reason] ?? 0) + 1;
+      } else {
+        u.status.push('DUPLICATE'); u.reason.push(null); u.detail.push('exact repeat of a line already received'); u.svc.push(null); u.group.push(null);
+      }
+    }
+    await db.query(
+      `UPDATE usage_line AS l
+          SET status = v.status, reason = v.reason, reason_detail = v.detail, service_id = v.svc, group_key = v.grp,
+              mediated_cycle_id = $1, updated_at = now()
+         FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS v(id, status, reason, detail, svc, grp)
+        WHERE l.id = v.id`,
+      [sel.mediatedBy, u.id, u.status, u.reason, u.detail, u.svc, u.group],
+    );
+    result.processed = lines.rows.length;
+    result.groups = [...groups];
+    result.charge = formatCents(total);
+    return result;
+  });
+}
+
+/** Other rows with the same RecordIds as the batch, with whether each was invalid. */
+async function earlierVersions(db: PoolClient, providerId: string, lines: LineRow[]): Promise<Map<string, Array<{ id: number; invalid: boolean }>>> {
+  const keys = [...new Set(lines.map((l) => l.record_key).filter((k) => k !== ''))];
+  const map = new Map<string, Array<{ id: number; invalid: boolean }>>();
+  if (keys.length === 0) return map;
+  const rows = await db.query<{ id: number; record_key: string; reason: string | null; status: string }>(
+    `SELECT id, record_key, reason, status FROM usage_line WHERE provider_id = $1 AND record_key = ANY($2::text[])`,
+    [providerId, keys],
+  );
+  for (const r of rows.rows) {
+    const list = map.get(r.record_key) ?? [];
+    list.push({ id: r.id, invalid: r.reason === 'INVALID_RECORD' });
+    map.set(r.record_key, list);
+  }
+  return map;
+}
+
+/** Sum of 4-place amounts kept as integer ten-thousandths, printed back with 4 places. */
+function formatCents(total: bigint): string {
+  const negative = total < 0n;
+  const digits = (negative ? -total : total).toString().padStart(5, '0');
+  return `${negative ? '-' : ''}${digits.slice(0, -4)}.${digits.slice(-4)}`;
+}

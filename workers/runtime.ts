@@ -1,0 +1,79 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { carrierUrls, type Config } from '../config';
+import { keyringFromConfig } from '../config/secrets';
+import { createPool, type Pool } from '../db/pool';
+import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
+import { migrateUp } from '../db/migrate';
+import { ensureNamespaceAndSearchAttributes, startDevServer } from './temporal-server';
+import type { ActivityDeps } from '../activities/deps';
+import path from 'node:path';
+
+/** Everything the system needs, started (or connected to) in one place, stopped in reverse. */
+export interface Runtime {
+  cfg: Config;
+  pool: Pool;
+  databaseUrl: string;
+  temporalAddress: string;
+  uiUrl: string | null;
+  client: Client;
+  connection: Connection;
+  deps: ActivityDeps;
+  stop(): Promise<void>;
+}
+
+export async function startDatabase(cfg: Config, log: Logger): Promise<{ url: string; stop: () => Promise<void> }> {
+  if (cfg.DATABASE_URL) return { url: cfg.DATABASE_URL, stop: async () => undefined };
+  const server = await startEmbeddedPostgres(cfg.DATA_DIR, cfg.EMBEDDED_PG_PORT, (m) => log.debug({ postgres: m }));
+  log.info({ port: cfg.EMBEDDED_PG_PORT, dataDir: path.join(cfg.DATA_DIR, 'pg') }, 'embedded PostgreSQL running');
+  return { url: await ensureDatabase(server.url, 'csp'), stop: server.stop };
+}
+
+export async function startTemporal(cfg: Config, log: Logger): Promise<{ address: string; uiUrl: string | null; stop: () => Promise<void> }> {
+  if (cfg.TEMPORAL_ADDRESS) {
+    await ensureNamespaceAndSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE);
+    return { address: cfg.TEMPORAL_ADDRESS, uiUrl: null, stop: async () => undefined };
+  }
+  const dev = await startDevServer({
+    cliPath: cfg.TEMPORAL_CLI_PATH, port: cfg.TEMPORAL_PORT, uiPort: cfg.TEMPORAL_UI_PORT, namespace: cfg.TEMPORAL_NAMESPACE, dataDir: path.join(cfg.DATA_DIR, 'temporal'),
+  });
+  log.info({ address: dev.address, webUi: dev.uiUrl }, 'Temporal dev server running');
+  return { address: dev.address, uiUrl: dev.uiUrl, stop: dev.stop };
+}
+
+export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
+  const db = await startDatabase(cfg, log);
+  const applied = await migrateUp(db.url);
+  if (applied.length) log.info({ applied }, 'database migrated');
+  const temporal = await startTemporal(cfg, log);
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
+  const pool = createPool(db.url);
+  const deps: ActivityDeps = {
+    pool,
+    keyring: keyringFromConfig(cfg),
+    carrier: { ...carrierUrls(cfg), timeoutMs: cfg.CARRIER_TIMEOUT_MS },
+    temporal: client,
+    taskQueue: cfg.TASK_QUEUE,
+    log,
+    usagePageSize: cfg.USAGE_PAGE_SIZE,
+    lookbackMonths: cfg.USAGE_LOOKBACK_MONTHS,
+    defaultTimeZone: cfg.DEFAULT_TIME_ZONE,
+    cycleTimes: cfg.CYCLE_TIMES,
+    reconcileIntervalHours: cfg.RECONCILE_INTERVAL_HOURS,
+  };
+  return {
+    cfg, pool, databaseUrl: db.url, temporalAddress: temporal.address, uiUrl: temporal.uiUrl, client, connection, deps,
+    async stop() {
+      await connection.close().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+      await temporal.stop();
+      await db.stop();
+    },
+  };
+}
+
+export async function workerConnection(address: string): Promise<NativeConnection> {
+  return NativeConnection.connect({ address });
+}

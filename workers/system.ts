@@ -1,0 +1,111 @@
+/**
+ * `npm start`: the whole system on this machine. PostgreSQL (DATABASE_URL or embedded), Temporal
+ * (TEMPORAL_ADDRESS or the dev server with its Web UI), the carrier simulator as the default
+ * carrier, a worker, every provider's schedule; then one usage cycle per provider at once, whose
+ * summary is printed as one JSON line. With CYCLE_ONCE=1 it then exits 0; otherwise it keeps
+ * running until SIGINT/SIGTERM.
+ */
+import { loadConfig, usesSimulator, type Config } from '../config';
+import { createLogger } from '../config/logger';
+import { startRuntime, workerConnection, type Runtime } from './runtime';
+import { createWorker } from './worker';
+import { startSimulator, type Simulator } from '../carrier/simulator/server';
+import { UNRATED_PRODUCT_NAME } from '../carrier/simulator/dataset';
+import { portOpen } from '../db/embedded';
+import { getProvider, listProviders } from '../db/providers';
+import { importRateCard } from '../db/rates';
+import { ensureUsageSchedule } from '../client/schedules';
+import { addProvider, type ProviderContext } from '../client/providers';
+import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { usageCycleWorkflowId } from '../workflows/ids';
+import { CSP_PROVIDER_ID } from '../workflows/search-attributes';
+import { Decimal } from '../core/money';
+import type { RateCard } from '../core/rating';
+import type { CycleSummary } from '../workflows/types';
+
+async function main(): Promise<void> {
+  const cfg = loadConfig();
+  const log = createLogger({ level: cfg.LOG_LEVEL, format: cfg.LOG_FORMAT });
+  const runtime = await startRuntime(cfg, log);
+  const simulator = usesSimulator(cfg) ? await startDemoCarrier(cfg) : null;
+  if (simulator) log.info({ carrier: simulator.url, usageLinesPerProvider: cfg.SIMULATOR_RECORDS }, 'carrier simulator running (default carrier)');
+
+  const worker = await createWorker(await workerConnection(runtime.temporalAddress), cfg.TEMPORAL_NAMESPACE, runtime.deps);
+  const running = worker.run();
+  const ctx: ProviderContext = { pool: runtime.pool, keyring: runtime.deps.keyring, carrier: runtime.deps.carrier, temporal: runtime.client, taskQueue: cfg.TASK_QUEUE };
+
+  try {
+    if (simulator) await onboardSimulatorProviders(ctx, simulator, cfg, log);
+    const providers = (await listProviders(runtime.pool)).filter((p) => p.status !== 'REMOVED');
+    for (const p of providers) await ensureUsageSchedule(runtime.client, p, cfg.TASK_QUEUE);
+    const summaries = await Promise.all(providers.map((p) => runCycleNow(runtime, p.id)));
+    const line = {
+      billed: summaries.reduce((n, s) => n + s.billed, 0),
+      quarantined: summaries.reduce((n, s) => n + s.quarantined, 0),
+      fetched: summaries.reduce((n, s) => n + s.fetched, 0),
+      duplicatesSkipped: summaries.reduce((n, s) => n + s.duplicatesSkipped, 0),
+      cycles: summaries,
+    };
+    process.stdout.write(JSON.stringify(line) + '\n');
+  } catch (err) {
+    worker.shutdown();
+    await running.catch(() => undefined);
+    await simulator?.close();
+    await runtime.stop();
+    throw err;
+  }
+
+  if (cfg.CYCLE_ONCE) {
+    worker.shutdown();
+  } else {
+    log.info({ webUi: runtime.uiUrl, temporal: runtime.temporalAddress, taskQueue: cfg.TASK_QUEUE }, 'system running; Ctrl-C stops it');
+  }
+  await running;
+  await simulator?.close();
+  await runtime.stop();
+  log.info('stopped');
+}
+
+async function startDemoCarrier(cfg: Config): Promise<Simulator | null> {
+  // Another `npm start` already serves the simulator on this port: share it.
+  if (await portOpen(cfg.SIMULATOR_PORT)) return null;
+  return startSimulator({ port: cfg.SIMULATOR_PORT, usageRecords: cfg.SIMULATOR_RECORDS });
+}
+
+/** The demo's providers: the simulator's, onboarded once (idempotent by client id), with a rate card. */
+async function onboardSimulatorProviders(ctx: ProviderContext, sim: Simulator, cfg: Config, log: ReturnType<typeof createLogger>): Promise<void> {
+  for (const p of sim.dataset.providers) {
+    if (await getProvider(ctx.pool, p.clientId)) continue;
+    const { provider, onboarding } = await addProvider(ctx, {
+      name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: p.currency, timeZone: p.currency === 'NZD' ? 'Pacific/Auckland' : cfg.DEFAULT_TIME_ZONE, cycleTimes: cfg.CYCLE_TIMES,
+    });
+    await importRateCard(ctx.pool, provider.id, demoRateCard(sim, p.currency));
+    log.info({ provider: provider.id, name: provider.name, services: onboarding.createdServices.length }, 'demo provider onboarded');
+  }
+}
+
+/** Every product rated one of the three ways, except one left unrated so NO_RATE_CARD shows up. */
+function demoRateCard(sim: Simulator, currency: string): RateCard {
+  const kinds = ['price', 'rrp', 'markup'] as const;
+  const rules = sim.dataset.products
+    .filter((p) => p.name !== UNRATED_PRODUCT_NAME)
+    .map((p, i) => {
+      const kind = kinds[i % 3]!;
+      return { productId: p.productId, kind, value: kind === 'price' ? new Decimal(p.retail) : kind === 'markup' ? new Decimal('18.5') : null };
+    });
+  return { currency, defaultMarkupPercent: null, rules };
+}
+
+async function runCycleNow(runtime: Runtime, providerId: string): Promise<CycleSummary> {
+  return runtime.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: runtime.cfg.TASK_QUEUE,
+    workflowId: `${usageCycleWorkflowId(providerId)}:now-${new Date().toISOString()}`,
+    args: [{ providerId }],
+    typedSearchAttributes: [{ key: CSP_PROVIDER_ID, value: providerId }],
+  });
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`csp-billing: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,109 @@
+import {
+  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler,
+  upsertSearchAttributes, uuid4, workflowInfo,
+} from '@temporalio/workflow';
+import type { QuarantineActivities } from '../activities/quarantine';
+import { CARRIER_LABEL, CSP_CARRIER, CSP_PROVIDER_ID, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from './search-attributes';
+import type { ActionOutcome, AdminAction, AllocateRequest, GroupState, GroupSummary, ResolveRequest, WriteOffRequest } from './types';
+
+/**
+ * One quarantine group: a provider's lines with one reason and one tenant identifier. It waits,
+ * durably and for as long as it takes, for an admin to allocate, cleanse or write them off, and
+ * completes when no line is left. Admins reach it from the Web UI ("Send signal"), from
+ * `temporal workflow signal`, or from `npm run csp -- quarantine ...` (an Update, answered at once).
+ */
+export const linesAddedSignal = defineSignal<[{ source: string; count: number }]>('linesAdded');
+export const allocateSignal = defineSignal<[AllocateRequest]>('allocate');
+export const cleanseSignal = defineSignal<[AdminAction]>('cleanse');
+export const writeOffSignal = defineSignal<[WriteOffRequest]>('writeOff');
+export const resolveUpdate = defineUpdate<ActionOutcome, [ResolveRequest]>('resolve');
+export const groupStateQuery = defineQuery<GroupState>('state');
+
+export interface QuarantineGroupInput {
+  groupKey: string;
+  providerId: string;
+  reason: string;
+  tenantRef: string;
+  /** Carried across continue-as-new: the most recent actions (the full trail is in the database). */
+  recentActions?: ActionOutcome[];
+}
+
+const { loadGroupSummary, applyQuarantineAction } = proxyActivities<QuarantineActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', backoffCoefficient: 2 },
+});
+
+const KEEP_ACTIONS = 20;
+
+/** Checks that need no I/O; the activity checks the rest (service exists, same provider). */
+export function validateRequest(req: ResolveRequest | undefined): string | null {
+  if (!req || typeof req !== 'object') return 'request must be an object';
+  if (typeof req.by !== 'string' || req.by.trim() === '') return 'by (the admin taking the action) is required';
+  if (req.action === 'allocate' && (typeof req.serviceId !== 'string' || req.serviceId.trim() === '')) return 'allocate needs a serviceId';
+  if (req.action === 'writeOff' && (typeof req.reason !== 'string' || req.reason.trim() === '')) return 'a write-off needs a reason';
+  if (!['allocate', 'cleanse', 'writeOff'].includes(req.action)) return `unknown action "${String((req as { action?: unknown }).action)}"`;
+  return null;
+}
+
+export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Promise<GroupState> {
+  const queue: Array<{ req: ResolveRequest; done?: (o: ActionOutcome) => void }> = [];
+  const actions: ActionOutcome[] = [...(input.recentActions ?? [])];
+  let summary: GroupSummary | null = null;
+  let refresh = true;
+
+  upsertSearchAttributes([
+    { key: CSP_PROVIDER_ID, value: input.providerId },
+    { key: CSP_QUARANTINE_REASON, value: input.reason },
+    { key: CSP_TENANT_ID, value: input.tenantRef },
+    { key: CSP_CARRIER, value: CARRIER_LABEL },
+  ]);
+
+  setHandler(groupStateQuery, () => ({ summary, actions, pending: queue.length }));
+  setHandler(linesAddedSignal, () => {
+    refresh = true;
+  });
+  setHandler(allocateSignal, (req) => void queue.push({ req: { ...req, action: 'allocate' } }));
+  setHandler(cleanseSignal, (req) => void queue.push({ req: { ...req, action: 'cleanse' } }));
+  setHandler(writeOffSignal, (req) => void queue.push({ req: { ...req, action: 'writeOff' } }));
+  setHandler(
+    resolveUpdate,
+    (req) => new Promise<ActionOutcome>((resolve) => queue.push({ req, done: resolve })),
+    {
+      validator: (req) => {
+        const problem = validateRequest(req);
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
+
+  for (;;) {
+    await condition(() => queue.length > 0 || refresh);
+    if (refresh) {
+      refresh = false;
+      summary = await loadGroupSummary({ groupKey: input.groupKey });
+    }
+    while (queue.length > 0) {
+      const { req, done } = queue.shift()!;
+      // A signal that makes no sense is still recorded (as rejected, with why): the audit trail is complete.
+      const outcome = await applyQuarantineAction({
+        groupKey: input.groupKey,
+        providerId: input.providerId,
+        request: { ...req, requestId: req.requestId ?? `${workflowInfo().workflowId}/${uuid4()}` },
+        rejection: validateRequest(req),
+      });
+      actions.push(outcome);
+      if (actions.length > KEEP_ACTIONS) actions.splice(0, actions.length - KEEP_ACTIONS);
+      summary = await loadGroupSummary({ groupKey: input.groupKey });
+      done?.(outcome);
+    }
+    if (summary && summary.lines === 0 && queue.length === 0) {
+      await allHandlersFinished();
+      return { summary, actions, pending: 0 };
+    }
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2000) {
+      await allHandlersFinished();
+      if (queue.length === 0) await continueAsNew<typeof quarantineGroupWorkflow>({ ...input, recentActions: actions });
+    }
+  }
+}

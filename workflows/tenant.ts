@@ -1,0 +1,149 @@
+import {
+  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler, uuid4, workflowInfo,
+} from '@temporalio/workflow';
+import type { ChangeResult, LicenceChange, TenantActivities } from '../activities/tenant';
+import type { LicenceView, ProductLimits } from './types';
+
+/**
+ * One end customer's Microsoft tenant, as a long-lived entity: it holds the tenant's licences,
+ * takes changes through validated Updates (rejected with a reason before anything is sent),
+ * and reconciles with the carrier daily and on demand, recording what changed elsewhere.
+ */
+export interface TenantState {
+  licences: LicenceView[];
+  products: ProductLimits[];
+  cancelledOn: string | null;
+  goneAtCarrier: boolean;
+  lastReconciledAt: string | null;
+  outOfBandEvents: number;
+  recentChanges: Array<{ changeId: string; kind: string; by: string; at: string }>;
+}
+
+export interface TenantInput {
+  providerId: string;
+  tenantId: string;
+  serviceId: string;
+  reconcileEveryHours?: number;
+  state?: TenantState;
+}
+
+export interface OrderRequest { productId: string; quantity: number; billingCycle?: 'Monthly' | 'Annual'; by: string }
+export interface SetQuantityRequest { subscriptionId: string; quantity: number; by: string }
+export interface CancelRequest { by: string; effectiveDate?: string }
+export interface ReactivateRequest { by: string }
+
+export const orderProductUpdate = defineUpdate<ChangeResult, [OrderRequest]>('orderProduct');
+export const setQuantityUpdate = defineUpdate<ChangeResult, [SetQuantityRequest]>('setQuantity');
+export const cancelServiceUpdate = defineUpdate<ChangeResult, [CancelRequest]>('cancelService');
+export const reactivateServiceUpdate = defineUpdate<ChangeResult, [ReactivateRequest]>('reactivateService');
+export const reconcileSignal = defineSignal('reconcile');
+export const tenantStateQuery = defineQuery<TenantState>('licences');
+
+const acts = proxyActivities<TenantActivities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+const HISTORY_LIMIT = 1000;
+
+export async function tenantWorkflow(input: TenantInput): Promise<void> {
+  const state: TenantState = input.state ?? {
+    licences: [], products: [], cancelledOn: null, goneAtCarrier: false, lastReconciledAt: null, outOfBandEvents: 0, recentChanges: [],
+  };
+  const everyMs = (input.reconcileEveryHours ?? 24) * 3600_000;
+  let reconcileRequested = state.lastReconciledAt === null;
+  // Changes run one at a time, in the order they were accepted.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = tail.then(work);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+
+  const requireBy = (by: unknown) => {
+    if (typeof by !== 'string' || by.trim() === '') throw new Error('by (the admin making the change) is required');
+  };
+  const requireActive = () => {
+    if (state.cancelledOn) throw new Error(`the service was cancelled on ${state.cancelledOn}: no licence changes`);
+  };
+  const limitsOf = (productId: string) => state.products.find((p) => p.productId === String(productId).toLowerCase());
+  const checkQuantity = (q: unknown, p: ProductLimits) => {
+    if (typeof q !== 'number' || !Number.isInteger(q)) throw new Error('quantity must be a whole number');
+    if (q < p.minQty || q > p.maxQty) throw new Error(`quantity for ${p.name} must be between ${p.minQty} and ${p.maxQty} (price list); got ${q}`);
+  };
+
+  const change = (by: string, c: LicenceChange) =>
+    serial(async () => {
+      const result = await acts.applyLicenceChange({ providerId: input.providerId, tenantId: input.tenantId, serviceId: input.serviceId, changeId: uuid4(), by, change: c });
+      for (const l of result.licences) {
+        const i = state.licences.findIndex((x) => x.subscriptionId === l.subscriptionId);
+        if (i >= 0) state.licences[i] = l;
+        else state.licences.push(l);
+      }
+      if (c.kind === 'cancelService') state.cancelledOn = result.cancelledOn;
+      if (c.kind === 'reactivateService') state.cancelledOn = null;
+      state.recentChanges.push({ changeId: result.changeId, kind: c.kind, by, at: new Date().toISOString() });
+      if (state.recentChanges.length > 20) state.recentChanges.shift();
+      return result;
+    });
+
+  setHandler(tenantStateQuery, () => state);
+  setHandler(reconcileSignal, () => {
+    reconcileRequested = true;
+  });
+  setHandler(orderProductUpdate, (req) => change(req.by, { kind: 'order', productId: req.productId.toLowerCase(), quantity: req.quantity, billingCycle: req.billingCycle ?? 'Monthly' }), {
+    validator: (req) => {
+      requireBy(req?.by);
+      requireActive();
+      const p = limitsOf(req.productId);
+      if (!p) throw new Error(`unknown product ${req.productId}: not in the provider's price list`);
+      checkQuantity(req.quantity, p);
+      if (req.billingCycle !== undefined && !['Monthly', 'Annual'].includes(req.billingCycle)) throw new Error('billingCycle must be Monthly or Annual');
+    },
+  });
+  setHandler(setQuantityUpdate, (req) => change(req.by, { kind: 'setQuantity', subscriptionId: req.subscriptionId.toLowerCase(), quantity: req.quantity }), {
+    validator: (req) => {
+      requireBy(req?.by);
+      requireActive();
+      const l = state.licences.find((x) => x.subscriptionId === String(req.subscriptionId).toLowerCase());
+      if (!l) throw new Error(`subscription ${req.subscriptionId} is not a licence of this tenant`);
+      const p = limitsOf(l.productId) ?? { productId: l.productId, name: l.productName ?? l.productId, minQty: 1, maxQty: 10_000 };
+      checkQuantity(req.quantity, p);
+      if (req.quantity === l.quantity) throw new Error(`subscription ${req.subscriptionId} already has quantity ${l.quantity}`);
+    },
+  });
+  setHandler(cancelServiceUpdate, (req) => change(req.by, { kind: 'cancelService', effectiveDate: req.effectiveDate ?? new Date().toISOString().slice(0, 10) }), {
+    validator: (req) => {
+      requireBy(req?.by);
+      requireActive();
+      if (req.effectiveDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(req.effectiveDate)) throw new Error('effectiveDate must be YYYY-MM-DD');
+    },
+  });
+  setHandler(reactivateServiceUpdate, (req) => change(req.by, { kind: 'reactivateService' }), {
+    validator: (req) => {
+      requireBy(req?.by);
+      if (!state.cancelledOn) throw new Error('the service is not cancelled');
+    },
+  });
+
+  for (;;) {
+    // Wakes on an admin's reconcile signal, or when the interval has passed.
+    await condition(() => reconcileRequested, everyMs);
+    reconcileRequested = false;
+    await serial(async () => {
+      const r = await acts.reconcileTenant({
+        providerId: input.providerId, tenantId: input.tenantId, reconcileId: uuid4(), known: state.licences, initial: state.lastReconciledAt === null,
+      });
+      state.goneAtCarrier = r.gone;
+      if (!r.gone) state.licences = r.licences;
+      if (r.products.length > 0) state.products = r.products;
+      state.outOfBandEvents += r.events;
+      state.lastReconciledAt = new Date().toISOString();
+    });
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT) {
+      await allHandlersFinished();
+      await continueAsNew<typeof tenantWorkflow>({ ...input, state });
+    }
+  }
+}

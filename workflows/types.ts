@@ -1,0 +1,91 @@
+/** Types shared by workflows, activities and clients. Nothing here may import runtime code. */
+
+export interface UsageWindow {
+  startDate: string;
+  endDate: string;
+}
+
+export interface CycleSummary {
+  cycleId: string;
+  providerId: string;
+  window: UsageWindow;
+  fetched: number;
+  billed: number;
+  quarantined: number;
+  quarantinedByReason: Record<string, number>;
+  duplicatesSkipped: number;
+  cost: string;
+  charge: string;
+  margin: string;
+}
+
+export type QuarantineAction = 'allocate' | 'cleanse' | 'writeOff';
+
+export interface AdminAction {
+  /** Who did it: required for the audit trail. */
+  by: string;
+  note?: string;
+  /** Makes a re-sent request act once; the CLI sets it, the workflow supplies one otherwise. */
+  requestId?: string;
+}
+
+export interface AllocateRequest extends AdminAction {
+  serviceId: string;
+}
+
+export interface WriteOffRequest extends AdminAction {
+  reason: string;
+}
+
+export type ResolveRequest =
+  | ({ action: 'allocate' } & AllocateRequest)
+  | ({ action: 'cleanse' } & AdminAction)
+  | ({ action: 'writeOff' } & WriteOffRequest);
+
+export interface ActionOutcome {
+  requestId: string;
+  action: QuarantineAction;
+  by: string;
+  outcome: 'APPLIED' | 'REJECTED';
+  rejection: string | null;
+  lines: number;
+  billed: number;
+  requarantined: number;
+  writtenOff: number;
+  amount: string;
+  at: string;
+}
+
+export interface GroupSummary {
+  groupKey: string;
+  providerId: string;
+  reason: string;
+  tenantRef: string;
+  lines: number;
+  carrierCharge: string;
+  periodFrom: string | null;
+  periodTo: string | null;
+}
+
+export interface GroupState {
+  summary: GroupSummary | null;
+  actions: ActionOutcome[];
+  pending: number;
+}
+
+export interface LicenceView {
+  subscriptionId: string;
+  parentSubscriptionId: string | null;
+  productId: string;
+  productName: string | null;
+  quantity: number;
+  status: string;
+  billingCycle: string | null;
+}
+
+export interface ProductLimits {
+  productId: string;
+  name: string;
+  minQty: number;
+  maxQty: number;
+}

@@ -1,0 +1,107 @@
+import {
+  ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, isCancellation, proxyActivities, setHandler,
+  upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { UsageActivities } from '../activities';
+import { CSP_CYCLE_STATUS, CSP_PROVIDER_ID } from './search-attributes';
+import type { CycleSummary, UsageWindow } from './types';
+
+/**
+ * A provider's usage cycle, started twice a day by its schedule:
+ * fetch every page of the window → persist as received → mediate (identify, bucket, rate) →
+ * tell quarantine groups about new lines → summarise. Usage lines never enter history: the
+ * activities pass counts, and the database holds the lines and the cycle's resume point.
+ */
+export interface UsageCycleInput {
+  providerId: string;
+  /** Defaults to this workflow's id; kept across continue-as-new. */
+  cycleId?: string;
+  /** Defaults to the configured look-back in the provider's time zone. */
+  window?: UsageWindow;
+  progress?: CycleProgress;
+}
+
+export interface CycleProgress {
+  phase: 'starting' | 'fetching' | 'mediating' | 'notifying' | 'completed' | 'failed';
+  pagesFetched: number;
+  linesFetched: number;
+  linesMediated: number;
+  billed: number;
+  quarantined: number;
+}
+
+export const progressQuery = defineQuery<CycleProgress>('progress');
+
+// Carrier pages: transient faults retry with backoff (429 honours Retry-After); bad credentials,
+// 4xx and undocumented shapes fail at once, for an admin to fix.
+const carrier = proxyActivities<UsageActivities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '2 minutes',
+  scheduleToCloseTimeout: '3 hours',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// Database work: retried until the database is back (bounded by scheduleToClose).
+const database = proxyActivities<UsageActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '2 minutes',
+  scheduleToCloseTimeout: '2 hours',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+const PAGES_PER_ACTIVITY = 25;
+const BATCH_SIZE = 2000;
+const BATCHES_PER_ACTIVITY = 25;
+const HISTORY_LIMIT = 1500;
+
+export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleSummary> {
+  const cycleId = input.cycleId ?? workflowInfo().workflowId;
+  const progress: CycleProgress = input.progress ?? { phase: 'starting', pagesFetched: 0, linesFetched: 0, linesMediated: 0, billed: 0, quarantined: 0 };
+  setHandler(progressQuery, () => progress);
+  upsertSearchAttributes([
+    { key: CSP_PROVIDER_ID, value: input.providerId },
+    { key: CSP_CYCLE_STATUS, value: 'RUNNING' },
+  ]);
+  const carryOn = () => continueAsNew<typeof usageCycleWorkflow>({ ...input, cycleId, window, progress });
+  const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT;
+  let window = input.window;
+
+  try {
+    window = (await database.beginCycle({ providerId: input.providerId, cycleId, window })).window;
+
+    progress.phase = 'fetching';
+    for (;;) {
+      const fetched = await carrier.fetchUsage({ providerId: input.providerId, cycleId, maxPages: PAGES_PER_ACTIVITY });
+      progress.pagesFetched += fetched.pages;
+      progress.linesFetched += fetched.lines;
+      if (fetched.exhausted) break;
+      if (historyFull()) return await carryOn();
+    }
+
+    progress.phase = 'mediating';
+    for (;;) {
+      const mediated = await database.mediateUsage({ providerId: input.providerId, cycleId, batchSize: BATCH_SIZE, maxBatches: BATCHES_PER_ACTIVITY });
+      progress.linesMediated += mediated.processed;
+      progress.billed += mediated.billed;
+      progress.quarantined += mediated.quarantined;
+      if (mediated.done) break;
+      if (historyFull()) return await carryOn();
+    }
+
+    progress.phase = 'notifying';
+    await database.notifyQuarantineGroups({ providerId: input.providerId, mediatedBy: cycleId });
+    const summary = await database.completeCycle({ providerId: input.providerId, cycleId });
+    progress.phase = 'completed';
+    upsertSearchAttributes([{ key: CSP_CYCLE_STATUS, value: 'COMPLETED' }]);
+    return summary;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    const reason = cause?.message ?? (err as Error).message;
+    const needsAttention = ['INVALID_CLIENT', 'FORBIDDEN'].includes(cause?.type ?? '');
+    progress.phase = 'failed';
+    await database.failCycle({ providerId: input.providerId, cycleId, reason, needsAttention });
+    upsertSearchAttributes([{ key: CSP_CYCLE_STATUS, value: needsAttention ? 'NEEDS_ATTENTION' : 'FAILED' }]);
+    throw ApplicationFailure.create({ type: cause?.type ?? 'CYCLE_FAILED', message: `usage cycle ${cycleId} failed: ${reason}`, nonRetryable: true });
+  }
+}
