@@ -10,7 +10,7 @@ import { createLogger } from '../config/logger';
 import { startRuntime, workerConnection, type Runtime } from './runtime';
 import { createWorker } from './worker';
 import { startSimulator, type Simulator } from '../carrier/simulator/server';
-import { UNRATED_PRODUCT_NAME } from '../carrier/simulator/dataset';
+import { demoRateCard } from '../carrier/simulator/demo-card';
 import { portOpen } from '../db/embedded';
 import { getProvider, listProviders } from '../db/providers';
 import { importRateCard } from '../db/rates';
@@ -19,8 +19,6 @@ import { addProvider, type ProviderContext } from '../client/providers';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { usageCycleWorkflowId } from '../workflows/ids';
 import { CSP_PROVIDER_ID } from '../workflows/search-attributes';
-import { Decimal } from '../core/money';
-import type { RateCard } from '../core/rating';
 import type { CycleSummary } from '../workflows/types';
 
 async function main(): Promise<void> {
@@ -79,21 +77,9 @@ async function onboardSimulatorProviders(ctx: ProviderContext, sim: Simulator, c
     const { provider, onboarding } = await addProvider(ctx, {
       name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: p.currency, timeZone: p.currency === 'NZD' ? 'Pacific/Auckland' : cfg.DEFAULT_TIME_ZONE, cycleTimes: cfg.CYCLE_TIMES,
     });
-    await importRateCard(ctx.pool, provider.id, demoRateCard(sim, p.currency));
+    await importRateCard(ctx.pool, provider.id, demoRateCard(sim.dataset, p.currency));
     log.info({ provider: provider.id, name: provider.name, services: onboarding.createdServices.length }, 'demo provider onboarded');
   }
-}
-
-/** Every product rated one of the three ways, except one left unrated so NO_RATE_CARD shows up. */
-function demoRateCard(sim: Simulator, currency: string): RateCard {
-  const kinds = ['price', 'rrp', 'markup'] as const;
-  const rules = sim.dataset.products
-    .filter((p) => p.name !== UNRATED_PRODUCT_NAME)
-    .map((p, i) => {
-      const kind = kinds[i % 3]!;
-      return { productId: p.productId, kind, value: kind === 'price' ? new Decimal(p.retail) : kind === 'markup' ? new Decimal('18.5') : null };
-    });
-  return { currency, defaultMarkupPercent: null, rules };
 }
 
 async function runCycleNow(runtime: Runtime, providerId: string): Promise<CycleSummary> {

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { ConfigError, loadConfig } from '../config';
+import { PROJECT_ROOT } from '../config';
+
+test('config: defaults are complete and valid', () => {
+  const cfg = loadConfig({});
+  assert.equal(cfg.TASK_QUEUE, 'csp-billing');
+  assert.deepEqual(cfg.CYCLE_TIMES, ['06:00', '18:00']);
+  assert.equal(cfg.CYCLE_ONCE, false);
+});
+
+test('config: each bad value names the variable and what is expected', () => {
+  const bad: Array<[Record<string, string>, RegExp]> = [
+    [{ TEMPORAL_PORT: 'seventy' }, /TEMPORAL_PORT: .*number/i],
+    [{ CYCLE_TIMES: '6am,18:00' }, /CYCLE_TIMES.*HH:MM/],
+    [{ DEFAULT_TIME_ZONE: 'Sydney' }, /DEFAULT_TIME_ZONE: must be an IANA time zone/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: must be a postgres:\/\/ URL/],
+    [{ TEMPORAL_ADDRESS: 'localhost' }, /TEMPORAL_ADDRESS: must be host:port/],
+    [{ ENCRYPTION_KEY: 'short' }, /ENCRYPTION_KEY: must be 32 bytes/],
+    [{ CYCLE_ONCE: 'yes' }, /CYCLE_ONCE/],
+    [{ USAGE_PAGE_SIZE: '0' }, /USAGE_PAGE_SIZE/],
+    [{ RHIPE_API_URL: 'ftp://carrier' }, /RHIPE_API_URL/],
+  ];
+  for (const [env, pattern] of bad) {
+    assert.throws(() => loadConfig(env), (e: Error) => e instanceof ConfigError && pattern.test(e.message), `${JSON.stringify(env)}`);
+  }
+});
+
+test('config: a secret value is never echoed in the error', () => {
+  try {
+    loadConfig({ ENCRYPTION_KEY: 'not-a-key-but-secret-looking' });
+    assert.fail('expected an error');
+  } catch (e) {
+    assert.ok(!(e as Error).message.includes('not-a-key-but-secret-looking'));
+  }
+});
+
+test('config: a bad value stops start-up with the message and a non-zero exit', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+    cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, USAGE_PAGE_SIZE: 'lots', DATABASE_URL: 'postgres://127.0.0.1:1/none' }, timeout: 60_000,
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /USAGE_PAGE_SIZE/);
+});

@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freshDatabase } from './support/database';
+import { migrateDown, migrateUp } from '../db/migrate';
+
+test('migrations: up from empty, re-run is a no-op, down and up again', async () => {
+  const db = await freshDatabase({ migrate: false });
+  try {
+    const first = await migrateUp(db.url);
+    assert.ok(first.length >= 1);
+    assert.deepEqual(await migrateUp(db.url), []);
+    const tables = await db.pool.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
+    for (const t of ['provider', 'service', 'usage_line', 'usage_charge', 'quarantine_action', 'cycle_run', 'rate_rule', 'licence_event']) {
+      assert.ok(tables.rows.some((r) => r.table_name === t), `table ${t}`);
+    }
+    await migrateDown(db.url, first.length);
+    const after = await db.pool.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'usage_line'`);
+    assert.equal(after.rows[0].n, 0);
+    assert.deepEqual(await migrateUp(db.url), first);
+  } finally {
+    await db.drop();
+  }
+});
+
+test('migrations: concurrent runs apply each migration once', async () => {
+  const db = await freshDatabase({ migrate: false });
+  try {
+    const results = await Promise.allSettled([migrateUp(db.url), migrateUp(db.url)]);
+    const applied = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+    const rows = await db.pool.query('SELECT name FROM pgmigrations');
+    assert.equal(rows.rowCount, new Set(applied).size || rows.rowCount);
+    assert.deepEqual(await migrateUp(db.url), []);
+  } finally {
+    await db.drop();
+  }
+});
+
+test('database: a RecordId can be billed once only, whatever the code does', async () => {
+  const db = await freshDatabase();
+  try {
+    await db.pool.query(`INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ('p1', 'P', 'c', 'x', 'UTC', '{06:00}')`);
+    await db.pool.query(`INSERT INTO service (id, provider_id, tenant_id) VALUES ('S-1', 'p1', 't')`);
+    for (const h of ['h1', 'h2']) {
+      await db.pool.query(`INSERT INTO usage_line (provider_id, record_key, content_hash, raw, first_cycle_id) VALUES ('p1', 'R', $1, '{}', 'c')`, [h]);
+    }
+    const ids = (await db.pool.query<{ id: number }>('SELECT id FROM usage_line ORDER BY id')).rows.map((r) => r.id);
+    const charge = (lineId: number) =>
+      db.pool.query(
+        `INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, product_key, units, unit_rate, billable_ratio, carrier_cost, charge, margin, rule_kind, charge_start, charge_end)
+         VALUES ($1, 'p1', 'R', 'S-1', '2026-10', 'p', 1, 1, 1, 1, 1, 0, 'price', 'a', 'b')`,
+        [lineId],
+      );
+    await charge(ids[0]!);
+    await assert.rejects(charge(ids[1]!), /usage_charge_provider_id_record_key_key/);
+  } finally {
+    await db.drop();
+  }
+});
