@@ -6,7 +6,7 @@ export const ENDPOINTS = [
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const FAULT_KINDS = [
-  'http429', 'http500', 'http503', 'slow', 'expireToken', 'truncated', 'malformed', 'html', 'repeatPage', 'reset',
+  'http400', 'http403', 'http429', 'http500', 'http503', 'slow', 'expireToken', 'truncated', 'malformed', 'html', 'repeatPage', 'reset',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

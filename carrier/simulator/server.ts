@@ -74,6 +74,10 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
       switch (fault.kind) {
         case 'http429':
           return reply.code(429).header('Retry-After', String(fault.retryAfterSeconds ?? 1)).send({ Message: 'Rate limit exceeded' });
+        case 'http400':
+          return message(reply, 400, 'The request is invalid.');
+        case 'http403':
+          return message(reply, 403, 'Access to this resource is forbidden for this customer.');
         case 'http500':
           return message(reply, 500, 'An error has occurred.');
         case 'http503':
