@@ -197,6 +197,9 @@ export class Dataset {
 
   /** What the line at this index is: drives both its content and its expected outcome. */
   lineKind(p: number, i: number): LineKind {
+    // The first lines show every kind once, so even a small dataset exercises every outcome.
+    const showcase = SHOWCASE[i];
+    if (showcase) return showcase;
     const r = hash32(this.seed, 20, p, i) % 1000;
     if (r < 10) return 'unknownTenant';
     if (r < 15) return 'unratedProduct';
@@ -326,6 +329,8 @@ export class Dataset {
     return tenant;
   }
 }
+
+const SHOWCASE: readonly LineKind[] = ['normal', 'unknownTenant', 'unratedProduct', 'otherCurrency', 'invalid', 'credit', 'normal', 'repeat', 'normal', 'revision', 'revisable'];
 
 export type LineKind = 'normal' | 'credit' | 'unknownTenant' | 'unratedProduct' | 'otherCurrency' | 'invalid' | 'repeat' | 'revision' | 'revisable';
 
