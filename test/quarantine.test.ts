@@ -11,6 +11,7 @@ import { setRateRule } from '../db/rates';
 import { Decimal } from '../core/money';
 import { UNRATED_PRODUCT_NAME } from '../carrier/simulator/dataset';
 import { autoCleanse } from '../activities/quarantine-notify';
+import { recordHistory } from './support/histories';
 
 let env: TestWorkflowEnvironment;
 let sys: TestSystem;
@@ -98,6 +99,7 @@ test('allocate bills exactly the group once, even sent twice and across a worker
   assert.deepEqual(trail.map((a) => [a.action, a.actor, a.outcome]), [['allocate', 'alice', 'APPLIED'], ['allocate', 'alice', 'REJECTED']]);
   assert.equal(trail[0]!.billed, lineIds.length);
   assert.match(trail[1]!.rejection!, /no quarantined lines/);
+  await recordHistory(handle, 'quarantine-group-allocate');
 
   // The allocation is remembered: new usage for that tenant is billed without quarantine.
   const tenantId = group.group_key.split('|')[2]!;
@@ -158,6 +160,7 @@ test('write-off bills nothing; a write-off without a reason and other nonsense a
   assert.deepEqual(await statuses(group.group_key), { WRITTEN_OFF: group.n });
   const trail = await audit(group.group_key);
   assert.deepEqual(trail.map((a) => a.outcome), ['REJECTED', 'REJECTED', 'REJECTED', 'APPLIED']);
+  await recordHistory(handle, 'quarantine-group-writeoff');
 });
 
 test('INVALID_RECORD and DUPLICATE_USAGE cannot be allocated; they can be written off; cleanse leaves them', async () => {

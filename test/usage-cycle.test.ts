@@ -8,6 +8,7 @@ import { expectedOutcomes, recomputedTotals } from './support/expected';
 import { progressQuery, usageCycleWorkflow } from '../workflows/usage-cycle';
 import { listServices } from '../db/services';
 import type { CycleSummary } from '../workflows/types';
+import { recordHistory } from './support/histories';
 
 let env: TestWorkflowEnvironment;
 let sys: TestSystem;
@@ -85,6 +86,7 @@ test('a cycle bills every billable line once, quarantines the rest with the reas
   assert.ok(history.events!.length < 80, `history has ${history.events!.length} events`);
   const progress = await env.client.workflow.getHandle(`cycle-${provider.id}-1`).query(progressQuery);
   assert.equal(progress.phase, 'completed');
+  await recordHistory(env.client.workflow.getHandle(`cycle-${provider.id}-1`), 'usage-cycle-first');
 });
 
 test('overlapping cycles, carrier faults on every kind, and a worker restart still bill each line exactly once', async () => {
@@ -113,6 +115,8 @@ test('overlapping cycles, carrier faults on every kind, and a worker restart sti
     const totals = recomputedTotals(sys.sim.dataset, 1, await servicesOf(provider.id));
     assert.equal(db.charge, totals.charge);
     assert.ok(sys.sim.faults.firedLog.length >= 7, `faults fired: ${sys.sim.faults.firedLog.length}`);
+    await recordHistory(env.client.workflow.getHandle(`cycle-${provider.id}-${cycleSeq - 1}`), 'usage-cycle-faults-a');
+    await recordHistory(env.client.workflow.getHandle(`cycle-${provider.id}-${cycleSeq}`), 'usage-cycle-faults-b');
   } finally {
     sys.sim.faults.clear();
   }
@@ -145,6 +149,7 @@ test('revoked credentials fail the cycle at once with a clear reason and flag th
     assert.match(p.rows[0]!.attention_reason, /client_id\/client_secret/);
     const run = await sys.db.pool.query<{ status: string }>(`SELECT status FROM cycle_run WHERE id = $1`, [`cycle-${provider.id}-${cycleSeq}`]);
     assert.equal(run.rows[0]!.status, 'FAILED');
+    await recordHistory(env.client.workflow.getHandle(`cycle-${provider.id}-${cycleSeq}`), 'usage-cycle-revoked');
   } finally {
     await sys.db.pool.query('UPDATE provider SET secret_ciphertext = $2 WHERE id = $1', [provider.id, provider.secret_ciphertext]);
   }

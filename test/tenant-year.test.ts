@@ -1,0 +1,56 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { timeSkippingTemporal } from './support/temporal';
+import { startTestSystem, type TestSystem } from './support/system';
+import { tenantStateQuery, tenantWorkflow } from '../workflows/tenant';
+import { listServices } from '../db/services';
+
+let env: TestWorkflowEnvironment;
+let sys: TestSystem;
+
+before(async () => {
+  env = await timeSkippingTemporal();
+  sys = await startTestSystem(env, { usageRecords: 10 });
+});
+after(async () => {
+  await sys?.stop();
+  await env?.teardown();
+});
+
+test('a tenant workflow over a year of simulated days: reconciles daily, history stays bounded, state survives continue-as-new', async () => {
+  const p = sys.sim.dataset.providers[0]!;
+  // Onboarding here would start tenant workflows with search attributes the time-skipping server
+  // does not know; the provider and its services are set up the same way, without it.
+  const { addProvider } = await import('../client/providers');
+  const ctx = { ...sys.ctx, temporal: { workflow: { execute: async () => ({}) } } as never };
+  const { provider } = await addProvider(ctx, { name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: 'AUD', timeZone: 'Australia/Sydney', cycleTimes: ['06:00'] });
+  const { onboardingActivities } = await import('../activities/onboarding');
+  await onboardingActivities({ ...sys.deps, temporal: ctx.temporal }).discoverTenants({ providerId: provider.id });
+  const service = (await listServices(sys.db.pool, provider.id))[0]!;
+
+  const handle = await env.client.workflow.start(tenantWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: `tenant-year-${provider.id}`,
+    args: [{ providerId: provider.id, tenantId: service.tenant_id, serviceId: service.id, reconcileEveryHours: 24 }],
+  });
+  // A quantity change made at the carrier mid-year must still be found by the daily reconcile.
+  const sub = p.tenants.find((t) => t.tenantId === service.tenant_id)!.subscriptions[0]!;
+  await env.sleep('180 days');
+  sub.quantity += 3;
+  await env.sleep('185 days');
+
+  const state = await handle.query(tenantStateQuery);
+  assert.ok(state.lastReconciledAt, 'reconciled');
+  const days = (Date.parse(state.lastReconciledAt!) - Date.parse(new Date(await env.currentTimeMs()).toISOString())) / 86_400_000;
+  assert.ok(days > -2, `last reconcile was ${-days} days ago`);
+  assert.equal(state.outOfBandEvents, 1);
+  assert.equal(state.licences.find((l) => l.subscriptionId === sub.subscriptionId)!.quantity, sub.quantity);
+  const desc = await handle.describe();
+  const history = await env.client.workflow.getHandle(handle.workflowId, desc.runId).fetchHistory();
+  assert.ok(history.events!.length <= 1100, `current run's history: ${history.events!.length} events`);
+  assert.notEqual(desc.runId, handle.firstExecutionRunId, 'continued as new at least once');
+  const reconciles = await sys.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM licence_event WHERE tenant_id = $1 AND source = 'OFFICE365_OR_CARRIER_PORTAL'`, [service.tenant_id]);
+  assert.equal(reconciles.rows[0]!.n, 1);
+  await handle.terminate('test done');
+});
