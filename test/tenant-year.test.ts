@@ -5,6 +5,8 @@ import { timeSkippingTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
 import { tenantStateQuery, tenantWorkflow } from '../workflows/tenant';
 import { listServices } from '../db/services';
+import { addProvider } from '../client/providers';
+import { onboardingActivities } from '../activities/onboarding';
 
 let env: TestWorkflowEnvironment;
 let sys: TestSystem;
@@ -22,10 +24,8 @@ test('a tenant workflow over a year of simulated days: reconciles daily, history
   const p = sys.sim.dataset.providers[0]!;
   // Onboarding here would start tenant workflows with search attributes the time-skipping server
   // does not know; the provider and its services are set up the same way, without it.
-  const { addProvider } = await import('../client/providers');
   const ctx = { ...sys.ctx, temporal: { workflow: { execute: async () => ({}) } } as never };
   const { provider } = await addProvider(ctx, { name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: 'AUD', timeZone: 'Australia/Sydney', cycleTimes: ['06:00'] });
-  const { onboardingActivities } = await import('../activities/onboarding');
   await onboardingActivities({ ...sys.deps, temporal: ctx.temporal }).discoverTenants({ providerId: provider.id });
   const service = (await listServices(sys.db.pool, provider.id))[0]!;
 

@@ -7,6 +7,7 @@ import { startTestSystem, type TestSystem } from './support/system';
 import { expectedOutcomes, recomputedTotals } from './support/expected';
 import { progressQuery, usageCycleWorkflow } from '../workflows/usage-cycle';
 import { listServices } from '../db/services';
+import { clearTokenCache } from '../carrier/client';
 import type { CycleSummary } from '../workflows/types';
 import { recordHistory } from './support/histories';
 
@@ -138,7 +139,6 @@ test('a cancelled service: its lines from the cancellation date are SERVICE_INAC
 test('revoked credentials fail the cycle at once with a clear reason and flag the provider', async () => {
   const provider = (await sys.db.pool.query<{ id: string; secret_ciphertext: string }>(`SELECT id, secret_ciphertext FROM provider WHERE client_id = $1`, [sys.sim.dataset.providers[0]!.clientId])).rows[0]!;
   await sys.db.pool.query('UPDATE provider SET secret_ciphertext = $2 WHERE id = $1', [provider.id, sys.deps.keyring.encrypt('f'.repeat(32))]);
-  const { clearTokenCache } = await import('../carrier/client');
   clearTokenCache();
   try {
     const started = Date.now();

@@ -5,6 +5,7 @@
  */
 import { loadConfig } from '../config';
 import { createLogger } from '../config/logger';
+import { installTemporalRuntime } from './logging';
 import { startRuntime, workerConnection } from './runtime';
 import { createWorker } from './worker';
 import { listProviders } from '../db/providers';
@@ -13,6 +14,7 @@ import { ensureUsageSchedule } from '../client/schedules';
 async function main(): Promise<void> {
   const cfg = loadConfig();
   const log = createLogger({ level: cfg.LOG_LEVEL, format: cfg.LOG_FORMAT });
+  installTemporalRuntime(log);
   const runtime = await startRuntime(cfg, log);
   const worker = await createWorker(await workerConnection(runtime.temporalAddress), cfg.TEMPORAL_NAMESPACE, runtime.deps);
   // Schedules are created-or-updated on every worker start, so settings changes always land.

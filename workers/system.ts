@@ -7,6 +7,7 @@
  */
 import { loadConfig, usesSimulator, type Config } from '../config';
 import { createLogger } from '../config/logger';
+import { installTemporalRuntime } from './logging';
 import { startRuntime, workerConnection, type Runtime } from './runtime';
 import { createWorker } from './worker';
 import { startSimulator, type Simulator } from '../carrier/simulator/server';
@@ -24,6 +25,7 @@ import type { CycleSummary } from '../workflows/types';
 async function main(): Promise<void> {
   const cfg = loadConfig();
   const log = createLogger({ level: cfg.LOG_LEVEL, format: cfg.LOG_FORMAT });
+  installTemporalRuntime(log);
   const runtime = await startRuntime(cfg, log);
   const simulator = usesSimulator(cfg) ? await startDemoCarrier(cfg) : null;
   if (simulator) log.info({ carrier: simulator.url, usageLinesPerProvider: cfg.SIMULATOR_RECORDS }, 'carrier simulator running (default carrier)');

@@ -19,6 +19,6 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), JSON.stringify(json));
 }
 
-export function loadHistory(json: unknown): InstanceType<typeof temporal.api.history.v1.History> {
+export function loadHistory(json: unknown): temporal.api.history.v1.History {
   return temporal.api.history.v1.History.fromObject(json as Record<string, unknown>);
 }

@@ -1,0 +1,51 @@
+/**
+ * `npm run csp -- <command>`: the billing admin's command line. Every listing takes --json.
+ * Exit codes: 0 done; 1 unexpected failure; 2 a mistake to fix (bad argument, unknown id,
+ * request refused, with the reason); 3 a service is unavailable (PostgreSQL, Temporal, carrier).
+ */
+import { Command, CommanderError } from 'commander';
+import { CliContext } from './context';
+import { UserError } from './errors';
+import { ConfigError } from '../config';
+import { providerCommands } from './commands/providers';
+import { scheduleCommands } from './commands/schedules';
+import { rateCommands } from './commands/rates';
+import { quarantineCommands } from './commands/quarantine';
+import { tenantCommands } from './commands/tenants';
+import { cycleCommands } from './commands/cycles';
+
+let context: CliContext | undefined;
+const ctx = () => (context ??= new CliContext());
+
+const program = new Command('csp')
+  .description('Microsoft CSP via Rhipe: providers, tenants, rates, usage cycles and the misc quarantine')
+  .showHelpAfterError()
+  .exitOverride();
+providerCommands(program, ctx);
+tenantCommands(program, ctx);
+rateCommands(program, ctx);
+scheduleCommands(program, ctx);
+cycleCommands(program, ctx);
+quarantineCommands(program, ctx);
+
+program
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof UserError) {
+      process.stderr.write(`csp: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`csp: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`csp: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => context?.close());

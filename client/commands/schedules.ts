@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { CliContext } from '../context';
+import { getProvider, listProviders } from '../../db/providers';
+import { usageScheduleId } from '../../workflows/ids';
+import { printObject, printRows } from '../output';
+import { UserError } from '../errors';
+
+export function scheduleCommands(program: Command, ctx: () => CliContext): void {
+  const schedule = program.command('schedule').description("the providers' usage schedules (also visible under Schedules in the Web UI)");
+
+  async function handleFor(ref: string) {
+    const c = ctx();
+    const p = await getProvider(await c.db(), ref);
+    if (!p) throw new UserError(`no provider "${ref}"`);
+    const handle = (await c.temporal()).schedule.getHandle(usageScheduleId(p.id));
+    return { p, handle };
+  }
+  const missing = (err: unknown, ref: string) => {
+    if (err instanceof ScheduleNotFoundError) throw new UserError(`provider "${ref}" has no usage schedule (removed?)`);
+    throw err;
+  };
+
+  schedule
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const c = ctx();
+      const client = await c.temporal();
+      const rows = [];
+      for (const p of await listProviders(await c.db())) {
+        try {
+          const d = await client.schedule.getHandle(usageScheduleId(p.id)).describe();
+          rows.push({ provider: p.id, name: p.name, schedule: d.scheduleId, paused: d.state.paused, note: d.state.note ?? '', next: d.info.nextActionTimes[0] ?? null, recentRuns: d.info.recentActions.length });
+        } catch (err) {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+          rows.push({ provider: p.id, name: p.name, schedule: '(none)', paused: null, note: '', next: null, recentRuns: 0 });
+        }
+      }
+      printRows(rows, !!o.json);
+    });
+
+  schedule.command('describe <provider>').option('--json', 'print JSON').action(async (ref: string, o) => {
+    const { handle } = await handleFor(ref);
+    const d = await handle.describe().catch((e) => missing(e, ref));
+    printObject({ scheduleId: d.scheduleId, paused: d.state.paused, note: d.state.note, timezone: d.spec.timezone, calendars: d.spec.calendars, overlap: d.policies.overlap, catchupWindowMs: d.policies.catchupWindow, nextActionTimes: d.info.nextActionTimes, recentActions: d.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt, workflowId: a.action.workflow.workflowId })) }, !!o.json);
+  });
+
+  schedule.command('pause <provider>').option('--note <text>', 'why, for the next admin').action(async (ref: string, o) => {
+    const { handle } = await handleFor(ref);
+    await handle.pause(o.note ?? 'paused from the CLI').catch((e) => missing(e, ref));
+    process.stdout.write(`${handle.scheduleId} paused\n`);
+  });
+
+  schedule.command('resume <provider>').option('--note <text>', 'why').action(async (ref: string, o) => {
+    const { handle } = await handleFor(ref);
+    await handle.unpause(o.note ?? 'resumed from the CLI').catch((e) => missing(e, ref));
+    process.stdout.write(`${handle.scheduleId} resumed\n`);
+  });
+
+  schedule.command('trigger <provider>').description('start a usage cycle now').action(async (ref: string) => {
+    const { handle } = await handleFor(ref);
+    await handle.trigger(ScheduleOverlapPolicy.BUFFER_ONE).catch((e) => missing(e, ref));
+    process.stdout.write(`${handle.scheduleId} triggered\n`);
+  });
+
+  schedule
+    .command('backfill <provider>')
+    .description('run the cycles that were due between two times (e.g. after an outage longer than the catch-up window)')
+    .requiredOption('--from <iso>', 'start, ISO 8601')
+    .requiredOption('--to <iso>', 'end, ISO 8601')
+    .action(async (ref: string, o) => {
+      const from = new Date(o.from);
+      const to = new Date(o.to);
+      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new UserError('--from and --to must be ISO 8601 date-times');
+      if (to <= from) throw new UserError('--to must be after --from');
+      const { handle } = await handleFor(ref);
+      await handle.backfill([{ start: from, end: to, overlap: ScheduleOverlapPolicy.BUFFER_ALL }]).catch((e) => missing(e, ref));
+      process.stdout.write(`${handle.scheduleId}: backfill ${from.toISOString()} → ${to.toISOString()} requested\n`);
+    });
+}

@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { CliContext } from '../context';
+import { getService, listServices } from '../../db/services';
+import { getProvider } from '../../db/providers';
+import { listLicences } from '../../db/licences';
+import { tenantWorkflowId } from '../../workflows/ids';
+import { cancelServiceUpdate, orderProductUpdate, reactivateServiceUpdate, reconcileSignal, setQuantityUpdate, tenantStateQuery } from '../../workflows/tenant';
+import { printObject, printRows } from '../output';
+import { UserError } from '../errors';
+
+export function tenantCommands(program: Command, ctx: () => CliContext): void {
+  const tenant = program.command('tenant').description('end customers’ Microsoft tenants: one service each, with its licences');
+
+  async function serviceOf(ref: string) {
+    const s = await getService(await ctx().db(), ref);
+    if (!s) throw new UserError(`no service or tenant "${ref}" (give a service id, tenant GUID or tenant domain)`);
+    return s;
+  }
+  async function handleOf(ref: string) {
+    const s = await serviceOf(ref);
+    return { s, handle: (await ctx().temporal()).workflow.getHandle(tenantWorkflowId(s.provider_id, s.tenant_id)) };
+  }
+  async function update<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new UserError(`refused: ${(err.cause as Error)?.message ?? err.message}`);
+      if (err instanceof WorkflowNotFoundError) throw new UserError('this tenant has no running workflow (its provider was removed?)');
+      throw err;
+    }
+  }
+  const quantity = (v: string) => {
+    if (!/^\d+$/.test(v)) throw new UserError('--quantity must be a whole number');
+    return Number(v);
+  };
+
+  tenant.command('list').option('--provider <provider>', 'provider id or name').option('--json', 'print JSON').action(async (o) => {
+    const db = await ctx().db();
+    let providerId: string | undefined;
+    if (o.provider) {
+      const p = await getProvider(db, o.provider);
+      if (!p) throw new UserError(`no provider "${o.provider}"`);
+      providerId = p.id;
+    }
+    const rows = (await listServices(db, providerId)).map((s) => ({
+      service: s.id, provider: s.provider_id, tenant: s.tenant_id, domain: s.tenant_domain, customer: s.customer_name, type: s.service_type_id,
+      cancelledOn: s.cancelled_on, goneAtCarrier: s.gone_at_carrier_since ? 'yes' : '',
+    }));
+    printRows(rows, !!o.json);
+  });
+
+  tenant.command('show <tenant>').option('--json', 'print JSON').action(async (ref: string, o) => {
+    const { s, handle } = await handleOf(ref);
+    const db = await ctx().db();
+    const state = await handle.query(tenantStateQuery).catch(() => null);
+    const events = await db.query('SELECT observed_at, source, kind, subscription_id, old_value, new_value FROM licence_event WHERE provider_id = $1 AND tenant_id = $2 ORDER BY id DESC LIMIT 20', [s.provider_id, s.tenant_id]);
+    printObject({ service: s, licences: state?.licences ?? (await listLicences(db, s.provider_id, s.tenant_id)), lastReconciledAt: state?.lastReconciledAt ?? null, recentEvents: events.rows }, !!o.json);
+  });
+
+  tenant.command('order <tenant>').requiredOption('--product <guid>', 'product GUID').requiredOption('--quantity <n>', 'licences').option('--billing-cycle <cycle>', 'Monthly | Annual', 'Monthly').requiredOption('--by <name>', 'who orders').action(async (ref: string, o) => {
+    const { handle } = await handleOf(ref);
+    const r = await update(() => handle.executeUpdate(orderProductUpdate, { args: [{ productId: o.product, quantity: quantity(o.quantity), billingCycle: o.billingCycle, by: o.by }] }));
+    process.stdout.write(`ordered (change ${r.changeId}): ${r.licences.map((l) => `${l.subscriptionId} ${l.productName ?? l.productId} x ${l.quantity}`).join('; ')}\n`);
+  });
+
+  tenant.command('set-quantity <tenant>').requiredOption('--subscription <id>', 'subscription id').requiredOption('--quantity <n>', 'new quantity').requiredOption('--by <name>', 'who changes it').action(async (ref: string, o) => {
+    const { handle } = await handleOf(ref);
+    const r = await update(() => handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: o.subscription, quantity: quantity(o.quantity), by: o.by }] }));
+    process.stdout.write(`quantity set (change ${r.changeId}): ${r.licences.map((l) => `${l.subscriptionId} x ${l.quantity}`).join('; ')}\n`);
+  });
+
+  tenant.command('cancel <tenant>').description('stop billing the service from a date; the licence at Rhipe is NOT cancelled').option('--date <yyyy-mm-dd>', 'effective date (default today)').requiredOption('--by <name>', 'who cancels').action(async (ref: string, o) => {
+    const { s, handle } = await handleOf(ref);
+    const r = await update(() => handle.executeUpdate(cancelServiceUpdate, { args: [{ by: o.by, effectiveDate: o.date }] }));
+    process.stdout.write(`${s.id} billing stops from ${r.cancelledOn}; the licence at Rhipe is unchanged (cancel it there if intended)\n`);
+  });
+
+  tenant.command('reactivate <tenant>').requiredOption('--by <name>', 'who reactivates').action(async (ref: string, o) => {
+    const { s, handle } = await handleOf(ref);
+    await update(() => handle.executeUpdate(reactivateServiceUpdate, { args: [{ by: o.by }] }));
+    process.stdout.write(`${s.id} billing active again; quarantined SERVICE_INACTIVE lines are being cleansed\n`);
+  });
+
+  tenant.command('reconcile <tenant>').description("read the carrier's view now and record what changed elsewhere").action(async (ref: string) => {
+    const { s, handle } = await handleOf(ref);
+    await update(() => handle.signal(reconcileSignal));
+    process.stdout.write(`${s.id}: reconcile requested\n`);
+  });
+}

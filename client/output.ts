@@ -1,0 +1,31 @@
+/** Listings print as an aligned table, or with --json as one JSON document on stdout. */
+export function printRows(rows: Array<Record<string, unknown>>, json: boolean, columns?: string[]): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    return;
+  }
+  if (rows.length === 0) {
+    process.stdout.write('(none)\n');
+    return;
+  }
+  const cols = columns ?? Object.keys(rows[0]!);
+  const text = (v: unknown) => (v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  // Ids are never cut (admins copy them); free text is, at 60 characters.
+  const widths = cols.map((c) => Math.min(c === 'group' || c === 'id' ? 200 : 60, Math.max(c.length, ...rows.map((r) => text(r[c]).length))));
+  const line = (cells: string[]) => cells.map((c, i) => c.slice(0, widths[i]).padEnd(widths[i]!)).join('  ').trimEnd();
+  process.stdout.write([line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => text(r[c]))))].join('\n') + '\n');
+}
+
+export function printObject(value: unknown, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    return;
+  }
+  const walk = (v: unknown, indent: string): string =>
+    v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)
+      ? Object.entries(v as Record<string, unknown>).map(([k, x]) => (x && typeof x === 'object' && !(x instanceof Date) ? `${indent}${k}:\n${walk(x, indent + '  ')}` : `${indent}${k}: ${x instanceof Date ? x.toISOString() : String(x)}`)).join('\n')
+      : Array.isArray(v)
+        ? v.map((x) => `${indent}- ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`).join('\n')
+        : `${indent}${String(v)}`;
+  process.stdout.write(walk(value, '') + '\n');
+}
