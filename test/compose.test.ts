@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { PROJECT_ROOT, configSchema } from '../config';
+
+// No Docker engine runs here: the deploy shape is checked by reading it.
+const compose = parse(readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, { image?: string; build?: { context: string; dockerfile: string }; ports?: string[]; environment?: Record<string, string>; healthcheck?: { test: unknown }; depends_on?: Record<string, { condition: string }>; deploy?: { replicas?: number } }>;
+};
+
+test('compose: PostgreSQL, Temporal on PostgreSQL, the Temporal UI and the worker, each with a health check', () => {
+  const s = compose.services;
+  assert.deepEqual(Object.keys(s).sort(), ['postgresql', 'temporal', 'temporal-ui', 'worker']);
+  assert.match(s.postgresql!.image!, /^postgres:15/);
+  assert.match(s.temporal!.image!, /^temporalio\/auto-setup:\d/);
+  assert.match(s['temporal-ui']!.image!, /^temporalio\/ui:\d/);
+  for (const [name, svc] of Object.entries(s)) assert.ok(svc.healthcheck?.test, `${name} has a health check`);
+  assert.equal(s.temporal!.environment!.DB, 'postgres12');
+  assert.equal(s.temporal!.environment!.POSTGRES_SEEDS, 'postgresql');
+});
+
+test('compose: ports, start order and the worker image', () => {
+  const s = compose.services;
+  assert.ok(s.postgresql!.ports!.some((p) => p.endsWith(':5432')));
+  assert.ok(s.temporal!.ports!.some((p) => p.endsWith(':7233')));
+  assert.ok(s['temporal-ui']!.ports!.some((p) => p.endsWith(':8080')));
+  assert.equal(s.worker!.build!.context, '.');
+  assert.ok(existsSync(path.join(PROJECT_ROOT, s.worker!.build!.dockerfile)));
+  assert.match(readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8'), /workers\/main\.ts/);
+  assert.equal(s.temporal!.depends_on!.postgresql!.condition, 'service_healthy');
+  assert.equal(s.worker!.depends_on!.temporal!.condition, 'service_healthy');
+  assert.equal(s.worker!.depends_on!.postgresql!.condition, 'service_healthy');
+  assert.ok((s.worker!.deploy!.replicas ?? 1) >= 2, 'more than one worker');
+});
+
+test('compose: the worker environment is valid configuration, with secrets only by reference', () => {
+  const envVars = compose.services.worker!.environment!;
+  const known = Object.keys(configSchema.shape);
+  for (const name of Object.keys(envVars)) assert.ok(known.includes(name), `${name} is a configuration variable`);
+  assert.match(envVars.DATABASE_URL!, /@postgresql:5432\//);
+  assert.equal(envVars.TEMPORAL_ADDRESS, 'temporal:7233');
+  for (const secret of ['ENCRYPTION_KEY', 'DATABASE_URL']) assert.match(envVars[secret]!, /\$\{/, `${secret} comes from the environment`);
+  const text = readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8');
+  assert.ok(!/[0-9a-f]{32}/i.test(text), 'no secret-looking value in the file');
+});
