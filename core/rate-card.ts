@@ -1,5 +1,5 @@
 import { isLosslessNumber } from 'lossless-json';
-import type { Decimal } from './money';
+import { parseDecimalText, type Decimal } from './money';
 import { jsonNumberToDecimal } from './lossless';
 import { isGuid, normalizeGuid } from './guid';
 import { parseCarrierInstant, parsePlainDate } from './iso-date';
@@ -18,7 +18,7 @@ function decimalField(value: unknown, path: string, required: boolean): Decimal 
     return null;
   }
   // Numbers written as JSON strings are accepted here (a card is written by people), but parsed exactly.
-  const d = isLosslessNumber(value) ? jsonNumberToDecimal(value) : typeof value === 'string' ? jsonNumberToDecimal({ isLosslessNumber: true, value: value.trim() }) : null;
+  const d = isLosslessNumber(value) ? jsonNumberToDecimal(value) : typeof value === 'string' ? parseDecimalText(value.trim()) : null;
   if (!d) throw new InputError(`${path} must be a decimal number`);
   return d;
 }

@@ -121,3 +121,9 @@ test('rate card errors name the field', () => {
   assert.throws(() => parseRateCard({ currency: 'AUD', rules: [{ productId: P1, kind: 'discount', value: 1 }] }), /kind must be one of/);
   assert.throws(() => parseServices([{ serviceId: 'S-1', tenantId: T1, cancelledOn: 'yesterday' }]), /\[0\]\.cancelledOn/);
 });
+
+test('rate rules accept values written as strings (as the CLI passes them), exactly', () => {
+  const rule = parseRateCard({ currency: 'AUD', rules: [{ productId: P1, kind: 'markup', value: '12.345678901234567890123456789' }] }).rules[0]!;
+  assert.equal(rule.value!.toFixed(), '12.345678901234567890123456789');
+  assert.throws(() => parseRateCard({ currency: 'AUD', rules: [{ productId: P1, kind: 'price', value: 'twelve' }] }), /rules\[0\]\.value must be a decimal number/);
+});

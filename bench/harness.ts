@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { PROJECT_ROOT } from '../config';
+import { Keyring } from '../config/secrets';
+import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
+import { migrateUp } from '../db/migrate';
+import { createPool, type Pool } from '../db/pool';
+import { startDevServer } from '../workers/temporal-server';
+import { startSimulator, type Simulator } from '../carrier/simulator/server';
+import { addProvider, type ProviderContext } from '../client/providers';
+import { importRateCard } from '../db/rates';
+import { demoRateCard } from '../carrier/simulator/demo-card';
+
+/**
+ * A complete, isolated stack for benchmarks and chaos runs: its own embedded PostgreSQL, Temporal
+ * dev server and simulator on spare ports, and the worker as a separate process (so it can be
+ * measured, killed and restarted like a real deployment).
+ */
+export interface Stack {
+  dataDir: string;
+  sim: Simulator;
+  pool: Pool;
+  databaseUrl: string;
+  pgDataDir: string;
+  pgPort: number;
+  temporalAddress: string;
+  client: Client;
+  workerEnv: NodeJS.ProcessEnv;
+  ctx: ProviderContext;
+  /** Starts a worker process; its log lines (JSON) are collected in workerLogs. */
+  startWorker(): ChildProcess;
+  workerLogs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startStack(name: string, records: number, ports: { pg: number; temporal: number; sim: number }): Promise<Stack> {
+  const dataDir = path.join(PROJECT_ROOT, '.data', name);
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  const pg = await startEmbeddedPostgres(dataDir, ports.pg);
+  const databaseUrl = await ensureDatabase(pg.url, 'csp');
+  await migrateUp(databaseUrl);
+  const dev = await startDevServer({ port: ports.temporal, uiPort: ports.temporal + 1000, namespace: 'default', dataDir: path.join(dataDir, 'temporal') });
+  const sim = await startSimulator({ port: ports.sim, usageRecords: records, maxPageSize: 10_000 });
+  const key = randomBytes(32).toString('base64');
+  const keyring = new Keyring('bench', new Map([['bench', Buffer.from(key, 'base64')]]));
+  const connection = await Connection.connect({ address: dev.address });
+  const client = new Client({ connection });
+  const pool = createPool(databaseUrl);
+  const workerEnv: NodeJS.ProcessEnv = {
+    ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: dev.address, RHIPE_API_URL: sim.url, RHIPE_IDENTITY_URL: sim.url,
+    ENCRYPTION_KEY: key, ENCRYPTION_KEY_ID: 'bench', LOG_FORMAT: 'json', LOG_LEVEL: 'info', DATA_DIR: dataDir,
+  };
+  const ctx: ProviderContext = { pool, keyring, carrier: { identityUrl: sim.url, apiUrl: sim.url, timeoutMs: 30_000 }, temporal: client, taskQueue: 'csp-billing' };
+  const workerLogs: string[] = [];
+  return {
+    workerLogs,
+    dataDir, sim, pool, databaseUrl, pgDataDir: path.join(dataDir, 'pg'), pgPort: ports.pg, temporalAddress: dev.address, client, workerEnv, ctx,
+    startWorker() {
+      // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the worker.
+      const extra = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+      const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'workers/main.ts'], { cwd: PROJECT_ROOT, env: workerEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+      // Always drained: a full pipe would block the worker.
+      let partial = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        const parts = (partial + d.toString()).split('\n');
+        partial = parts.pop()!;
+        workerLogs.push(...parts.filter(Boolean));
+      });
+      return child;
+    },
+    async stop() {
+      await connection.close().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+      await sim.close();
+      await dev.stop();
+      await pg.stop();
+    },
+  };
+}
+
+export async function onboardFirstProvider(stack: Stack): Promise<string> {
+  const p = stack.sim.dataset.providers[0]!;
+  const { provider } = await addProvider(stack.ctx, { name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: p.currency, timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] });
+  await importRateCard(stack.pool, provider.id, demoRateCard(stack.sim.dataset, p.currency));
+  return provider.id;
+}
+
+/** Peak resident set of a process (VmHWM), in MB. */
+export function peakRssMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export async function historyEvents(client: Client, workflowId: string): Promise<number> {
+  // Every run of the workflow (continue-as-new makes several), summed.
+  let total = 0;
+  for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    const history = await client.workflow.getHandle(workflowId, wf.runId).fetchHistory();
+    total += history.events?.length ?? 0;
+  }
+  return total;
+}
