@@ -20,7 +20,8 @@ export interface Simulator {
   app: FastifyInstance;
   dataset: Dataset;
   faults: FaultPlan;
-  stats: { tokensIssued: number; calls: Record<string, number> };
+  /** issuedTokens lets a secret scan look for every token the carrier ever handed out. */
+  stats: { tokensIssued: number; calls: Record<string, number>; issuedTokens: string[] };
   url: string;
   close(): Promise<void>;
 }
@@ -53,7 +54,7 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
   const ttl = opts.tokenTtlSeconds ?? 3600;
   const maxPageSize = opts.maxPageSize ?? 10_000;
   const sessions = new Map<string, Session>();
-  const stats = { tokensIssued: 0, calls: {} as Record<string, number> };
+  const stats = { tokensIssued: 0, calls: {} as Record<string, number>, issuedTokens: [] as string[] };
   const orderRefs = new Map<string, unknown>();
   const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
 
@@ -121,6 +122,7 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     const token = randomBytes(24).toString('base64url');
     sessions.set(token, { provider, expiresAt: Date.now() + ttl * 1000 });
     stats.tokensIssued++;
+    stats.issuedTokens.push(token);
     return { access_token: token, token_type: 'Bearer', expires_in: ttl };
   });
 
@@ -270,7 +272,7 @@ function registerAdminRoutes(app: FastifyInstance, dataset: Dataset, faults: Fau
       name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: p.currency, tenants: p.tenants.length,
       usageRecords: p.usageRecords + p.extraLines.length,
     })));
-  app.get('/sim/stats', async () => ({ ...stats, faultsFired: faults.firedLog.length, epoch: dataset.epoch }));
+  app.get('/sim/stats', async () => ({ tokensIssued: stats.tokensIssued, calls: stats.calls, faultsFired: faults.firedLog.length, epoch: dataset.epoch }));
   app.get('/sim/faults', async () => faults.list());
   app.put('/sim/faults', async (req, reply) => {
     try {
