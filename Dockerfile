@@ -5,6 +5,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
+# Bundle the workflow code at build time: workers start without webpack.
+RUN node --import tsx workers/bundle.ts /app/workflow-bundle.js
+ENV WORKFLOW_BUNDLE=/app/workflow-bundle.js
 USER node
 # SIGTERM drains the worker (running activities get the grace time) before it exits.
 STOPSIGNAL SIGTERM

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { PROJECT_ROOT } from '../config';
@@ -9,6 +9,7 @@ import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
 import { migrateUp } from '../db/migrate';
 import { createPool, type Pool } from '../db/pool';
 import { startDevServer } from '../workers/temporal-server';
+import { workflowBundle } from '../workers/worker';
 import { startSimulator, type Simulator } from '../carrier/simulator/server';
 import { addProvider, type ProviderContext } from '../client/providers';
 import { importRateCard } from '../db/rates';
@@ -33,6 +34,8 @@ export interface Stack {
   /** Starts a worker process; its log lines (JSON) are collected in workerLogs. */
   startWorker(): ChildProcess;
   workerLogs: string[];
+  /** Stops PostgreSQL and starts it again on the same data (a database restart mid-run). */
+  restartPostgres(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,7 +43,7 @@ export async function startStack(name: string, records: number, ports: { pg: num
   const dataDir = path.join(PROJECT_ROOT, '.data', name);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
-  const pg = await startEmbeddedPostgres(dataDir, ports.pg);
+  let pg = await startEmbeddedPostgres(dataDir, ports.pg);
   const databaseUrl = await ensureDatabase(pg.url, 'csp');
   await migrateUp(databaseUrl);
   const dev = await startDevServer({ port: ports.temporal, uiPort: ports.temporal + 1000, namespace: 'default', dataDir: path.join(dataDir, 'temporal') });
@@ -56,9 +59,18 @@ export async function startStack(name: string, records: number, ports: { pg: num
   };
   const ctx: ProviderContext = { pool, keyring, carrier: { identityUrl: sim.url, apiUrl: sim.url, timeoutMs: 30_000 }, temporal: client, taskQueue: 'csp-billing' };
   const workerLogs: string[] = [];
+  // Workers load a prebuilt workflow bundle, as deployed workers do (see the Dockerfile).
+  const bundlePath = path.join(dataDir, 'workflow-bundle.js');
+  const { code } = await workflowBundle();
+  writeFileSync(bundlePath, code);
+  workerEnv.WORKFLOW_BUNDLE = bundlePath;
   return {
     workerLogs,
     dataDir, sim, pool, databaseUrl, pgDataDir: path.join(dataDir, 'pg'), pgPort: ports.pg, temporalAddress: dev.address, client, workerEnv, ctx,
+    async restartPostgres() {
+      await pg.stop();
+      pg = await startEmbeddedPostgres(dataDir, ports.pg);
+    },
     startWorker() {
       // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the worker.
       const extra = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];

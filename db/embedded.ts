@@ -62,7 +62,10 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
  * process.exit at once, cutting short a worker's graceful drain. We stop the server ourselves, in
  * order, after the worker has drained; so the signals are left to the process's own handlers.
  */
+let signalsTaken = false;
 function takeBackSignals(): void {
+  if (signalsTaken) return;
+  signalsTaken = true;
   const hook = require('async-exit-hook') as { unhookEvent(event: string): void };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) hook.unhookEvent(signal);
 }

@@ -16,11 +16,13 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 export async function createWorker(connection: NativeConnection, namespace: string, deps: ActivityDeps): Promise<Worker> {
+  // A prebuilt bundle (workers/bundle.ts) when given: no webpack in the worker process.
+  const prebuilt = process.env.WORKFLOW_BUNDLE;
   return Worker.create({
     connection,
     namespace,
     taskQueue: deps.taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: prebuilt ? { codePath: prebuilt } : await workflowBundle(),
     activities: createActivities(deps),
     // Two cores: a handful of concurrent activities keeps both busy without starving PostgreSQL.
     maxConcurrentActivityTaskExecutions: 8,

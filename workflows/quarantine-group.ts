@@ -30,7 +30,7 @@ export interface QuarantineGroupInput {
 
 const { loadGroupSummary, applyQuarantineAction } = proxyActivities<QuarantineActivities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1s', maximumInterval: '1 minute', backoffCoefficient: 2 },
 });
 

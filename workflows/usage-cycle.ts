@@ -36,7 +36,7 @@ export const progressQuery = defineQuery<CycleProgress>('progress');
 // 4xx and undocumented shapes fail at once, for an admin to fix.
 const carrier = proxyActivities<UsageActivities>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   scheduleToCloseTimeout: '3 hours',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -44,7 +44,7 @@ const carrier = proxyActivities<UsageActivities>({
 // Database work: retried until the database is back (bounded by scheduleToClose).
 const database = proxyActivities<UsageActivities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
   scheduleToCloseTimeout: '2 hours',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
