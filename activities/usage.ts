@@ -6,6 +6,7 @@ import { inTransaction } from '../db/pool';
 import { insertUsagePage, mediateBatch, mediateNewLines } from '../db/usage-lines';
 import { getProvider, setProviderAttention } from '../db/providers';
 import { notifyGroups } from './quarantine-notify';
+import { CarrierError } from '../carrier/errors';
 import type { CycleSummary, UsageWindow } from '../workflows/types';
 
 export function usageActivities(deps: ActivityDeps) {
@@ -78,6 +79,14 @@ export function usageActivities(deps: ActivityDeps) {
         } catch (err) {
           const code = (err as { code?: string }).code;
           if (code === 'INVALID_CLIENT' || code === 'FORBIDDEN') await setProviderAttention(deps.pool, input.providerId, (err as Error).message);
+          // Pages stored in this attempt are safe (the cursor moved with them). A transient fault
+          // after progress ends the call normally, so the next call starts at attempt 1 rather than
+          // inheriting an ever-longer backoff; a fault before any progress goes to Temporal's retry.
+          if (err instanceof CarrierError && err.retryable && totals.pages > 0) {
+            deps.log.warn({ cycleId: input.cycleId, error: err.message, pagesStored: totals.pages }, 'carrier fault after progress; continuing in a new call');
+            report();
+            return totals;
+          }
           throw err;
         }
         await deps.pool.query('UPDATE cycle_run SET fetch_done = true WHERE id = $1', [input.cycleId]);

@@ -42,15 +42,18 @@ async function main(): Promise<void> {
 
     let killed = 0;
     let pgRestarted = false;
+    const killWorker = async () => {
+      worker.kill('SIGKILL');
+      await new Promise((r) => worker.once('exit', r));
+      killed++;
+      process.stderr.write(`chaos: worker killed (${killed})\n`);
+    };
     // Kill at random moments during the cycle, `kills` times (a cycle that ends first is followed
     // by a second one over the same window, killed the remaining times, below).
     while (!done && killed < kills) {
       await sleep(3000 + random() * 6000);
       if (done) break;
-      worker.kill('SIGKILL');
-      await new Promise((r) => worker.once('exit', r));
-      killed++;
-      process.stderr.write(`chaos: worker killed (${killed})\n`);
+      await killWorker();
       if (!pgRestarted && killed === Math.ceil(kills / 2)) {
         await stack.restartPostgres();
         pgRestarted = true;
@@ -69,10 +72,7 @@ async function main(): Promise<void> {
       while (!finished && killed < kills) {
         await sleep(2000 + random() * 4000);
         if (finished) break;
-        worker.kill('SIGKILL');
-        await new Promise((res) => worker.once('exit', res));
-        killed++;
-        process.stderr.write(`chaos: worker killed (${killed})\n`);
+        await killWorker();
         worker = stack.startWorker();
       }
       await r;

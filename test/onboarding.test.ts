@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { localTemporal } from './support/temporal';
+import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
 import { addProvider, runOnboarding } from '../client/providers';
 import { UserError } from '../client/errors';
@@ -25,15 +26,6 @@ after(async () => {
 
 const base = { name: 'Harbour IT', currency: 'AUD', timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] };
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 test('swapped and malformed credentials are refused with the right message before any request', async () => {
   const p = sys.sim.dataset.providers[0]!;

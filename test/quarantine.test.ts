@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { localTemporal } from './support/temporal';
+import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { allocateSignal, cleanseSignal, groupStateQuery, resolveUpdate, writeOffSignal } from '../workflows/quarantine-group';
@@ -36,15 +37,6 @@ async function groups(reason: string) {
   return r.rows;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 async function statuses(groupKey: string, ids?: number[]) {
   const r = await sys.db.pool.query<{ status: string; n: number }>(

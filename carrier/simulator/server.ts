@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { Dataset, currentMonth, type SimProvider, type Subscription, type Tenant } from './dataset';
 import { FaultPlan, type Endpoint, type FaultRule } from './faults';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
-import { getProvider } from '../../db/providers';
+import { providerFilter } from '../lookup';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 
@@ -8,12 +8,7 @@ export function cycleCommands(program: Command, ctx: () => CliContext): void {
   const cycle = program.command('cycle').description('usage cycle runs and their summaries');
   cycle.command('list').option('--provider <provider>', 'provider id or name').option('--limit <n>', 'how many', '20').option('--json', 'print JSON').action(async (o) => {
     const db = await ctx().db();
-    let providerId: string | null = null;
-    if (o.provider) {
-      const p = await getProvider(db, o.provider);
-      if (!p) throw new UserError(`no provider "${o.provider}"`);
-      providerId = p.id;
-    }
+    const providerId = await providerFilter(db, o.provider);
     const rows = await db.query(
       `SELECT id, provider_id, status, to_char(window_start, 'YYYY-MM-DD') AS window_start, to_char(window_end, 'YYYY-MM-DD') AS window_end, fetched,
               (summary ->> 'billed')::int AS billed, (summary ->> 'quarantined')::int AS quarantined, summary ->> 'charge' AS charge, error, started_at, finished_at

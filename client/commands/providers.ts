@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { addProvider, removeProvider, rotateSecrets, runOnboarding, updateCredentials } from '../providers';
-import { getProvider, listProviders, updateProviderSchedule } from '../../db/providers';
+import { listProviders, updateProviderSchedule } from '../../db/providers';
+import { requireProvider } from '../lookup';
 import { ensureUsageSchedule } from '../schedules';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
@@ -90,8 +91,7 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
     .action(async (ref: string, o) => {
       const c = ctx();
       const db = await c.db();
-      const p = await getProvider(db, ref);
-      if (!p || p.status === 'REMOVED') throw new UserError(`no provider "${ref}"`);
+      const p = await requireProvider(db, ref);
       const tz = o.timeZone ? timeZone(o.timeZone) : p.time_zone;
       const times = o.cycleTimes ? cycleTimes(o.cycleTimes) : p.cycle_times;
       await updateProviderSchedule(db, p.id, tz, times);
@@ -105,8 +105,7 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
     .option('--json', 'print JSON')
     .action(async (ref: string, o) => {
       const c = ctx();
-      const p = await getProvider(await c.db(), ref);
-      if (!p || p.status === 'REMOVED') throw new UserError(`no provider "${ref}"`);
+      const p = await requireProvider(await c.db(), ref);
       printObject(await runOnboarding(await c.providerContext(), p.id), !!o.json);
     });
 

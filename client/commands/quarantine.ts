@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
-import { getProvider } from '../../db/providers';
+import { providerFilter } from '../lookup';
 import { groupSummary } from '../../activities/quarantine';
 import { groupKeyFromWorkflowId, groupWorkflowId, parseGroupKey } from '../../workflows/ids';
 import { resolveUpdate, quarantineGroupWorkflow } from '../../workflows/quarantine-group';
@@ -43,12 +43,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       }
       if (o.reason && !QUARANTINE_REASONS.includes(o.reason)) throw new UserError(`--reason must be one of ${QUARANTINE_REASONS.join(', ')}`);
       const db = await ctx().db();
-      let providerId: string | null = null;
-      if (o.provider) {
-        const p = await getProvider(db, o.provider);
-        if (!p) throw new UserError(`no provider "${o.provider}"`);
-        providerId = p.id;
-      }
+      const providerId = await providerFilter(db, o.provider);
       const groups = await db.query<{ group_key: string; provider_id: string; reason: string; tenant_ref: string; lines: number; carrier_charge: string | null; period_from: string; period_to: string; customer: string | null; domain: string | null }>(
         `SELECT group_key, provider_id, reason, min(tenant_ref) AS tenant_ref, count(*)::int AS lines, round(sum(sub_total), 4)::text AS carrier_charge,
                 min(left(charge_start, 10)) AS period_from, max(left(charge_start, 10)) AS period_to,

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
-import { getProvider } from '../../db/providers';
+import { requireProvider } from '../lookup';
 import { ensureRateCard, getRateCard, importRateCard, rateCardJson, removeRateRule, setRateRule } from '../../db/rates';
 import { parseRateCard, parseRateRule, InputError } from '../../core/rate-card';
 import { parseLosslessJson } from '../../core/lossless';
@@ -12,11 +12,7 @@ import { UserError } from '../errors';
 export function rateCommands(program: Command, ctx: () => CliContext): void {
   const rates = program.command('rates').description("a provider's rate card: rules by product GUID (price, rrp or markup), optionally for one service");
 
-  async function providerOf(ref: string) {
-    const p = await getProvider(await ctx().db(), ref);
-    if (!p || p.status === 'REMOVED') throw new UserError(`no provider "${ref}"`);
-    return p;
-  }
+  const providerOf = async (ref: string) => requireProvider(await ctx().db(), ref);
   async function cleanse(providerId: string, productId: string | null) {
     const c = ctx();
     const groups = await autoCleanse({ pool: await c.db(), temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE }, providerId, { kind: 'rateAdded', productId });

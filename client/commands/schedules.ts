@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { CliContext } from '../context';
-import { getProvider, listProviders } from '../../db/providers';
+import { listProviders } from '../../db/providers';
+import { requireProvider } from '../lookup';
 import { usageScheduleId } from '../../workflows/ids';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
@@ -11,8 +12,7 @@ export function scheduleCommands(program: Command, ctx: () => CliContext): void 
 
   async function handleFor(ref: string) {
     const c = ctx();
-    const p = await getProvider(await c.db(), ref);
-    if (!p) throw new UserError(`no provider "${ref}"`);
+    const p = await requireProvider(await c.db(), ref, { allowRemoved: true });
     const handle = (await c.temporal()).schedule.getHandle(usageScheduleId(p.id));
     return { p, handle };
   }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import { getService, listServices } from '../../db/services';
-import { getProvider } from '../../db/providers';
+import { providerFilter } from '../lookup';
 import { listLicences } from '../../db/licences';
 import { tenantWorkflowId } from '../../workflows/ids';
 import { cancelServiceUpdate, orderProductUpdate, reactivateServiceUpdate, reconcileSignal, setQuantityUpdate, tenantStateQuery } from '../../workflows/tenant';
@@ -37,13 +37,8 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
 
   tenant.command('list').option('--provider <provider>', 'provider id or name').option('--json', 'print JSON').action(async (o) => {
     const db = await ctx().db();
-    let providerId: string | undefined;
-    if (o.provider) {
-      const p = await getProvider(db, o.provider);
-      if (!p) throw new UserError(`no provider "${o.provider}"`);
-      providerId = p.id;
-    }
-    const rows = (await listServices(db, providerId)).map((s) => ({
+    const providerId = await providerFilter(db, o.provider);
+    const rows = (await listServices(db, providerId ?? undefined)).map((s) => ({
       service: s.id, provider: s.provider_id, tenant: s.tenant_id, domain: s.tenant_domain, customer: s.customer_name, type: s.service_type_id,
       cancelledOn: s.cancelled_on, goneAtCarrier: s.gone_at_carrier_since ? 'yes' : '',
     }));
