@@ -57,14 +57,11 @@ function refOf(v: string | null): string | null {
   return isGuid(t) ? normalizeGuid(t) : t || null;
 }
 
+/** Counts only: the lines themselves stay in the database (group workflows are told from there). */
 export interface MediationResult {
   processed: number;
   billed: number;
   quarantined: Partial<Record<QuarantineReason, number>>;
-  /** Groups that received lines, so their workflows can be told (references only). */
-  groups: string[];
-  lineIds: number[];
-  charge: string;
 }
 
 export interface MediationSelection {
@@ -129,7 +126,7 @@ export async function mediateNewLines(pool: Pool, providerId: string, mediatedBy
 
 async function mediateLocked(db: PoolClient, sel: MediationSelection, rows: LoadedLine[]): Promise<MediationResult> {
   const lines = { rows: [...rows].sort((a, b) => a.id - b.id) };
-  const result: MediationResult = { processed: 0, billed: 0, quarantined: {}, groups: [], lineIds: [], charge: '0.0000' };
+  const result: MediationResult = { processed: 0, billed: 0, quarantined: {} };
   if (lines.rows.length === 0) return result;
 
   const ctx = await loadBillingContext(db, sel.providerId);
@@ -219,23 +216,13 @@ async function mediateLocked(db: PoolClient, sel: MediationSelection, rows: Load
     }
   }
 
-  const groups = new Set<string>();
-  let total = 0n;
   for (const line of lines.rows) {
     if (!claimedIds.has(line.id)) continue;
     const o = outcomes.get(line.id)!;
-    result.lineIds.push(line.id);
     result.processed++;
-    if (o.status === 'COMPLETED') {
-      result.billed++;
-      total += BigInt(formatMoney(o.rated.charge).replace('.', ''));
-    } else if (o.status === 'QUARANTINED') {
-      groups.add(groupOf(line, o));
-      result.quarantined[o.reason] = (result.quarantined[o.reason] ?? 0) + 1;
-    }
+    if (o.status === 'COMPLETED') result.billed++;
+    else if (o.status === 'QUARANTINED') result.quarantined[o.reason] = (result.quarantined[o.reason] ?? 0) + 1;
   }
-  result.groups = [...groups];
-  result.charge = formatCents(total);
   return result;
 }
 
@@ -254,11 +241,4 @@ async function earlierVersions(db: PoolClient, providerId: string, lines: Loaded
     map.set(r.record_key, list);
   }
   return map;
-}
-
-/** Sum of 4-place amounts kept as integer ten-thousandths, printed back with 4 places. */
-function formatCents(total: bigint): string {
-  const negative = total < 0n;
-  const digits = (negative ? -total : total).toString().padStart(5, '0');
-  return `${negative ? '-' : ''}${digits.slice(0, -4)}.${digits.slice(-4)}`;
 }
