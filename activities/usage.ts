@@ -51,6 +51,13 @@ export function usageActivities(deps: ActivityDeps) {
         const report = () => deps.log.info({ cycleId: input.cycleId, ...totals, ms }, 'usage pages fetched');
         if (state.fetch_done) return totals;
         const client = await carrierFor(deps, input.providerId);
+        // One page's mediation runs while the next page is persisted (two connections, so
+        // PostgreSQL works on both cores). At most one is in flight: pages are mediated in order.
+        let mediating: Promise<unknown> = Promise.resolve();
+        const settle = async () => {
+          await mediating;
+          lap('mediate');
+        };
         try {
           const pages = prefetching(client.usagePages({ startDate: state.ws, endDate: state.we }, deps.usagePageSize, state.next_page, state.last_fingerprint ?? undefined));
           for await (const page of pages) {
@@ -65,18 +72,23 @@ export function usageActivities(deps: ActivityDeps) {
               return r;
             });
             lap('persist');
-            if (stored.newLines.length > 0) await mediateNewLines(deps.pool, input.providerId, input.cycleId, stored.newLines);
-            lap('mediate');
+            await settle();
+            if (stored.newLines.length > 0) mediating = mediateNewLines(deps.pool, input.providerId, input.cycleId, stored.newLines);
             totals.pages++;
             totals.lines += page.records.length;
             totals.inserted += stored.inserted;
             Context.current().heartbeat({ page: page.page });
             if (totals.pages >= input.maxPages) {
+              await settle();
               report();
               return totals;
             }
           }
+          await settle();
         } catch (err) {
+          // The page being mediated must finish (or fail) before this attempt ends; a line it
+          // leaves NEW is swept by mediateUsage.
+          await mediating.catch(() => undefined);
           const code = (err as { code?: string }).code;
           if (code === 'INVALID_CLIENT' || code === 'FORBIDDEN') await setProviderAttention(deps.pool, input.providerId, (err as Error).message);
           // Pages stored in this attempt are safe (the cursor moved with them). A transient fault

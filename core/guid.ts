@@ -1,7 +1,8 @@
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isGuid(value: unknown): value is string {
-  return typeof value === 'string' && GUID.test(value);
+  // The length test first: most strings checked (names, dates) are not 36 long.
+  return typeof value === 'string' && value.length === 36 && GUID.test(value);
 }
 
 /** GUIDs compare case-insensitively; this is the one normal form we store and compare. */

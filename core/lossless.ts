@@ -26,15 +26,27 @@ export function jsonNumberToDecimal(value: unknown): Decimal | null {
 }
 
 /**
+ * The same number always gets the same text (1.10, 1.1 and 1.1e0 all give "1.1"). Plain decimals,
+ * which is all the carrier sends, are normalised as text; only exponents go through Decimal.
+ */
+export function canonicalNumber(text: string): string {
+  const plain = /^(-?)0*(\d*?)(?:\.(\d*?)0*)?$/.exec(text);
+  if (!plain || /[eE]/.test(text)) {
+    const d = parseDecimalText(text);
+    return d ? decimalText(d) : text;
+  }
+  const [, sign, int = '', frac = ''] = plain;
+  const body = `${int || '0'}${frac ? `.${frac}` : ''}`;
+  return body === '0' ? '0' : `${sign}${body}`;
+}
+
+/**
  * A canonical text of a JSON value for "same content" comparison: keys sorted, numbers compared
  * as decimals (1.10 equals 1.1), GUIDs compared case-insensitively.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value === 'boolean') return JSON.stringify(value);
-  if (isLosslessNumber(value)) {
-    const d = parseDecimalText(value.value);
-    return d ? decimalText(d) : value.value;
-  }
+  if (isLosslessNumber(value)) return canonicalNumber(value.value);
   if (typeof value === 'number') return decimalText(new Decimal(value));
   if (typeof value === 'string') return JSON.stringify(isGuid(value) ? value.toLowerCase() : value);
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;

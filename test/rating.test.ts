@@ -127,3 +127,12 @@ test('rate rules accept values written as strings (as the CLI passes them), exac
   assert.equal(rule.value!.toFixed(), '12.345678901234567890123456789');
   assert.throws(() => parseRateCard({ currency: 'AUD', rules: [{ productId: P1, kind: 'price', value: 'twelve' }] }), /rules\[0\]\.value must be a decimal number/);
 });
+
+test('canonical numbers: equal decimals give equal text, different ones never do', async () => {
+  const { canonicalNumber } = await import('../core/lossless.js');
+  const same: Array<[string, string]> = [['1.10', '1.1'], ['1.0', '1'], ['0.000', '0'], ['-0', '0'], ['-0.0', '0'], ['1e1', '10'], ['1.5E+1', '15'], ['007.50', '7.5'], ['-12.3400', '-12.34'], ['0.0322580645161290322580645161', '0.0322580645161290322580645161']];
+  for (const [a, b] of same) assert.equal(canonicalNumber(a), canonicalNumber(b), `${a} ~ ${b}`);
+  for (const [a] of same) assert.equal(canonicalNumber(a), new Decimal(a).isZero() ? '0' : new Decimal(a).toFixed(), a);
+  const different: Array<[string, string]> = [['1.1', '1.01'], ['10', '1'], ['-1', '1'], ['0.1', '1'], ['100', '1']];
+  for (const [a, b] of different) assert.notEqual(canonicalNumber(a), canonicalNumber(b), `${a} vs ${b}`);
+});
