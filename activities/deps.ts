@@ -17,8 +17,6 @@ export interface ActivityDeps {
   log: Logger;
   usagePageSize: number;
   lookbackMonths: number;
-  defaultTimeZone: string;
-  cycleTimes: string[];
   reconcileIntervalHours: number;
 }
 

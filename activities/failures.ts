@@ -1,9 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { CarrierError } from '../carrier/errors';
 
-/** Carrier failures whose cause an admin must fix; Temporal must not retry them. */
-export const NON_RETRYABLE_TYPES = ['INVALID_CLIENT', 'FORBIDDEN', 'BAD_REQUEST', 'NOT_FOUND', 'UNEXPECTED_SHAPE', 'PROVIDER_NOT_FOUND', 'PROVIDER_REMOVED'];
-
 /** Turns a carrier error into the ApplicationFailure Temporal's retry policy understands. */
 export function toFailure(err: unknown): unknown {
   if (err instanceof CarrierError) {

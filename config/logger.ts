@@ -26,13 +26,3 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   // JSON to stderr: stdout is reserved for command output (summaries, --json listings).
   return pino(base, pino.destination(2));
 }
-
-let root: Logger | undefined;
-export function logger(): Logger {
-  root ??= createLogger();
-  return root;
-}
-
-export function setLogger(l: Logger): void {
-  root = l;
-}

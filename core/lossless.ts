@@ -1,4 +1,4 @@
-import { isLosslessNumber, parse, stringify, type LosslessNumber } from 'lossless-json';
+import { isLosslessNumber, parse, stringify } from 'lossless-json';
 import { Decimal, decimalText, parseDecimalText } from './money';
 import { isGuid } from './guid';
 
@@ -14,10 +14,6 @@ export function stringifyLossless(value: unknown): string {
   const out = stringify(value);
   if (out === undefined) throw new Error('value cannot be serialised as JSON');
   return out;
-}
-
-export function isJsonNumber(value: unknown): value is LosslessNumber {
-  return isLosslessNumber(value);
 }
 
 /** Exact Decimal of a JSON number; null for anything else (strings, booleans, null, absurd magnitudes). */

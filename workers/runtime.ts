@@ -59,8 +59,6 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
     log,
     usagePageSize: cfg.USAGE_PAGE_SIZE,
     lookbackMonths: cfg.USAGE_LOOKBACK_MONTHS,
-    defaultTimeZone: cfg.DEFAULT_TIME_ZONE,
-    cycleTimes: cfg.CYCLE_TIMES,
     reconcileIntervalHours: cfg.RECONCILE_INTERVAL_HOURS,
   };
   return {

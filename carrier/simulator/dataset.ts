@@ -309,10 +309,6 @@ export class Dataset {
     );
   }
 
-  tenantsOf(provider: SimProvider): Tenant[] {
-    return provider.tenants;
-  }
-
   findTenant(tenantId: string): { provider: SimProvider; tenant: Tenant } | undefined {
     for (const provider of this.providers) {
       const tenant = provider.tenants.find((t) => t.tenantId === tenantId.toLowerCase());

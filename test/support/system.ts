@@ -63,8 +63,6 @@ export async function startTestSystem(env: TestWorkflowEnvironment, opts: Simula
     log: logs.logger(),
     usagePageSize: opts.pageSize ?? 50,
     lookbackMonths: 1,
-    defaultTimeZone: 'Australia/Sydney',
-    cycleTimes: ['06:00', '18:00'],
     reconcileIntervalHours: 24,
   };
   const ctx: ProviderContext = { pool: db.pool, keyring: deps.keyring, carrier: deps.carrier, temporal: env.client, taskQueue };
