@@ -11,9 +11,8 @@ import { createPool, type Pool } from '../db/pool';
 import { startDevServer } from '../workers/temporal-server';
 import { workflowBundle } from '../workers/worker';
 import { startSimulator, type Simulator } from '../carrier/simulator/server';
-import { addProvider, type ProviderContext } from '../client/providers';
-import { importRateCard } from '../db/rates';
-import { demoRateCard } from '../carrier/simulator/demo-card';
+import type { ProviderContext } from '../client/providers';
+import { onboardSimulatorProvider } from '../client/demo-provider';
 
 /**
  * A complete, isolated stack for benchmarks and chaos runs: its own embedded PostgreSQL, Temporal
@@ -95,9 +94,7 @@ export async function startStack(name: string, records: number, ports: { pg: num
 }
 
 export async function onboardFirstProvider(stack: Stack): Promise<string> {
-  const p = stack.sim.dataset.providers[0]!;
-  const { provider } = await addProvider(stack.ctx, { name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: p.currency, timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] });
-  await importRateCard(stack.pool, provider.id, demoRateCard(stack.sim.dataset, p.currency));
+  const { provider } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, 0, { timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] });
   return provider.id;
 }
 

@@ -11,12 +11,11 @@ import { installTemporalRuntime } from './logging';
 import { startRuntime, workerConnection, type Runtime } from './runtime';
 import { createWorker } from './worker';
 import { startSimulator, type Simulator } from '../carrier/simulator/server';
-import { demoRateCard } from '../carrier/simulator/demo-card';
 import { portOpen } from '../db/embedded';
 import { getProvider, listProviders } from '../db/providers';
-import { importRateCard } from '../db/rates';
 import { ensureUsageSchedule } from '../client/schedules';
-import { addProvider, type ProviderContext } from '../client/providers';
+import type { ProviderContext } from '../client/providers';
+import { onboardSimulatorProvider } from '../client/demo-provider';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { usageCycleWorkflowId } from '../workflows/ids';
 import { CSP_PROVIDER_ID } from '../workflows/search-attributes';
@@ -74,12 +73,10 @@ async function startDemoCarrier(cfg: Config): Promise<Simulator | null> {
 
 /** The demo's providers: the simulator's, onboarded once (idempotent by client id), with a rate card. */
 async function onboardSimulatorProviders(ctx: ProviderContext, sim: Simulator, cfg: Config, log: ReturnType<typeof createLogger>): Promise<void> {
-  for (const p of sim.dataset.providers) {
+  for (const [index, p] of sim.dataset.providers.entries()) {
     if (await getProvider(ctx.pool, p.clientId)) continue;
-    const { provider, onboarding } = await addProvider(ctx, {
-      name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: p.currency, timeZone: p.currency === 'NZD' ? 'Pacific/Auckland' : cfg.DEFAULT_TIME_ZONE, cycleTimes: cfg.CYCLE_TIMES,
-    });
-    await importRateCard(ctx.pool, provider.id, demoRateCard(sim.dataset, p.currency));
+    const timeZone = p.currency === 'NZD' ? 'Pacific/Auckland' : cfg.DEFAULT_TIME_ZONE;
+    const { provider, onboarding } = await onboardSimulatorProvider(ctx, sim.dataset, index, { timeZone, cycleTimes: cfg.CYCLE_TIMES });
     log.info({ provider: provider.id, name: provider.name, services: onboarding.createdServices.length }, 'demo provider onboarded');
   }
 }

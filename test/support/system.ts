@@ -8,10 +8,9 @@ import { Keyring } from '../../config/secrets';
 import { createActivities } from '../../activities';
 import type { ActivityDeps } from '../../activities/deps';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../carrier/simulator/server';
-import { demoRateCard } from '../../carrier/simulator/demo-card';
 import { clearTokenCache } from '../../carrier/client';
-import { addProvider, type ProviderContext } from '../../client/providers';
-import { importRateCard } from '../../db/rates';
+import type { ProviderContext } from '../../client/providers';
+import { onboardSimulatorProvider } from '../../client/demo-provider';
 import { workflowBundle } from '../../workers/worker';
 import { freshDatabase, type TestDatabase } from './database';
 import type { ProviderView } from '../../db/providers';
@@ -89,11 +88,7 @@ export async function startTestSystem(env: TestWorkflowEnvironment, opts: Simula
       running = worker.run();
     },
     async onboardSimProvider(index, o = {}) {
-      const p = sim.dataset.providers[index]!;
-      const { provider } = await addProvider(ctx, {
-        name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: p.currency, timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'],
-      });
-      if (o.withRateCard !== false) await importRateCard(db.pool, provider.id, demoRateCard(sim.dataset, p.currency));
+      const { provider } = await onboardSimulatorProvider(ctx, sim.dataset, index, { timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'], withRateCard: o.withRateCard });
       return provider;
     },
     async stop() {
