@@ -12,20 +12,33 @@ const integer = jsonNumber.refine((n) => /^-?\d+$/.test(n.value), 'expected a wh
 const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'expected a GUID').transform((s) => s.toLowerCase());
 const text = z.string();
 
+/**
+ * An identifier (CustomerId, ContractAgreementId, SubscriptionId, InvoiceId, OrderId, …): public
+ * references disagree on its JSON type, so a string or a whole JSON number is accepted and kept
+ * as text. Numbers arrive as LosslessNumber, so a 19-digit id keeps every digit. GUIDs are
+ * lower-cased (they compare case-insensitively); anything else is kept exactly as sent.
+ */
+export const identifier = z
+  .union([
+    z.string().trim().min(1, 'expected a non-empty identifier'),
+    jsonNumber.refine((n) => /^\d+$/.test(n.value), 'expected an identifier (text or a whole non-negative number)').transform((n) => n.value),
+  ], { message: 'expected an identifier (text or a whole number)' })
+  .transform((id) => (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? id.toLowerCase() : id));
+
+/** An array the carrier may send as null (or leave out) when it has no elements. */
+const list = <T extends z.ZodTypeAny>(item: T) => z.array(item).nullish().transform((a): Array<z.output<T>> => a ?? []);
+
 export const tokenResponse = z.object({
   access_token: z.string().min(1),
   token_type: z.string(),
   expires_in: integer.pipe(z.number().int().positive()),
 });
 
-export const customersResponse = z.array(
+export const customersResponse = list(
   z.object({
-    CustomerId: text.nullish(),
+    CustomerId: identifier.nullish(),
     CustomerName: text.nullish(),
-    CustomerProgramAgreements: z
-      .array(z.object({ Id: guid, ContractAgreementId: text.nullish(), ProgramName: text.nullish() }))
-      .nullish()
-      .transform((a) => a ?? []),
+    CustomerProgramAgreements: list(z.object({ Id: guid, ContractAgreementId: identifier.nullish(), ProgramName: text.nullish() })),
   }),
 );
 
@@ -44,7 +57,7 @@ interface SubscriptionShape {
 
 export const subscription: z.ZodType<SubscriptionShape> = z.lazy(() =>
   z.object({
-    SubscriptionId: guid,
+    SubscriptionId: identifier,
     Status: text,
     ProductId: guid,
     ProductName: text.nullish(),
@@ -61,24 +74,24 @@ export const tenantResponse = z.object({
   TenantId: guid,
   TenantDomain: text.nullish(),
   TenantStatus: text.nullish(),
-  CustomerId: text.nullish(),
+  CustomerId: identifier.nullish(),
   CustomerName: text.nullish(),
-  ContractAgreementId: text.nullish(),
-  Subscriptions: z.array(subscription).nullish().transform((s) => s ?? []),
+  ContractAgreementId: identifier.nullish(),
+  Subscriptions: list(subscription),
 });
 
-export const tenantsResponse = z.array(tenantResponse);
+export const tenantsResponse = list(tenantResponse);
 
 export const orderResponse = z.object({
-  OrderId: text.nullish(),
-  Subscriptions: z.array(subscription).nullish().transform((s) => s ?? []),
+  OrderId: identifier.nullish(),
+  Subscriptions: list(subscription),
 });
 
 export const priceListResponse = z.object({
-  ProductGroups: z.array(
+  ProductGroups: list(
     z.object({
       Name: text.nullish(),
-      Products: z.array(
+      Products: list(
         z.object({
           ProductId: guid,
           ProductName: text,
@@ -93,13 +106,13 @@ export const priceListResponse = z.object({
 });
 
 export const usagePageResponse = z.object({
-  Records: z.array(z.unknown()),
+  Records: list(z.unknown()),
 });
 
 export const invoicesResponse = z.object({
-  Records: z.array(
+  Records: list(
     z.object({
-      InvoiceId: text,
+      InvoiceId: identifier,
       BillingPeriodStart: text.nullish(),
       UsageYear: integer,
       UsageMonth: integer.pipe(z.number().int().min(1).max(12)),

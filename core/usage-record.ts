@@ -63,7 +63,7 @@ export function validateUsageRecord(raw: unknown): RecordValidation {
       recordId,
       tenantId: normalizeGuid(r.TenantId as string),
       productId: normalizeGuid(r.ProductId as string),
-      subscriptionId: typeof r.SubscriptionId === 'string' ? r.SubscriptionId : null,
+      subscriptionId: typeof r.SubscriptionId === 'string' ? r.SubscriptionId : isJsonNumberLike(r.SubscriptionId) ? (r.SubscriptionId as { value: string }).value : null,
       chargeStart,
       chargeEnd,
       unitPrice: numbers.UnitPrice!,
@@ -98,5 +98,6 @@ export function rawRecordId(raw: unknown): string | null {
 export function rawText(raw: unknown, field: string): string | null {
   if (raw === null || typeof raw !== 'object') return null;
   const v = (raw as Record<string, unknown>)[field];
-  return typeof v === 'string' ? v : null;
+  // Identifiers may come as JSON numbers: their exact digits are the text.
+  return typeof v === 'string' ? v : isJsonNumberLike(v) ? (v as { value: string }).value : null;
 }

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { Dataset, currentMonth, type SimProvider, type Subscription, type Tenant } from './dataset';
 import { FaultPlan, type Endpoint, type FaultRule } from './faults';
+import { WireShape, type ShapeProfile } from './shape';
 
 /**
  * A real HTTP server speaking the carrier's API (Rhipe PRISM/Prime, as domain.md describes it):
@@ -14,12 +15,15 @@ export interface SimulatorOptions {
   usageMonth?: string;
   tokenTtlSeconds?: number;
   maxPageSize?: number;
+  /** Which dialect of the carrier's JSON to speak (see shape.ts); default `documented`. */
+  shape?: ShapeProfile;
 }
 
 export interface Simulator {
   app: FastifyInstance;
   dataset: Dataset;
   faults: FaultPlan;
+  shape: WireShape;
   /** issuedTokens lets a secret scan look for every token the carrier ever handed out. */
   stats: { tokensIssued: number; calls: Record<string, number>; issuedTokens: string[] };
   url: string;
@@ -56,6 +60,8 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
   const sessions = new Map<string, Session>();
   const stats = { tokensIssued: 0, calls: {} as Record<string, number>, issuedTokens: [] as string[] };
   const orderRefs = new Map<string, unknown>();
+  const shape = new WireShape(opts.shape ?? 'documented');
+  const json = (reply: FastifyReply, value: unknown) => reply.type('application/json').send(shape.render(value));
   const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
@@ -126,24 +132,28 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     return { access_token: token, token_type: 'Bearer', expires_in: ttl };
   });
 
-  app.get('/api/v1/me/customers', { config: { endpoint: 'customers' } }, async (req) => {
-    return req.provider!.tenants.map((t) => ({
-      CustomerId: t.customerId,
+  app.get('/api/v1/me/customers', { config: { endpoint: 'customers' } }, async (req, reply) => {
+    const customers = req.provider!.tenants.map((t) => ({
+      CustomerId: shape.id(t.customerId),
       CustomerName: t.customerName,
-      CustomerProgramAgreements: [{ Id: t.tenantId, ContractAgreementId: t.contractAgreementId, ProgramName: 'Microsoft CSP' }],
+      CustomerProgramAgreements: [{ Id: t.tenantId, ContractAgreementId: shape.id(t.contractAgreementId), ProgramName: shape.optional('Microsoft CSP'), ...shape.extras('agreement') }],
+      ...shape.extras('customer'),
     }));
+    // A customer without any program agreement: its agreements come as null in the numeric dialect.
+    if (shape.numeric) customers.push({ CustomerId: shape.id(`no-agreements-${req.provider!.index}`), CustomerName: 'Dormant Holdings', CustomerProgramAgreements: null as never, ...shape.extras('customer') });
+    return json(reply, customers);
   });
 
   app.get<{ Params: { id: string } }>('/api/v2/contractagreements/:id/tenants', { config: { endpoint: 'tenants' } }, async (req, reply) => {
     const provider = req.provider!;
-    if (req.params.id.toLowerCase() !== provider.contractAgreementId) return message(reply, 404, 'Contract agreement not found');
-    return provider.tenants.map((t) => tenantView(dataset, t));
+    if (shape.fromWire(req.params.id).toLowerCase() !== provider.contractAgreementId) return message(reply, 404, 'Contract agreement not found');
+    return json(reply, provider.tenants.map((t) => tenantView(dataset, shape, t)));
   });
 
   app.get<{ Params: { tenantId: string } }>('/api/v2/microsoftcsp/tenants/:tenantId', { config: { endpoint: 'tenant' } }, async (req, reply) => {
     const tenant = req.provider!.tenants.find((t) => t.tenantId === req.params.tenantId.toLowerCase());
     if (!tenant) return message(reply, 404, `Tenant ${req.params.tenantId} not found`);
-    return tenantView(dataset, tenant);
+    return json(reply, tenantView(dataset, shape, tenant));
   });
 
   app.post('/api/v2/microsoftcsp/orders', { config: { endpoint: 'orders' } }, async (req, reply) => {
@@ -152,7 +162,7 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     const tenant = provider.tenants.find((t) => t.tenantId === String(body?.tenantId ?? '').toLowerCase());
     if (!tenant) return message(reply, 400, 'tenantId is not a tenant of this customer');
     if (!Array.isArray(body.products) || body.products.length === 0) return message(reply, 400, 'products must not be empty');
-    if (body.clientReference && orderRefs.has(body.clientReference)) return orderRefs.get(body.clientReference);
+    if (body.clientReference && orderRefs.has(body.clientReference)) return json(reply, orderRefs.get(body.clientReference));
     const created: Subscription[] = [];
     for (const line of body.products) {
       const product = dataset.product(String(line.productId ?? ''));
@@ -168,16 +178,16 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
       dataset.addChangeLine(provider, tenant, sub, sub.quantity, new Date());
       created.push(sub);
     }
-    const result = { OrderId: randomGuid(), Subscriptions: created.map((s) => subscriptionView(dataset, s)) };
+    const result = { OrderId: shape.id(randomGuid()), Subscriptions: created.map((s) => subscriptionView(dataset, shape, s)) };
     if (body.clientReference) orderRefs.set(body.clientReference, result);
-    return result;
+    return json(reply, result);
   });
 
   app.post<{ Params: { subscriptionId: string; newQuantity: string } }>(
     '/api/v2/microsoftcsp/subscriptions/:subscriptionId/quantity/:newQuantity',
     { config: { endpoint: 'quantity' } },
     async (req, reply) => {
-      const found = findSubscription(req.provider!, req.params.subscriptionId);
+      const found = findSubscription(req.provider!, shape.fromWire(req.params.subscriptionId));
       if (!found) return message(reply, 404, `Subscription ${req.params.subscriptionId} not found`);
       const qty = Number(req.params.newQuantity);
       const product = dataset.product(found.sub.productId)!;
@@ -187,7 +197,7 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
       const delta = qty - found.sub.quantity;
       found.sub.quantity = qty;
       if (delta !== 0) dataset.addChangeLine(req.provider!, found.tenant, found.sub, delta, new Date());
-      return subscriptionView(dataset, found.sub);
+      return json(reply, subscriptionView(dataset, shape, found.sub));
     },
   );
 
@@ -195,17 +205,18 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     '/api/v2/me/pricing/:id/pricelist/:y/:m/:d',
     { config: { endpoint: 'pricelist' } },
     async (req, reply) => {
-      if (req.params.id.toLowerCase() !== req.provider!.contractAgreementId) return message(reply, 404, 'Contract agreement not found');
-      return {
+      if (shape.fromWire(req.params.id).toLowerCase() !== req.provider!.contractAgreementId) return message(reply, 404, 'Contract agreement not found');
+      return json(reply, {
         ProductGroups: [
           {
-            Name: 'Microsoft 365',
+            Name: shape.optional('Microsoft 365'),
             Products: dataset.products.map((p) => ({
               ProductId: p.productId, ProductName: p.name, UnitPrice: rawNumber(p.cost), RetailUnitPrice: rawNumber(p.retail), MinQty: p.minQty, MaxQty: p.maxQty,
+              ...shape.extras('product'),
             })),
           },
         ],
-      };
+      });
     },
   );
 
@@ -226,28 +237,28 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     const start = from + (servedPage - 1) * pageSize;
     const end = Math.min(to, start + pageSize);
     const parts: string[] = [];
-    for (let i = start; i < end; i++) parts.push(dataset.usageLineJson(provider.index, i));
+    for (let i = start; i < end; i++) parts.push(shape.usageLine(dataset.usageLineJson(provider.index, i)));
     const text = `{"Records":[${parts.join(',')}]}`;
     return reply.type('application/json').send(text);
   });
 
-  app.get('/api/v2/invoices', { config: { endpoint: 'invoices' } }, async (req) => {
+  app.get('/api/v2/invoices', { config: { endpoint: 'invoices' } }, async (req, reply) => {
     const provider = req.provider!;
     const [y, m] = dataset.usageMonth.split('-').map(Number) as [number, number];
     const months = [1, 2, 3].map((k) => new Date(Date.UTC(y, m - 1 - k, 1)));
-    return {
+    return json(reply, {
       Records: months.map((d) => ({
-        InvoiceId: `INV-${provider.index}-${d.toISOString().slice(0, 7)}`,
-        BillingPeriodStart: d.toISOString().replace('.000Z', '+00:00'),
+        InvoiceId: shape.id(`INV-${provider.index}-${d.toISOString().slice(0, 7)}`),
+        BillingPeriodStart: shape.optional(d.toISOString().replace('.000Z', '+00:00')),
         UsageYear: d.getUTCFullYear(),
         UsageMonth: d.getUTCMonth() + 1,
       })),
-    };
+    });
   });
 
   app.get<{ Params: { invoiceId: string } }>('/api/v1/me/invoice/:invoiceId/csv', { config: { endpoint: 'invoiceCsv' } }, async (req, reply) => {
     const provider = req.provider!;
-    const match = /^INV-(\d+)-(\d{4}-\d{2})$/.exec(req.params.invoiceId);
+    const match = /^INV-(\d+)-(\d{4}-\d{2})$/.exec(shape.fromWire(req.params.invoiceId));
     if (!match || Number(match[1]) !== provider.index) return message(reply, 404, `Invoice ${req.params.invoiceId} not found`);
     const header = 'RecordId,TenantId,CustomerName,PrimaryDomainName,SubscriptionId,ProductId,OfferName,ChargeStartDate,ChargeEndDate,UnitPrice,UnitPriceRrp,Quantity,BillableRatio,SubTotal,SubTotalRrp,Currency,BillingCycle';
     const rows: string[] = [header];
@@ -259,13 +270,13 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     return reply.type('text/csv').send(rows.join('\r\n') + '\r\n');
   });
 
-  registerAdminRoutes(app, dataset, faults, stats);
+  registerAdminRoutes(app, dataset, shape, faults, stats);
 
-  const sim: Simulator = { app, dataset, faults, stats, url: '', close: () => app.close() };
+  const sim: Simulator = { app, dataset, faults, shape, stats, url: '', close: () => app.close() };
   return sim;
 }
 
-function registerAdminRoutes(app: FastifyInstance, dataset: Dataset, faults: FaultPlan, stats: Simulator['stats']): void {
+function registerAdminRoutes(app: FastifyInstance, dataset: Dataset, shape: WireShape, faults: FaultPlan, stats: Simulator['stats']): void {
   const bad = (reply: FastifyReply, text: string) => reply.code(400).send({ Message: text });
   app.get('/sim/providers', async () =>
     dataset.providers.map((p) => ({
@@ -297,7 +308,7 @@ function registerAdminRoutes(app: FastifyInstance, dataset: Dataset, faults: Fau
   app.post<{ Params: { subscriptionId: string } }>('/sim/subscriptions/:subscriptionId', async (req, reply) => {
     const body = (req.body ?? {}) as { quantity?: number; status?: Subscription['status'] };
     for (const provider of dataset.providers) {
-      const found = findSubscription(provider, req.params.subscriptionId);
+      const found = findSubscription(provider, shape.fromWire(req.params.subscriptionId));
       if (!found) continue;
       if (body.quantity !== undefined) {
         if (!Number.isInteger(body.quantity) || body.quantity < 0) return bad(reply, 'quantity must be a whole number');
@@ -307,7 +318,7 @@ function registerAdminRoutes(app: FastifyInstance, dataset: Dataset, faults: Fau
         if (!['Active', 'Suspended', 'Deleted'].includes(body.status)) return bad(reply, 'status must be Active, Suspended or Deleted');
         found.sub.status = body.status;
       }
-      return subscriptionView(dataset, found.sub);
+      return reply.type('application/json').send(shape.render(subscriptionView(dataset, shape, found.sub)));
     }
     return reply.code(404).send({ Message: 'subscription not found' });
   });
@@ -315,7 +326,7 @@ function registerAdminRoutes(app: FastifyInstance, dataset: Dataset, faults: Fau
     const body = (req.body ?? {}) as { clientId?: string; customerName?: string };
     const provider = body.clientId ? dataset.providerByClientId(body.clientId) : undefined;
     if (!provider || !body.customerName) return bad(reply, 'clientId of a provider and customerName are required');
-    return tenantView(dataset, dataset.addTenant(provider, body.customerName));
+    return reply.type('application/json').send(shape.render(tenantView(dataset, shape, dataset.addTenant(provider, body.customerName))));
   });
   app.delete<{ Params: { tenantId: string } }>('/sim/tenants/:tenantId', async (req, reply) => {
     for (const provider of dataset.providers) {
@@ -344,21 +355,25 @@ function findSubscription(provider: SimProvider, subscriptionId: string): { tena
   return undefined;
 }
 
-function tenantView(dataset: Dataset, t: Tenant) {
+function tenantView(dataset: Dataset, shape: WireShape, t: Tenant) {
   return {
-    TenantId: t.tenantId, TenantDomain: t.domain, TenantStatus: t.status, CustomerId: t.customerId, CustomerName: t.customerName,
-    ContractAgreementId: t.contractAgreementId,
-    Subscriptions: t.subscriptions.map((s) => subscriptionView(dataset, s)),
+    TenantId: t.tenantId, TenantDomain: t.domain, TenantStatus: t.status, CustomerId: shape.id(t.customerId), CustomerName: t.customerName,
+    ContractAgreementId: shape.id(t.contractAgreementId),
+    Subscriptions: shape.list(t.subscriptions.map((s) => subscriptionView(dataset, shape, s))),
+    ...shape.extras('tenant'),
   };
 }
 
-function subscriptionView(dataset: Dataset, s: Subscription): Record<string, unknown> {
+function subscriptionView(dataset: Dataset, shape: WireShape, s: Subscription): Record<string, unknown> {
   const product = dataset.product(s.productId);
+  const addOns = s.addOns.map((a) => subscriptionView(dataset, shape, a));
   return {
-    SubscriptionId: s.subscriptionId, Status: s.status, ProductId: s.productId, ProductName: product?.name ?? null,
-    Quantity: s.quantity, UnitPrice: rawNumber(product?.cost ?? '0'), Unit: 'Licenses', BillingCycle: s.billingCycle,
-    FirstPurchased: s.firstPurchased,
-    AddonSubscriptions: s.addOns.length ? s.addOns.map((a) => subscriptionView(dataset, a)) : null,
+    SubscriptionId: shape.id(s.subscriptionId), Status: s.status, ProductId: s.productId, ProductName: product?.name ?? null,
+    Quantity: s.quantity, UnitPrice: rawNumber(product?.cost ?? '0'), Unit: shape.optional('Licenses'), BillingCycle: s.billingCycle,
+    FirstPurchased: shape.optional(s.firstPurchased),
+    // Documented dialect: null when there are none; numeric dialect: an empty list.
+    AddonSubscriptions: shape.numeric ? addOns : addOns.length ? addOns : null,
+    ...shape.extras('subscription'),
   };
 }
 
