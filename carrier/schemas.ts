@@ -105,8 +105,9 @@ export const priceListResponse = z.object({
   ),
 });
 
+// Records must be present (a body without it is not a usage page); null is an empty page.
 export const usagePageResponse = z.object({
-  Records: list(z.unknown()),
+  Records: z.array(z.unknown()).nullable().transform((a) => a ?? []),
 });
 
 export const invoicesResponse = z.object({
