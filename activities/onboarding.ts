@@ -6,14 +6,9 @@ import { flagTenantsGone, upsertTenantService } from '../db/services';
 import { getProvider } from '../db/providers';
 import { replaceLicences } from '../db/licences';
 import { autoCleanse } from './quarantine-notify';
-import { ensureUsageSchedule } from '../client/schedules';
+import { ensureUsageSchedule } from '../workflows/usage-cycle.api';
 import type { CarrierTenant } from '../carrier/schemas';
-
-export interface DiscoveryResult {
-  tenants: number;
-  createdServices: string[];
-  flaggedGone: string[];
-}
+import type { DiscoveryResult } from '../workflows/types';
 
 export function onboardingActivities(deps: ActivityDeps) {
   return {
@@ -63,9 +58,7 @@ export function onboardingActivities(deps: ActivityDeps) {
     async ensureProviderSchedule(input: { providerId: string }): Promise<'created' | 'updated' | 'removed'> {
       const provider = await getProvider(deps.pool, input.providerId);
       if (!provider || provider.status === 'REMOVED') return 'removed';
-      return ensureUsageSchedule(deps.temporal, provider, deps.taskQueue);
+      return ensureUsageSchedule(deps, provider);
     },
   };
 }
-
-export type OnboardingActivities = ReturnType<typeof onboardingActivities>;

@@ -1,28 +1,9 @@
-import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
-import { groupWorkflowId, parseGroupKey } from '../workflows/ids';
-import { cleanseSignal, linesAddedSignal, quarantineGroupWorkflow } from '../workflows/quarantine-group';
-import { CARRIER_LABEL, CSP_CARRIER, CSP_PROVIDER_ID, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from '../workflows/search-attributes';
+import type { WorkflowStarter } from '../workflows/starter';
+import { signalCleanse, signalLinesAdded } from '../workflows/quarantine-group.api';
 
-interface NotifyDeps {
+interface NotifyDeps extends WorkflowStarter {
   pool: Pool;
-  temporal: Client;
-  taskQueue: string;
-}
-
-function startOptions(deps: NotifyDeps, groupKey: string) {
-  const { providerId, reason, tenantRef } = parseGroupKey(groupKey);
-  return {
-    taskQueue: deps.taskQueue,
-    workflowId: groupWorkflowId(groupKey),
-    args: [{ groupKey, providerId, reason, tenantRef }] as Parameters<typeof quarantineGroupWorkflow>,
-    typedSearchAttributes: [
-      { key: CSP_PROVIDER_ID, value: providerId },
-      { key: CSP_QUARANTINE_REASON, value: reason },
-      { key: CSP_TENANT_ID, value: tenantRef },
-      { key: CSP_CARRIER, value: CARRIER_LABEL },
-    ],
-  };
 }
 
 /**
@@ -38,11 +19,7 @@ export async function notifyGroups(deps: NotifyDeps, providerId: string, mediate
   let notified = 0;
   for (const row of rows.rows) {
     if (row.group_key === except) continue;
-    await deps.temporal.workflow.signalWithStart(quarantineGroupWorkflow, {
-      ...startOptions(deps, row.group_key),
-      signal: linesAddedSignal,
-      signalArgs: [{ source: mediatedBy, count: row.n }],
-    });
+    await signalLinesAdded(deps, row.group_key, { source: mediatedBy, count: row.n });
     notified++;
   }
   return notified;
@@ -82,11 +59,7 @@ export async function autoCleanse(deps: NotifyDeps, providerId: string, trigger:
     : trigger.kind === 'rateAdded' ? `rate added${trigger.productId ? ` for product ${trigger.productId}` : ' (default markup)'}`
     : `service ${trigger.serviceId} reactivated`;
   for (const row of rows.rows) {
-    await deps.temporal.workflow.signalWithStart(quarantineGroupWorkflow, {
-      ...startOptions(deps, row.group_key),
-      signal: cleanseSignal,
-      signalArgs: [{ by: 'system:auto-cleanse', note: why }],
-    });
+    await signalCleanse(deps, row.group_key, { by: 'system:auto-cleanse', note: why });
   }
   return rows.rows.map((r) => r.group_key);
 }

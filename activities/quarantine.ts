@@ -3,17 +3,9 @@ import type { ActivityDeps } from './deps';
 import { inTransaction } from '../db/pool';
 import { mediateBatch } from '../db/usage-lines';
 import { notifyGroups } from './quarantine-notify';
-import { parseGroupKey } from '../workflows/ids';
+import { parseGroupKey } from '../core/quarantine-group';
 import { isGuid } from '../core/guid';
-import type { ActionOutcome, GroupSummary, ResolveRequest } from '../workflows/types';
-
-export interface ApplyActionInput {
-  groupKey: string;
-  providerId: string;
-  request: ResolveRequest & { requestId: string };
-  /** Set when the workflow already knows the request is invalid: it is recorded, nothing else. */
-  rejection: string | null;
-}
+import type { ActionOutcome, ApplyActionInput, GroupSummary } from '../workflows/types';
 
 export function quarantineActivities(deps: ActivityDeps) {
   return {
@@ -88,8 +80,6 @@ export function quarantineActivities(deps: ActivityDeps) {
     },
   };
 }
-
-export type QuarantineActivities = ReturnType<typeof quarantineActivities>;
 
 /** The checks a workflow cannot make: does the service exist, and is it the same provider's? */
 async function checkAgainstDatabase(deps: ActivityDeps, input: ApplyActionInput): Promise<string | null> {

@@ -1,4 +1,3 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ActivityDeps } from './deps';
 import { carrierFor } from './deps';
 import { classified } from './failures';
@@ -7,29 +6,8 @@ import { inTransaction, type PoolClient } from '../db/pool';
 import { flattenSubscriptions, replaceLicences } from '../db/licences';
 import { cancelService, listServices, reactivateService } from '../db/services';
 import { autoCleanse } from './quarantine-notify';
-import { tenantWorkflowId } from '../workflows/ids';
-import { CSP_PROVIDER_ID, CSP_SERVICE_ID, CSP_TENANT_ID } from '../workflows/search-attributes';
-import type { LicenceView, ProductLimits } from '../workflows/types';
-
-export interface CarrierTenantView {
-  gone: boolean;
-  licences: LicenceView[];
-  products: ProductLimits[];
-}
-
-export type LicenceChange =
-  | { kind: 'order'; productId: string; quantity: number; billingCycle: 'Monthly' | 'Annual' }
-  | { kind: 'setQuantity'; subscriptionId: string; quantity: number }
-  | { kind: 'cancelService'; effectiveDate: string }
-  | { kind: 'reactivateService' };
-
-export interface ChangeResult {
-  changeId: string;
-  kind: LicenceChange['kind'];
-  /** Licences the change created or altered, as the carrier reported them. */
-  licences: LicenceView[];
-  cancelledOn: string | null;
-}
+import { ensureTenantWorkflow } from '../workflows/tenant.api';
+import type { CarrierTenantView, ChangeResult, LicenceChange, LicenceView, ProductLimits } from '../workflows/types';
 
 export function tenantActivities(deps: ActivityDeps) {
   async function readCarrier(providerId: string, tenantId: string): Promise<CarrierTenantView> {
@@ -59,21 +37,8 @@ export function tenantActivities(deps: ActivityDeps) {
     async ensureTenantWorkflows(input: { providerId: string }): Promise<number> {
       let started = 0;
       for (const s of await listServices(deps.pool, input.providerId)) {
-        try {
-          await deps.temporal.workflow.start('tenantWorkflow', {
-            taskQueue: deps.taskQueue,
-            workflowId: tenantWorkflowId(input.providerId, s.tenant_id),
-            args: [{ providerId: input.providerId, tenantId: s.tenant_id, serviceId: s.id, reconcileEveryHours: deps.reconcileIntervalHours }],
-            typedSearchAttributes: [
-              { key: CSP_PROVIDER_ID, value: input.providerId },
-              { key: CSP_TENANT_ID, value: s.tenant_id },
-              { key: CSP_SERVICE_ID, value: s.id },
-            ],
-          });
-          started++;
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        }
+        const tenant = { providerId: input.providerId, tenantId: s.tenant_id, serviceId: s.id, reconcileEveryHours: deps.reconcileIntervalHours };
+        if (await ensureTenantWorkflow(deps, tenant)) started++;
       }
       return started;
     },
@@ -141,8 +106,6 @@ export function tenantActivities(deps: ActivityDeps) {
     },
   };
 }
-
-export type TenantActivities = ReturnType<typeof tenantActivities>;
 
 interface LicenceDifference {
   kind: string;

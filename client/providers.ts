@@ -6,10 +6,10 @@ import { CarrierError } from '../carrier/errors';
 import { checkCredentialShape } from '../core/credentials';
 import { getProvider, insertProvider, markProviderRemoved, updateProviderSecret, type ProviderView } from '../db/providers';
 import { ensureRateCard } from '../db/rates';
-import { onboardProviderWorkflow, type OnboardingResult } from '../workflows/onboarding';
-import { onboardingWorkflowId, tenantWorkflowId } from '../workflows/ids';
-import { CSP_PROVIDER_ID } from '../workflows/search-attributes';
-import { deleteUsageSchedule } from './schedules';
+import type { OnboardingResult } from '../workflows/onboarding';
+import { runOnboarding } from '../workflows/onboarding.api';
+import { stopTenantWorkflow } from '../workflows/tenant.api';
+import { deleteUsageSchedule } from '../workflows/usage-cycle.api';
 import { listServices } from '../db/services';
 import { UserError } from './errors';
 
@@ -73,15 +73,6 @@ export async function verifyCredentials(carrier: CarrierEndpoints, clientId: str
   }
 }
 
-export async function runOnboarding(ctx: ProviderContext, providerId: string): Promise<OnboardingResult> {
-  return ctx.temporal.workflow.execute(onboardProviderWorkflow, {
-    taskQueue: ctx.taskQueue,
-    workflowId: `${onboardingWorkflowId(providerId)}:${Date.now()}`,
-    args: [{ providerId }],
-    typedSearchAttributes: [{ key: CSP_PROVIDER_ID, value: providerId }],
-  });
-}
-
 export async function updateCredentials(ctx: ProviderContext, providerRef: string, clientId: string, clientSecret: string): Promise<ProviderView> {
   const provider = await getProvider(ctx.pool, providerRef);
   if (!provider || provider.status === 'REMOVED') throw new UserError(`no provider "${providerRef}"`);
@@ -99,7 +90,7 @@ export async function removeProvider(ctx: ProviderContext, providerRef: string):
   if (!provider || provider.status === 'REMOVED') throw new UserError(`no provider "${providerRef}"`);
   await deleteUsageSchedule(ctx.temporal, provider.id);
   for (const s of await listServices(ctx.pool, provider.id)) {
-    await ctx.temporal.workflow.getHandle(tenantWorkflowId(provider.id, s.tenant_id)).terminate('provider removed').catch(() => undefined);
+    await stopTenantWorkflow(ctx.temporal, provider.id, s.tenant_id, 'provider removed');
   }
   await markProviderRemoved(ctx.pool, provider.id);
   const { secret_ciphertext: _s, ...view } = (await getProvider(ctx.pool, provider.id))!;

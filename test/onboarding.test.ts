@@ -5,10 +5,12 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
-import { addProvider, runOnboarding } from '../client/providers';
+import { addProvider } from '../client/providers';
+import { runOnboarding } from '../workflows/onboarding.api';
 import { UserError } from '../client/errors';
 import { cancelServiceUpdate, orderProductUpdate, reconcileSignal, setQuantityUpdate, tenantStateQuery, reactivateServiceUpdate } from '../workflows/tenant';
-import { tenantWorkflowId, usageScheduleId } from '../workflows/ids';
+import { tenantWorkflowId } from '../workflows/tenant.api';
+import { usageScheduleId } from '../workflows/usage-cycle.api';
 import { listServices } from '../db/services';
 import { recordHistory } from './support/histories';
 

@@ -7,7 +7,8 @@ import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { allocateSignal, cleanseSignal, groupStateQuery, resolveUpdate, writeOffSignal } from '../workflows/quarantine-group';
-import { groupWorkflowId } from '../workflows/ids';
+import { groupWorkflowId, resolveGroup } from '../workflows/quarantine-group.api';
+import { CSP_CARRIER } from '../workflows/search-attributes';
 import { setRateRule } from '../db/rates';
 import { Decimal } from '../core/money';
 import { UNRATED_PRODUCT_NAME } from '../carrier/simulator/dataset';
@@ -178,4 +179,17 @@ test('cleanse signal from the CLI path (temporal workflow signal) is handled lik
   await handle.signal(cleanseSignal, { by: 'erin' });
   await waitFor('cleanse recorded', async () => (await audit(group.group_key)).some((a) => a.actor === 'erin') || undefined);
   assert.deepEqual(await statuses(group.group_key), { QUARANTINED: group.n });
+});
+
+test("an admin's action reaches a group whose workflow is not running: it is started (update-with-start) with the group's search attributes", async () => {
+  const all = await sys.db.pool.query<{ group_key: string }>(`SELECT DISTINCT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' ORDER BY 1 LIMIT 1`, [providerId]);
+  const groupKey = all.rows[0]?.group_key;
+  assert.ok(groupKey, 'a quarantined group is left to act on');
+  const handle = env.client.workflow.getHandle(groupWorkflowId(groupKey));
+  await handle.terminate('test: the group workflow is gone');
+  const outcome = await resolveGroup(sys.deps, groupKey, { action: 'cleanse', by: 'frank', requestId: `restart-${groupKey}` });
+  assert.equal(outcome.outcome, 'APPLIED');
+  const described = await handle.describe();
+  assert.equal(described.status.name, 'RUNNING');
+  assert.deepEqual(described.typedSearchAttributes.get(CSP_CARRIER), 'Rhipe - Microsoft');
 });

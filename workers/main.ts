@@ -9,7 +9,7 @@ import { installTemporalRuntime } from './logging';
 import { startRuntime, workerConnection } from './runtime';
 import { createWorker } from './worker';
 import { listProviders } from '../db/providers';
-import { ensureUsageSchedule } from '../client/schedules';
+import { ensureUsageSchedule } from '../workflows/usage-cycle.api';
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const runtime = await startRuntime(cfg, log);
   const worker = await createWorker(await workerConnection(runtime.temporalAddress), cfg.TEMPORAL_NAMESPACE, runtime.deps);
   // Schedules are created-or-updated on every worker start, so settings changes always land.
-  for (const p of await listProviders(runtime.pool)) await ensureUsageSchedule(runtime.client, p, cfg.TASK_QUEUE);
+  for (const p of await listProviders(runtime.pool)) await ensureUsageSchedule(runtime.deps, p);
   log.info({ taskQueue: cfg.TASK_QUEUE, temporal: runtime.temporalAddress }, 'worker running');
   await worker.run();
   log.info('worker drained and stopped');

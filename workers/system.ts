@@ -8,18 +8,14 @@
 import { loadConfig, usesSimulator, type Config } from '../config';
 import { createLogger } from '../config/logger';
 import { installTemporalRuntime } from './logging';
-import { startRuntime, workerConnection, type Runtime } from './runtime';
+import { startRuntime, workerConnection } from './runtime';
 import { createWorker } from './worker';
 import { startSimulator, type Simulator } from '../carrier/simulator/server';
 import { portOpen } from '../db/embedded';
 import { getProvider, listProviders } from '../db/providers';
-import { ensureUsageSchedule } from '../client/schedules';
 import type { ProviderContext } from '../client/providers';
 import { onboardSimulatorProvider } from '../client/demo-provider';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { usageCycleWorkflowId } from '../workflows/ids';
-import { CSP_PROVIDER_ID } from '../workflows/search-attributes';
-import type { CycleSummary } from '../workflows/types';
+import { ensureUsageSchedule, runUsageCycleNow } from '../workflows/usage-cycle.api';
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
@@ -36,8 +32,8 @@ async function main(): Promise<void> {
   try {
     if (simulator) await onboardSimulatorProviders(ctx, simulator, cfg, log);
     const providers = (await listProviders(runtime.pool)).filter((p) => p.status !== 'REMOVED');
-    for (const p of providers) await ensureUsageSchedule(runtime.client, p, cfg.TASK_QUEUE);
-    const summaries = await Promise.all(providers.map((p) => runCycleNow(runtime, p.id)));
+    for (const p of providers) await ensureUsageSchedule(ctx, p);
+    const summaries = await Promise.all(providers.map((p) => runUsageCycleNow(ctx, { providerId: p.id })));
     const line = {
       billed: summaries.reduce((n, s) => n + s.billed, 0),
       quarantined: summaries.reduce((n, s) => n + s.quarantined, 0),
@@ -79,15 +75,6 @@ async function onboardSimulatorProviders(ctx: ProviderContext, sim: Simulator, c
     const { provider, onboarding } = await onboardSimulatorProvider(ctx, sim.dataset, index, { timeZone, cycleTimes: cfg.CYCLE_TIMES });
     log.info({ provider: provider.id, name: provider.name, services: onboarding.createdServices.length }, 'demo provider onboarded');
   }
-}
-
-async function runCycleNow(runtime: Runtime, providerId: string): Promise<CycleSummary> {
-  return runtime.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: runtime.cfg.TASK_QUEUE,
-    workflowId: `${usageCycleWorkflowId(providerId)}:now-${new Date().toISOString()}`,
-    args: [{ providerId }],
-    typedSearchAttributes: [{ key: CSP_PROVIDER_ID, value: providerId }],
-  });
 }
 
 main().catch((err: Error) => {

@@ -1,13 +1,15 @@
 import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import type { OnboardingActivities } from '../activities/onboarding';
-import type { TenantActivities } from '../activities/tenant';
 import { CSP_PROVIDER_ID } from './search-attributes';
+import type { DiscoveryResult } from './types';
 
-/**
- * Onboards a provider (and, run again, rediscovers its tenants): one service per tenant at the
- * carrier, one entity workflow per tenant, and the provider's usage schedule.
- */
-const acts = proxyActivities<OnboardingActivities & TenantActivities>({
+/** The activities this workflow calls (activities/onboarding.ts and activities/tenant.ts implement them). */
+export interface OnboardingActivities {
+  discoverTenants(input: { providerId: string }): Promise<DiscoveryResult>;
+  ensureTenantWorkflows(input: { providerId: string }): Promise<number>;
+  ensureProviderSchedule(input: { providerId: string }): Promise<'created' | 'updated' | 'removed'>;
+}
+
+const { discoverTenants, ensureTenantWorkflows, ensureProviderSchedule } = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '5 minutes',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -22,10 +24,14 @@ export interface OnboardingResult {
   schedule: string;
 }
 
+/**
+ * Onboards a provider (and, run again, rediscovers its tenants): one service per tenant at the
+ * carrier, one entity workflow per tenant, and the provider's usage schedule.
+ */
 export async function onboardProviderWorkflow(input: { providerId: string }): Promise<OnboardingResult> {
   upsertSearchAttributes([{ key: CSP_PROVIDER_ID, value: input.providerId }]);
-  const discovered = await acts.discoverTenants({ providerId: input.providerId });
-  const started = await acts.ensureTenantWorkflows({ providerId: input.providerId });
-  const schedule = await acts.ensureProviderSchedule({ providerId: input.providerId });
+  const discovered = await discoverTenants({ providerId: input.providerId });
+  const started = await ensureTenantWorkflows({ providerId: input.providerId });
+  const schedule = await ensureProviderSchedule({ providerId: input.providerId });
   return { providerId: input.providerId, ...discovered, tenantWorkflowsStarted: started, schedule };
 }

@@ -2,16 +2,9 @@ import {
   allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler,
   upsertSearchAttributes, uuid4, workflowInfo,
 } from '@temporalio/workflow';
-import type { QuarantineActivities } from '../activities/quarantine';
 import { CARRIER_LABEL, CSP_CARRIER, CSP_PROVIDER_ID, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from './search-attributes';
-import type { ActionOutcome, AdminAction, AllocateRequest, GroupState, GroupSummary, ResolveRequest, WriteOffRequest } from './types';
+import type { ActionOutcome, AdminAction, AllocateRequest, ApplyActionInput, GroupState, GroupSummary, ResolveRequest, WriteOffRequest } from './types';
 
-/**
- * One quarantine group: a provider's lines with one reason and one tenant identifier. It waits,
- * durably and for as long as it takes, for an admin to allocate, cleanse or write them off, and
- * completes when no line is left. Admins reach it from the Web UI ("Send signal"), from
- * `temporal workflow signal`, or from `npm run csp -- quarantine ...` (an Update, answered at once).
- */
 export const linesAddedSignal = defineSignal<[{ source: string; count: number }]>('linesAdded');
 export const allocateSignal = defineSignal<[AllocateRequest]>('allocate');
 export const cleanseSignal = defineSignal<[AdminAction]>('cleanse');
@@ -26,6 +19,12 @@ export interface QuarantineGroupInput {
   tenantRef: string;
   /** Carried across continue-as-new: the most recent actions (the full trail is in the database). */
   recentActions?: ActionOutcome[];
+}
+
+/** The activities this workflow calls (activities/quarantine.ts implements them). */
+export interface QuarantineActivities {
+  loadGroupSummary(input: { groupKey: string }): Promise<GroupSummary>;
+  applyQuarantineAction(input: ApplyActionInput): Promise<ActionOutcome>;
 }
 
 const { loadGroupSummary, applyQuarantineAction } = proxyActivities<QuarantineActivities>({
@@ -46,6 +45,12 @@ export function validateRequest(req: ResolveRequest | undefined): string | null 
   return null;
 }
 
+/**
+ * One quarantine group: a provider's lines with one reason and one tenant identifier. It waits,
+ * durably and for as long as it takes, for an admin to allocate, cleanse or write them off, and
+ * completes when no line is left. Admins reach it from the Web UI ("Send signal"), from
+ * `temporal workflow signal`, or from `npm run csp -- quarantine ...` (an Update, answered at once).
+ */
 export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Promise<GroupState> {
   const queue: Array<{ req: ResolveRequest; done?: (o: ActionOutcome) => void }> = [];
   const actions: ActionOutcome[] = [...(input.recentActions ?? [])];

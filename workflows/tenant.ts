@@ -1,14 +1,8 @@
 import {
   allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
-import type { ChangeResult, LicenceChange, TenantActivities } from '../activities/tenant';
-import type { LicenceView, ProductLimits } from './types';
+import type { CarrierTenantView, ChangeResult, LicenceChange, LicenceView, ProductLimits } from './types';
 
-/**
- * One end customer's Microsoft tenant, as a long-lived entity: it holds the tenant's licences,
- * takes changes through validated Updates (rejected with a reason before anything is sent),
- * and reconciles with the carrier daily and on demand, recording what changed elsewhere.
- */
 export interface TenantState {
   licences: LicenceView[];
   products: ProductLimits[];
@@ -39,7 +33,13 @@ export const reactivateServiceUpdate = defineUpdate<ChangeResult, [ReactivateReq
 export const reconcileSignal = defineSignal('reconcile');
 export const tenantStateQuery = defineQuery<TenantState>('licences');
 
-const acts = proxyActivities<TenantActivities>({
+/** The activities this workflow calls (activities/tenant.ts implements them). */
+export interface TenantActivities {
+  reconcileTenant(input: { providerId: string; tenantId: string; reconcileId: string; known: LicenceView[]; initial: boolean }): Promise<CarrierTenantView & { events: number }>;
+  applyLicenceChange(input: { providerId: string; tenantId: string; serviceId: string; changeId: string; by: string; change: LicenceChange }): Promise<ChangeResult>;
+}
+
+const { reconcileTenant, applyLicenceChange } = proxyActivities<TenantActivities>({
   startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '30 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -47,6 +47,11 @@ const acts = proxyActivities<TenantActivities>({
 
 const HISTORY_LIMIT = 1000;
 
+/**
+ * One end customer's Microsoft tenant, as a long-lived entity: it holds the tenant's licences,
+ * takes changes through validated Updates (rejected with a reason before anything is sent),
+ * and reconciles with the carrier daily and on demand, recording what changed elsewhere.
+ */
 export async function tenantWorkflow(input: TenantInput): Promise<void> {
   const state: TenantState = input.state ?? {
     licences: [], products: [], cancelledOn: null, goneAtCarrier: false, lastReconciledAt: null, outOfBandEvents: 0, recentChanges: [],
@@ -75,7 +80,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
 
   const change = (by: string, c: LicenceChange) =>
     serial(async () => {
-      const result = await acts.applyLicenceChange({ providerId: input.providerId, tenantId: input.tenantId, serviceId: input.serviceId, changeId: uuid4(), by, change: c });
+      const result = await applyLicenceChange({ providerId: input.providerId, tenantId: input.tenantId, serviceId: input.serviceId, changeId: uuid4(), by, change: c });
       for (const l of result.licences) {
         const i = state.licences.findIndex((x) => x.subscriptionId === l.subscriptionId);
         if (i >= 0) state.licences[i] = l;
@@ -132,7 +137,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     await condition(() => reconcileRequested, everyMs);
     reconcileRequested = false;
     await serial(async () => {
-      const r = await acts.reconcileTenant({
+      const r = await reconcileTenant({
         providerId: input.providerId, tenantId: input.tenantId, reconcileId: uuid4(), known: state.licences, initial: state.lastReconciledAt === null,
       });
       state.goneAtCarrier = r.gone;

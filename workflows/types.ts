@@ -89,3 +89,37 @@ export interface ProductLimits {
   minQty: number;
   maxQty: number;
 }
+
+export interface DiscoveryResult {
+  tenants: number;
+  createdServices: string[];
+  flaggedGone: string[];
+}
+
+export interface CarrierTenantView {
+  gone: boolean;
+  licences: LicenceView[];
+  products: ProductLimits[];
+}
+
+export type LicenceChange =
+  | { kind: 'order'; productId: string; quantity: number; billingCycle: 'Monthly' | 'Annual' }
+  | { kind: 'setQuantity'; subscriptionId: string; quantity: number }
+  | { kind: 'cancelService'; effectiveDate: string }
+  | { kind: 'reactivateService' };
+
+export interface ChangeResult {
+  changeId: string;
+  kind: LicenceChange['kind'];
+  /** Licences the change created or altered, as the carrier reported them. */
+  licences: LicenceView[];
+  cancelledOn: string | null;
+}
+
+export interface ApplyActionInput {
+  groupKey: string;
+  providerId: string;
+  request: ResolveRequest & { requestId: string };
+  /** Set when the workflow already knows the request is invalid: it is recorded, nothing else. */
+  rejection: string | null;
+}

@@ -2,16 +2,9 @@ import {
   ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, isCancellation, proxyActivities, setHandler,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import type { UsageActivities } from '../activities';
 import { CSP_CYCLE_STATUS, CSP_PROVIDER_ID } from './search-attributes';
 import type { CycleSummary, UsageWindow } from './types';
 
-/**
- * A provider's usage cycle, started twice a day by its schedule:
- * fetch every page of the window → persist as received → mediate (identify, bucket, rate) →
- * tell quarantine groups about new lines → summarise. Usage lines never enter history: the
- * activities pass counts, and the database holds the lines and the cycle's resume point.
- */
 export interface UsageCycleInput {
   providerId: string;
   /** Defaults to this workflow's id; kept across continue-as-new. */
@@ -32,9 +25,19 @@ export interface CycleProgress {
 
 export const progressQuery = defineQuery<CycleProgress>('progress');
 
+/** The activities this workflow calls (activities/usage.ts implements them); each passes counts, never lines. */
+export interface UsageCycleActivities {
+  beginCycle(input: { providerId: string; cycleId: string; window?: UsageWindow }): Promise<{ window: UsageWindow }>;
+  fetchUsage(input: { providerId: string; cycleId: string; maxPages: number }): Promise<{ pages: number; lines: number; inserted: number; exhausted: boolean }>;
+  mediateUsage(input: { providerId: string; cycleId: string; batchSize: number; maxBatches: number }): Promise<{ processed: number; billed: number; quarantined: number; done: boolean }>;
+  notifyQuarantineGroups(input: { providerId: string; mediatedBy: string }): Promise<{ groups: number }>;
+  completeCycle(input: { providerId: string; cycleId: string }): Promise<CycleSummary>;
+  failCycle(input: { providerId: string; cycleId: string; reason: string; needsAttention: boolean }): Promise<void>;
+}
+
 // Carrier pages: transient faults retry with backoff (429 honours Retry-After); bad credentials,
 // 4xx and undocumented shapes fail at once, for an admin to fix.
-const carrier = proxyActivities<UsageActivities>({
+const carrier = proxyActivities<Pick<UsageCycleActivities, 'fetchUsage'>>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '10 seconds',
   scheduleToCloseTimeout: '3 hours',
@@ -42,7 +45,7 @@ const carrier = proxyActivities<UsageActivities>({
 });
 
 // Database work: retried until the database is back (bounded by scheduleToClose).
-const database = proxyActivities<UsageActivities>({
+const database = proxyActivities<Omit<UsageCycleActivities, 'fetchUsage'>>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '10 seconds',
   scheduleToCloseTimeout: '2 hours',
@@ -54,6 +57,12 @@ const BATCH_SIZE = 2000;
 const BATCHES_PER_ACTIVITY = 25;
 const HISTORY_LIMIT = 1500;
 
+/**
+ * A provider's usage cycle, started twice a day by its schedule:
+ * fetch every page of the window → persist as received → mediate (identify, bucket, rate) →
+ * tell quarantine groups about new lines → summarise. Usage lines never enter history: the
+ * activities pass counts, and the database holds the lines and the cycle's resume point.
+ */
 export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleSummary> {
   const cycleId = input.cycleId ?? workflowInfo().workflowId;
   const progress: CycleProgress = input.progress ?? { phase: 'starting', pagesFetched: 0, linesFetched: 0, linesMediated: 0, billed: 0, quarantined: 0 };

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
-import { addProvider, removeProvider, rotateSecrets, runOnboarding, updateCredentials } from '../providers';
+import { addProvider, removeProvider, rotateSecrets, updateCredentials } from '../providers';
+import { runOnboarding } from '../../workflows/onboarding.api';
 import { listProviders, updateProviderSchedule } from '../../db/providers';
 import { requireProvider } from '../lookup';
-import { ensureUsageSchedule } from '../schedules';
+import { ensureUsageSchedule } from '../../workflows/usage-cycle.api';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { configSchema } from '../../config';
@@ -95,7 +96,7 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       const tz = o.timeZone ? timeZone(o.timeZone) : p.time_zone;
       const times = o.cycleTimes ? cycleTimes(o.cycleTimes) : p.cycle_times;
       await updateProviderSchedule(db, p.id, tz, times);
-      await ensureUsageSchedule(await c.temporal(), { ...p, time_zone: tz, cycle_times: times }, c.cfg.TASK_QUEUE);
+      await ensureUsageSchedule({ temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE }, { ...p, time_zone: tz, cycle_times: times });
       process.stdout.write(`${p.id}: usage cycles at ${times.join(', ')} ${tz}\n`);
     });
 

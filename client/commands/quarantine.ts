@@ -4,8 +4,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import { providerFilter } from '../lookup';
 import { groupSummary } from '../../activities/quarantine';
-import { groupKeyFromWorkflowId, groupWorkflowId, parseGroupKey } from '../../workflows/ids';
-import { resolveUpdate, quarantineGroupWorkflow } from '../../workflows/quarantine-group';
+import { groupKeyFromWorkflowId, groupWorkflowId, resolveGroup } from '../../workflows/quarantine-group.api';
+import { parseGroupKey } from '../../core/quarantine-group';
 import { CARRIER_LABEL } from '../../workflows/search-attributes';
 import { QUARANTINE_REASONS } from '../../core/rating';
 import { similarity } from '../../core/similarity';
@@ -92,16 +92,10 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       if (s.rowCount === 0) throw new UserError(`service ${req.serviceId} does not exist`);
       if (s.rows[0]!.provider_id !== summary.providerId) throw new UserError(`service ${req.serviceId} belongs to another provider`);
     }
-    const client = await c.temporal();
-    const { providerId, reason, tenantRef } = parseGroupKey(key);
     // Update-with-start: the admin gets the answer at once, and a group whose workflow is gone is started.
     let outcome;
     try {
-      const handle = client.workflow.getHandle(groupWorkflowId(key));
-      await handle.describe().catch(async () => {
-        await client.workflow.start(quarantineGroupWorkflow, { taskQueue: c.cfg.TASK_QUEUE, workflowId: groupWorkflowId(key), args: [{ groupKey: key, providerId, reason, tenantRef }] });
-      });
-      outcome = await handle.executeUpdate(resolveUpdate, { args: [{ ...req, requestId: randomUUID() }] });
+      outcome = await resolveGroup({ temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE }, key, { ...req, requestId: randomUUID() });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new UserError(`refused: ${(err.cause as Error)?.message ?? err.message}`);
       throw err;

@@ -3,7 +3,7 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client
 import type { CliContext } from '../context';
 import { listProviders } from '../../db/providers';
 import { requireProvider } from '../lookup';
-import { usageScheduleId } from '../../workflows/ids';
+import { usageScheduleHandle } from '../../workflows/usage-cycle.api';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 
@@ -13,7 +13,7 @@ export function scheduleCommands(program: Command, ctx: () => CliContext): void 
   async function handleFor(ref: string) {
     const c = ctx();
     const p = await requireProvider(await c.db(), ref, { allowRemoved: true });
-    const handle = (await c.temporal()).schedule.getHandle(usageScheduleId(p.id));
+    const handle = usageScheduleHandle(await c.temporal(), p.id);
     return { p, handle };
   }
   const missing = (err: unknown, ref: string) => {
@@ -30,7 +30,7 @@ export function scheduleCommands(program: Command, ctx: () => CliContext): void 
       const rows = [];
       for (const p of await listProviders(await c.db())) {
         try {
-          const d = await client.schedule.getHandle(usageScheduleId(p.id)).describe();
+          const d = await usageScheduleHandle(client, p.id).describe();
           rows.push({ provider: p.id, name: p.name, schedule: d.scheduleId, paused: d.state.paused, note: d.state.note ?? '', next: d.info.nextActionTimes[0] ?? null, recentRuns: d.info.recentActions.length });
         } catch (err) {
           if (!(err instanceof ScheduleNotFoundError)) throw err;

@@ -4,7 +4,7 @@ import type { CliContext } from '../context';
 import { getService, listServices } from '../../db/services';
 import { providerFilter } from '../lookup';
 import { listLicences } from '../../db/licences';
-import { tenantWorkflowId } from '../../workflows/ids';
+import { tenantHandle } from '../../workflows/tenant.api';
 import { cancelServiceUpdate, orderProductUpdate, reactivateServiceUpdate, reconcileSignal, setQuantityUpdate, tenantStateQuery } from '../../workflows/tenant';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
@@ -19,7 +19,7 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
   }
   async function handleOf(ref: string) {
     const s = await serviceOf(ref);
-    return { s, handle: (await ctx().temporal()).workflow.getHandle(tenantWorkflowId(s.provider_id, s.tenant_id)) };
+    return { s, handle: tenantHandle(await ctx().temporal(), s.provider_id, s.tenant_id) };
   }
   async function update<T>(run: () => Promise<T>): Promise<T> {
     try {
