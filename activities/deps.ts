@@ -6,6 +6,7 @@ import type { CarrierEndpoints } from '../carrier/client';
 import { RhipeClient } from '../carrier/client';
 import { getProvider } from '../db/providers';
 import { ApplicationFailure } from '@temporalio/activity';
+import type { AlertChannels } from '../notify/channels';
 
 /** What activities run against; built once per worker process (workers/main.ts). */
 export interface ActivityDeps {
@@ -18,6 +19,8 @@ export interface ActivityDeps {
   usagePageSize: number;
   lookbackMonths: number;
   reconcileIntervalHours: number;
+  /** Where alerts are delivered; none configured: alerts are recorded and shown, not sent. */
+  alerts?: AlertChannels;
 }
 
 /**

@@ -3,19 +3,25 @@ import { usageActivities } from './usage';
 import { quarantineActivities } from './quarantine';
 import { onboardingActivities } from './onboarding';
 import { tenantActivities } from './tenant';
+import { alertingActivities } from './alerting';
+import { observeActivities } from './observed';
 import type { UsageCycleActivities } from '../workflows/usage-cycle';
 import type { QuarantineActivities } from '../workflows/quarantine-group';
 import type { OnboardingActivities } from '../workflows/onboarding';
 import type { TenantActivities } from '../workflows/tenant';
+import type { AlertingActivities } from '../workflows/alerting';
 
 /** Every activity the workflows call: each workflow declares the ones it needs, and this must provide them. */
-export type Activities = UsageCycleActivities & QuarantineActivities & OnboardingActivities & TenantActivities;
+export type Activities = UsageCycleActivities & QuarantineActivities & OnboardingActivities & TenantActivities & AlertingActivities;
 
 export function createActivities(deps: ActivityDeps): Activities {
-  return {
+  const activities: Activities = {
     ...usageActivities(deps),
     ...quarantineActivities(deps),
     ...onboardingActivities(deps),
     ...tenantActivities(deps),
+    ...alertingActivities(deps),
   };
+  // Metrics, quarantine snapshots and failed licence changes, recorded around the activities.
+  return observeActivities(deps, activities);
 }

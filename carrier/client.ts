@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { parseLosslessJson } from '../core/lossless';
 import { CarrierError, classifyStatus, parseRetryAfter } from './errors';
 import * as s from './schemas';
+import { observed } from './observer';
 
 export interface CarrierEndpoints {
   identityUrl: string;
@@ -192,6 +193,7 @@ export class RhipeClient {
   }
 
   private async send(endpoint: string, url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<RawResponse> {
+    const started = performance.now();
     try {
       const res = await request(url, {
         method: init.method as 'GET',
@@ -202,9 +204,12 @@ export class RhipeClient {
       });
       const text = await res.body.text();
       const contentType = String(res.headers['content-type'] ?? '');
+      observed(endpoint, res.statusCode, started);
       return { status: res.statusCode, text, contentType, retryAfter: res.headers['retry-after'] };
     } catch (err) {
-      if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+      const timedOut = err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError;
+      observed(endpoint, timedOut ? 'timeout' : 'network', started);
+      if (timedOut) {
         throw new CarrierError('TIMEOUT', endpoint, `no answer within ${this.endpoints.timeoutMs} ms`);
       }
       const code = (err as { code?: string }).code ?? (err as Error).name;

@@ -62,6 +62,24 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   CYCLE_ONCE: flag.default(false),
+  // Operations (README "Operations"): the metrics endpoint and where alerts go.
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  ALERT_WEBHOOK_URLS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(httpUrl)),
+  ALERT_WEBHOOK_FORMAT: z.enum(['slack', 'teams']).default('slack'),
+  ALERT_SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional(),
+  ALERT_EMAIL_FROM: z.string().email().default('csp-billing@localhost'),
+  ALERT_EMAIL_TO: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((a) => a.trim()).filter(Boolean))
+    .pipe(z.array(z.string().email())),
+  ALERT_EVALUATE_EVERY_MINUTES: z.coerce.number().int().min(1).max(1440).default(5),
+  ALERT_GIVE_UP_HOURS: positiveInt.default(24),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -70,6 +88,16 @@ export type Config = z.infer<typeof configSchema>;
 export function carrierUrls(cfg: Config): { identityUrl: string; apiUrl: string } {
   const simulator = `http://127.0.0.1:${cfg.SIMULATOR_PORT}`;
   return { identityUrl: cfg.RHIPE_IDENTITY_URL ?? cfg.RHIPE_API_URL ?? simulator, apiUrl: cfg.RHIPE_API_URL ?? simulator };
+}
+
+/** Alert delivery channels from configuration. */
+export function alertChannels(cfg: Config): { webhookUrls: string[]; webhookFormat: 'slack' | 'teams'; email: { smtpUrl: string; from: string; to: string[] } | null; giveUpHours: number } {
+  return {
+    webhookUrls: cfg.ALERT_WEBHOOK_URLS,
+    webhookFormat: cfg.ALERT_WEBHOOK_FORMAT,
+    email: cfg.ALERT_SMTP_URL && cfg.ALERT_EMAIL_TO.length > 0 ? { smtpUrl: cfg.ALERT_SMTP_URL, from: cfg.ALERT_EMAIL_FROM, to: cfg.ALERT_EMAIL_TO } : null,
+    giveUpHours: cfg.ALERT_GIVE_UP_HOURS,
+  };
 }
 
 export function usesSimulator(cfg: Config): boolean {

@@ -12,7 +12,7 @@ const compose = parse(readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml')
 
 test('compose: PostgreSQL, Temporal on PostgreSQL, the Temporal UI and the worker, each with a health check', () => {
   const s = compose.services;
-  assert.deepEqual(Object.keys(s).sort(), ['postgresql', 'temporal', 'temporal-ui', 'worker']);
+  assert.deepEqual(Object.keys(s).sort(), ['grafana', 'postgresql', 'prometheus', 'temporal', 'temporal-ui', 'worker']);
   assert.match(s.postgresql!.image!, /^postgres:15/);
   assert.match(s.temporal!.image!, /^temporalio\/auto-setup:\d/);
   assert.match(s['temporal-ui']!.image!, /^temporalio\/ui:\d/);
@@ -42,6 +42,19 @@ test('compose: the worker environment is valid configuration, with secrets only 
   assert.match(envVars.DATABASE_URL!, /@postgresql:5432\//);
   assert.equal(envVars.TEMPORAL_ADDRESS, 'temporal:7233');
   for (const secret of ['ENCRYPTION_KEY', 'DATABASE_URL']) assert.match(envVars[secret]!, /\$\{/, `${secret} comes from the environment`);
+  assert.equal(envVars.METRICS_PORT, '9464');
   const text = readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8');
   assert.ok(!/[0-9a-f]{32}/i.test(text), 'no secret-looking value in the file');
+});
+
+test('compose: Prometheus scrapes the workers\' metrics port with the rules from ops/, Grafana gets the dashboards', () => {
+  const s = compose.services as Record<string, { volumes?: string[]; environment?: Record<string, string> }>;
+  assert.ok(s.prometheus!.volumes!.some((v) => v.startsWith('./ops/prometheus:')));
+  assert.ok(s.grafana!.volumes!.some((v) => v.startsWith('./ops/grafana/dashboards:')));
+  const prom = parse(readFileSync(path.join(PROJECT_ROOT, 'ops', 'prometheus', 'prometheus.yml'), 'utf8')) as { rule_files: string[]; scrape_configs: Array<{ dns_sd_configs: Array<{ names: string[]; port: number }> }> };
+  const target = prom.scrape_configs[0]!.dns_sd_configs[0]!;
+  assert.deepEqual(target.names, ['worker']);
+  assert.equal(String(target.port), compose.services.worker!.environment!.METRICS_PORT);
+  assert.ok(prom.rule_files.some((f) => f.endsWith('/alerts.yml')));
+  assert.match(s.grafana!.environment!.GF_SECURITY_ADMIN_PASSWORD!, /\$\{/, 'Grafana password from the environment');
 });

@@ -17,9 +17,19 @@ class PinoLogger implements TemporalLogger {
 
 let installed = false;
 
-/** Call once, before any connection or worker is created. SIGINT/SIGTERM then drain the workers. */
-export function installTemporalRuntime(log: Logger): void {
+/**
+ * Call once, before any connection or worker is created. SIGINT/SIGTERM then drain the workers.
+ * With `sdkMetricsAddress` the SDK serves its own Prometheus metrics there (read by
+ * workers/metrics-server.ts), with Prometheus-conventional names (_total, _seconds).
+ */
+export function installTemporalRuntime(log: Logger, sdkMetricsAddress?: string): void {
   if (installed) return;
-  Runtime.install({ logger: new PinoLogger(log), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  Runtime.install({
+    logger: new PinoLogger(log),
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    ...(sdkMetricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } } } }
+      : {}),
+  });
   installed = true;
 }

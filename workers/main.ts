@@ -10,17 +10,21 @@ import { startRuntime, workerConnection } from './runtime';
 import { createWorker } from './worker';
 import { listProviders } from '../db/providers';
 import { ensureUsageSchedule } from '../workflows/usage-cycle.api';
+import { sdkMetricsAddress, startOperations } from './operations';
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
   const log = createLogger({ level: cfg.LOG_LEVEL, format: cfg.LOG_FORMAT });
-  installTemporalRuntime(log);
+  const sdkAddress = await sdkMetricsAddress(cfg);
+  installTemporalRuntime(log, sdkAddress);
   const runtime = await startRuntime(cfg, log);
   const worker = await createWorker(await workerConnection(runtime.temporalAddress), cfg.TEMPORAL_NAMESPACE, runtime.deps);
   // Schedules are created-or-updated on every worker start, so settings changes always land.
   for (const p of await listProviders(runtime.pool)) await ensureUsageSchedule(runtime.deps, p);
+  const operations = await startOperations({ cfg, pool: runtime.pool, starter: runtime.deps, log, sdkAddress });
   log.info({ taskQueue: cfg.TASK_QUEUE, temporal: runtime.temporalAddress }, 'worker running');
   await worker.run();
+  await operations.stop();
   log.info('worker drained and stopped');
   await runtime.stop();
 }

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { carrierUrls, type Config } from '../config';
+import { alertChannels, carrierUrls, type Config } from '../config';
 import { keyringFromConfig } from '../config/secrets';
 import { createPool, type Pool } from '../db/pool';
 import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
@@ -60,6 +60,7 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
     usagePageSize: cfg.USAGE_PAGE_SIZE,
     lookbackMonths: cfg.USAGE_LOOKBACK_MONTHS,
     reconcileIntervalHours: cfg.RECONCILE_INTERVAL_HOURS,
+    alerts: alertChannels(cfg),
   };
   return {
     cfg, pool, databaseUrl: db.url, temporalAddress: temporal.address, uiUrl: temporal.uiUrl, client, connection, deps,

@@ -16,23 +16,27 @@ import { getProvider, listProviders } from '../db/providers';
 import type { ProviderContext } from '../client/providers';
 import { onboardSimulatorProvider } from '../client/demo-provider';
 import { ensureUsageSchedule, runUsageCycleNow } from '../workflows/usage-cycle.api';
+import { sdkMetricsAddress, startOperations } from './operations';
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
   const log = createLogger({ level: cfg.LOG_LEVEL, format: cfg.LOG_FORMAT });
-  installTemporalRuntime(log);
+  const sdkAddress = await sdkMetricsAddress(cfg);
+  installTemporalRuntime(log, sdkAddress);
   const runtime = await startRuntime(cfg, log);
   const simulator = usesSimulator(cfg) ? await startDemoCarrier(cfg) : null;
   if (simulator) log.info({ carrier: simulator.url, usageLinesPerProvider: cfg.SIMULATOR_RECORDS }, 'carrier simulator running (default carrier)');
 
   const worker = await createWorker(await workerConnection(runtime.temporalAddress), cfg.TEMPORAL_NAMESPACE, runtime.deps);
   const running = worker.run();
+  let operations: Awaited<ReturnType<typeof startOperations>> | undefined;
   const ctx: ProviderContext = { pool: runtime.pool, keyring: runtime.deps.keyring, carrier: runtime.deps.carrier, temporal: runtime.client, taskQueue: cfg.TASK_QUEUE };
 
   try {
     if (simulator) await onboardSimulatorProviders(ctx, simulator, cfg, log);
     const providers = (await listProviders(runtime.pool)).filter((p) => p.status !== 'REMOVED');
     for (const p of providers) await ensureUsageSchedule(ctx, p);
+    operations = await startOperations({ cfg, pool: runtime.pool, starter: ctx, log, sdkAddress });
     const summaries = await Promise.all(providers.map((p) => runUsageCycleNow(ctx, { providerId: p.id })));
     const line = {
       billed: summaries.reduce((n, s) => n + s.billed, 0),
@@ -45,6 +49,7 @@ async function main(): Promise<void> {
   } catch (err) {
     worker.shutdown();
     await running.catch(() => undefined);
+    await operations?.stop();
     await simulator?.close();
     await runtime.stop();
     throw err;
@@ -56,6 +61,7 @@ async function main(): Promise<void> {
     log.info({ webUi: runtime.uiUrl, temporal: runtime.temporalAddress, taskQueue: cfg.TASK_QUEUE }, 'system running; Ctrl-C stops it');
   }
   await running;
+  await operations?.stop();
   await simulator?.close();
   await runtime.stop();
   log.info('stopped');

@@ -2,3 +2,4 @@ export { usageCycleWorkflow } from './usage-cycle';
 export { quarantineGroupWorkflow } from './quarantine-group';
 export { onboardProviderWorkflow } from './onboarding';
 export { tenantWorkflow } from './tenant';
+export { alertingWorkflow } from './alerting';

@@ -1,0 +1,41 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { ActivityDeps } from './deps';
+import type { UsageCycleActivities } from '../workflows/usage-cycle';
+import type { TenantActivities } from '../workflows/tenant';
+import { metrics, recordCycleCompleted, recordCycleFailed } from './metrics';
+import { cycleTiming, markLicenceChangeFailed, takeQuarantineSnapshot } from '../db/health-readings';
+
+type Observed = Pick<UsageCycleActivities, 'completeCycle' | 'failCycle'> & Pick<TenantActivities, 'applyLicenceChange'>;
+
+/**
+ * Wraps the activities whose outcomes operations watch, without changing what they do: a
+ * completed cycle is counted from its stored summary and its quarantine snapshotted (for the
+ * growth alert); a failed cycle and each licence change are counted; a licence change the carrier
+ * refused for good is marked FAILED (the alert rule reads that).
+ */
+export function observeActivities<T extends Observed>(deps: Pick<ActivityDeps, 'pool' | 'log'>, acts: T): T {
+  const completeCycle: Observed['completeCycle'] = async (input) => {
+    const summary = await acts.completeCycle(input);
+    await takeQuarantineSnapshot(deps.pool, input.providerId, input.cycleId);
+    recordCycleCompleted(summary, await cycleTiming(deps.pool, input.cycleId));
+    return summary;
+  };
+  const failCycle: Observed['failCycle'] = async (input) => {
+    await acts.failCycle(input);
+    recordCycleFailed(input.providerId, input.cycleId, input.needsAttention, (await cycleTiming(deps.pool, input.cycleId))?.seconds ?? null);
+  };
+  const applyLicenceChange: Observed['applyLicenceChange'] = async (input) => {
+    try {
+      const result = await acts.applyLicenceChange(input);
+      metrics.licenceChanges.inc({ kind: input.change.kind, outcome: 'done' });
+      return result;
+    } catch (err) {
+      if (err instanceof ApplicationFailure && err.nonRetryable) {
+        await markLicenceChangeFailed(deps.pool, input.changeId, err.message);
+        metrics.licenceChanges.inc({ kind: input.change.kind, outcome: 'failed' });
+      }
+      throw err;
+    }
+  };
+  return { ...acts, completeCycle, failCycle, applyLicenceChange };
+}
