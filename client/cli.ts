@@ -13,6 +13,7 @@ import { rateCommands } from './commands/rates';
 import { quarantineCommands } from './commands/quarantine';
 import { tenantCommands } from './commands/tenants';
 import { cycleCommands } from './commands/cycles';
+import { alertCommands } from './commands/alerts';
 
 let context: CliContext | undefined;
 const ctx = () => (context ??= new CliContext());
@@ -27,6 +28,7 @@ rateCommands(program, ctx);
 scheduleCommands(program, ctx);
 cycleCommands(program, ctx);
 quarantineCommands(program, ctx);
+alertCommands(program, ctx);
 
 program
   .parseAsync(process.argv)
