@@ -1,3 +1,4 @@
+import { isGuid } from './guid';
 import type { QuarantineReason } from './rating';
 
 /**
@@ -21,4 +22,71 @@ export function parseGroupKey(groupKey: string): GroupKeyParts {
   const [providerId, reason, ...rest] = groupKey.split('|');
   if (!providerId || !reason || rest.length === 0) throw new Error(`"${groupKey}" is not a quarantine group key (provider|reason|tenant)`);
   return { providerId, reason, tenantRef: rest.join('|') };
+}
+
+/**
+ * Allocation bills lines to a service an admin names. A line that is malformed or a revision of a
+ * billed line is not a question of "which service": it is written off, or cleansed once the
+ * carrier corrects it.
+ */
+export function allocationRefusal(reason: string): string | null {
+  if (reason === 'INVALID_RECORD' || reason === 'DUPLICATE_USAGE') {
+    return `lines quarantined as ${reason} cannot be billed by allocation: write them off, or cleanse them once the carrier corrects them`;
+  }
+  return null;
+}
+
+/** The allocated service must exist and be the same provider's. `owner` is the service's provider, null when there is no such service. */
+export function allocationTargetProblem(serviceId: string, owner: string | null, providerId: string): string | null {
+  if (owner === null) return `service ${serviceId} does not exist`;
+  if (owner !== providerId) return `service ${serviceId} belongs to another provider`;
+  return null;
+}
+
+/**
+ * Allocating a group of unknown-tenant lines also remembers "this tenant is that service", so the
+ * tenant's later lines are identified without an admin (domain.md: allocate identifies "every
+ * record of the same tenant identifier"). Only a real tenant GUID can be remembered.
+ */
+export function allocationIdentifiesTenant(parts: GroupKeyParts): boolean {
+  return parts.reason === 'NON_EXISTENT_SERVICE' && isGuid(parts.tenantRef);
+}
+
+/** What was fixed, so that lines which failed for that reason may now pass. */
+export type AutoCleanseTrigger =
+  | { kind: 'serviceCreated'; tenantId: string }
+  | { kind: 'rateAdded'; productId: string | null }
+  | { kind: 'serviceReactivated'; serviceId: string };
+
+/** The quarantined lines a fix may release: one reason, narrowed to the tenant, product or service fixed. */
+export interface CleanseSelection {
+  reason: QuarantineReason;
+  tenantId: string | null;
+  /** null with NO_RATE_CARD: a default markup rates every product. */
+  productId: string | null;
+  serviceId: string | null;
+}
+
+/** Which trigger cleanses which reason: a new service → NON_EXISTENT_SERVICE, a rate → NO_RATE_CARD, a reactivation → SERVICE_INACTIVE. */
+export function linesReleasedBy(trigger: AutoCleanseTrigger): CleanseSelection {
+  switch (trigger.kind) {
+    case 'serviceCreated':
+      return { reason: 'NON_EXISTENT_SERVICE', tenantId: trigger.tenantId, productId: null, serviceId: null };
+    case 'rateAdded':
+      return { reason: 'NO_RATE_CARD', tenantId: null, productId: trigger.productId, serviceId: null };
+    case 'serviceReactivated':
+      return { reason: 'SERVICE_INACTIVE', tenantId: null, productId: null, serviceId: trigger.serviceId };
+  }
+}
+
+/** The note the audit trail carries for an auto-cleanse. */
+export function describeTrigger(trigger: AutoCleanseTrigger): string {
+  switch (trigger.kind) {
+    case 'serviceCreated':
+      return `service created for tenant ${trigger.tenantId}`;
+    case 'rateAdded':
+      return `rate added${trigger.productId ? ` for product ${trigger.productId}` : ' (default markup)'}`;
+    case 'serviceReactivated':
+      return `service ${trigger.serviceId} reactivated`;
+  }
 }

@@ -87,3 +87,14 @@ export async function flagTenantsGone(db: Queryable, providerId: string, present
   );
   return res.rows.map((r) => r.id);
 }
+
+/** The provider a service belongs to; null when there is no such service. */
+export async function serviceOwner(db: Queryable, serviceId: string): Promise<string | null> {
+  const res = await db.query<{ provider_id: string }>('SELECT provider_id FROM service WHERE id = $1', [serviceId]);
+  return res.rows[0]?.provider_id ?? null;
+}
+
+/** The carrier no longer knows the tenant: flagged (from the first time seen), never deleted. */
+export async function flagTenantGone(db: Queryable, providerId: string, tenantId: string): Promise<void> {
+  await db.query(`UPDATE service SET gone_at_carrier_since = coalesce(gone_at_carrier_since, now()) WHERE provider_id = $1 AND tenant_id = lower($2)`, [providerId, tenantId]);
+}

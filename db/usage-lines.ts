@@ -6,13 +6,10 @@ import { decimalText, formatMoney } from '../core/money';
 import { mediate, type Mediated, type QuarantineReason } from '../core/rating';
 import { isGuid, normalizeGuid } from '../core/guid';
 import { loadBillingContext } from './mediation-context';
+import { quarantineGroupKey } from '../core/quarantine-group';
 
-/** The quarantine group of a line: provider + reason + tenant identifier. */
-export function groupKeyOf(providerId: string, reason: QuarantineReason, tenantRef: string | null): string {
-  // Tenant identifiers of invalid lines can be anything: keep the key readable and unambiguous.
-  const tenant = tenantRef ? tenantRef.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 100) : 'no-tenant';
-  return `${providerId}|${reason}|${tenant}`;
-}
+/** The quarantine group of a line: the rule (provider + reason + tenant identifier) is in core/. */
+export const groupKeyOf = quarantineGroupKey;
 
 export interface PageInsert {
   inserted: number;

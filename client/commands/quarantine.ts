@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import { providerFilter } from '../lookup';
-import { groupSummary } from '../../activities/quarantine';
+import { groupSummary, listGroupLines, listQuarantineGroups } from '../../db/quarantined-lines';
+import { listQuarantineActions } from '../../db/quarantine-actions';
+import { listServices, serviceOwner } from '../../db/services';
 import { groupKeyFromWorkflowId, groupWorkflowId, resolveGroup } from '../../workflows/quarantine-group.api';
-import { parseGroupKey } from '../../core/quarantine-group';
+import { allocationTargetProblem, parseGroupKey } from '../../core/quarantine-group';
 import { CARRIER_LABEL } from '../../workflows/search-attributes';
 import { QUARANTINE_REASONS } from '../../core/rating';
 import { similarity } from '../../core/similarity';
@@ -44,20 +46,12 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       if (o.reason && !QUARANTINE_REASONS.includes(o.reason)) throw new UserError(`--reason must be one of ${QUARANTINE_REASONS.join(', ')}`);
       const db = await ctx().db();
       const providerId = await providerFilter(db, o.provider);
-      const groups = await db.query<{ group_key: string; provider_id: string; reason: string; tenant_ref: string; lines: number; carrier_charge: string | null; period_from: string; period_to: string; customer: string | null; domain: string | null }>(
-        `SELECT group_key, provider_id, reason, min(tenant_ref) AS tenant_ref, count(*)::int AS lines, round(sum(sub_total), 4)::text AS carrier_charge,
-                min(left(charge_start, 10)) AS period_from, max(left(charge_start, 10)) AS period_to,
-                min(raw::jsonb ->> 'CustomerName') AS customer, min(raw::jsonb ->> 'PrimaryDomainName') AS domain
-           FROM usage_line
-          WHERE status = 'QUARANTINED' AND ($1::text IS NULL OR reason = $1) AND ($2::text IS NULL OR provider_id = $2)
-          GROUP BY group_key, provider_id, reason ORDER BY provider_id, reason, group_key`,
-        [o.reason ?? null, providerId],
-      );
-      const services = await db.query<{ id: string; provider_id: string; tenant_domain: string | null; customer_name: string | null }>('SELECT id, provider_id, tenant_domain, customer_name FROM service');
-      const rows = groups.rows.map((g) => {
+      const groups = await listQuarantineGroups(db, { reason: o.reason ?? null, providerId });
+      const services = await listServices(db);
+      const rows = groups.map((g) => {
         let best: { id: string; score: number } | null = null;
         if (g.reason === 'NON_EXISTENT_SERVICE') {
-          for (const s of services.rows.filter((x) => x.provider_id === g.provider_id)) {
+          for (const s of services.filter((x) => x.provider_id === g.provider_id)) {
             const score = Math.max(similarity(g.domain ?? '', s.tenant_domain ?? ''), similarity(g.customer ?? '', s.customer_name ?? ''));
             if (!best || score > best.score) best = { id: s.id, score };
           }
@@ -75,22 +69,19 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
   q.command('show <group>').option('--json', 'print JSON').action(async (ref: string, o) => {
     const key = groupKeyOf(ref);
     const db = await ctx().db();
-    const summary = await groupSummary({ pool: db }, key);
-    const lines = await db.query('SELECT id, record_key, status, reason_detail, left(charge_start, 10) AS start, sub_total::text FROM usage_line WHERE group_key = $1 ORDER BY id LIMIT 200', [key]);
-    const actions = await db.query('SELECT created_at, action, actor, outcome, rejection, note, billed, requarantined, written_off, amount::text FROM quarantine_action WHERE group_key = $1 ORDER BY id', [key]);
-    printObject({ workflowId: groupWorkflowId(key), summary, lines: lines.rows, actions: actions.rows }, !!o.json);
+    const summary = await groupSummary(db, key);
+    printObject({ workflowId: groupWorkflowId(key), summary, lines: await listGroupLines(db, key), actions: await listQuarantineActions(db, key) }, !!o.json);
   });
 
   async function resolve(ref: string, req: ResolveRequest): Promise<void> {
     const key = groupKeyOf(ref);
     const c = ctx();
     const db = await c.db();
-    const summary = await groupSummary({ pool: db }, key);
+    const summary = await groupSummary(db, key);
     if (summary.lines === 0) throw new UserError(`group ${key} has no quarantined lines`);
     if (req.action === 'allocate') {
-      const s = await db.query<{ provider_id: string }>('SELECT provider_id FROM service WHERE id = $1', [req.serviceId]);
-      if (s.rowCount === 0) throw new UserError(`service ${req.serviceId} does not exist`);
-      if (s.rows[0]!.provider_id !== summary.providerId) throw new UserError(`service ${req.serviceId} belongs to another provider`);
+      const problem = allocationTargetProblem(req.serviceId, await serviceOwner(db, req.serviceId), summary.providerId);
+      if (problem) throw new UserError(problem);
     }
     // Update-with-start: the admin gets the answer at once, and a group whose workflow is gone is started.
     let outcome;

@@ -1,0 +1,63 @@
+import type { Pool, PoolClient } from './pool';
+import type { QuarantineAction } from '../workflows/types';
+
+type Queryable = Pool | PoolClient;
+
+/** The audit trail of quarantine actions, applied or rejected; request_id makes each act once. */
+export interface QuarantineActionRow {
+  request_id: string;
+  action: QuarantineAction;
+  actor: string;
+  outcome: 'APPLIED' | 'REJECTED';
+  rejection: string | null;
+  params: { serviceId?: string; reason?: string };
+  line_ids: number[];
+  created_at: Date;
+}
+
+export async function getQuarantineAction(db: Queryable, requestId: string): Promise<QuarantineActionRow | null> {
+  const res = await db.query<QuarantineActionRow>(
+    'SELECT request_id, action, actor, outcome, rejection, params, line_ids, created_at FROM quarantine_action WHERE request_id = $1',
+    [requestId],
+  );
+  return res.rows[0] ?? null;
+}
+
+export interface NewQuarantineAction {
+  requestId: string;
+  providerId: string;
+  groupKey: string;
+  action: QuarantineAction;
+  actor: string;
+  note: string | null;
+  params: { serviceId?: string; reason?: string };
+  rejection: string | null;
+  lineIds: number[];
+}
+
+export async function insertQuarantineAction(db: Queryable, a: NewQuarantineAction): Promise<void> {
+  await db.query(
+    `INSERT INTO quarantine_action (request_id, provider_id, group_key, action, actor, note, params, outcome, rejection, line_ids)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [a.requestId, a.providerId, a.groupKey, a.action, a.actor, a.note, a.params, a.rejection ? 'REJECTED' : 'APPLIED', a.rejection, a.rejection ? [] : a.lineIds],
+  );
+}
+
+/** What became of the action's lines, kept on its audit row. */
+export async function storeQuarantineActionResult(
+  db: Queryable, requestId: string, r: { billed: number; requarantined: number; writtenOff: number; amount: string },
+): Promise<void> {
+  await db.query(
+    'UPDATE quarantine_action SET billed = $2, requarantined = $3, written_off = $4, amount = $5 WHERE request_id = $1',
+    [requestId, r.billed, r.requarantined, r.writtenOff, r.amount],
+  );
+}
+
+/** A group's audit trail, oldest first, for the CLI. */
+export async function listQuarantineActions(db: Queryable, groupKey: string): Promise<Array<Record<string, unknown>>> {
+  const res = await db.query(
+    'SELECT created_at, action, actor, outcome, rejection, note, billed, requarantined, written_off, amount::text FROM quarantine_action WHERE group_key = $1 ORDER BY id',
+    [groupKey],
+  );
+  return res.rows;
+}

@@ -1,0 +1,109 @@
+import type { Pool, PoolClient } from './pool';
+import { parseGroupKey, type CleanseSelection } from '../core/quarantine-group';
+import type { GroupSummary } from '../workflows/types';
+
+type Queryable = Pool | PoolClient;
+
+/**
+ * The misc quarantine: usage_line rows with status QUARANTINED, by group. (Mediation, which puts
+ * lines here and takes them out, is db/usage-lines.ts.)
+ */
+
+/** The group's quarantined lines, locked until the transaction ends so one action takes them. */
+export async function lockGroupLines(db: PoolClient, groupKey: string): Promise<number[]> {
+  const res = await db.query<{ id: number }>(`SELECT id FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED' ORDER BY id FOR UPDATE`, [groupKey]);
+  return res.rows.map((r) => r.id);
+}
+
+export async function writeOffLines(db: Queryable, ids: number[], detail: string, actionId: string): Promise<void> {
+  await db.query(
+    `UPDATE usage_line SET status = 'WRITTEN_OFF', reason_detail = $2, mediated_cycle_id = $3, updated_at = now() WHERE id = ANY($1::bigint[])`,
+    [ids, detail, actionId],
+  );
+}
+
+/** Lines wait as CLEANSED for re-mediation (which may run in several batches, and resume after a crash). */
+export async function markLinesCleansed(db: Queryable, ids: number[]): Promise<void> {
+  await db.query(`UPDATE usage_line SET status = 'CLEANSED', updated_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
+}
+
+/** Where these lines ended up, and what the billed ones were charged. */
+export async function lineOutcomes(db: Queryable, ids: number[]): Promise<{ billed: number; requarantined: number; writtenOff: number; amount: string | null }> {
+  const res = await db.query<{ billed: number; requarantined: number; written_off: number; amount: string | null }>(
+    `SELECT count(*) FILTER (WHERE l.status = 'COMPLETED')::int AS billed,
+            count(*) FILTER (WHERE l.status = 'QUARANTINED')::int AS requarantined,
+            count(*) FILTER (WHERE l.status = 'WRITTEN_OFF')::int AS written_off,
+            sum(c.charge)::text AS amount
+       FROM usage_line l LEFT JOIN usage_charge c ON c.usage_line_id = l.id
+      WHERE l.id = ANY($1::bigint[])`,
+    [ids],
+  );
+  const r = res.rows[0]!;
+  return { billed: r.billed, requarantined: r.requarantined, writtenOff: r.written_off, amount: r.amount };
+}
+
+export async function groupSummary(db: Queryable, groupKey: string): Promise<GroupSummary> {
+  const { providerId, reason, tenantRef } = parseGroupKey(groupKey);
+  const res = await db.query<{ n: number; total: string | null; from: string | null; to: string | null }>(
+    `SELECT count(*)::int AS n, sum(sub_total)::text AS total, min(left(charge_start, 10)) AS from, max(left(charge_start, 10)) AS to
+       FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`,
+    [groupKey],
+  );
+  const r = res.rows[0]!;
+  return { groupKey, providerId, reason, tenantRef, lines: r.n, carrierCharge: r.total ?? '0', periodFrom: r.from, periodTo: r.to };
+}
+
+/** The groups that received lines from one cycle or action, with how many. */
+export async function groupsMediatedBy(db: Queryable, providerId: string, mediatedBy: string): Promise<Array<{ groupKey: string; lines: number }>> {
+  const res = await db.query<{ group_key: string; n: number }>(
+    `SELECT group_key, count(*)::int AS n FROM usage_line
+      WHERE provider_id = $1 AND mediated_cycle_id = $2 AND status = 'QUARANTINED' GROUP BY group_key ORDER BY group_key`,
+    [providerId, mediatedBy],
+  );
+  return res.rows.map((r) => ({ groupKey: r.group_key, lines: r.n }));
+}
+
+/** The groups holding lines a fix may release (see linesReleasedBy). */
+export async function groupsMatching(db: Queryable, providerId: string, sel: CleanseSelection): Promise<string[]> {
+  const res = await db.query<{ group_key: string }>(
+    `SELECT DISTINCT group_key FROM usage_line
+      WHERE provider_id = $1 AND status = 'QUARANTINED' AND reason = $2
+        AND ($3::text IS NULL OR tenant_ref = lower($3)) AND ($4::text IS NULL OR product_ref = lower($4)) AND ($5::text IS NULL OR service_id = $5)
+      ORDER BY group_key`,
+    [providerId, sel.reason, sel.tenantId, sel.productId, sel.serviceId],
+  );
+  return res.rows.map((r) => r.group_key);
+}
+
+export interface QuarantineGroupRow {
+  group_key: string;
+  provider_id: string;
+  reason: string;
+  tenant_ref: string;
+  lines: number;
+  carrier_charge: string | null;
+  period_from: string;
+  period_to: string;
+  customer: string | null;
+  domain: string | null;
+}
+
+/** The admin's view of the quarantine: one row per group, with the carrier's customer name and domain to recognise it by. */
+export async function listQuarantineGroups(db: Queryable, filter: { reason: string | null; providerId: string | null }): Promise<QuarantineGroupRow[]> {
+  const res = await db.query<QuarantineGroupRow>(
+    `SELECT group_key, provider_id, reason, min(tenant_ref) AS tenant_ref, count(*)::int AS lines, round(sum(sub_total), 4)::text AS carrier_charge,
+            min(left(charge_start, 10)) AS period_from, max(left(charge_start, 10)) AS period_to,
+            min(raw::jsonb ->> 'CustomerName') AS customer, min(raw::jsonb ->> 'PrimaryDomainName') AS domain
+       FROM usage_line
+      WHERE status = 'QUARANTINED' AND ($1::text IS NULL OR reason = $1) AND ($2::text IS NULL OR provider_id = $2)
+      GROUP BY group_key, provider_id, reason ORDER BY provider_id, reason, group_key`,
+    [filter.reason, filter.providerId],
+  );
+  return res.rows;
+}
+
+/** A group's lines (any status: allocated and written-off ones stay in its history), first 200. */
+export async function listGroupLines(db: Queryable, groupKey: string): Promise<Array<Record<string, unknown>>> {
+  const res = await db.query('SELECT id, record_key, status, reason_detail, left(charge_start, 10) AS start, sub_total::text FROM usage_line WHERE group_key = $1 ORDER BY id LIMIT 200', [groupKey]);
+  return res.rows;
+}
