@@ -2,9 +2,12 @@ import type { ActivityDeps } from './deps';
 import { carrierFor } from './deps';
 import { classified } from './failures';
 import { CarrierError } from '../carrier/errors';
-import { inTransaction, type PoolClient } from '../db/pool';
+import { inTransaction } from '../db/pool';
 import { flattenSubscriptions, replaceLicences } from '../db/licences';
-import { cancelService, listServices, reactivateService } from '../db/services';
+import { cancelService, flagTenantGone, listServices, reactivateService } from '../db/services';
+import { completedLicenceChange, recordLicenceChangeDone, recordLicenceChangeSent } from '../db/licence-changes';
+import { recordLicenceEvent } from '../db/licence-events';
+import { changeEvent, diffLicences } from '../core/licences';
 import { autoCleanse } from './quarantine-notify';
 import { ensureTenantWorkflow } from '../workflows/tenant.api';
 import type { CarrierTenantView, ChangeResult, LicenceChange, LicenceView, ProductLimits } from '../workflows/types';
@@ -53,11 +56,11 @@ export function tenantActivities(deps: ActivityDeps) {
         const events = input.initial ? [] : diffLicences(input.known, view.licences);
         await inTransaction(deps.pool, async (db) => {
           if (view.gone) {
-            await db.query(`UPDATE service SET gone_at_carrier_since = coalesce(gone_at_carrier_since, now()) WHERE provider_id = $1 AND tenant_id = lower($2)`, [input.providerId, input.tenantId]);
+            await flagTenantGone(db, input.providerId, input.tenantId);
           } else {
             await replaceLicences(db, input.providerId, input.tenantId, view.licences);
           }
-          for (const e of events) await recordEvent(db, input.providerId, input.tenantId, 'OFFICE365_OR_CARRIER_PORTAL', input.reconcileId, e);
+          for (const e of events) await recordLicenceEvent(db, input.providerId, input.tenantId, 'OFFICE365_OR_CARRIER_PORTAL', input.reconcileId, e);
         });
         return { ...view, events: events.length };
       });
@@ -67,13 +70,9 @@ export function tenantActivities(deps: ActivityDeps) {
     async applyLicenceChange(input: { providerId: string; tenantId: string; serviceId: string; changeId: string; by: string; change: LicenceChange }): Promise<ChangeResult> {
       return classified(async () => {
         const { change, changeId } = input;
-        const prior = await deps.pool.query<{ status: string; result: ChangeResult | null }>('SELECT status, result FROM licence_change WHERE change_id = $1', [changeId]);
-        if (prior.rows[0]?.status === 'DONE' && prior.rows[0].result) return prior.rows[0].result;
-        await deps.pool.query(
-          `INSERT INTO licence_change (change_id, provider_id, tenant_id, kind, request, requested_by, status) VALUES ($1, $2, lower($3), $4, $5, $6, 'SENT')
-           ON CONFLICT (change_id) DO NOTHING`,
-          [changeId, input.providerId, input.tenantId, change.kind, change, input.by],
-        );
+        const done = await completedLicenceChange(deps.pool, changeId);
+        if (done) return done;
+        await recordLicenceChangeSent(deps.pool, { changeId, providerId: input.providerId, tenantId: input.tenantId, change, by: input.by });
         let result: ChangeResult;
         if (change.kind === 'order' || change.kind === 'setQuantity') {
           const client = await carrierFor(deps, input.providerId);
@@ -93,52 +92,12 @@ export function tenantActivities(deps: ActivityDeps) {
           result = { changeId, kind: change.kind, licences: [], cancelledOn: null };
         }
         await inTransaction(deps.pool, async (db) => {
-          await db.query(`UPDATE licence_change SET status = 'DONE', result = $2, completed_at = now() WHERE change_id = $1`, [changeId, result]);
-          const detail = change.kind === 'order' ? { kind: 'ordered', subscriptionId: result.licences[0]?.subscriptionId ?? null, oldValue: null, newValue: `${change.productId} x ${change.quantity}` }
-            : change.kind === 'setQuantity' ? { kind: 'quantity', subscriptionId: change.subscriptionId, oldValue: null, newValue: String(change.quantity) }
-            : change.kind === 'cancelService' ? { kind: 'serviceCancelled', subscriptionId: null, oldValue: null, newValue: change.effectiveDate }
-            : { kind: 'serviceReactivated', subscriptionId: null, oldValue: null, newValue: null };
-          await recordEvent(db, input.providerId, input.tenantId, 'THIS_SYSTEM', changeId, detail);
+          await recordLicenceChangeDone(db, changeId, result);
+          await recordLicenceEvent(db, input.providerId, input.tenantId, 'THIS_SYSTEM', changeId, changeEvent(change, result.licences[0]?.subscriptionId ?? null));
         });
         if (change.kind === 'reactivateService') await autoCleanse(deps, input.providerId, { kind: 'serviceReactivated', serviceId: input.serviceId });
         return result;
       });
     },
   };
-}
-
-interface LicenceDifference {
-  kind: string;
-  subscriptionId: string | null;
-  oldValue: string | null;
-  newValue: string | null;
-}
-
-/** Every difference between two views of a tenant's licences, subscription by subscription. */
-export function diffLicences(known: LicenceView[], now: LicenceView[]): LicenceDifference[] {
-  const out: LicenceDifference[] = [];
-  const before = new Map(known.map((l) => [l.subscriptionId, l]));
-  const after = new Map(now.map((l) => [l.subscriptionId, l]));
-  for (const [id, l] of after) {
-    const old = before.get(id);
-    if (!old) {
-      out.push({ kind: 'added', subscriptionId: id, oldValue: null, newValue: `${l.productName ?? l.productId} x ${l.quantity}` });
-      continue;
-    }
-    if (old.quantity !== l.quantity) out.push({ kind: 'quantity', subscriptionId: id, oldValue: String(old.quantity), newValue: String(l.quantity) });
-    if (old.status !== l.status) out.push({ kind: 'status', subscriptionId: id, oldValue: old.status, newValue: l.status });
-    if ((old.billingCycle ?? '') !== (l.billingCycle ?? '')) out.push({ kind: 'billingCycle', subscriptionId: id, oldValue: old.billingCycle, newValue: l.billingCycle });
-  }
-  for (const [id, l] of before) {
-    if (!after.has(id)) out.push({ kind: 'removed', subscriptionId: id, oldValue: `${l.productName ?? l.productId} x ${l.quantity}`, newValue: null });
-  }
-  return out;
-}
-
-async function recordEvent(db: PoolClient, providerId: string, tenantId: string, source: string, changeId: string, e: LicenceDifference): Promise<void> {
-  await db.query(
-    `INSERT INTO licence_event (provider_id, tenant_id, subscription_id, source, kind, old_value, new_value, change_id)
-     VALUES ($1, lower($2), $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-    [providerId, tenantId, e.subscriptionId, source, e.kind, e.oldValue, e.newValue, changeId],
-  );
 }

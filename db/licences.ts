@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from './pool';
 import type { CarrierSubscription } from '../carrier/schemas';
-import type { LicenceView } from '../workflows/types';
+import type { LicenceView } from '../core/licences';
 
 type Queryable = Pool | PoolClient;
 

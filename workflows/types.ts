@@ -1,4 +1,7 @@
 /** Types shared by workflows, activities and clients. Nothing here may import runtime code. */
+import type { LicenceChange, LicenceView } from '../core/licences';
+
+export type { LicenceChange, LicenceView };
 
 export interface UsageWindow {
   startDate: string;
@@ -73,16 +76,6 @@ export interface GroupState {
   pending: number;
 }
 
-export interface LicenceView {
-  subscriptionId: string;
-  parentSubscriptionId: string | null;
-  productId: string;
-  productName: string | null;
-  quantity: number;
-  status: string;
-  billingCycle: string | null;
-}
-
 export interface ProductLimits {
   productId: string;
   name: string;
@@ -101,12 +94,6 @@ export interface CarrierTenantView {
   licences: LicenceView[];
   products: ProductLimits[];
 }
-
-export type LicenceChange =
-  | { kind: 'order'; productId: string; quantity: number; billingCycle: 'Monthly' | 'Annual' }
-  | { kind: 'setQuantity'; subscriptionId: string; quantity: number }
-  | { kind: 'cancelService'; effectiveDate: string }
-  | { kind: 'reactivateService' };
 
 export interface ChangeResult {
   changeId: string;

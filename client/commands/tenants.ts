@@ -4,6 +4,7 @@ import type { CliContext } from '../context';
 import { getService, listServices } from '../../db/services';
 import { providerFilter } from '../lookup';
 import { listLicences } from '../../db/licences';
+import { recentLicenceEvents } from '../../db/licence-events';
 import { tenantHandle } from '../../workflows/tenant.api';
 import { cancelServiceUpdate, orderProductUpdate, reactivateServiceUpdate, reconcileSignal, setQuantityUpdate, tenantStateQuery } from '../../workflows/tenant';
 import { printObject, printRows } from '../output';
@@ -49,8 +50,8 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     const { s, handle } = await handleOf(ref);
     const db = await ctx().db();
     const state = await handle.query(tenantStateQuery).catch(() => null);
-    const events = await db.query('SELECT observed_at, source, kind, subscription_id, old_value, new_value FROM licence_event WHERE provider_id = $1 AND tenant_id = $2 ORDER BY id DESC LIMIT 20', [s.provider_id, s.tenant_id]);
-    printObject({ service: s, licences: state?.licences ?? (await listLicences(db, s.provider_id, s.tenant_id)), lastReconciledAt: state?.lastReconciledAt ?? null, recentEvents: events.rows }, !!o.json);
+    const recentEvents = await recentLicenceEvents(db, s.provider_id, s.tenant_id);
+    printObject({ service: s, licences: state?.licences ?? (await listLicences(db, s.provider_id, s.tenant_id)), lastReconciledAt: state?.lastReconciledAt ?? null, recentEvents }, !!o.json);
   });
 
   tenant.command('order <tenant>').requiredOption('--product <guid>', 'product GUID').requiredOption('--quantity <n>', 'licences').option('--billing-cycle <cycle>', 'Monthly | Annual', 'Monthly').requiredOption('--by <name>', 'who orders').action(async (ref: string, o) => {
