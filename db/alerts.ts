@@ -27,6 +27,8 @@ export async function upsertRuleSetting(db: Queryable, s: { providerId: string; 
        updated_by = EXCLUDED.updated_by, updated_at = now()`,
     [s.providerId, s.rule, s.enabled ?? null, s.threshold ?? null, s.by, s.enabled !== undefined, s.threshold !== undefined],
   );
+  // A setting with nothing left in it is no setting: the inherited one applies again.
+  await db.query('DELETE FROM alert_rule_setting WHERE provider_id = $1 AND rule = $2 AND enabled IS NULL AND threshold IS NULL', [s.providerId, s.rule]);
 }
 
 export async function openAlerts(db: Queryable): Promise<OpenAlert[]> {

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -14,6 +15,7 @@ import { clearTokenCache } from '../carrier/client';
 import { upsertRuleSetting } from '../db/alerts';
 import type { ProviderView } from '../db/providers';
 import type { AlertRule } from '../core/alerts';
+import { PROJECT_ROOT } from '../config';
 
 /** A local incoming-webhook receiver (Slack-style JSON) that can be told to fail. */
 class WebhookReceiver {
@@ -241,4 +243,39 @@ test('a disabled rule raises nothing; a receiver down for good never blocks bill
   assert.equal(hooks.messages.length, before + 2);
   assert.deepEqual(hooks.messages.slice(before).map((m) => m.status), ['FIRING', 'RESOLVED']);
   assertNoDuplicates();
+});
+
+test('csp alerts set|list: per-provider and all-provider settings, refused with the reason when wrong', () => {
+  const csp = (...args: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'alerts', ...args], {
+      cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DATABASE_URL: sys.db.url, LOG_LEVEL: 'silent' },
+    });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const set = csp('set', 'quarantine_line_age', '--provider', provider.id, '--threshold', '3', '--by', 'alice');
+  assert.equal(set.code, 0, set.err);
+  assert.match(set.out, /quarantine_line_age for p-.*: enabled, threshold 3 days/);
+  assert.equal(csp('set', 'no_successful_cycle', '--all-providers', '--threshold', '30', '--by', 'alice').code, 0);
+  const rows = JSON.parse(csp('list', '--json').out) as Array<{ provider: string; rule: string; threshold: number | null; source: string; firing: number }>;
+  const row = (rule: string) => rows.find((r) => r.provider === provider.id && r.rule === rule)!;
+  assert.deepEqual([row('quarantine_line_age').threshold, row('quarantine_line_age').source], [3, 'provider']);
+  assert.deepEqual([row('no_successful_cycle').threshold, row('no_successful_cycle').source], [30, 'all providers']);
+  assert.deepEqual([row('reconciliation_difference').threshold, row('reconciliation_difference').source], [0, 'default']);
+  assert.equal(rows.length, 6 * 1);
+
+  const refused = [
+    csp('set', 'no_such_rule', '--provider', provider.id, '--enable', '--by', 'alice'),
+    csp('set', 'cycle_failed', '--provider', provider.id, '--threshold', '2', '--by', 'alice'),
+    csp('set', 'quarantine_growth', '--provider', provider.id, '--threshold', 'lots', '--by', 'alice'),
+    csp('set', 'quarantine_growth', '--threshold', '10', '--by', 'alice'),
+  ];
+  assert.deepEqual(refused.map((r) => r.code), [2, 2, 2, 2]);
+  assert.match(refused[0]!.err, /unknown rule "no_such_rule"/);
+  assert.match(refused[1]!.err, /no threshold/);
+  assert.match(refused[2]!.err, /--threshold must be a number/);
+  assert.match(refused[3]!.err, /--provider .* or --all-providers/);
+  assert.equal(csp('set', 'quarantine_line_age', '--provider', provider.id, '--inherit', '--by', 'alice').code, 0);
+  assert.equal((JSON.parse(csp('list', '--provider', provider.id, '--json').out) as typeof rows).find((r) => r.rule === 'quarantine_line_age')!.source, 'default');
+  const recent = JSON.parse(csp('recent', '--json').out) as Array<{ rule: string; status: string; deliveries: string }>;
+  assert.ok(recent.some((a) => a.rule === 'cycle_failed' && a.status === 'RESOLVED' && /FIRING email SENT/.test(a.deliveries)));
 });
