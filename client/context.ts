@@ -1,8 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { carrierUrls, loadConfig, type Config } from '../config';
 import { keyringFromConfig } from '../config/secrets';
-import { createPool, type Pool } from '../db/pool';
-import { embeddedUrl, portOpen } from '../db/embedded';
+import { assertDatabaseAnswers, createPool, DatabaseUnavailableError, type Pool } from '../db/pool';
+import { embeddedUrlFor, portOpen } from '../db/embedded';
+import { KeyMismatchError, verifyKeyring } from '../db/encryption-keys';
 import type { ProviderContext } from './providers';
 import { UserError } from './errors';
 
@@ -24,9 +25,19 @@ export class CliContext {
       if (!(await portOpen(this.cfg.EMBEDDED_PG_PORT))) {
         throw new UserError(`PostgreSQL is not running on 127.0.0.1:${this.cfg.EMBEDDED_PG_PORT}: start the system with "npm start", or set DATABASE_URL`, 3);
       }
-      url = embeddedUrl(this.cfg.EMBEDDED_PG_PORT, 'csp');
+      const embedded = embeddedUrlFor(this.cfg.DATA_DIR, this.cfg.EMBEDDED_PG_PORT, 'csp');
+      if (!embedded) {
+        throw new UserError(`a PostgreSQL runs on 127.0.0.1:${this.cfg.EMBEDDED_PG_PORT}, but ${this.cfg.DATA_DIR} holds no embedded database password: run this command with the system's DATA_DIR, or set DATABASE_URL`, 3);
+      }
+      url = embedded;
     }
-    this.pool = createPool(url, 4);
+    try {
+      await assertDatabaseAnswers(url, this.cfg.DB_CONNECT_TIMEOUT_MS);
+    } catch (err) {
+      if (err instanceof DatabaseUnavailableError) throw new UserError(err.message, 3);
+      throw err;
+    }
+    this.pool = createPool(url, 4, { connectTimeoutMs: this.cfg.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: this.cfg.DB_STATEMENT_TIMEOUT_MS });
     return this.pool;
   }
 
@@ -43,9 +54,17 @@ export class CliContext {
   }
 
   async providerContext(): Promise<ProviderContext> {
+    const pool = await this.db();
+    const keyring = keyringFromConfig(this.cfg);
+    try {
+      await verifyKeyring(pool, keyring);
+    } catch (err) {
+      if (err instanceof KeyMismatchError) throw new UserError(err.message, 2);
+      throw err;
+    }
     return {
-      pool: await this.db(),
-      keyring: keyringFromConfig(this.cfg),
+      pool,
+      keyring,
       carrier: { ...carrierUrls(this.cfg), timeoutMs: this.cfg.CARRIER_TIMEOUT_MS },
       temporal: await this.temporal(),
       taskQueue: this.cfg.TASK_QUEUE,

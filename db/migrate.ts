@@ -1,12 +1,13 @@
 import path from 'node:path';
+import { clientConfig } from './pool';
 
 const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
 
 /** Applies every pending migration; safe to run at each start and concurrently (advisory lock). */
-export async function migrateUp(databaseUrl: string, log: (msg: string) => void = () => undefined): Promise<string[]> {
+export async function migrateUp(databaseUrl: string, log: (msg: string) => void = () => undefined, connectTimeoutMs?: number): Promise<string[]> {
   const { runner } = await import('node-pg-migrate');
   const applied = await runner({
-    databaseUrl,
+    databaseUrl: clientConfig(databaseUrl, { connectTimeoutMs }),
     dir: MIGRATIONS_DIR,
     direction: 'up',
     migrationsTable: 'pgmigrations',

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config';
+import { PROJECT_ROOT, loadConfig } from '../config';
+import { keyringFromConfig } from '../config/secrets';
+import { embeddedUrlFor, startEmbeddedPostgres } from '../db/embedded';
+import { verifyKeyring } from '../db/encryption-keys';
+import { createPool } from '../db/pool';
+import { listProviders, updateProviderSecret, type ProviderView } from '../db/providers';
 import { freePort } from './support/ports';
 
 // The first Quick start command, as a user runs it: everything started by the project itself.
@@ -84,12 +89,74 @@ test('the admin CLI works against the running system, with --json and meaningful
   assert.ok(cycles.some((c: { status: string }) => c.status === 'COMPLETED'));
 });
 
-test('SIGTERM drains the worker and stops everything in order; a second start is safe and bills nothing twice', async () => {
-  system!.kill('SIGTERM');
+function logged(msg: string): Array<Record<string, unknown>> {
+  return stderr.split('\n').filter((l) => l.includes(`"msg":"${msg}"`)).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+async function waitFor(what: () => boolean, label: string, ms = 120_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > deadline) assert.fail(`${label}: ${stderr.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('a second npm start on the same ports says that one is already running, and where, and exits non-zero', () => {
+  const second = spawnSync(process.execPath, ['--import', 'tsx', 'workers/system.ts'], { cwd: PROJECT_ROOT, env: { ...env, CYCLE_ONCE: '1' }, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(second.status, 2, second.stderr);
+  assert.match(second.stderr, new RegExp(`a system is already running: pid ${system!.pid}, .*data folder ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, Temporal 127\\.0\\.0\\.1:${env.TEMPORAL_PORT}, Web UI http://127\\.0\\.0\\.1:${env.TEMPORAL_UI_PORT}`));
+  // Another data folder, same ports: refused by the ports it would need.
+  const elsewhere = spawnSync(process.execPath, ['--import', 'tsx', 'workers/system.ts'], { cwd: PROJECT_ROOT, env: { ...env, CYCLE_ONCE: '1', DATA_DIR: `${dataDir}-other` }, encoding: 'utf8', timeout: 60_000 });
+  rmSync(`${dataDir}-other`, { recursive: true, force: true });
+  assert.equal(elsewhere.status, 2, elsewhere.stderr);
+  assert.match(elsewhere.stderr, new RegExp(`127\\.0\\.0\\.1:${env.EMBEDDED_PG_PORT} \\(embedded PostgreSQL \\(EMBEDDED_PG_PORT\\)\\).*already in use`));
+  assert.equal(system!.exitCode, null, 'the first system still runs');
+});
+
+test('supervision: a killed worker and a killed embedded PostgreSQL are restarted (logged at warn) and the system goes on', async () => {
+  const workerPid = logged('worker running (supervised)')[0]!.pid as number;
+  process.kill(workerPid, 'SIGKILL');
+  await waitFor(() => logged('worker restarted').length === 1, 'worker restarted');
+  const restart = logged('worker exited; restarting in 1000 ms')[0]!;
+  assert.equal(restart.level, 40);
+  assert.equal(restart.signal, 'SIGKILL');
+  const pgPid = logged('embedded PostgreSQL running')[0]!.pid as number;
+  process.kill(pgPid, 'SIGKILL');
+  await waitFor(() => logged('postgres restarted').length === 1, 'postgres restarted');
+  assert.equal(logged('postgres restarted')[0]!.level, 40);
+  const listed = csp('provider', 'list', '--json');
+  assert.equal(listed.code, 0, listed.err);
+  assert.equal(JSON.parse(listed.out).length, 2);
+});
+
+test('Ctrl-C (SIGINT) stops the whole system within a few seconds, every child included, with its final "stopped" line', async () => {
+  const children = [
+    logged('worker restarted').at(-1)!.pid as number,
+    logged('postgres restarted').at(-1)!.pid as number,
+    logged('Temporal dev server running')[0]!.pid as number,
+  ];
+  assert.ok(children.every(alive));
+  const signalled = Date.now();
+  system!.kill('SIGINT');
   const code = await new Promise<number | null>((resolve) => system!.once('exit', (c) => resolve(c)));
+  const took = Date.now() - signalled;
   assert.equal(code, 0, stderr.slice(-1500));
+  assert.ok(took < 10_000, `stopped in ${took} ms`);
   assert.match(stderr, /"state":"DRAINED"/);
-  assert.match(stderr, /"msg":"stopped"/);
+  assert.match(stderr.trim().split('\n').at(-1)!, /"msg":"stopped"/);
+  assert.deepEqual(children.filter(alive), [], 'no child left running');
+});
+
+test('a second start is safe and bills nothing twice', () => {
   const again = spawnSync(process.execPath, ['--import', 'tsx', 'workers/system.ts'], { cwd: PROJECT_ROOT, env: { ...env, CYCLE_ONCE: '1' }, encoding: 'utf8', timeout: 240_000 });
   assert.equal(again.status, 0, again.stderr.slice(-1500));
   const lines = again.stdout.trim().split('\n');
@@ -98,4 +165,48 @@ test('SIGTERM drains the worker and stops everything in order; a second start is
   assert.equal(summary.billed, 0);
   assert.equal(summary.quarantined, 0);
   assert.equal(summary.duplicatesSkipped, summary.fetched);
+});
+
+test('one provider\'s failed cycle is that provider\'s alone: the system keeps running, the provider needs attention, CYCLE_ONCE exits 1', async () => {
+  // Revoke one provider's credentials: its stored secret is no longer the one the carrier knows.
+  const port = Number(env.EMBEDDED_PG_PORT);
+  const db = await startEmbeddedPostgres(dataDir, port);
+  const pool = createPool(embeddedUrlFor(dataDir, port, 'csp')!, 2);
+  let victim: ProviderView;
+  try {
+    const keyring = keyringFromConfig(loadConfig(env));
+    await verifyKeyring(pool, keyring);
+    victim = (await listProviders(pool))[1]!;
+    await updateProviderSecret(pool, victim.id, victim.client_id, keyring.encrypt('0'.repeat(32)));
+  } finally {
+    await pool.end();
+    await db.stop();
+  }
+  stdout = '';
+  stderr = '';
+  system = spawn(process.execPath, ['--import', 'tsx', 'workers/system.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  system.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  system.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  await waitFor(() => stdout.includes('\n') || system!.exitCode !== null, 'summary line');
+  const summary = JSON.parse(stdout.split('\n')[0]!) as { failed: number; cycles: Array<{ outcome: string; providerId: string; reason?: string }> };
+  assert.equal(summary.failed, 1);
+  const failed = summary.cycles.filter((c) => c.outcome === 'failed');
+  assert.deepEqual(failed.map((c) => c.providerId), [victim.id]);
+  assert.match(failed[0]!.reason!, /invalid_client/);
+  assert.equal(summary.cycles.filter((c) => c.outcome === 'completed').length, 1, 'the other provider billed');
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(system.exitCode, null, 'the system keeps running');
+  const listed = JSON.parse(csp('provider', 'list', '--json').out) as Array<{ id: string; status: string; attention: string | null }>;
+  const row = listed.find((p) => p.id === victim.id)!;
+  assert.equal(row.status, 'NEEDS_ATTENTION');
+  assert.match(row.attention ?? '', /invalid_client/);
+  assert.ok(listed.filter((p) => p.id !== victim.id).every((p) => p.status === 'ACTIVE'));
+  system.kill('SIGTERM');
+  assert.equal(await new Promise<number | null>((resolve) => system!.once('exit', (c) => resolve(c))), 0);
+
+  const once = spawnSync(process.execPath, ['--import', 'tsx', 'workers/system.ts'], { cwd: PROJECT_ROOT, env: { ...env, CYCLE_ONCE: '1' }, encoding: 'utf8', timeout: 240_000 });
+  assert.equal(once.status, 1, once.stderr.slice(-1500));
+  const onceSummary = JSON.parse(once.stdout.trim().split('\n')[0]!) as { failed: number; cycles: Array<{ outcome: string; reason?: string }> };
+  assert.equal(onceSummary.failed, 1);
+  assert.ok(onceSummary.cycles.some((c) => c.outcome === 'completed'));
 });

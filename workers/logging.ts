@@ -22,11 +22,11 @@ let installed = false;
  * With `sdkMetricsAddress` the SDK serves its own Prometheus metrics there (read by
  * workers/metrics-server.ts), with Prometheus-conventional names (_total, _seconds).
  */
-export function installTemporalRuntime(log: Logger, sdkMetricsAddress?: string): void {
+export function installTemporalRuntime(log: Logger, sdkMetricsAddress?: string, shutdownSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): void {
   if (installed) return;
   Runtime.install({
     logger: new PinoLogger(log),
-    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    shutdownSignals,
     ...(sdkMetricsAddress
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } } } }
       : {}),

@@ -2,8 +2,11 @@
  * `npm run worker`: a worker for the csp-billing task queue. Run as many as you like against one
  * Temporal cluster (TEMPORAL_ADDRESS) and one database (DATABASE_URL): they share the work.
  * SIGINT/SIGTERM drain it: polling stops, running activities get the grace time to finish.
+ * Started by `npm start` (workers/system.ts) it is a supervised child: it reports "ready" over the
+ * IPC channel, and drains and exits when that channel closes (its supervisor is gone).
+ * Exit codes: 0 drained; 1 unexpected failure; 2 bad configuration or key; 3 a service unavailable.
  */
-import { loadConfig } from '../config';
+import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { installTemporalRuntime } from './logging';
 import { startRuntime, workerConnection } from './runtime';
@@ -22,14 +25,24 @@ async function main(): Promise<void> {
   // Schedules are created-or-updated on every worker start, so settings changes always land.
   for (const p of await listProviders(runtime.pool)) await ensureUsageSchedule(runtime.deps, p);
   const operations = await startOperations({ cfg, pool: runtime.pool, starter: runtime.deps, log, sdkAddress });
-  log.info({ taskQueue: cfg.TASK_QUEUE, temporal: runtime.temporalAddress }, 'worker running');
-  await worker.run();
+  log.info({ taskQueue: cfg.TASK_QUEUE, temporal: runtime.temporalAddress, pid: process.pid }, 'worker running');
+  const running = worker.run();
+  if (process.send) {
+    process.send({ ready: true });
+    process.once('disconnect', () => {
+      if (worker.getState() !== 'RUNNING') return;
+      log.warn('supervisor gone: draining');
+      worker.shutdown();
+    });
+  }
+  await running;
   await operations.stop();
   log.info('worker drained and stopped');
   await runtime.stop();
+  process.disconnect?.();
 }
 
-main().catch((err: Error) => {
+main().catch((err: Error & { exitCode?: number }) => {
   process.stderr.write(`worker: ${err.message}\n`);
-  process.exit(1);
+  process.exit(err instanceof ConfigError ? 2 : typeof err.exitCode === 'number' ? err.exitCode : 1);
 });

@@ -3,7 +3,8 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { alertChannels, carrierUrls, type Config } from '../config';
 import { keyringFromConfig } from '../config/secrets';
-import { createPool, type Pool } from '../db/pool';
+import { assertDatabaseAnswers, createPool, type Pool } from '../db/pool';
+import { verifyKeyring } from '../db/encryption-keys';
 import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
 import { migrateUp } from '../db/migrate';
 import { ensureNamespaceAndSearchAttributes, startDevServer } from './temporal-server';
@@ -24,8 +25,11 @@ export interface Runtime {
 }
 
 export async function startDatabase(cfg: Config, log: Logger): Promise<{ url: string; stop: () => Promise<void> }> {
-  if (cfg.DATABASE_URL) return { url: cfg.DATABASE_URL, stop: async () => undefined };
-  const server = await startEmbeddedPostgres(cfg.DATA_DIR, cfg.EMBEDDED_PG_PORT, (m) => log.debug({ postgres: m }));
+  if (cfg.DATABASE_URL) {
+    await assertDatabaseAnswers(cfg.DATABASE_URL, cfg.DB_CONNECT_TIMEOUT_MS);
+    return { url: cfg.DATABASE_URL, stop: async () => undefined };
+  }
+  const server = await startEmbeddedPostgres(cfg.DATA_DIR, cfg.EMBEDDED_PG_PORT);
   log.info({ port: cfg.EMBEDDED_PG_PORT, dataDir: path.join(cfg.DATA_DIR, 'pg') }, 'embedded PostgreSQL running');
   return { url: await ensureDatabase(server.url, 'csp'), stop: server.stop };
 }
@@ -44,15 +48,17 @@ export async function startTemporal(cfg: Config, log: Logger): Promise<{ address
 
 export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   const db = await startDatabase(cfg, log);
-  const applied = await migrateUp(db.url);
+  const applied = await migrateUp(db.url, undefined, cfg.DB_CONNECT_TIMEOUT_MS);
   if (applied.length) log.info({ applied }, 'database migrated');
   const temporal = await startTemporal(cfg, log);
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
-  const pool = createPool(db.url);
+  const pool = createPool(db.url, 10, { connectTimeoutMs: cfg.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: cfg.DB_STATEMENT_TIMEOUT_MS });
+  const keyring = keyringFromConfig(cfg);
+  await verifyKeyring(pool, keyring);
   const deps: ActivityDeps = {
     pool,
-    keyring: keyringFromConfig(cfg),
+    keyring,
     carrier: { ...carrierUrls(cfg), timeoutMs: cfg.CARRIER_TIMEOUT_MS },
     temporal: client,
     taskQueue: cfg.TASK_QUEUE,

@@ -1,89 +1,311 @@
 /**
- * `npm start`: the whole system on this machine. PostgreSQL (DATABASE_URL or embedded), Temporal
- * (TEMPORAL_ADDRESS or the dev server with its Web UI), the carrier simulator as the default
- * carrier, a worker, every provider's schedule; then one usage cycle per provider at once, whose
- * summary is printed as one JSON line. With CYCLE_ONCE=1 it then exits 0; otherwise it keeps
- * running until SIGINT/SIGTERM.
+ * `npm start`: the whole system on this machine, supervised. PostgreSQL (DATABASE_URL or the
+ * embedded one), Temporal (TEMPORAL_ADDRESS or the dev server with its Web UI), the carrier
+ * simulator as the default carrier, and the worker as a child process; the embedded database, the
+ * dev server and the worker are restarted with backoff whenever they die (each restart logged at
+ * warn). Then every provider's schedule, and one usage cycle per provider at once, whose summary
+ * is printed as one JSON line. One provider's failed cycle is that provider's alone: it is marked
+ * as needing attention and the others go on. With CYCLE_ONCE=1 it then exits (0 only if every
+ * cycle completed); otherwise it runs until SIGINT/SIGTERM, which stops every child in order.
+ *
+ * Exit codes: 0 done; 1 a cycle failed or something unexpected; 2 a mistake to fix (bad
+ * configuration, a system already running on these ports); 3 a service unavailable.
  */
-import { loadConfig, usesSimulator, type Config } from '../config';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { Client, Connection } from '@temporalio/client';
+import { ConfigError, loadConfig, carrierUrls, usesSimulator, type Config } from '../config';
 import { createLogger } from '../config/logger';
-import { installTemporalRuntime } from './logging';
-import { startRuntime, workerConnection } from './runtime';
-import { createWorker } from './worker';
+import { keyringFromConfig } from '../config/secrets';
 import { startSimulator, type Simulator } from '../carrier/simulator/server';
-import { portOpen } from '../db/embedded';
-import { getProvider, listProviders } from '../db/providers';
+import { embeddedServerUrl, ensureDatabase, portOpen, prepareEmbeddedPostgres, spawnPostgres, stopPostgres } from '../db/embedded';
+import { assertDatabaseAnswers, createPool, DatabaseUnavailableError } from '../db/pool';
+import { migrateUp } from '../db/migrate';
+import { KeyMismatchError, verifyKeyring } from '../db/encryption-keys';
+import { getProvider, listProviders, setProviderAttention, type ProviderView } from '../db/providers';
 import type { ProviderContext } from '../client/providers';
 import { onboardSimulatorProvider } from '../client/demo-provider';
 import { ensureUsageSchedule, runUsageCycleNow } from '../workflows/usage-cycle.api';
-import { sdkMetricsAddress, startOperations } from './operations';
+import type { CycleSummary } from '../workflows/types';
+import { ensureNamespaceAndSearchAttributes, startDevServer } from './temporal-server';
+import { stopChild, supervise } from './supervise';
+import { workflowBundle } from './worker';
+import { installTemporalRuntime } from './logging';
 
-async function main(): Promise<void> {
-  const cfg = loadConfig();
-  const log = createLogger({ level: cfg.LOG_LEVEL, format: cfg.LOG_FORMAT });
-  const sdkAddress = await sdkMetricsAddress(cfg);
-  installTemporalRuntime(log, sdkAddress);
-  const runtime = await startRuntime(cfg, log);
-  const simulator = usesSimulator(cfg) ? await startDemoCarrier(cfg) : null;
-  if (simulator) log.info({ carrier: simulator.url, usageLinesPerProvider: cfg.SIMULATOR_RECORDS }, 'carrier simulator running (default carrier)');
+export const EXIT = { ok: 0, failed: 1, mistake: 2, unavailable: 3 } as const;
 
-  const worker = await createWorker(await workerConnection(runtime.temporalAddress), cfg.TEMPORAL_NAMESPACE, runtime.deps);
-  const running = worker.run();
-  let operations: Awaited<ReturnType<typeof startOperations>> | undefined;
-  const ctx: ProviderContext = { pool: runtime.pool, keyring: runtime.deps.keyring, carrier: runtime.deps.carrier, temporal: runtime.client, taskQueue: cfg.TASK_QUEUE };
-
-  try {
-    if (simulator) await onboardSimulatorProviders(ctx, simulator, cfg, log);
-    const providers = (await listProviders(runtime.pool)).filter((p) => p.status !== 'REMOVED');
-    for (const p of providers) await ensureUsageSchedule(ctx, p);
-    operations = await startOperations({ cfg, pool: runtime.pool, starter: ctx, log, sdkAddress });
-    const summaries = await Promise.all(providers.map((p) => runUsageCycleNow(ctx, { providerId: p.id })));
-    const line = {
-      billed: summaries.reduce((n, s) => n + s.billed, 0),
-      quarantined: summaries.reduce((n, s) => n + s.quarantined, 0),
-      fetched: summaries.reduce((n, s) => n + s.fetched, 0),
-      duplicatesSkipped: summaries.reduce((n, s) => n + s.duplicatesSkipped, 0),
-      cycles: summaries,
-    };
-    process.stdout.write(JSON.stringify(line) + '\n');
-  } catch (err) {
-    worker.shutdown();
-    await running.catch(() => undefined);
-    await operations?.stop();
-    await simulator?.close();
-    await runtime.stop();
-    throw err;
+class SystemError extends Error {
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
   }
-
-  if (cfg.CYCLE_ONCE) {
-    worker.shutdown();
-  } else {
-    log.info({ webUi: runtime.uiUrl, temporal: runtime.temporalAddress, taskQueue: cfg.TASK_QUEUE }, 'system running; Ctrl-C stops it');
-  }
-  await running;
-  await operations?.stop();
-  await simulator?.close();
-  await runtime.stop();
-  log.info('stopped');
 }
 
-async function startDemoCarrier(cfg: Config): Promise<Simulator | null> {
-  // Another `npm start` already serves the simulator on this port: share it.
-  if (await portOpen(cfg.SIMULATOR_PORT)) return null;
-  return startSimulator({ port: cfg.SIMULATOR_PORT, usageRecords: cfg.SIMULATOR_RECORDS });
+/** What runs, stopped in reverse order of starting; the first signal stops it all, a second one at once. */
+class Stopper {
+  private readonly parts: Array<{ name: string; stop: () => Promise<void> }> = [];
+  private stopping: Promise<void> | undefined;
+  constructor(private readonly log: Logger) {}
+
+  get isStopping(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  /** Registers a running part; if the system is already stopping, stops it at once. */
+  async add(name: string, stop: () => Promise<void>): Promise<void> {
+    if (this.stopping) return stop().catch(() => undefined);
+    this.parts.push({ name, stop });
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const part of this.parts.reverse()) {
+        await part.stop().catch((err: Error) => this.log.warn({ part: part.name, err: err.message }, `${part.name} did not stop cleanly`));
+      }
+    })();
+    return this.stopping;
+  }
+}
+
+interface Lock {
+  pid: number;
+  startedAt: string;
+  dataDir: string;
+  temporal: string;
+  webUi: string | null;
+}
+
+function lockFile(cfg: Config): string {
+  return path.join(cfg.DATA_DIR, 'system.lock.json');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A second `npm start` on the same data folder or ports says where the first one runs, and stops. */
+async function refuseSecondSystem(cfg: Config): Promise<void> {
+  const file = lockFile(cfg);
+  if (existsSync(file)) {
+    const lock = JSON.parse(readFileSync(file, 'utf8')) as Lock;
+    if (lock.pid !== process.pid && alive(lock.pid)) {
+      throw new SystemError(
+        `a system is already running: pid ${lock.pid}, started ${lock.startedAt}, data folder ${lock.dataDir}, Temporal ${lock.temporal}` +
+          `${lock.webUi ? `, Web UI ${lock.webUi}` : ''}. Stop it first (Ctrl-C in its terminal, or kill ${lock.pid})`,
+        EXIT.mistake,
+      );
+    }
+  }
+  const ours: Array<[string, number]> = [];
+  if (!cfg.DATABASE_URL) ours.push(['embedded PostgreSQL (EMBEDDED_PG_PORT)', cfg.EMBEDDED_PG_PORT]);
+  if (!cfg.TEMPORAL_ADDRESS) ours.push(['Temporal dev server (TEMPORAL_PORT)', cfg.TEMPORAL_PORT], ['Temporal Web UI (TEMPORAL_UI_PORT)', cfg.TEMPORAL_UI_PORT]);
+  if (usesSimulator(cfg)) ours.push(['carrier simulator (SIMULATOR_PORT)', cfg.SIMULATOR_PORT]);
+  const busy: string[] = [];
+  for (const [what, port] of ours) if (await portOpen(port)) busy.push(`127.0.0.1:${port} (${what})`);
+  if (busy.length > 0) {
+    throw new SystemError(
+      `a system is already running here, or another program holds its ports: ${busy.join(', ')} already in use` +
+        `${busy.some((b) => b.includes('TEMPORAL_PORT')) ? ` (its Web UI: http://127.0.0.1:${cfg.TEMPORAL_UI_PORT})` : ''}. ` +
+        'Stop it first, or give this system other ports with the variables named',
+      EXIT.mistake,
+    );
+  }
+}
+
+async function startDatabase(cfg: Config, log: Logger, stopper: Stopper): Promise<string> {
+  if (cfg.DATABASE_URL) {
+    await assertDatabaseAnswers(cfg.DATABASE_URL, cfg.DB_CONNECT_TIMEOUT_MS);
+    return cfg.DATABASE_URL;
+  }
+  const cluster = await prepareEmbeddedPostgres(cfg.DATA_DIR, cfg.EMBEDDED_PG_PORT);
+  const postgres = await supervise({ name: 'postgres', log, start: () => spawnPostgres(cluster), stop: (c) => stopPostgres(c) });
+  await stopper.add('postgres', () => postgres.stop());
+  log.info({ port: cfg.EMBEDDED_PG_PORT, dataDir: cluster.pgData, pid: postgres.current()?.pid }, 'embedded PostgreSQL running');
+  return ensureDatabase(embeddedServerUrl(cfg.EMBEDDED_PG_PORT, cluster.password), 'csp');
+}
+
+async function startTemporal(cfg: Config, log: Logger, stopper: Stopper): Promise<{ address: string; uiUrl: string | null }> {
+  if (cfg.TEMPORAL_ADDRESS) {
+    await ensureNamespaceAndSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE);
+    return { address: cfg.TEMPORAL_ADDRESS, uiUrl: null };
+  }
+  const opts = {
+    cliPath: cfg.TEMPORAL_CLI_PATH, port: cfg.TEMPORAL_PORT, uiPort: cfg.TEMPORAL_UI_PORT, namespace: cfg.TEMPORAL_NAMESPACE, dataDir: path.join(cfg.DATA_DIR, 'temporal'),
+  };
+  const temporal = await supervise({ name: 'temporal', log, start: async () => (await startDevServer(opts)).process, stop: (c) => stopChild(c, 'SIGTERM', 10_000) });
+  await stopper.add('temporal', () => temporal.stop());
+  const address = `127.0.0.1:${cfg.TEMPORAL_PORT}`;
+  const uiUrl = `http://127.0.0.1:${cfg.TEMPORAL_UI_PORT}`;
+  log.info({ address, webUi: uiUrl, pid: temporal.current()?.pid }, 'Temporal dev server running');
+  return { address, uiUrl };
+}
+
+/**
+ * The worker as a child process (workers/main.ts), pointed at the database and Temporal started
+ * here. It says it is ready over the IPC channel, and drains and exits if this process dies.
+ */
+function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const compiled = __filename.endsWith('.js');
+  const entry = path.join(__dirname, compiled ? 'main.js' : 'main.ts');
+  const args = compiled ? [entry] : ['--import', 'tsx', entry];
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null, signal: string | null) => reject(new Error(`worker exited with ${code ?? signal} before it was ready`));
+    child.once('exit', onExit);
+    child.once('error', reject);
+    child.on('message', (m: { ready?: boolean }) => {
+      if (!m?.ready) return;
+      child.off('exit', onExit);
+      resolve(child);
+    });
+  });
+}
+
+async function startDemoCarrier(cfg: Config, log: Logger, stopper: Stopper): Promise<Simulator | null> {
+  if (!usesSimulator(cfg)) return null;
+  const simulator = await startSimulator({ port: cfg.SIMULATOR_PORT, usageRecords: cfg.SIMULATOR_RECORDS });
+  await stopper.add('simulator', () => simulator.close());
+  log.info({ carrier: simulator.url, usageLinesPerProvider: cfg.SIMULATOR_RECORDS }, 'carrier simulator running (default carrier)');
+  return simulator;
 }
 
 /** The demo's providers: the simulator's, onboarded once (idempotent by client id), with a rate card. */
-async function onboardSimulatorProviders(ctx: ProviderContext, sim: Simulator, cfg: Config, log: ReturnType<typeof createLogger>): Promise<void> {
+async function onboardSimulatorProviders(ctx: ProviderContext, sim: Simulator, cfg: Config, log: Logger): Promise<void> {
   for (const [index, p] of sim.dataset.providers.entries()) {
     if (await getProvider(ctx.pool, p.clientId)) continue;
     const timeZone = p.currency === 'NZD' ? 'Pacific/Auckland' : cfg.DEFAULT_TIME_ZONE;
-    const { provider, onboarding } = await onboardSimulatorProvider(ctx, sim.dataset, index, { timeZone, cycleTimes: cfg.CYCLE_TIMES });
-    log.info({ provider: provider.id, name: provider.name, services: onboarding.createdServices.length }, 'demo provider onboarded');
+    try {
+      const { provider, onboarding } = await onboardSimulatorProvider(ctx, sim.dataset, index, { timeZone, cycleTimes: cfg.CYCLE_TIMES });
+      log.info({ provider: provider.id, name: provider.name, services: onboarding.createdServices.length }, 'demo provider onboarded');
+    } catch (err) {
+      log.error({ provider: p.name, reason: rootCause(err) }, 'demo provider could not be onboarded; the others go on');
+    }
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`csp-billing: ${err.message}\n`);
-  process.exit(1);
-});
+/** The deepest message of a failure's cause chain (workflow → activity → application failure). */
+export function rootCause(err: unknown): string {
+  let e = err as (Error & { cause?: unknown }) | undefined;
+  while (e?.cause instanceof Error) e = e.cause as Error & { cause?: unknown };
+  return e?.message ?? String(err);
+}
+
+export type CycleOutcome = ({ outcome: 'completed' } & CycleSummary) | { outcome: 'failed'; providerId: string; name: string; reason: string };
+
+async function runCycleNow(ctx: ProviderContext, provider: ProviderView, log: Logger): Promise<CycleOutcome> {
+  try {
+    const summary = await runUsageCycleNow(ctx, { providerId: provider.id });
+    return { outcome: 'completed', ...summary };
+  } catch (err) {
+    const reason = rootCause(err);
+    await setProviderAttention(ctx.pool, provider.id, reason).catch(() => undefined);
+    log.error({ provider: provider.id, name: provider.name, reason }, 'usage cycle failed; the provider needs attention, the others go on');
+    return { outcome: 'failed', providerId: provider.id, name: provider.name, reason };
+  }
+}
+
+async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number> {
+  await refuseSecondSystem(cfg);
+  mkdirSync(cfg.DATA_DIR, { recursive: true });
+  const lock: Lock = { pid: process.pid, startedAt: new Date().toISOString(), dataDir: path.resolve(cfg.DATA_DIR), temporal: '', webUi: null };
+
+  const databaseUrl = await startDatabase(cfg, log, stopper);
+  const applied = await migrateUp(databaseUrl, undefined, cfg.DB_CONNECT_TIMEOUT_MS);
+  if (applied.length) log.info({ applied }, 'database migrated');
+  const pool = createPool(databaseUrl, 10, { connectTimeoutMs: cfg.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: cfg.DB_STATEMENT_TIMEOUT_MS });
+  await stopper.add('pool', () => pool.end());
+  // Checked before any worker starts: a key that cannot open this database's secrets stops start-up.
+  const keyring = keyringFromConfig(cfg);
+  await verifyKeyring(pool, keyring);
+
+  const temporal = await startTemporal(cfg, log, stopper);
+  Object.assign(lock, { temporal: temporal.address, webUi: temporal.uiUrl });
+  writeFileSync(lockFile(cfg), JSON.stringify(lock) + '\n', { mode: 0o600 });
+  await stopper.add('lock', async () => rmSync(lockFile(cfg), { force: true }));
+  const connection = await Connection.connect({ address: temporal.address, connectTimeout: '10 seconds' });
+  await stopper.add('connection', () => connection.close());
+  const client = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
+
+  const simulator = await startDemoCarrier(cfg, log, stopper);
+
+  // Bundled once here, so each worker (re)start loads it instead of running webpack again.
+  const bundlePath = path.join(cfg.DATA_DIR, 'workflow-bundle.js');
+  writeFileSync(bundlePath, (await workflowBundle()).code);
+  const workerEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, WORKFLOW_BUNDLE: bundlePath, CYCLE_ONCE: '0' };
+  const worker = await supervise({ name: 'worker', log, start: () => startWorkerProcess(workerEnv), stop: (c) => stopChild(c, 'SIGTERM', 30_000) });
+  await stopper.add('worker', () => worker.stop());
+  log.info({ pid: worker.current()?.pid }, 'worker running (supervised)');
+
+  const ctx: ProviderContext = { pool, keyring, carrier: { ...carrierUrls(cfg), timeoutMs: cfg.CARRIER_TIMEOUT_MS }, temporal: client, taskQueue: cfg.TASK_QUEUE };
+  if (simulator) await onboardSimulatorProviders(ctx, simulator, cfg, log);
+  const providers = (await listProviders(pool)).filter((p) => p.status !== 'REMOVED');
+  for (const p of providers) await ensureUsageSchedule(ctx, p);
+  const cycles = await Promise.all(providers.map((p) => runCycleNow(ctx, p, log)));
+  const completed = cycles.filter((c): c is Extract<CycleOutcome, { outcome: 'completed' }> => c.outcome === 'completed');
+  const line = {
+    billed: completed.reduce((n, s) => n + s.billed, 0),
+    quarantined: completed.reduce((n, s) => n + s.quarantined, 0),
+    fetched: completed.reduce((n, s) => n + s.fetched, 0),
+    duplicatesSkipped: completed.reduce((n, s) => n + s.duplicatesSkipped, 0),
+    failed: cycles.length - completed.length,
+    cycles,
+  };
+  process.stdout.write(JSON.stringify(line) + '\n');
+  const code = completed.length === cycles.length ? EXIT.ok : EXIT.failed;
+  if (cfg.CYCLE_ONCE) return code;
+  log.info({ webUi: temporal.uiUrl, temporal: temporal.address, taskQueue: cfg.TASK_QUEUE }, 'system running; Ctrl-C stops it');
+  return new Promise<number>(() => undefined); // until a signal
+}
+
+function exitCodeOf(err: unknown): number {
+  if (err instanceof SystemError) return err.exitCode;
+  if (err instanceof ConfigError || err instanceof KeyMismatchError) return EXIT.mistake;
+  if (err instanceof DatabaseUnavailableError) return EXIT.unavailable;
+  return EXIT.failed;
+}
+
+if (require.main === module) {
+  let cfg: Config;
+  try {
+    cfg = loadConfig();
+  } catch (err) {
+    process.stderr.write(`csp-billing: ${(err as Error).message}\n`);
+    process.exit(EXIT.mistake);
+  }
+  const log = createLogger({ level: cfg.LOG_LEVEL, format: cfg.LOG_FORMAT });
+  // This process runs no worker: signals are ours (an ordered stop), not the Temporal runtime's.
+  installTemporalRuntime(log, undefined, []);
+  const stopper = new Stopper(log);
+  const finish = async (code: number) => {
+    await stopper.stop();
+    log.info({ exitCode: code }, 'stopped');
+    // Let the logger flush, then leave even if a handle lingers.
+    setTimeout(() => process.exit(code), 200);
+  };
+  let signalled = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (signalled) {
+        process.stderr.write(`csp-billing: ${signal} again: exiting now\n`);
+        process.exit(130);
+      }
+      signalled = true;
+      log.info({ signal }, 'stopping');
+      void finish(EXIT.ok);
+    });
+  }
+  main(log, cfg, stopper).then(
+    (code) => { if (!stopper.isStopping) void finish(code); },
+    (err: unknown) => {
+      if (stopper.isStopping) return;
+      process.stderr.write(`csp-billing: ${(err as Error).message}\n`);
+      void finish(exitCodeOf(err));
+    },
+  );
+}

