@@ -41,6 +41,6 @@ test('config: a bad value stops start-up with the message and a non-zero exit', 
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
     cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, USAGE_PAGE_SIZE: 'lots', DATABASE_URL: 'postgres://127.0.0.1:1/none' }, timeout: 60_000,
   });
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2, 'a configuration mistake to fix');
   assert.match(r.stderr, /USAGE_PAGE_SIZE/);
 });
