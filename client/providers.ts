@@ -4,7 +4,9 @@ import type { Keyring } from '../config/secrets';
 import { RhipeClient, type CarrierEndpoints } from '../carrier/client';
 import { CarrierError } from '../carrier/errors';
 import { checkCredentialShape } from '../core/credentials';
-import { getProvider, insertProvider, markProviderRemoved, updateProviderSecret, type ProviderView } from '../db/providers';
+import {
+  getProvider, insertProvider, listSealedSecrets, markProviderRemoved, reinstateProvider, replaceSealedSecret, updateProviderSecret, type ProviderView,
+} from '../db/providers';
 import { ensureRateCard } from '../db/rates';
 import type { OnboardingResult } from '../workflows/onboarding';
 import { runOnboarding } from '../workflows/onboarding.api';
@@ -54,7 +56,7 @@ export async function addProvider(ctx: ProviderContext, p: NewProvider): Promise
 
 async function reinstate(ctx: ProviderContext, id: string, clientId: string, secret: string): Promise<ProviderView> {
   await updateProviderSecret(ctx.pool, id, clientId, ctx.keyring.encrypt(secret));
-  await ctx.pool.query(`UPDATE provider SET status = 'ACTIVE', removed_at = NULL WHERE id = $1`, [id]);
+  await reinstateProvider(ctx.pool, id);
   const row = (await getProvider(ctx.pool, id))!;
   const { secret_ciphertext: _s, ...view } = row;
   return view;
@@ -99,12 +101,10 @@ export async function removeProvider(ctx: ProviderContext, providerRef: string):
 
 /** Re-encrypts every stored secret with the current key (after adding a new ENCRYPTION_KEY). */
 export async function rotateSecrets(ctx: ProviderContext): Promise<number> {
-  const rows = await ctx.pool.query<{ id: string; secret_ciphertext: string }>('SELECT id, secret_ciphertext FROM provider');
   let n = 0;
-  for (const r of rows.rows) {
-    if (ctx.keyring.keyIdOf(r.secret_ciphertext) === ctx.keyring.currentKeyId) continue;
-    const sealed = ctx.keyring.encrypt(ctx.keyring.decrypt(r.secret_ciphertext));
-    await ctx.pool.query('UPDATE provider SET secret_ciphertext = $2, updated_at = now() WHERE id = $1 AND secret_ciphertext = $3', [r.id, sealed, r.secret_ciphertext]);
+  for (const r of await listSealedSecrets(ctx.pool)) {
+    if (ctx.keyring.keyIdOf(r.secretCiphertext) === ctx.keyring.currentKeyId) continue;
+    await replaceSealedSecret(ctx.pool, r.id, r.secretCiphertext, ctx.keyring.encrypt(ctx.keyring.decrypt(r.secretCiphertext)));
     n++;
   }
   return n;

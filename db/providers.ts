@@ -74,3 +74,19 @@ export async function markProviderRemoved(db: Queryable, id: string): Promise<vo
 export async function updateProviderSchedule(db: Queryable, id: string, timeZone: string, cycleTimes: string[]): Promise<void> {
   await db.query('UPDATE provider SET time_zone = $2, cycle_times = $3, updated_at = now() WHERE id = $1', [id, timeZone, cycleTimes]);
 }
+
+/** A removed provider onboarded again (same client id): active, its history kept. */
+export async function reinstateProvider(db: Queryable, id: string): Promise<void> {
+  await db.query(`UPDATE provider SET status = 'ACTIVE', removed_at = NULL WHERE id = $1`, [id]);
+}
+
+/** Every stored secret, sealed, for re-encryption with a new key. */
+export async function listSealedSecrets(db: Queryable): Promise<Array<{ id: string; secretCiphertext: string }>> {
+  const res = await db.query<{ id: string; secret_ciphertext: string }>('SELECT id, secret_ciphertext FROM provider');
+  return res.rows.map((r) => ({ id: r.id, secretCiphertext: r.secret_ciphertext }));
+}
+
+/** Replaces a sealed secret only if it is still the one read (a concurrent change wins). */
+export async function replaceSealedSecret(db: Queryable, id: string, previous: string, sealed: string): Promise<void> {
+  await db.query('UPDATE provider SET secret_ciphertext = $2, updated_at = now() WHERE id = $1 AND secret_ciphertext = $3', [id, sealed, previous]);
+}

@@ -6,6 +6,7 @@ import { ensureRateCard, getRateCard, importRateCard, rateCardJson, removeRateRu
 import { parseRateCard, parseRateRule, InputError } from '../../core/rate-card';
 import { parseLosslessJson } from '../../core/lossless';
 import { autoCleanse } from '../../activities/quarantine-notify';
+import { serviceOwner } from '../../db/services';
 import { printRows } from '../output';
 import { UserError } from '../errors';
 
@@ -48,8 +49,7 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
         throw err;
       }
       if (rule.serviceId) {
-        const s = await db.query('SELECT 1 FROM service WHERE id = $1 AND provider_id = $2', [rule.serviceId, p.id]);
-        if (s.rowCount === 0) throw new UserError(`service ${rule.serviceId} is not a service of ${p.id}`);
+        if ((await serviceOwner(db, rule.serviceId)) !== p.id) throw new UserError(`service ${rule.serviceId} is not a service of ${p.id}`);
       }
       await ensureRateCard(db, p.id, p.currency);
       await setRateRule(db, p.id, rule);
