@@ -7,6 +7,7 @@ import { RhipeClient } from '../carrier/client';
 import { getProvider } from '../db/providers';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AlertChannels } from '../notify/channels';
+import type { ReconciliationTiming } from '../workflows/types';
 
 /** What activities run against; built once per worker process (workers/main.ts). */
 export interface ActivityDeps {
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   reconcileIntervalHours: number;
   /** Where alerts are delivered; none configured: alerts are recorded and shown, not sent. */
   alerts?: AlertChannels;
+  /** When the monthly invoice reconciliation runs; absent, day 7 at 09:00. */
+  invoiceReconciliation?: ReconciliationTiming;
 }
 
 /**

@@ -10,9 +10,11 @@ import type { QuarantineActivities } from '../workflows/quarantine-group';
 import type { OnboardingActivities } from '../workflows/onboarding';
 import type { TenantActivities } from '../workflows/tenant';
 import type { AlertingActivities } from '../workflows/alerting';
+import type { InvoiceReconciliationActivities } from '../workflows/invoice-reconciliation';
+import { invoiceActivities } from './invoices';
 
 /** Every activity the workflows call: each workflow declares the ones it needs, and this must provide them. */
-export type Activities = UsageCycleActivities & QuarantineActivities & OnboardingActivities & TenantActivities & AlertingActivities;
+export type Activities = UsageCycleActivities & QuarantineActivities & OnboardingActivities & TenantActivities & AlertingActivities & InvoiceReconciliationActivities;
 
 export function createActivities(deps: ActivityDeps): Activities {
   const activities: Activities = {
@@ -21,6 +23,7 @@ export function createActivities(deps: ActivityDeps): Activities {
     ...onboardingActivities(deps),
     ...tenantActivities(deps),
     ...alertingActivities(deps),
+    ...invoiceActivities(deps),
   };
   // Metrics, quarantine snapshots and failed licence changes, recorded around the activities.
   return observeActivities(deps, activities);

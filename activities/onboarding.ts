@@ -7,6 +7,7 @@ import { getProvider } from '../db/providers';
 import { replaceLicences } from '../db/licences';
 import { autoCleanse } from './quarantine-notify';
 import { ensureUsageSchedule } from '../workflows/usage-cycle.api';
+import { ensureInvoiceReconciliationSchedule } from '../workflows/invoice-reconciliation.api';
 import type { CarrierTenant } from '../carrier/schemas';
 import type { DiscoveryResult } from '../workflows/types';
 
@@ -58,6 +59,7 @@ export function onboardingActivities(deps: ActivityDeps) {
     async ensureProviderSchedule(input: { providerId: string }): Promise<'created' | 'updated' | 'removed'> {
       const provider = await getProvider(deps.pool, input.providerId);
       if (!provider || provider.status === 'REMOVED') return 'removed';
+      await ensureInvoiceReconciliationSchedule(deps, provider, deps.invoiceReconciliation ?? { dayOfMonth: 7, time: '09:00' });
       return ensureUsageSchedule(deps, provider);
     },
   };

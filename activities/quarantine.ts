@@ -6,6 +6,7 @@ import { getQuarantineAction, insertQuarantineAction, storeQuarantineActionResul
 import { groupSummary, lineOutcomes, lockGroupLines, markLinesCleansed, writeOffLines } from '../db/quarantined-lines';
 import { rememberTenantAllocation } from '../db/tenant-allocations';
 import { serviceOwner } from '../db/services';
+import { acceptRevisions } from '../db/revisions';
 import { notifyGroups } from './quarantine-notify';
 import { allocationIdentifiesTenant, allocationRefusal, allocationTargetProblem, parseGroupKey } from '../core/quarantine-group';
 import type { ActionOutcome, ApplyActionInput, GroupSummary } from '../workflows/types';
@@ -36,6 +37,10 @@ export function quarantineActivities(deps: ActivityDeps) {
             rejection: finalRejection, lineIds: ids,
           });
           if (finalRejection) return;
+          if (request.action === 'acceptRevision') {
+            await acceptRevisions(db, input.providerId, ids, `action:${request.requestId}`, request.by);
+            return;
+          }
           if (request.action === 'writeOff') {
             await writeOffLines(db, ids, `written off by ${request.by}: ${request.reason}`, `action:${request.requestId}`);
             return;
@@ -68,6 +73,10 @@ export function quarantineActivities(deps: ActivityDeps) {
 
 /** The checks a workflow cannot make: does the service exist, and is it the same provider's? */
 async function checkAgainstDatabase(deps: ActivityDeps, input: ApplyActionInput): Promise<string | null> {
+  if (input.request.action === 'acceptRevision') {
+    const { reason } = parseGroupKey(input.groupKey);
+    return reason === 'DUPLICATE_USAGE' ? null : `only revised lines (DUPLICATE_USAGE) can be accepted as revisions; this group is ${reason}`;
+  }
   if (input.request.action !== 'allocate') return null;
   const refused = allocationRefusal(parseGroupKey(input.groupKey).reason);
   if (refused) return refused;

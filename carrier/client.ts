@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { request, errors as undiciErrors } from 'undici';
+import { parse as parseCsvText } from 'csv-parse/sync';
 import type { z } from 'zod';
 import { parseLosslessJson } from '../core/lossless';
 import { CarrierError, classifyStatus, parseRetryAfter } from './errors';
@@ -268,33 +269,14 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** RFC 4180 CSV: quoted fields, doubled quotes, CRLF or LF. */
+/**
+ * RFC 4180 CSV via csv-parse: header row as keys, every cell kept as its text (amounts stay exact;
+ * nothing is cast to a number). A ragged row or an unterminated quote is a malformed body.
+ */
 export function parseCsv(text: string, endpoint = 'csv'): Array<Record<string, string>> {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field); field = '';
-      if (row.some((f) => f !== '')) rows.push(row);
-      row = [];
-    } else field += c;
+  try {
+    return parseCsvText(text, { columns: true, bom: true, skip_empty_lines: true, relax_column_count: false }) as Array<Record<string, string>>;
+  } catch (err) {
+    throw new CarrierError('MALFORMED_BODY', endpoint, `invalid CSV: ${(err as Error).message.slice(0, 200)}`);
   }
-  if (quoted) throw new CarrierError('MALFORMED_BODY', endpoint, 'CSV ends inside a quoted field');
-  if (field !== '' || row.length) { row.push(field); rows.push(row); }
-  const [header, ...data] = rows;
-  if (!header) return [];
-  return data.map((r, n) => {
-    if (r.length !== header.length) throw new CarrierError('MALFORMED_BODY', endpoint, `CSV row ${n + 2} has ${r.length} fields, header has ${header.length}`);
-    return Object.fromEntries(header.map((h, k) => [h, r[k]!]));
-  });
 }

@@ -14,6 +14,9 @@ import { quarantineCommands } from './commands/quarantine';
 import { tenantCommands } from './commands/tenants';
 import { cycleCommands } from './commands/cycles';
 import { alertCommands } from './commands/alerts';
+import { billingCommands } from './commands/billing';
+import { invoiceCommands } from './commands/invoices';
+import { periodCommands } from './commands/periods';
 
 let context: CliContext | undefined;
 const ctx = () => (context ??= new CliContext());
@@ -29,6 +32,9 @@ scheduleCommands(program, ctx);
 cycleCommands(program, ctx);
 quarantineCommands(program, ctx);
 alertCommands(program, ctx);
+billingCommands(program, ctx);
+invoiceCommands(program, ctx);
+periodCommands(program, ctx);
 
 program
   .parseAsync(process.argv)

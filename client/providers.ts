@@ -12,6 +12,7 @@ import type { OnboardingResult } from '../workflows/onboarding';
 import { runOnboarding } from '../workflows/onboarding.api';
 import { stopTenantWorkflow } from '../workflows/tenant.api';
 import { deleteUsageSchedule } from '../workflows/usage-cycle.api';
+import { deleteInvoiceReconciliationSchedule } from '../workflows/invoice-reconciliation.api';
 import { listServices } from '../db/services';
 import { UserError } from './errors';
 
@@ -91,6 +92,7 @@ export async function removeProvider(ctx: ProviderContext, providerRef: string):
   const provider = await getProvider(ctx.pool, providerRef);
   if (!provider || provider.status === 'REMOVED') throw new UserError(`no provider "${providerRef}"`);
   await deleteUsageSchedule(ctx.temporal, provider.id);
+  await deleteInvoiceReconciliationSchedule(ctx.temporal, provider.id);
   for (const s of await listServices(ctx.pool, provider.id)) {
     await stopTenantWorkflow(ctx.temporal, provider.id, s.tenant_id, 'provider removed');
   }

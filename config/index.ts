@@ -49,6 +49,9 @@ export const configSchema = z.object({
       }
     }, 'must be an IANA time zone such as Australia/Sydney'),
   RECONCILE_INTERVAL_HOURS: positiveInt.default(24),
+  // Month end: each provider's invoice reconciliation runs monthly on this day and time (its time zone).
+  INVOICE_RECONCILE_DAY: z.coerce.number().int().min(1).max(28).default(7),
+  INVOICE_RECONCILE_TIME: timeOfDay.default('09:00'),
   ENCRYPTION_KEY: z
     .string()
     .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
@@ -100,6 +103,11 @@ export function alertChannels(cfg: Config): { webhookUrls: string[]; webhookForm
     email: cfg.ALERT_SMTP_URL && cfg.ALERT_EMAIL_TO.length > 0 ? { smtpUrl: cfg.ALERT_SMTP_URL, from: cfg.ALERT_EMAIL_FROM, to: cfg.ALERT_EMAIL_TO } : null,
     giveUpHours: cfg.ALERT_GIVE_UP_HOURS,
   };
+}
+
+/** When each provider's monthly invoice reconciliation runs. */
+export function reconciliationTiming(cfg: Config): { dayOfMonth: number; time: string } {
+  return { dayOfMonth: cfg.INVOICE_RECONCILE_DAY, time: cfg.INVOICE_RECONCILE_TIME };
 }
 
 export function usesSimulator(cfg: Config): boolean {

@@ -13,6 +13,8 @@ export interface ProviderRow {
   cycle_times: string[];
   status: 'ACTIVE' | 'NEEDS_ATTENTION' | 'REMOVED';
   attention_reason: string | null;
+  /** Set while the latest invoice reconciliation shows a difference: the figure. */
+  invoice_attention: string | null;
   created_at: Date;
 }
 

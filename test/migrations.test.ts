@@ -51,7 +51,7 @@ test('database: a RecordId can be billed once only, whatever the code does', asy
         [lineId],
       );
     await charge(ids[0]!);
-    await assert.rejects(charge(ids[1]!), /usage_charge_provider_id_record_key_key/);
+    await assert.rejects(charge(ids[1]!), /usage_charge_one_live/);
   } finally {
     await db.drop();
   }

@@ -6,7 +6,7 @@
  * IPC channel, and drains and exits when that channel closes (its supervisor is gone).
  * Exit codes: 0 drained; 1 unexpected failure; 2 bad configuration or key; 3 a service unavailable.
  */
-import { ConfigError, loadConfig } from '../config';
+import { ConfigError, loadConfig, reconciliationTiming } from '../config';
 import { createLogger } from '../config/logger';
 import { installTemporalRuntime } from './logging';
 import { startRuntime, workerConnection } from './runtime';
@@ -14,6 +14,7 @@ import { createWorker } from './worker';
 import { listProviders } from '../db/providers';
 import { ensureUsageSchedule } from '../workflows/usage-cycle.api';
 import { sdkMetricsAddress, startOperations } from './operations';
+import { ensureInvoiceReconciliationSchedule } from '../workflows/invoice-reconciliation.api';
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
@@ -23,7 +24,10 @@ async function main(): Promise<void> {
   const runtime = await startRuntime(cfg, log);
   const worker = await createWorker(await workerConnection(runtime.temporalAddress), cfg.TEMPORAL_NAMESPACE, runtime.deps);
   // Schedules are created-or-updated on every worker start, so settings changes always land.
-  for (const p of await listProviders(runtime.pool)) await ensureUsageSchedule(runtime.deps, p);
+  for (const p of await listProviders(runtime.pool)) {
+    await ensureUsageSchedule(runtime.deps, p);
+    await ensureInvoiceReconciliationSchedule(runtime.deps, p, reconciliationTiming(cfg));
+  }
   const operations = await startOperations({ cfg, pool: runtime.pool, starter: runtime.deps, log, sdkAddress });
   log.info({ taskQueue: cfg.TASK_QUEUE, temporal: runtime.temporalAddress, pid: process.pid }, 'worker running');
   const running = worker.run();

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { alertChannels, carrierUrls, type Config } from '../config';
+import { alertChannels, carrierUrls, reconciliationTiming, type Config } from '../config';
 import { keyringFromConfig } from '../config/secrets';
 import { assertDatabaseAnswers, createPool, type Pool } from '../db/pool';
 import { verifyKeyring } from '../db/encryption-keys';
@@ -67,6 +67,7 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
     lookbackMonths: cfg.USAGE_LOOKBACK_MONTHS,
     reconcileIntervalHours: cfg.RECONCILE_INTERVAL_HOURS,
     alerts: alertChannels(cfg),
+    invoiceReconciliation: reconciliationTiming(cfg),
   };
   return {
     cfg, pool, databaseUrl: db.url, temporalAddress: temporal.address, uiUrl: temporal.uiUrl, client, connection, deps,

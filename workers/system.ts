@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Client, Connection } from '@temporalio/client';
-import { ConfigError, loadConfig, carrierUrls, usesSimulator, type Config } from '../config';
+import { ConfigError, loadConfig, carrierUrls, reconciliationTiming, usesSimulator, type Config } from '../config';
 import { createLogger } from '../config/logger';
 import { keyringFromConfig } from '../config/secrets';
 import { startSimulator, type Simulator } from '../carrier/simulator/server';
@@ -28,6 +28,7 @@ import { getProvider, listProviders, setProviderAttention, type ProviderView } f
 import type { ProviderContext } from '../client/providers';
 import { onboardSimulatorProvider } from '../client/demo-provider';
 import { ensureUsageSchedule, runUsageCycleNow } from '../workflows/usage-cycle.api';
+import { ensureInvoiceReconciliationSchedule } from '../workflows/invoice-reconciliation.api';
 import type { CycleSummary } from '../workflows/types';
 import { ensureNamespaceAndSearchAttributes, startDevServer } from './temporal-server';
 import { stopChild, supervise } from './supervise';
@@ -245,7 +246,10 @@ async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number>
   const ctx: ProviderContext = { pool, keyring, carrier: { ...carrierUrls(cfg), timeoutMs: cfg.CARRIER_TIMEOUT_MS }, temporal: client, taskQueue: cfg.TASK_QUEUE };
   if (simulator) await onboardSimulatorProviders(ctx, simulator, cfg, log);
   const providers = (await listProviders(pool)).filter((p) => p.status !== 'REMOVED');
-  for (const p of providers) await ensureUsageSchedule(ctx, p);
+  for (const p of providers) {
+    await ensureUsageSchedule(ctx, p);
+    await ensureInvoiceReconciliationSchedule(ctx, p, reconciliationTiming(cfg));
+  }
   const cycles = await Promise.all(providers.map((p) => runCycleNow(ctx, p, log)));
   const completed = cycles.filter((c): c is Extract<CycleOutcome, { outcome: 'completed' }> => c.outcome === 'completed');
   const line = {

@@ -9,6 +9,7 @@ export const linesAddedSignal = defineSignal<[{ source: string; count: number }]
 export const allocateSignal = defineSignal<[AllocateRequest]>('allocate');
 export const cleanseSignal = defineSignal<[AdminAction]>('cleanse');
 export const writeOffSignal = defineSignal<[WriteOffRequest]>('writeOff');
+export const acceptRevisionSignal = defineSignal<[AdminAction]>('acceptRevision');
 export const resolveUpdate = defineUpdate<ActionOutcome, [ResolveRequest]>('resolve');
 export const groupStateQuery = defineQuery<GroupState>('state');
 
@@ -41,7 +42,7 @@ export function validateRequest(req: ResolveRequest | undefined): string | null 
   if (typeof req.by !== 'string' || req.by.trim() === '') return 'by (the admin taking the action) is required';
   if (req.action === 'allocate' && (typeof req.serviceId !== 'string' || req.serviceId.trim() === '')) return 'allocate needs a serviceId';
   if (req.action === 'writeOff' && (typeof req.reason !== 'string' || req.reason.trim() === '')) return 'a write-off needs a reason';
-  if (!['allocate', 'cleanse', 'writeOff'].includes(req.action)) return `unknown action "${String((req as { action?: unknown }).action)}"`;
+  if (!['allocate', 'cleanse', 'writeOff', 'acceptRevision'].includes(req.action)) return `unknown action "${String((req as { action?: unknown }).action)}"`;
   return null;
 }
 
@@ -71,6 +72,7 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
   setHandler(allocateSignal, (req) => void queue.push({ req: { ...req, action: 'allocate' } }));
   setHandler(cleanseSignal, (req) => void queue.push({ req: { ...req, action: 'cleanse' } }));
   setHandler(writeOffSignal, (req) => void queue.push({ req: { ...req, action: 'writeOff' } }));
+  setHandler(acceptRevisionSignal, (req) => void queue.push({ req: { ...req, action: 'acceptRevision' } }));
   setHandler(
     resolveUpdate,
     (req) => new Promise<ActionOutcome>((resolve) => queue.push({ req, done: resolve })),

@@ -22,7 +22,7 @@ export interface CycleSummary {
   margin: string;
 }
 
-export type QuarantineAction = 'allocate' | 'cleanse' | 'writeOff';
+export type QuarantineAction = 'allocate' | 'cleanse' | 'writeOff' | 'acceptRevision';
 
 export interface AdminAction {
   /** Who did it: required for the audit trail. */
@@ -43,7 +43,9 @@ export interface WriteOffRequest extends AdminAction {
 export type ResolveRequest =
   | ({ action: 'allocate' } & AllocateRequest)
   | ({ action: 'cleanse' } & AdminAction)
-  | ({ action: 'writeOff' } & WriteOffRequest);
+  | ({ action: 'writeOff' } & WriteOffRequest)
+  /** DUPLICATE_USAGE lines: credit the version billed before, charge the revision. */
+  | ({ action: 'acceptRevision' } & AdminAction);
 
 export interface ActionOutcome {
   requestId: string;
@@ -74,6 +76,14 @@ export interface GroupState {
   summary: GroupSummary | null;
   actions: ActionOutcome[];
   pending: number;
+}
+
+/** When a provider's monthly invoice reconciliation runs. */
+export interface ReconciliationTiming {
+  /** Day of the month (1-28), once the carrier's invoice is expected. */
+  dayOfMonth: number;
+  /** HH:MM in the provider's time zone. */
+  time: string;
 }
 
 export interface ProductLimits {

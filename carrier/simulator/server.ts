@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Dataset, currentMonth, type SimProvider, type Subscription, type Tenant } from './dataset';
 import { FaultPlan, type Endpoint, type FaultRule } from './faults';
 import { WireShape, type ShapeProfile } from './shape';
+import { buildInvoice, invoiceCsv, invoiceList, invoiceMonths, parseInvoiceId } from './invoices';
 
 /**
  * A real HTTP server speaking the carrier's API (Rhipe PRISM/Prime, as domain.md describes it):
@@ -243,31 +244,15 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
   });
 
   app.get('/api/v2/invoices', { config: { endpoint: 'invoices' } }, async (req, reply) => {
-    const provider = req.provider!;
-    const [y, m] = dataset.usageMonth.split('-').map(Number) as [number, number];
-    const months = [1, 2, 3].map((k) => new Date(Date.UTC(y, m - 1 - k, 1)));
-    return json(reply, {
-      Records: months.map((d) => ({
-        InvoiceId: shape.id(`INV-${provider.index}-${d.toISOString().slice(0, 7)}`),
-        BillingPeriodStart: shape.optional(d.toISOString().replace('.000Z', '+00:00')),
-        UsageYear: d.getUTCFullYear(),
-        UsageMonth: d.getUTCMonth() + 1,
-      })),
-    });
+    const { Records } = invoiceList(dataset, req.provider!);
+    return json(reply, { Records: Records.map((r) => ({ ...r, InvoiceId: shape.id(r.InvoiceId), BillingPeriodStart: shape.optional(r.BillingPeriodStart) })) });
   });
 
   app.get<{ Params: { invoiceId: string } }>('/api/v1/me/invoice/:invoiceId/csv', { config: { endpoint: 'invoiceCsv' } }, async (req, reply) => {
     const provider = req.provider!;
-    const match = /^INV-(\d+)-(\d{4}-\d{2})$/.exec(shape.fromWire(req.params.invoiceId));
-    if (!match || Number(match[1]) !== provider.index) return message(reply, 404, `Invoice ${req.params.invoiceId} not found`);
-    const header = 'RecordId,TenantId,CustomerName,PrimaryDomainName,SubscriptionId,ProductId,OfferName,ChargeStartDate,ChargeEndDate,UnitPrice,UnitPriceRrp,Quantity,BillableRatio,SubTotal,SubTotalRrp,Currency,BillingCycle';
-    const rows: string[] = [header];
-    const [from, to] = dataset.indexRange(provider, `${match[2]}-01`, `${match[2]}-28`);
-    for (let i = from; i < Math.min(to, from + 500); i++) {
-      const line = JSON.parse(dataset.usageLineJson(provider.index, i)) as Record<string, unknown>;
-      rows.push(header.split(',').map((h) => csvCell(String(line[h] ?? ''))).join(','));
-    }
-    return reply.type('text/csv').send(rows.join('\r\n') + '\r\n');
+    const id = parseInvoiceId(shape.fromWire(req.params.invoiceId));
+    if (!id || id.providerIndex !== provider.index || !invoiceMonths(dataset).includes(id.month)) return message(reply, 404, `Invoice ${req.params.invoiceId} not found`);
+    return reply.type('text/csv').send(invoiceCsv(buildInvoice(dataset, provider, id.month)));
   });
 
   registerAdminRoutes(app, dataset, shape, faults, stats);
@@ -380,10 +365,6 @@ function subscriptionView(dataset: Dataset, shape: WireShape, s: Subscription): 
 /** Decimal prices are written as JSON numbers with their exact digits. */
 function rawNumber(text: string): number {
   return Number(text);
-}
-
-function csvCell(v: string): string {
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
 function randomGuid(): string {

@@ -69,7 +69,7 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
     .option('--json', 'print JSON')
     .action(async (o) => {
       const rows = await listProviders(await ctx().db(), !!o.all);
-      printRows(rows.map((p) => ({ id: p.id, name: p.name, client_id: p.client_id, currency: p.currency, time_zone: p.time_zone, cycle_times: p.cycle_times.join(','), status: p.status, attention: p.attention_reason })), !!o.json);
+      printRows(rows.map((p) => ({ id: p.id, name: p.name, client_id: p.client_id, currency: p.currency, time_zone: p.time_zone, cycle_times: p.cycle_times.join(','), status: p.status, attention: p.attention_reason, invoice: p.invoice_attention })), !!o.json);
     });
 
   provider

@@ -108,6 +108,12 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
     .option('--note <text>', 'note for the audit trail')
     .action((ref: string, o) => resolve(ref, { action: 'cleanse', by: o.by, note: o.note }));
 
+  q.command('accept-revision <group>')
+    .description('accept revised lines (DUPLICATE_USAGE): the version billed before is credited, the revision charged (in the next open month if its own is closed)')
+    .requiredOption('--by <name>', 'the admin taking the action')
+    .option('--note <text>', 'note for the audit trail')
+    .action((ref: string, o) => resolve(ref, { action: 'acceptRevision', by: o.by, note: o.note }));
+
   q.command('write-off <group>')
     .description('never bill these lines')
     .requiredOption('--reason <text>', 'why they are written off')

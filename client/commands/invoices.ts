@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { CliContext } from '../context';
+import { requireProvider } from '../lookup';
+import { printRows } from '../output';
+import { UserError } from '../errors';
+import { requirePeriod } from './billing';
+import { startInvoiceReconciliation } from '../../workflows/invoice-reconciliation.api';
+import type { InvoiceReconciliationResult } from '../../workflows/invoice-reconciliation';
+import { listReconciliations } from '../../db/invoice-reconciliations';
+import { RECONCILIATION_CLASSES, centsText, type ReconciliationReport } from '../../core/reconciliation-report';
+
+/** `invoice reconcile --json`: the shape scripts depend on (issue #15), plus the detail. */
+export function reconcileJson(r: InvoiceReconciliationResult) {
+  return {
+    providerId: r.providerId,
+    period: r.period,
+    invoiceId: r.invoiceId,
+    classes: Object.fromEntries(RECONCILIATION_CLASSES.map((c) => [c, { lines: r.classes[c].lines, subTotal: r.classes[c].subTotal, differenceCents: r.classes[c].differenceCents }])),
+    differenceCents: r.differenceCents,
+    currency: r.currency,
+    version: r.version,
+    invoiceLines: r.invoiceLines,
+    notInFeedMediated: r.notInFeedMediated,
+    differences: r.differences,
+    differencesTotal: r.differencesTotal,
+  };
+}
+
+export function invoiceCommands(program: Command, ctx: () => CliContext): void {
+  const invoice = program.command('invoice').description("the carrier's monthly invoices, reconciled against the usage received");
+
+  invoice
+    .command('reconcile')
+    .description("fetch the carrier's invoice for the month and classify every line: MATCHED, NOT_IN_FEED, AMOUNT_DIFFERS, NOT_ON_INVOICE, REPEATED_ON_INVOICE")
+    .requiredOption('--provider <provider>', 'provider id or name')
+    .requiredOption('--period <YYYY-MM>', 'usage month of the invoice')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const period = requirePeriod(o.period);
+      const c = ctx();
+      const provider = await requireProvider(await c.db(), o.provider);
+      const handle = await startInvoiceReconciliation({ temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE }, provider.id, period);
+      let result: InvoiceReconciliationResult;
+      try {
+        result = await handle.result();
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) throw new UserError(`reconciliation failed: ${((err.cause?.cause ?? err.cause) as Error | undefined)?.message ?? err.message}`);
+        throw err;
+      }
+      if (o.json) {
+        process.stdout.write(JSON.stringify(reconcileJson(result), null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(`${result.summary}\nworkflow ${handle.workflowId}\n\n`);
+      printRows(
+        RECONCILIATION_CLASSES.map((k) => ({ class: k, lines: result.classes[k].lines, subTotal: result.classes[k].subTotal, difference: centsText(result.classes[k].differenceCents) })),
+        false,
+      );
+      process.stdout.write(`\ndifference (invoiced − received): ${centsText(result.differenceCents)} ${result.currency}\n`);
+      const m = result.notInFeedMediated;
+      if (m.lines > 0) process.stdout.write(`invoice-only lines mediated: ${m.lines} (${m.billed} billed, ${m.quarantined} quarantined)\n`);
+      if (result.differences.length > 0) {
+        process.stdout.write('\n');
+        printRows(result.differences.map((d) => ({ ...d, differenceCents: centsText(d.differenceCents) })), false);
+      }
+    });
+
+  invoice
+    .command('list')
+    .description('stored reconciliations (one per invoice version)')
+    .requiredOption('--provider <provider>', 'provider id or name')
+    .option('--period <YYYY-MM>', 'one month only')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const db = await ctx().db();
+      const provider = await requireProvider(db, o.provider, { allowRemoved: true });
+      const rows = await listReconciliations<ReconciliationReport>(db, provider.id, o.period ? requirePeriod(o.period) : undefined);
+      printRows(
+        rows.map((r) => ({
+          period: r.period, invoiceId: r.invoiceId, version: r.version.slice(0, 12), lines: r.report.invoiceLines,
+          difference: `${centsText(r.differenceCents)} ${r.report.currency}`, at: r.createdAt, workflowId: r.workflowId,
+        })),
+        !!o.json,
+      );
+      if (!o.json && provider.invoice_attention) process.stdout.write(`\nneeds attention: ${provider.invoice_attention}\n`);
+    });
+}

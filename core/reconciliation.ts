@@ -1,0 +1,95 @@
+import { Decimal, parseDecimalText } from './money';
+import { isGuid, normalizeGuid } from './guid';
+import { RECONCILIATION_CLASSES, type ClassTotals, type InvoiceLineInput, type ReceivedLineInput, type ReconciledLine, type Reconciliation, type ReconciliationClass } from './reconciliation-report';
+
+export * from './reconciliation-report';
+
+/**
+ * Invoice reconciliation (domain.md, "Month end"): every line of the carrier's monthly invoice,
+ * and every usage line received for that month, falls in exactly one class.
+ */
+/** Amount in whole cents, half away from zero (the comparison domain.md asks for: "to the cent"). */
+export function toCents(amount: Decimal): number {
+  return amount.times(100).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
+}
+
+/** RecordIds compare as GUIDs do (case-insensitively), otherwise as trimmed text. */
+export const recordKeyOf = (recordId: string) => {
+  const t = recordId.trim();
+  return isGuid(t) ? normalizeGuid(t) : t;
+};
+
+function amount(text: string, what: string): Decimal {
+  const d = parseDecimalText(text.trim());
+  if (!d) throw new Error(`${what}: SubTotal "${text}" is not a decimal number`);
+  return d;
+}
+
+/**
+ * Classifies an invoice against what the feed delivered for the same month.
+ * - the first invoice line of a RecordId: MATCHED when some received version has the same
+ *   SubTotal to the cent, AMOUNT_DIFFERS when versions were received but none agrees (compared
+ *   with the latest), NOT_IN_FEED when the RecordId never arrived;
+ * - a further invoice line of the same RecordId: REPEATED_ON_INVOICE (charged again in full);
+ * - a received RecordId the invoice does not carry: NOT_ON_INVOICE.
+ */
+export function reconcile(invoice: readonly InvoiceLineInput[], received: readonly ReceivedLineInput[]): Reconciliation {
+  const versions = new Map<string, Decimal[]>();
+  for (const r of received) {
+    const k = recordKeyOf(r.recordId);
+    const list = versions.get(k) ?? [];
+    list.push(amount(r.subTotal, `received line ${r.recordId}`));
+    versions.set(k, list);
+  }
+  const sums = Object.fromEntries(RECONCILIATION_CLASSES.map((c) => [c, { lines: 0, subTotal: new Decimal(0), differenceCents: 0 }])) as Record<
+    ReconciliationClass,
+    { lines: number; subTotal: Decimal; differenceCents: number }
+  >;
+  const differences: ReconciledLine[] = [];
+  const add = (line: ReconciledLine, sum: Decimal) => {
+    const c = sums[line.class];
+    c.lines++;
+    c.subTotal = c.subTotal.plus(sum);
+    c.differenceCents += line.differenceCents;
+    if (line.class !== 'MATCHED') differences.push(line);
+  };
+
+  const onInvoice = new Set<string>();
+  invoice.forEach((line, n) => {
+    const k = recordKeyOf(line.recordId);
+    if (k === '') throw new Error(`invoice line ${n + 1} has no RecordId`);
+    const invoiced = amount(line.subTotal, `invoice line ${n + 1} (${line.recordId})`);
+    const invoicedCents = toCents(invoiced);
+    const base = { recordId: k, invoiced: invoiced.toFixed() };
+    if (onInvoice.has(k)) {
+      add({ ...base, class: 'REPEATED_ON_INVOICE', received: null, differenceCents: invoicedCents }, invoiced);
+      return;
+    }
+    onInvoice.add(k);
+    const got = versions.get(k);
+    if (!got) {
+      add({ ...base, class: 'NOT_IN_FEED', received: null, differenceCents: invoicedCents }, invoiced);
+      return;
+    }
+    const same = got.find((v) => toCents(v) === invoicedCents);
+    if (same) {
+      add({ ...base, class: 'MATCHED', received: same.toFixed(), differenceCents: 0 }, invoiced);
+      return;
+    }
+    const latest = got[got.length - 1]!;
+    add({ ...base, class: 'AMOUNT_DIFFERS', received: latest.toFixed(), differenceCents: invoicedCents - toCents(latest) }, invoiced);
+  });
+
+  for (const [k, got] of versions) {
+    if (onInvoice.has(k)) continue;
+    const latest = got[got.length - 1]!;
+    add({ recordId: k, class: 'NOT_ON_INVOICE', invoiced: null, received: latest.toFixed(), differenceCents: -toCents(latest) }, latest);
+  }
+
+  const classes = Object.fromEntries(
+    RECONCILIATION_CLASSES.map((c) => [c, { lines: sums[c].lines, subTotal: sums[c].subTotal.toFixed(), differenceCents: sums[c].differenceCents }]),
+  ) as Record<ReconciliationClass, ClassTotals>;
+  const differenceCents = RECONCILIATION_CLASSES.reduce((a, c) => a + sums[c].differenceCents, 0);
+  differences.sort((a, b) => a.class.localeCompare(b.class) || a.recordId.localeCompare(b.recordId));
+  return { classes, differenceCents, invoiceLines: invoice.length, differences };
+}

@@ -1,0 +1,79 @@
+import {
+  ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+  type Client, type ScheduleOptions, type WorkflowHandle,
+} from '@temporalio/client';
+import { invoiceReconciliationWorkflow, type InvoiceReconciliationInput } from './invoice-reconciliation';
+import { CSP_PROVIDER_ID } from './search-attributes';
+import type { ReconciliationTiming } from './types';
+import type { WorkflowStarter } from './starter';
+
+export type { ReconciliationTiming } from './types';
+
+/** How the invoice reconciliation workflow is started: on demand per month, and monthly by schedule. */
+export const invoiceReconciliationWorkflowId = (providerId: string, period: string) => `invoice-reconciliation:${providerId}:${period}`;
+export const invoiceReconciliationScheduleId = (providerId: string) => `invoice-reconciliation-schedule:${providerId}`;
+/** Scheduled runs get this id plus the schedule's timestamp. */
+export const scheduledInvoiceReconciliationWorkflowId = (providerId: string) => `invoice-reconciliation:${providerId}:scheduled`;
+
+/**
+ * Starts (or joins, if one is running) the reconciliation of one provider's month. A finished one
+ * may be run again: the result is stored per invoice version, so a repeat changes nothing.
+ */
+export async function startInvoiceReconciliation(t: WorkflowStarter, providerId: string, period: string): Promise<WorkflowHandle<typeof invoiceReconciliationWorkflow>> {
+  const input: InvoiceReconciliationInput = { providerId, period };
+  return t.temporal.workflow.start(invoiceReconciliationWorkflow, {
+    taskQueue: t.taskQueue,
+    workflowId: invoiceReconciliationWorkflowId(providerId, period),
+    args: [input],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    typedSearchAttributes: [{ key: CSP_PROVIDER_ID, value: providerId }],
+    staticSummary: `Invoice reconciliation of ${providerId} for ${period}`,
+  });
+}
+
+export function reconciliationScheduleOptions(provider: { id: string; name: string; time_zone: string }, taskQueue: string, timing: ReconciliationTiming): ScheduleOptions {
+  const [hour, minute] = timing.time.split(':').map(Number) as [number, number];
+  return {
+    scheduleId: invoiceReconciliationScheduleId(provider.id),
+    spec: { calendars: [{ dayOfMonth: timing.dayOfMonth, hour, minute }], timezone: provider.time_zone },
+    action: {
+      type: 'startWorkflow',
+      workflowType: invoiceReconciliationWorkflow,
+      workflowId: scheduledInvoiceReconciliationWorkflowId(provider.id),
+      taskQueue,
+      // The month before the run; an invoice that is late is looked for daily for a week.
+      args: [{ providerId: provider.id, waitForInvoiceDays: 7 }],
+      typedSearchAttributes: [{ key: CSP_PROVIDER_ID, value: provider.id }],
+      staticSummary: `Monthly invoice reconciliation of ${provider.name}`,
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '7 days', pauseOnFailure: false },
+    memo: { provider: provider.name },
+    state: { note: `invoice reconciliation of ${provider.name}, day ${timing.dayOfMonth} at ${timing.time}` },
+  };
+}
+
+/** Create-or-update, like the usage schedule: safe on every worker start and settings change. */
+export async function ensureInvoiceReconciliationSchedule(
+  t: WorkflowStarter, provider: { id: string; name: string; time_zone: string }, timing: ReconciliationTiming,
+): Promise<'created' | 'updated'> {
+  const options = reconciliationScheduleOptions(provider, t.taskQueue, timing);
+  try {
+    await t.temporal.schedule.create(options);
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  await t.temporal.schedule.getHandle(options.scheduleId).update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: options.policies }));
+  return 'updated';
+}
+
+export async function deleteInvoiceReconciliationSchedule(client: Client, providerId: string): Promise<boolean> {
+  try {
+    await client.schedule.getHandle(invoiceReconciliationScheduleId(providerId)).delete();
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  }
+}
