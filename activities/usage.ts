@@ -7,7 +7,9 @@ import { insertUsagePage, mediateBatch, mediateNewLines } from '../db/usage-line
 import { getProvider, setProviderAttention } from '../db/providers';
 import { notifyGroups } from './quarantine-notify';
 import { CarrierError } from '../carrier/errors';
-import type { CycleSummary, UsageWindow } from '../workflows/types';
+import type { CycleSummary } from '../workflows/types';
+import { usageWindow, type UsageWindow } from '../core/usage-window';
+import { needsAdminAttention } from '../core/attention';
 
 export function usageActivities(deps: ActivityDeps) {
   return {
@@ -90,7 +92,7 @@ export function usageActivities(deps: ActivityDeps) {
           // leaves NEW is swept by mediateUsage.
           await mediating.catch(() => undefined);
           const code = (err as { code?: string }).code;
-          if (code === 'INVALID_CLIENT' || code === 'FORBIDDEN') await setProviderAttention(deps.pool, input.providerId, (err as Error).message);
+          if (needsAdminAttention(code)) await setProviderAttention(deps.pool, input.providerId, (err as Error).message);
           // Pages stored in this attempt are safe (the cursor moved with them). A transient fault
           // after progress ends the call normally, so the next call starts at attempt 1 rather than
           // inheriting an ever-longer backoff; a fault before any progress goes to Temporal's retry.
@@ -191,17 +193,6 @@ export async function cycleSummary(deps: Pick<ActivityDeps, 'pool'>, cycleId: st
     charge: c.charge ?? '0.0000',
     margin: c.margin ?? '0.0000',
   };
-}
-
-/**
- * The cycle's window in the provider's time zone: from the first day of the month
- * `lookbackMonths` before the current one, to today.
- */
-export function usageWindow(now: Date, timeZone: string, lookbackMonths: number): UsageWindow {
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-  const [y, m] = today.split('-').map(Number) as [number, number];
-  const start = new Date(Date.UTC(y, m - 1 - lookbackMonths, 1));
-  return { startDate: start.toISOString().slice(0, 10), endDate: today };
 }
 
 /** Requests the next page while the current one is being stored: the carrier and the database overlap. */

@@ -3,6 +3,7 @@ import { request, errors as undiciErrors } from 'undici';
 import { parse as parseCsvText } from 'csv-parse/sync';
 import type { z } from 'zod';
 import { parseLosslessJson } from '../core/lossless';
+import type { UsageWindow } from '../core/usage-window';
 import { CarrierError, classifyStatus, parseRetryAfter } from './errors';
 import * as s from './schemas';
 import { observed } from './observer';
@@ -18,10 +19,6 @@ export interface Credentials {
   clientSecret: string;
 }
 
-export interface UsageWindow {
-  startDate: string;
-  endDate: string;
-}
 
 export interface UsagePage {
   page: number;

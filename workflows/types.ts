@@ -1,12 +1,8 @@
 /** Types shared by workflows, activities and clients. Nothing here may import runtime code. */
 import type { LicenceChange, LicenceView } from '../core/licences';
+import type { UsageWindow } from '../core/usage-window';
 
-export type { LicenceChange, LicenceView };
-
-export interface UsageWindow {
-  startDate: string;
-  endDate: string;
-}
+export type { LicenceChange, LicenceView, UsageWindow };
 
 export interface CycleSummary {
   cycleId: string;

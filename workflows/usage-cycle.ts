@@ -4,6 +4,7 @@ import {
 } from '@temporalio/workflow';
 import { CSP_CYCLE_STATUS, CSP_PROVIDER_ID } from './search-attributes';
 import type { CycleSummary, UsageWindow } from './types';
+import { needsAdminAttention } from '../core/attention';
 
 export interface UsageCycleInput {
   providerId: string;
@@ -107,7 +108,7 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
     if (isCancellation(err)) throw err;
     const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
     const reason = cause?.message ?? (err as Error).message;
-    const needsAttention = ['INVALID_CLIENT', 'FORBIDDEN'].includes(cause?.type ?? '');
+    const needsAttention = needsAdminAttention(cause?.type);
     progress.phase = 'failed';
     await database.failCycle({ providerId: input.providerId, cycleId, reason, needsAttention });
     upsertSearchAttributes([{ key: CSP_CYCLE_STATUS, value: needsAttention ? 'NEEDS_ATTENTION' : 'FAILED' }]);
