@@ -9,7 +9,7 @@ import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { startInvoiceReconciliation } from '../workflows/invoice-reconciliation.api';
-import { resolveUpdate } from '../workflows/quarantine-group';
+import { acceptRevisionSignal, resolveUpdate } from '../workflows/quarantine-group';
 import { groupWorkflowId } from '../workflows/quarantine-group.api';
 import { buildInvoice } from '../carrier/simulator/invoices';
 import { previousMonth } from '../carrier/simulator/dataset';
@@ -200,6 +200,46 @@ test('period close: the database refuses changes; accept-revision after close cr
     assert.deepEqual([charge.entry, charge.live, charge.billing_period, charge.usage_period, charge.replaces_charge_id], ['CHARGE', true, cur, prev, old.id]);
     assert.equal(e.filter((x) => x.live).length, 1, 'one live charge per RecordId');
   }
+  // The same action from the CLI (an Update) and as a signal (the Web UI's "Send signal"), on the other groups.
+  const others = await sys.db.pool.query<{ group_key: string }>(
+    `SELECT DISTINCT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' AND reason = 'DUPLICATE_USAGE' ORDER BY 1`,
+    [provider.id],
+  );
+  assert.ok(others.rows.length >= 2, 'more revised groups');
+  const [viaCli, viaSignal] = others.rows.map((r) => r.group_key) as [string, string];
+  assert.match(await csp('quarantine', 'accept-revision', viaCli, '--by', 'bob'), /acceptRevision by bob/);
+  await env.client.workflow.getHandle(groupWorkflowId(viaSignal)).signal(acceptRevisionSignal, { by: 'carol' });
+  for (let i = 0; i < 100; i++) {
+    const left = await sys.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`, [viaSignal]);
+    if (left.rows[0]!.n === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const oneLive = await sys.db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT record_key FROM usage_charge WHERE provider_id = $1 AND live GROUP BY record_key HAVING count(*) > 1) x`,
+    [provider.id],
+  );
+  assert.equal(oneLive.rows[0]!.n, 0);
+  const accepted = await sys.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM quarantine_action WHERE action = 'acceptRevision' AND outcome = 'APPLIED' AND group_key = ANY($1::text[])`, [[viaCli, viaSignal]]);
+  assert.equal(accepted.rows[0]!.n, 2, 'both audited');
+  // Only revised lines can be accepted as revisions.
+  const other = await sys.db.pool.query<{ group_key: string }>(`SELECT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' AND reason = 'NO_RATE_CARD' LIMIT 1`, [provider.id]);
+  const refused = await env.client.workflow.getHandle(groupWorkflowId(other.rows[0]!.group_key)).executeUpdate(resolveUpdate, { args: [{ action: 'acceptRevision', by: 'alice', requestId: randomUUID() }] });
+  assert.equal(refused.outcome, 'REJECTED');
+  assert.match(refused.rejection ?? '', /DUPLICATE_USAGE/);
+
+  // A late charge for the closed month (any writer) lands in the next open month, as an adjustment.
+  const spare = await sys.db.pool.query<{ id: number; service_id: string }>(
+    `SELECT l.id, (SELECT id FROM service WHERE provider_id = $1 LIMIT 1) AS service_id FROM usage_line l WHERE l.provider_id = $1 AND l.status = 'QUARANTINED' LIMIT 1`,
+    [provider.id],
+  );
+  const late = await sys.db.pool.query<{ billing_period: string; usage_period: string }>(
+    `INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, product_key, units, unit_rate, billable_ratio, carrier_cost, charge, margin, rule_kind, charge_start, charge_end)
+     VALUES ($1, $2, 'late-line', $3, $4, 'p', 1, 1, 1, 1, 1, 0, 'price', 'a', 'b') RETURNING billing_period, usage_period`,
+    [spare.rows[0]!.id, provider.id, spare.rows[0]!.service_id, prev],
+  );
+  assert.deepEqual(late.rows[0], { billing_period: cur, usage_period: prev });
+  await sys.db.pool.query(`DELETE FROM usage_charge WHERE record_key = 'late-line'`);
+
   const reportAfter = await buildChargesReport(sys.db.pool, provider, prev, 'service');
   assert.deepEqual(reportAfter, reportBefore, "the closed month's report is unchanged");
   assert.equal(await buildExport(sys.db.pool, provider, prev, 'xero'), xero1, "the closed month's export is unchanged");
