@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from './pool';
 import { inTransaction } from './pool';
-import type { AlertCondition, AlertRule, OpenAlert, StoredRuleSetting } from '../core/alerts';
+import type { AlertCondition, AlertMessage, AlertRule, OpenAlert, StoredRuleSetting } from '../core/alerts';
 
 type Queryable = Pool | PoolClient;
 
@@ -79,17 +79,12 @@ export async function pendingDeliveries(db: Queryable, giveUpHours: number): Pro
   return r.rows.map((x) => x.id);
 }
 
-export interface DeliveryToSend {
+/** A message to send: the alert as messages show it, which of its messages, and on which channel. */
+export interface DeliveryToSend extends Omit<AlertMessage, 'status' | 'key'> {
   id: number;
   alertId: number;
-  kind: 'FIRING' | 'RESOLVED';
+  kind: AlertMessage['status'];
   channel: string;
-  rule: AlertRule;
-  providerId: string;
-  subject: string;
-  summary: string;
-  firedAt: string;
-  resolvedAt: string | null;
 }
 
 /**

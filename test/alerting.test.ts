@@ -7,9 +7,10 @@ import { SMTPServer } from 'smtp-server';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
+import { recordHistory } from './support/histories';
+import { ALERTING_SCHEDULE_ID, ensureAlertingSchedule, runAlertingNow } from '../workflows/alerting.api';
 import { startTestSystem, type TestSystem } from './support/system';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { runAlertingNow } from '../workflows/alerting.api';
 import { createActivities } from '../activities';
 import { clearTokenCache } from '../carrier/client';
 import { upsertRuleSetting } from '../db/alerts';
@@ -99,7 +100,8 @@ after(async () => {
   await env?.teardown();
 });
 
-const evaluate = () => runAlertingNow({ temporal: env.client, taskQueue: sys.taskQueue });
+let runs = 0;
+const evaluate = () => runAlertingNow({ temporal: env.client, taskQueue: sys.taskQueue }, `alerting:test-${++runs}`);
 const runCycle = () => env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: `alert-cycle-${++cycles}`, args: [{ providerId: provider.id }] });
 
 /** Messages of one rule so far, on both channels, as "FIRING"/"RESOLVED" lists. */
@@ -143,6 +145,7 @@ test('cycle_failed: delivered once to the webhook and by email, not again after 
   assert.match(hooks.messages[0]!.text, /^\[ALERT\] .*needs attention: .*invalid_client/);
   assert.equal(hooks.messages[0]!.idempotencyKey, `${hooks.messages[0]!.key}-firing`);
   assert.deepEqual(mail.messages[0]!.to, ['billing-ops@example.com']);
+  await recordHistory(env.client.workflow.getHandle(`alerting:test-${runs}`), 'alerting-fired-retried');
   assert.match(mail.messages[0]!.body, /rule: +cycle_failed/);
 
   // Evaluated again, and again after a worker restart: the occurrence is open, nothing is resent.
@@ -278,4 +281,15 @@ test('csp alerts set|list: per-provider and all-provider settings, refused with 
   assert.equal((JSON.parse(csp('list', '--provider', provider.id, '--json').out) as typeof rows).find((r) => r.rule === 'quarantine_line_age')!.source, 'default');
   const recent = JSON.parse(csp('recent', '--json').out) as Array<{ rule: string; status: string; deliveries: string }>;
   assert.ok(recent.some((a) => a.rule === 'cycle_failed' && a.status === 'RESOLVED' && /FIRING email SENT/.test(a.deliveries)));
+});
+
+test('the alerting schedule: created once, updated on every worker start, every N minutes, overlap skipped', async () => {
+  const starter = { temporal: env.client, taskQueue: sys.taskQueue };
+  assert.equal(await ensureAlertingSchedule(starter, 5), 'created');
+  assert.equal(await ensureAlertingSchedule(starter, 10), 'updated');
+  const d = await env.client.schedule.getHandle(ALERTING_SCHEDULE_ID).describe();
+  assert.equal(d.spec.intervals?.[0]?.every, 10 * 60_000);
+  assert.equal(d.policies.overlap, 'SKIP');
+  assert.equal(d.action.type === 'startWorkflow' && d.action.workflowType, 'alertingWorkflow');
+  await env.client.schedule.getHandle(ALERTING_SCHEDULE_ID).delete();
 });

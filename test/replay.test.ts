@@ -11,7 +11,7 @@ import { HISTORIES_DIR, loadHistory } from './support/histories';
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
 
 test('recorded histories exist for every workflow type', () => {
-  for (const type of ['usage-cycle', 'quarantine-group', 'onboarding', 'tenant', 'invoice-reconciliation']) {
+  for (const type of ['usage-cycle', 'quarantine-group', 'onboarding', 'tenant', 'invoice-reconciliation', 'alerting']) {
     assert.ok(files.some((f) => f.startsWith(type)), `a recorded ${type} history`);
   }
 });

@@ -51,18 +51,6 @@ export function registerDatabaseGauges(pool: Pool, log?: Logger): void {
   };
 }
 
-/** A free loopback port for the SDK's own exporter (bind, read, release). */
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startMetricsServer(opts: { host: string; port: number; pool?: Pool; sdkMetricsUrl?: string; log?: Logger }): Promise<MetricsServer> {
   if (opts.pool) registerDatabaseGauges(opts.pool, opts.log);
   const server = http.createServer((req, res) => {

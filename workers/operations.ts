@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Pool } from '../db/pool';
-import { freeLoopbackPort, startMetricsServer, type MetricsServer } from './metrics-server';
+import { startMetricsServer, type MetricsServer } from './metrics-server';
+import { freeLoopbackPort } from './ports';
 import { ensureAlertingSchedule } from '../workflows/alerting.api';
 import type { WorkflowStarter } from '../workflows/starter';
 

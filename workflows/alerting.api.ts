@@ -4,6 +4,9 @@ import type { WorkflowStarter } from './starter';
 
 /** How alerting is started: one schedule for the whole installation, and a run-now helper. */
 export const ALERTING_SCHEDULE_ID = 'alerting-schedule';
+/** What the Web UI shows for each run (its result has the counts: fired, resolved, delivered). */
+const SUMMARY = 'Alerting: evaluate the rules of every provider, send alert and resolved messages (csp alerts recent)';
+
 export const alertingWorkflowId = (suffix?: string) => (suffix ? `alerting:${suffix}` : 'alerting');
 
 /**
@@ -15,7 +18,7 @@ export function alertingScheduleOptions(taskQueue: string, everyMinutes: number)
   return {
     scheduleId: ALERTING_SCHEDULE_ID,
     spec: { intervals: [{ every: `${everyMinutes} minutes` }] },
-    action: { type: 'startWorkflow', workflowType: alertingWorkflow, workflowId: alertingWorkflowId(), taskQueue, args: [] },
+    action: { type: 'startWorkflow', workflowType: alertingWorkflow, workflowId: alertingWorkflowId(), taskQueue, args: [], staticSummary: SUMMARY, workflowRunTimeout: '30 minutes' },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute', pauseOnFailure: false },
     state: { note: 'evaluates alert rules and delivers alert messages (csp alerts list)' },
   };
@@ -35,6 +38,6 @@ export async function ensureAlertingSchedule(t: WorkflowStarter, everyMinutes: n
 }
 
 /** One evaluation now (`csp alerts evaluate`), beside the schedule's; waits for its result. */
-export async function runAlertingNow(t: WorkflowStarter): Promise<AlertRunResult> {
-  return t.temporal.workflow.execute(alertingWorkflow, { taskQueue: t.taskQueue, workflowId: alertingWorkflowId(`now-${new Date().toISOString()}`), args: [] });
+export async function runAlertingNow(t: WorkflowStarter, workflowId = alertingWorkflowId(`now-${new Date().toISOString()}`)): Promise<AlertRunResult> {
+  return t.temporal.workflow.execute(alertingWorkflow, { staticSummary: SUMMARY, workflowRunTimeout: '30 minutes', taskQueue: t.taskQueue, workflowId, args: [] });
 }
