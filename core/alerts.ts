@@ -174,7 +174,7 @@ export function conditionsFor(r: ProviderReadings, stored: StoredRuleSetting[], 
   const cents = setting('reconciliation_difference').threshold!;
   for (const rec of r.reconciliations) {
     if (Math.abs(rec.differenceCents) > cents) {
-      add('reconciliation_difference', rec.subject, `invoice reconciliation ${rec.subject} differs by ${(rec.differenceCents / 100).toFixed(2)} (${rec.detail})`, { differenceCents: rec.differenceCents, thresholdCents: cents });
+      add('reconciliation_difference', rec.subject, `invoice reconciliation differs: ${rec.detail}`, { differenceCents: rec.differenceCents, thresholdCents: cents });
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from './pool';
 import type { ProviderReadings } from '../core/alerts';
+import { reconciliationSummary, type ReconciliationReport } from '../core/reconciliation-report';
 
 type Queryable = Pool | PoolClient;
 
@@ -29,7 +30,7 @@ export async function providerReadings(db: Queryable, providerId: string, quaran
   );
   const provider = p.rows[0];
   if (!provider) return null;
-  const [latest, success, snapshots, quarantine, licences] = await Promise.all([
+  const [latest, success, snapshots, quarantine, licences, reconciliations] = await Promise.all([
     db.query<{ id: string; status: 'COMPLETED' | 'FAILED'; finished_at: Date; error: string | null }>(
       `SELECT id, status, finished_at, error FROM cycle_run WHERE provider_id = $1 AND status IN ('COMPLETED', 'FAILED') AND finished_at IS NOT NULL
         ORDER BY finished_at DESC LIMIT 1`,
@@ -53,6 +54,14 @@ export async function providerReadings(db: Queryable, providerId: string, quaran
         ORDER BY tenant_id`,
       [providerId, LICENCE_CHANGE_GIVE_UP_MINUTES],
     ),
+    // The latest reconciliation of each invoice (a revised invoice is reconciled again).
+    db.query<{ invoice_id: string; difference_cents: number; report: ReconciliationReport }>(
+      `SELECT * FROM (
+         SELECT DISTINCT ON (invoice_id) invoice_id, difference_cents, report
+           FROM invoice_reconciliation WHERE provider_id = $1 ORDER BY invoice_id, id DESC) latest
+        WHERE difference_cents <> 0 ORDER BY invoice_id`,
+      [providerId],
+    ),
   ]);
   const cycle = latest.rows[0];
   return {
@@ -65,7 +74,7 @@ export async function providerReadings(db: Queryable, providerId: string, quaran
     snapshots: snapshots.rows.map((s) => ({ cycleId: s.cycle_id, lines: Number(s.lines), amount: s.amount })),
     oldestQuarantinedAt: quarantine.rows[0]?.oldest?.toISOString() ?? null,
     quarantinedOlderThanThreshold: quarantine.rows[0]?.old ?? 0,
-    reconciliations: [],
+    reconciliations: reconciliations.rows.map((r) => ({ subject: `invoice:${r.invoice_id}`, differenceCents: Number(r.difference_cents), detail: reconciliationSummary(r.report) })),
     failedLicenceChanges: licences.rows.map((l) => ({
       tenantId: l.tenant_id, changeId: l.change_id, kind: l.kind, at: l.created_at.toISOString(),
       error: l.status === 'FAILED' ? (l.result?.error ?? null) : `no result after ${LICENCE_CHANGE_GIVE_UP_MINUTES} minutes`,
@@ -105,6 +114,14 @@ export async function quarantineWaiting(db: Queryable): Promise<{ lines: Quarant
     ),
   ]);
   return { lines: lines.rows, groups: groups.rows };
+}
+
+/** The difference of each provider's most recent invoice reconciliation, in cents. */
+export async function latestReconciliationDifferences(db: Queryable): Promise<Array<{ provider_id: string; difference_cents: number }>> {
+  const r = await db.query<{ provider_id: string; difference_cents: number }>(
+    `SELECT DISTINCT ON (provider_id) provider_id, difference_cents::float8 AS difference_cents FROM invoice_reconciliation ORDER BY provider_id, id DESC`,
+  );
+  return r.rows;
 }
 
 /** Every provider not removed, for the evaluation loop. */

@@ -17,6 +17,9 @@ import { upsertRuleSetting } from '../db/alerts';
 import type { ProviderView } from '../db/providers';
 import type { AlertRule } from '../core/alerts';
 import { PROJECT_ROOT } from '../config';
+import { reconcile } from '../core/reconciliation';
+import { centsText } from '../core/reconciliation-report';
+import { storeReconciliation } from '../db/invoice-reconciliations';
 
 /** A local incoming-webhook receiver (Slack-style JSON) that can be told to fail. */
 class WebhookReceiver {
@@ -218,6 +221,25 @@ test('licence_change_failed: a change the carrier refused is marked FAILED and a
   await acts.applyLicenceChange({ ...base, changeId: 'change-good', change: { kind: 'setQuantity', subscriptionId: sub.subscriptionId, quantity: sub.quantity + 1 } });
   assert.equal((await evaluate()).resolved, 1);
   assert.deepEqual(delivered('licence_change_failed'), { hook: ['FIRING', 'RESOLVED'], email: ['FIRING', 'RESOLVED'] });
+  assertNoDuplicates();
+});
+
+test('reconciliation_difference: a stored invoice reconciliation with a difference; resolved when the revised invoice agrees', async () => {
+  const store = async (version: string, invoiced: string) => {
+    const rec = reconcile([{ recordId: 'R-1', subTotal: '10.00' }, { recordId: 'R-2', subTotal: invoiced }], [{ recordId: 'R-1', subTotal: '10.00' }, { recordId: 'R-2', subTotal: '5.00' }]);
+    const report = {
+      providerId: provider.id, period: '2026-10', invoiceId: 'INV-77', version, currency: 'AUD', invoiceLines: rec.invoiceLines, classes: rec.classes,
+      differenceCents: rec.differenceCents, difference: centsText(rec.differenceCents), differences: rec.differences, differencesTotal: rec.differences.length,
+    };
+    await storeReconciliation(sys.db.pool, { providerId: provider.id, invoiceId: 'INV-77', period: '2026-10', version, invoiceLines: 2, report, differenceCents: rec.differenceCents, workflowId: null });
+  };
+  await store('v1', '5.50');
+  assert.equal((await evaluate()).fired, 1);
+  assert.deepEqual(delivered('reconciliation_difference'), { hook: ['FIRING'], email: ['FIRING'] });
+  assert.match(hooks.messages.at(-1)!.text, /invoice reconciliation differs: invoice INV-77 \(2026-10\): difference 0\.50 AUD; 1 MATCHED, 1 AMOUNT_DIFFERS/);
+  await store('v2', '5.00');
+  assert.equal((await evaluate()).resolved, 1);
+  assert.deepEqual(delivered('reconciliation_difference'), { hook: ['FIRING', 'RESOLVED'], email: ['FIRING', 'RESOLVED'] });
   assertNoDuplicates();
 });
 

@@ -96,6 +96,7 @@ test('scraped during a cycle and after it: the counters equal the cycle summary;
   assert.equal(total(m, 'csp_quarantine_lines_waiting', p), summary.quarantined);
   assert.ok(total(m, 'csp_quarantine_groups_waiting', p) > 0);
   assert.equal(total(m, 'csp_metrics_database_up'), 1);
+  assert.ok(m.declared.has('csp_reconciliation_difference_cents'));
 
   // The SDK's own metrics on the same endpoint.
   assert.ok(total(m, 'temporal_workflow_completed_total') >= 1, 'Temporal SDK metrics are merged in');

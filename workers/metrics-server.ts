@@ -5,7 +5,7 @@ import { Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import { registry } from '../activities/metrics';
 import type { Pool } from '../db/pool';
-import { quarantineWaiting } from '../db/health-readings';
+import { latestReconciliationDifferences, quarantineWaiting } from '../db/health-readings';
 import { firingCounts } from '../db/alerts';
 
 /**
@@ -32,17 +32,19 @@ export function registerDatabaseGauges(pool: Pool, log?: Logger): void {
   const amountWaiting = new Gauge({ name: 'csp_quarantine_amount_waiting', help: 'Carrier charge of the lines waiting in quarantine now, by provider, reason and age band', labelNames: ['provider', 'reason', 'age'], registers: [registry] });
   const groupsWaiting = new Gauge({ name: 'csp_quarantine_groups_waiting', help: 'Quarantine groups (provider + reason + tenant) with lines waiting now', labelNames: ['provider', 'reason'], registers: [registry] });
   const alertsFiring = new Gauge({ name: 'csp_alerts_firing', help: 'Alert occurrences open now, by rule', labelNames: ['rule'], registers: [registry] });
+  const reconciliation = new Gauge({ name: 'csp_reconciliation_difference_cents', help: "Difference of the provider's most recent invoice reconciliation, in cents (0: the invoice agrees with what was received)", labelNames: ['provider'], registers: [registry] });
   const databaseUp = new Gauge({ name: 'csp_metrics_database_up', help: '1 when the database gauges could be read at this scrape, else 0', registers: [registry] });
   refreshDatabaseGauges = async () => {
     try {
-      const [q, firing] = await Promise.all([quarantineWaiting(pool), firingCounts(pool)]);
-      for (const g of [linesWaiting, amountWaiting, groupsWaiting, alertsFiring]) g.reset();
+      const [q, firing, differences] = await Promise.all([quarantineWaiting(pool), firingCounts(pool), latestReconciliationDifferences(pool)]);
+      for (const g of [linesWaiting, amountWaiting, groupsWaiting, alertsFiring, reconciliation]) g.reset();
       for (const r of q.lines) {
         linesWaiting.set({ provider: r.provider_id, reason: r.reason, age: r.age }, r.lines);
         amountWaiting.set({ provider: r.provider_id, reason: r.reason, age: r.age }, Number(r.amount));
       }
       for (const g of q.groups) groupsWaiting.set({ provider: g.provider_id, reason: g.reason }, g.groups);
       for (const f of firing) alertsFiring.set({ rule: f.rule }, f.n);
+      for (const d of differences) reconciliation.set({ provider: d.provider_id }, d.difference_cents);
       databaseUp.set(1);
     } catch (err) {
       log?.warn({ error: (err as Error).message }, 'metrics: database gauges unavailable');
