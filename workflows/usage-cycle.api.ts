@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleHandle, type ScheduleOptions } from '@temporalio/client';
-import { usageCycleWorkflow, type UsageCycleInput } from './usage-cycle';
+import { progressQuery, usageCycleWorkflow, type CycleProgress, type UsageCycleInput } from './usage-cycle';
 import { CSP_PROVIDER_ID } from './search-attributes';
 import type { CycleSummary } from './types';
 import type { WorkflowStarter } from './starter';
@@ -89,4 +89,53 @@ export async function runUsageCycleNow(t: WorkflowStarter, input: UsageCycleInpu
     args: [input],
     typedSearchAttributes: searchAttributes(input.providerId),
   });
+}
+
+/** An activity the cycle is waiting on, with why: its attempt and the failure that made it retry. */
+export interface CycleWaitingOn {
+  activity: string;
+  attempt: number;
+  lastFailure: string | null;
+  nextAttemptAt: string | null;
+}
+
+export interface CycleProgressView {
+  status: string;
+  progress: CycleProgress | null;
+  /** Activities being retried (attempt > 1 or a recorded failure): why a RUNNING cycle does not move. */
+  waitingOn: CycleWaitingOn[];
+}
+
+/**
+ * A cycle's progress as the workflow reports it, plus what it is waiting on: Temporal's pending
+ * activities with their attempt and last failure (the same the Web UI shows), so a cycle stuck on
+ * a retried activity says why instead of only RUNNING.
+ */
+export async function describeCycleProgress(client: Client, cycleId: string): Promise<CycleProgressView> {
+  const handle = client.workflow.getHandle(cycleId);
+  const description = await handle.describe();
+  const status = description.status.name;
+  const progress = status === 'RUNNING' ? await handle.query(progressQuery).catch(() => null) : null;
+  const waitingOn = (description.raw.pendingActivities ?? [])
+    .filter((a) => (a.attempt ?? 1) > 1 || a.lastFailure)
+    .map((a) => ({
+      activity: a.activityType?.name ?? 'activity',
+      attempt: a.attempt ?? 1,
+      lastFailure: rootFailureMessage(a.lastFailure),
+      nextAttemptAt: a.nextAttemptScheduleTime?.seconds ? new Date(Number(a.nextAttemptScheduleTime.seconds) * 1000).toISOString() : null,
+    }));
+  return { status, progress, waitingOn };
+}
+
+interface RawFailure {
+  message?: string | null;
+  cause?: RawFailure | null;
+  applicationFailureInfo?: { type?: string | null } | null;
+}
+
+function rootFailureMessage(f: RawFailure | null | undefined): string | null {
+  if (!f) return null;
+  while (f.cause) f = f.cause;
+  const type = f.applicationFailureInfo?.type;
+  return type ? `${type}: ${f.message ?? ''}` : (f.message ?? null);
 }

@@ -4,6 +4,7 @@ import { providerFilter } from '../lookup';
 import { getCycleRun, listCycleRuns } from '../../db/cycle-runs';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
+import { describeCycleProgress } from '../../workflows/usage-cycle.api';
 
 export function cycleCommands(program: Command, ctx: () => CliContext): void {
   const cycle = program.command('cycle').description('usage cycle runs and their summaries');
@@ -16,6 +17,10 @@ export function cycleCommands(program: Command, ctx: () => CliContext): void {
   cycle.command('show <cycleId>').option('--json', 'print JSON').action(async (id: string, o) => {
     const run = await getCycleRun(await ctx().db(), id);
     if (!run) throw new UserError(`no cycle "${id}"`);
-    printObject(run, !!o.json);
+    if (run.status !== 'RUNNING') return printObject(run, !!o.json);
+    // Running: its live progress, and what it waits on (a retried activity and its last failure).
+    const live = await describeCycleProgress(await ctx().temporal(), id);
+    const waiting = live.waitingOn.map((w) => `${w.activity} attempt ${w.attempt}${w.lastFailure ? `, last failure: ${w.lastFailure}` : ''}${w.nextAttemptAt ? `, next try ${w.nextAttemptAt}` : ''}`);
+    printObject({ ...run, phase: live.progress?.phase ?? null, progress: live.progress, waiting_on: o.json ? live.waitingOn : waiting.join('; ') || null }, !!o.json);
   });
 }
