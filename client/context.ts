@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import { carrierUrls, loadConfig, type Config } from '../config';
+import { carrierUrls, ConfigError, loadConfig, type Config } from '../config';
+import { temporalTls } from '../config/temporal-tls';
 import { keyringFromConfig } from '../config/secrets';
 import { assertDatabaseAnswers, createPool, DatabaseUnavailableError, type Pool } from '../db/pool';
 import { embeddedUrlFor, portOpen } from '../db/embedded';
@@ -45,8 +46,9 @@ export class CliContext {
     if (this.client) return this.client;
     const address = this.cfg.TEMPORAL_ADDRESS ?? `127.0.0.1:${this.cfg.TEMPORAL_PORT}`;
     try {
-      this.connection = await Connection.connect({ address, connectTimeout: '5 seconds' });
-    } catch {
+      this.connection = await Connection.connect({ address, tls: temporalTls(this.cfg), connectTimeout: '5 seconds' });
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
       throw new UserError(`Temporal is not reachable at ${address}: start the system with "npm start", or set TEMPORAL_ADDRESS`, 3);
     }
     this.client = new Client({ connection: this.connection, namespace: this.cfg.TEMPORAL_NAMESPACE });

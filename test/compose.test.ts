@@ -58,3 +58,32 @@ test('compose: Prometheus scrapes the workers\' metrics port with the rules from
   assert.ok(prom.rule_files.some((f) => f.endsWith('/alerts.yml')));
   assert.match(s.grafana!.environment!.GF_SECURITY_ADMIN_PASSWORD!, /\$\{/, 'Grafana password from the environment');
 });
+
+type Service = { restart?: string; healthcheck?: { test: unknown }; environment?: Record<string, string>; volumes?: string[] };
+const services = () => compose.services as unknown as Record<string, Service>;
+
+test('compose: every service restarts on its own and has a health check', () => {
+  for (const [name, svc] of Object.entries(services())) {
+    assert.ok(['always', 'unless-stopped', 'on-failure'].includes(svc.restart ?? ''), `${name} has a restart policy`);
+    assert.ok(svc.healthcheck?.test, `${name} has a health check`);
+  }
+});
+
+test('compose: Temporal\'s frontend requires TLS with client certificates; the UI signs users in with OIDC', () => {
+  const s = services();
+  const temporal = s.temporal!.environment!;
+  assert.equal(temporal.TEMPORAL_TLS_REQUIRE_CLIENT_AUTH, 'true');
+  for (const k of ['TEMPORAL_TLS_FRONTEND_CERT', 'TEMPORAL_TLS_FRONTEND_KEY', 'TEMPORAL_TLS_CLIENT1_CA_CERT', 'TEMPORAL_TLS_SERVER_CERT', 'TEMPORAL_TLS_SERVER_KEY']) {
+    assert.match(temporal[k] ?? '', /^\/etc\/temporal\/tls\//, k);
+  }
+  assert.ok(s.temporal!.volumes!.some((v) => /^\$\{TLS_DIR:\?[^}]*\}:\/etc\/temporal\/tls:ro$/.test(v)), 'certificates mounted read-only from TLS_DIR');
+  assert.match(JSON.stringify(s.temporal!.healthcheck!.test), /--tls-cert-path/);
+  const ui = s['temporal-ui']!.environment!;
+  assert.equal(ui.TEMPORAL_AUTH_ENABLED, 'true');
+  for (const k of ['TEMPORAL_AUTH_PROVIDER_URL', 'TEMPORAL_AUTH_CLIENT_ID', 'TEMPORAL_AUTH_CLIENT_SECRET']) assert.match(ui[k] ?? '', /^\$\{TEMPORAL_UI_OIDC_[A-Z_]+:\?/, `${k} must be given`);
+  assert.match(ui.TEMPORAL_AUTH_CALLBACK_URL ?? '', /\/auth\/sso\/callback$/);
+  assert.ok(ui.TEMPORAL_TLS_CERT && ui.TEMPORAL_TLS_KEY && ui.TEMPORAL_TLS_CA, 'the UI is a TLS client of the frontend');
+  const worker = s.worker!.environment!;
+  for (const k of ['TEMPORAL_TLS_CA_FILE', 'TEMPORAL_TLS_CERT_FILE', 'TEMPORAL_TLS_KEY_FILE', 'TEMPORAL_TLS_SERVER_NAME']) assert.ok(worker[k], `worker ${k}`);
+  for (const [name, svc] of Object.entries(compose.services)) for (const p of svc.ports ?? []) assert.match(p, /^127\.0\.0\.1:/, `${name} publishes on loopback only`);
+});

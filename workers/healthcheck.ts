@@ -2,6 +2,7 @@
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
 import { loadConfig } from '../config';
+import { temporalTls } from '../config/temporal-tls';
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
@@ -10,7 +11,7 @@ async function main(): Promise<void> {
   await db.connect();
   await db.query('SELECT 1');
   await db.end();
-  const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS, connectTimeout: '5 seconds' });
+  const connection = await Connection.connect({ address: cfg.TEMPORAL_ADDRESS, tls: temporalTls(cfg), connectTimeout: '5 seconds' });
   await connection.workflowService.getSystemInfo({});
   await connection.close();
 }

@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { alertChannels, carrierUrls, reconciliationTiming, type Config } from '../config';
 import { keyringFromConfig } from '../config/secrets';
+import { temporalTls } from '../config/temporal-tls';
 import { assertDatabaseAnswers, createPool, type Pool } from '../db/pool';
 import { verifyKeyring } from '../db/encryption-keys';
 import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
@@ -36,7 +37,7 @@ export async function startDatabase(cfg: Config, log: Logger): Promise<{ url: st
 
 export async function startTemporal(cfg: Config, log: Logger): Promise<{ address: string; uiUrl: string | null; stop: () => Promise<void> }> {
   if (cfg.TEMPORAL_ADDRESS) {
-    await ensureNamespaceAndSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE);
+    await ensureNamespaceAndSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE, temporalTls(cfg));
     return { address: cfg.TEMPORAL_ADDRESS, uiUrl: null, stop: async () => undefined };
   }
   const dev = await startDevServer({
@@ -51,7 +52,7 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   const applied = await migrateUp(db.url, undefined, cfg.DB_CONNECT_TIMEOUT_MS);
   if (applied.length) log.info({ applied }, 'database migrated');
   const temporal = await startTemporal(cfg, log);
-  const connection = await Connection.connect({ address: temporal.address });
+  const connection = await Connection.connect({ address: temporal.address, tls: temporalTls(cfg) });
   const client = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
   const pool = createPool(db.url, 10, { connectTimeoutMs: cfg.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: cfg.DB_STATEMENT_TIMEOUT_MS });
   const keyring = keyringFromConfig(cfg);
@@ -80,6 +81,6 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   };
 }
 
-export async function workerConnection(address: string): Promise<NativeConnection> {
-  return NativeConnection.connect({ address });
+export async function workerConnection(address: string, cfg?: Config): Promise<NativeConnection> {
+  return NativeConnection.connect({ address, tls: cfg ? temporalTls(cfg) : undefined });
 }

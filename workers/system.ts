@@ -19,6 +19,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig, carrierUrls, reconciliationTiming, usesSimulator, type Config } from '../config';
 import { createLogger } from '../config/logger';
 import { keyringFromConfig } from '../config/secrets';
+import { temporalTls } from '../config/temporal-tls';
 import { startSimulator, type Simulator } from '../carrier/simulator/server';
 import { embeddedServerUrl, ensureDatabase, portOpen, prepareEmbeddedPostgres, spawnPostgres, stopPostgres } from '../db/embedded';
 import { assertDatabaseAnswers, createPool, DatabaseUnavailableError } from '../db/pool';
@@ -133,7 +134,7 @@ async function startDatabase(cfg: Config, log: Logger, stopper: Stopper): Promis
 
 async function startTemporal(cfg: Config, log: Logger, stopper: Stopper): Promise<{ address: string; uiUrl: string | null }> {
   if (cfg.TEMPORAL_ADDRESS) {
-    await ensureNamespaceAndSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE);
+    await ensureNamespaceAndSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE, temporalTls(cfg));
     return { address: cfg.TEMPORAL_ADDRESS, uiUrl: null };
   }
   const opts = {
@@ -229,7 +230,7 @@ async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number>
   Object.assign(lock, { temporal: temporal.address, webUi: temporal.uiUrl });
   writeFileSync(lockFile(cfg), JSON.stringify(lock) + '\n', { mode: 0o600 });
   await stopper.add('lock', async () => rmSync(lockFile(cfg), { force: true }));
-  const connection = await Connection.connect({ address: temporal.address, connectTimeout: '10 seconds' });
+  const connection = await Connection.connect({ address: temporal.address, tls: temporalTls(cfg), connectTimeout: '10 seconds' });
   await stopper.add('connection', () => connection.close());
   const client = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -86,8 +86,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
 }
 
 /** Idempotent: registers the namespace (if missing) and every search attribute the project uses. */
-export async function ensureNamespaceAndSearchAttributes(address: string, namespace: string): Promise<void> {
-  const connection = await Connection.connect({ address });
+export async function ensureNamespaceAndSearchAttributes(address: string, namespace: string, tls?: TLSConfig): Promise<void> {
+  const connection = await Connection.connect({ address, tls, connectTimeout: '10 seconds' });
   try {
     const deadline = Date.now() + 30_000;
     for (;;) {
