@@ -94,3 +94,4 @@ export async function countInvoiceLinesMediated(db: Queryable, providerId: strin
   );
   return res.rows[0]!;
 }
+

@@ -21,6 +21,7 @@ import { PROJECT_ROOT } from '../config';
 import type { CycleSummary } from '../workflows/types';
 import type { ProviderView } from '../db/providers';
 import { recordHistory } from './support/histories';
+import { providerReadings } from '../db/health-readings';
 
 const run = promisify(execFile);
 
@@ -121,6 +122,11 @@ test('invoice reconciliation finds exactly the planted differences, bills invoic
   const p = await sys.db.pool.query<{ invoice_attention: string | null }>('SELECT invoice_attention FROM provider WHERE id = $1', [provider.id]);
   assert.match(p.rows[0]!.invoice_attention ?? '', new RegExp(`difference ${result.difference.replace('.', '\\.')} AUD`));
   assert.match((await handle.describe().then((d) => d.staticSummary())) ?? '', /Invoice reconciliation/);
+  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  assert.match(metadata.currentDetails ?? '', new RegExp(`difference ${result.difference.replace('.', '\\.')} AUD`));
+  // The alert rule for reconciliation differences sees it.
+  const readings = await providerReadings(sys.db.pool, provider.id, 7);
+  assert.deepEqual(readings!.reconciliations.map((r) => [r.subject, r.differenceCents]), [[`invoice:${result.invoiceId}`, result.differenceCents]]);
   await recordHistory(handle, 'invoice-reconciliation');
 
   // Again, through the CLI: same result, one stored report, nothing billed twice; a usage cycle bills nothing new.
@@ -221,6 +227,14 @@ test('period close: the database refuses changes; accept-revision after close cr
   assert.equal(oneLive.rows[0]!.n, 0);
   const accepted = await sys.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM quarantine_action WHERE action = 'acceptRevision' AND outcome = 'APPLIED' AND group_key = ANY($1::text[])`, [[viaCli, viaSignal]]);
   assert.equal(accepted.rows[0]!.n, 2, 'both audited');
+  // In the open month the charge is replaced there: its credit and the new charge both in that month.
+  const openMonth = await sys.db.pool.query<{ entry: string; billing_period: string; usage_period: string }>(
+    `SELECT c.entry, c.billing_period, c.usage_period FROM usage_charge c
+      WHERE c.provider_id = $1 AND c.usage_period = $2 AND (c.entry = 'CREDIT' OR c.replaces_charge_id IS NOT NULL)`,
+    [provider.id, cur],
+  );
+  assert.ok(openMonth.rows.some((r) => r.entry === 'CREDIT') && openMonth.rows.some((r) => r.entry === 'CHARGE'), 'revisions accepted in the open month');
+  assert.ok(openMonth.rows.every((r) => r.billing_period === cur));
   // Only revised lines can be accepted as revisions.
   const other = await sys.db.pool.query<{ group_key: string }>(`SELECT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' AND reason = 'NO_RATE_CARD' LIMIT 1`, [provider.id]);
   const refused = await env.client.workflow.getHandle(groupWorkflowId(other.rows[0]!.group_key)).executeUpdate(resolveUpdate, { args: [{ action: 'acceptRevision', by: 'alice', requestId: randomUUID() }] });
