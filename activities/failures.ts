@@ -13,7 +13,21 @@ export function toFailure(err: unknown): unknown {
       details: [{ endpoint: err.endpoint, status: err.status ?? null }],
     });
   }
+  const sqlState = postgresDataErrorCode(err);
+  if (sqlState) {
+    // The same statement with the same values fails the same way: retrying only hides it.
+    return ApplicationFailure.create({ type: `POSTGRES_${sqlState}`, message: (err as Error).message, nonRetryable: true, details: [{ sqlState }] });
+  }
   return err;
+}
+
+/**
+ * SQLSTATE classes 22 (data exception: an impossible date, a number out of range) and 23
+ * (integrity constraint violation): the input is wrong, not the moment.
+ */
+export function postgresDataErrorCode(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code) ? code : null;
 }
 
 export async function classified<T>(work: () => Promise<T>): Promise<T> {

@@ -5,7 +5,10 @@ import { CarrierError } from '../carrier/errors';
 import { inTransaction } from '../db/pool';
 import { flattenSubscriptions, replaceLicences } from '../db/licences';
 import { cancelService, flagTenantGone, listServices, reactivateService } from '../db/services';
-import { completedLicenceChange, recordLicenceChangeDone, recordLicenceChangeSent } from '../db/licence-changes';
+import { licenceChangeStatus, recordLicenceChangeDone, recordLicenceChangeFailed, recordLicenceChangeSent } from '../db/licence-changes';
+import { getProvider } from '../db/providers';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { ChangeActor } from '../workflows/tenant';
 import { recordLicenceEvent } from '../db/licence-events';
 import { changeEvent, diffLicences } from '../core/licences';
 import { autoCleanse } from './quarantine-notify';
@@ -35,12 +38,44 @@ export function tenantActivities(deps: ActivityDeps) {
     return { gone, licences, products };
   }
 
+  /** The carrier call or database change itself, classified (non-retryable failures marked). */
+  function sendChange(input: { providerId: string; tenantId: string; serviceId: string; changeId: string; change: LicenceChange }): Promise<ChangeResult> {
+    return classified(async () => {
+      const { change, changeId } = input;
+      let result: ChangeResult;
+      if (change.kind === 'order' || change.kind === 'setQuantity') {
+        const client = await carrierFor(deps, input.providerId);
+        const licences =
+          change.kind === 'order'
+            ? flattenSubscriptions(
+                (await client.placeOrder({ tenantId: input.tenantId, orderBillingCycle: change.billingCycle, products: [{ productId: change.productId, qty: change.quantity }], clientReference: changeId })).Subscriptions,
+              )
+            : flattenSubscriptions([await client.setSubscriptionQuantity(change.subscriptionId, change.quantity)]);
+        result = { changeId, kind: change.kind, licences, cancelledOn: null };
+      } else if (change.kind === 'cancelService') {
+        // Stops billing from that date; the licence at the carrier is deliberately left alone.
+        await cancelService(deps.pool, input.serviceId, change.effectiveDate);
+        result = { changeId, kind: change.kind, licences: [], cancelledOn: change.effectiveDate };
+      } else {
+        await reactivateService(deps.pool, input.serviceId);
+        result = { changeId, kind: change.kind, licences: [], cancelledOn: null };
+      }
+      await inTransaction(deps.pool, async (db) => {
+        await recordLicenceChangeDone(db, changeId, result);
+        await recordLicenceEvent(db, input.providerId, input.tenantId, 'THIS_SYSTEM', changeId, changeEvent(change, result.licences[0]?.subscriptionId ?? null));
+      });
+      if (change.kind === 'reactivateService') await autoCleanse(deps, input.providerId, { kind: 'serviceReactivated', serviceId: input.serviceId });
+      return result;
+    });
+  }
+
   return {
     /** Starts the entity workflow of every service of the provider that has none running. */
     async ensureTenantWorkflows(input: { providerId: string }): Promise<number> {
       let started = 0;
+      const timeZone = (await getProvider(deps.pool, input.providerId))?.time_zone;
       for (const s of await listServices(deps.pool, input.providerId)) {
-        const tenant = { providerId: input.providerId, tenantId: s.tenant_id, serviceId: s.id, reconcileEveryHours: deps.reconcileIntervalHours };
+        const tenant = { providerId: input.providerId, tenantId: s.tenant_id, serviceId: s.id, reconcileEveryHours: deps.reconcileIntervalHours, timeZone };
         if (await ensureTenantWorkflow(deps, tenant)) started++;
       }
       return started;
@@ -67,37 +102,23 @@ export function tenantActivities(deps: ActivityDeps) {
     },
 
     /** Sends one licence change to the carrier, once per changeId, and records it. */
-    async applyLicenceChange(input: { providerId: string; tenantId: string; serviceId: string; changeId: string; by: string; change: LicenceChange }): Promise<ChangeResult> {
-      return classified(async () => {
-        const { change, changeId } = input;
-        const done = await completedLicenceChange(deps.pool, changeId);
-        if (done) return done;
-        await recordLicenceChangeSent(deps.pool, { changeId, providerId: input.providerId, tenantId: input.tenantId, change, by: input.by });
-        let result: ChangeResult;
-        if (change.kind === 'order' || change.kind === 'setQuantity') {
-          const client = await carrierFor(deps, input.providerId);
-          const licences =
-            change.kind === 'order'
-              ? flattenSubscriptions(
-                  (await client.placeOrder({ tenantId: input.tenantId, orderBillingCycle: change.billingCycle, products: [{ productId: change.productId, qty: change.quantity }], clientReference: changeId })).Subscriptions,
-                )
-              : flattenSubscriptions([await client.setSubscriptionQuantity(change.subscriptionId, change.quantity)]);
-          result = { changeId, kind: change.kind, licences, cancelledOn: null };
-        } else if (change.kind === 'cancelService') {
-          // Stops billing from that date; the licence at the carrier is deliberately left alone.
-          await cancelService(deps.pool, input.serviceId, change.effectiveDate);
-          result = { changeId, kind: change.kind, licences: [], cancelledOn: change.effectiveDate };
-        } else {
-          await reactivateService(deps.pool, input.serviceId);
-          result = { changeId, kind: change.kind, licences: [], cancelledOn: null };
-        }
-        await inTransaction(deps.pool, async (db) => {
-          await recordLicenceChangeDone(db, changeId, result);
-          await recordLicenceEvent(db, input.providerId, input.tenantId, 'THIS_SYSTEM', changeId, changeEvent(change, result.licences[0]?.subscriptionId ?? null));
-        });
-        if (change.kind === 'reactivateService') await autoCleanse(deps, input.providerId, { kind: 'serviceReactivated', serviceId: input.serviceId });
-        return result;
-      });
+    async applyLicenceChange(input: { providerId: string; tenantId: string; serviceId: string; changeId: string; by: string; actor?: ChangeActor; change: LicenceChange }): Promise<ChangeResult> {
+      const prior = await licenceChangeStatus(deps.pool, input.changeId);
+      if (prior?.status === 'DONE' && prior.result) return prior.result;
+      if (prior?.status === 'FAILED') throw ApplicationFailure.nonRetryable(`change ${input.changeId} failed: ${prior.failure ?? 'no reason recorded'}`, 'LICENCE_CHANGE_FAILED');
+      await recordLicenceChangeSent(deps.pool, { changeId: input.changeId, providerId: input.providerId, tenantId: input.tenantId, change: input.change, by: input.by, osUser: input.actor?.osUser, principal: input.actor?.principal });
+      try {
+        return await sendChange(input);
+      } catch (err) {
+        // A change that cannot succeed is closed now with its reason, so the tenant's later changes do not wait behind it.
+        if (err instanceof ApplicationFailure && err.nonRetryable) await recordLicenceChangeFailed(deps.pool, input.changeId, err.message);
+        throw err;
+      }
+    },
+
+    /** The workflow gave up on a change (its retries ran out): recorded, so nobody waits for it. */
+    async markLicenceChangeFailed(input: { changeId: string; reason: string }): Promise<void> {
+      await recordLicenceChangeFailed(deps.pool, input.changeId, input.reason);
     },
   };
 }

@@ -44,17 +44,37 @@ export function compareInstants(a: CarrierInstant, b: CarrierInstant): number {
 }
 
 export function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
 const PLAIN_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** A calendar date (YYYY-MM-DD) such as a service's cancelledOn; null when not a real date. */
 export function parsePlainDate(text: unknown): string | null {
-  if (typeof text !== 'string') return null;
-  const m = PLAIN_DATE.exec(text);
-  if (!m) return null;
-  const month = Number(m[2]), day = Number(m[3]);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(Number(m[1]), month)) return null;
-  return text;
+  return plainDateProblem(text) === null ? (text as string) : null;
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * Why a text is not a calendar date (YYYY-MM-DD), or null when it is one. The pattern alone lets
+ * 2026-02-30 and 2026-13-01 through; PostgreSQL would then refuse them deep inside an activity.
+ */
+export function plainDateProblem(text: unknown): string | null {
+  if (typeof text !== 'string' || !PLAIN_DATE.test(text)) return `"${String(text)}" is not a date written YYYY-MM-DD`;
+  const [, y, m, d] = PLAIN_DATE.exec(text)!;
+  const year = Number(y), month = Number(m), day = Number(d);
+  if (year < 1) return `${text} is not a calendar date: there is no year 0`;
+  if (month < 1 || month > 12) return `${text} is not a calendar date: month ${m} does not exist`;
+  const days = daysInMonth(year, month);
+  if (day < 1 || day > days) return `${text} is not a calendar date: ${MONTHS[month - 1]} ${year} has ${days} days`;
+  return null;
+}
+
+/** Throws with plainDateProblem's message: for validators that report by throwing. */
+export function requirePlainDate(text: unknown, what: string): string {
+  const problem = plainDateProblem(text);
+  if (problem) throw new Error(`${what}: ${problem}`);
+  return text as string;
 }

@@ -15,7 +15,7 @@ export interface LicenceView {
 
 export type LicenceChange =
   | { kind: 'order'; productId: string; quantity: number; billingCycle: 'Monthly' | 'Annual' }
-  | { kind: 'setQuantity'; subscriptionId: string; quantity: number }
+  | { kind: 'setQuantity'; subscriptionId: string; quantity: number; /** As the workflow knew it: the event's old value. */ oldQuantity?: number }
   | { kind: 'cancelService'; effectiveDate: string }
   | { kind: 'reactivateService' };
 
@@ -56,7 +56,7 @@ export function changeEvent(change: LicenceChange, createdSubscriptionId: string
     case 'order':
       return { kind: 'ordered', subscriptionId: createdSubscriptionId, oldValue: null, newValue: `${change.productId} x ${change.quantity}` };
     case 'setQuantity':
-      return { kind: 'quantity', subscriptionId: change.subscriptionId, oldValue: null, newValue: String(change.quantity) };
+      return { kind: 'quantity', subscriptionId: change.subscriptionId, oldValue: change.oldQuantity === undefined ? null : String(change.oldQuantity), newValue: String(change.quantity) };
     case 'cancelService':
       return { kind: 'serviceCancelled', subscriptionId: null, oldValue: null, newValue: change.effectiveDate };
     case 'reactivateService':

@@ -14,10 +14,28 @@ export async function recordLicenceEvent(db: Queryable, providerId: string, tena
   );
 }
 
-/** The tenant's latest licence events, newest first. */
-export async function recentLicenceEvents(db: Queryable, providerId: string, tenantId: string, limit = 20): Promise<Array<Record<string, unknown>>> {
-  const res = await db.query(
-    'SELECT observed_at, source, kind, subscription_id, old_value, new_value FROM licence_event WHERE provider_id = $1 AND tenant_id = $2 ORDER BY id DESC LIMIT $3',
+export interface LicenceEventRow {
+  observed_at: Date;
+  source: string;
+  kind: string;
+  subscription_id: string | null;
+  product_name: string | null;
+  old_value: string | null;
+  new_value: string | null;
+  by: string | null;
+  os_user: string | null;
+  principal: string | null;
+}
+
+/** The tenant's latest licence events, newest first, with who asked for those made here (from their change). */
+export async function recentLicenceEvents(db: Queryable, providerId: string, tenantId: string, limit = 20): Promise<LicenceEventRow[]> {
+  const res = await db.query<LicenceEventRow>(
+    `SELECT e.observed_at, e.source, e.kind, e.subscription_id, l.product_name, e.old_value, e.new_value,
+            c.requested_by AS by, c.os_user, c.principal
+       FROM licence_event e
+       LEFT JOIN licence_change c ON c.change_id = e.change_id
+       LEFT JOIN licence l ON l.provider_id = e.provider_id AND l.subscription_id = e.subscription_id
+      WHERE e.provider_id = $1 AND e.tenant_id = lower($2) ORDER BY e.id DESC LIMIT $3`,
     [providerId, tenantId, limit],
   );
   return res.rows;

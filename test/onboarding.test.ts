@@ -13,6 +13,13 @@ import { tenantWorkflowId } from '../workflows/tenant.api';
 import { usageScheduleId } from '../workflows/usage-cycle.api';
 import { listServices } from '../db/services';
 import { recordHistory } from './support/histories';
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { failedLicenceChanges } from '../db/licence-changes';
+import { recentLicenceEvents } from '../db/licence-events';
+import { cliActor, osUserName } from '../client/actor';
+import { createActivities } from '../activities';
+import { postgresDataErrorCode } from '../activities/failures';
 
 let env: TestWorkflowEnvironment;
 let sys: TestSystem;
@@ -115,21 +122,90 @@ test('tenant updates are validated before anything is sent; accepted ones change
   const changed = await handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: sub.subscriptionId, quantity: sub.quantity + 2, by: 'alice' }] });
   assert.equal(changed.licences[0]!.quantity, sub.quantity + 2);
   assert.equal(tenant.subscriptions.find((s) => s.subscriptionId === sub.subscriptionId)!.quantity, sub.quantity + 2, 'carrier state changed');
-  const events = await sys.db.pool.query<{ source: string; kind: string }>(`SELECT source, kind FROM licence_event WHERE tenant_id = $1 ORDER BY id`, [tenant.tenantId]);
+  const events = await sys.db.pool.query<{ source: string; kind: string; old_value: string | null; new_value: string }>(`SELECT source, kind, old_value, new_value FROM licence_event WHERE tenant_id = $1 ORDER BY id`, [tenant.tenantId]);
   assert.deepEqual(events.rows.map((e) => [e.source, e.kind]), [['THIS_SYSTEM', 'ordered'], ['THIS_SYSTEM', 'quantity']]);
+  // A change made here keeps the old value as well as the new one, and who asked (name and OS user).
+  assert.deepEqual([events.rows[1]!.old_value, events.rows[1]!.new_value], [String(sub.quantity), String(sub.quantity + 2)]);
+  const shown = await recentLicenceEvents(sys.db.pool, providerId, tenant.tenantId);
+  assert.equal(shown[0]!.kind, 'quantity');
+  assert.equal(shown[0]!.by, 'alice');
+  const withOsUser = await handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: sub.subscriptionId, quantity: sub.quantity + 1, ...cliActor('mallory') }] });
+  assert.equal(withOsUser.licences[0]!.quantity, sub.quantity + 1);
+  const latest = (await recentLicenceEvents(sys.db.pool, providerId, tenant.tenantId))[0]!;
+  assert.deepEqual([latest.old_value, latest.new_value, latest.by, latest.os_user], [String(sub.quantity + 2), String(sub.quantity + 1), 'mallory', osUserName()]);
 
-  // Cancelling stops billing from the date and leaves the licence at the carrier; afterwards no changes.
+  // Impossible calendar dates are refused before anything is recorded or sent.
+  const changesBefore = (await sys.db.pool.query('SELECT 1 FROM licence_change')).rowCount;
+  assert.match(await reason(handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: '2026-02-30' }] })), /February 2026 has 28 days/);
+  assert.match(await reason(handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: '2026-13-01' }] })), /month 13 does not exist/);
+  assert.equal((await sys.db.pool.query('SELECT 1 FROM licence_change')).rowCount, changesBefore);
+
+  // Cancelling stops billing from the date and leaves the licence at the carrier. Until that date the
+  // service is active: licence changes still go through.
+  const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86400_000).toISOString().slice(0, 10);
   const subsBefore = tenant.subscriptions.length;
-  const cancelled = await handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: '2026-12-01' }] });
-  assert.equal(cancelled.cancelledOn, '2026-12-01');
+  const future = day(30);
+  const cancelled = await handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: future }] });
+  assert.equal(cancelled.cancelledOn, future);
   assert.equal(tenant.subscriptions.length, subsBefore);
   assert.ok(tenant.subscriptions.every((s) => s.status === 'Active'));
   const svc = await sys.db.pool.query<{ c: string }>(`SELECT to_char(cancelled_on, 'YYYY-MM-DD') AS c FROM service WHERE tenant_id = $1`, [tenant.tenantId]);
-  assert.equal(svc.rows[0]!.c, '2026-12-01');
-  assert.match(await reason(handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: sub.subscriptionId, quantity: 9, by: 'alice' }] })), /was cancelled on 2026-12-01/);
-  assert.match(await reason(handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice' }] })), /was cancelled/);
+  assert.equal(svc.rows[0]!.c, future);
+  const beforeDate = await handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: sub.subscriptionId, quantity: 9, by: 'alice' }] });
+  assert.equal(beforeDate.licences[0]!.quantity, 9);
+  assert.match(await reason(handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice' }] })), new RegExp(`already being cancelled: billing stops from ${future}`));
   await handle.executeUpdate(reactivateServiceUpdate, { args: [{ by: 'alice' }] });
   assert.equal((await handle.query(tenantStateQuery)).cancelledOn, null);
+
+  // Dated today or earlier: no licence changes, and a second cancel says it is already cancelled.
+  const past = day(-1);
+  await handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: past }] });
+  assert.match(await reason(handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: sub.subscriptionId, quantity: 8, by: 'alice' }] })), new RegExp(`was cancelled on ${past}`));
+  assert.match(await reason(handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice' }] })), new RegExp(`already cancelled: billing stopped from ${past}`));
+  await handle.executeUpdate(reactivateServiceUpdate, { args: [{ by: 'alice' }] });
+  assert.equal((await handle.query(tenantStateQuery)).cancelledOn, null);
+});
+
+test('a change that cannot succeed is marked FAILED with its reason, and the tenant\'s next change goes through at once', async () => {
+  const p = sys.sim.dataset.providers[0]!;
+  const providerId = (await sys.db.pool.query<{ id: string }>('SELECT id FROM provider')).rows[0]!.id;
+  const tenant = p.tenants[3]!;
+  const handle = env.client.workflow.getHandle(tenantWorkflowId(providerId, tenant.tenantId));
+  const state = await waitFor('tenant licences', async () => {
+    const s = await handle.query(tenantStateQuery);
+    return s.lastReconciledAt ? s : undefined;
+  });
+  const sub = state.licences.find((l) => l.parentSubscriptionId === null)!;
+  sys.sim.faults.add({ endpoint: 'quantity', kind: 'http400' });
+  const started = Date.now();
+  await assert.rejects(handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: sub.subscriptionId, quantity: sub.quantity + 1, by: 'alice' }] }));
+  const failed = await failedLicenceChanges(sys.db.pool, providerId, tenant.tenantId);
+  assert.equal(failed.length, 1);
+  assert.equal(failed[0]!.kind, 'setQuantity');
+  assert.match(failed[0]!.failure ?? '', /400/);
+  const next = await handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: sub.subscriptionId, quantity: sub.quantity + 3, by: 'alice' }] });
+  assert.equal(next.licences[0]!.quantity, sub.quantity + 3);
+  assert.ok(Date.now() - started < 60_000, 'no retrying for minutes');
+  const sent = await sys.db.pool.query(`SELECT 1 FROM licence_change WHERE tenant_id = $1 AND status = 'SENT'`, [tenant.tenantId]);
+  assert.equal(sent.rowCount, 0, 'nothing left waiting');
+});
+
+test('PostgreSQL data errors (an impossible date that got past every check) fail the change at once, not after 30 minutes of retries', async () => {
+  const p = sys.sim.dataset.providers[0]!;
+  const providerId = (await sys.db.pool.query<{ id: string }>('SELECT id FROM provider')).rows[0]!.id;
+  const tenant = p.tenants[3]!;
+  const service = (await listServices(sys.db.pool, providerId)).find((s) => s.tenant_id === tenant.tenantId)!;
+  const acts = createActivities(sys.deps);
+  const changeId = randomUUID();
+  await assert.rejects(
+    acts.applyLicenceChange({ providerId, tenantId: tenant.tenantId, serviceId: service.id, changeId, by: 'alice', change: { kind: 'cancelService', effectiveDate: '2026-02-30' } }),
+    (e: ApplicationFailure) => e instanceof ApplicationFailure && e.nonRetryable === true && /^POSTGRES_22/.test(e.type ?? ''),
+  );
+  const row = await sys.db.pool.query<{ status: string; failure: string }>('SELECT status, failure FROM licence_change WHERE change_id = $1', [changeId]);
+  assert.equal(row.rows[0]!.status, 'FAILED');
+  assert.match(row.rows[0]!.failure, /date/);
+  assert.equal(postgresDataErrorCode({ code: '23505' }), '23505');
+  assert.equal(postgresDataErrorCode({ code: '40001' }), null, 'a serialization failure is worth retrying');
 });
 
 test('an out-of-band change at the carrier is recorded by the next reconcile, with its source, old and new values', async () => {

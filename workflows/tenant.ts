@@ -1,7 +1,8 @@
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler, uuid4, workflowInfo,
+  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { CarrierTenantView, ChangeResult, LicenceChange, LicenceView, ProductLimits } from './types';
+import { requirePlainDate } from '../core/iso-date';
 
 export interface TenantState {
   licences: LicenceView[];
@@ -18,13 +19,24 @@ export interface TenantInput {
   tenantId: string;
   serviceId: string;
   reconcileEveryHours?: number;
+  /** The provider's time zone: "today" for a cancellation date is the provider's today (UTC when absent). */
+  timeZone?: string;
   state?: TenantState;
 }
 
-export interface OrderRequest { productId: string; quantity: number; billingCycle?: 'Monthly' | 'Annual'; by: string }
-export interface SetQuantityRequest { subscriptionId: string; quantity: number; by: string }
-export interface CancelRequest { by: string; effectiveDate?: string }
-export interface ReactivateRequest { by: string }
+/** Who asks: the name given (free text), and who the system knows it to be (filled by the CLI / console). */
+export interface RequestActor {
+  by: string;
+  /** The operating-system user running the CLI that sent the request. */
+  osUser?: string;
+  /** The authenticated user of a logged-in client (the web console). */
+  principal?: string;
+}
+
+export interface OrderRequest extends RequestActor { productId: string; quantity: number; billingCycle?: 'Monthly' | 'Annual' }
+export interface SetQuantityRequest extends RequestActor { subscriptionId: string; quantity: number }
+export interface CancelRequest extends RequestActor { effectiveDate?: string }
+export type ReactivateRequest = RequestActor;
 
 export const orderProductUpdate = defineUpdate<ChangeResult, [OrderRequest]>('orderProduct');
 export const setQuantityUpdate = defineUpdate<ChangeResult, [SetQuantityRequest]>('setQuantity');
@@ -36,10 +48,18 @@ export const tenantStateQuery = defineQuery<TenantState>('licences');
 /** The activities this workflow calls (activities/tenant.ts implements them). */
 export interface TenantActivities {
   reconcileTenant(input: { providerId: string; tenantId: string; reconcileId: string; known: LicenceView[]; initial: boolean }): Promise<CarrierTenantView & { events: number }>;
-  applyLicenceChange(input: { providerId: string; tenantId: string; serviceId: string; changeId: string; by: string; change: LicenceChange }): Promise<ChangeResult>;
+  applyLicenceChange(input: { providerId: string; tenantId: string; serviceId: string; changeId: string; by: string; actor?: ChangeActor; change: LicenceChange }): Promise<ChangeResult>;
+  markLicenceChangeFailed(input: { changeId: string; reason: string }): Promise<void>;
 }
 
-const { reconcileTenant, applyLicenceChange } = proxyActivities<TenantActivities>({
+/** Who asked for a change, as recorded on licence_change. */
+export interface ChangeActor {
+  by: string;
+  osUser?: string | null;
+  principal?: string | null;
+}
+
+const { reconcileTenant, applyLicenceChange, markLicenceChangeFailed } = proxyActivities<TenantActivities>({
   startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '30 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -69,8 +89,17 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
   const requireBy = (by: unknown) => {
     if (typeof by !== 'string' || by.trim() === '') throw new Error('by (the admin making the change) is required');
   };
+  // The provider's calendar date now (workflow time, so replay sees the same day).
+  const today = (): string => {
+    try {
+      return new Intl.DateTimeFormat('en-CA', { timeZone: input.timeZone ?? 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+    } catch {
+      return new Date().toISOString().slice(0, 10);
+    }
+  };
+  // A cancellation dated in the future leaves the service active until that day.
   const requireActive = () => {
-    if (state.cancelledOn) throw new Error(`the service was cancelled on ${state.cancelledOn}: no licence changes`);
+    if (state.cancelledOn && state.cancelledOn <= today()) throw new Error(`the service was cancelled on ${state.cancelledOn}: no licence changes`);
   };
   const limitsOf = (productId: string) => state.products.find((p) => p.productId === String(productId).toLowerCase());
   const checkQuantity = (q: unknown, p: ProductLimits) => {
@@ -78,9 +107,22 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     if (q < p.minQty || q > p.maxQty) throw new Error(`quantity for ${p.name} must be between ${p.minQty} and ${p.maxQty} (price list); got ${q}`);
   };
 
-  const change = (by: string, c: LicenceChange) =>
+  const change = (req: RequestActor, c: LicenceChange) =>
     serial(async () => {
-      const result = await applyLicenceChange({ providerId: input.providerId, tenantId: input.tenantId, serviceId: input.serviceId, changeId: uuid4(), by, change: c });
+      const by = req.by;
+      const changeId = uuid4();
+      const actor = { by, osUser: req.osUser ?? null, principal: req.principal ?? null };
+      let result: ChangeResult;
+      try {
+        result = await applyLicenceChange({ providerId: input.providerId, tenantId: input.tenantId, serviceId: input.serviceId, changeId, by, actor, change: c });
+      } catch (err) {
+        // Retries ran out: the change is closed as FAILED with why, and the next one in line runs.
+        if (patched('licence-change-failed-recorded')) {
+          const cause = (err as { cause?: Error }).cause;
+          await markLicenceChangeFailed({ changeId, reason: cause?.message ?? (err as Error).message });
+        }
+        throw err;
+      }
       for (const l of result.licences) {
         const i = state.licences.findIndex((x) => x.subscriptionId === l.subscriptionId);
         if (i >= 0) state.licences[i] = l;
@@ -97,7 +139,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
   setHandler(reconcileSignal, () => {
     reconcileRequested = true;
   });
-  setHandler(orderProductUpdate, (req) => change(req.by, { kind: 'order', productId: req.productId.toLowerCase(), quantity: req.quantity, billingCycle: req.billingCycle ?? 'Monthly' }), {
+  setHandler(orderProductUpdate, (req) => change(req, { kind: 'order', productId: req.productId.toLowerCase(), quantity: req.quantity, billingCycle: req.billingCycle ?? 'Monthly' }), {
     validator: (req) => {
       requireBy(req?.by);
       requireActive();
@@ -107,7 +149,10 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
       if (req.billingCycle !== undefined && !['Monthly', 'Annual'].includes(req.billingCycle)) throw new Error('billingCycle must be Monthly or Annual');
     },
   });
-  setHandler(setQuantityUpdate, (req) => change(req.by, { kind: 'setQuantity', subscriptionId: req.subscriptionId.toLowerCase(), quantity: req.quantity }), {
+  setHandler(setQuantityUpdate, (req) => {
+    const old = state.licences.find((x) => x.subscriptionId === req.subscriptionId.toLowerCase());
+    return change(req, { kind: 'setQuantity', subscriptionId: req.subscriptionId.toLowerCase(), quantity: req.quantity, oldQuantity: old?.quantity });
+  }, {
     validator: (req) => {
       requireBy(req?.by);
       requireActive();
@@ -118,14 +163,18 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
       if (req.quantity === l.quantity) throw new Error(`subscription ${req.subscriptionId} already has quantity ${l.quantity}`);
     },
   });
-  setHandler(cancelServiceUpdate, (req) => change(req.by, { kind: 'cancelService', effectiveDate: req.effectiveDate ?? new Date().toISOString().slice(0, 10) }), {
+  setHandler(cancelServiceUpdate, (req) => change(req, { kind: 'cancelService', effectiveDate: req.effectiveDate ?? today() }), {
     validator: (req) => {
       requireBy(req?.by);
-      requireActive();
-      if (req.effectiveDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(req.effectiveDate)) throw new Error('effectiveDate must be YYYY-MM-DD');
+      if (state.cancelledOn) {
+        throw new Error(state.cancelledOn <= today()
+          ? `the service is already cancelled: billing stopped from ${state.cancelledOn}`
+          : `the service is already being cancelled: billing stops from ${state.cancelledOn} (reactivate first to change the date)`);
+      }
+      if (req.effectiveDate !== undefined) requirePlainDate(req.effectiveDate, 'effectiveDate');
     },
   });
-  setHandler(reactivateServiceUpdate, (req) => change(req.by, { kind: 'reactivateService' }), {
+  setHandler(reactivateServiceUpdate, (req) => change(req, { kind: 'reactivateService' }), {
     validator: (req) => {
       requireBy(req?.by);
       if (!state.cancelledOn) throw new Error('the service is not cancelled');

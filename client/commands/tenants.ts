@@ -9,6 +9,9 @@ import { tenantHandle } from '../../workflows/tenant.api';
 import { cancelServiceUpdate, orderProductUpdate, reactivateServiceUpdate, reconcileSignal, setQuantityUpdate, tenantStateQuery } from '../../workflows/tenant';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
+import { cliActor } from '../actor';
+import { plainDateProblem } from '../../core/iso-date';
+import { failedLicenceChanges } from '../../db/licence-changes';
 
 export function tenantCommands(program: Command, ctx: () => CliContext): void {
   const tenant = program.command('tenant').description('end customers’ Microsoft tenants: one service each, with its licences');
@@ -50,31 +53,51 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     const { s, handle } = await handleOf(ref);
     const db = await ctx().db();
     const state = await handle.query(tenantStateQuery).catch(() => null);
-    const recentEvents = await recentLicenceEvents(db, s.provider_id, s.tenant_id);
-    printObject({ service: s, licences: state?.licences ?? (await listLicences(db, s.provider_id, s.tenant_id)), lastReconciledAt: state?.lastReconciledAt ?? null, recentEvents }, !!o.json);
+    const events = await recentLicenceEvents(db, s.provider_id, s.tenant_id);
+    const failed = await failedLicenceChanges(db, s.provider_id, s.tenant_id);
+    const licences = state?.licences ?? (await listLicences(db, s.provider_id, s.tenant_id));
+    if (o.json) {
+      printObject({ service: s, licences, lastReconciledAt: state?.lastReconciledAt ?? null, recentEvents: events, failedChanges: failed }, true);
+      return;
+    }
+    printObject({ service: s, licences, lastReconciledAt: state?.lastReconciledAt ?? null }, false);
+    process.stdout.write('licence events (newest first):\n');
+    printRows(events.map((e) => ({
+      at: e.observed_at, source: e.source, kind: e.kind, licence: e.product_name ?? e.subscription_id ?? '', old: e.old_value ?? '', new: e.new_value ?? '',
+      // Changes made here name who asked; out-of-band ones were made in Office 365 or the carrier's portal.
+      who: e.by ? `${e.by}${e.principal ? ` (login ${e.principal})` : ''}${e.os_user ? ` (os user ${e.os_user})` : ''}` : '',
+    })), false);
+    if (failed.length > 0) {
+      process.stdout.write('failed changes:\n');
+      printRows(failed.map((f) => ({ at: f.created_at, kind: f.kind, by: f.requested_by, reason: f.failure ?? '' })), false);
+    }
   });
 
   tenant.command('order <tenant>').requiredOption('--product <guid>', 'product GUID').requiredOption('--quantity <n>', 'licences').option('--billing-cycle <cycle>', 'Monthly | Annual', 'Monthly').requiredOption('--by <name>', 'who orders').action(async (ref: string, o) => {
     const { handle } = await handleOf(ref);
-    const r = await update(() => handle.executeUpdate(orderProductUpdate, { args: [{ productId: o.product, quantity: quantity(o.quantity), billingCycle: o.billingCycle, by: o.by }] }));
+    const r = await update(() => handle.executeUpdate(orderProductUpdate, { args: [{ productId: o.product, quantity: quantity(o.quantity), billingCycle: o.billingCycle, ...cliActor(o.by) }] }));
     process.stdout.write(`ordered (change ${r.changeId}): ${r.licences.map((l) => `${l.subscriptionId} ${l.productName ?? l.productId} x ${l.quantity}`).join('; ')}\n`);
   });
 
   tenant.command('set-quantity <tenant>').requiredOption('--subscription <id>', 'subscription id').requiredOption('--quantity <n>', 'new quantity').requiredOption('--by <name>', 'who changes it').action(async (ref: string, o) => {
     const { handle } = await handleOf(ref);
-    const r = await update(() => handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: o.subscription, quantity: quantity(o.quantity), by: o.by }] }));
+    const r = await update(() => handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: o.subscription, quantity: quantity(o.quantity), ...cliActor(o.by) }] }));
     process.stdout.write(`quantity set (change ${r.changeId}): ${r.licences.map((l) => `${l.subscriptionId} x ${l.quantity}`).join('; ')}\n`);
   });
 
   tenant.command('cancel <tenant>').description('stop billing the service from a date; the licence at Rhipe is NOT cancelled').option('--date <yyyy-mm-dd>', 'effective date (default today)').requiredOption('--by <name>', 'who cancels').action(async (ref: string, o) => {
+    if (o.date !== undefined) {
+      const problem = plainDateProblem(o.date);
+      if (problem) throw new UserError(`--date: ${problem}`);
+    }
     const { s, handle } = await handleOf(ref);
-    const r = await update(() => handle.executeUpdate(cancelServiceUpdate, { args: [{ by: o.by, effectiveDate: o.date }] }));
+    const r = await update(() => handle.executeUpdate(cancelServiceUpdate, { args: [{ ...cliActor(o.by), effectiveDate: o.date }] }));
     process.stdout.write(`${s.id} billing stops from ${r.cancelledOn}; the licence at Rhipe is unchanged (cancel it there if intended)\n`);
   });
 
   tenant.command('reactivate <tenant>').requiredOption('--by <name>', 'who reactivates').action(async (ref: string, o) => {
     const { s, handle } = await handleOf(ref);
-    await update(() => handle.executeUpdate(reactivateServiceUpdate, { args: [{ by: o.by }] }));
+    await update(() => handle.executeUpdate(reactivateServiceUpdate, { args: [cliActor(o.by)] }));
     process.stdout.write(`${s.id} billing active again; quarantined SERVICE_INACTIVE lines are being cleansed\n`);
   });
 
