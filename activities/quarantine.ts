@@ -24,7 +24,7 @@ export function quarantineActivities(deps: ActivityDeps) {
      */
     async applyQuarantineAction(input: ApplyActionInput): Promise<ActionOutcome> {
       const { request } = input;
-      if (!(await getQuarantineAction(deps.pool, request.requestId))) {
+      if (!(await getQuarantineAction(deps.pool, input.groupKey, request.requestId))) {
         const rejection = input.rejection ?? (await checkAgainstDatabase(deps, input));
         await inTransaction(deps.pool, async (db) => {
           const ids = rejection ? [] : await lockGroupLines(db, input.groupKey);
@@ -34,15 +34,15 @@ export function quarantineActivities(deps: ActivityDeps) {
             requestId: request.requestId, providerId: input.providerId, groupKey: input.groupKey, action: request.action,
             actor: String(request.by ?? '').trim() || '(unknown)', note: request.note ?? null,
             params: request.action === 'allocate' ? { serviceId: request.serviceId } : request.action === 'writeOff' ? { reason: request.reason } : {},
-            rejection: finalRejection, lineIds: ids,
+            rejection: finalRejection, lineIds: ids, osUser: textOrNull(request.osUser), principal: textOrNull(request.principal),
           });
           if (finalRejection) return;
           if (request.action === 'acceptRevision') {
-            await acceptRevisions(db, input.providerId, ids, `action:${request.requestId}`, request.by);
+            await acceptRevisions(db, input.providerId, ids, actionTag(input.groupKey, request.requestId), request.by);
             return;
           }
           if (request.action === 'writeOff') {
-            await writeOffLines(db, ids, `written off by ${request.by}: ${request.reason}`, `action:${request.requestId}`);
+            await writeOffLines(db, ids, `written off by ${request.by}: ${request.reason}`, actionTag(input.groupKey, request.requestId));
             return;
           }
           if (request.action === 'allocate') {
@@ -52,10 +52,10 @@ export function quarantineActivities(deps: ActivityDeps) {
           await markLinesCleansed(db, ids);
         });
       }
-      const row = (await getQuarantineAction(deps.pool, request.requestId))!;
+      const row = (await getQuarantineAction(deps.pool, input.groupKey, request.requestId))!;
       if (row.outcome === 'APPLIED' && row.action !== 'writeOff') {
         // Re-mediate: lines billed now, or back to quarantine with their current reason.
-        const mediatedBy = `action:${request.requestId}`;
+        const mediatedBy = actionTag(input.groupKey, request.requestId);
         for (;;) {
           const r = await mediateBatch(deps.pool, {
             providerId: input.providerId, mediatedBy, limit: 5000, source: { kind: 'group', groupKey: input.groupKey },
@@ -66,7 +66,7 @@ export function quarantineActivities(deps: ActivityDeps) {
         }
         await notifyGroups(deps, input.providerId, mediatedBy, input.groupKey);
       }
-      return recordOutcome(deps, request.requestId);
+      return recordOutcome(deps, input.groupKey, request.requestId);
     },
   };
 }
@@ -83,10 +83,20 @@ async function checkAgainstDatabase(deps: ActivityDeps, input: ApplyActionInput)
   return allocationTargetProblem(input.request.serviceId, await serviceOwner(deps.pool, input.request.serviceId), input.providerId);
 }
 
-async function recordOutcome(deps: ActivityDeps, requestId: string): Promise<ActionOutcome> {
-  const a = (await getQuarantineAction(deps.pool, requestId))!;
+/** Signals come from anyone with a Temporal client: keep only a short string. */
+function textOrNull(v: unknown): string | null {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim().slice(0, 200) : null;
+}
+
+/** What lines touched by an action are tagged with (mediated_cycle_id): unique per group and request. */
+function actionTag(groupKey: string, requestId: string): string {
+  return `action:${groupKey}:${requestId}`;
+}
+
+async function recordOutcome(deps: ActivityDeps, groupKey: string, requestId: string): Promise<ActionOutcome> {
+  const a = (await getQuarantineAction(deps.pool, groupKey, requestId))!;
   const c = await lineOutcomes(deps.pool, a.line_ids);
-  await storeQuarantineActionResult(deps.pool, requestId, { billed: c.billed, requarantined: c.requarantined, writtenOff: c.writtenOff, amount: c.amount ?? '0' });
+  await storeQuarantineActionResult(deps.pool, groupKey, requestId, { billed: c.billed, requarantined: c.requarantined, writtenOff: c.writtenOff, amount: c.amount ?? '0' });
   return {
     requestId, action: a.action, by: a.actor, outcome: a.outcome, rejection: a.rejection, lines: a.line_ids.length,
     billed: c.billed, requarantined: c.requarantined, writtenOff: c.writtenOff, amount: c.amount ?? '0.0000', at: a.created_at.toISOString(),

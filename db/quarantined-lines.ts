@@ -107,3 +107,9 @@ export async function listGroupLines(db: Queryable, groupKey: string): Promise<A
   const res = await db.query('SELECT id, record_key, status, reason_detail, left(charge_start, 10) AS start, sub_total::text FROM usage_line WHERE group_key = $1 ORDER BY id LIMIT 200', [groupKey]);
   return res.rows;
 }
+
+/** Whether any line was ever quarantined under this group key (a key nobody used is a typo). */
+export async function groupExists(db: Queryable, groupKey: string): Promise<boolean> {
+  const res = await db.query('SELECT 1 FROM usage_line WHERE group_key = $1 LIMIT 1', [groupKey]);
+  return (res.rowCount ?? 0) > 0;
+}

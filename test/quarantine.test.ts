@@ -130,8 +130,13 @@ test('write-off bills nothing; a write-off without a reason and other nonsense a
   const [group] = await groups('CURRENCY_MISMATCH');
   assert.ok(group);
   const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
-  await assert.rejects(handle.executeUpdate(resolveUpdate, { args: [{ action: 'writeOff', by: 'carol', reason: '' }] }), (e: WorkflowUpdateFailedError) => /needs a reason/.test(String((e.cause as Error)?.message)));
-  await assert.rejects(handle.executeUpdate(resolveUpdate, { args: [{ action: 'cleanse', by: '' }] }), WorkflowUpdateFailedError);
+  // Refused, and recorded as refused: the Update path keeps the same audit trail as signals.
+  const noReason = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'writeOff', by: 'carol', reason: '' }] });
+  assert.equal(noReason.outcome, 'REJECTED');
+  assert.match(noReason.rejection!, /needs a reason/);
+  const nobody = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'cleanse', by: '' }] });
+  assert.match(nobody.rejection!, /by .* is required/);
+  await assert.rejects(handle.executeUpdate(resolveUpdate, { args: [{ action: 'delete' as 'cleanse', by: 'carol' }] }), WorkflowUpdateFailedError);
   const otherProvider = await sys.onboardSimProvider(1, { withRateCard: false });
   const foreign = (await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 LIMIT 1', [otherProvider.id])).rows[0]!.id;
   const foreignResult = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'allocate', serviceId: foreign, by: 'carol' }] });
@@ -141,7 +146,7 @@ test('write-off bills nothing; a write-off without a reason and other nonsense a
   assert.match(unknown.rejection!, /does not exist/);
   // A signal from the Web UI without a reason is recorded as rejected, with why.
   await handle.signal(writeOffSignal, { by: 'carol', reason: '  ' });
-  await waitFor('rejected signal recorded', async () => (await audit(group.group_key)).length === 3 || undefined);
+  await waitFor('rejected signal recorded', async () => (await audit(group.group_key)).length === 5 || undefined);
   assert.deepEqual(await statuses(group.group_key), { QUARANTINED: group.n });
   assert.equal(await chargesFor((await sys.db.pool.query<{ id: number }>('SELECT id FROM usage_line WHERE group_key = $1', [group.group_key])).rows.map((r) => r.id)), 0);
 
@@ -152,7 +157,7 @@ test('write-off bills nothing; a write-off without a reason and other nonsense a
   await handle.result();
   assert.deepEqual(await statuses(group.group_key), { WRITTEN_OFF: group.n });
   const trail = await audit(group.group_key);
-  assert.deepEqual(trail.map((a) => a.outcome), ['REJECTED', 'REJECTED', 'REJECTED', 'APPLIED']);
+  assert.deepEqual(trail.map((a) => a.outcome), ['REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'APPLIED']);
   await recordHistory(handle, 'quarantine-group-writeoff');
 });
 

@@ -71,7 +71,7 @@ test('the admin CLI works against the running system, with --json and meaningful
   assert.equal(again.code, 2);
   assert.match(again.err, /no quarantined lines/);
   assert.equal(csp('quarantine', 'list', '--reason', 'NOT_A_REASON').code, 2);
-  assert.equal(csp('quarantine', 'list', '--carrier', 'Telstra', '--json').out.trim(), '[]');
+  assert.equal(csp('quarantine', 'list', '--carrier', 'Telstra', '--json').code, 2);
   const swapped = csp('provider', 'add', '--name', 'X', '--client-id', '5d7e3f1209ab4c6a3b56c46cf55d0e1f', '--client-secret', '8db0c1a2-4e5f-4a6b-9c7d-9155086a1e2f');
   assert.equal(swapped.code, 2);
   assert.match(swapped.err, /client_id and client_secret look swapped/);

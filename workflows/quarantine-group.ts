@@ -77,9 +77,11 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
     resolveUpdate,
     (req) => new Promise<ActionOutcome>((resolve) => queue.push({ req, done: resolve })),
     {
+      // Only what cannot be recorded is refused here (an Update refused by its validator leaves no
+      // trace); every other refusal is recorded in the audit trail and answered as REJECTED.
       validator: (req) => {
-        const problem = validateRequest(req);
-        if (problem) throw new Error(problem);
+        if (!req || typeof req !== 'object') throw new Error('request must be an object');
+        if (!['allocate', 'cleanse', 'writeOff', 'acceptRevision'].includes(req.action)) throw new Error(`unknown action "${String((req as { action?: unknown }).action)}"`);
       },
     },
   );

@@ -24,8 +24,12 @@ export interface AdminAction {
   /** Who did it: required for the audit trail. */
   by: string;
   note?: string;
-  /** Makes a re-sent request act once; the CLI sets it, the workflow supplies one otherwise. */
+  /** Makes a re-sent request act once (within this group); the CLI sets it, the workflow supplies one otherwise. */
   requestId?: string;
+  /** The operating-system user of the CLI that sent it (the CLI fills it; `by` is free text). */
+  osUser?: string;
+  /** The authenticated user of a logged-in client such as the web console. */
+  principal?: string;
 }
 
 export interface AllocateRequest extends AdminAction {

@@ -3,17 +3,18 @@ import type { Command } from 'commander';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import { providerFilter } from '../lookup';
-import { groupSummary, listGroupLines, listQuarantineGroups } from '../../db/quarantined-lines';
+import { groupExists, groupSummary, listGroupLines, listQuarantineGroups } from '../../db/quarantined-lines';
 import { listQuarantineActions } from '../../db/quarantine-actions';
-import { listServices, serviceOwner } from '../../db/services';
+import { listServices } from '../../db/services';
 import { groupKeyFromWorkflowId, groupWorkflowId, resolveGroup } from '../../workflows/quarantine-group.api';
-import { allocationTargetProblem, parseGroupKey } from '../../core/quarantine-group';
+import { parseGroupKey } from '../../core/quarantine-group';
 import { CARRIER_LABEL } from '../../workflows/search-attributes';
 import { QUARANTINE_REASONS } from '../../core/rating';
 import { similarity } from '../../core/similarity';
 import type { ResolveRequest } from '../../workflows/types';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
+import { cliActor } from '../actor';
 
 /** Accepts a group key (p-…|REASON|tenant) or its workflow id (quarantine:p-…:REASON:tenant). */
 function groupKeyOf(ref: string): string {
@@ -39,9 +40,8 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
     .option('--provider <provider>', 'provider id or name')
     .option('--json', 'print JSON')
     .action(async (o) => {
-      if (o.carrier && o.carrier !== CARRIER_LABEL) {
-        printRows([], !!o.json);
-        return;
+      if (o.carrier !== undefined && o.carrier !== CARRIER_LABEL) {
+        throw new UserError(`unknown carrier label "${o.carrier}"; known: "${CARRIER_LABEL}"`);
       }
       if (o.reason && !QUARANTINE_REASONS.includes(o.reason)) throw new UserError(`--reason must be one of ${QUARANTINE_REASONS.join(', ')}`);
       const db = await ctx().db();
@@ -77,16 +77,14 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
     const key = groupKeyOf(ref);
     const c = ctx();
     const db = await c.db();
-    const summary = await groupSummary(db, key);
-    if (summary.lines === 0) throw new UserError(`group ${key} has no quarantined lines`);
-    if (req.action === 'allocate') {
-      const problem = allocationTargetProblem(req.serviceId, await serviceOwner(db, req.serviceId), summary.providerId);
-      if (problem) throw new UserError(problem);
-    }
+    // A key nobody ever quarantined anything under is a typo, not an action to audit; every
+    // refusal about a real group (unknown service, another provider's, no reason, nothing left)
+    // goes through the group's workflow so it is in the audit trail like any signal's.
+    if (!(await groupExists(db, key))) throw new UserError(`no quarantine group ${key}: use the "group" column of "quarantine list"`);
     // Update-with-start: the admin gets the answer at once, and a group whose workflow is gone is started.
     let outcome;
     try {
-      outcome = await resolveGroup({ temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE }, key, { ...req, requestId: randomUUID() });
+      outcome = await resolveGroup({ temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE }, key, { ...req, ...cliActor(req.by), requestId: randomUUID() });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new UserError(`refused: ${(err.cause as Error)?.message ?? err.message}`);
       throw err;

@@ -1,0 +1,105 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { localTemporal } from './support/temporal';
+import { waitFor } from './support/wait';
+import { startTestSystem, type TestSystem } from './support/system';
+import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { groupStateQuery, quarantineGroupWorkflow, resolveUpdate, writeOffSignal } from '../workflows/quarantine-group';
+import { groupWorkflowId } from '../workflows/quarantine-group.api';
+import { osUserName } from '../client/actor';
+import { PROJECT_ROOT } from '../config';
+
+// The admin's side of the quarantine: what the CLI and signals leave in the audit trail.
+let env: TestWorkflowEnvironment;
+let sys: TestSystem;
+let providerId: string;
+
+before(async () => {
+  env = await localTemporal();
+  sys = await startTestSystem(env, { usageRecords: 400, pageSize: 100 });
+  providerId = (await sys.onboardSimProvider(0)).id;
+  await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'qa-cycle-1', args: [{ providerId }] });
+});
+after(async () => {
+  await sys?.stop();
+  await env?.teardown();
+});
+
+/** The admin CLI as a user runs it, against this test's database and Temporal. */
+function csp(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'client/cli.ts', ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, DATABASE_URL: sys.db.url, TEMPORAL_ADDRESS: env.address, TASK_QUEUE: sys.taskQueue, LOG_LEVEL: 'warn' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+async function groups(reason: string) {
+  const r = await sys.db.pool.query<{ group_key: string; n: number }>(
+    `SELECT group_key, count(*)::int AS n FROM usage_line WHERE provider_id = $1 AND reason = $2 AND status = 'QUARANTINED' GROUP BY 1 ORDER BY 1`,
+    [providerId, reason],
+  );
+  return r.rows;
+}
+
+async function audit(groupKey: string) {
+  return (await sys.db.pool.query<{ request_id: string; action: string; actor: string; os_user: string | null; outcome: string; rejection: string | null; written_off: number }>(
+    'SELECT request_id, action, actor, os_user, outcome, rejection, written_off FROM quarantine_action WHERE group_key = $1 ORDER BY id', [groupKey],
+  )).rows;
+}
+
+test('refusals through the CLI are in the audit trail, with the OS user beside the name given', async () => {
+  const [group] = await groups('NON_EXISTENT_SERVICE');
+  assert.ok(group);
+  const unknown = csp('quarantine', 'allocate', group.group_key, '--service', 'S-999999', '--by', 'alice');
+  assert.equal(unknown.code, 2, unknown.err);
+  assert.match(unknown.err, /refused: service S-999999 does not exist/);
+  const other = await sys.onboardSimProvider(1, { withRateCard: false });
+  const foreign = (await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 LIMIT 1', [other.id])).rows[0]!.id;
+  const elsewhere = csp('quarantine', 'allocate', group.group_key, '--service', foreign, '--by', 'alice');
+  assert.equal(elsewhere.code, 2);
+  assert.match(elsewhere.err, /belongs to another provider/);
+  const noReason = csp('quarantine', 'write-off', group.group_key, '--reason', ' ', '--by', 'mallory');
+  assert.equal(noReason.code, 2);
+  assert.match(noReason.err, /needs a reason/);
+  const trail = await audit(group.group_key);
+  assert.deepEqual(trail.map((a) => [a.action, a.actor, a.outcome, a.os_user]), [
+    ['allocate', 'alice', 'REJECTED', osUserName()],
+    ['allocate', 'alice', 'REJECTED', osUserName()],
+    ['writeOff', 'mallory', 'REJECTED', osUserName()],
+  ]);
+  // A typo in the group key is not an action on a group: exit 2, nothing recorded anywhere.
+  const typo = csp('quarantine', 'cleanse', `${providerId}|NO_RATE_CARD|nope`, '--by', 'alice');
+  assert.equal(typo.code, 2);
+  assert.match(typo.err, /no quarantine group/);
+});
+
+test("a request id is scoped to its group: group A's id sent to group B is B's own action, audited and shown in B's state", async () => {
+  const [a, b] = await groups('NO_RATE_CARD').then((g) => (g.length >= 2 ? g : groups('NON_EXISTENT_SERVICE')));
+  assert.ok(a && b, 'two groups');
+  const requestId = 'shared-request-1';
+  const first = await env.client.workflow.getHandle(groupWorkflowId(a.group_key)).executeUpdate(resolveUpdate, { args: [{ action: 'cleanse', by: 'alice', requestId }] });
+  assert.equal(first.outcome, 'APPLIED');
+  const handleB = env.client.workflow.getHandle<typeof quarantineGroupWorkflow>(groupWorkflowId(b.group_key));
+  await handleB.signal(writeOffSignal, { by: 'bob', reason: 'duplicate of a credit note', requestId });
+  const trailB = await waitFor("B audit row", async () => { const t = await audit(b.group_key); return t.length > 0 ? t : undefined; });
+  assert.deepEqual(trailB.map((x) => [x.request_id, x.action, x.actor, x.outcome, x.written_off]), [[requestId, 'writeOff', 'bob', 'APPLIED', b.n]]);
+  const state = await handleB.result();
+  assert.deepEqual(state.actions.map((x) => [x.action, x.by]), [['writeOff', 'bob']]);
+  assert.deepEqual((await audit(a.group_key)).map((x) => [x.action, x.actor]), [['cleanse', 'alice']], "A's trail unchanged");
+  // Sent to the same group again, the id still makes it act once.
+  await assert.doesNotReject(env.client.workflow.getHandle(groupWorkflowId(a.group_key)).query(groupStateQuery));
+});
+
+test('an unknown carrier label is a mistake to fix: exit 2, naming the known labels', () => {
+  const r = csp('quarantine', 'list', '--carrier', 'Rhipe');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown carrier label "Rhipe".*known: "Rhipe - Microsoft"/);
+  const ok = csp('quarantine', 'list', '--carrier', 'Rhipe - Microsoft', '--json');
+  assert.equal(ok.code, 0, ok.err);
+  assert.ok(JSON.parse(ok.out).length > 0);
+});
