@@ -3,10 +3,12 @@
  * Exit codes: 0 done; 1 unexpected failure; 2 a mistake to fix (bad argument, unknown id,
  * request refused, with the reason); 3 a service is unavailable (PostgreSQL, Temporal, carrier).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { CliContext } from './context';
 import { UserError } from './errors';
-import { ConfigError } from '../config';
+import { ConfigError, PROJECT_ROOT } from '../config';
 import { providerCommands } from './commands/providers';
 import { scheduleCommands } from './commands/schedules';
 import { rateCommands } from './commands/rates';
@@ -23,6 +25,7 @@ const ctx = () => (context ??= new CliContext());
 
 const program = new Command('csp')
   .description('Microsoft CSP via Rhipe: providers, tenants, rates, usage cycles and the misc quarantine')
+  .version((JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version, '-V, --version', 'print the version')
   .showHelpAfterError()
   .exitOverride();
 providerCommands(program, ctx);

@@ -103,8 +103,25 @@ export async function listQuarantineGroups(db: Queryable, filter: { reason: stri
 }
 
 /** A group's lines (any status: allocated and written-off ones stay in its history), first 200. */
-export async function listGroupLines(db: Queryable, groupKey: string): Promise<Array<Record<string, unknown>>> {
-  const res = await db.query('SELECT id, record_key, status, reason_detail, left(charge_start, 10) AS start, sub_total::text FROM usage_line WHERE group_key = $1 ORDER BY id LIMIT 200', [groupKey]);
+export interface GroupLineRow {
+  id: string;
+  record_key: string;
+  status: string;
+  reason_detail: string | null;
+  start: string;
+  product: string | null;
+  customer: string | null;
+  domain: string | null;
+  sub_total: string;
+}
+
+export async function listGroupLines(db: Queryable, groupKey: string): Promise<GroupLineRow[]> {
+  const res = await db.query<GroupLineRow>(
+    `SELECT id, record_key, status, reason_detail, left(charge_start, 10) AS start, raw::jsonb ->> 'OfferName' AS product,
+            raw::jsonb ->> 'CustomerName' AS customer, raw::jsonb ->> 'PrimaryDomainName' AS domain, sub_total::text
+       FROM usage_line WHERE group_key = $1 ORDER BY id LIMIT 200`,
+    [groupKey],
+  );
   return res.rows;
 }
 

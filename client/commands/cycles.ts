@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
-import { providerFilter } from '../lookup';
+import { providerFilter, providerLabels } from '../lookup';
+import { displayMoney, displayTime } from '../../core/display';
 import { getCycleRun, listCycleRuns } from '../../db/cycle-runs';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
@@ -8,13 +9,24 @@ import { describeCycleProgress } from '../../workflows/usage-cycle.api';
 
 export function cycleCommands(program: Command, ctx: () => CliContext): void {
   const cycle = program.command('cycle').description('usage cycle runs and their summaries');
-  cycle.command('list').option('--provider <provider>', 'provider id or name').option('--limit <n>', 'how many', '20').option('--json', 'print JSON').action(async (o) => {
+  cycle.command('list').description("recent usage cycles, newest first (times in each provider's zone)").option('--provider <provider>', 'provider id or name').option('--limit <n>', 'how many', '20').option('--json', 'print JSON').action(async (o) => {
     const db = await ctx().db();
     const providerId = await providerFilter(db, o.provider);
     const rows = await listCycleRuns(db, providerId, Number(o.limit) || 20);
-    printRows(rows, !!o.json, ['id', 'status', 'window_start', 'window_end', 'fetched', 'billed', 'quarantined', 'charge', 'error']);
+    if (o.json) {
+      printRows(rows as unknown as Array<Record<string, unknown>>, true);
+      return;
+    }
+    const label = await providerLabels(db);
+    printRows(rows.map((r) => {
+      const p = label(r.provider_id);
+      return {
+        id: r.id, provider: p.name, status: r.status, started: displayTime(r.started_at, p.timeZone), window: `${r.window_start} to ${r.window_end}`,
+        fetched: r.fetched, billed: r.billed ?? '', quarantined: r.quarantined ?? '', charge: r.charge === null ? '' : displayMoney(r.charge, p.currency), error: r.error ?? '',
+      };
+    }), false);
   });
-  cycle.command('show <cycleId>').option('--json', 'print JSON').action(async (id: string, o) => {
+  cycle.command('show <cycleId>').description('one cycle run as stored, with its summary').option('--json', 'print JSON').action(async (id: string, o) => {
     const run = await getCycleRun(await ctx().db(), id);
     if (!run) throw new UserError(`no cycle "${id}"`);
     if (run.status !== 'RUNNING') return printObject(run, !!o.json);

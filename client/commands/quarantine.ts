@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
-import { providerFilter } from '../lookup';
+import { providerFilter, providerLabels } from '../lookup';
+import { displayMoney, displayTime } from '../../core/display';
 import { groupExists, groupSummary, listGroupLines, listQuarantineGroups } from '../../db/quarantined-lines';
 import { listQuarantineActions } from '../../db/quarantine-actions';
 import { listServices } from '../../db/services';
@@ -35,6 +36,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
   const q = program.command('quarantine').description('the misc quarantine: usage lines that could not be billed, grouped by provider, reason and tenant');
 
   q.command('list')
+    .description('quarantine groups: lines, period, carrier charge and a suggested service for unknown tenants')
     .option('--carrier <label>', `carrier label (only "${CARRIER_LABEL}" here)`)
     .option('--reason <reason>', `one of ${QUARANTINE_REASONS.join(', ')}`)
     .option('--provider <provider>', 'provider id or name')
@@ -63,14 +65,47 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
           suggestedService: suggest?.id ?? null, similarity: suggest ? Number(suggest.score.toFixed(2)) : null,
         };
       });
-      printRows(rows, !!o.json, ['group', 'reason', 'customer', 'lines', 'periodFrom', 'periodTo', 'carrierCharge', 'suggestedService', 'similarity']);
+      const label = await providerLabels(db);
+      if (o.json) {
+        printRows(rows.map((r) => ({ ...r, providerName: label(r.provider).name, currency: label(r.provider).currency })), true);
+        return;
+      }
+      // Exact amounts stay in --json; people read 2 decimals with the currency (AUD and NZD providers sit side by side).
+      printRows(
+        rows.map((r) => ({ ...r, provider: label(r.provider).name, domain: groups.find((g) => g.group_key === r.group)?.domain ?? '', carrierCharge: displayMoney(r.carrierCharge, label(r.provider).currency) })),
+        false,
+        ['group', 'provider', 'reason', 'customer', 'domain', 'lines', 'periodFrom', 'periodTo', 'carrierCharge', 'suggestedService', 'similarity'],
+      );
     });
 
-  q.command('show <group>').option('--json', 'print JSON').action(async (ref: string, o) => {
+  q.command('show <group>').description('one group: its lines and its audit trail (every action, applied or refused, and who)').option('--json', 'print JSON').action(async (ref: string, o) => {
     const key = groupKeyOf(ref);
     const db = await ctx().db();
     const summary = await groupSummary(db, key);
-    printObject({ workflowId: groupWorkflowId(key), summary, lines: await listGroupLines(db, key), actions: await listQuarantineActions(db, key) }, !!o.json);
+    const lines = await listGroupLines(db, key);
+    const actions = await listQuarantineActions(db, key);
+    if (o.json) {
+      printObject({ workflowId: groupWorkflowId(key), summary, lines, actions }, true);
+      return;
+    }
+    const p = (await providerLabels(db))(summary.providerId);
+    printObject({
+      workflowId: groupWorkflowId(key),
+      provider: `${p.name} (${summary.providerId})`,
+      reason: summary.reason,
+      tenant: `${summary.tenantRef}${lines[0]?.domain ? ` (${lines[0].domain})` : ''}`,
+      customer: lines[0]?.customer ?? '',
+      quarantinedLines: summary.lines,
+      period: summary.periodFrom ? `${summary.periodFrom} to ${summary.periodTo}` : '',
+      carrierCharge: displayMoney(summary.carrierCharge, p.currency),
+    }, false);
+    process.stdout.write('lines:\n');
+    printRows(lines.map((l) => ({ id: l.id, status: l.status, start: l.start, product: l.product ?? '', carrierCharge: displayMoney(l.sub_total, p.currency), detail: l.reason_detail ?? '' })), false);
+    process.stdout.write(`actions (times in ${p.timeZone}):\n`);
+    printRows(actions.map((a) => ({
+      at: displayTime(a.created_at, p.timeZone), action: a.action, by: a.actor, osUser: a.os_user ?? '', login: a.principal ?? '', outcome: a.outcome, why: a.rejection ?? a.note ?? '',
+      billed: a.billed, requarantined: a.requarantined, writtenOff: a.written_off, amount: displayMoney(a.amount, p.currency),
+    })), false);
   });
 
   async function resolve(ref: string, req: ResolveRequest): Promise<void> {
@@ -90,7 +125,8 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       throw err;
     }
     if (outcome.outcome === 'REJECTED') throw new UserError(`refused: ${outcome.rejection}`);
-    process.stdout.write(`${req.action} by ${outcome.by}: ${outcome.lines} line(s); billed ${outcome.billed}, back in quarantine ${outcome.requarantined}, written off ${outcome.writtenOff}; amount ${outcome.amount}\n`);
+    const currency = (await providerLabels(db))(parseGroupKey(key).providerId).currency;
+    process.stdout.write(`${req.action} by ${outcome.by}: ${outcome.lines} line(s); billed ${outcome.billed}, back in quarantine ${outcome.requarantined}, written off ${outcome.writtenOff}; amount ${displayMoney(outcome.amount, currency)}\n`);
   }
 
   q.command('allocate <group>')

@@ -20,7 +20,7 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
     if (groups.length) process.stdout.write(`${groups.length} quarantine group(s) asked to cleanse themselves\n`);
   }
 
-  rates.command('list <provider>').option('--json', 'print JSON').action(async (ref: string, o) => {
+  rates.command('list <provider>').description("the provider's rules, default markup and currency").option('--json', 'print JSON').action(async (ref: string, o) => {
     const p = await providerOf(ref);
     const card = await getRateCard(await ctx().db(), p.id);
     if (o.json) {
@@ -68,7 +68,7 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
       if (percent !== 'none') await cleanse(p.id, null);
     });
 
-  rates.command('remove <provider>').requiredOption('--product <guid>', 'product GUID').option('--service <id>', 'the service of a service rule').action(async (ref: string, o) => {
+  rates.command('remove <provider>').description('remove one rule (its products then fall back to a less specific rule or quarantine)').requiredOption('--product <guid>', 'product GUID').option('--service <id>', 'the service of a service rule').action(async (ref: string, o) => {
     const p = await providerOf(ref);
     const removed = await removeRateRule(await ctx().db(), p.id, o.product, o.service ?? null);
     if (!removed) throw new UserError(`no rule for product ${o.product}${o.service ? ` and service ${o.service}` : ''}`);
@@ -93,7 +93,7 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
       await cleanse(p.id, null);
     });
 
-  rates.command('export <provider>').option('--file <path>', 'write to a file instead of stdout').action(async (ref: string, o) => {
+  rates.command('export <provider>').description('the whole card as JSON, in the rating command format').option('--file <path>', 'write to a file instead of stdout').action(async (ref: string, o) => {
     const p = await providerOf(ref);
     const card = await getRateCard(await ctx().db(), p.id);
     if (!card) throw new UserError(`${p.id} has no rate card yet`);

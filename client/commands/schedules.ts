@@ -6,6 +6,7 @@ import { requireProvider } from '../lookup';
 import { usageScheduleHandle } from '../../workflows/usage-cycle.api';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
+import { displayCycleTimes, displayTime } from '../../core/display';
 
 export function scheduleCommands(program: Command, ctx: () => CliContext): void {
   const schedule = program.command('schedule').description("the providers' usage schedules (also visible under Schedules in the Web UI)");
@@ -23,6 +24,7 @@ export function scheduleCommands(program: Command, ctx: () => CliContext): void 
 
   schedule
     .command('list')
+    .description("every provider's usage schedule: when it runs, paused or not, the next run")
     .option('--json', 'print JSON')
     .action(async (o) => {
       const c = ctx();
@@ -31,28 +33,43 @@ export function scheduleCommands(program: Command, ctx: () => CliContext): void 
       for (const p of await listProviders(await c.db())) {
         try {
           const d = await usageScheduleHandle(client, p.id).describe();
-          rows.push({ provider: p.id, name: p.name, schedule: d.scheduleId, paused: d.state.paused, note: d.state.note ?? '', next: d.info.nextActionTimes[0] ?? null, recentRuns: d.info.recentActions.length });
+          const tz = d.spec.timezone ?? p.time_zone;
+          rows.push({ provider: p.id, name: p.name, schedule: d.scheduleId, runsAt: displayCycleTimes(d.spec.calendars ?? [], tz), paused: d.state.paused, note: d.state.note ?? '', next: o.json ? d.info.nextActionTimes[0] ?? null : displayTime(d.info.nextActionTimes[0], tz), recentRuns: d.info.recentActions.length });
         } catch (err) {
           if (!(err instanceof ScheduleNotFoundError)) throw err;
-          rows.push({ provider: p.id, name: p.name, schedule: '(none)', paused: null, note: '', next: null, recentRuns: 0 });
+          rows.push({ provider: p.id, name: p.name, schedule: '(none)', runsAt: '', paused: null, note: '', next: null, recentRuns: 0 });
         }
       }
       printRows(rows, !!o.json);
     });
 
-  schedule.command('describe <provider>').option('--json', 'print JSON').action(async (ref: string, o) => {
-    const { handle } = await handleFor(ref);
+  schedule.command('describe <provider>').description('when the usage cycles run, as set, and the next and recent runs').option('--json', 'print JSON').action(async (ref: string, o) => {
+    const { p, handle } = await handleFor(ref);
     const d = await handle.describe().catch((e) => missing(e, ref));
-    printObject({ scheduleId: d.scheduleId, paused: d.state.paused, note: d.state.note, timezone: d.spec.timezone, calendars: d.spec.calendars, overlap: d.policies.overlap, catchupWindowMs: d.policies.catchupWindow, nextActionTimes: d.info.nextActionTimes, recentActions: d.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt, workflowId: a.action.workflow.workflowId })) }, !!o.json);
+    if (o.json) {
+      printObject({ scheduleId: d.scheduleId, paused: d.state.paused, note: d.state.note, timezone: d.spec.timezone, calendars: d.spec.calendars, cycleTimes: displayCycleTimes(d.spec.calendars ?? [], undefined).split(', '), overlap: d.policies.overlap, catchupWindowMs: d.policies.catchupWindow, nextActionTimes: d.info.nextActionTimes, recentActions: d.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt, workflowId: a.action.workflow.workflowId })) }, true);
+      return;
+    }
+    const tz = d.spec.timezone ?? p.time_zone;
+    printObject({
+      schedule: d.scheduleId,
+      provider: `${p.name} (${p.id})`,
+      runsAt: displayCycleTimes(d.spec.calendars ?? [], tz),
+      paused: d.state.paused ? `yes${d.state.note ? `: ${d.state.note}` : ''}` : 'no',
+      overlap: d.policies.overlap === 'BUFFER_ONE' ? 'a cycle due while one runs waits for it (BUFFER_ONE)' : d.policies.overlap,
+      catchUpWindow: `${Math.round(Number(d.policies.catchupWindow) / 3600_000)} hours`,
+      next: d.info.nextActionTimes.map((t) => displayTime(t, tz)).join(', '),
+      recent: d.info.recentActions.map((a) => `${displayTime(a.scheduledAt, tz)} ${a.action.workflow.workflowId}`).join('; ') || '(none yet)',
+    }, false);
   });
 
-  schedule.command('pause <provider>').option('--note <text>', 'why, for the next admin').action(async (ref: string, o) => {
+  schedule.command('pause <provider>').description("stop the provider's scheduled cycles until resumed").option('--note <text>', 'why, for the next admin').action(async (ref: string, o) => {
     const { handle } = await handleFor(ref);
     await handle.pause(o.note ?? 'paused from the CLI').catch((e) => missing(e, ref));
     process.stdout.write(`${handle.scheduleId} paused\n`);
   });
 
-  schedule.command('resume <provider>').option('--note <text>', 'why').action(async (ref: string, o) => {
+  schedule.command('resume <provider>').description("run the provider's scheduled cycles again").option('--note <text>', 'why').action(async (ref: string, o) => {
     const { handle } = await handleFor(ref);
     await handle.unpause(o.note ?? 'resumed from the CLI').catch((e) => missing(e, ref));
     process.stdout.write(`${handle.scheduleId} resumed\n`);

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import { getService, listServices } from '../../db/services';
-import { providerFilter } from '../lookup';
+import { providerFilter, providerLabels } from '../lookup';
+import { displayTime } from '../../core/display';
 import { listLicences } from '../../db/licences';
 import { recentLicenceEvents } from '../../db/licence-events';
 import { tenantHandle } from '../../workflows/tenant.api';
@@ -39,17 +40,18 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     return Number(v);
   };
 
-  tenant.command('list').option('--provider <provider>', 'provider id or name').option('--json', 'print JSON').action(async (o) => {
+  tenant.command('list').description('every service (one per tenant), with its customer, domain and provider').option('--provider <provider>', 'provider id or name').option('--json', 'print JSON').action(async (o) => {
     const db = await ctx().db();
     const providerId = await providerFilter(db, o.provider);
+    const label = await providerLabels(db);
     const rows = (await listServices(db, providerId ?? undefined)).map((s) => ({
-      service: s.id, provider: s.provider_id, tenant: s.tenant_id, domain: s.tenant_domain, customer: s.customer_name, type: s.service_type_id,
+      service: s.id, provider: o.json ? s.provider_id : label(s.provider_id).name, tenant: s.tenant_id, domain: s.tenant_domain, customer: s.customer_name, type: s.service_type_id,
       cancelledOn: s.cancelled_on, goneAtCarrier: s.gone_at_carrier_since ? 'yes' : '',
     }));
     printRows(rows, !!o.json);
   });
 
-  tenant.command('show <tenant>').option('--json', 'print JSON').action(async (ref: string, o) => {
+  tenant.command('show <tenant>').description('a tenant: its service, licences, licence events (old → new, who) and failed changes').option('--json', 'print JSON').action(async (ref: string, o) => {
     const { s, handle } = await handleOf(ref);
     const db = await ctx().db();
     const state = await handle.query(tenantStateQuery).catch(() => null);
@@ -61,25 +63,26 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
       return;
     }
     printObject({ service: s, licences, lastReconciledAt: state?.lastReconciledAt ?? null }, false);
-    process.stdout.write('licence events (newest first):\n');
+    const tz = (await providerLabels(db))(s.provider_id).timeZone;
+    process.stdout.write(`licence events (newest first, times in ${tz}):\n`);
     printRows(events.map((e) => ({
-      at: e.observed_at, source: e.source, kind: e.kind, licence: e.product_name ?? e.subscription_id ?? '', old: e.old_value ?? '', new: e.new_value ?? '',
+      at: displayTime(e.observed_at, tz), source: e.source, kind: e.kind, licence: e.product_name ?? e.subscription_id ?? '', old: e.old_value ?? '', new: e.new_value ?? '',
       // Changes made here name who asked; out-of-band ones were made in Office 365 or the carrier's portal.
       who: e.by ? `${e.by}${e.principal ? ` (login ${e.principal})` : ''}${e.os_user ? ` (os user ${e.os_user})` : ''}` : '',
     })), false);
     if (failed.length > 0) {
       process.stdout.write('failed changes:\n');
-      printRows(failed.map((f) => ({ at: f.created_at, kind: f.kind, by: f.requested_by, reason: f.failure ?? '' })), false);
+      printRows(failed.map((f) => ({ at: displayTime(f.created_at, tz), kind: f.kind, by: f.requested_by, reason: f.failure ?? '' })), false);
     }
   });
 
-  tenant.command('order <tenant>').requiredOption('--product <guid>', 'product GUID').requiredOption('--quantity <n>', 'licences').option('--billing-cycle <cycle>', 'Monthly | Annual', 'Monthly').requiredOption('--by <name>', 'who orders').action(async (ref: string, o) => {
+  tenant.command('order <tenant>').description('order a product for the tenant at Rhipe (checked against the price list first)').requiredOption('--product <guid>', 'product GUID').requiredOption('--quantity <n>', 'licences').option('--billing-cycle <cycle>', 'Monthly | Annual', 'Monthly').requiredOption('--by <name>', 'who orders').action(async (ref: string, o) => {
     const { handle } = await handleOf(ref);
     const r = await update(() => handle.executeUpdate(orderProductUpdate, { args: [{ productId: o.product, quantity: quantity(o.quantity), billingCycle: o.billingCycle, ...cliActor(o.by) }] }));
     process.stdout.write(`ordered (change ${r.changeId}): ${r.licences.map((l) => `${l.subscriptionId} ${l.productName ?? l.productId} x ${l.quantity}`).join('; ')}\n`);
   });
 
-  tenant.command('set-quantity <tenant>').requiredOption('--subscription <id>', 'subscription id').requiredOption('--quantity <n>', 'new quantity').requiredOption('--by <name>', 'who changes it').action(async (ref: string, o) => {
+  tenant.command('set-quantity <tenant>').description("change a licence's quantity at Rhipe (checked against the price list's min/max first)").requiredOption('--subscription <id>', 'subscription id').requiredOption('--quantity <n>', 'new quantity').requiredOption('--by <name>', 'who changes it').action(async (ref: string, o) => {
     const { handle } = await handleOf(ref);
     const r = await update(() => handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: o.subscription, quantity: quantity(o.quantity), ...cliActor(o.by) }] }));
     process.stdout.write(`quantity set (change ${r.changeId}): ${r.licences.map((l) => `${l.subscriptionId} x ${l.quantity}`).join('; ')}\n`);
@@ -95,7 +98,7 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     process.stdout.write(`${s.id} billing stops from ${r.cancelledOn}; the licence at Rhipe is unchanged (cancel it there if intended)\n`);
   });
 
-  tenant.command('reactivate <tenant>').requiredOption('--by <name>', 'who reactivates').action(async (ref: string, o) => {
+  tenant.command('reactivate <tenant>').description('bill a cancelled service again (or withdraw a future cancellation); its SERVICE_INACTIVE lines are cleansed').requiredOption('--by <name>', 'who reactivates').action(async (ref: string, o) => {
     const { s, handle } = await handleOf(ref);
     await update(() => handle.executeUpdate(reactivateServiceUpdate, { args: [cliActor(o.by)] }));
     process.stdout.write(`${s.id} billing active again; quarantined SERVICE_INACTIVE lines are being cleansed\n`);

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
@@ -27,15 +27,22 @@ after(async () => {
   await env?.teardown();
 });
 
-/** The admin CLI as a user runs it, against this test's database and Temporal. */
-function csp(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'client/cli.ts', ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, DATABASE_URL: sys.db.url, TEMPORAL_ADDRESS: env.address, TASK_QUEUE: sys.taskQueue, LOG_LEVEL: 'warn' },
-    encoding: 'utf8',
-    timeout: 120_000,
+/**
+ * The admin CLI as a user runs it, against this test's database and Temporal. Asynchronous: the
+ * worker runs in this process, and a blocking spawn would stall it while the CLI waits on it.
+ */
+function csp(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', 'client/cli.ts', ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, DATABASE_URL: sys.db.url, TEMPORAL_ADDRESS: env.address, TASK_QUEUE: sys.taskQueue, LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    }, (err, out, errText) => {
+      if (err && typeof err.code !== 'number') return reject(err);
+      resolve({ code: err ? (err.code as number) : 0, out, err: errText });
+    });
   });
-  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 async function groups(reason: string) {
@@ -55,15 +62,15 @@ async function audit(groupKey: string) {
 test('refusals through the CLI are in the audit trail, with the OS user beside the name given', async () => {
   const [group] = await groups('NON_EXISTENT_SERVICE');
   assert.ok(group);
-  const unknown = csp('quarantine', 'allocate', group.group_key, '--service', 'S-999999', '--by', 'alice');
+  const unknown = await csp('quarantine', 'allocate', group.group_key, '--service', 'S-999999', '--by', 'alice');
   assert.equal(unknown.code, 2, unknown.err);
   assert.match(unknown.err, /refused: service S-999999 does not exist/);
   const other = await sys.onboardSimProvider(1, { withRateCard: false });
   const foreign = (await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 LIMIT 1', [other.id])).rows[0]!.id;
-  const elsewhere = csp('quarantine', 'allocate', group.group_key, '--service', foreign, '--by', 'alice');
+  const elsewhere = await csp('quarantine', 'allocate', group.group_key, '--service', foreign, '--by', 'alice');
   assert.equal(elsewhere.code, 2);
   assert.match(elsewhere.err, /belongs to another provider/);
-  const noReason = csp('quarantine', 'write-off', group.group_key, '--reason', ' ', '--by', 'mallory');
+  const noReason = await csp('quarantine', 'write-off', group.group_key, '--reason', ' ', '--by', 'mallory');
   assert.equal(noReason.code, 2);
   assert.match(noReason.err, /needs a reason/);
   const trail = await audit(group.group_key);
@@ -73,7 +80,7 @@ test('refusals through the CLI are in the audit trail, with the OS user beside t
     ['writeOff', 'mallory', 'REJECTED', osUserName()],
   ]);
   // A typo in the group key is not an action on a group: exit 2, nothing recorded anywhere.
-  const typo = csp('quarantine', 'cleanse', `${providerId}|NO_RATE_CARD|nope`, '--by', 'alice');
+  const typo = await csp('quarantine', 'cleanse', `${providerId}|NO_RATE_CARD|nope`, '--by', 'alice');
   assert.equal(typo.code, 2);
   assert.match(typo.err, /no quarantine group/);
 });
@@ -82,7 +89,7 @@ test("a request id is scoped to its group: group A's id sent to group B is B's o
   const [a, b] = await groups('NO_RATE_CARD').then((g) => (g.length >= 2 ? g : groups('NON_EXISTENT_SERVICE')));
   assert.ok(a && b, 'two groups');
   const requestId = 'shared-request-1';
-  const first = await env.client.workflow.getHandle(groupWorkflowId(a.group_key)).executeUpdate(resolveUpdate, { args: [{ action: 'cleanse', by: 'alice', requestId }] });
+  const first = await env.client.workflow.getHandle(groupWorkflowId(a.group_key)).executeUpdate(resolveUpdate, { args: [{ action: "cleanse", by: "alice", requestId }] });
   assert.equal(first.outcome, 'APPLIED');
   const handleB = env.client.workflow.getHandle<typeof quarantineGroupWorkflow>(groupWorkflowId(b.group_key));
   await handleB.signal(writeOffSignal, { by: 'bob', reason: 'duplicate of a credit note', requestId });
@@ -95,11 +102,56 @@ test("a request id is scoped to its group: group A's id sent to group B is B's o
   await assert.doesNotReject(env.client.workflow.getHandle(groupWorkflowId(a.group_key)).query(groupStateQuery));
 });
 
-test('an unknown carrier label is a mistake to fix: exit 2, naming the known labels', () => {
-  const r = csp('quarantine', 'list', '--carrier', 'Rhipe');
+test('an unknown carrier label is a mistake to fix: exit 2, naming the known labels', async () => {
+  const r = await csp('quarantine', 'list', '--carrier', 'Rhipe');
   assert.equal(r.code, 2);
   assert.match(r.err, /unknown carrier label "Rhipe".*known: "Rhipe - Microsoft"/);
-  const ok = csp('quarantine', 'list', '--carrier', 'Rhipe - Microsoft', '--json');
+  const ok = await csp('quarantine', 'list', '--carrier', 'Rhipe - Microsoft', '--json');
   assert.equal(ok.code, 0, ok.err);
   assert.ok(JSON.parse(ok.out).length > 0);
+});
+
+test('listings read for people: amounts with 2 decimals and the currency, names beside ids, times in the provider zone', async () => {
+  const provider = (await sys.db.pool.query<{ name: string; currency: string; time_zone: string }>('SELECT name, currency, time_zone FROM provider WHERE id = $1', [providerId])).rows[0]!;
+  const list = await csp('quarantine', 'list', '--provider', providerId);
+  assert.equal(list.code, 0, list.err);
+  assert.match(list.out, new RegExp(`${provider.name}.*\\d\\.\\d\\d ${provider.currency}`));
+  assert.doesNotMatch(list.out, /\d\.\d{3,}/, 'no long decimals for people');
+  const json = JSON.parse((await csp('quarantine', 'list', '--provider', providerId, '--json')).out) as Array<{ group: string; carrierCharge: string; currency: string; providerName: string }>;
+  assert.equal(json[0]!.currency, provider.currency);
+  assert.equal(json[0]!.providerName, provider.name);
+  const exact = json.find((g) => /\.\d{3,}/.test(g.carrierCharge));
+  assert.ok(exact, 'exact amounts stay in --json');
+
+  const show = await csp('quarantine', 'show', json[0]!.group);
+  assert.equal(show.code, 0, show.err);
+  assert.match(show.out, new RegExp(`provider: ${provider.name} \\(${providerId}\\)`));
+  assert.match(show.out, new RegExp(`carrierCharge: [\\d,]+\\.\\d\\d ${provider.currency}`));
+  assert.doesNotMatch(show.out, /\d\.\d{5,}/);
+
+  const cycles = await csp('cycle', 'list', '--provider', providerId);
+  assert.equal(cycles.code, 0, cycles.err);
+  assert.match(cycles.out, new RegExp(`${provider.name}.*\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d A[EC][DS]T`));
+  assert.match(cycles.out, new RegExp(`[\\d,]+\\.\\d\\d ${provider.currency}`));
+
+  const schedule = await csp('schedule', 'describe', providerId);
+  assert.equal(schedule.code, 0, schedule.err);
+  assert.match(schedule.out, new RegExp(`runsAt: 06:00, 18:00 \\(${provider.time_zone}\\)`));
+  assert.doesNotMatch(schedule.out, /"hour"|start:/, 'no raw calendar JSON');
+
+  const tenants = await csp('tenant', 'list', '--provider', providerId);
+  assert.match(tenants.out, new RegExp(provider.name));
+});
+
+test('every command says what it does; --version works', async () => {
+  const version = await csp('--version');
+  assert.equal(version.code, 0);
+  assert.match(version.out.trim(), /^\d+\.\d+\.\d+$/);
+  for (const group of ['provider', 'tenant', 'rates', 'schedule', 'cycle', 'quarantine']) {
+    const help = await csp(group, '--help');
+    const commands = help.out.split('Commands:')[1] ?? '';
+    for (const line of commands.split('\n').filter((l) => /^ {2}\S/.test(l) && !l.trim().startsWith('help'))) {
+      assert.match(line, /^ {2}\S+(?: \[options\])?(?: <[^>]+>| \[[^\]]+\])* {2,}\S/, `${group}: "${line.trim()}" has a description`);
+    }
+  }
 });
