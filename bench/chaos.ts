@@ -3,9 +3,20 @@
  * PostgreSQL and the simulator, while the worker is SIGKILLed and restarted at random moments, the
  * carrier answers 5xx, 429 with Retry-After, expired tokens and a malformed page, and PostgreSQL is
  * restarted once. Then every line is checked against a count made from the simulator's own data.
- * Last line: {"kills", "records", "lost", "duplicated", "totalsMatch", "seconds"}.
+ * Then the same inside `npm start` (workers/system.ts, CYCLE_ONCE=1): its supervised worker and
+ * embedded PostgreSQL are SIGKILLed mid-cycle, the supervisor restarts them, and every line of
+ * both demo providers is checked the same way.
+ * Last line: {"kills", "records", "lost", "duplicated", "totalsMatch", "seconds", "npmStart": {...}}.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../config';
+import { buildSimulator } from '../carrier/simulator/server';
+import type { Dataset } from '../carrier/simulator/dataset';
+import { embeddedUrlFor, startEmbeddedPostgres } from '../db/embedded';
+import { createPool, type Pool } from '../db/pool';
+import { getProvider } from '../db/providers';
 import { Command } from 'commander';
 import { parseLosslessJson } from '../core/lossless';
 import { contentHash, rawRecordId } from '../core/usage-record';
@@ -14,7 +25,9 @@ import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { expectedOutcomes, recomputedTotals } from '../test/support/expected';
 import { onboardFirstProvider, startStack } from './harness';
 
-const o = new Command('chaos').option('--records <n>', 'usage lines', '100000').option('--kills <n>', 'worker SIGKILLs', '10').option('--seed <n>', 'randomness of the kill times', '7').parse().opts<{ records: string; kills: string; seed: string }>();
+const o = new Command('chaos').option('--records <n>', 'usage lines', '100000').option('--kills <n>', 'worker SIGKILLs', '10').option('--seed <n>', 'randomness of the kill times', '7')
+  .option('--system-records <n>', 'usage lines per provider inside npm start', '20000')
+  .parse().opts<{ records: string; kills: string; seed: string; systemRecords: string }>();
 const records = Number(o.records);
 const kills = Number(o.kills);
 let seed = Number(o.seed);
@@ -82,42 +95,129 @@ async function main(): Promise<void> {
       process.stderr.write('chaos: PostgreSQL restarted (after the cycle)\n');
     }
     const seconds = (Date.now() - started) / 1000;
-    stack.sim.faults.clear();
 
-    // The independent count, from the simulator's own data.
-    const expected = expectedOutcomes(stack.sim.dataset, 0);
-    const want = new Set<string>();
-    for (let i = 0; i < expected.total; i++) {
-      const rec = parseLosslessJson(stack.sim.dataset.usageLineJson(0, i));
-      want.add(`${rawRecordId(rec) ?? ''}|${contentHash(rec)}`);
-    }
-    const stored = await stack.pool.query<{ k: string; status: string; reason: string | null }>(
-      `SELECT record_key || '|' || content_hash AS k, status, reason FROM usage_line WHERE provider_id = $1`,
-      [providerId],
-    );
-    const have = new Set(stored.rows.map((r) => r.k));
-    const lost = [...want].filter((k) => !have.has(k)).length;
-    const unsettled = stored.rows.filter((r) => r.status === 'NEW' || r.status === 'CLEANSED').length;
-    const dup = await stack.pool.query<{ n: number }>(`SELECT (count(*) - count(DISTINCT record_key))::int AS n FROM usage_charge WHERE provider_id = $1`, [providerId]);
-    const sums = await stack.pool.query<{ n: number; charge: string; cost: string }>(
-      `SELECT count(*)::int AS n, coalesce(sum(charge), 0)::text AS charge, coalesce(sum(carrier_cost), 0)::text AS cost FROM usage_charge WHERE provider_id = $1`,
-      [providerId],
-    );
-    const services = (await listServices(stack.pool, providerId)).map((s) => ({ serviceId: s.id, tenantId: s.tenant_id, cancelledOn: s.cancelled_on }));
-    const totals = recomputedTotals(stack.sim.dataset, 0, services);
-    const byReason: Record<string, number> = {};
-    for (const r of stored.rows) if (r.status === 'QUARANTINED') byReason[r.reason!] = (byReason[r.reason!] ?? 0) + 1;
-    const reasonsMatch = JSON.stringify(Object.entries(byReason).sort()) === JSON.stringify(Object.entries(expected.quarantined).sort());
-    const totalsMatch = sums.rows[0]!.n === expected.billed && sums.rows[0]!.n === totals.billed && sums.rows[0]!.charge === totals.charge && sums.rows[0]!.cost === totals.cost && reasonsMatch && unsettled === 0;
-    process.stderr.write(
-      `chaos: ${stored.rowCount} lines stored, ${unsettled} unsettled; billed ${sums.rows[0]!.n} (expected ${expected.billed}); charge ${sums.rows[0]!.charge} (recomputed ${totals.charge}); ` +
-        `quarantined ${JSON.stringify(byReason)} (expected ${JSON.stringify(expected.quarantined)}); carrier faults fired ${stack.sim.faults.firedLog.length}\n`,
-    );
-    process.stdout.write(JSON.stringify({ kills: killed, records: expected.total, lost, duplicated: dup.rows[0]!.n, totalsMatch, seconds: Number(seconds.toFixed(1)) }) + '\n');
-    if (lost > 0 || dup.rows[0]!.n > 0 || !totalsMatch) process.exitCode = 1;
+    const check = await checkProvider(stack.pool, stack.sim.dataset, 0, providerId);
+    stack.sim.faults.clear();
+    process.stderr.write(`chaos: carrier faults fired ${stack.sim.faults.firedLog.length}\n`);
+    const inside = await chaosInsideNpmStart(Number(o.systemRecords));
+    process.stdout.write(JSON.stringify({ kills: killed, records: check.records, lost: check.lost, duplicated: check.duplicated, totalsMatch: check.totalsMatch, seconds: Number(seconds.toFixed(1)), npmStart: inside }) + '\n');
+    const bad = (c: { lost: number; duplicated: number; totalsMatch: boolean }) => c.lost > 0 || c.duplicated > 0 || !c.totalsMatch;
+    if (bad(check) || bad(inside)) process.exitCode = 1;
   } finally {
     worker.kill('SIGKILL');
     await stack.stop();
+  }
+}
+
+/** Every line of one provider has exactly one outcome, and billed totals equal a straight recomputation. */
+async function checkProvider(pool: Pool, dataset: Dataset, index: number, providerId: string): Promise<{ records: number; lost: number; duplicated: number; totalsMatch: boolean }> {
+  // The independent count, from the simulator's own data.
+  const expected = expectedOutcomes(dataset, index);
+  const want = new Set<string>();
+  for (let i = 0; i < expected.total; i++) {
+    const rec = parseLosslessJson(dataset.usageLineJson(index, i));
+    want.add(`${rawRecordId(rec) ?? ''}|${contentHash(rec)}`);
+  }
+  const stored = await pool.query<{ k: string; status: string; reason: string | null }>(
+    `SELECT record_key || '|' || content_hash AS k, status, reason FROM usage_line WHERE provider_id = $1`,
+    [providerId],
+  );
+  const have = new Set(stored.rows.map((r) => r.k));
+  const lost = [...want].filter((k) => !have.has(k)).length;
+  const unsettled = stored.rows.filter((r) => r.status === 'NEW' || r.status === 'CLEANSED').length;
+  const dup = await pool.query<{ n: number }>(`SELECT (count(*) - count(DISTINCT record_key))::int AS n FROM usage_charge WHERE provider_id = $1`, [providerId]);
+  const sums = await pool.query<{ n: number; charge: string; cost: string }>(
+    `SELECT count(*)::int AS n, coalesce(sum(charge), 0)::text AS charge, coalesce(sum(carrier_cost), 0)::text AS cost FROM usage_charge WHERE provider_id = $1`,
+    [providerId],
+  );
+  const services = (await listServices(pool, providerId)).map((s) => ({ serviceId: s.id, tenantId: s.tenant_id, cancelledOn: s.cancelled_on }));
+  const totals = recomputedTotals(dataset, index, services);
+  const byReason: Record<string, number> = {};
+  for (const r of stored.rows) if (r.status === 'QUARANTINED') byReason[r.reason!] = (byReason[r.reason!] ?? 0) + 1;
+  const reasonsMatch = JSON.stringify(Object.entries(byReason).sort()) === JSON.stringify(Object.entries(expected.quarantined).sort());
+  const totalsMatch = sums.rows[0]!.n === expected.billed && sums.rows[0]!.n === totals.billed && sums.rows[0]!.charge === totals.charge && sums.rows[0]!.cost === totals.cost && reasonsMatch && unsettled === 0;
+  process.stderr.write(
+    `chaos: ${providerId}: ${stored.rowCount} lines stored, ${unsettled} unsettled; billed ${sums.rows[0]!.n} (expected ${expected.billed}); charge ${sums.rows[0]!.charge} (recomputed ${totals.charge}); ` +
+      `quarantined ${JSON.stringify(byReason)} (expected ${JSON.stringify(expected.quarantined)})\n`,
+  );
+  return { records: expected.total, lost, duplicated: dup.rows[0]!.n, totalsMatch };
+}
+
+/**
+ * `npm start` as a user runs it (CYCLE_ONCE=1), with its worker and its embedded PostgreSQL
+ * SIGKILLed mid-cycle: the supervisor must restart both, and nothing may be lost or billed twice.
+ */
+async function chaosInsideNpmStart(recordsPerProvider: number) {
+  const dataDir = path.join(PROJECT_ROOT, '.data', 'chaos-system');
+  rmSync(dataDir, { recursive: true, force: true });
+  const pgPort = 54412;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), TEMPORAL_PORT: '7412', TEMPORAL_UI_PORT: '7413', SIMULATOR_PORT: '9412',
+    METRICS_PORT: '0', SIMULATOR_RECORDS: String(recordsPerProvider), CYCLE_ONCE: '1', LOG_FORMAT: 'json', LOG_LEVEL: 'info',
+  };
+  delete env.DATABASE_URL;
+  delete env.TEMPORAL_ADDRESS;
+  const started = Date.now();
+  const system = spawn(process.execPath, ['--import', 'tsx', 'workers/system.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Array<Record<string, unknown>> = [];
+  let stdout = '';
+  let partial = '';
+  system.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  system.stderr!.on('data', (d: Buffer) => {
+    const parts = (partial + d.toString()).split('\n');
+    partial = parts.pop()!;
+    for (const line of parts) {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        process.stderr.write(`${line}\n`);
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => system.once('exit', (c) => resolve(c)));
+  const seen = (msg: string) => logs.filter((l) => l.msg === msg);
+  const waitFor = async (msg: string, count = 1) => {
+    while (seen(msg).length < count) {
+      if (system.exitCode !== null) throw new Error(`npm start exited (${system.exitCode}) before "${msg}"`);
+      await sleep(100);
+    }
+    return seen(msg).at(-1)!;
+  };
+  await waitFor('demo provider onboarded', 2);
+  await sleep(4000);
+  const worker = (await waitFor('worker running (supervised)')).pid as number;
+  process.kill(worker, 'SIGKILL');
+  process.stderr.write(`chaos: npm start's worker (pid ${worker}) killed\n`);
+  await waitFor('worker restarted');
+  await sleep(3000);
+  const postgres = (await waitFor('embedded PostgreSQL running')).pid as number;
+  process.kill(postgres, 'SIGKILL');
+  process.stderr.write(`chaos: npm start's PostgreSQL (pid ${postgres}) killed\n`);
+  await waitFor('postgres restarted');
+  const code = await exited;
+  const seconds = (Date.now() - started) / 1000;
+  if (code !== 0) throw new Error(`npm start exited ${code}: ${JSON.stringify(logs.slice(-5))}`);
+  const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as { cycles: unknown[] };
+
+  // Count from the simulator's own data, as above, for both demo providers.
+  const dataset = buildSimulator({ usageRecords: recordsPerProvider }).dataset;
+  const db = await startEmbeddedPostgres(dataDir, pgPort);
+  const pool = createPool(embeddedUrlFor(dataDir, pgPort, 'csp')!, 4);
+  try {
+    const checks = [];
+    for (const [index, p] of dataset.providers.entries()) {
+      const provider = await getProvider(pool, p.clientId);
+      if (!provider) throw new Error(`provider ${p.name} was not onboarded`);
+      checks.push(await checkProvider(pool, dataset, index, provider.id));
+    }
+    return {
+      workerKills: 1, postgresKills: 1, restartsLogged: seen('worker restarted').length + seen('postgres restarted').length, cycles: summary.cycles.length,
+      records: checks.reduce((n, c) => n + c.records, 0), lost: checks.reduce((n, c) => n + c.lost, 0), duplicated: checks.reduce((n, c) => n + c.duplicated, 0),
+      totalsMatch: checks.every((c) => c.totalsMatch), seconds: Number(seconds.toFixed(1)),
+    };
+  } finally {
+    await pool.end();
+    await db.stop();
   }
 }
 

@@ -69,6 +69,12 @@ export async function assertDatabaseAnswers(databaseUrl: string, connectTimeoutM
 
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A checked-out client has no listener for its connection dying (PostgreSQL restarted mid-
+  // transaction): without one the 'error' event would crash the process. The failing query
+  // rejects anyway; the broken client is then discarded, not returned to the pool.
+  let broken: Error | undefined;
+  const onError = (err: Error) => { broken = err; };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -78,6 +84,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }

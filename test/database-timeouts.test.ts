@@ -77,3 +77,22 @@ test('npm start exits 3 for a database that never answers, and honours the first
   assert.ok(Date.now() - signalled < 5000, `stopped ${Date.now() - signalled} ms after the signal`);
   assert.match(waiting.stderr(), /"msg":"stopped"/);
 });
+
+test('a connection killed mid-transaction (PostgreSQL restarted) fails that transaction, not the process', async () => {
+  const { freshDatabase } = await import('./support/database.js');
+  const { inTransaction } = await import('../db/pool.js');
+  const db = await freshDatabase({ migrate: false });
+  try {
+    await assert.rejects(inTransaction(db.pool, async (client) => {
+      const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      // Terminated while idle in the transaction: the client gets an 'error' event, not a rejected query.
+      await db.pool.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+      await new Promise((r) => setTimeout(r, 300));
+      await client.query('SELECT 1');
+    }));
+    const after = await db.pool.query<{ ok: number }>('SELECT 1 AS ok');
+    assert.equal(after.rows[0]!.ok, 1, 'the pool goes on with a fresh connection');
+  } finally {
+    await db.drop();
+  }
+});
