@@ -159,16 +159,16 @@ function contract(profile: ShapeProfile): void {
     const got: unknown[] = [];
     let resume = 1;
     let fingerprint: string | undefined;
-    try {
-      for await (const page of client.usagePages(window, 50, 1)) {
-        got.push(...page.records);
-        resume = page.page + 1;
-        fingerprint = page.fingerprint;
-      }
-      assert.fail('expected the 500');
-    } catch (e) {
-      assert.ok(e instanceof CarrierError && e.code === 'SERVER_ERROR' && e.retryable);
-    }
+    await assert.rejects(
+      async () => {
+        for await (const page of client.usagePages(window, 50, 1)) {
+          got.push(...page.records);
+          resume = page.page + 1;
+          fingerprint = page.fingerprint;
+        }
+      },
+      (e: CarrierError) => e instanceof CarrierError && e.code === 'SERVER_ERROR' && e.retryable,
+    );
     const rest = await collect(resume, 50, fingerprint);
     assert.deepEqual(ids([...got, ...rest.records]), expectedIds());
   });

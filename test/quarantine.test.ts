@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -178,8 +179,13 @@ test('INVALID_RECORD and DUPLICATE_USAGE cannot be allocated; they can be writte
 });
 
 test('cleanse signal from the CLI path (temporal workflow signal) is handled like the Update', async () => {
-  const [group] = await groups('NON_EXISTENT_SERVICE');
-  if (!group) return;
+  // A tenant of its own (the allocation test resolved the others): usage for it, then a cycle.
+  const p = sys.sim.dataset.providers[0]!;
+  const tenantId = randomUUID();
+  sys.sim.dataset.addChangeLine(p, { ...p.tenants[0]!, tenantId }, p.tenants[0]!.subscriptions[0]!, 1, new Date());
+  await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'q-cycle-signal', args: [{ providerId }] });
+  const group = (await groups('NON_EXISTENT_SERVICE')).find((g) => g.group_key.endsWith(`|${tenantId}`));
+  assert.ok(group, 'the new tenant has its unknown-tenant group');
   const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
   await handle.signal(cleanseSignal, { by: 'erin' });
   await waitFor('cleanse recorded', async () => (await audit(group.group_key)).some((a) => a.actor === 'erin') || undefined);

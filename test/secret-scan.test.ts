@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowFailedError } from '@temporalio/client';
 import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
@@ -38,7 +39,11 @@ test('after onboarding, a cycle, a rotation and a failure: no client secret or b
   sys.sim.faults.set([{ endpoint: 'token', kind: 'http400', times: 100 }]);
   const { clearTokenCache } = await import('../carrier/client.js');
   clearTokenCache();
-  await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'scan-cycle-failing', args: [{ providerId: provider.id }] }).catch(() => undefined);
+  await assert.rejects(
+    env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'scan-cycle-failing', args: [{ providerId: provider.id }] }),
+    WorkflowFailedError,
+    'the failing cycle must fail, or the error path is not scanned',
+  );
   sys.sim.faults.clear();
 
   const secrets = [p.clientSecret, ...sys.sim.stats.issuedTokens];
