@@ -3,7 +3,8 @@ import type { ActivityDeps } from './deps';
 import { carrierFor } from './deps';
 import { classified } from './failures';
 import { inTransaction } from '../db/pool';
-import { insertUsagePage, mediateBatch, mediateNewLines } from '../db/usage-lines';
+import { insertUsagePage, mediateBatch, mediateNewLines, type MediationResult } from '../db/usage-lines';
+import type { FetchResult } from '../workflows/types';
 import { getProvider, setProviderAttention } from '../db/providers';
 import { notifyGroups } from './quarantine-notify';
 import { CarrierError } from '../carrier/errors';
@@ -32,7 +33,7 @@ export function usageActivities(deps: ActivityDeps) {
      * with the cycle's resume point in one transaction, so a retry (or a killed worker) resumes
      * exactly after the last stored page: nothing skipped, nothing stored twice.
      */
-    async fetchUsage(input: { providerId: string; cycleId: string; maxPages: number }): Promise<{ pages: number; lines: number; inserted: number; exhausted: boolean }> {
+    async fetchUsage(input: { providerId: string; cycleId: string; maxPages: number }): Promise<FetchResult> {
       return classified(async () => {
         const run = await deps.pool.query<{ next_page: number; last_fingerprint: string | null; fetch_done: boolean; ws: string; we: string }>(
           `SELECT next_page, last_fingerprint, fetch_done, to_char(window_start, 'YYYY-MM-DD') AS ws, to_char(window_end, 'YYYY-MM-DD') AS we
@@ -41,7 +42,13 @@ export function usageActivities(deps: ActivityDeps) {
         );
         const state = run.rows[0];
         if (!state) throw new Error(`cycle ${input.cycleId} has no run row: beginCycle must run first`);
-        const totals = { pages: 0, lines: 0, inserted: 0, exhausted: state.fetch_done };
+        // Lines are mediated page by page during the fetch: their outcomes count towards the cycle's progress.
+        const totals = { pages: 0, lines: 0, inserted: 0, exhausted: state.fetch_done, mediated: 0, billed: 0, quarantined: 0 };
+        const count = (r: MediationResult) => {
+          totals.mediated += r.processed;
+          totals.billed += r.billed;
+          totals.quarantined += Object.values(r.quarantined).reduce((a, n) => a + (n ?? 0), 0);
+        };
         // Where the time goes, logged per call: waiting for the carrier, persisting, mediating.
         const ms = { carrier: 0, persist: 0, mediate: 0 };
         let mark = Date.now();
@@ -75,7 +82,7 @@ export function usageActivities(deps: ActivityDeps) {
             });
             lap('persist');
             await settle();
-            if (stored.newLines.length > 0) mediating = mediateNewLines(deps.pool, input.providerId, input.cycleId, stored.newLines);
+            if (stored.newLines.length > 0) mediating = mediateNewLines(deps.pool, input.providerId, input.cycleId, stored.newLines).then(count);
             totals.pages++;
             totals.lines += page.records.length;
             totals.inserted += stored.inserted;

@@ -10,6 +10,8 @@ import { groupStateQuery, quarantineGroupWorkflow, resolveUpdate, writeOffSignal
 import { groupWorkflowId } from '../workflows/quarantine-group.api';
 import { osUserName } from '../client/actor';
 import { PROJECT_ROOT } from '../config';
+import { progressQuery } from '../workflows/usage-cycle';
+import type { CycleSummary } from '../workflows/types';
 
 // The admin's side of the quarantine: what the CLI and signals leave in the audit trail.
 let env: TestWorkflowEnvironment;
@@ -20,8 +22,9 @@ before(async () => {
   env = await localTemporal();
   sys = await startTestSystem(env, { usageRecords: 400, pageSize: 100 });
   providerId = (await sys.onboardSimProvider(0)).id;
-  await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'qa-cycle-1', args: [{ providerId }] });
+  firstCycle = await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'qa-cycle-1', args: [{ providerId }] });
 });
+let firstCycle: CycleSummary;
 after(async () => {
   await sys?.stop();
   await env?.teardown();
@@ -154,4 +157,16 @@ test('every command says what it does; --version works', async () => {
       assert.match(line, /^ {2}\S+(?: \[options\])?(?: <[^>]+>| \[[^\]]+\])* {2,}\S/, `${group}: "${line.trim()}" has a description`);
     }
   }
+});
+
+test("a cycle's progress counts the lines mediated page by page during the fetch, with the total and a percentage once known", async () => {
+  const progress = await env.client.workflow.getHandle('qa-cycle-1').query(progressQuery);
+  assert.ok(firstCycle.billed > 0 && firstCycle.quarantined > 0);
+  assert.equal(progress.phase, 'completed');
+  assert.equal(progress.billed, firstCycle.billed);
+  assert.equal(progress.quarantined, firstCycle.quarantined);
+  assert.equal(progress.linesMediated, firstCycle.billed + firstCycle.quarantined);
+  assert.equal(progress.expectedLines, progress.linesMediated);
+  assert.equal(progress.percent, 100);
+  assert.ok(progress.pagesFetched >= 4, `${progress.pagesFetched} pages of 100`);
 });

@@ -120,3 +120,15 @@ export interface ApplyActionInput {
   /** Set when the workflow already knows the request is invalid: it is recorded, nothing else. */
   rejection: string | null;
 }
+
+/** What one fetchUsage call did: pages and lines stored, and the outcomes of the lines it mediated page by page. */
+export interface FetchResult {
+  pages: number;
+  lines: number;
+  inserted: number;
+  exhausted: boolean;
+  /** Absent in results recorded before fetch reported mediation. */
+  mediated?: number;
+  billed?: number;
+  quarantined?: number;
+}

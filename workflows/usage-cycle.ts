@@ -3,7 +3,7 @@ import {
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { CSP_CYCLE_STATUS, CSP_PROVIDER_ID } from './search-attributes';
-import type { CycleSummary, UsageWindow } from './types';
+import type { CycleSummary, FetchResult, UsageWindow } from './types';
 import { needsAdminAttention } from '../core/attention';
 
 export interface UsageCycleInput {
@@ -19,9 +19,19 @@ export interface CycleProgress {
   phase: 'starting' | 'fetching' | 'mediating' | 'notifying' | 'completed' | 'failed';
   pagesFetched: number;
   linesFetched: number;
+  /** Lines stored new (exact repeats of known lines are not mediated again). */
+  linesNew?: number;
+  /** Lines mediated so far: page by page during the fetch, then the sweep. */
   linesMediated: number;
   billed: number;
   quarantined: number;
+  /**
+   * The carrier does not say how many lines a window holds, so the total is known once the last
+   * page is in: until then null (pages so far is what is known), then the new lines to mediate.
+   */
+  expectedLines?: number | null;
+  /** linesMediated of expectedLines, 0–100; null while the total is unknown. */
+  percent?: number | null;
 }
 
 export const progressQuery = defineQuery<CycleProgress>('progress');
@@ -29,7 +39,7 @@ export const progressQuery = defineQuery<CycleProgress>('progress');
 /** The activities this workflow calls (activities/usage.ts implements them); each passes counts, never lines. */
 export interface UsageCycleActivities {
   beginCycle(input: { providerId: string; cycleId: string; window?: UsageWindow }): Promise<{ window: UsageWindow }>;
-  fetchUsage(input: { providerId: string; cycleId: string; maxPages: number }): Promise<{ pages: number; lines: number; inserted: number; exhausted: boolean }>;
+  fetchUsage(input: { providerId: string; cycleId: string; maxPages: number }): Promise<FetchResult>;
   mediateUsage(input: { providerId: string; cycleId: string; batchSize: number; maxBatches: number }): Promise<{ processed: number; billed: number; quarantined: number; done: boolean }>;
   notifyQuarantineGroups(input: { providerId: string; mediatedBy: string }): Promise<{ groups: number }>;
   completeCycle(input: { providerId: string; cycleId: string }): Promise<CycleSummary>;
@@ -66,7 +76,11 @@ const HISTORY_LIMIT = 1500;
  */
 export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleSummary> {
   const cycleId = input.cycleId ?? workflowInfo().workflowId;
-  const progress: CycleProgress = input.progress ?? { phase: 'starting', pagesFetched: 0, linesFetched: 0, linesMediated: 0, billed: 0, quarantined: 0 };
+  const progress: CycleProgress = input.progress ?? { phase: 'starting', pagesFetched: 0, linesFetched: 0, linesNew: 0, linesMediated: 0, billed: 0, quarantined: 0, expectedLines: null, percent: null };
+  const updatePercent = () => {
+    if (progress.expectedLines === null || progress.expectedLines === undefined) return;
+    progress.percent = progress.expectedLines === 0 ? 100 : Math.min(100, Math.floor((progress.linesMediated / progress.expectedLines) * 100));
+  };
   setHandler(progressQuery, () => progress);
   upsertSearchAttributes([
     { key: CSP_PROVIDER_ID, value: input.providerId },
@@ -84,7 +98,15 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
       const fetched = await carrier.fetchUsage({ providerId: input.providerId, cycleId, maxPages: PAGES_PER_ACTIVITY });
       progress.pagesFetched += fetched.pages;
       progress.linesFetched += fetched.lines;
-      if (fetched.exhausted) break;
+      progress.linesNew = (progress.linesNew ?? 0) + fetched.inserted;
+      progress.linesMediated += fetched.mediated ?? 0;
+      progress.billed += fetched.billed ?? 0;
+      progress.quarantined += fetched.quarantined ?? 0;
+      if (fetched.exhausted) {
+        progress.expectedLines = progress.linesNew;
+        updatePercent();
+        break;
+      }
       if (historyFull()) return await carryOn();
     }
 
@@ -94,6 +116,7 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
       progress.linesMediated += mediated.processed;
       progress.billed += mediated.billed;
       progress.quarantined += mediated.quarantined;
+      updatePercent();
       if (mediated.done) break;
       if (historyFull()) return await carryOn();
     }
@@ -102,6 +125,7 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
     await database.notifyQuarantineGroups({ providerId: input.providerId, mediatedBy: cycleId });
     const summary = await database.completeCycle({ providerId: input.providerId, cycleId });
     progress.phase = 'completed';
+    progress.percent = 100;
     upsertSearchAttributes([{ key: CSP_CYCLE_STATUS, value: 'COMPLETED' }]);
     return summary;
   } catch (err) {
