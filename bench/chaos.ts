@@ -24,6 +24,7 @@ import { listServices } from '../db/services';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { expectedOutcomes, recomputedTotals } from '../test/support/expected';
 import { onboardFirstProvider, startStack } from './harness';
+import { freePort } from '../test/support/ports';
 
 const o = new Command('chaos').option('--records <n>', 'usage lines', '100000').option('--kills <n>', 'worker SIGKILLs', '10').option('--seed <n>', 'randomness of the kill times', '7')
   .option('--system-records <n>', 'usage lines per provider inside npm start', '20000')
@@ -150,9 +151,9 @@ async function checkProvider(pool: Pool, dataset: Dataset, index: number, provid
 async function chaosInsideNpmStart(recordsPerProvider: number) {
   const dataDir = path.join(PROJECT_ROOT, '.data', 'chaos-system');
   rmSync(dataDir, { recursive: true, force: true });
-  const pgPort = 54412;
+  const pgPort = await freePort();
   const env: NodeJS.ProcessEnv = {
-    ...process.env, DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), TEMPORAL_PORT: '7412', TEMPORAL_UI_PORT: '7413', SIMULATOR_PORT: '9412',
+    ...process.env, DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), SIMULATOR_PORT: String(await freePort()),
     METRICS_PORT: '0', SIMULATOR_RECORDS: String(recordsPerProvider), CYCLE_ONCE: '1', LOG_FORMAT: 'json', LOG_LEVEL: 'info',
   };
   delete env.DATABASE_URL;
