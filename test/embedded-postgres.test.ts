@@ -88,3 +88,18 @@ test('loading the whole system (npm start) registers no signal handler of a depe
   assert.equal(process.listenerCount('SIGINT') + process.listenerCount('SIGTERM') + process.listenerCount('SIGHUP'), signalListenersBefore);
   assert.ok(!Object.keys(require.cache).some((m) => m.includes('async-exit-hook')), 'async-exit-hook is not loaded');
 });
+
+test('embedded PostgreSQL: a data folder from before random passwords (fixed "csp-local") gets a random one at its next start', async () => {
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`ALTER ROLE postgres PASSWORD 'csp-local'`);
+  await admin.end();
+  await server.stop();
+  rmSync(path.join(dataDir, 'pg-superuser.password'));
+  server = await startEmbeddedPostgres(dataDir, port);
+  const password = readFileSync(path.join(dataDir, 'pg-superuser.password'), 'utf8').trim();
+  assert.notEqual(password, 'csp-local');
+  assert.equal(server.url, embeddedServerUrl(port, password));
+  assert.equal(await tryConnect(server.url), null);
+  assert.match((await tryConnect(embeddedServerUrl(port, 'csp-local'))) ?? '', /password authentication failed/);
+});
