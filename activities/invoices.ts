@@ -4,9 +4,8 @@ import type { ActivityDeps } from './deps';
 import { carrierFor } from './deps';
 import { classified } from './failures';
 import { notifyGroups } from './quarantine-notify';
-import { inTransaction } from '../db/pool';
 import { getProvider } from '../db/providers';
-import { insertUsagePage, mediateNewLines } from '../db/usage-lines';
+import { mediatePage } from '../db/usage-lines';
 import {
   INVOICE_SOURCE_PREFIX, countInvoiceLinesMediated, getReconciliation, receivedLinesForPeriod, setInvoiceAttention, storeReconciliation,
 } from '../db/invoice-reconciliations';
@@ -80,8 +79,7 @@ export function invoiceActivities(deps: ActivityDeps): InvoiceReconciliationActi
       const source = `${INVOICE_SOURCE_PREFIX}${stored.invoiceId}`;
       const mediatedBy = `${source}:${stored.version.slice(0, 16)}`;
       if (records.length > 0) {
-        const page = await inTransaction(deps.pool, (db) => insertUsagePage(db, stored.providerId, source, records));
-        if (page.newLines.length > 0) await mediateNewLines(deps.pool, stored.providerId, mediatedBy, page.newLines);
+        await mediatePage(deps.pool, stored.providerId, { receivedBy: source, mediatedBy }, records);
         await notifyGroups(deps, stored.providerId, mediatedBy);
       }
       return countInvoiceLinesMediated(deps.pool, stored.providerId, stored.invoiceId);

@@ -3,14 +3,18 @@ import type { ActivityDeps } from './deps';
 import { carrierFor } from './deps';
 import { classified } from './failures';
 import { inTransaction } from '../db/pool';
-import { insertUsagePage, mediateBatch, mediateNewLines, type MediationResult } from '../db/usage-lines';
-import type { FetchResult } from '../workflows/types';
-import { getProvider, setProviderAttention } from '../db/providers';
+import { batchContext, knownVersions, mediateBatch, receivedLines, savePage, type ReceivedLine } from '../db/usage-lines';
+import { loadBillingContext } from '../db/mediation-context';
+import { advanceCursor, completeCycleRun, cycleSummary, failCycleRun, fetchCursor, markFetchDone, openCycleRun } from '../db/cycle-runs';
+import { clearProviderAttention, getProvider, setProviderAttention } from '../db/providers';
+import { decideBatch, type Decision, type KnownVersion } from '../core/mediation';
 import { notifyGroups } from './quarantine-notify';
 import { CarrierError } from '../carrier/errors';
-import type { CycleSummary } from '../workflows/types';
+import type { CycleSummary, FetchResult } from '../workflows/types';
 import { usageWindow, type UsageWindow } from '../core/usage-window';
 import { needsAdminAttention } from '../core/attention';
+
+type DecidedLine = ReceivedLine & { decision: Decision | null };
 
 export function usageActivities(deps: ActivityDeps) {
   return {
@@ -19,38 +23,26 @@ export function usageActivities(deps: ActivityDeps) {
       const provider = await getProvider(deps.pool, input.providerId);
       if (!provider) throw new Error(`provider ${input.providerId} does not exist`);
       const window = input.window ?? usageWindow(new Date(), provider.time_zone, deps.lookbackMonths);
-      const row = await deps.pool.query<{ window_start: string; window_end: string }>(
-        `INSERT INTO cycle_run (id, provider_id, status, window_start, window_end) VALUES ($1, $2, 'RUNNING', $3, $4)
-         ON CONFLICT (id) DO UPDATE SET status = 'RUNNING', error = NULL
-         RETURNING to_char(window_start, 'YYYY-MM-DD') AS window_start, to_char(window_end, 'YYYY-MM-DD') AS window_end`,
-        [input.cycleId, input.providerId, window.startDate, window.endDate],
-      );
-      return { window: { startDate: row.rows[0]!.window_start, endDate: row.rows[0]!.window_end } };
+      return { window: await openCycleRun(deps.pool, input.cycleId, input.providerId, window) };
     },
 
     /**
-     * Fetches up to maxPages pages from where the cycle left off. Each page is persisted together
-     * with the cycle's resume point in one transaction, so a retry (or a killed worker) resumes
-     * exactly after the last stored page: nothing skipped, nothing stored twice.
+     * Fetches up to maxPages pages from where the cycle left off, and settles every line of each:
+     * the page is decided in memory (core/mediation.ts: revision rule, identify → bucket → rate)
+     * and stored in one transaction with its outcomes, its charges and the cycle's resume point.
+     * A retry (or a killed worker) resumes exactly after the last stored page: nothing skipped,
+     * nothing stored or billed twice. While one page is being stored, the next is fetched, parsed
+     * and decided, so the worker and PostgreSQL work at the same time.
      */
     async fetchUsage(input: { providerId: string; cycleId: string; maxPages: number }): Promise<FetchResult> {
       return classified(async () => {
-        const run = await deps.pool.query<{ next_page: number; last_fingerprint: string | null; fetch_done: boolean; ws: string; we: string }>(
-          `SELECT next_page, last_fingerprint, fetch_done, to_char(window_start, 'YYYY-MM-DD') AS ws, to_char(window_end, 'YYYY-MM-DD') AS we
-             FROM cycle_run WHERE id = $1`,
-          [input.cycleId],
-        );
-        const state = run.rows[0];
-        if (!state) throw new Error(`cycle ${input.cycleId} has no run row: beginCycle must run first`);
-        // Lines are mediated page by page during the fetch: their outcomes count towards the cycle's progress.
-        const totals = { pages: 0, lines: 0, inserted: 0, exhausted: state.fetch_done, mediated: 0, billed: 0, quarantined: 0 };
-        const count = (r: MediationResult) => {
-          totals.mediated += r.processed;
-          totals.billed += r.billed;
-          totals.quarantined += Object.values(r.quarantined).reduce((a, n) => a + (n ?? 0), 0);
-        };
-        // Where the time goes, logged per call: waiting for the carrier, persisting, mediating.
-        const ms = { carrier: 0, persist: 0, mediate: 0 };
+        const cursor = await fetchCursor(deps.pool, input.cycleId);
+        if (!cursor) throw new Error(`cycle ${input.cycleId} has no run row: beginCycle must run first`);
+        // Lines are mediated page by page as they are stored: their outcomes count towards the cycle's progress.
+        const totals = { pages: 0, lines: 0, inserted: 0, exhausted: cursor.fetchDone, mediated: 0, billed: 0, quarantined: 0 };
+        // Where the time goes, logged per call: waiting for the carrier (and parsing), deciding,
+        // waiting for the previous page's save.
+        const ms = { carrier: 0, decide: 0, persist: 0 };
         let mark = Date.now();
         const lap = (stage: keyof typeof ms) => {
           const now = Date.now();
@@ -58,36 +50,52 @@ export function usageActivities(deps: ActivityDeps) {
           mark = now;
         };
         const report = () => deps.log.info({ cycleId: input.cycleId, ...totals, ms }, 'usage pages fetched');
-        if (state.fetch_done) return totals;
+        if (cursor.fetchDone) return totals;
         const client = await carrierFor(deps, input.providerId);
-        // One page's mediation runs while the next page is persisted (two connections, so
-        // PostgreSQL works on both cores). At most one is in flight: pages are mediated in order.
-        let mediating: Promise<unknown> = Promise.resolve();
+        // Services, allocations and the rate card, read once per call (a few seconds of pages).
+        const billing = await loadBillingContext(deps.pool, input.providerId);
+        // At most one page is being saved while the next is decided; its lines count as received
+        // before the next page's (a revision across the page boundary is still a revision).
+        let saving: Promise<void> | null = null;
+        let beingSaved: DecidedLine[] = [];
         const settle = async () => {
-          await mediating;
-          lap('mediate');
+          if (saving) await saving;
+          saving = null;
+          lap('persist');
         };
         try {
-          const pages = prefetching(client.usagePages({ startDate: state.ws, endDate: state.we }, deps.usagePageSize, state.next_page, state.last_fingerprint ?? undefined));
+          const pages = prefetching(client.usagePages(cursor.window, deps.usagePageSize, cursor.nextPage, cursor.lastFingerprint ?? undefined));
           for await (const page of pages) {
             lap('carrier');
-            // Persist first (with the resume point), then mediate the new lines from memory.
-            const stored = await inTransaction(deps.pool, async (db) => {
-              const r = await insertUsagePage(db, input.providerId, input.cycleId, page.records);
-              await db.query(
-                `UPDATE cycle_run SET next_page = $2 + 1, last_fingerprint = $3, fetched = fetched + $4, repeats = repeats + $5 WHERE id = $1`,
-                [input.cycleId, page.page, page.fingerprint, page.records.length, r.repeats],
-              );
-              return r;
-            });
-            lap('persist');
+            const lines = receivedLines(page.records, page.texts);
+            const known: Map<string, KnownVersion[]> = await knownVersions(deps.pool, input.providerId, lines);
+            for (const l of beingSaved) {
+              if (l.decision?.status === 'REPEAT' || l.recordKey === '') continue;
+              const invalid = l.decision?.status === 'QUARANTINED' && l.decision.reason === 'INVALID_RECORD';
+              const list = known.get(l.recordKey) ?? [];
+              list.push({ contentHash: l.contentHash, invalid, raw: l.raw });
+              known.set(l.recordKey, list);
+            }
+            const decided = decide(lines, batchContext(billing, known));
+            lap('decide');
             await settle();
-            if (stored.newLines.length > 0) mediating = mediateNewLines(deps.pool, input.providerId, input.cycleId, stored.newLines).then(count);
-            totals.pages++;
-            totals.lines += page.records.length;
-            totals.inserted += stored.inserted;
-            Context.current().heartbeat({ page: page.page });
-            if (totals.pages >= input.maxPages) {
+            saving = inTransaction(deps.pool, async (db) => {
+              const saved = await savePage(db, input.providerId, { receivedBy: input.cycleId, mediatedBy: input.cycleId }, decided);
+              await advanceCursor(db, input.cycleId, { page: page.page, fingerprint: page.fingerprint, fetched: lines.length, repeats: saved.repeats });
+              return saved;
+            }).then((saved) => {
+              totals.pages++;
+              totals.lines += lines.length;
+              totals.inserted += saved.inserted;
+              totals.mediated += saved.processed;
+              totals.billed += saved.billed;
+              totals.quarantined += Object.values(saved.quarantined).reduce((a, n) => a + (n ?? 0), 0);
+              Context.current().heartbeat({ page: page.page });
+            });
+            // Surfaces when awaited (settle), never as an unhandled rejection meanwhile.
+            saving.catch(() => undefined);
+            beingSaved = decided;
+            if (totals.pages + 1 >= input.maxPages) {
               await settle();
               report();
               return totals;
@@ -95,9 +103,8 @@ export function usageActivities(deps: ActivityDeps) {
           }
           await settle();
         } catch (err) {
-          // The page being mediated must finish (or fail) before this attempt ends; a line it
-          // leaves NEW is swept by mediateUsage.
-          await mediating.catch(() => undefined);
+          // The page being saved must finish (or fail) before this attempt ends.
+          if (saving) await (saving as Promise<void>).catch(() => undefined);
           const code = (err as { code?: string }).code;
           if (needsAdminAttention(code)) await setProviderAttention(deps.pool, input.providerId, (err as Error).message);
           // Pages stored in this attempt are safe (the cursor moved with them). A transient fault
@@ -110,7 +117,7 @@ export function usageActivities(deps: ActivityDeps) {
           }
           throw err;
         }
-        await deps.pool.query('UPDATE cycle_run SET fetch_done = true WHERE id = $1', [input.cycleId]);
+        await markFetchDone(deps.pool, input.cycleId);
         totals.exhausted = true;
         report();
         return totals;
@@ -145,61 +152,32 @@ export function usageActivities(deps: ActivityDeps) {
 
     /** The cycle's summary, computed from the database (the truth), stored on its run row. */
     async completeCycle(input: { providerId: string; cycleId: string }): Promise<CycleSummary> {
-      const summary = await cycleSummary(deps, input.cycleId);
-      await deps.pool.query(`UPDATE cycle_run SET status = 'COMPLETED', summary = $2, finished_at = now() WHERE id = $1`, [input.cycleId, summary]);
+      const summary = await cycleSummary(deps.pool, input.cycleId);
+      await completeCycleRun(deps.pool, input.cycleId, summary);
       // A cycle that got through proves the credentials work again.
-      await deps.pool.query(`UPDATE provider SET status = 'ACTIVE', attention_reason = NULL WHERE id = $1 AND status = 'NEEDS_ATTENTION'`, [input.providerId]);
+      await clearProviderAttention(deps.pool, input.providerId);
       return summary;
     },
 
     async failCycle(input: { providerId: string; cycleId: string; reason: string; needsAttention: boolean }): Promise<void> {
-      await deps.pool.query(`UPDATE cycle_run SET status = 'FAILED', error = $2, finished_at = now() WHERE id = $1`, [input.cycleId, input.reason]);
+      await failCycleRun(deps.pool, input.cycleId, input.reason);
       if (input.needsAttention) await setProviderAttention(deps.pool, input.providerId, input.reason);
     },
   };
 }
 
-export async function cycleSummary(deps: Pick<ActivityDeps, 'pool'>, cycleId: string): Promise<CycleSummary> {
-  const [run, lines, charges] = await Promise.all([
-    deps.pool.query<{ provider_id: string; ws: string; we: string; fetched: number; repeats: number }>(
-      `SELECT provider_id, to_char(window_start, 'YYYY-MM-DD') AS ws, to_char(window_end, 'YYYY-MM-DD') AS we, fetched, repeats FROM cycle_run WHERE id = $1`,
-      [cycleId],
-    ),
-    deps.pool.query<{ status: string; reason: string | null; n: number }>(
-      `SELECT status, reason, count(*)::int AS n FROM usage_line WHERE mediated_cycle_id = $1 GROUP BY status, reason`,
-      [cycleId],
-    ),
-    deps.pool.query<{ n: number; cost: string | null; charge: string | null; margin: string | null }>(
-      `SELECT count(*)::int AS n, sum(carrier_cost)::text AS cost, sum(charge)::text AS charge, sum(margin)::text AS margin FROM usage_charge WHERE cycle_id = $1`,
-      [cycleId],
-    ),
-  ]);
-  const r = run.rows[0];
-  if (!r) throw new Error(`cycle ${cycleId} not found`);
-  const quarantinedByReason: Record<string, number> = {};
-  let quarantined = 0;
-  let repeatsMarked = 0;
-  for (const row of lines.rows) {
-    if (row.status === 'QUARANTINED' && row.reason) {
-      quarantinedByReason[row.reason] = row.n;
-      quarantined += row.n;
-    }
-    if (row.status === 'DUPLICATE') repeatsMarked += row.n;
+/**
+ * Decides a page. Should deciding fail outright (a defect), the lines are still stored, as
+ * received and undecided (NEW), for the sweep: persisting never depends on mediating.
+ */
+function decide(lines: ReceivedLine[], ctx: Parameters<typeof decideBatch>[1]): DecidedLine[] {
+  let decisions: Array<Decision | null>;
+  try {
+    decisions = decideBatch(lines, ctx);
+  } catch {
+    decisions = lines.map(() => null);
   }
-  const c = charges.rows[0]!;
-  return {
-    cycleId,
-    providerId: r.provider_id,
-    window: { startDate: r.ws, endDate: r.we },
-    fetched: Number(r.fetched),
-    billed: c.n,
-    quarantined,
-    quarantinedByReason,
-    duplicatesSkipped: Number(r.repeats) + repeatsMarked,
-    cost: c.cost ?? '0.0000',
-    charge: c.charge ?? '0.0000',
-    margin: c.margin ?? '0.0000',
-  };
+  return lines.map((l, i) => ({ ...l, decision: decisions[i]! }));
 }
 
 /** Requests the next page while the current one is being stored: the carrier and the database overlap. */

@@ -19,7 +19,8 @@ import { createPool, type Pool } from '../db/pool';
 import { getProvider } from '../db/providers';
 import { Command } from 'commander';
 import { parseLosslessJson } from '../core/lossless';
-import { contentHash, rawRecordId } from '../core/usage-record';
+import { rawRecordId } from '../core/usage-record';
+import { textHash } from '../core/mediation';
 import { listServices } from '../db/services';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { expectedOutcomes, recomputedTotals } from '../test/support/expected';
@@ -116,8 +117,9 @@ async function checkProvider(pool: Pool, dataset: Dataset, index: number, provid
   const expected = expectedOutcomes(dataset, index);
   const want = new Set<string>();
   for (let i = 0; i < expected.total; i++) {
-    const rec = parseLosslessJson(dataset.usageLineJson(index, i));
-    want.add(`${rawRecordId(rec) ?? ''}|${contentHash(rec)}`);
+    // Stored as received: keyed by the RecordId and the hash of the line's exact text.
+    const text = dataset.usageLineJson(index, i);
+    want.add(`${rawRecordId(parseLosslessJson(text)) ?? ''}|${textHash(text)}`);
   }
   const stored = await pool.query<{ k: string; status: string; reason: string | null }>(
     `SELECT record_key || '|' || content_hash AS k, status, reason FROM usage_line WHERE provider_id = $1`,

@@ -38,14 +38,22 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(name: string, records: number, ports: { pg: number; temporal: number; sim: number }): Promise<Stack> {
+export async function startStack(name: string, records: number, defaults: { pg: number; temporal: number; sim: number }): Promise<Stack> {
+  // The usual port variables move the stack elsewhere (several people benchmarking on one machine).
+  const env = process.env;
+  const ports = {
+    pg: Number(env.EMBEDDED_PG_PORT ?? defaults.pg),
+    temporal: Number(env.TEMPORAL_PORT ?? defaults.temporal),
+    ui: Number(env.TEMPORAL_UI_PORT ?? defaults.temporal + 1000),
+    sim: Number(env.SIMULATOR_PORT ?? defaults.sim),
+  };
   const dataDir = path.join(PROJECT_ROOT, '.data', name);
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   let pg = await startEmbeddedPostgres(dataDir, ports.pg);
   const databaseUrl = await ensureDatabase(pg.url, 'csp');
   await migrateUp(databaseUrl);
-  const dev = await startDevServer({ port: ports.temporal, uiPort: ports.temporal + 1000, namespace: 'default', dataDir: path.join(dataDir, 'temporal') });
+  const dev = await startDevServer({ port: ports.temporal, uiPort: ports.ui, namespace: 'default', dataDir: path.join(dataDir, 'temporal') });
   const sim = await startSimulator({ port: ports.sim, usageRecords: records, maxPageSize: 10_000 });
   const key = randomBytes(32).toString('base64');
   const keyring = new Keyring('bench', new Map([['bench', Buffer.from(key, 'base64')]]));

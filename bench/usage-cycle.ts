@@ -60,15 +60,15 @@ async function main(): Promise<void> {
       `SELECT extract(epoch FROM max(received_at) - min(received_at))::float AS fetch_s, extract(epoch FROM max(updated_at) - max(received_at))::float AS mediate_s FROM usage_line`,
     );
     process.stderr.write(`cycle: fetched ${summary.fetched}, billed ${summary.billed}, quarantined ${summary.quarantined}, repeats ${summary.duplicatesSkipped}\n`);
-    const stages = { carrier: 0, persist: 0, mediate: 0 };
+    const stages = { carrier: 0, decide: 0, persist: 0 };
     for (const line of stack.workerLogs) {
       if (!line.includes('usage pages fetched')) continue;
       const ms = (JSON.parse(line) as { ms: typeof stages }).ms;
       stages.carrier += ms.carrier;
+      stages.decide += ms.decide;
       stages.persist += ms.persist;
-      stages.mediate += ms.mediate;
     }
-    process.stderr.write(`fetch activity: waiting for carrier pages ${(stages.carrier / 1000).toFixed(1)} s, persisting ${(stages.persist / 1000).toFixed(1)} s, mediating ${(stages.mediate / 1000).toFixed(1)} s\n`);
+    process.stderr.write(`fetch activity: waiting for carrier pages ${(stages.carrier / 1000).toFixed(1)} s, deciding ${(stages.decide / 1000).toFixed(1)} s, waiting for the previous page's save ${(stages.persist / 1000).toFixed(1)} s\n`);
     process.stderr.write(`where the time goes: fetch+persist ~${timing.rows[0]!.fetch_s.toFixed(1)} s, mediation after the last page ~${timing.rows[0]!.mediate_s.toFixed(1)} s, total ${seconds.toFixed(1)} s; limit ${limitSeconds.toFixed(1)} s for ${limitRows} rows\n`);
     const recordsPerSecond = Math.round(summary.fetched / seconds);
     const limitRecordsPerSecond = Math.round(limitRows / limitSeconds);

@@ -1,4 +1,6 @@
 import type { Pool, PoolClient } from './pool';
+import type { CycleSummary } from '../workflows/types';
+import type { UsageWindow } from '../core/usage-window';
 
 type Queryable = Pool | PoolClient;
 
@@ -33,4 +35,97 @@ export async function listCycleRuns(db: Queryable, providerId: string | null, li
 export async function getCycleRun(db: Queryable, id: string): Promise<Record<string, unknown> | null> {
   const res = await db.query('SELECT * FROM cycle_run WHERE id = $1', [id]);
   return res.rows[0] ?? null;
+}
+
+/** Opens (or reopens, idempotently) the run row; the window first stored is the cycle's window. */
+export async function openCycleRun(db: Queryable, cycleId: string, providerId: string, window: UsageWindow): Promise<UsageWindow> {
+  const row = await db.query<{ window_start: string; window_end: string }>(
+    `INSERT INTO cycle_run (id, provider_id, status, window_start, window_end) VALUES ($1, $2, 'RUNNING', $3, $4)
+     ON CONFLICT (id) DO UPDATE SET status = 'RUNNING', error = NULL
+     RETURNING to_char(window_start, 'YYYY-MM-DD') AS window_start, to_char(window_end, 'YYYY-MM-DD') AS window_end`,
+    [cycleId, providerId, window.startDate, window.endDate],
+  );
+  return { startDate: row.rows[0]!.window_start, endDate: row.rows[0]!.window_end };
+}
+
+export interface FetchCursor {
+  nextPage: number;
+  lastFingerprint: string | null;
+  fetchDone: boolean;
+  window: UsageWindow;
+}
+
+export async function fetchCursor(db: Queryable, cycleId: string): Promise<FetchCursor | null> {
+  const run = await db.query<{ next_page: number; last_fingerprint: string | null; fetch_done: boolean; ws: string; we: string }>(
+    `SELECT next_page, last_fingerprint, fetch_done, to_char(window_start, 'YYYY-MM-DD') AS ws, to_char(window_end, 'YYYY-MM-DD') AS we
+       FROM cycle_run WHERE id = $1`,
+    [cycleId],
+  );
+  const r = run.rows[0];
+  return r ? { nextPage: r.next_page, lastFingerprint: r.last_fingerprint, fetchDone: r.fetch_done, window: { startDate: r.ws, endDate: r.we } } : null;
+}
+
+/** Moves the resume point past a stored page: called in the transaction that stores the page. */
+export async function advanceCursor(db: Queryable, cycleId: string, page: { page: number; fingerprint: string; fetched: number; repeats: number }): Promise<void> {
+  await db.query({
+    name: 'cycle-run-advance',
+    text: `UPDATE cycle_run SET next_page = $2 + 1, last_fingerprint = $3, fetched = fetched + $4, repeats = repeats + $5 WHERE id = $1`,
+    values: [cycleId, page.page, page.fingerprint, page.fetched, page.repeats],
+  });
+}
+
+export async function markFetchDone(db: Queryable, cycleId: string): Promise<void> {
+  await db.query('UPDATE cycle_run SET fetch_done = true WHERE id = $1', [cycleId]);
+}
+
+export async function completeCycleRun(db: Queryable, cycleId: string, summary: CycleSummary): Promise<void> {
+  await db.query(`UPDATE cycle_run SET status = 'COMPLETED', summary = $2, finished_at = now() WHERE id = $1`, [cycleId, summary]);
+}
+
+export async function failCycleRun(db: Queryable, cycleId: string, reason: string): Promise<void> {
+  await db.query(`UPDATE cycle_run SET status = 'FAILED', error = $2, finished_at = now() WHERE id = $1`, [cycleId, reason]);
+}
+
+/** The cycle's summary, computed from the database (the truth). */
+export async function cycleSummary(db: Pool, cycleId: string): Promise<CycleSummary> {
+  const [run, lines, charges] = await Promise.all([
+    db.query<{ provider_id: string; ws: string; we: string; fetched: number; repeats: number }>(
+      `SELECT provider_id, to_char(window_start, 'YYYY-MM-DD') AS ws, to_char(window_end, 'YYYY-MM-DD') AS we, fetched, repeats FROM cycle_run WHERE id = $1`,
+      [cycleId],
+    ),
+    db.query<{ status: string; reason: string | null; n: number }>(
+      `SELECT status, reason, count(*)::int AS n FROM usage_line WHERE mediated_cycle_id = $1 GROUP BY status, reason`,
+      [cycleId],
+    ),
+    db.query<{ n: number; cost: string | null; charge: string | null; margin: string | null }>(
+      `SELECT count(*)::int AS n, sum(carrier_cost)::text AS cost, sum(charge)::text AS charge, sum(margin)::text AS margin FROM usage_charge WHERE cycle_id = $1`,
+      [cycleId],
+    ),
+  ]);
+  const r = run.rows[0];
+  if (!r) throw new Error(`cycle ${cycleId} not found`);
+  const quarantinedByReason: Record<string, number> = {};
+  let quarantined = 0;
+  let repeatsMarked = 0;
+  for (const row of lines.rows) {
+    if (row.status === 'QUARANTINED' && row.reason) {
+      quarantinedByReason[row.reason] = row.n;
+      quarantined += row.n;
+    }
+    if (row.status === 'DUPLICATE') repeatsMarked += row.n;
+  }
+  const c = charges.rows[0]!;
+  return {
+    cycleId,
+    providerId: r.provider_id,
+    window: { startDate: r.ws, endDate: r.we },
+    fetched: Number(r.fetched),
+    billed: c.n,
+    quarantined,
+    quarantinedByReason,
+    duplicatesSkipped: Number(r.repeats) + repeatsMarked,
+    cost: c.cost ?? '0.0000',
+    charge: c.charge ?? '0.0000',
+    margin: c.margin ?? '0.0000',
+  };
 }

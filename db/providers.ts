@@ -69,6 +69,11 @@ export async function setProviderAttention(db: Queryable, id: string, reason: st
   );
 }
 
+/** A provider that needed attention is active again (a cycle got through with its credentials). */
+export async function clearProviderAttention(db: Queryable, id: string): Promise<void> {
+  await db.query(`UPDATE provider SET status = 'ACTIVE', attention_reason = NULL, updated_at = now() WHERE id = $1 AND status = 'NEEDS_ATTENTION'`, [id]);
+}
+
 export async function markProviderRemoved(db: Queryable, id: string): Promise<void> {
   await db.query(`UPDATE provider SET status = 'REMOVED', removed_at = now(), updated_at = now() WHERE id = $1`, [id]);
 }

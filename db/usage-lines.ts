@@ -1,61 +1,18 @@
 import type { Pool, PoolClient } from './pool';
 import { inTransaction } from './pool';
-import { contentHash, rawRecordId, rawText } from '../core/usage-record';
-import { jsonNumberToDecimal, parseLosslessJson, stringifyLossless } from '../core/lossless';
+import { copyRows } from './copy';
 import { decimalText, formatMoney } from '../core/money';
-import { mediate, type Mediated, type QuarantineReason } from '../core/rating';
-import { isGuid, normalizeGuid } from '../core/guid';
-import { loadBillingContext } from './mediation-context';
+import type { QuarantineReason } from '../core/rating';
+import { parseNumberPreserving } from '../core/fast-json';
+import { stringifyLossless } from '../core/lossless';
+import { decideBatch, lineFacts, REPEAT_DETAIL, type BatchContext, type Decision, type KnownVersion, type LineFacts } from '../core/mediation';
+import { loadBillingContext, type ProviderBillingContext } from './mediation-context';
 import { quarantineGroupKey } from '../core/quarantine-group';
+
+type Queryable = Pool | PoolClient;
 
 /** The quarantine group of a line: the rule (provider + reason + tenant identifier) is in core/. */
 export const groupKeyOf = quarantineGroupKey;
-
-export interface PageInsert {
-  inserted: number;
-  repeats: number;
-  /** The rows this page added, with their parsed records, ready to mediate without a re-read. */
-  newLines: LoadedLine[];
-}
-
-/**
- * Persists one page exactly as received, in one statement. An exact repeat of a known line
- * (same RecordId, same content) adds no row, so a retried or repeated page changes nothing.
- */
-export async function insertUsagePage(db: Pool | PoolClient, providerId: string, cycleId: string, records: unknown[]): Promise<PageInsert> {
-  // One JSON parameter (encoded natively by V8) rather than seven arrays escaped element by element.
-  const rows = records.map((record) => {
-    const subTotal = record && typeof record === 'object' ? jsonNumberToDecimal((record as Record<string, unknown>).SubTotal) : null;
-    return {
-      record_key: rawRecordId(record) ?? '',
-      content_hash: contentHash(record),
-      raw: stringifyLossless(record),
-      tenant_ref: refOf(rawText(record, 'TenantId')),
-      product_ref: refOf(rawText(record, 'ProductId')),
-      charge_start: rawText(record, 'ChargeStartDate'),
-      sub_total: subTotal ? decimalText(subTotal) : null,
-    };
-  });
-  const res = await db.query<{ id: number; record_key: string; content_hash: string; tenant_ref: string | null }>(
-    `INSERT INTO usage_line (provider_id, first_cycle_id, record_key, content_hash, raw, tenant_ref, product_ref, charge_start, sub_total)
-     SELECT $1, $2, t.record_key, t.content_hash, t.raw, t.tenant_ref, t.product_ref, t.charge_start, t.sub_total
-       FROM json_to_recordset($3::json)
-         AS t(record_key text, content_hash text, raw text, tenant_ref text, product_ref text, charge_start text, sub_total numeric)
-     ON CONFLICT (provider_id, record_key, content_hash) DO NOTHING
-     RETURNING id, record_key, content_hash, tenant_ref`,
-    [providerId, cycleId, JSON.stringify(rows)],
-  );
-  const byKey = new Map<string, unknown>();
-  records.forEach((r, i) => byKey.set(`${rows[i]!.record_key}|${rows[i]!.content_hash}`, r));
-  const newLines = res.rows.map((r) => ({ ...r, record: byKey.get(`${r.record_key}|${r.content_hash}`) }));
-  return { inserted: res.rows.length, repeats: records.length - res.rows.length, newLines };
-}
-
-function refOf(v: string | null): string | null {
-  if (v === null) return null;
-  const t = v.trim().slice(0, 200);
-  return isGuid(t) ? normalizeGuid(t) : t || null;
-}
 
 /** Counts only: the lines themselves stay in the database (group workflows are told from there). */
 export interface MediationResult {
@@ -63,6 +20,218 @@ export interface MediationResult {
   billed: number;
   quarantined: Partial<Record<QuarantineReason, number>>;
 }
+
+/** A line as the carrier sent it: its exact text, the record parsed from it, and what is stored beside it. */
+export interface ReceivedLine extends LineFacts {
+  raw: string;
+  record: unknown;
+}
+
+/** Lines from their exact texts and parsed records (a carrier page, or a file of records). */
+export function receivedLines(records: readonly unknown[], texts: readonly string[]): ReceivedLine[] {
+  return records.map((record, i) => ({ ...lineFacts(record, texts[i]!), raw: texts[i]!, record }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is known before deciding
+
+/**
+ * Every stored version of the RecordIds of `lines` (ids ascending). The stored text comes along
+ * only where it may be needed: a version whose hash differs from the incoming line's.
+ */
+export async function knownVersions(db: Queryable, providerId: string, lines: readonly Pick<LineFacts, 'recordKey' | 'contentHash'>[]): Promise<Map<string, Array<KnownVersion & { id: number }>>> {
+  const keys: string[] = [];
+  const hashes: string[] = [];
+  for (const l of lines) {
+    if (l.recordKey === '') continue;
+    keys.push(l.recordKey);
+    hashes.push(l.contentHash);
+  }
+  const map = new Map<string, Array<KnownVersion & { id: number }>>();
+  if (keys.length === 0) return map;
+  const rows = await db.query<{ id: number; record_key: string; content_hash: string; invalid: boolean; raw: string | null }>({
+    name: 'usage-known-versions',
+    // LATERAL: one index probe per incoming line, whatever the planner thinks of the array's size
+    // (a hash join here scans every stored line of the provider, page after page).
+    text: `SELECT l.id, l.record_key, l.content_hash, coalesce(l.reason = 'INVALID_RECORD', false) AS invalid,
+                  CASE WHEN l.content_hash <> i.hash THEN l.raw END AS raw
+             FROM unnest($2::text[], $3::text[]) AS i(key, hash)
+             CROSS JOIN LATERAL (SELECT id, record_key, content_hash, reason, raw FROM usage_line
+                                  WHERE provider_id = $1 AND record_key = i.key OFFSET 0) l
+            ORDER BY l.id`,
+    values: [providerId, keys, hashes],
+  });
+  const byId = new Map<number, KnownVersion & { id: number }>();
+  for (const r of rows.rows) {
+    // A RecordId twice in the batch joins its versions twice: keep the text if either needs it.
+    const seen = byId.get(r.id);
+    if (seen) {
+      seen.raw ??= r.raw;
+      continue;
+    }
+    const v = { id: r.id, contentHash: r.content_hash, invalid: r.invalid, raw: r.raw };
+    byId.set(r.id, v);
+    const list = map.get(r.record_key);
+    if (list) list.push(v);
+    else map.set(r.record_key, [v]);
+  }
+  return map;
+}
+
+export function batchContext(billing: ProviderBillingContext, known: Map<string, KnownVersion[]>, forceServiceId?: string): BatchContext {
+  return {
+    card: billing.card,
+    services: billing.services,
+    allocatedTenants: billing.allocatedTenants,
+    forceServiceId,
+    known: (key) => known.get(key) ?? [],
+    parse: (raw) => parseNumberPreserving(raw, null).value,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saving a page: each line written once, with its outcome
+
+export interface SavedPage extends MediationResult {
+  /** Lines stored (the rest were repeats of lines stored before). */
+  inserted: number;
+  repeats: number;
+}
+
+/** Row shape of the staging table a page is COPYed into (see ensureStage). */
+const STAGE_COLUMNS = [
+  'ord', 'record_key', 'content_hash', 'raw', 'tenant_ref', 'product_ref', 'charge_start', 'sub_total',
+  'status', 'reason', 'reason_detail', 'service_id', 'group_key',
+  'billing_period', 'product_key', 'units', 'unit_rate', 'billable_ratio', 'carrier_cost', 'charge', 'margin', 'rule_kind', 'charge_end',
+] as const;
+
+const stagedConnections = new WeakSet<PoolClient>();
+
+async function ensureStage(db: PoolClient): Promise<void> {
+  if (stagedConnections.has(db)) return;
+  // Per connection, emptied at each commit, never WAL-logged: the page's rows pass through it once.
+  await db.query(`CREATE TEMP TABLE IF NOT EXISTS usage_stage (
+      ord int, record_key text, content_hash text, raw text, tenant_ref text, product_ref text, charge_start text, sub_total numeric,
+      status text, reason text, reason_detail text, service_id text, group_key text,
+      billing_period text, product_key text, units numeric, unit_rate numeric, billable_ratio numeric,
+      carrier_cost numeric, charge numeric, margin numeric, rule_kind text, charge_end text
+    ) ON COMMIT DELETE ROWS`);
+  stagedConnections.add(db);
+}
+
+/**
+ * Stores a decided page inside the caller's transaction: every line that is not a repeat, as
+ * received, with its outcome, and a charge in the misc usage bucket for each billed line, in
+ * one set-based statement from a COPYed staging table. A line nobody stored before gets a row
+ * even when deciding it failed (`decision` null: it stays NEW for the sweep): persisted first,
+ * whatever happens to its mediation. An exact repeat of a stored line adds nothing (ON CONFLICT);
+ * a RecordId that is billed already is never billed again (UNIQUE on usage_charge), its line
+ * quarantined as DUPLICATE_USAGE instead.
+ */
+export async function savePage(
+  db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
+): Promise<SavedPage> {
+  const result: SavedPage = { inserted: 0, repeats: 0, processed: 0, billed: 0, quarantined: {} };
+  const rows: Array<Array<string | null>> = [];
+  const staged = new Set<string>();
+  lines.forEach((line, ord) => {
+    const d = line.decision;
+    const identity = `${line.recordKey}|${line.contentHash}`;
+    if (d?.status === 'REPEAT' || staged.has(identity)) {
+      result.repeats++;
+      return;
+    }
+    staged.add(identity);
+    const subTotal = d?.record ? decimalText(d.record.subTotal) : line.subTotal;
+    const base = [String(ord), line.recordKey, line.contentHash, line.raw, line.tenantRef, line.productRef, line.chargeStart, subTotal];
+    if (!d) rows.push([...base, 'NEW', null, null, null, null, ...NO_CHARGE]);
+    else if (d.status === 'QUARANTINED') rows.push([...base, 'QUARANTINED', d.reason, d.detail, d.serviceId, groupKeyOf(providerId, d.reason, d.record?.tenantId ?? line.tenantRef), ...NO_CHARGE]);
+    else rows.push([...base, 'COMPLETED', null, null, d.serviceId, null, ...Object.values(chargeOf(d))]);
+  });
+  if (rows.length > 0) {
+    await ensureStage(db);
+    await copyRows(db, 'usage_stage', STAGE_COLUMNS, rows);
+    const saved = await db.query<{ id: number; ord: number; status: string; reason: QuarantineReason | null; billed: boolean }>({
+      name: 'usage-save-page',
+      text: `WITH line AS (
+               INSERT INTO usage_line (provider_id, first_cycle_id, mediated_cycle_id, record_key, content_hash, raw, tenant_ref, product_ref,
+                                       charge_start, sub_total, status, reason, reason_detail, service_id, group_key)
+               SELECT $1, $2, CASE WHEN s.status = 'NEW' THEN NULL ELSE $3 END, s.record_key, s.content_hash, s.raw, s.tenant_ref, s.product_ref,
+                      s.charge_start, s.sub_total, s.status, s.reason, s.reason_detail, s.service_id, s.group_key
+                 FROM usage_stage s ORDER BY s.ord
+               ON CONFLICT (provider_id, record_key, content_hash) DO NOTHING
+               RETURNING id, record_key, content_hash, status
+             ), charged AS (
+               INSERT INTO usage_charge (usage_line_id, provider_id, cycle_id, record_key, service_id, billing_period, product_key, units, unit_rate,
+                                         billable_ratio, carrier_cost, charge, margin, rule_kind, charge_start, charge_end)
+               SELECT line.id, $1, $3, s.record_key, s.service_id, s.billing_period, s.product_key, s.units, s.unit_rate,
+                      s.billable_ratio, s.carrier_cost, s.charge, s.margin, s.rule_kind, s.charge_start, s.charge_end
+                 FROM line JOIN usage_stage s ON s.record_key = line.record_key AND s.content_hash = line.content_hash
+                WHERE line.status = 'COMPLETED'
+               ON CONFLICT DO NOTHING
+               RETURNING usage_line_id
+             )
+             SELECT line.id, s.ord, s.status, s.reason, charged.usage_line_id IS NOT NULL AS billed
+               FROM line JOIN usage_stage s ON s.record_key = line.record_key AND s.content_hash = line.content_hash
+               LEFT JOIN charged ON charged.usage_line_id = line.id`,
+      values: [providerId, source.receivedBy, source.mediatedBy],
+    });
+    result.inserted = saved.rows.length;
+    result.repeats += rows.length - saved.rows.length;
+    const refused: Array<{ id: number; line: ReceivedLine & { decision: Decision | null } }> = [];
+    for (const r of saved.rows) {
+      if (r.status === 'NEW') continue;
+      result.processed++;
+      if (r.status === 'COMPLETED' && !r.billed) refused.push({ id: r.id, line: lines[r.ord]! });
+      else if (r.status === 'COMPLETED') result.billed++;
+      else count(result, r.reason!);
+    }
+    for (const { id, line } of refused) {
+      const d = line.decision;
+      await quarantineAsBilledAlready(db, providerId, id, line.recordKey, d?.status === 'COMPLETED' ? d.record.tenantId : line.tenantRef);
+      count(result, 'DUPLICATE_USAGE');
+    }
+  }
+  return result;
+}
+
+/**
+ * Decides and stores one batch of records in one transaction, without the cycle's pipelining or
+ * resume point: an invoice's lines the feed never sent, the tests. `texts` are the records'
+ * texts as received (their lossless serialisation when they were not received as text).
+ */
+export async function mediatePage(
+  pool: Pool, providerId: string, source: { receivedBy: string; mediatedBy: string }, records: readonly unknown[], texts: readonly string[] = records.map(stringifyLossless),
+): Promise<SavedPage> {
+  const lines = receivedLines(records, texts);
+  const billing = await loadBillingContext(pool, providerId);
+  const decisions = decideBatch(lines, batchContext(billing, await knownVersions(pool, providerId, lines)));
+  return inTransaction(pool, (db) => savePage(db, providerId, source, lines.map((l, i) => ({ ...l, decision: decisions[i]! }))));
+}
+
+const NO_CHARGE = [null, null, null, null, null, null, null, null, null, null] as const;
+
+/** A billed line's charge columns (in STAGE_COLUMNS order): amounts as exact decimal texts. */
+function chargeOf(d: Extract<Decision, { status: 'COMPLETED' }>) {
+  return {
+    period: d.period, product: d.productKey, units: decimalText(d.record.quantity), rate: decimalText(d.record.unitPrice), ratio: decimalText(d.record.billableRatio),
+    cost: formatMoney(d.rated.cost), charge: formatMoney(d.rated.charge), margin: formatMoney(d.rated.margin), kind: d.rated.ruleKind, end_: d.record.chargeEnd.text,
+  };
+}
+
+function count(result: MediationResult, reason: QuarantineReason): void {
+  result.quarantined[reason] = (result.quarantined[reason] ?? 0) + 1;
+}
+
+/** A RecordId billed already (a concurrent revision got there first): quarantine, never bill twice. */
+async function quarantineAsBilledAlready(db: PoolClient, providerId: string, id: number, recordKey: string, tenantRef: string | null): Promise<void> {
+  await db.query(`UPDATE usage_line SET status = 'QUARANTINED', reason = 'DUPLICATE_USAGE', reason_detail = $2, service_id = NULL, group_key = $3, updated_at = now() WHERE id = $1`, [
+    id, `RecordId ${recordKey} is already billed`, groupKeyOf(providerId, 'DUPLICATE_USAGE', tenantRef),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Re-mediating stored lines (the sweep of NEW lines, a quarantine group's CLEANSED lines)
 
 export interface MediationSelection {
   providerId: string;
@@ -75,98 +244,74 @@ export interface MediationSelection {
   forceServiceId?: string;
 }
 
-interface LineRow {
+interface StoredLine extends LineFacts {
   id: number;
-  record_key: string;
-  content_hash: string;
   raw: string;
-  tenant_ref: string | null;
-}
-
-/** A stored line with its record already parsed (losslessly). */
-export interface LoadedLine {
-  id: number;
-  record_key: string;
-  content_hash: string;
-  tenant_ref: string | null;
   record: unknown;
 }
 
 /**
- * Identify → bucket → rate a batch, in one transaction: charges land in the misc usage bucket,
- * failures go to quarantine whole, with their reason. Lines are locked (SKIP LOCKED), so
- * overlapping cycles never mediate the same line; the charge table's UNIQUE (provider, RecordId)
- * refuses a second bill for a RecordId whatever happens above it.
+ * Identify → bucket → rate a batch of stored lines, in one transaction: charges land in the misc
+ * usage bucket, failures go to quarantine whole, with their reason. Lines are locked (SKIP
+ * LOCKED), so overlapping mediations never take the same line; the charge table's UNIQUE
+ * (provider, RecordId) refuses a second bill for a RecordId whatever happens above it.
  */
 export async function mediateBatch(pool: Pool, sel: MediationSelection): Promise<MediationResult> {
   return inTransaction(pool, async (db) => {
-    const lines =
+    const picked =
       sel.source.kind === 'pending'
-        ? await db.query<LineRow>(
+        ? await db.query<{ id: number; record_key: string; content_hash: string; raw: string; tenant_ref: string | null }>(
             `SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line
               WHERE provider_id = $1 AND status = 'NEW' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
             [sel.providerId, sel.limit],
           )
-        : await db.query<LineRow>(
+        : await db.query<{ id: number; record_key: string; content_hash: string; raw: string; tenant_ref: string | null }>(
             `SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line
               WHERE provider_id = $1 AND status = 'CLEANSED' AND group_key = $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
             [sel.providerId, sel.source.groupKey, sel.limit],
           );
-    return mediateLocked(db, sel, lines.rows.map((l) => ({ ...l, record: parseLosslessJson(l.raw) })));
+    const lines: StoredLine[] = picked.rows.map((r) => {
+      const record = parseNumberPreserving(r.raw, null).value;
+      return { ...lineFacts(record, r.raw), id: r.id, recordKey: r.record_key, contentHash: r.content_hash, raw: r.raw, record, tenantRef: r.tenant_ref };
+    });
+    const result: MediationResult = { processed: 0, billed: 0, quarantined: {} };
+    if (lines.length === 0) return result;
+    const billing = await loadBillingContext(db, sel.providerId);
+    const known = await knownVersions(db, sel.providerId, lines);
+    // A stored line is judged against the versions stored before it, never itself or later ones.
+    const decisions = lines.map((line) => {
+      const versions = known.get(line.recordKey) ?? [];
+      const earlier = new Map([[line.recordKey, versions.filter((v) => v.id < line.id)]]);
+      const d = decideBatch([line], batchContext(billing, earlier, sel.forceServiceId))[0]!;
+      // Decided invalid now: it no longer makes later lines of this batch revisions.
+      const own = versions.find((v) => v.id === line.id);
+      if (own) own.invalid = d.status === 'QUARANTINED' && d.reason === 'INVALID_RECORD';
+      return d;
+    });
+    return saveOutcomes(db, sel, lines, decisions);
   });
 }
 
 /**
- * Mediates lines a page has just stored, from the records already in memory (no second parse).
- * A line another mediation took meanwhile (an overlapping cycle's sweep) is left to it.
+ * Writes the decided outcomes of stored lines, claiming each only if it is still in the state it
+ * was read in (NEW, or CLEANSED for a group), then the charges of the billed ones.
  */
-export async function mediateNewLines(pool: Pool, providerId: string, mediatedBy: string, lines: LoadedLine[]): Promise<MediationResult> {
-  return inTransaction(pool, (db) => mediateLocked(db, { providerId, mediatedBy, limit: lines.length, source: { kind: 'pending' } }, lines));
-}
-
-async function mediateLocked(db: PoolClient, sel: MediationSelection, rows: LoadedLine[]): Promise<MediationResult> {
-  const lines = { rows: [...rows].sort((a, b) => a.id - b.id) };
+async function saveOutcomes(db: PoolClient, sel: MediationSelection, lines: StoredLine[], decisions: Decision[]): Promise<MediationResult> {
   const result: MediationResult = { processed: 0, billed: 0, quarantined: {} };
-  if (lines.rows.length === 0) return result;
-
-  const ctx = await loadBillingContext(db, sel.providerId);
-  const earlier = await earlierVersions(db, sel.providerId, lines.rows);
-  const outcomes = new Map<number, Mediated>();
-  for (const line of lines.rows) {
-    const outcome = mediate(
-      line.record,
-      {
-        card: ctx.card,
-        services: ctx.services,
-        allocatedTenants: ctx.allocatedTenants,
-        forceServiceId: sel.forceServiceId,
-        // Exact repeats never get a row, so an earlier valid row with this RecordId means a revision.
-        seen: () => ((earlier.get(line.record_key) ?? []).some((e) => e.id < line.id && !e.invalid) ? 'REVISED' : 'NEW'),
-      },
-      line.content_hash,
-    );
-    if (outcome.status === 'QUARANTINED' && outcome.reason === 'INVALID_RECORD') {
-      for (const e of earlier.get(line.record_key) ?? []) if (e.id === line.id) e.invalid = true;
-    }
-    outcomes.set(line.id, outcome);
-  }
-
-  // Outcomes first, claiming each line only if it is still in the state we read it in (NEW, or
-  // CLEANSED for a group): a line another mediation took meanwhile is not touched twice.
   const expected = sel.source.kind === 'pending' ? 'NEW' : 'CLEANSED';
   const u = { id: [] as number[], status: [] as string[], reason: [] as (string | null)[], detail: [] as (string | null)[], svc: [] as (string | null)[], group: [] as (string | null)[] };
-  const groupOf = (line: LoadedLine, o: Extract<Mediated, { status: 'QUARANTINED' }>) => groupKeyOf(sel.providerId, o.reason, o.record?.tenantId ?? line.tenant_ref);
-  for (const line of lines.rows) {
-    const o = outcomes.get(line.id)!;
+  lines.forEach((line, i) => {
+    const d = decisions[i]!;
     u.id.push(line.id);
-    if (o.status === 'COMPLETED') {
-      u.status.push('COMPLETED'); u.reason.push(null); u.detail.push(null); u.svc.push(o.serviceId); u.group.push(null);
-    } else if (o.status === 'QUARANTINED') {
-      u.status.push('QUARANTINED'); u.reason.push(o.reason); u.detail.push(o.detail); u.svc.push(o.serviceId); u.group.push(groupOf(line, o));
+    if (d.status === 'COMPLETED') {
+      u.status.push('COMPLETED'); u.reason.push(null); u.detail.push(null); u.svc.push(d.serviceId); u.group.push(null);
+    } else if (d.status === 'QUARANTINED') {
+      u.status.push('QUARANTINED'); u.reason.push(d.reason); u.detail.push(d.detail); u.svc.push(d.serviceId);
+      u.group.push(groupKeyOf(sel.providerId, d.reason, d.record?.tenantId ?? line.tenantRef));
     } else {
-      u.status.push('DUPLICATE'); u.reason.push(null); u.detail.push('exact repeat of a line already received'); u.svc.push(null); u.group.push(null);
+      u.status.push('DUPLICATE'); u.reason.push(null); u.detail.push(REPEAT_DETAIL); u.svc.push(null); u.group.push(null);
     }
-  }
+  });
   const claimed = await db.query<{ id: number }>(
     `UPDATE usage_line AS l
         SET status = v.status, reason = v.reason, reason_detail = v.detail, service_id = v.svc, group_key = v.grp,
@@ -178,67 +323,34 @@ async function mediateLocked(db: PoolClient, sel: MediationSelection, rows: Load
   );
   const claimedIds = new Set(claimed.rows.map((r) => r.id));
 
-  // Charges for the claimed billable lines. UNIQUE (provider, RecordId) refuses a second bill.
-  const billable = lines.rows.filter((l) => claimedIds.has(l.id) && outcomes.get(l.id)!.status === 'COMPLETED');
+  const billable = lines.flatMap((line, i) => {
+    const d = decisions[i]!;
+    return claimedIds.has(line.id) && d.status === 'COMPLETED' ? [{ line, d }] : [];
+  });
   const chargedIds = new Set<number>();
   if (billable.length > 0) {
-    // One JSON parameter rather than sixteen arrays: far cheaper to encode and to decode. Amounts
-    // travel as strings and become numeric in PostgreSQL, exact.
-    const rows = billable.map((l) => {
-      const o = outcomes.get(l.id) as Extract<Mediated, { status: 'COMPLETED' }>;
-      return {
-        line: l.id, key: l.record_key, svc: o.serviceId, period: o.period, product: o.productKey,
-        units: decimalText(o.record.quantity), rate: decimalText(o.record.unitPrice), ratio: decimalText(o.record.billableRatio),
-        cost: formatMoney(o.rated.cost), charge: formatMoney(o.rated.charge), margin: formatMoney(o.rated.margin),
-        kind: o.rated.ruleKind, start: o.record.chargeStart.text, end_: o.record.chargeEnd.text,
-      };
-    });
+    const rows = billable.map(({ line, d }) => ({ line: line.id, key: line.recordKey, svc: d.serviceId, start: d.record.chargeStart.text, ...chargeOf(d) }));
     const inserted = await db.query<{ usage_line_id: number }>(
       `INSERT INTO usage_charge (usage_line_id, provider_id, cycle_id, record_key, service_id, billing_period, product_key, units, unit_rate,
-                                 billable_ratio, carrier_cost, charge, margin, rule_kind, charge_start, charge_end)
-       SELECT t.line, $1, $2, t.key, t.svc, t.period, t.product, t.units, t.rate, t.ratio, t.cost, t.charge, t.margin, t.kind, t.start, t.end_
+                                 billable_ratio, carrier_cost, charge, margin, rule_kind, charge_end, charge_start)
+       SELECT t.line, $1, $2, t.key, t.svc, t.period, t.product, t.units, t.rate, t.ratio, t.cost, t.charge, t.margin, t.kind, t.end_, t.start
          FROM json_to_recordset($3::json) AS t(line bigint, key text, svc text, period text, product text, units numeric, rate numeric,
-                                               ratio numeric, cost numeric, charge numeric, margin numeric, kind text, start text, end_ text)
+                                               ratio numeric, cost numeric, charge numeric, margin numeric, kind text, end_ text, start text)
        ON CONFLICT DO NOTHING
        RETURNING usage_line_id`,
       [sel.providerId, sel.mediatedBy, JSON.stringify(rows)],
     );
     for (const r of inserted.rows) chargedIds.add(r.usage_line_id);
-    // A RecordId billed already (a concurrent revision got there first): quarantine, never bill twice.
-    for (const l of billable) {
-      if (chargedIds.has(l.id)) continue;
-      const o = outcomes.get(l.id) as Extract<Mediated, { status: 'COMPLETED' }>;
-      const dup = { status: 'QUARANTINED', reason: 'DUPLICATE_USAGE', detail: `RecordId ${l.record_key} is already billed`, record: o.record, serviceId: null } as const;
-      outcomes.set(l.id, dup);
-      await db.query(`UPDATE usage_line SET status = 'QUARANTINED', reason = 'DUPLICATE_USAGE', reason_detail = $2, service_id = NULL, group_key = $3 WHERE id = $1`, [
-        l.id, dup.detail, groupOf(l, dup),
-      ]);
-    }
   }
-
-  for (const line of lines.rows) {
+  for (const [i, line] of lines.entries()) {
     if (!claimedIds.has(line.id)) continue;
-    const o = outcomes.get(line.id)!;
+    const d = decisions[i]!;
     result.processed++;
-    if (o.status === 'COMPLETED') result.billed++;
-    else if (o.status === 'QUARANTINED') result.quarantined[o.reason] = (result.quarantined[o.reason] ?? 0) + 1;
+    if (d.status === 'COMPLETED' && chargedIds.has(line.id)) result.billed++;
+    else if (d.status === 'COMPLETED') {
+      await quarantineAsBilledAlready(db, sel.providerId, line.id, line.recordKey, d.record.tenantId);
+      count(result, 'DUPLICATE_USAGE');
+    } else if (d.status === 'QUARANTINED') count(result, d.reason);
   }
   return result;
-}
-
-/** Other rows with the same RecordIds as the batch, with whether each was invalid. */
-async function earlierVersions(db: PoolClient, providerId: string, lines: LoadedLine[]): Promise<Map<string, Array<{ id: number; invalid: boolean }>>> {
-  const keys = [...new Set(lines.map((l) => l.record_key).filter((k) => k !== ''))];
-  const map = new Map<string, Array<{ id: number; invalid: boolean }>>();
-  if (keys.length === 0) return map;
-  const rows = await db.query<{ id: number; record_key: string; reason: string | null; status: string }>(
-    `SELECT id, record_key, reason, status FROM usage_line WHERE provider_id = $1 AND record_key = ANY($2::text[])`,
-    [providerId, keys],
-  );
-  for (const r of rows.rows) {
-    const list = map.get(r.record_key) ?? [];
-    list.push({ id: r.id, invalid: r.reason === 'INVALID_RECORD' });
-    map.set(r.record_key, list);
-  }
-  return map;
 }

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../config';
 import { parseLosslessJson } from '../core/lossless';
 import { Decimal } from '../core/money';
-import { insertUsagePage, mediateNewLines } from '../db/usage-lines';
+import { mediatePage } from '../db/usage-lines';
+import { parseNumberPreserving } from '../core/fast-json';
 import { importRateCard, getRateCard } from '../db/rates';
 import { RhipeClient, clearTokenCache } from '../carrier/client';
 import { CarrierError } from '../carrier/errors';
@@ -53,9 +54,8 @@ after(() => db.drop());
 
 test('bad records from the carrier: each is quarantined with its reason (or billed exactly), whole and unmodified', async () => {
   const texts = cases.map(recordText);
-  const page = parseLosslessJson(`[${texts.join(',')}]`) as unknown[];
-  const stored = await insertUsagePage(db.pool, 'p1', 'cycle-bad', page);
-  await mediateNewLines(db.pool, 'p1', 'cycle-bad', stored.newLines);
+  const page = parseNumberPreserving(`{"Records":[${texts.join(',')}]}`);
+  await mediatePage(db.pool, 'p1', { receivedBy: 'cycle-bad', mediatedBy: 'cycle-bad' }, (page.value as { Records: unknown[] }).Records, page.elementTexts!);
   const rows = await db.pool.query<{ raw: string; status: string; reason: string | null; charge: string | null }>(
     `SELECT l.raw, l.status, l.reason, c.charge::text FROM usage_line l LEFT JOIN usage_charge c ON c.usage_line_id = l.id ORDER BY l.id`,
   );
@@ -124,8 +124,7 @@ test('a huge page (20,000 lines) is stored and mediated in one go', async () => 
     clearTokenCache();
     const client = new RhipeClient({ identityUrl: srv.url, apiUrl: srv.url, timeoutMs: 30_000 }, { clientId: 'c', clientSecret: 's' });
     const page = await client.usagePage({ startDate: '2026-10-01', endDate: '2026-10-31' }, 1, 20_000);
-    const stored = await insertUsagePage(db.pool, 'p1', 'cycle-huge', page.records);
-    const r = await mediateNewLines(db.pool, 'p1', 'cycle-huge', stored.newLines);
+    const r = await mediatePage(db.pool, 'p1', { receivedBy: 'cycle-huge', mediatedBy: 'cycle-huge' }, page.records, page.texts);
     assert.equal(r.billed, 20_000);
   } finally {
     await srv.close();

@@ -1,5 +1,5 @@
 import DecimalJs from 'decimal.js';
-import { guidFor, hash32, pick, stringCode } from './random';
+import { guidFor, hash3, hash32, mixWord, pick, stringCode } from './random';
 
 /**
  * The simulator's world: providers (Rhipe's customers), their end customers and tenants with
@@ -99,6 +99,14 @@ export interface DatasetOptions {
   usageRecords: number;
   /** The current usage month, YYYY-MM; lines cover it and the month before. */
   usageMonth: string;
+  /** How many providers (default 2); more are generated alike, for load runs. */
+  providers?: number;
+}
+
+function providerDefs(count: number): typeof PROVIDER_DEFS {
+  const defs = PROVIDER_DEFS.slice(0, count);
+  for (let n = defs.length; n < count; n++) defs.push({ name: `Reseller ${n + 1} Pty Ltd`, currency: n % 2 ? 'NZD' : 'AUD', customers: 4 + (n % 3) });
+  return defs;
 }
 
 export class Dataset {
@@ -108,6 +116,10 @@ export class Dataset {
   readonly providers: SimProvider[];
   /** Bumped by the admin endpoint: some lines then come back revised in later polls. */
   epoch = 0;
+  private readonly productIndex: Map<string, Product>;
+  private readonly unratedProduct: Product;
+  private readonly previousMonthFacts: MonthFacts;
+  private readonly currentMonthFacts: MonthFacts;
 
   constructor(opts: DatasetOptions) {
     this.seed = opts.seed;
@@ -115,8 +127,12 @@ export class Dataset {
     this.products = PRODUCT_DEFS.map(([name, cost, retail, addOn], i) => ({
       productId: guidFor(opts.seed, 1, i), name, cost, retail, minQty: 1, maxQty: 300, addOn,
     }));
+    this.productIndex = new Map(this.products.map((x) => [x.productId, x]));
+    this.unratedProduct = this.products.find((x) => x.name === UNRATED_PRODUCT_NAME)!;
+    this.previousMonthFacts = monthFacts(previousMonth(opts.usageMonth));
+    this.currentMonthFacts = monthFacts(opts.usageMonth);
     let customerCursor = 0;
-    this.providers = PROVIDER_DEFS.map((def, p) => {
+    this.providers = providerDefs(opts.providers ?? PROVIDER_DEFS.length).map((def, p) => {
       const tenants: Tenant[] = [];
       for (let c = 0; c < def.customers; c++) tenants.push(this.makeTenant(p, c, CUSTOMERS[customerCursor++ % CUSTOMERS.length]!));
       return {
@@ -200,7 +216,7 @@ export class Dataset {
     // The first lines show every kind once, so even a small dataset exercises every outcome.
     const showcase = SHOWCASE[i];
     if (showcase) return showcase;
-    const r = hash32(this.seed, 20, p, i) % 1000;
+    const r = hash3(this.seed, 20, p, i) % 1000;
     if (r < 10) return 'unknownTenant';
     if (r < 15) return 'unratedProduct';
     if (r < 18) return 'otherCurrency';
@@ -253,60 +269,115 @@ export class Dataset {
 
   /** The usage line at index i of provider p, as the carrier's JSON text (numbers exact). */
   usageLineJson(p: number, i: number): string {
-    const provider = this.providers[p]!;
-    if (i >= provider.usageRecords) return provider.extraLines[i - provider.usageRecords]!;
-    const kind = this.lineKind(p, i);
-    if (kind === 'repeat') return this.usageLineJson(p, i - 1);
-    if (kind === 'revision') return this.buildLine(provider, i - 1, 'normal', 1);
-    return this.buildLine(provider, i, kind, kind === 'revisable' && this.epoch > 0 ? this.epoch : 0);
+    const out = new PageWriter(1024);
+    this.writeLine(out, p, i);
+    return out.text();
   }
 
-  private buildLine(provider: SimProvider, i: number, kind: LineKind, quantityBump: number): string {
+  /** Lines [from, to) of provider p as the usage call's body, `{"Records":[...]}`, in UTF-8. */
+  usagePage(p: number, from: number, to: number): Buffer {
+    const out = new PageWriter(64 + Math.max(0, to - from) * 720);
+    out.ascii('{"Records":[');
+    for (let i = from; i < to; i++) {
+      if (i > from) out.byte(44 /* , */);
+      this.writeLine(out, p, i);
+    }
+    out.ascii(']}');
+    return out.done();
+  }
+
+  private writeLine(out: PageWriter, p: number, i: number): void {
+    const provider = this.providers[p]!;
+    if (i >= provider.usageRecords) return out.utf8(provider.extraLines[i - provider.usageRecords]!);
+    const kind = this.lineKind(p, i);
+    if (kind === 'repeat') return this.writeLine(out, p, i - 1);
+    if (kind === 'revision') return this.buildLine(out, provider, i - 1, 'normal', 1);
+    this.buildLine(out, provider, i, kind, kind === 'revisable' && this.epoch > 0 ? this.epoch : 0);
+  }
+
+  /**
+   * A generated line, assembled from precomputed pieces: the text between RecordId and the
+   * charge dates per (tenant, subscription, product), the dates per month and day, and every
+   * amount per (product, quantity, days, month length, sign), each computed exactly once with
+   * decimals and kept as bytes. Serving a page is copying bytes, not arithmetic.
+   */
+  private buildLine(out: PageWriter, provider: SimProvider, i: number, kind: LineKind, quantityBump: number): void {
     const s = this.seed;
     const p = provider.index;
     const half = Math.floor(provider.usageRecords / 2);
-    const month = i < half ? previousMonth(this.usageMonth) : this.usageMonth;
-    const [year, mon] = month.split('-').map(Number) as [number, number];
-    const dim = new Date(Date.UTC(year, mon, 0)).getUTCDate();
-    const tenant = pick(provider.tenants.slice(0, provider.seedTenantCount), hash32(s, 21, p, i));
-    const sub = pick(tenant.subscriptions, hash32(s, 22, p, i));
-    let product = this.product(sub.productId)!;
-    let tenantId = tenant.tenantId;
-    let domain = tenant.domain;
-    let customerName = tenant.customerName;
-    if (kind === 'unknownTenant') {
-      const k = hash32(s, 23, p, i) % 3;
-      tenantId = this.unknownTenantId(p, k);
-      domain = `unlisted${k}.onmicrosoft.com`;
-      customerName = `Unlisted Customer ${k}`;
-    }
-    if (kind === 'unratedProduct') product = this.products.find((x) => x.name === UNRATED_PRODUCT_NAME)!;
+    const month = i < half ? this.previousMonthFacts : this.currentMonthFacts;
+    const tenantIndex = hash3(s, 21, p, i) % provider.seedTenantCount;
+    const tenant = provider.tenants[tenantIndex]!;
+    const subIndex = hash3(s, 22, p, i) % tenant.subscriptions.length;
+    const sub = tenant.subscriptions[subIndex]!;
+    const unknownTenant = kind === 'unknownTenant' ? hash3(s, 23, p, i) % 3 : -1;
     // A quantity change mid-month gives one line per quantity, each covering its own days.
-    const startDay = 1 + (hash32(s, 24, p, i) % dim);
-    const days = 1 + (hash32(s, 25, p, i) % (dim - startDay + 1));
+    const dim = month.days;
+    const startDay = 1 + (hash3(s, 24, p, i) % dim);
+    const days = 1 + (hash3(s, 25, p, i) % (dim - startDay + 1));
     const endDay = startDay + days - 1;
-    const quantity = 1 + (hash32(s, 26, p, i) % 25) + quantityBump;
-    let ratio = new D(days).dividedBy(dim);
-    if (kind === 'credit') ratio = ratio.negated();
-    const ratioText = netDecimal(ratio);
-    const unitPrice = new D(product.cost);
-    const rrp = new D(product.retail);
-    const subTotal = netDecimal(unitPrice.times(quantity).times(new D(ratioText)));
-    const subTotalRrp = netDecimal(rrp.times(quantity).times(new D(ratioText)));
-    const mm = String(mon).padStart(2, '0');
-    const start = `${year}-${mm}-${String(startDay).padStart(2, '0')}T00:00:00+10:00`;
-    let end = `${year}-${mm}-${String(endDay).padStart(2, '0')}T23:59:59.9999999+10:00`;
-    // An invalid line as the carrier sometimes sends one: it ends a year before it starts.
-    if (kind === 'invalid') end = `${year - 1}-${mm}-${String(startDay).padStart(2, '0')}T00:00:00+10:00`;
+    const quantity = 1 + (hash3(s, 26, p, i) % 25) + quantityBump;
+    const product = kind === 'unratedProduct' ? this.unratedProduct : this.productIndex.get(sub.productId)!;
     const currency = kind === 'otherCurrency' ? (provider.currency === 'AUD' ? 'NZD' : 'AUD') : provider.currency;
-    const recordId = guidFor(s, 30, p, i);
-    return (
-      `{"RecordId":"${recordId}","TenantId":"${tenantId}","CustomerName":${JSON.stringify(customerName)},` +
-      `"PrimaryDomainName":"${domain}","SubscriptionId":"${sub.subscriptionId}","ProductId":"${product.productId}",` +
-      `"OfferName":${JSON.stringify(product.name)},"ChargeStartDate":"${start}","ChargeEndDate":"${end}",` +
-      `"UnitPrice":${product.cost},"UnitPriceRrp":${product.retail},"Quantity":${quantity},"BillableRatio":${ratioText},` +
-      `"SubTotal":${subTotal},"SubTotalRrp":${subTotalRrp},"Currency":"${currency}","BillingCycle":"${sub.billingCycle}"}`
-    );
+    out.ascii('{"RecordId":"');
+    out.guid(s, 30, p, i);
+    out.bytes(this.lineMiddle(provider, tenant, tenantIndex, sub, subIndex, unknownTenant, kind === 'unratedProduct'));
+    out.bytes(month.starts[startDay]!);
+    // An invalid line as the carrier sometimes sends one: it ends a year before it starts.
+    out.bytes(kind === 'invalid' ? month.invalidEnds[startDay]! : month.ends[endDay]!);
+    out.bytes(this.amounts(product, quantity, days, dim, kind === 'credit'));
+    out.bytes(this.tail(currency, sub.billingCycle));
+  }
+
+  private readonly middles = new Map<number, Buffer>();
+
+  /** The fields from TenantId to OfferName, per tenant (or unknown tenant), subscription and product. */
+  private lineMiddle(provider: SimProvider, tenant: Tenant, tenantIndex: number, sub: Subscription, subIndex: number, unknownTenant: number, unrated: boolean): Buffer {
+    const key = (((provider.index * 100_000 + tenantIndex) * 64 + subIndex) * 4 + unknownTenant + 1) * 2 + (unrated ? 1 : 0);
+    let middle = this.middles.get(key);
+    if (middle === undefined) {
+      const product = unrated ? this.products.find((x) => x.name === UNRATED_PRODUCT_NAME)! : this.product(sub.productId)!;
+      const tenantId = unknownTenant >= 0 ? this.unknownTenantId(provider.index, unknownTenant) : tenant.tenantId;
+      const domain = unknownTenant >= 0 ? `unlisted${unknownTenant}.onmicrosoft.com` : tenant.domain;
+      const customerName = unknownTenant >= 0 ? `Unlisted Customer ${unknownTenant}` : tenant.customerName;
+      middle = Buffer.from(
+        `","TenantId":"${tenantId}","CustomerName":${JSON.stringify(customerName)},` +
+        `"PrimaryDomainName":"${domain}","SubscriptionId":"${sub.subscriptionId}","ProductId":"${product.productId}",` +
+        `"OfferName":${JSON.stringify(product.name)},"ChargeStartDate":"`,
+      );
+      this.middles.set(key, middle);
+    }
+    return middle;
+  }
+
+  private readonly amountTexts = new Map<number, Buffer>();
+
+  /** UnitPrice to SubTotalRrp, exact to .NET's 28 digits, computed once per combination. */
+  private amounts(product: Product, quantity: number, days: number, dim: number, credit: boolean): Buffer {
+    const key = ((((this.products.indexOf(product) * 4096 + quantity) * 32 + days) * 32 + dim) * 2) + (credit ? 1 : 0);
+    let text = quantity < 4096 ? this.amountTexts.get(key) : undefined;
+    if (text === undefined) {
+      let ratio = new D(days).dividedBy(dim);
+      if (credit) ratio = ratio.negated();
+      const ratioText = netDecimal(ratio);
+      const subTotal = netDecimal(new D(product.cost).times(quantity).times(new D(ratioText)));
+      const subTotalRrp = netDecimal(new D(product.retail).times(quantity).times(new D(ratioText)));
+      text = Buffer.from(
+        `"UnitPrice":${product.cost},"UnitPriceRrp":${product.retail},"Quantity":${quantity},"BillableRatio":${ratioText},` +
+        `"SubTotal":${subTotal},"SubTotalRrp":${subTotalRrp},"Currency":"`,
+      );
+      if (quantity < 4096) this.amountTexts.set(key, text);
+    }
+    return text;
+  }
+
+  private readonly tails = new Map<string, Buffer>();
+
+  private tail(currency: string, billingCycle: string): Buffer {
+    const key = `${currency}|${billingCycle}`;
+    let tail = this.tails.get(key);
+    if (!tail) this.tails.set(key, (tail = Buffer.from(`${currency}","BillingCycle":"${billingCycle}"}`)));
+    return tail;
   }
 
   findTenant(tenantId: string): { provider: SimProvider; tenant: Tenant } | undefined {
@@ -329,6 +400,96 @@ export class Dataset {
 const SHOWCASE: readonly LineKind[] = ['normal', 'unknownTenant', 'unratedProduct', 'otherCurrency', 'invalid', 'credit', 'normal', 'repeat', 'normal', 'revision', 'revisable'];
 
 export type LineKind = 'normal' | 'credit' | 'unknownTenant' | 'unratedProduct' | 'otherCurrency' | 'invalid' | 'repeat' | 'revision' | 'revisable';
+
+/** A usage month's date texts by day, from the start date's value to the end date's opening quote. */
+interface MonthFacts {
+  days: number;
+  starts: Buffer[];
+  ends: Buffer[];
+  /** The same day a year earlier: an invalid line's end. */
+  invalidEnds: Buffer[];
+}
+
+function monthFacts(month: string): MonthFacts {
+  const [year, mon] = month.split('-').map(Number) as [number, number];
+  const mm = String(mon).padStart(2, '0');
+  const dd = (d: number) => String(d).padStart(2, '0');
+  const byDay = (f: (d: number) => string) => Array.from({ length: 32 }, (_, d) => Buffer.from(f(d)));
+  return {
+    days: new Date(Date.UTC(year, mon, 0)).getUTCDate(),
+    starts: byDay((d) => `${year}-${mm}-${dd(d)}T00:00:00+10:00","ChargeEndDate":"`),
+    ends: byDay((d) => `${year}-${mm}-${dd(d)}T23:59:59.9999999+10:00",`),
+    invalidEnds: byDay((d) => `${year - 1}-${mm}-${dd(d)}T00:00:00+10:00",`),
+  };
+}
+
+// Two hex digits per byte value, as character codes.
+const HEX = Array.from({ length: 256 }, (_, n) => n.toString(16).padStart(2, '0'));
+const HEX_HI = Uint8Array.from(HEX, (h) => h.charCodeAt(0));
+const HEX_LO = Uint8Array.from(HEX, (h) => h.charCodeAt(1));
+
+/** A growing byte buffer the page is written into. */
+class PageWriter {
+  private buf: Buffer;
+  private at = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.at++] = b;
+  }
+
+  bytes(b: Buffer): void {
+    this.room(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+
+  ascii(text: string): void {
+    this.room(text.length);
+    this.at += this.buf.write(text, this.at, 'latin1');
+  }
+
+  utf8(text: string): void {
+    this.room(Buffer.byteLength(text));
+    this.at += this.buf.write(text, this.at, 'utf8');
+  }
+
+  /** guidFor(seed, a, b, c)'s text, written directly as bytes. */
+  guid(seed: number, a: number, b: number, c: number): void {
+    this.room(36);
+    const h = hash3(seed, a, b, c);
+    const w = [mixWord(h, 0), mixWord(h, 1), mixWord(h, 2), mixWord(h, 3)];
+    const buf = this.buf;
+    let at = this.at;
+    // 32 hex digits with dashes after 8, 12, 16 and 20; the version nibble 4, the variant a.
+    for (let k = 0; k < 16; k++) {
+      const byte = (w[k >> 2]! >>> (24 - 8 * (k & 3))) & 0xff;
+      if (k === 4 || k === 6 || k === 8 || k === 10) buf[at++] = 45 /* - */;
+      buf[at++] = k === 6 ? 52 /* 4 */ : k === 8 ? 97 /* a */ : HEX_HI[byte]!;
+      buf[at++] = HEX_LO[byte]!;
+    }
+    this.at = at;
+  }
+
+  done(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
+
+  text(): string {
+    return this.buf.toString('utf8', 0, this.at);
+  }
+}
 
 export function previousMonth(month: string): string {
   const [y, m] = month.split('-').map(Number) as [number, number];

@@ -10,6 +10,19 @@ export function hash32(seed: number, ...parts: number[]): number {
   return h;
 }
 
+/** hash32(seed, a, b, c) without the rest-parameter array: the simulator's per-line hot path. */
+export function hash3(seed: number, a: number, b: number, c: number): number {
+  return mixWord(mixWord(mixWord((seed ^ 0x9e3779b9) >>> 0, a), b), c);
+}
+
+/** One more part into a hash32 state: hash32(seed, a, b, c, k) is mixWord(hash3(seed, a, b, c), k). */
+export function mixWord(h: number, p: number): number {
+  h = Math.imul(h ^ (p >>> 0), 0x85ebca6b) >>> 0;
+  h = (h ^ (h >>> 13)) >>> 0;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 export function pick<T>(items: readonly T[], h: number): T {
   return items[h % items.length]!;
 }

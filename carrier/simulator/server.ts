@@ -13,6 +13,8 @@ import { buildInvoice, invoiceCsv, invoiceList, invoiceMonths, parseInvoiceId } 
 export interface SimulatorOptions {
   seed?: number;
   usageRecords?: number;
+  /** Number of providers in the simulated world (default 2). */
+  providers?: number;
   usageMonth?: string;
   tokenTtlSeconds?: number;
   maxPageSize?: number;
@@ -54,7 +56,7 @@ export async function startSimulator(opts: SimulatorOptions & { port?: number; h
 }
 
 export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
-  const dataset = new Dataset({ seed: opts.seed ?? 42, usageRecords: opts.usageRecords ?? 2000, usageMonth: opts.usageMonth ?? currentMonth() });
+  const dataset = new Dataset({ seed: opts.seed ?? 42, usageRecords: opts.usageRecords ?? 2000, usageMonth: opts.usageMonth ?? currentMonth(), providers: opts.providers });
   const faults = new FaultPlan(opts.seed ?? 42);
   const ttl = opts.tokenTtlSeconds ?? 3600;
   const maxPageSize = opts.maxPageSize ?? 10_000;
@@ -112,7 +114,8 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
   });
 
   app.addHook('onSend', async (req, reply, payload) => {
-    if (req.faultKind === 'truncated' && typeof payload === 'string') return payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
+    // Usage pages are sent as bytes (see Dataset.usagePage), the rest as text.
+    if (req.faultKind === 'truncated' && (typeof payload === 'string' || Buffer.isBuffer(payload))) return payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
     if (req.faultKind === 'malformed') {
       reply.type('application/json');
       return '{"Records": [{"RecordId": "broken", "Quantity": 1,,}';
@@ -237,10 +240,11 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     const [from, to] = dataset.indexRange(provider, body.startDate, body.endDate);
     const start = from + (servedPage - 1) * pageSize;
     const end = Math.min(to, start + pageSize);
+    // The documented dialect's page comes straight from the precomputed pieces, as bytes.
+    if (!shape.numeric) return reply.type('application/json').send(dataset.usagePage(provider.index, start, end));
     const parts: string[] = [];
     for (let i = start; i < end; i++) parts.push(shape.usageLine(dataset.usageLineJson(provider.index, i)));
-    const text = `{"Records":[${parts.join(',')}]}`;
-    return reply.type('application/json').send(text);
+    return reply.type('application/json').send(`{"Records":[${parts.join(',')}]}`);
   });
 
   app.get('/api/v2/invoices', { config: { endpoint: 'invoices' } }, async (req, reply) => {

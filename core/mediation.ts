@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import { isLosslessNumber } from 'lossless-json';
+import { canonicalJson } from './lossless';
+import { isGuid, normalizeGuid } from './guid';
+import { decimalText, parseDecimalText } from './money';
+import { mediate, type Mediated, type MediationContext } from './rating';
+import { rawRecordId, rawText } from './usage-record';
+
+/**
+ * Deciding a batch of usage lines, with no I/O: what happens to each line given what is already
+ * known about its RecordId and the provider's services, allocations and rate card. The usage
+ * cycle decides each carrier page with this before saving it; re-mediation (the sweep of lines
+ * left undecided, a quarantine group's cleanse or allocation) decides stored lines with it.
+ */
+
+/** One line of a batch. Batches are in arrival order: a line earlier in the batch came first. */
+export interface BatchLine {
+  /** The RecordId as stored ('' when the record has none): see lineFacts. */
+  recordKey: string;
+  /** Hash of the line's text exactly as received: the same bytes again are the same line. */
+  contentHash: string;
+  /** The record, parsed losslessly (numbers as LosslessNumber). */
+  record: unknown;
+}
+
+/** A stored version of a RecordId, received before the batch's line. */
+export interface KnownVersion {
+  contentHash: string;
+  /** Quarantined as INVALID_RECORD: an invalid line never makes a later one a revision. */
+  invalid: boolean;
+  /** Its stored text, compared as content (numbers as decimals) when the hashes differ; null when they do not. */
+  raw: string | null;
+}
+
+export type Decision =
+  /** Same content as a line already received (every field equal, numbers as decimals): never billed again. */
+  | { status: 'REPEAT'; detail: string }
+  | Exclude<Mediated, { status: 'DUPLICATE' }>;
+
+export interface BatchContext extends Omit<MediationContext, 'seen'> {
+  /** Earlier stored versions of a RecordId (the batch's own lines excluded). */
+  known(recordKey: string): readonly KnownVersion[];
+  /** Parses a stored line's text losslessly (given, so this module needs no parser choice). */
+  parse(raw: string): unknown;
+}
+
+export const REPEAT_DETAIL = 'exact repeat of a line already received';
+
+/**
+ * The revision rule, for a whole batch: a line whose RecordId was received before with the same
+ * content is a REPEAT; with other content, and the earlier version was valid, a revision
+ * (DUPLICATE_USAGE); otherwise it goes through identify → bucket → rate (core/rating.ts). Earlier
+ * lines of the same batch count as received before the later ones.
+ */
+export function decideBatch(lines: readonly BatchLine[], ctx: BatchContext): Decision[] {
+  const inBatch = new Map<string, Array<{ contentHash: string; invalid: boolean; canonical: () => string }>>();
+  const canonicalOfText = new Map<string, string>();
+  const canonicalStored = (raw: string) => {
+    let c = canonicalOfText.get(raw);
+    if (c === undefined) canonicalOfText.set(raw, (c = canonicalJson(ctx.parse(raw))));
+    return c;
+  };
+  const seenNew = { ...ctx, seen: () => 'NEW' as const };
+  const seenRevised = { ...ctx, seen: () => 'REVISED' as const };
+  return lines.map((line) => {
+    const stored = ctx.known(line.recordKey);
+    const batch = inBatch.get(line.recordKey) ?? [];
+    let canonical: string | undefined;
+    const own = () => (canonical ??= canonicalJson(line.record));
+    const repeat =
+      stored.some((v) => v.contentHash === line.contentHash || (v.raw !== null && canonicalStored(v.raw) === own())) ||
+      batch.some((v) => v.contentHash === line.contentHash || v.canonical() === own());
+    if (repeat) return { status: 'REPEAT', detail: REPEAT_DETAIL } as const;
+    const revised = line.recordKey !== '' && (stored.some((v) => !v.invalid) || batch.some((v) => !v.invalid));
+    const decision = mediate(line.record, revised ? seenRevised : seenNew, line.contentHash) as Decision;
+    const invalid = decision.status === 'QUARANTINED' && decision.reason === 'INVALID_RECORD';
+    batch.push({ contentHash: line.contentHash, invalid, canonical: own });
+    inBatch.set(line.recordKey, batch);
+    return decision;
+  });
+}
+
+/** What is stored beside a line's raw text, read from the record before any validation. */
+export interface LineFacts {
+  recordKey: string;
+  contentHash: string;
+  tenantRef: string | null;
+  productRef: string | null;
+  chargeStart: string | null;
+  /** SubTotal as an exact decimal text, when it is a usable number. */
+  subTotal: string | null;
+}
+
+/** The hash of a line's exact text (the carrier's bytes, as UTF-16 code units hashed as UTF-8). */
+export function textHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function lineFacts(record: unknown, text: string): LineFacts {
+  const subTotal = record !== null && typeof record === 'object' ? (record as Record<string, unknown>).SubTotal : undefined;
+  const exact = isLosslessNumber(subTotal) ? parseDecimalText(subTotal.value) : null;
+  return {
+    recordKey: rawRecordId(record) ?? '',
+    contentHash: textHash(text),
+    tenantRef: refOf(rawText(record, 'TenantId')),
+    productRef: refOf(rawText(record, 'ProductId')),
+    chargeStart: rawText(record, 'ChargeStartDate'),
+    subTotal: exact ? decimalText(exact) : null,
+  };
+}
+
+/** A tenant or product reference for grouping and display: GUIDs in their one normal form. */
+function refOf(v: string | null): string | null {
+  if (v === null) return null;
+  const t = v.trim().slice(0, 200);
+  return isGuid(t) ? normalizeGuid(t) : t || null;
+}
