@@ -24,7 +24,7 @@ export class CliContext {
     let url = this.cfg.DATABASE_URL;
     if (!url) {
       if (!(await portOpen(this.cfg.EMBEDDED_PG_PORT))) {
-        throw new UserError(`PostgreSQL is not running on 127.0.0.1:${this.cfg.EMBEDDED_PG_PORT}: start the system with "npm start", or set DATABASE_URL`, 3);
+        throw new UserError(`PostgreSQL is not running on 127.0.0.1:${this.cfg.EMBEDDED_PG_PORT}: start the system first ("npm start"), or set DATABASE_URL`, 3);
       }
       const embedded = embeddedUrlFor(this.cfg.DATA_DIR, this.cfg.EMBEDDED_PG_PORT, 'csp');
       if (!embedded) {
@@ -49,7 +49,7 @@ export class CliContext {
       this.connection = await Connection.connect({ address, tls: temporalTls(this.cfg), connectTimeout: '5 seconds' });
     } catch (err) {
       if (err instanceof ConfigError) throw err;
-      throw new UserError(`Temporal is not reachable at ${address}: start the system with "npm start", or set TEMPORAL_ADDRESS`, 3);
+      throw new UserError(`Temporal is not reachable at ${address}: start the system first ("npm start"), or set TEMPORAL_ADDRESS`, 3);
     }
     this.client = new Client({ connection: this.connection, namespace: this.cfg.TEMPORAL_NAMESPACE });
     return this.client;

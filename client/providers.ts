@@ -1,15 +1,16 @@
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Pool } from '../db/pool';
 import type { Keyring } from '../config/secrets';
 import { RhipeClient, type CarrierEndpoints } from '../carrier/client';
 import { CarrierError } from '../carrier/errors';
 import { checkCredentialShape } from '../core/credentials';
 import {
-  getProvider, insertProvider, listSealedSecrets, markProviderRemoved, reinstateProvider, replaceSealedSecret, updateProviderSecret, type ProviderView,
+  getProvider, insertProvider, listSealedSecrets, markProviderRemoved, reinstateProvider, replaceSealedSecret, updateProviderSecret, view, type ProviderView,
 } from '../db/providers';
 import { ensureRateCard } from '../db/rates';
-import type { OnboardingResult } from '../workflows/onboarding';
-import { runOnboarding } from '../workflows/onboarding.api';
+import type { OnboardingResult, onboardProviderWorkflow } from '../workflows/onboarding';
+import { startOnboarding, type OnboardingTuning } from '../workflows/onboarding.api';
+import { waitForWorkflow } from './workflow-failure';
 import { stopTenantWorkflow } from '../workflows/tenant.api';
 import { deleteUsageSchedule } from '../workflows/usage-cycle.api';
 import { deleteInvoiceReconciliationSchedule } from '../workflows/invoice-reconciliation.api';
@@ -33,34 +34,55 @@ export interface NewProvider {
   cycleTimes: string[];
 }
 
-/**
- * Onboarding, in the order that keeps mistakes cheap: the credentials' shape (no network), then
- * a token from the carrier (wrong credentials: nothing stored), then the encrypted row, the rate
- * card, and the onboarding workflow (services, tenant workflows, usage schedule).
- */
-export async function addProvider(ctx: ProviderContext, p: NewProvider): Promise<{ provider: ProviderView; onboarding: OnboardingResult }> {
+/** Checks what needs no connection at all (name, currency, the credentials' shape). */
+export function checkNewProvider(p: Pick<NewProvider, 'name' | 'currency' | 'clientId' | 'clientSecret'>): void {
   if (p.name.trim() === '') throw new UserError('--name must not be empty');
   if (!/^[A-Za-z]{3}$/.test(p.currency)) throw new UserError('--currency must be a 3-letter code such as AUD');
   const shape = checkCredentialShape(p.clientId, p.clientSecret);
   if (shape) throw new UserError(shape);
+}
+
+export interface StartedOnboarding {
+  provider: ProviderView;
+  /** True when an earlier, unfinished onboarding of the same client_id is continued. */
+  resumed: boolean;
+  handle: WorkflowHandle<typeof onboardProviderWorkflow>;
+}
+
+/**
+ * Onboarding, in the order that keeps mistakes cheap: the credentials' shape (no network), then
+ * a token from the carrier (wrong credentials: nothing stored), then the encrypted row, the rate
+ * card, and the onboarding workflow (services, tenant workflows, usage schedule), which keeps
+ * running whatever happens to the caller. The same client_id again continues an unfinished
+ * onboarding; a finished one is refused as a duplicate.
+ */
+export async function startAddProvider(ctx: ProviderContext, p: NewProvider, tuning?: OnboardingTuning): Promise<StartedOnboarding> {
+  checkNewProvider(p);
   const clientId = p.clientId.trim().toLowerCase();
   const secret = p.clientSecret.trim();
   const existing = await getProvider(ctx.pool, clientId);
-  if (existing && existing.status !== 'REMOVED') throw new UserError(`client_id ${clientId} is already onboarded as ${existing.id} (${existing.name})`);
+  const unfinished = existing && existing.status !== 'REMOVED' && existing.onboarded_at === null;
+  if (existing && existing.status !== 'REMOVED' && !unfinished) {
+    throw new UserError(`client_id ${clientId} is already onboarded as ${existing.id} (${existing.name}); "provider discover ${existing.id}" reads its tenants again`);
+  }
   await verifyCredentials(ctx.carrier, clientId, secret);
   const provider = existing
     ? await reinstate(ctx, existing.id, clientId, secret)
     : await insertProvider(ctx.pool, { ...p, name: p.name.trim(), clientId, secretCiphertext: ctx.keyring.encrypt(secret) });
   await ensureRateCard(ctx.pool, provider.id, provider.currency);
-  return { provider, onboarding: await runOnboarding(ctx, provider.id) };
+  return { provider, resumed: !!unfinished, handle: await startOnboarding(ctx, provider.id, tuning) };
+}
+
+/** Onboards and waits for the onboarding to finish. */
+export async function addProvider(ctx: ProviderContext, p: NewProvider, tuning?: OnboardingTuning): Promise<{ provider: ProviderView; onboarding: OnboardingResult }> {
+  const started = await startAddProvider(ctx, p, tuning);
+  return { provider: started.provider, onboarding: await waitForWorkflow(started.handle) };
 }
 
 async function reinstate(ctx: ProviderContext, id: string, clientId: string, secret: string): Promise<ProviderView> {
   await updateProviderSecret(ctx.pool, id, clientId, ctx.keyring.encrypt(secret));
   await reinstateProvider(ctx.pool, id);
-  const row = (await getProvider(ctx.pool, id))!;
-  const { secret_ciphertext: _s, ...view } = row;
-  return view;
+  return view((await getProvider(ctx.pool, id))!);
 }
 
 /** Asks the carrier for a token. Wrong credentials are the admin's to fix: said plainly. */
@@ -74,6 +96,11 @@ export async function verifyCredentials(carrier: CarrierEndpoints, clientId: str
     if (err instanceof CarrierError) throw new UserError(`could not verify the credentials with the carrier: ${err.message}; nothing was stored`, 3);
     throw err;
   }
+}
+
+/** Discovery again (or the first one, resumed): attaches to a running onboarding and waits for it. */
+export async function runOnboarding(ctx: ProviderContext, providerId: string, tuning?: OnboardingTuning): Promise<OnboardingResult> {
+  return waitForWorkflow(await startOnboarding(ctx, providerId, tuning));
 }
 
 export async function updateCredentials(ctx: ProviderContext, providerRef: string, clientId: string, clientSecret: string): Promise<ProviderView> {

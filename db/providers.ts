@@ -16,6 +16,8 @@ export interface ProviderRow {
   /** Set while the latest invoice reconciliation shows a difference: the figure. */
   invoice_attention: string | null;
   created_at: Date;
+  /** Null until its first onboarding finished: `provider add` again continues it. */
+  onboarded_at: Date | null;
 }
 
 /** What may leave this module towards logs, CLIs and workflows: never the ciphertext. */

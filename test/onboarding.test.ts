@@ -6,7 +6,7 @@ import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
 import { addProvider } from '../client/providers';
-import { runOnboarding } from '../workflows/onboarding.api';
+import { runOnboarding } from '../client/providers';
 import { UserError } from '../client/errors';
 import { cancelServiceUpdate, orderProductUpdate, reconcileSignal, setQuantityUpdate, tenantStateQuery, reactivateServiceUpdate } from '../workflows/tenant';
 import { tenantWorkflowId } from '../workflows/tenant.api';
@@ -58,7 +58,7 @@ test('onboarding: one service per tenant, type 5315, a tenant workflow each, the
   const p = sys.sim.dataset.providers[0]!;
   const { provider, onboarding } = await addProvider(sys.ctx, { ...base, clientId: p.clientId, clientSecret: p.clientSecret });
   assert.equal(onboarding.tenants, p.tenants.length);
-  assert.equal(onboarding.createdServices.length, p.tenants.length);
+  assert.equal(onboarding.servicesCreated, p.tenants.length);
   const services = await listServices(sys.db.pool, provider.id);
   assert.equal(services.length, p.tenants.length);
   for (const s of services) {
@@ -83,7 +83,7 @@ test('onboarding: one service per tenant, type 5315, a tenant workflow each, the
   const goneTenant = p.tenants[1]!.tenantId;
   await fetch(`${sys.sim.url}/sim/tenants/${goneTenant}`, { method: 'DELETE' });
   const again = await runOnboarding(sys.ctx, provider.id);
-  assert.equal(again.createdServices.length, 1);
+  assert.equal(again.servicesCreated, 1);
   const after = await listServices(sys.db.pool, provider.id);
   assert.equal(after.length, services.length + 1);
   assert.ok(after.some((s) => s.tenant_id === added.tenantId));

@@ -24,7 +24,7 @@ test('a tenant workflow over a year of simulated days: reconciles daily, history
   const p = sys.sim.dataset.providers[0]!;
   // Onboarding here would start tenant workflows with search attributes the time-skipping server
   // does not know; the provider and its services are set up the same way, without it.
-  const ctx = { ...sys.ctx, temporal: { workflow: { execute: async () => ({}) } } as never };
+  const ctx = { ...sys.ctx, temporal: { workflow: { start: async () => ({ workflowId: 'onboarding', result: async () => ({}) }) } } as never };
   const { provider } = await addProvider(ctx, { name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: 'AUD', timeZone: 'Australia/Sydney', cycleTimes: ['06:00'] });
   await onboardingActivities({ ...sys.deps, temporal: ctx.temporal }).discoverTenants({ providerId: provider.id });
   const service = (await listServices(sys.db.pool, provider.id))[0]!;

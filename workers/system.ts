@@ -184,7 +184,7 @@ async function onboardSimulatorProviders(ctx: ProviderContext, sim: Simulator, c
     const timeZone = p.currency === 'NZD' ? 'Pacific/Auckland' : cfg.DEFAULT_TIME_ZONE;
     try {
       const { provider, onboarding } = await onboardSimulatorProvider(ctx, sim.dataset, index, { timeZone, cycleTimes: cfg.CYCLE_TIMES });
-      log.info({ provider: provider.id, name: provider.name, services: onboarding.createdServices.length }, 'demo provider onboarded');
+      log.info({ provider: provider.id, name: provider.name, services: onboarding.servicesCreated }, 'demo provider onboarded');
     } catch (err) {
       log.error({ provider: p.name, reason: rootCause(err) }, 'demo provider could not be onboarded; the others go on');
     }

@@ -1,17 +1,25 @@
-import { onboardProviderWorkflow, type OnboardingResult } from './onboarding';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import { onboardProviderWorkflow, type OnboardingInput } from './onboarding';
 import { CSP_PROVIDER_ID } from './search-attributes';
 import type { WorkflowStarter } from './starter';
 
-/** How a provider's onboarding (or rediscovery of its tenants) is started: run to the end, result awaited. */
-
+/**
+ * How a provider's onboarding (or rediscovery of its tenants) is started. One id per provider:
+ * starting it while one runs attaches to that one (a second `provider add`, `provider discover`);
+ * once it has ended, failed or was terminated, a new run starts and resumes the open discovery.
+ */
 export const onboardingWorkflowId = (providerId: string) => `onboarding:${providerId}`;
 
-export async function runOnboarding(t: WorkflowStarter, providerId: string): Promise<OnboardingResult> {
-  return t.temporal.workflow.execute(onboardProviderWorkflow, {
+export type OnboardingTuning = Pick<OnboardingInput, 'agreementsPerActivity' | 'historyLimit'>;
+
+export async function startOnboarding(t: WorkflowStarter, providerId: string, tuning: OnboardingTuning = {}): Promise<WorkflowHandle<typeof onboardProviderWorkflow>> {
+  return t.temporal.workflow.start(onboardProviderWorkflow, {
     taskQueue: t.taskQueue,
-    // Each run its own id: rediscovery can be asked for again after an earlier run finished.
-    workflowId: `${onboardingWorkflowId(providerId)}:${Date.now()}`,
-    args: [{ providerId }],
+    workflowId: onboardingWorkflowId(providerId),
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    args: [{ providerId, ...tuning }],
     typedSearchAttributes: [{ key: CSP_PROVIDER_ID, value: providerId }],
+    staticSummary: `onboarding of provider ${providerId}`,
   });
 }

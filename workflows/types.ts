@@ -94,9 +94,36 @@ export interface ProductLimits {
 }
 
 export interface DiscoveryResult {
+  discoveryId: string;
   tenants: number;
-  createdServices: string[];
-  flaggedGone: string[];
+  servicesCreated: number;
+  flaggedGone: number;
+}
+
+/** A discovery's progress as kept in the database (db/discovery.ts), shown by `provider show`. */
+export interface DiscoveryProgress {
+  discoveryId: string;
+  providerId: string;
+  status: 'RUNNING' | 'COMPLETED' | 'FAILED';
+  customersListed: boolean;
+  tenants: number;
+  tenantsDone: number;
+  agreements: number;
+  agreementsDone: number;
+  servicesCreated: number;
+  flaggedGone: number;
+  error: string | null;
+  startedAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface DiscoveryStep {
+  tenantsDone: number;
+  servicesCreated: number;
+  /** Nothing left to read. */
+  done: boolean;
+  progress: DiscoveryProgress;
 }
 
 export interface CarrierTenantView {

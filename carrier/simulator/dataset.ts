@@ -395,6 +395,23 @@ export class Dataset {
     provider.tenants.push(tenant);
     return tenant;
   }
+
+  /**
+   * A large reseller: `count` more customers, `perAgreement` tenants to a contract agreement of
+   * their own (Rhipe lists tenants per agreement), as a provider with thousands of tenants has.
+   */
+  addCustomers(provider: SimProvider, count: number, perAgreement = 1): Tenant[] {
+    const added: Tenant[] = [];
+    const first = provider.tenants.length;
+    for (let k = 0; k < count; k++) {
+      const c = 100_000 + first + k;
+      const tenant = this.makeTenant(provider.index, c, `${CUSTOMERS[c % CUSTOMERS.length]} ${c}`);
+      tenant.contractAgreementId = guidFor(this.seed, 4, provider.index, 1 + Math.floor((first + k) / perAgreement));
+      provider.tenants.push(tenant);
+      added.push(tenant);
+    }
+    return added;
+  }
 }
 
 const SHOWCASE: readonly LineKind[] = ['normal', 'unknownTenant', 'unratedProduct', 'otherCurrency', 'invalid', 'credit', 'normal', 'repeat', 'normal', 'revision', 'revisable'];

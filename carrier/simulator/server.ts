@@ -150,8 +150,10 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
 
   app.get<{ Params: { id: string } }>('/api/v2/contractagreements/:id/tenants', { config: { endpoint: 'tenants' } }, async (req, reply) => {
     const provider = req.provider!;
-    if (shape.fromWire(req.params.id).toLowerCase() !== provider.contractAgreementId) return message(reply, 404, 'Contract agreement not found');
-    return json(reply, provider.tenants.map((t) => tenantView(dataset, shape, t)));
+    const agreement = shape.fromWire(req.params.id).toLowerCase();
+    const tenants = provider.tenants.filter((t) => t.contractAgreementId === agreement);
+    if (tenants.length === 0 && agreement !== provider.contractAgreementId) return message(reply, 404, 'Contract agreement not found');
+    return json(reply, tenants.map((t) => tenantView(dataset, shape, t)));
   });
 
   app.get<{ Params: { tenantId: string } }>('/api/v2/microsoftcsp/tenants/:tenantId', { config: { endpoint: 'tenant' } }, async (req, reply) => {
@@ -209,7 +211,10 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     '/api/v2/me/pricing/:id/pricelist/:y/:m/:d',
     { config: { endpoint: 'pricelist' } },
     async (req, reply) => {
-      if (shape.fromWire(req.params.id).toLowerCase() !== req.provider!.contractAgreementId) return message(reply, 404, 'Contract agreement not found');
+      const agreement = shape.fromWire(req.params.id).toLowerCase();
+      if (agreement !== req.provider!.contractAgreementId && !req.provider!.tenants.some((t) => t.contractAgreementId === agreement)) {
+        return message(reply, 404, 'Contract agreement not found');
+      }
       return json(reply, {
         ProductGroups: [
           {

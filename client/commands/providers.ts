@@ -1,27 +1,19 @@
-import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { CliContext } from '../context';
-import { addProvider, removeProvider, rotateSecrets, updateCredentials } from '../providers';
-import { runOnboarding } from '../../workflows/onboarding.api';
+import { checkNewProvider, removeProvider, rotateSecrets, runOnboarding, startAddProvider, updateCredentials } from '../providers';
 import { listProviders, updateProviderSchedule } from '../../db/providers';
+import { latestDiscovery } from '../../db/discovery';
+import { readClientSecret, DEFAULT_SECRET_ENV } from '../secret-input';
+import { waitForWorkflow } from '../workflow-failure';
+import { onboardingProgressQuery, type onboardProviderWorkflow, type OnboardingProgress } from '../../workflows/onboarding';
+import { onboardingWorkflowId } from '../../workflows/onboarding.api';
+import { checkCredentialShape } from '../../core/credentials';
 import { requireProvider } from '../lookup';
 import { ensureUsageSchedule } from '../../workflows/usage-cycle.api';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { configSchema } from '../../config';
-
-/** The secret from exactly one place: --client-secret, --client-secret-env VAR, or --client-secret-stdin. */
-function readSecret(o: { clientSecret?: string; clientSecretEnv?: string; clientSecretStdin?: boolean }): string {
-  const given = [o.clientSecret !== undefined, o.clientSecretEnv !== undefined, o.clientSecretStdin === true].filter(Boolean).length;
-  if (given !== 1) throw new UserError('give the client secret once: --client-secret, --client-secret-env VAR or --client-secret-stdin (keeps it out of shell history)');
-  if (o.clientSecretEnv !== undefined) {
-    const v = process.env[o.clientSecretEnv];
-    if (!v) throw new UserError(`environment variable ${o.clientSecretEnv} is not set`);
-    return v;
-  }
-  if (o.clientSecretStdin) return readFileSync(0, 'utf8').trim();
-  return o.clientSecret!;
-}
 
 function cycleTimes(v: string): string[] {
   const parsed = configSchema.shape.CYCLE_TIMES.safeParse(v);
@@ -41,25 +33,60 @@ function timeZone(v: string): string {
 export function providerCommands(program: Command, ctx: () => CliContext): void {
   const provider = program.command('provider').description('onboard and manage providers (resellers) and their Rhipe credentials');
 
-  provider
-    .command('add')
-    .description('onboard a provider: check and verify its Rhipe credentials, store them encrypted, discover its tenants')
-    .requiredOption('--name <name>', 'provider name')
-    .requiredOption('--client-id <guid>', 'Rhipe client_id (a GUID, 36 characters with dashes)')
-    .option('--client-secret <hex>', 'Rhipe client_secret (32 hex characters); prefer --client-secret-env or --client-secret-stdin')
-    .option('--client-secret-env <var>', 'read the client secret from this environment variable')
-    .option('--client-secret-stdin', 'read the client secret from standard input')
+  const secretOptions = (c: Command) =>
+    c
+      .option('--client-secret-env <var>', `read the client secret from this environment variable (default: ${DEFAULT_SECRET_ENV})`)
+      .option('--client-secret-stdin', 'read the client secret from standard input')
+      // Refused with a reason rather than "unknown option": the command line leaks (npm banner, process list).
+      .addOption(new Option('--client-secret <value>').hideHelp());
+  const refuseSecretOnCommandLine = (o: { clientSecret?: string }) => {
+    if (o.clientSecret !== undefined) {
+      throw new UserError(`--client-secret is not accepted: a secret on the command line is shown by npm and in the process list. Use ${DEFAULT_SECRET_ENV}, --client-secret-env VAR, --client-secret-stdin or the prompt`);
+    }
+  };
+
+  secretOptions(
+    provider
+      .command('add')
+      .description(`onboard a provider: check and verify its Rhipe credentials, store them encrypted, discover its tenants (the secret from ${DEFAULT_SECRET_ENV}, --client-secret-env, --client-secret-stdin or a hidden prompt). Run again to continue an unfinished onboarding.`)
+      .requiredOption('--name <name>', 'provider name')
+      .requiredOption('--client-id <guid>', 'Rhipe client_id (a GUID, 36 characters with dashes)'),
+  )
     .option('--currency <code>', 'the provider billing currency', 'AUD')
     .option('--time-zone <tz>', 'time zone of the usage schedule')
     .option('--cycle-times <list>', 'usage cycle times of day, comma-separated HH:MM')
     .option('--json', 'print JSON')
     .action(async (o) => {
+      refuseSecretOnCommandLine(o);
       const c = ctx();
-      const { provider: p, onboarding } = await addProvider(await c.providerContext(), {
-        name: o.name, clientId: o.clientId, clientSecret: readSecret(o), currency: o.currency.toUpperCase(),
+      const details = {
+        name: o.name, clientId: o.clientId, clientSecret: await readClientSecret(o), currency: o.currency.toUpperCase(),
         timeZone: timeZone(o.timeZone ?? c.cfg.DEFAULT_TIME_ZONE), cycleTimes: o.cycleTimes ? cycleTimes(o.cycleTimes) : c.cfg.CYCLE_TIMES,
-      });
-      printObject({ provider: p.id, name: p.name, currency: p.currency, tenants: onboarding.tenants, servicesCreated: onboarding.createdServices.length, schedule: onboarding.schedule }, !!o.json);
+      };
+      // Everything that needs no connection first: swapped or malformed credentials are said even with nothing running.
+      checkNewProvider(details);
+      const { provider: p, resumed, handle } = await startAddProvider(await c.providerContext(), details);
+      if (!o.json) process.stderr.write(`${resumed ? 'continuing the unfinished onboarding of' : 'onboarding'} ${p.id} (${p.name}); Ctrl-C stops watching, not the onboarding\n`);
+      const onboarding = await watchOnboarding(handle, p.id);
+      printObject({ provider: p.id, name: p.name, currency: p.currency, resumed, tenants: onboarding.tenants, servicesCreated: onboarding.servicesCreated, flaggedGone: onboarding.flaggedGone, schedule: onboarding.schedule }, !!o.json);
+    });
+
+  provider
+    .command('show <provider>')
+    .description('a provider, its onboarding and the progress of its latest discovery')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, o) => {
+      const db = await ctx().db();
+      const p = await requireProvider(db, ref, { allowRemoved: true });
+      const d = await latestDiscovery(db, p.id);
+      printObject({
+        id: p.id, name: p.name, client_id: p.client_id, currency: p.currency, time_zone: p.time_zone, cycle_times: p.cycle_times.join(','),
+        status: p.status, attention: p.attention_reason, onboarded: p.onboarded_at ?? 'not yet (run the same "provider add" again to continue)',
+        onboardingWorkflow: onboardingWorkflowId(p.id),
+        discovery: d
+          ? { id: d.discoveryId, status: d.status, tenants: `${d.tenantsDone}/${d.tenants}`, contractAgreements: `${d.agreementsDone}/${d.agreements}`, servicesCreated: d.servicesCreated, flaggedGone: d.flaggedGone, error: d.error, startedAt: d.startedAt, updatedAt: d.updatedAt, finishedAt: d.finishedAt }
+          : null,
+      }, !!o.json);
     });
 
   provider
@@ -72,15 +99,18 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       printRows(rows.map((p) => ({ id: p.id, name: p.name, client_id: p.client_id, currency: p.currency, time_zone: p.time_zone, cycle_times: p.cycle_times.join(','), status: p.status, attention: p.attention_reason, invoice: p.invoice_attention })), !!o.json);
     });
 
-  provider
-    .command('update-credentials <provider>')
-    .description('replace the Rhipe credentials (verified with the carrier before they are stored)')
-    .requiredOption('--client-id <guid>', 'Rhipe client_id')
-    .option('--client-secret <hex>', 'Rhipe client_secret')
-    .option('--client-secret-env <var>', 'read the client secret from this environment variable')
-    .option('--client-secret-stdin', 'read the client secret from standard input')
+  secretOptions(
+    provider
+      .command('update-credentials <provider>')
+      .description('replace the Rhipe credentials (verified with the carrier before they are stored)')
+      .requiredOption('--client-id <guid>', 'Rhipe client_id'),
+  )
     .action(async (ref: string, o) => {
-      const p = await updateCredentials(await ctx().providerContext(), ref, o.clientId, readSecret(o));
+      refuseSecretOnCommandLine(o);
+      const secret = await readClientSecret(o);
+      const shape = checkCredentialShape(o.clientId, secret);
+      if (shape) throw new UserError(shape);
+      const p = await updateCredentials(await ctx().providerContext(), ref, o.clientId, secret);
       process.stdout.write(`credentials of ${p.id} (${p.name}) updated; status ${p.status}\n`);
     });
 
@@ -125,4 +155,34 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       const n = await rotateSecrets(await ctx().providerContext());
       process.stdout.write(`${n} secret(s) re-encrypted\n`);
     });
+}
+
+/**
+ * Waits for the onboarding, showing its progress on a terminal. Ctrl-C stops the watching only:
+ * the workflow runs on in Temporal, and `provider show` or the Web UI show how far it got.
+ */
+async function watchOnboarding(handle: WorkflowHandle<typeof onboardProviderWorkflow>, providerId: string) {
+  const tty = process.stderr.isTTY === true;
+  const onInterrupt = () => {
+    process.stderr.write(`\nstopped watching; the onboarding of ${providerId} goes on (npm run csp -- provider show ${providerId}; workflow ${handle.workflowId} in the Web UI)\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  let timer: NodeJS.Timeout | undefined;
+  if (tty) {
+    const line = (p: OnboardingProgress) => {
+      const width = 24;
+      const filled = p.tenants ? Math.round((p.tenantsDone / p.tenants) * width) : 0;
+      return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.phase}: ${p.tenantsDone}/${p.tenants} tenants, ${p.agreementsDone}/${p.agreements} agreements\x1b[K`;
+    };
+    const tick = () => handle.query(onboardingProgressQuery).then((p) => process.stderr.write(line(p)), () => undefined);
+    timer = setInterval(tick, 500);
+  }
+  try {
+    return await waitForWorkflow(handle);
+  } finally {
+    if (timer) clearInterval(timer);
+    if (tty) process.stderr.write('\n');
+    process.off('SIGINT', onInterrupt);
+  }
 }

@@ -16,6 +16,7 @@ import type { ResolveRequest } from '../../workflows/types';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { cliActor } from '../actor';
+import { failureChain } from '../workflow-failure';
 
 /** Accepts a group key (p-…|REASON|tenant) or its workflow id (quarantine:p-…:REASON:tenant). */
 function groupKeyOf(ref: string): string {
@@ -121,7 +122,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
     try {
       outcome = await resolveGroup({ temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE }, key, { ...req, ...cliActor(req.by), requestId: randomUUID() });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new UserError(`refused: ${(err.cause as Error)?.message ?? err.message}`);
+      if (err instanceof WorkflowUpdateFailedError) throw new UserError(`refused: ${failureChain(err.cause ?? err).filter(Boolean).join('\n  caused by: ')}`);
       throw err;
     }
     if (outcome.outcome === 'REJECTED') throw new UserError(`refused: ${outcome.rejection}`);

@@ -13,6 +13,7 @@ import { UserError } from '../errors';
 import { cliActor } from '../actor';
 import { plainDateProblem } from '../../core/iso-date';
 import { failedLicenceChanges } from '../../db/licence-changes';
+import { failureChain } from '../workflow-failure';
 
 export function tenantCommands(program: Command, ctx: () => CliContext): void {
   const tenant = program.command('tenant').description('end customers’ Microsoft tenants: one service each, with its licences');
@@ -30,7 +31,7 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     try {
       return await run();
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new UserError(`refused: ${(err.cause as Error)?.message ?? err.message}`);
+      if (err instanceof WorkflowUpdateFailedError) throw new UserError(`refused: ${failureChain(err.cause ?? err).filter(Boolean).join('\n  caused by: ')}`);
       if (err instanceof WorkflowNotFoundError) throw new UserError('this tenant has no running workflow (its provider was removed?)');
       throw err;
     }

@@ -1,0 +1,144 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { localTemporal } from './support/temporal';
+import { startTestSystem, type TestSystem } from './support/system';
+import { addProvider, runOnboarding } from '../client/providers';
+import { UserError } from '../client/errors';
+import { latestDiscovery } from '../db/discovery';
+import { listServices } from '../db/services';
+import { getProvider } from '../db/providers';
+import { onboardingWorkflowId } from '../workflows/onboarding.api';
+import { PROJECT_ROOT } from '../config';
+import { numericIdFor } from '../carrier/simulator/shape';
+
+let env: TestWorkflowEnvironment;
+let sys: TestSystem;
+
+before(async () => {
+  env = await localTemporal();
+  sys = await startTestSystem(env, { usageRecords: 10, shape: 'numeric' });
+});
+after(async () => {
+  await sys?.stop();
+  await env?.teardown();
+});
+
+const base = { currency: 'AUD', timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] };
+
+function deadline<T>(what: Promise<T>, seconds: number, label: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([what, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${label}: not done within ${seconds} s`)), seconds * 1000)))]).finally(() => clearTimeout(timer));
+}
+
+test('discovery of ~90 contract agreements finishes under 4 % transient faults; each request is retried on its own (numeric ids)', async () => {
+  const p = sys.sim.dataset.providers[0]!;
+  sys.sim.dataset.addCustomers(p, 90, 1);
+  const agreements = new Set(p.tenants.map((t) => t.contractAgreementId)).size;
+  sys.sim.faults.set([
+    { endpoint: 'customers', kind: 'reset', probability: 0.04 },
+    { endpoint: 'tenants', kind: 'http503', probability: 0.04 },
+    { endpoint: 'tenants', kind: 'http500', probability: 0.02 },
+    { endpoint: 'tenants', kind: 'http429', probability: 0.02, retryAfterSeconds: 0 },
+    { endpoint: 'tenant', kind: 'http500', probability: 0.04 },
+  ]);
+  const before = sys.sim.stats.calls.tenants ?? 0;
+  try {
+    const { provider, onboarding } = await deadline(addProvider(sys.ctx, { ...base, name: p.name, clientId: p.clientId, clientSecret: p.clientSecret }), 240, 'onboarding under faults');
+    assert.equal(onboarding.tenants, p.tenants.length);
+    assert.equal((await listServices(sys.db.pool, provider.id)).length, p.tenants.length);
+    const tenantCalls = (sys.sim.stats.calls.tenants ?? 0) - before;
+    // Every agreement read once, plus a retry per fault: never the whole discovery again.
+    assert.ok(tenantCalls < agreements * 1.3, `${tenantCalls} agreement listings for ${agreements} agreements`);
+    assert.ok(sys.sim.faults.firedLog.length > 0, 'faults fired');
+    const d = (await latestDiscovery(sys.db.pool, provider.id))!;
+    assert.equal(d.status, 'COMPLETED');
+    assert.equal(d.tenantsDone, p.tenants.length);
+    // Identifiers that came as 19-digit JSON numbers are stored with every digit.
+    const s = (await listServices(sys.db.pool, provider.id)).find((x) => x.tenant_id === p.tenants[0]!.tenantId)!;
+    assert.equal(s.customer_id, numericIdFor(p.tenants[0]!.customerId));
+    assert.match(s.customer_id!, /^\d{19}$/);
+  } finally {
+    sys.sim.faults.clear();
+  }
+});
+
+test('a failed onboarding says its root cause; the same add again continues where it stopped, then refuses a duplicate', async () => {
+  const p = sys.sim.dataset.providers[1]!;
+  sys.sim.dataset.addCustomers(p, 30, 1);
+  const agreements = new Set(p.tenants.map((t) => t.contractAgreementId)).size;
+  sys.sim.faults.set([{ endpoint: 'tenants', kind: 'http403', afterCalls: 12, times: 1 }]);
+  const add = () => addProvider(sys.ctx, { ...base, currency: 'NZD', name: p.name, clientId: p.clientId, clientSecret: p.clientSecret }, { agreementsPerActivity: 4 });
+  await assert.rejects(add(), (e: UserError) => {
+    assert.match(e.message, /^workflow onboarding:p-[0-9a-f]+ failed/);
+    assert.match(e.message, /caused by: activity discoverAgreements/);
+    assert.match(e.message, /caused by: FORBIDDEN: GET \/api\/v2\/contractagreements\/\{id\}\/tenants: HTTP 403: Access to this resource is forbidden/);
+    assert.doesNotMatch(e.message, /^Workflow execution failed$/m);
+    return true;
+  });
+  sys.sim.faults.clear();
+  const provider = (await getProvider(sys.db.pool, p.clientId))!;
+  assert.equal(provider.onboarded_at, null);
+  const stopped = (await latestDiscovery(sys.db.pool, provider.id))!;
+  assert.equal(stopped.status, 'FAILED');
+  assert.match(stopped.error!, /HTTP 403/);
+  assert.ok(stopped.agreementsDone >= 8 && stopped.agreementsDone < agreements, `${stopped.agreementsDone} of ${agreements} agreements kept`);
+
+  const before = sys.sim.stats.calls.tenants ?? 0;
+  const { provider: again, onboarding } = await add();
+  assert.equal(again.id, provider.id, 'the same provider, not a second one');
+  assert.equal(onboarding.tenants, p.tenants.length);
+  assert.equal((sys.sim.stats.calls.tenants ?? 0) - before, agreements - stopped.agreementsDone, 'only the agreements not yet read are read');
+  assert.equal((await listServices(sys.db.pool, provider.id)).length, p.tenants.length);
+  assert.ok((await getProvider(sys.db.pool, provider.id))!.onboarded_at);
+  await assert.rejects(add(), /already onboarded as/);
+});
+
+test('a huge provider is discovered in bounded history: the workflow continues as new', async () => {
+  const p = sys.sim.dataset.providers[0]!;
+  const provider = (await getProvider(sys.db.pool, p.clientId))!;
+  sys.sim.dataset.addCustomers(p, 400, 4);
+  const historyLimit = 30;
+  const startedAfter = new Date().toISOString();
+  const result = await runOnboarding(sys.ctx, provider.id, { agreementsPerActivity: 3, historyLimit });
+  assert.equal(result.tenants, p.tenants.length);
+  assert.equal(result.servicesCreated, 400);
+  const runs: number[] = [];
+  for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${onboardingWorkflowId(provider.id)}' AND StartTime > '${startedAfter}'` })) {
+    runs.push((await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events!.length);
+  }
+  assert.ok(runs.length >= 4, `${runs.length} runs: continued as new`);
+  // The limit is checked after each step; the last run adds the finishing steps.
+  for (const events of runs) assert.ok(events <= historyLimit + 25, `a run of ${events} events`);
+});
+
+test('Ctrl-C on provider add stops the watching, not the onboarding', async () => {
+  // A fresh provider at the same simulator: its discovery is slowed down so it is still running.
+  const p = sys.sim.dataset.providers[1]!;
+  const provider = (await getProvider(sys.db.pool, p.clientId))!;
+  await sys.db.pool.query('UPDATE provider SET onboarded_at = NULL WHERE id = $1', [provider.id]);
+  sys.sim.dataset.addCustomers(p, 20, 1);
+  sys.sim.faults.set([{ endpoint: 'tenants', kind: 'slow', delayMs: 400, times: 1000 }]);
+  const key = (sys.deps.keyring as unknown as { keys: Map<string, Buffer> }).keys.get('test')!;
+  const cli = spawn(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'provider', 'add', '--name', p.name, '--client-id', p.clientId, '--currency', 'NZD'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env, RHIPE_CLIENT_SECRET: p.clientSecret, DATABASE_URL: sys.db.url, TEMPORAL_ADDRESS: env.connection.options.address ?? '', TASK_QUEUE: sys.taskQueue,
+      ENCRYPTION_KEY: key.toString('base64'), ENCRYPTION_KEY_ID: 'test', RHIPE_IDENTITY_URL: sys.sim.url, RHIPE_API_URL: sys.sim.url,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
+  await deadline((async () => { while (!/continuing the unfinished onboarding/.test(stderr)) await new Promise((r) => setTimeout(r, 100)); })(), 60, 'cli start');
+  cli.kill('SIGINT');
+  assert.equal(await exit, 130, stderr);
+  assert.match(stderr, /stopped watching; the onboarding of p-[0-9a-f]+ goes on/);
+  const handle = env.client.workflow.getHandle(onboardingWorkflowId(provider.id));
+  assert.equal((await handle.describe()).status.name, 'RUNNING');
+  sys.sim.faults.clear();
+  const result = await handle.result();
+  assert.equal(result.tenants, p.tenants.length);
+});
