@@ -236,7 +236,7 @@ test('an out-of-band change at the carrier is recorded by the next reconcile, wi
   await recordHistory(handle, 'tenant-reconcile');
   await recordHistory(env.client.workflow.getHandle(tenantWorkflowId(providerId, p.tenants[0]!.tenantId)), 'tenant-updates');
   for await (const wf of env.client.workflow.list({ query: `WorkflowType = 'onboardProviderWorkflow'` })) {
-    await recordHistory(env.client.workflow.getHandle(wf.workflowId, wf.runId), 'onboarding');
+    await recordHistory(env.client.workflow.getHandle(wf.workflowId, wf.runId), 'onboarding-resumable');
     break;
   }
 });
