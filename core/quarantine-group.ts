@@ -1,4 +1,5 @@
 import { isGuid } from './guid';
+import { similarity } from './similarity';
 import type { QuarantineReason } from './rating';
 
 /**
@@ -89,4 +90,21 @@ export function describeTrigger(trigger: AutoCleanseTrigger): string {
     case 'serviceReactivated':
       return `service ${trigger.serviceId} reactivated`;
   }
+}
+
+/**
+ * For lines of an unknown tenant: the provider's service that most resembles it (same tenant
+ * domain or customer name), when the resemblance is at least 0.5.
+ */
+export function suggestService(
+  group: { reason: string; customer: string | null; domain: string | null },
+  services: Array<{ id: string; tenant_domain: string | null; customer_name: string | null }>,
+): { id: string; score: number } | null {
+  if (group.reason !== 'NON_EXISTENT_SERVICE') return null;
+  let best: { id: string; score: number } | null = null;
+  for (const s of services) {
+    const score = Math.max(similarity(group.domain ?? '', s.tenant_domain ?? ''), similarity(group.customer ?? '', s.customer_name ?? ''));
+    if (!best || score > best.score) best = { id: s.id, score };
+  }
+  return best && best.score >= 0.5 ? best : null;
 }

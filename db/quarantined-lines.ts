@@ -130,3 +130,12 @@ export async function groupExists(db: Queryable, groupKey: string): Promise<bool
   const res = await db.query('SELECT 1 FROM usage_line WHERE group_key = $1 LIMIT 1', [groupKey]);
   return (res.rowCount ?? 0) > 0;
 }
+
+/** Who a group's lines belong to, as the carrier named them (its first line). */
+export async function groupIdentity(db: Queryable, groupKey: string): Promise<{ customer: string | null; domain: string | null }> {
+  const res = await db.query<{ customer: string | null; domain: string | null }>(
+    `SELECT raw::jsonb ->> 'CustomerName' AS customer, raw::jsonb ->> 'PrimaryDomainName' AS domain FROM usage_line WHERE group_key = $1 ORDER BY id LIMIT 1`,
+    [groupKey],
+  );
+  return res.rows[0] ?? { customer: null, domain: null };
+}

@@ -6,7 +6,7 @@ import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { groupStateQuery, quarantineGroupWorkflow, resolveUpdate, writeOffSignal } from '../workflows/quarantine-group';
+import { groupStateQuery, quarantineGroupWorkflow, resolveUpdate, signalsQuery, writeOffSignal } from '../workflows/quarantine-group';
 import { groupWorkflowId } from '../workflows/quarantine-group.api';
 import { osUserName } from '../client/actor';
 import { PROJECT_ROOT } from '../config';
@@ -169,4 +169,25 @@ test("a cycle's progress counts the lines mediated page by page during the fetch
   assert.equal(progress.expectedLines, progress.linesMediated);
   assert.equal(progress.percent, 100);
   assert.ok(progress.pagesFetched >= 4, `${progress.pagesFetched} pages of 100`);
+});
+
+test('the Web UI page of a group and a cycle: static summary and details, current details with customer, amount, suggestion and the signals it takes', async () => {
+  const [group] = await groups('NON_EXISTENT_SERVICE');
+  assert.ok(group);
+  const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
+  const described = await handle.describe();
+  assert.match((await described.staticSummary()) ?? '', /^Quarantine group: NON_EXISTENT_SERVICE, tenant /);
+  assert.match((await described.staticDetails()) ?? '', /`allocate` \{"serviceId":"S-1001","by":"alice"/);
+  const current = await waitFor('current details', async () => (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails || undefined);
+  const currency = (await sys.db.pool.query<{ currency: string }>('SELECT currency FROM provider WHERE id = $1', [providerId])).rows[0]!.currency;
+  assert.match(current, new RegExp(`\\*\\*NON_EXISTENT_SERVICE\\*\\*: ${group.n} line\\(s\\), carrier charge [\\d,]+\\.\\d\\d ${currency}`));
+  assert.match(current, /customer \S+/);
+  assert.match(current, /Suggested service: S-\d+|No similar service/);
+  assert.match(current, /`writeOff` \{"by":"alice","reason":/);
+  // A misspelled signal is accepted by Temporal silently; the group lists the names it takes.
+  const signals = await handle.query(signalsQuery);
+  assert.deepEqual(signals.signals.map((x) => x.name), ['allocate', 'cleanse', 'writeOff', 'acceptRevision']);
+
+  const cycle = await env.client.workflow.getHandle('qa-cycle-1').query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  assert.match(cycle.currentDetails ?? '', /^Phase: completed\. .*mediated \d+ \(100%\): billed \d+/);
 });

@@ -1,5 +1,5 @@
 import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
-import { cleanseSignal, linesAddedSignal, quarantineGroupWorkflow, resolveUpdate } from './quarantine-group';
+import { cleanseSignal, linesAddedSignal, quarantineGroupWorkflow, resolveUpdate, signalsHelp } from './quarantine-group';
 import { CARRIER_LABEL, CSP_CARRIER, CSP_PROVIDER_ID, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from './search-attributes';
 import { parseGroupKey } from '../core/quarantine-group';
 import type { ActionOutcome, AdminAction, ResolveRequest } from './types';
@@ -27,6 +27,9 @@ function groupStartOptions(t: WorkflowStarter, groupKey: string) {
     taskQueue: t.taskQueue,
     workflowId: groupWorkflowId(groupKey),
     args: [{ groupKey, providerId, reason, tenantRef }] as Parameters<typeof quarantineGroupWorkflow>,
+    // Temporal user metadata: the Web UI shows these on the workflow's page (current details come from the workflow).
+    staticSummary: `Quarantine group: ${reason}, tenant ${tenantRef}, provider ${providerId}`,
+    staticDetails: `Usage lines of provider ${providerId} that could not be billed (${reason}), for tenant ${tenantRef}, carrier ${CARRIER_LABEL}. They stay in the database; this workflow waits for an admin to resolve them.\n\n${signalsHelp()}`,
     typedSearchAttributes: [
       { key: CSP_PROVIDER_ID, value: providerId },
       { key: CSP_QUARANTINE_REASON, value: reason },

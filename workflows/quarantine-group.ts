@@ -1,5 +1,5 @@
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler,
+  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities, setCurrentDetails, setHandler,
   upsertSearchAttributes, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import { CARRIER_LABEL, CSP_CARRIER, CSP_PROVIDER_ID, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from './search-attributes';
@@ -12,6 +12,27 @@ export const writeOffSignal = defineSignal<[WriteOffRequest]>('writeOff');
 export const acceptRevisionSignal = defineSignal<[AdminAction]>('acceptRevision');
 export const resolveUpdate = defineUpdate<ActionOutcome, [ResolveRequest]>('resolve');
 export const groupStateQuery = defineQuery<GroupState>('state');
+
+/**
+ * What an admin can send this workflow, with an example payload: Temporal accepts a misspelled
+ * signal name silently, so the names are listed by the `signals` query and on the Web UI page.
+ */
+export const GROUP_SIGNALS = [
+  { name: 'allocate', does: 'bill the lines to a service of the same provider', example: { serviceId: 'S-1001', by: 'alice', note: 'new tenant of the customer' } },
+  { name: 'cleanse', does: 'process the lines again after the cause was fixed', example: { by: 'alice', note: 'rate added' } },
+  { name: 'writeOff', does: 'never bill the lines (a reason is required)', example: { by: 'alice', reason: 'billed by the NZ entity' } },
+  { name: 'acceptRevision', does: 'DUPLICATE_USAGE only: credit the billed version, charge the revision', example: { by: 'alice' } },
+] as const;
+export const signalsQuery = defineQuery<{ signals: typeof GROUP_SIGNALS; queries: string[]; update: string }>('signals');
+
+/** The signal list as the Web UI shows it (markdown). */
+export function signalsHelp(): string {
+  return [
+    'Signals ("Send signal"; the name must be exact, a misspelled one is accepted and ignored):',
+    ...GROUP_SIGNALS.map((x) => `- \`${x.name}\` ${JSON.stringify(x.example)}: ${x.does}`),
+    'Queries: `state`, `signals`. The csp CLI uses the `resolve` Update.',
+  ].join('\n');
+}
 
 export interface QuarantineGroupInput {
   groupKey: string;
@@ -66,6 +87,17 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
   ]);
 
   setHandler(groupStateQuery, () => ({ summary, actions, pending: queue.length }));
+  setHandler(signalsQuery, () => ({ signals: GROUP_SIGNALS, queries: ['state', 'signals'], update: 'resolve' }));
+  // The Web UI shows this beside the static summary: what the group holds now, and what to send it.
+  const showDetails = () => {
+    const last = actions[actions.length - 1];
+    setCurrentDetails([
+      summary?.details ?? `${input.reason} · tenant ${input.tenantRef} · provider ${input.providerId}`,
+      last ? `Last action: ${last.action} by ${last.by}, ${last.outcome}${last.rejection ? ` (${last.rejection})` : ''}` : 'No action yet.',
+      '',
+      signalsHelp(),
+    ].join('\n'));
+  };
   setHandler(linesAddedSignal, () => {
     refresh = true;
   });
@@ -91,6 +123,7 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
     if (refresh) {
       refresh = false;
       summary = await loadGroupSummary({ groupKey: input.groupKey });
+      showDetails();
     }
     while (queue.length > 0) {
       const { req, done } = queue.shift()!;
@@ -104,6 +137,7 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
       actions.push(outcome);
       if (actions.length > KEEP_ACTIONS) actions.splice(0, actions.length - KEEP_ACTIONS);
       summary = await loadGroupSummary({ groupKey: input.groupKey });
+      showDetails();
       done?.(outcome);
     }
     if (summary && summary.lines === 0 && queue.length === 0) {

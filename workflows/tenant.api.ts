@@ -14,6 +14,8 @@ export async function ensureTenantWorkflow(t: WorkflowStarter, input: TenantInpu
       taskQueue: t.taskQueue,
       workflowId: tenantWorkflowId(input.providerId, input.tenantId),
       args: [input],
+      staticSummary: `Tenant ${input.tenantId} (service ${input.serviceId}), provider ${input.providerId}`,
+      staticDetails: 'Holds the tenant\'s licences. Updates: orderProduct, setQuantity, cancelService, reactivateService (validated first). Signal `reconcile` reads the carrier now. Query `licences`.',
       typedSearchAttributes: [
         { key: CSP_PROVIDER_ID, value: input.providerId },
         { key: CSP_TENANT_ID, value: input.tenantId },

@@ -70,6 +70,8 @@ export interface GroupSummary {
   carrierCharge: string;
   periodFrom: string | null;
   periodTo: string | null;
+  /** For people (the Web UI's current details): customer, amount with currency, suggested service. */
+  details?: string;
 }
 
 export interface GroupState {

@@ -42,6 +42,7 @@ export function scheduleOptions(provider: ScheduledProvider, taskQueue: string):
       taskQueue,
       args: [{ providerId: provider.id }],
       typedSearchAttributes: searchAttributes(provider.id),
+      ...cycleMetadata(provider.id, provider.name),
     },
     policies: { overlap: ScheduleOverlapPolicy.BUFFER_ONE, catchupWindow: '6 hours', pauseOnFailure: false },
     memo: { provider: provider.name },
@@ -88,7 +89,17 @@ export async function runUsageCycleNow(t: WorkflowStarter, input: UsageCycleInpu
     workflowId: `${usageCycleWorkflowId(input.providerId)}:now-${new Date().toISOString()}`,
     args: [input],
     typedSearchAttributes: searchAttributes(input.providerId),
+    ...cycleMetadata(input.providerId),
   });
+}
+
+/** Temporal user metadata for the Web UI: what a cycle is; the workflow reports its phase and progress as current details. */
+function cycleMetadata(providerId: string, providerName?: string) {
+  return {
+    staticSummary: `Usage cycle of ${providerName ?? providerId}${providerName ? ` (${providerId})` : ''}`,
+    staticDetails: 'Fetches the usage window page by page from the carrier, persists and mediates each page (identify, bucket, rate), '
+      + 'tells quarantine groups about new lines and stores the summary. Query `progress` for the counts.',
+  };
 }
 
 /** An activity the cycle is waiting on, with why: its attempt and the failure that made it retry. */

@@ -1,5 +1,5 @@
 import {
-  ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, isCancellation, proxyActivities, setHandler,
+  ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, isCancellation, proxyActivities, setCurrentDetails, setHandler,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { CSP_CYCLE_STATUS, CSP_PROVIDER_ID } from './search-attributes';
@@ -82,6 +82,11 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
     progress.percent = progress.expectedLines === 0 ? 100 : Math.min(100, Math.floor((progress.linesMediated / progress.expectedLines) * 100));
   };
   setHandler(progressQuery, () => progress);
+  // The Web UI shows the phase and counts beside the static summary.
+  const showProgress = () => setCurrentDetails(
+    `Phase: ${progress.phase}. Pages fetched ${progress.pagesFetched}, lines ${progress.linesFetched} (${progress.linesNew ?? 0} new); `
+    + `mediated ${progress.linesMediated}${progress.percent === null || progress.percent === undefined ? '' : ` (${progress.percent}%)`}: billed ${progress.billed}, quarantined ${progress.quarantined}.`,
+  );
   upsertSearchAttributes([
     { key: CSP_PROVIDER_ID, value: input.providerId },
     { key: CSP_CYCLE_STATUS, value: 'RUNNING' },
@@ -94,6 +99,7 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
     window = (await database.beginCycle({ providerId: input.providerId, cycleId, window })).window;
 
     progress.phase = 'fetching';
+    showProgress();
     for (;;) {
       const fetched = await carrier.fetchUsage({ providerId: input.providerId, cycleId, maxPages: PAGES_PER_ACTIVITY });
       progress.pagesFetched += fetched.pages;
@@ -102,6 +108,7 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
       progress.linesMediated += fetched.mediated ?? 0;
       progress.billed += fetched.billed ?? 0;
       progress.quarantined += fetched.quarantined ?? 0;
+      showProgress();
       if (fetched.exhausted) {
         progress.expectedLines = progress.linesNew;
         updatePercent();
@@ -117,6 +124,7 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
       progress.billed += mediated.billed;
       progress.quarantined += mediated.quarantined;
       updatePercent();
+      showProgress();
       if (mediated.done) break;
       if (historyFull()) return await carryOn();
     }
@@ -126,6 +134,7 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
     const summary = await database.completeCycle({ providerId: input.providerId, cycleId });
     progress.phase = 'completed';
     progress.percent = 100;
+    showProgress();
     upsertSearchAttributes([{ key: CSP_CYCLE_STATUS, value: 'COMPLETED' }]);
     return summary;
   } catch (err) {
@@ -134,6 +143,7 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
     const reason = cause?.message ?? (err as Error).message;
     const needsAttention = needsAdminAttention(cause?.type);
     progress.phase = 'failed';
+    setCurrentDetails(`Failed: ${reason}`);
     await database.failCycle({ providerId: input.providerId, cycleId, reason, needsAttention });
     upsertSearchAttributes([{ key: CSP_CYCLE_STATUS, value: needsAttention ? 'NEEDS_ATTENTION' : 'FAILED' }]);
     throw ApplicationFailure.create({ type: cause?.type ?? 'CYCLE_FAILED', message: `usage cycle ${cycleId} failed: ${reason}`, nonRetryable: true });

@@ -8,10 +8,9 @@ import { groupExists, groupSummary, listGroupLines, listQuarantineGroups } from 
 import { listQuarantineActions } from '../../db/quarantine-actions';
 import { listServices } from '../../db/services';
 import { groupKeyFromWorkflowId, groupWorkflowId, resolveGroup } from '../../workflows/quarantine-group.api';
-import { parseGroupKey } from '../../core/quarantine-group';
+import { parseGroupKey, suggestService } from '../../core/quarantine-group';
 import { CARRIER_LABEL } from '../../workflows/search-attributes';
 import { QUARANTINE_REASONS } from '../../core/rating';
-import { similarity } from '../../core/similarity';
 import type { ResolveRequest } from '../../workflows/types';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
@@ -52,14 +51,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       const groups = await listQuarantineGroups(db, { reason: o.reason ?? null, providerId });
       const services = await listServices(db);
       const rows = groups.map((g) => {
-        let best: { id: string; score: number } | null = null;
-        if (g.reason === 'NON_EXISTENT_SERVICE') {
-          for (const s of services.filter((x) => x.provider_id === g.provider_id)) {
-            const score = Math.max(similarity(g.domain ?? '', s.tenant_domain ?? ''), similarity(g.customer ?? '', s.customer_name ?? ''));
-            if (!best || score > best.score) best = { id: s.id, score };
-          }
-        }
-        const suggest = best && best.score >= 0.5 ? best : null;
+        const suggest = suggestService(g, services.filter((x) => x.provider_id === g.provider_id));
         return {
           group: g.group_key, carrier: CARRIER_LABEL, provider: g.provider_id, reason: g.reason, tenant: g.tenant_ref, customer: g.customer, lines: g.lines,
           periodFrom: g.period_from, periodTo: g.period_to, carrierCharge: g.carrier_charge ?? '0',
