@@ -8,7 +8,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { startInvoiceReconciliation } from '../workflows/invoice-reconciliation.api';
+import { ensureInvoiceReconciliationSchedule, invoiceReconciliationScheduleId, startInvoiceReconciliation } from '../workflows/invoice-reconciliation.api';
+import type { invoiceReconciliationWorkflow } from '../workflows/invoice-reconciliation';
 import { acceptRevisionSignal, resolveUpdate } from '../workflows/quarantine-group';
 import { groupWorkflowId } from '../workflows/quarantine-group.api';
 import { buildInvoice } from '../carrier/simulator/invoices';
@@ -58,6 +59,16 @@ async function csp(...args: string[]): Promise<string> {
     maxBuffer: 20 * 1024 * 1024,
   });
   return stdout;
+}
+
+async function waitForScheduledRun(): Promise<string> {
+  for (let i = 0; i < 150; i++) {
+    const d = await env.client.schedule.getHandle(invoiceReconciliationScheduleId(provider.id)).describe();
+    const started = d.info.recentActions[0]?.action.workflow.workflowId;
+    if (started) return started;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the schedule started no run');
 }
 
 const sum = (values: string[]) => values.reduce((a, v) => a.plus(v), new Decimal(0)).toFixed(4);
@@ -139,6 +150,19 @@ test('invoice reconciliation finds exactly the planted differences, bills invoic
   const cycle = await runCycle();
   assert.equal(cycle.billed, 0);
   assert.equal(await billedOnce(), planned.planted.NOT_IN_FEED.length);
+
+  // The monthly schedule: created at onboarding (day 7 by default), moved by configuration, and a
+  // scheduled run reconciles the month before with the same result.
+  const schedule = env.client.schedule.getHandle(invoiceReconciliationScheduleId(provider.id));
+  assert.deepEqual((await schedule.describe()).spec.calendars?.map((c) => [c.dayOfMonth, c.hour]), [[[{ start: 7, end: 7, step: 1 }], [{ start: 9, end: 9, step: 1 }]]]);
+  assert.equal(await ensureInvoiceReconciliationSchedule({ temporal: env.client, taskQueue: sys.taskQueue }, provider, { dayOfMonth: 12, time: '08:30' }), 'updated');
+  assert.deepEqual((await schedule.describe()).spec.calendars?.map((c) => [c.dayOfMonth, c.hour, c.minute]), [[[{ start: 12, end: 12, step: 1 }], [{ start: 8, end: 8, step: 1 }], [{ start: 30, end: 30, step: 1 }]]]);
+  await schedule.trigger();
+  const scheduledRun = await waitForScheduledRun();
+  const scheduled = await env.client.workflow.getHandle<typeof invoiceReconciliationWorkflow>(scheduledRun).result();
+  assert.equal(scheduled.period, prev);
+  assert.equal(scheduled.differenceCents, result.differenceCents);
+  assert.equal(scheduled.newlyStored, false);
 
   // An invoice for a month with no usage and no lines: nothing differs.
   const older = await (await startInvoiceReconciliation({ temporal: env.client, taskQueue: sys.taskQueue }, provider.id, previousMonth(prev))).result();
