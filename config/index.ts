@@ -1,11 +1,19 @@
 import { z } from 'zod';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 /**
  * The one place the environment is read. A bad value stops start-up with the variable's name
  * and what was expected; every variable here is documented in the README.
  */
-const ROOT = path.resolve(__dirname, '..');
+// The folder holding package.json: one up from config/ in the sources, two up from dist/config/
+// in the compiled build (npm run build), so .data, .tools and package.json are found from both.
+function projectRoot(): string {
+  let dir = path.resolve(__dirname, '..');
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+const ROOT = projectRoot();
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
