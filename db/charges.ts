@@ -47,11 +47,3 @@ export async function bucketRows(db: Queryable, providerId: string, period: stri
   return res.rows;
 }
 
-/** Closed/open per month of a provider's charges, for listing. */
-export async function chargePeriods(db: Queryable, providerId: string): Promise<Array<{ period: string; lines: number; charge: string }>> {
-  const res = await db.query<{ period: string; lines: number; charge: string }>(
-    `SELECT billing_period AS period, count(*)::int AS lines, sum(charge)::text AS charge FROM usage_charge WHERE provider_id = $1 GROUP BY 1 ORDER BY 1`,
-    [providerId],
-  );
-  return res.rows;
-}
