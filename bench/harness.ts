@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { PROJECT_ROOT } from '../config';
@@ -27,6 +27,8 @@ export interface Stack {
   pgDataDir: string;
   pgPort: number;
   temporalAddress: string;
+  /** The dev server's process (null when one was already running). */
+  temporalPid: number | null;
   client: Client;
   workerEnv: NodeJS.ProcessEnv;
   ctx: ProviderContext;
@@ -38,7 +40,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(name: string, records: number, defaults: { pg: number; temporal: number; sim: number }): Promise<Stack> {
+export async function startStack(name: string, records: number, defaults: { pg: number; temporal: number; sim: number }, opts: { providers?: number } = {}): Promise<Stack> {
   // The usual port variables move the stack elsewhere (several people benchmarking on one machine).
   const env = process.env;
   const ports = {
@@ -54,7 +56,7 @@ export async function startStack(name: string, records: number, defaults: { pg: 
   const databaseUrl = await ensureDatabase(pg.url, 'csp');
   await migrateUp(databaseUrl);
   const dev = await startDevServer({ port: ports.temporal, uiPort: ports.ui, namespace: 'default', dataDir: path.join(dataDir, 'temporal') });
-  const sim = await startSimulator({ port: ports.sim, usageRecords: records, maxPageSize: 10_000 });
+  const sim = await startSimulator({ port: ports.sim, usageRecords: records, maxPageSize: 10_000, providers: opts.providers });
   const key = randomBytes(32).toString('base64');
   const keyring = new Keyring('bench', new Map([['bench', Buffer.from(key, 'base64')]]));
   const connection = await Connection.connect({ address: dev.address });
@@ -73,7 +75,7 @@ export async function startStack(name: string, records: number, defaults: { pg: 
   workerEnv.WORKFLOW_BUNDLE = bundlePath;
   return {
     workerLogs,
-    dataDir, sim, pool, databaseUrl, pgDataDir: path.join(dataDir, 'pg'), pgPort: ports.pg, temporalAddress: dev.address, client, workerEnv, ctx,
+    dataDir, sim, pool, databaseUrl, pgDataDir: path.join(dataDir, 'pg'), pgPort: ports.pg, temporalAddress: dev.address, temporalPid: dev.process?.pid ?? null, client, workerEnv, ctx,
     async restartPostgres() {
       await pg.stop();
       pg = await startEmbeddedPostgres(dataDir, ports.pg);
@@ -104,6 +106,38 @@ export async function startStack(name: string, records: number, defaults: { pg: 
 export async function onboardFirstProvider(stack: Stack): Promise<string> {
   const { provider } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, 0, { timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] });
   return provider.id;
+}
+
+/** CPU time (user + system) a process has used so far, in seconds. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of PostgreSQL: the postmaster and every process it started (backends, WAL writer, …). */
+export function postgresCpuSeconds(pgDataDir: string): number {
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(path.join(pgDataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return 0;
+  }
+  let total = cpuSeconds(postmaster);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) total += cpuSeconds(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 /** Peak resident set of a process (VmHWM), in MB. */

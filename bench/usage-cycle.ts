@@ -1,65 +1,143 @@
 /**
  * `npm run bench -- --records N` (default 200000): one full usage cycle of N lines against the
- * real dev server and PostgreSQL, with the worker as its own process; and, in the same run, the
- * limit: fetching the same pages and COPYing the raw rows with nothing else. Last line: JSON.
+ * real dev server and PostgreSQL, with the worker as its own process; and, in the same run, what
+ * the simulator serves alone and the limit: fetching the same pages, JSON.parse, and COPYing the
+ * raw rows into an unlogged table, nothing else.
+ *
+ * `--providers 20 --records 50000`: twenty providers' cycles at once (N lines each) on two worker
+ * processes (`--workers`), with each worker's share of the fetch activities.
+ *
+ * Where the time goes: CPU seconds of the worker(s), PostgreSQL (every backend), this process (the
+ * simulator lives here) and the Temporal dev server during the cycle. Last line: one JSON object.
  */
 import { Command } from 'commander';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import type { ChildProcess } from 'node:child_process';
+import { request } from 'undici';
 import { from as copyFrom } from 'pg-copy-streams';
-import { RhipeClient } from '../carrier/client';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { historyEvents, onboardFirstProvider, peakRssMb, startStack } from './harness';
+import { onboardSimulatorProvider } from '../client/demo-provider';
+import { cpuSeconds, historyEvents, peakRssMb, postgresCpuSeconds, startStack, type Stack } from './harness';
 
-const o = new Command('bench').option('--records <n>', 'usage lines', '200000').option('--page-size <n>', 'lines per carrier page', '1000').parse().opts<{ records: string; pageSize: string }>();
+const o = new Command('bench')
+  .option('--records <n>', 'usage lines (per provider)', '200000')
+  .option('--page-size <n>', 'lines per carrier page', '1000')
+  .option('--providers <n>', 'providers whose cycles run at once', '1')
+  .option('--workers <n>', 'worker processes (default: 1, or 2 with several providers)')
+  .parse()
+  .opts<{ records: string; pageSize: string; providers: string; workers?: string }>();
 const records = Number(o.records);
 const pageSize = Number(o.pageSize);
+const providers = Number(o.providers);
+const workerCount = Number(o.workers ?? (providers > 1 ? 2 : 1));
+const WINDOW = { startDate: '2000-01-01', endDate: '2100-12-31' };
+
+/** The usage call straight over HTTP, the body as text: no client, no parsing. */
+async function rawPages(stack: Stack, index: number, each: (text: string) => Promise<number>): Promise<{ lines: number; seconds: number }> {
+  const p = stack.sim.dataset.providers[index]!;
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: p.clientId, client_secret: p.clientSecret, scope: 'rhipeapi' });
+  const token = (await (await request(`${stack.sim.url}/core/connect/token`, { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } })).body.json()) as { access_token: string };
+  const started = Date.now();
+  let lines = 0;
+  for (let page = 1; ; page++) {
+    const res = await request(`${stack.sim.url}/api/v2/microsoftcsp/licence/usage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...WINDOW, page, pageSize }),
+    });
+    const n = await each(await res.body.text());
+    if (n === 0) break;
+    lines += n;
+  }
+  return { lines, seconds: (Date.now() - started) / 1000 };
+}
 
 async function main(): Promise<void> {
-  const stack = await startStack('bench', records, { pg: 54401, temporal: 7401, sim: 9401 });
+  const stack = await startStack('bench', records, { pg: 54401, temporal: 7401, sim: 9401 }, { providers: Math.max(2, providers) });
+  const workers: ChildProcess[] = [];
   try {
-    // The worker runs from the start (onboarding is a workflow too); RSS is sampled throughout.
-    const worker = stack.startWorker();
+    // Workers run from the start (onboarding is a workflow too); RSS is sampled throughout.
+    const perWorker: Array<{ pid: number; fetchCalls: number; pages: number; lines: number }> = [];
+    for (let w = 0; w < workerCount; w++) {
+      const child = stack.startWorker();
+      workers.push(child);
+      const share = { pid: child.pid!, fetchCalls: 0, pages: 0, lines: 0 };
+      perWorker.push(share);
+      let partial = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        const parts = (partial + d.toString()).split('\n');
+        partial = parts.pop()!;
+        for (const line of parts) {
+          if (!line.includes('usage pages fetched')) continue;
+          const r = JSON.parse(line) as { pages: number; lines: number };
+          share.fetchCalls++;
+          share.pages += r.pages;
+          share.lines += r.lines;
+        }
+      });
+    }
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, peakRssMb(worker.pid!))), 250);
-    const providerId = await onboardFirstProvider(stack);
-    const window = { startDate: '2000-01-01', endDate: '2100-12-31' };
+    const sample = () => (peak = Math.max(peak, ...workers.map((w) => peakRssMb(w.pid!))));
+    const sampler = setInterval(sample, 250);
+    const providerIds: string[] = [];
+    for (let i = 0; i < providers; i++) {
+      const { provider } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, i, { timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] });
+      providerIds.push(provider.id);
+    }
 
-    // The limit: the same pages, raw rows COPYed into a scratch table, nothing else.
-    const p = stack.sim.dataset.providers[0]!;
-    const client = new RhipeClient({ identityUrl: stack.sim.url, apiUrl: stack.sim.url, timeoutMs: 60_000 }, { clientId: p.clientId, clientSecret: p.clientSecret });
+    // What the simulator serves alone: the same pages, read as text and dropped.
+    const served = await rawPages(stack, 0, async (text) => {
+      let n = 0;
+      for (let at = text.indexOf('"RecordId"'); at !== -1; at = text.indexOf('"RecordId"', at + 10)) n++;
+      return n;
+    });
+
+    // The limit: the same pages, JSON.parse, the raw rows COPYed into an unlogged table, nothing else.
     await stack.pool.query('CREATE UNLOGGED TABLE IF NOT EXISTS bench_raw (record_id text, raw text)');
-    const limitStart = Date.now();
-    let limitRows = 0;
     const db = await stack.pool.connect();
+    let limit: { lines: number; seconds: number };
     try {
-      for await (const page of client.usagePages(window, pageSize)) {
-        const lines = page.records.map((r) => {
-          const id = String((r as { RecordId?: unknown }).RecordId ?? '');
-          return `${id}\t${JSON.stringify(r).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n')}\n`;
-        });
-        limitRows += lines.length;
-        await pipeline(Readable.from(lines), db.query(copyFrom('COPY bench_raw (record_id, raw) FROM STDIN')));
-      }
+      limit = await rawPages(stack, 0, async (text) => {
+        const page = (JSON.parse(text) as { Records: Array<Record<string, unknown>> }).Records;
+        if (page.length === 0) return 0;
+        const rows = page.map((r) => `${String(r.RecordId ?? '')}\t${JSON.stringify(r).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n')}\n`);
+        await pipeline(Readable.from(rows), db.query(copyFrom('COPY bench_raw (record_id, raw) FROM STDIN')));
+        return page.length;
+      });
     } finally {
       db.release();
     }
-    const limitSeconds = (Date.now() - limitStart) / 1000;
 
-    // The real thing: one cycle through the worker process.
-    const workflowId = `bench-cycle-${Date.now()}`;
-    const start = Date.now();
-    const summary = await stack.client.workflow.execute(usageCycleWorkflow, { taskQueue: 'csp-billing', workflowId, args: [{ providerId, window }] });
-    const seconds = (Date.now() - start) / 1000;
-    peak = Math.max(peak, peakRssMb(worker.pid!));
-    clearInterval(sampler);
-    worker.kill('SIGTERM');
-    await new Promise((r) => worker.once('exit', r));
-    const events = await historyEvents(stack.client, workflowId);
-    const timing = await stack.pool.query<{ fetch_s: number; mediate_s: number }>(
-      `SELECT extract(epoch FROM max(received_at) - min(received_at))::float AS fetch_s, extract(epoch FROM max(updated_at) - max(received_at))::float AS mediate_s FROM usage_line`,
+    // The real thing: every provider's cycle at once, through the worker process(es).
+    const cpuBefore = { workers: workers.map((w) => cpuSeconds(w.pid!)), postgres: postgresCpuSeconds(stack.pgDataDir), bench: process.cpuUsage(), temporal: stack.temporalPid ? cpuSeconds(stack.temporalPid) : 0 };
+    const started = Date.now();
+    const ids = providerIds.map((id, i) => `bench-cycle-${i}-${started}`);
+    const summaries = await Promise.all(
+      providerIds.map((providerId, i) => stack.client.workflow.execute(usageCycleWorkflow, { taskQueue: 'csp-billing', workflowId: ids[i]!, args: [{ providerId, window: WINDOW }] })),
     );
-    process.stderr.write(`cycle: fetched ${summary.fetched}, billed ${summary.billed}, quarantined ${summary.quarantined}, repeats ${summary.duplicatesSkipped}\n`);
+    const seconds = (Date.now() - started) / 1000;
+    const benchCpu = process.cpuUsage(cpuBefore.bench);
+    const cpu = {
+      worker: round1(workers.reduce((t, w, k) => t + cpuSeconds(w.pid!) - cpuBefore.workers[k]!, 0)),
+      postgres: round1(postgresCpuSeconds(stack.pgDataDir) - cpuBefore.postgres),
+      simulatorAndBench: round1((benchCpu.user + benchCpu.system) / 1e6),
+      temporal: round1(stack.temporalPid ? cpuSeconds(stack.temporalPid) - cpuBefore.temporal : 0),
+    };
+    sample();
+    clearInterval(sampler);
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode === null ? w.once('exit', r) : r(null)))));
+    let events = 0;
+    for (const id of ids) events = Math.max(events, await historyEvents(stack.client, id));
+
+    const fetched = summaries.reduce((t, s) => t + s.fetched, 0);
+    const billed = summaries.reduce((t, s) => t + s.billed, 0);
+    const quarantined = summaries.reduce((t, s) => t + s.quarantined, 0);
+    const repeats = summaries.reduce((t, s) => t + s.duplicatesSkipped, 0);
+    process.stderr.write(`cycle${providers > 1 ? 's' : ''}: fetched ${fetched}, billed ${billed}, quarantined ${quarantined}, repeats ${repeats} in ${seconds.toFixed(1)} s\n`);
+    process.stderr.write(`simulator alone: ${served.lines} lines in ${served.seconds.toFixed(1)} s; limit (fetch + JSON.parse + COPY): ${limit.lines} lines in ${limit.seconds.toFixed(1)} s\n`);
+    process.stderr.write(`CPU seconds during the cycle: worker ${cpu.worker}, PostgreSQL ${cpu.postgres}, simulator+bench ${cpu.simulatorAndBench}, Temporal ${cpu.temporal} (wall ${seconds.toFixed(1)} s, 2 cores)\n`);
     const stages = { carrier: 0, decide: 0, persist: 0 };
     for (const line of stack.workerLogs) {
       if (!line.includes('usage pages fetched')) continue;
@@ -68,19 +146,30 @@ async function main(): Promise<void> {
       stages.decide += ms.decide;
       stages.persist += ms.persist;
     }
-    process.stderr.write(`fetch activity: waiting for carrier pages ${(stages.carrier / 1000).toFixed(1)} s, deciding ${(stages.decide / 1000).toFixed(1)} s, waiting for the previous page's save ${(stages.persist / 1000).toFixed(1)} s\n`);
-    process.stderr.write(`where the time goes: fetch+persist ~${timing.rows[0]!.fetch_s.toFixed(1)} s, mediation after the last page ~${timing.rows[0]!.mediate_s.toFixed(1)} s, total ${seconds.toFixed(1)} s; limit ${limitSeconds.toFixed(1)} s for ${limitRows} rows\n`);
-    const recordsPerSecond = Math.round(summary.fetched / seconds);
-    const limitRecordsPerSecond = Math.round(limitRows / limitSeconds);
+    process.stderr.write(
+      `fetch activities (summed): waiting for carrier pages ${(stages.carrier / 1000).toFixed(1)} s, deciding ${(stages.decide / 1000).toFixed(1)} s, ` +
+        `waiting for the previous page's save ${(stages.persist / 1000).toFixed(1)} s\n`,
+    );
+    if (workerCount > 1) for (const w of perWorker) process.stderr.write(`worker ${w.pid}: ${w.fetchCalls} fetch activities, ${w.pages} pages, ${w.lines} lines\n`);
+
+    const recordsPerSecond = Math.round(fetched / seconds);
+    const limitRecordsPerSecond = Math.round(limit.lines / limit.seconds);
     process.stdout.write(
       JSON.stringify({
-        records: summary.fetched, seconds: Number(seconds.toFixed(2)), recordsPerSecond, limitRecordsPerSecond,
-        ratio: Number((recordsPerSecond / limitRecordsPerSecond).toFixed(3)), peakRssMb: peak, historyEvents: events,
+        records: fetched, ...(providers > 1 ? { providers, workers: workerCount } : {}), seconds: Number(seconds.toFixed(2)), recordsPerSecond, limitRecordsPerSecond,
+        ratio: Number((recordsPerSecond / limitRecordsPerSecond).toFixed(3)), simulatorLinesPerSecond: Math.round(served.lines / served.seconds),
+        peakRssMb: peak, historyEvents: events, cpuSeconds: cpu,
+        ...(workerCount > 1 ? { perWorker: perWorker.map((w) => ({ fetchActivities: w.fetchCalls, pages: w.pages, lines: w.lines })) } : {}),
       }) + '\n',
     );
   } finally {
+    for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
     await stack.stop();
   }
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
 }
 
 main().catch((err: Error) => {

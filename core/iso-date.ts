@@ -1,3 +1,5 @@
+import { memoByText } from './memo';
+
 /**
  * ISO 8601 date-times as the carrier sends them: always with an offset, up to 7 fraction digits
  * (.NET ticks). We keep the exact instant (as epoch milliseconds plus the sub-millisecond digits)
@@ -17,7 +19,13 @@ const ISO_WITH_OFFSET =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)$/;
 
 export function parseCarrierInstant(text: unknown): CarrierInstant | null {
-  if (typeof text !== 'string') return null;
+  return typeof text === 'string' ? parseInstantText(text) : null;
+}
+
+// Usage lines repeat the same few dates: each is parsed once (the result is never modified).
+const parseInstantText = memoByText(parseInstantOnce, 10_000);
+
+function parseInstantOnce(text: string): CarrierInstant | null {
   const m = ISO_WITH_OFFSET.exec(text);
   if (!m) return null;
   const [, y, mo, d, h, mi, s = '00', frac = '', offset = 'Z'] = m;

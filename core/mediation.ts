@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { isLosslessNumber } from 'lossless-json';
-import { canonicalJson } from './lossless';
+import { canonicalJson, canonicalNumber } from './lossless';
+import { memoByText } from './memo';
 import { isGuid, normalizeGuid } from './guid';
-import { decimalText, parseDecimalText } from './money';
+import { parseDecimalText } from './money';
 import { mediate, type Mediated, type MediationContext } from './rating';
 import { rawRecordId, rawText } from './usage-record';
 
@@ -97,21 +98,31 @@ export function textHash(text: string): string {
 }
 
 export function lineFacts(record: unknown, text: string): LineFacts {
-  const subTotal = record !== null && typeof record === 'object' ? (record as Record<string, unknown>).SubTotal : undefined;
-  const exact = isLosslessNumber(subTotal) ? parseDecimalText(subTotal.value) : null;
   return {
     recordKey: rawRecordId(record) ?? '',
     contentHash: textHash(text),
     tenantRef: refOf(rawText(record, 'TenantId')),
     productRef: refOf(rawText(record, 'ProductId')),
     chargeStart: rawText(record, 'ChargeStartDate'),
-    subTotal: exact ? decimalText(exact) : null,
+    subTotal: numberText(record, 'SubTotal'),
   };
 }
 
+/** A numeric field's exact decimal text (one normal form), when it is a usable JSON number. */
+export function numberText(record: unknown, field: string): string | null {
+  const v = record !== null && typeof record === 'object' ? (record as Record<string, unknown>)[field] : undefined;
+  return isLosslessNumber(v) ? decimalTextOf(v.value) : null;
+}
+
+// The same amounts recur on many lines: each text is checked and normalised once.
+const decimalTextOf = memoByText((text: string) => (parseDecimalText(text) ? canonicalNumber(text) : null));
+
 /** A tenant or product reference for grouping and display: GUIDs in their one normal form. */
 function refOf(v: string | null): string | null {
-  if (v === null) return null;
+  return v === null ? null : refOfText(v);
+}
+
+const refOfText = memoByText((v: string) => {
   const t = v.trim().slice(0, 200);
   return isGuid(t) ? normalizeGuid(t) : t || null;
-}
+});

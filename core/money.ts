@@ -1,4 +1,5 @@
 import DecimalJs from 'decimal.js';
+import { memoByText } from './memo';
 
 /**
  * Exact decimal arithmetic for every amount in the system. Precision is far above the
@@ -30,8 +31,13 @@ export function decimalText(value: Decimal): string {
 const MAX_SIGNIFICANT_DIGITS = 60;
 const MAX_ABS_EXPONENT = 60;
 
-/** Parses the text of a JSON number exactly; null when it is not a usable finite decimal. */
-export function parseDecimalText(text: string): Decimal | null {
+/**
+ * Parses the text of a JSON number exactly; null when it is not a usable finite decimal.
+ * Decimals are immutable, so one instance serves every line carrying the same text.
+ */
+export const parseDecimalText = memoByText(parseDecimalTextOnce);
+
+function parseDecimalTextOnce(text: string): Decimal | null {
   if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(text)) return null;
   let value: Decimal;
   try {

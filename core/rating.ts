@@ -1,5 +1,4 @@
 import { Decimal, roundMoney } from './money';
-import { sameGuid } from './guid';
 import type { UsageRecord } from './usage-record';
 import { validateUsageRecord, contentHash } from './usage-record';
 
@@ -110,7 +109,7 @@ function quarantine(reason: QuarantineReason, detail: string, record: UsageRecor
 export function identifyService(record: UsageRecord, ctx: MediationContext): ServiceRef | null {
   const byId = (id: string) => ctx.services.find((s) => s.serviceId === id) ?? null;
   if (ctx.forceServiceId) return byId(ctx.forceServiceId);
-  const holding = ctx.services.filter((s) => sameGuid(s.tenantId, record.tenantId));
+  const holding = servicesByTenant(ctx.services).get(record.tenantId.toLowerCase()) ?? [];
   if (holding.length > 0) {
     return holding.find((s) => !s.cancelledOn || record.chargeStart.localDate < s.cancelledOn) ?? holding[0]!;
   }
@@ -122,7 +121,7 @@ export function identifyService(record: UsageRecord, ctx: MediationContext): Ser
 export type SelectedRule = RateRule | { kind: 'defaultMarkup'; value: Decimal };
 
 export function selectRule(card: RateCard, serviceId: string, productId: string): SelectedRule | null {
-  const forProduct = card.rules.filter((r) => sameGuid(r.productId, productId));
+  const forProduct = rulesByProduct(card).get(productId.toLowerCase()) ?? [];
   const serviceRule = forProduct.find((r) => r.serviceId != null && r.serviceId === serviceId);
   if (serviceRule) return serviceRule;
   const productRule = forProduct.find((r) => r.serviceId == null);
@@ -144,12 +143,52 @@ export function rate(record: UsageRecord, rule: SelectedRule): Charge | null {
       break;
     case 'markup':
     case 'defaultMarkup':
-      exact = record.subTotal.times(new Decimal(1).plus(requireValue(rule).dividedBy(100)));
+      exact = record.subTotal.times(markupFactor(requireValue(rule)));
       break;
   }
   const charge = roundMoney(exact);
   const cost = roundMoney(record.subTotal);
   return { ruleKind: rule.kind, charge, cost, margin: charge.minus(cost) };
+}
+
+// Indexes built once per services list and rate card (the same objects serve a whole batch):
+// a line looks its tenant and product up instead of scanning every service and rule.
+const tenantIndex = new WeakMap<readonly ServiceRef[], Map<string, ServiceRef[]>>();
+const productIndex = new WeakMap<RateCard, Map<string, RateRule[]>>();
+const factors = new WeakMap<Decimal, Decimal>();
+
+/** The provider's services by tenant (GUIDs compared case-insensitively), in their given order. */
+function servicesByTenant(services: readonly ServiceRef[]): Map<string, ServiceRef[]> {
+  let index = tenantIndex.get(services);
+  if (!index) {
+    index = new Map();
+    for (const s of services) {
+      const key = s.tenantId.toLowerCase();
+      index.set(key, [...(index.get(key) ?? []), s]);
+    }
+    tenantIndex.set(services, index);
+  }
+  return index;
+}
+
+function rulesByProduct(card: RateCard): Map<string, RateRule[]> {
+  let index = productIndex.get(card);
+  if (!index) {
+    index = new Map();
+    for (const r of card.rules) {
+      const key = r.productId.toLowerCase();
+      index.set(key, [...(index.get(key) ?? []), r]);
+    }
+    productIndex.set(card, index);
+  }
+  return index;
+}
+
+/** 1 + markup/100, exact. */
+function markupFactor(percent: Decimal): Decimal {
+  let f = factors.get(percent);
+  if (!f) factors.set(percent, (f = new Decimal(1).plus(percent.dividedBy(100))));
+  return f;
 }
 
 function requireValue(rule: SelectedRule): Decimal {

@@ -5,7 +5,7 @@ import { decimalText, formatMoney } from '../core/money';
 import type { QuarantineReason } from '../core/rating';
 import { parseNumberPreserving } from '../core/fast-json';
 import { stringifyLossless } from '../core/lossless';
-import { decideBatch, lineFacts, REPEAT_DETAIL, type BatchContext, type Decision, type KnownVersion, type LineFacts } from '../core/mediation';
+import { decideBatch, lineFacts, numberText, REPEAT_DETAIL, type BatchContext, type Decision, type KnownVersion, type LineFacts } from '../core/mediation';
 import { loadBillingContext, type ProviderBillingContext } from './mediation-context';
 import { quarantineGroupKey } from '../core/quarantine-group';
 
@@ -142,11 +142,10 @@ export async function savePage(
       return;
     }
     staged.add(identity);
-    const subTotal = d?.record ? decimalText(d.record.subTotal) : line.subTotal;
-    const base = [String(ord), line.recordKey, line.contentHash, line.raw, line.tenantRef, line.productRef, line.chargeStart, subTotal];
+    const base = [String(ord), line.recordKey, line.contentHash, line.raw, line.tenantRef, line.productRef, line.chargeStart, line.subTotal];
     if (!d) rows.push([...base, 'NEW', null, null, null, null, ...NO_CHARGE]);
     else if (d.status === 'QUARANTINED') rows.push([...base, 'QUARANTINED', d.reason, d.detail, d.serviceId, groupKeyOf(providerId, d.reason, d.record?.tenantId ?? line.tenantRef), ...NO_CHARGE]);
-    else rows.push([...base, 'COMPLETED', null, null, d.serviceId, null, ...Object.values(chargeOf(d))]);
+    else rows.push([...base, 'COMPLETED', null, null, d.serviceId, null, ...Object.values(chargeOf(d, line.record))]);
   });
   if (rows.length > 0) {
     await ensureStage(db);
@@ -162,9 +161,9 @@ export async function savePage(
                ON CONFLICT (provider_id, record_key, content_hash) DO NOTHING
                RETURNING id, record_key, content_hash, status
              ), charged AS (
-               INSERT INTO usage_charge (usage_line_id, provider_id, cycle_id, record_key, service_id, billing_period, product_key, units, unit_rate,
+               INSERT INTO usage_charge (usage_line_id, provider_id, cycle_id, record_key, service_id, usage_period, billing_period, product_key, units, unit_rate,
                                          billable_ratio, carrier_cost, charge, margin, rule_kind, charge_start, charge_end)
-               SELECT line.id, $1, $3, s.record_key, s.service_id, s.billing_period, s.product_key, s.units, s.unit_rate,
+               SELECT line.id, $1, $3, s.record_key, s.service_id, s.billing_period, s.billing_period, s.product_key, s.units, s.unit_rate,
                       s.billable_ratio, s.carrier_cost, s.charge, s.margin, s.rule_kind, s.charge_start, s.charge_end
                  FROM line JOIN usage_stage s ON s.record_key = line.record_key AND s.content_hash = line.content_hash
                 WHERE line.status = 'COMPLETED'
@@ -211,10 +210,16 @@ export async function mediatePage(
 
 const NO_CHARGE = [null, null, null, null, null, null, null, null, null, null] as const;
 
-/** A billed line's charge columns (in STAGE_COLUMNS order): amounts as exact decimal texts. */
-function chargeOf(d: Extract<Decision, { status: 'COMPLETED' }>) {
+/**
+ * A billed line's charge columns (in STAGE_COLUMNS order): units, rate and ratio as the exact
+ * decimal texts of the carrier's numbers; amounts as rated (rounded once already), 4 places.
+ */
+function chargeOf(d: Extract<Decision, { status: 'COMPLETED' }>, record: unknown) {
   return {
-    period: d.period, product: d.productKey, units: decimalText(d.record.quantity), rate: decimalText(d.record.unitPrice), ratio: decimalText(d.record.billableRatio),
+    period: d.period, product: d.productKey,
+    units: numberText(record, 'Quantity') ?? decimalText(d.record.quantity),
+    rate: numberText(record, 'UnitPrice') ?? decimalText(d.record.unitPrice),
+    ratio: numberText(record, 'BillableRatio') ?? decimalText(d.record.billableRatio),
     cost: formatMoney(d.rated.cost), charge: formatMoney(d.rated.charge), margin: formatMoney(d.rated.margin), kind: d.rated.ruleKind, end_: d.record.chargeEnd.text,
   };
 }
@@ -329,7 +334,7 @@ async function saveOutcomes(db: PoolClient, sel: MediationSelection, lines: Stor
   });
   const chargedIds = new Set<number>();
   if (billable.length > 0) {
-    const rows = billable.map(({ line, d }) => ({ line: line.id, key: line.recordKey, svc: d.serviceId, start: d.record.chargeStart.text, ...chargeOf(d) }));
+    const rows = billable.map(({ line, d }) => ({ line: line.id, key: line.recordKey, svc: d.serviceId, start: d.record.chargeStart.text, ...chargeOf(d, line.record) }));
     const inserted = await db.query<{ usage_line_id: number }>(
       `INSERT INTO usage_charge (usage_line_id, provider_id, cycle_id, record_key, service_id, billing_period, product_key, units, unit_rate,
                                  billable_ratio, carrier_cost, charge, margin, rule_kind, charge_end, charge_start)
