@@ -9,8 +9,10 @@ export function memoByText<T>(fn: (text: string) => T, max = 50_000): (text: str
     let value = table.get(text);
     if (value === undefined && !table.has(text)) {
       if (table.size >= max) table.clear();
-      value = fn(text);
-      table.set(text, value);
+      // A copy of the key: a text sliced out of a whole carrier page would keep that page alive.
+      const key = (' ' + text).slice(1);
+      value = fn(key);
+      table.set(key, value);
     }
     return value as T;
   };
