@@ -43,6 +43,8 @@ export function alertingActivities(deps: ActivityDeps): AlertingActivities {
         conditions.push(...conditionsFor(readings, stored, now));
       }
       const open = await openAlerts(deps.pool);
+      // A removed provider has no conditions any more: its open alerts clear.
+      for (const a of open) if (!providers.includes(a.providerId)) evaluated.add(a.providerId);
       const plan = planAlerts(conditions, open, evaluated);
       const names = channelNames(channels());
       let fired = 0;
@@ -62,7 +64,7 @@ export function alertingActivities(deps: ActivityDeps): AlertingActivities {
         }
       }
       const pending = await pendingDeliveries(deps.pool, channels().giveUpHours);
-      return { providers: evaluated.size, fired, resolved, open: open.length + fired - resolved, pending };
+      return { providers: providers.length, fired, resolved, open: open.length + fired - resolved, pending };
     },
 
     /**
@@ -75,7 +77,7 @@ export function alertingActivities(deps: ActivityDeps): AlertingActivities {
       const d = await claimDelivery(deps.pool, input.deliveryId, 60);
       if (!d) {
         const status = await deliveryStatus(deps.pool, input.deliveryId);
-        if (status === 'PENDING') throw ApplicationFailure.retryable(`alert delivery ${input.deliveryId} is being sent by another run`, 'DELIVERY_BUSY');
+        if (status === 'PENDING') throw ApplicationFailure.retryable(`alert delivery ${input.deliveryId} waits: being sent by another run, or its alert is not delivered yet`, 'DELIVERY_WAITING');
         return { sent: false };
       }
       const c = channels();

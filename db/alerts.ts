@@ -88,15 +88,19 @@ export interface DeliveryToSend extends Omit<AlertMessage, 'status' | 'key'> {
 }
 
 /**
- * Claims a pending delivery for `leaseSeconds`: null when it is sent already, abandoned, or
- * being sent by someone else right now (whose lease has not run out).
+ * Claims a pending delivery for `leaseSeconds`: null when it is sent already, abandoned, being
+ * sent by someone else right now (whose lease has not run out), or a resolved message whose alert
+ * is not yet delivered on that channel.
  */
 export async function claimDelivery(db: Queryable, id: number, leaseSeconds: number): Promise<DeliveryToSend | null> {
   const r = await db.query<{ id: number; alert_id: number; kind: 'FIRING' | 'RESOLVED'; channel: string; rule: AlertRule; provider_id: string; subject: string; summary: string; fired_at: Date; resolved_at: Date | null }>(
     `WITH claimed AS (
-       UPDATE alert_delivery SET claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
-        WHERE id = $1 AND status = 'PENDING' AND (claimed_until IS NULL OR claimed_until < now())
-        RETURNING id, alert_id, kind, channel)
+       UPDATE alert_delivery d SET claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
+        WHERE d.id = $1 AND d.status = 'PENDING' AND (d.claimed_until IS NULL OR d.claimed_until < now())
+          -- A resolved message never overtakes its alert on the same channel.
+          AND (d.kind = 'FIRING' OR NOT EXISTS (
+                SELECT 1 FROM alert_delivery f WHERE f.alert_id = d.alert_id AND f.channel = d.channel AND f.kind = 'FIRING' AND f.status = 'PENDING'))
+        RETURNING d.id, d.alert_id, d.kind, d.channel)
      SELECT c.id, c.alert_id, c.kind, c.channel, a.rule, a.provider_id, a.subject, a.summary, a.fired_at, a.resolved_at
        FROM claimed c JOIN alert a ON a.id = c.alert_id`,
     [id, leaseSeconds],

@@ -315,3 +315,16 @@ test('the alerting schedule: created once, updated on every worker start, every 
   assert.equal(d.action.type === 'startWorkflow' && d.action.workflowType, 'alertingWorkflow');
   await env.client.schedule.getHandle(ALERTING_SCHEDULE_ID).delete();
 });
+
+test('a removed provider: its open alerts clear with a resolved message', async () => {
+  await sys.db.pool.query(`UPDATE provider SET status = 'NEEDS_ATTENTION', attention_reason = 'credentials revoked' WHERE id = $1`, [provider.id]);
+  const fired = await evaluate();
+  assert.equal(fired.fired, 1);
+  const before = hooks.messages.length;
+  await sys.db.pool.query(`UPDATE provider SET status = 'REMOVED', removed_at = now() WHERE id = $1`, [provider.id]);
+  const cleared = await evaluate();
+  assert.equal(cleared.resolved, 1);
+  assert.equal(cleared.open, 0);
+  assert.deepEqual(hooks.messages.slice(before).map((m) => `${m.rule} ${m.status}`), ['cycle_failed RESOLVED']);
+  assertNoDuplicates();
+});
