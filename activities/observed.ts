@@ -3,15 +3,14 @@ import type { ActivityDeps } from './deps';
 import type { UsageCycleActivities } from '../workflows/usage-cycle';
 import type { TenantActivities } from '../workflows/tenant';
 import { metrics, recordCycleCompleted, recordCycleFailed } from './metrics';
-import { cycleTiming, markLicenceChangeFailed, takeQuarantineSnapshot } from '../db/health-readings';
+import { cycleTiming, takeQuarantineSnapshot } from '../db/health-readings';
 
 type Observed = Pick<UsageCycleActivities, 'completeCycle' | 'failCycle'> & Pick<TenantActivities, 'applyLicenceChange'>;
 
 /**
  * Wraps the activities whose outcomes operations watch, without changing what they do: a
  * completed cycle is counted from its stored summary and its quarantine snapshotted (for the
- * growth alert); a failed cycle and each licence change are counted; a licence change the carrier
- * refused for good is marked FAILED (the alert rule reads that).
+ * growth alert); a failed cycle and each licence change's outcome are counted.
  */
 export function observeActivities<T extends Observed>(deps: Pick<ActivityDeps, 'pool' | 'log'>, acts: T): T {
   const completeCycle: Observed['completeCycle'] = async (input) => {
@@ -30,10 +29,8 @@ export function observeActivities<T extends Observed>(deps: Pick<ActivityDeps, '
       metrics.licenceChanges.inc({ kind: input.change.kind, outcome: 'done' });
       return result;
     } catch (err) {
-      if (err instanceof ApplicationFailure && err.nonRetryable) {
-        await markLicenceChangeFailed(deps.pool, input.changeId, err.message);
-        metrics.licenceChanges.inc({ kind: input.change.kind, outcome: 'failed' });
-      }
+      // Refused for good (the activity records it FAILED); a retryable fault is not an outcome yet.
+      if (err instanceof ApplicationFailure && err.nonRetryable) metrics.licenceChanges.inc({ kind: input.change.kind, outcome: 'failed' });
       throw err;
     }
   };

@@ -46,9 +46,9 @@ export async function providerReadings(db: Queryable, providerId: string, quaran
          FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED'`,
       [providerId, quarantineAgeDays],
     ),
-    db.query<{ tenant_id: string; change_id: string; kind: string; status: string; result: { error?: string } | null; created_at: Date }>(
+    db.query<{ tenant_id: string; change_id: string; kind: string; status: string; failure: string | null; created_at: Date }>(
       `SELECT * FROM (
-         SELECT DISTINCT ON (tenant_id) tenant_id, change_id, kind, status, result, created_at
+         SELECT DISTINCT ON (tenant_id) tenant_id, change_id, kind, status, failure, created_at
            FROM licence_change WHERE provider_id = $1 ORDER BY tenant_id, created_at DESC, change_id) latest
         WHERE status = 'FAILED' OR (status = 'SENT' AND created_at < now() - make_interval(mins => $2))
         ORDER BY tenant_id`,
@@ -77,16 +77,9 @@ export async function providerReadings(db: Queryable, providerId: string, quaran
     reconciliations: reconciliations.rows.map((r) => ({ subject: `invoice:${r.invoice_id}`, differenceCents: Number(r.difference_cents), detail: reconciliationSummary(r.report) })),
     failedLicenceChanges: licences.rows.map((l) => ({
       tenantId: l.tenant_id, changeId: l.change_id, kind: l.kind, at: l.created_at.toISOString(),
-      error: l.status === 'FAILED' ? (l.result?.error ?? null) : `no result after ${LICENCE_CHANGE_GIVE_UP_MINUTES} minutes`,
+      error: l.status === 'FAILED' ? l.failure : `no result ${LICENCE_CHANGE_GIVE_UP_MINUTES} minutes after it was sent`,
     })),
   };
-}
-
-/** Marks a licence change FAILED with the carrier's reason (a change that already finished stays as it is). */
-export async function markLicenceChangeFailed(db: Queryable, changeId: string, error: string): Promise<void> {
-  await db.query(`UPDATE licence_change SET status = 'FAILED', result = jsonb_build_object('error', $2::text), completed_at = now() WHERE change_id = $1 AND status = 'SENT'`, [
-    changeId, error.slice(0, 500),
-  ]);
 }
 
 export interface QuarantineGaugeRow {

@@ -17,6 +17,7 @@ import { upsertRuleSetting } from '../db/alerts';
 import type { ProviderView } from '../db/providers';
 import type { AlertRule } from '../core/alerts';
 import { PROJECT_ROOT } from '../config';
+import { registry } from '../activities/metrics';
 import { reconcile } from '../core/reconciliation';
 import { centsText } from '../core/reconciliation-report';
 import { storeReconciliation } from '../db/invoice-reconciliations';
@@ -215,6 +216,7 @@ test('licence_change_failed: a change the carrier refused is marked FAILED and a
   await assert.rejects(acts.applyLicenceChange({ ...base, changeId: 'change-refused', change: { kind: 'setQuantity', subscriptionId: sub.subscriptionId, quantity: 0 } }), /Quantity must be between/);
   const row = (await sys.db.pool.query<{ status: string }>(`SELECT status FROM licence_change WHERE change_id = 'change-refused'`)).rows[0]!;
   assert.equal(row.status, 'FAILED');
+  assert.match(await registry.metrics(), /csp_licence_changes_total\{kind="setQuantity",outcome="failed"\} 1\n/);
   assert.equal((await evaluate()).fired, 1);
   assert.deepEqual(delivered('licence_change_failed'), { hook: ['FIRING'], email: ['FIRING'] });
   assert.match(hooks.messages.at(-1)!.text, /setQuantity .*failed: .*Quantity must be between/);
