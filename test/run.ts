@@ -26,7 +26,8 @@ async function main(): Promise<number> {
     .sort();
   let serverUrl = process.env.DATABASE_URL;
   let stop = async () => undefined as void;
-  const runDir = path.join(PROJECT_ROOT, '.data', 'test-run');
+  // One folder per run: two runs from one checkout (a subset while the suite runs) must not share it.
+  const runDir = path.join(PROJECT_ROOT, '.data', `test-run-${process.pid}`);
   if (!serverUrl) {
     rmSync(runDir, { recursive: true, force: true });
     // 0755: the embedded server runs as the postgres user when we are root, and must reach its folder.
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
   });
   const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
   await stop();
+  rmSync(runDir, { recursive: true, force: true });
   return code;
 }
 
