@@ -1,6 +1,5 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
@@ -10,7 +9,7 @@ import { latestDiscovery } from '../db/discovery';
 import { listServices } from '../db/services';
 import { getProvider } from '../db/providers';
 import { onboardingWorkflowId } from '../workflows/onboarding.api';
-import { PROJECT_ROOT } from '../config';
+import { cliEnv, spawnCli } from './support/cli';
 import { numericIdFor } from '../carrier/simulator/shape';
 
 let env: TestWorkflowEnvironment;
@@ -120,17 +119,9 @@ test('Ctrl-C on provider add stops the watching, not the onboarding', async () =
   await sys.db.pool.query('UPDATE provider SET onboarded_at = NULL WHERE id = $1', [provider.id]);
   sys.sim.dataset.addCustomers(p, 20, 1);
   sys.sim.faults.set([{ endpoint: 'tenants', kind: 'slow', delayMs: 400, times: 1000 }]);
-  const key = (sys.deps.keyring as unknown as { keys: Map<string, Buffer> }).keys.get('test')!;
-  const cli = spawn(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'provider', 'add', '--name', p.name, '--client-id', p.clientId, '--currency', 'NZD'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env, RHIPE_CLIENT_SECRET: p.clientSecret, DATABASE_URL: sys.db.url, TEMPORAL_ADDRESS: env.connection.options.address ?? '', TASK_QUEUE: sys.taskQueue,
-      ENCRYPTION_KEY: key.toString('base64'), ENCRYPTION_KEY_ID: 'test', RHIPE_IDENTITY_URL: sys.sim.url, RHIPE_API_URL: sys.sim.url,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const cli = spawnCli(['provider', 'add', '--name', p.name, '--client-id', p.clientId, '--currency', 'NZD'], cliEnv(sys, env, { RHIPE_CLIENT_SECRET: p.clientSecret }));
   let stderr = '';
-  cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  cli.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exit = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
   await deadline((async () => { while (!/continuing the unfinished onboarding/.test(stderr)) await new Promise((r) => setTimeout(r, 100)); })(), 60, 'cli start');
   cli.kill('SIGINT');

@@ -1,4 +1,4 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleHandle, type ScheduleOptions } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleHandle, type ScheduleOptions, type WorkflowHandle } from '@temporalio/client';
 import { progressQuery, usageCycleWorkflow, type CycleProgress, type UsageCycleInput } from './usage-cycle';
 import { CSP_PROVIDER_ID } from './search-attributes';
 import type { CycleSummary } from './types';
@@ -82,9 +82,12 @@ export async function deleteUsageSchedule(client: Client, providerId: string): P
   }
 }
 
-/** A cycle outside the schedule (the demo's first run): its own id, so it never collides with a scheduled one. */
-export async function runUsageCycleNow(t: WorkflowStarter, input: UsageCycleInput): Promise<CycleSummary> {
-  return t.temporal.workflow.execute(usageCycleWorkflow, {
+/**
+ * A cycle outside the schedule (the demo's first run, `cycle run`, `schedule trigger --from/--to`):
+ * its own id, so it never collides with a scheduled one; an explicit window when given.
+ */
+export async function startUsageCycleNow(t: WorkflowStarter, input: UsageCycleInput): Promise<WorkflowHandle<typeof usageCycleWorkflow>> {
+  return t.temporal.workflow.start(usageCycleWorkflow, {
     taskQueue: t.taskQueue,
     workflowId: `${usageCycleWorkflowId(input.providerId)}:now-${new Date().toISOString()}`,
     args: [input],
@@ -100,6 +103,10 @@ function cycleMetadata(providerId: string, providerName?: string) {
     staticDetails: 'Fetches the usage window page by page from the carrier, persists and mediates each page (identify, bucket, rate), '
       + 'tells quarantine groups about new lines and stores the summary. Query `progress` for the counts.',
   };
+}
+
+export async function runUsageCycleNow(t: WorkflowStarter, input: UsageCycleInput): Promise<CycleSummary> {
+  return (await startUsageCycleNow(t, input)).result();
 }
 
 /** An activity the cycle is waiting on, with why: its attempt and the failure that made it retry. */

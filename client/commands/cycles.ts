@@ -1,14 +1,30 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
-import { providerFilter, providerLabels } from '../lookup';
+import { providerFilter, providerLabels, requireProvider } from '../lookup';
 import { displayMoney, displayTime } from '../../core/display';
 import { getCycleRun, listCycleRuns } from '../../db/cycle-runs';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
-import { describeCycleProgress } from '../../workflows/usage-cycle.api';
+import { describeCycleProgress, startUsageCycleNow } from '../../workflows/usage-cycle.api';
+import { windowOption } from './schedules';
+import { waitForWorkflow } from '../workflow-failure';
 
 export function cycleCommands(program: Command, ctx: () => CliContext): void {
   const cycle = program.command('cycle').description('usage cycle runs and their summaries');
+  cycle
+    .command('run <provider>')
+    .description("run one usage cycle now and wait for its summary; --from/--to for an explicit window (default: the provider's usual window)")
+    .option('--from <date>', 'first day of the window, YYYY-MM-DD (with --to)')
+    .option('--to <date>', 'last day of the window, YYYY-MM-DD (with --from)')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, o) => {
+      const window = windowOption(o);
+      const c = ctx();
+      const p = await requireProvider(await c.db(), ref);
+      const handle = await startUsageCycleNow({ temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE }, { providerId: p.id, window });
+      if (!o.json) process.stderr.write(`usage cycle ${handle.workflowId} started${window ? ` for ${window.startDate} to ${window.endDate}` : ''}\n`);
+      printObject(await waitForWorkflow(handle), !!o.json);
+    });
   cycle.command('list').description("recent usage cycles, newest first (times in each provider's zone)").option('--provider <provider>', 'provider id or name').option('--limit <n>', 'how many', '20').option('--json', 'print JSON').action(async (o) => {
     const db = await ctx().db();
     const providerId = await providerFilter(db, o.provider);

@@ -3,7 +3,8 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client
 import type { CliContext } from '../context';
 import { listProviders } from '../../db/providers';
 import { requireProvider } from '../lookup';
-import { usageScheduleHandle } from '../../workflows/usage-cycle.api';
+import { startUsageCycleNow, usageScheduleHandle } from '../../workflows/usage-cycle.api';
+import { explicitWindow, type UsageWindow } from '../../core/usage-window';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { displayCycleTimes, displayTime } from '../../core/display';
@@ -75,11 +76,24 @@ export function scheduleCommands(program: Command, ctx: () => CliContext): void 
     process.stdout.write(`${handle.scheduleId} resumed\n`);
   });
 
-  schedule.command('trigger <provider>').description('start a usage cycle now').action(async (ref: string) => {
-    const { handle } = await handleFor(ref);
-    await handle.trigger(ScheduleOverlapPolicy.BUFFER_ONE).catch((e) => missing(e, ref));
-    process.stdout.write(`${handle.scheduleId} triggered\n`);
-  });
+  schedule
+    .command('trigger <provider>')
+    .description('start a usage cycle now; with --from/--to, one cycle for that window (e.g. to re-run a month)')
+    .option('--from <date>', 'first day of the window, YYYY-MM-DD (with --to)')
+    .option('--to <date>', 'last day of the window, YYYY-MM-DD (with --from)')
+    .action(async (ref: string, o) => {
+      const window = windowOption(o);
+      if (window) {
+        const c = ctx();
+        const p = await requireProvider(await c.db(), ref);
+        const handle = await startUsageCycleNow({ temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE }, { providerId: p.id, window });
+        process.stdout.write(`usage cycle ${handle.workflowId} started for ${window.startDate} to ${window.endDate}\n`);
+        return;
+      }
+      const { handle } = await handleFor(ref);
+      await handle.trigger(ScheduleOverlapPolicy.BUFFER_ONE).catch((e) => missing(e, ref));
+      process.stdout.write(`${handle.scheduleId} triggered\n`);
+    });
 
   schedule
     .command('backfill <provider>')
@@ -95,4 +109,15 @@ export function scheduleCommands(program: Command, ctx: () => CliContext): void 
       await handle.backfill([{ start: from, end: to, overlap: ScheduleOverlapPolicy.BUFFER_ALL }]).catch((e) => missing(e, ref));
       process.stdout.write(`${handle.scheduleId}: backfill ${from.toISOString()} → ${to.toISOString()} requested\n`);
     });
+}
+
+/** `--from`/`--to` as a usage window: both or neither, real dates, in order. */
+export function windowOption(o: { from?: string; to?: string }): UsageWindow | undefined {
+  if (o.from === undefined && o.to === undefined) return undefined;
+  if (o.from === undefined || o.to === undefined) throw new UserError('give both --from and --to (YYYY-MM-DD), or neither for the usual window');
+  try {
+    return explicitWindow(o.from, o.to);
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
 }
