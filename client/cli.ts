@@ -19,6 +19,7 @@ import { alertCommands } from './commands/alerts';
 import { billingCommands } from './commands/billing';
 import { invoiceCommands } from './commands/invoices';
 import { periodCommands } from './commands/periods';
+import { userCommands } from './commands/users';
 
 let context: CliContext | undefined;
 const ctx = () => (context ??= new CliContext());
@@ -38,6 +39,7 @@ alertCommands(program, ctx);
 billingCommands(program, ctx);
 invoiceCommands(program, ctx);
 periodCommands(program, ctx);
+userCommands(program, ctx);
 
 program
   .parseAsync(process.argv)

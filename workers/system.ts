@@ -35,6 +35,7 @@ import { ensureNamespaceAndSearchAttributes, startDevServer } from './temporal-s
 import { stopChild, supervise } from './supervise';
 import { workflowBundle } from './worker';
 import { installTemporalRuntime } from './logging';
+import { startSystemConsole } from '../client/console/start';
 
 export const EXIT = { ok: 0, failed: 1, mistake: 2, unavailable: 3 } as const;
 
@@ -108,6 +109,7 @@ async function refuseSecondSystem(cfg: Config): Promise<void> {
   if (!cfg.DATABASE_URL) ours.push(['embedded PostgreSQL (EMBEDDED_PG_PORT)', cfg.EMBEDDED_PG_PORT]);
   if (!cfg.TEMPORAL_ADDRESS) ours.push(['Temporal dev server (TEMPORAL_PORT)', cfg.TEMPORAL_PORT], ['Temporal Web UI (TEMPORAL_UI_PORT)', cfg.TEMPORAL_UI_PORT]);
   if (usesSimulator(cfg)) ours.push(['carrier simulator (SIMULATOR_PORT)', cfg.SIMULATOR_PORT]);
+  if (cfg.CONSOLE_PORT) ours.push(['web console (CONSOLE_PORT)', cfg.CONSOLE_PORT]);
   const busy: string[] = [];
   for (const [what, port] of ours) if (await portOpen(port)) busy.push(`127.0.0.1:${port} (${what})`);
   if (busy.length > 0) {
@@ -245,6 +247,8 @@ async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number>
   log.info({ pid: worker.current()?.pid }, 'worker running (supervised)');
 
   const ctx: ProviderContext = { pool, keyring, carrier: { ...carrierUrls(cfg), timeoutMs: cfg.CARRIER_TIMEOUT_MS }, temporal: client, taskQueue: cfg.TASK_QUEUE };
+  const webConsole = await startSystemConsole(cfg, { pool, temporal: client, temporalUiUrl: temporal.uiUrl }, log);
+  if (webConsole) await stopper.add('console', () => webConsole.close());
   if (simulator) await onboardSimulatorProviders(ctx, simulator, cfg, log);
   const providers = (await listProviders(pool)).filter((p) => p.status !== 'REMOVED');
   for (const p of providers) {

@@ -2,11 +2,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { requireProvider } from '../lookup';
-import { ensureRateCard, getRateCard, importRateCard, rateCardJson, removeRateRule, setRateRule } from '../../db/rates';
-import { parseRateCard, parseRateRule, InputError } from '../../core/rate-card';
+import { userInfo } from 'node:os';
+import { getRateCard, importRateCard, rateCardJson } from '../../db/rates';
+import { parseRateCard } from '../../core/rate-card';
+import { RateEditError, removeRate, setDefaultMarkup, setRate, type RateEditDeps, type RateEditor } from '../rate-changes';
 import { parseLosslessJson } from '../../core/lossless';
 import { autoCleanse } from '../../activities/quarantine-notify';
-import { serviceOwner } from '../../db/services';
 import { printRows } from '../output';
 import { UserError } from '../errors';
 
@@ -31,6 +32,14 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
     printRows((card?.rules ?? []).map((r) => ({ product: r.productId, service: r.serviceId ?? '(all)', kind: r.kind, value: r.value?.toFixed() ?? '' })), false);
   });
 
+  // Rate changes are audited (who, old, new); from the CLI "who" is --by, else the OS user.
+  const editor = (by: string | undefined): RateEditor => ({ actor: by?.trim() || userInfo().username, source: 'cli' });
+  const edits = async (): Promise<RateEditDeps> => ({ pool: await ctx().db(), temporal: await ctx().temporal(), taskQueue: ctx().cfg.TASK_QUEUE });
+  const cliMessage = (err: unknown) => {
+    if (err instanceof RateEditError) return new UserError(err.message.replace('rule.productId', '--product').replace('rule.value', '--value').replace('rule.kind', '--kind').replace('rule.serviceId', '--service'));
+    return err;
+  };
+
   rates
     .command('set <provider>')
     .description('set one rule (replaces the rule for the same product and service)')
@@ -38,42 +47,41 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
     .option('--service <id>', 'only for this service')
     .requiredOption('--kind <kind>', 'price | rrp | markup')
     .option('--value <decimal>', 'price per licence per full period, or markup percent')
+    .option('--by <name>', 'who changes it, for the audit trail (default: your OS user)')
     .action(async (ref: string, o) => {
       const p = await providerOf(ref);
-      const db = await ctx().db();
-      let rule;
-      try {
-        rule = parseRateRule({ productId: o.product, serviceId: o.service, kind: o.kind, value: o.value }, 'rule');
-      } catch (err) {
-        if (err instanceof InputError) throw new UserError(err.message.replace('rule.productId', '--product').replace('rule.value', '--value').replace('rule.kind', '--kind'));
-        throw err;
-      }
-      if (rule.serviceId) {
-        if ((await serviceOwner(db, rule.serviceId)) !== p.id) throw new UserError(`service ${rule.serviceId} is not a service of ${p.id}`);
-      }
-      await ensureRateCard(db, p.id, p.currency);
-      await setRateRule(db, p.id, rule);
-      process.stdout.write(`${p.id}: ${rule.kind} rule set for ${rule.productId}${rule.serviceId ? ` on ${rule.serviceId}` : ''}\n`);
-      await cleanse(p.id, rule.productId);
+      const r = await setRate(await edits(), p, { productId: o.product, serviceId: o.service, kind: o.kind, value: o.value }, editor(o.by)).catch((err) => {
+        throw cliMessage(err);
+      });
+      process.stdout.write(`${p.id}: ${r.new!.kind} rule set for ${r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}\n`);
+      if (r.cleansing) process.stdout.write(`${r.cleansing} quarantine group(s) asked to cleanse themselves\n`);
     });
 
   rates
     .command('default-markup <provider> <percent>')
     .description('the markup for products without a rule ("none" to quarantine them instead)')
-    .action(async (ref: string, percent: string) => {
+    .option('--by <name>', 'who changes it, for the audit trail (default: your OS user)')
+    .action(async (ref: string, percent: string, o) => {
       const p = await providerOf(ref);
-      if (percent !== 'none' && !/^-?\d+(\.\d+)?$/.test(percent)) throw new UserError('percent must be a decimal number or "none"');
-      await ensureRateCard(await ctx().db(), p.id, p.currency, percent === 'none' ? null : percent);
-      process.stdout.write(`${p.id}: default markup ${percent === 'none' ? 'none' : `${percent}%`}\n`);
-      if (percent !== 'none') await cleanse(p.id, null);
+      const r = await setDefaultMarkup(await edits(), p, percent, editor(o.by)).catch((err) => {
+        throw cliMessage(err);
+      });
+      process.stdout.write(`${p.id}: default markup ${r.new === null ? 'none' : `${r.new}%`}\n`);
+      if (r.cleansing) process.stdout.write(`${r.cleansing} quarantine group(s) asked to cleanse themselves\n`);
     });
 
-  rates.command('remove <provider>').description('remove one rule (its products then fall back to a less specific rule or quarantine)').requiredOption('--product <guid>', 'product GUID').option('--service <id>', 'the service of a service rule').action(async (ref: string, o) => {
-    const p = await providerOf(ref);
-    const removed = await removeRateRule(await ctx().db(), p.id, o.product, o.service ?? null);
-    if (!removed) throw new UserError(`no rule for product ${o.product}${o.service ? ` and service ${o.service}` : ''}`);
-    process.stdout.write(`${p.id}: rule removed\n`);
-  });
+  rates
+    .command('remove <provider>')
+    .requiredOption('--product <guid>', 'product GUID')
+    .option('--service <id>', 'the service of a service rule')
+    .option('--by <name>', 'who removes it, for the audit trail (default: your OS user)')
+    .action(async (ref: string, o) => {
+      const p = await providerOf(ref);
+      await removeRate(await edits(), p, o.product, o.service, editor(o.by)).catch((err) => {
+        throw cliMessage(err);
+      });
+      process.stdout.write(`${p.id}: rule removed\n`);
+    });
 
   rates
     .command('import <provider>')

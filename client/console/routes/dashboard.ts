@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import { listProviders } from '../../../db/providers';
+import { cycleOverview, monthTotals, quarantineTotals, runningCycles } from '../../../db/console-views';
+import { attentionReasons, byAttention, monthIn, progressPercent } from '../../../core/console-view';
+import { cycleProgress, nextCycleAt } from '../temporal';
+import type { ConsoleContext } from '../server';
+
+export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const { pool } = ctx.deps;
+
+  const liveProgress = async (cycleIds: string[]) =>
+    Promise.all(
+      cycleIds.map(async (id) => {
+        const p = await cycleProgress(ctx.deps, id);
+        return { id, phase: p?.phase ?? 'unknown', percent: p ? progressPercent(p) : null, fetched: p?.linesFetched ?? 0, mediated: p?.linesMediated ?? 0, billed: p?.billed ?? 0, quarantined: p?.quarantined ?? 0 };
+      }),
+    );
+
+  app.get('/', { config: { role: 'viewer' } }, async (_request, reply) => {
+    const now = new Date();
+    const providers = await listProviders(pool);
+    const cycles = await cycleOverview(pool);
+    const quarantine = await quarantineTotals(pool);
+    const months = await monthTotals(pool, providers.map((p) => ({ providerId: p.id, period: monthIn(now, p.time_zone) })));
+    const progress = await liveProgress(cycles.running.map((c) => c.id));
+    const schedules = await Promise.all(providers.map((p) => nextCycleAt(ctx.deps, p.id)));
+    const cards = byAttention(
+      providers.map((p, i) => {
+        const last = cycles.last.find((c) => c.provider_id === p.id) ?? null;
+        const reasons = quarantine.filter((q) => q.provider_id === p.id);
+        const health = {
+          name: p.name, status: p.status, attentionReason: p.attention_reason, lastCycleStatus: last?.status ?? null, lastCycleError: last?.error ?? null,
+          quarantinedLines: reasons.reduce((n, r) => n + r.lines, 0),
+        };
+        return {
+          ...health,
+          provider: p,
+          attention: attentionReasons(health),
+          last,
+          running: cycles.running.filter((c) => c.provider_id === p.id).map((c) => ({ cycle: c, progress: progress.find((x) => x.id === c.id)! })),
+          schedule: schedules[i],
+          quarantine: reasons,
+          period: monthIn(now, p.time_zone),
+          month: months.find((m) => m.provider_id === p.id) ?? null,
+        };
+      }),
+    );
+    return reply.page('dashboard', { title: 'Dashboard', cards, anyRunning: cycles.running.length > 0 });
+  });
+
+  // Polled by the dashboard's script while cycles run: the progress bars move without a reload.
+  app.get('/api/progress', { config: { role: 'viewer' } }, async () => {
+    const running = await runningCycles(pool);
+    return { cycles: await liveProgress(running.map((c) => c.id)) };
+  });
+}

@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import { listProviders } from '../../../db/providers';
+import { getRateCard } from '../../../db/rates';
+import { countAudit, listAudit } from '../../../db/audit-events';
+import { knownProducts, providerServices } from '../../../db/console-views';
+import { pageOf } from '../../../core/console-view';
+import { RateEditError, removeRate, setDefaultMarkup, setRate, type RateEditor } from '../../rate-changes';
+import { HttpError, str, type ConsoleContext } from '../server';
+
+/** Field paths of core/rate-card's messages, as the form labels them. */
+const formMessage = (m: string) => m.replace('rule.productId', 'product').replace('rule.serviceId', 'service').replace('rule.kind', 'kind').replace('rule.value', 'value');
+
+export async function rateRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const { pool } = ctx.deps;
+  const edits = { pool, temporal: ctx.deps.temporal, taskQueue: ctx.deps.taskQueue };
+
+  const providerOf = async (id: unknown) => {
+    const p = (await listProviders(pool)).find((x) => x.id === str(id));
+    if (!p) throw new HttpError(404, `No provider ${str(id)}.`);
+    return p;
+  };
+
+  app.get('/rates', { config: { role: 'viewer' } }, async (request, reply) => {
+    const providers = await listProviders(pool);
+    const q = request.query as Record<string, string | undefined>;
+    const provider = providers.find((p) => p.id === str(q.provider)) ?? providers[0];
+    if (!provider) return reply.page('rates', { title: 'Rates', providers, provider: null });
+    const card = await getRateCard(pool, provider.id);
+    const products = await knownProducts(pool, provider.id);
+    const names = new Map(products.map((p) => [p.product_id, p.product_name]));
+    const rules = card?.rules ?? [];
+    const rulePage = pageOf(rules.length, q.page);
+    const auditFilter = { kindPrefix: 'rate.', providerId: provider.id };
+    const auditPage = pageOf(await countAudit(pool, auditFilter), q.auditPage, 10);
+    const audit = await listAudit(pool, auditFilter, { offset: auditPage.offset, limit: auditPage.size });
+    return reply.page('rates', {
+      title: `Rates: ${provider.name}`, providers, provider, card, names, products, services: await providerServices(pool, provider.id),
+      rules: rules.slice(rulePage.offset, rulePage.offset + rulePage.size), rulePage, audit, auditPage, query: q,
+    });
+  });
+
+  const editor = (request: { session: { user: { username: string } } | null; ip: string }): RateEditor => ({ actor: request.session!.user.username, source: 'console', remoteAddr: request.ip });
+
+  app.post('/rates/:providerId/:edit', { config: { role: 'billing' } }, async (request, reply) => {
+    const params = request.params as { providerId: string; edit: string };
+    const provider = await providerOf(params.providerId);
+    const body = request.body as Record<string, unknown>;
+    const back = `/rates?provider=${encodeURIComponent(provider.id)}`;
+    try {
+      if (params.edit === 'set') {
+        const r = await setRate(edits, provider, { productId: str(body.productId), serviceId: str(body.serviceId), kind: str(body.kind), value: str(body.value) }, editor(request));
+        const shown = (x: typeof r.old) => (x ? `${x.kind}${x.value !== null ? ` ${x.value}` : ''}` : 'no rule');
+        await ctx.flash(request, { kind: 'ok', text: `Rule for ${r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}: ${shown(r.old)} → ${shown(r.new)}.${r.cleansing ? ` ${r.cleansing} quarantine group(s) asked to cleanse themselves.` : ''}` });
+      } else if (params.edit === 'remove') {
+        await removeRate(edits, provider, str(body.productId), str(body.serviceId), editor(request));
+        await ctx.flash(request, { kind: 'ok', text: `Rule for ${str(body.productId)} removed.` });
+      } else if (params.edit === 'default-markup') {
+        const r = await setDefaultMarkup(edits, provider, str(body.percent) || 'none', editor(request));
+        await ctx.flash(request, { kind: 'ok', text: `Default markup: ${r.old ?? 'none'} → ${r.new ?? 'none'}.` });
+      } else {
+        throw new HttpError(404, `Unknown rate change "${params.edit}".`);
+      }
+    } catch (err) {
+      if (!(err instanceof RateEditError)) throw err;
+      await ctx.flash(request, { kind: 'error', text: `Refused: ${formMessage(err.message)}` });
+    }
+    return reply.redirect(back, 303);
+  });
+}

@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import { listProviders } from '../../../db/providers';
+import { getService } from '../../../db/services';
+import { listLicences } from '../../../db/licences';
+import { countLicenceEvents, countTenants, listLicenceEvents, searchTenants } from '../../../db/console-views';
+import { pageOf } from '../../../core/console-view';
+import { tenantWorkflowId } from '../../../workflows/ids';
+import { changeTenant, Refused, tenantState, type TenantChange } from '../temporal';
+import { HttpError, str, type ConsoleContext } from '../server';
+
+export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
+  const { pool } = ctx.deps;
+
+  app.get('/tenants', { config: { role: 'viewer' } }, async (request, reply) => {
+    const q = request.query as Record<string, string | undefined>;
+    const providers = await listProviders(pool, true);
+    const filter = { q: str(q.q).slice(0, 200), provider: str(q.provider) };
+    const providerId = providers.some((p) => p.id === filter.provider) ? filter.provider : null;
+    const total = await countTenants(pool, providerId, filter.q || null);
+    const page = pageOf(total, q.page);
+    const rows = (await searchTenants(pool, providerId, filter.q || null, { offset: page.offset, limit: page.size })).map((t) => ({ ...t, provider: providers.find((p) => p.id === t.provider_id)! }));
+    return reply.page('tenants', { title: 'Tenants', filter, rows, page, providers });
+  });
+
+  const serviceOf = async (id: unknown) => {
+    const s = await getService(pool, str(id));
+    if (!s || s.id !== str(id)) throw new HttpError(404, `No service ${str(id)}.`);
+    const provider = (await listProviders(pool, true)).find((p) => p.id === s.provider_id)!;
+    return { s, provider };
+  };
+
+  app.get('/tenants/:serviceId', { config: { role: 'viewer' } }, async (request, reply) => {
+    const { s, provider } = await serviceOf((request.params as { serviceId: string }).serviceId);
+    const q = request.query as Record<string, string | undefined>;
+    const state = await tenantState(ctx.deps, s.provider_id, s.tenant_id);
+    const licences = state?.licences ?? (await listLicences(pool, s.provider_id, s.tenant_id));
+    const total = await countLicenceEvents(pool, s.provider_id, s.tenant_id);
+    const page = pageOf(total, q.page);
+    const events = await listLicenceEvents(pool, s.provider_id, s.tenant_id, { offset: page.offset, limit: page.size });
+    const limits = new Map((state?.products ?? []).map((p) => [p.productId, p]));
+    return reply.page('tenant', {
+      title: `${s.customer_name ?? s.tenant_domain ?? s.id}`,
+      s, provider, state, live: !!state, licences, limits, products: state?.products ?? [], events, page,
+      workflowId: tenantWorkflowId(s.provider_id, s.tenant_id),
+      today: new Date().toISOString().slice(0, 10),
+    });
+  });
+
+  const whole = (v: unknown, field: string) => {
+    const t = str(v);
+    if (!/^-?\d{1,9}$/.test(t)) throw new Refused(`${field} must be a whole number`);
+    return Number(t);
+  };
+
+  app.post('/tenants/:serviceId/:change', { config: { role: 'billing' } }, async (request, reply) => {
+    const params = request.params as { serviceId: string; change: string };
+    const { s } = await serviceOf(params.serviceId);
+    const body = request.body as Record<string, unknown>;
+    const by = request.session!.user.username;
+    const back = `/tenants/${encodeURIComponent(s.id)}`;
+    try {
+      let change: TenantChange;
+      switch (params.change) {
+        case 'quantity':
+          change = { kind: 'setQuantity', subscriptionId: str(body.subscriptionId), quantity: whole(body.quantity, 'quantity'), by };
+          break;
+        case 'order': {
+          const cycle = str(body.billingCycle) || 'Monthly';
+          if (cycle !== 'Monthly' && cycle !== 'Annual') throw new Refused('billing cycle must be Monthly or Annual');
+          change = { kind: 'order', productId: str(body.productId), quantity: whole(body.quantity, 'quantity'), billingCycle: cycle, by };
+          break;
+        }
+        case 'cancel':
+          change = { kind: 'cancel', effectiveDate: str(body.effectiveDate) || undefined, by };
+          break;
+        case 'reactivate':
+          change = { kind: 'reactivate', by };
+          break;
+        default:
+          throw new HttpError(404, `Unknown change "${params.change}".`);
+      }
+      const r = await changeTenant(ctx.deps, s.provider_id, s.tenant_id, change);
+      const text =
+        change.kind === 'cancel' ? `Billing of ${s.id} stops from ${r.cancelledOn}. The licence at Rhipe is NOT cancelled: do that in Rhipe's portal or Office 365 if intended.`
+        : change.kind === 'reactivate' ? `${s.id} is billed again; its SERVICE_INACTIVE lines are being cleansed.`
+        : `Done (change ${r.changeId}) by ${by}: ${r.licences.map((l) => `${l.productName ?? l.productId} × ${l.quantity}`).join('; ')}`;
+      await ctx.flash(request, { kind: 'ok', text });
+    } catch (err) {
+      if (!(err instanceof Refused)) throw err;
+      await ctx.flash(request, { kind: 'error', text: `Refused: ${err.message}` });
+    }
+    return reply.redirect(back, 303);
+  });
+}

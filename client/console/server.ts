@@ -1,0 +1,224 @@
+import path from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import { Eta } from 'eta';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Pool } from '../../db/pool';
+import { deleteExpiredSessions, setFlash, takeFlash, touchSession, type Flash, type SessionUser } from '../../db/console-sessions';
+import { roleAllows, type Role } from '../../core/console-access';
+import { moneyText, timeText } from '../../core/console-view';
+import { csrfTokenFor, sameToken, tokenHash } from './auth';
+import { loginRoutes, LOGIN_CSRF_COOKIE, SESSION_COOKIE } from './routes/login';
+import { dashboardRoutes } from './routes/dashboard';
+import { quarantineRoutes } from './routes/quarantine';
+import { tenantRoutes } from './routes/tenants';
+import { rateRoutes } from './routes/rates';
+import { adminRoutes } from './routes/admin';
+
+/**
+ * The billing admins' web console: server-rendered pages (eta), a little JavaScript for live
+ * progress and charts (served from this process, never a CDN), sign-in with roles, and every
+ * change sent through the same Updates and checks as the CLI. The Temporal Web UI stays the place
+ * to inspect workflows; every page that shows one links to it.
+ */
+export interface ConsoleDeps {
+  pool: Pool;
+  temporal: Client;
+  taskQueue: string;
+  namespace: string;
+  /** The Temporal Web UI's base URL, for links; null hides them. */
+  temporalUiUrl: string | null;
+  log: Logger;
+}
+
+export interface ConsoleOptions {
+  /** Adds `Secure` to cookies: set when the console is served over HTTPS (behind a proxy). */
+  secureCookies?: boolean;
+  /** Sign-in attempts per client address per minute. */
+  loginAttemptsPerMinute?: number;
+  sessionIdleMinutes?: number;
+  sessionMaxHours?: number;
+}
+
+export interface ConsoleSession {
+  user: SessionUser;
+  tokenHash: string;
+  csrf: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    session: ConsoleSession | null;
+  }
+  interface FastifyContextConfig {
+    /** The least role a route needs; `public` routes need no session. */
+    role?: Role | 'public';
+  }
+  interface FastifyReply {
+    page(template: string, data?: Record<string, unknown>, status?: number): Promise<FastifyReply>;
+  }
+}
+
+export const VIEWS = path.join(__dirname, 'views');
+const PUBLIC = path.join(__dirname, 'public');
+// chart.js exports no package.json; its main entry sits in dist/ beside the UMD build served here.
+const CHART_JS_DIST = path.dirname(require.resolve('chart.js'));
+
+export class HttpError extends Error {
+  constructor(readonly statusCode: number, message: string) {
+    super(message);
+  }
+}
+
+export interface ConsoleContext {
+  deps: ConsoleDeps;
+  opts: Required<ConsoleOptions>;
+  flash(request: FastifyRequest, flash: Flash): Promise<void>;
+  /** Link to a workflow in the Temporal Web UI, or null when the UI is not known. */
+  workflowLink(workflowId: string): string | null;
+}
+
+export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = {}): Promise<FastifyInstance> {
+  const opts: Required<ConsoleOptions> = {
+    secureCookies: options.secureCookies ?? false,
+    loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 10,
+    sessionIdleMinutes: options.sessionIdleMinutes ?? 60,
+    sessionMaxHours: options.sessionMaxHours ?? 12,
+  };
+  const app = Fastify({ logger: false, trustProxy: false, bodyLimit: 64 * 1024 });
+  const eta = new Eta({ views: VIEWS, cache: true, autoEscape: true, autoTrim: false });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody);
+  // preHandler: the form is parsed by then, so an exceeded attempt is audited with the username tried.
+  await app.register(fastifyRateLimit, { global: false, hook: 'preHandler' });
+  await app.register(fastifyStatic, { root: PUBLIC, prefix: '/assets/', index: false });
+  await app.register(fastifyStatic, { root: CHART_JS_DIST, prefix: '/assets/chart.js/', decorateReply: false, index: false, allowedPath: (p) => p === '/chart.umd.min.js' });
+
+  const ctx: ConsoleContext = {
+    deps,
+    opts,
+    async flash(request, flash) {
+      if (request.session) await setFlash(deps.pool, request.session.tokenHash, flash);
+    },
+    workflowLink(workflowId) {
+      return deps.temporalUiUrl ? `${deps.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(workflowId)}` : null;
+    },
+  };
+
+  app.decorateRequest('session', null);
+  app.decorateReply('page', async function page(this: FastifyReply, template: string, data: Record<string, unknown> = {}, status = 200) {
+    const request = this.request;
+    const flash = request.session ? await takeFlash(deps.pool, request.session.tokenHash) : null;
+    const html = eta.render(template, {
+      ...data,
+      user: request.session?.user ?? null,
+      csrf: request.session?.csrf ?? null,
+      flash,
+      path: request.url,
+      can: (role: Role) => !!request.session && roleAllows(request.session.user.role, role),
+      money: moneyText,
+      time: timeText,
+      wf: ctx.workflowLink,
+      qs: queryString,
+    });
+    return this.code(status).type('text/html; charset=utf-8').send(html);
+  });
+
+  // Who is asking: the session cookie's token, looked up by its hash; the idle expiry slides.
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/assets/')) return;
+    const token = request.cookies[SESSION_COOKIE];
+    if (!token || token.length > 100) return;
+    const hash = tokenHash(token);
+    const user = await touchSession(deps.pool, hash, opts.sessionIdleMinutes * 60, opts.sessionMaxHours * 3600);
+    if (user) request.session = { user, tokenHash: hash, csrf: csrfTokenFor(token) };
+  });
+
+  // What they may do: a session for everything but public routes, a valid CSRF token on every
+  // change, and a role at least the route's. The server decides; pages only hide what it refuses.
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.url.startsWith('/assets/')) return;
+    const needed = request.routeOptions.config.role ?? 'admin';
+    if (needed === 'public') return;
+    if (!request.session) {
+      if (request.method === 'GET') return reply.redirect(`/login?next=${encodeURIComponent(request.url)}`, 303);
+      throw new HttpError(401, 'Sign in first: this request carries no valid session.');
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      const body = request.body as Record<string, unknown> | undefined;
+      const sent = body?._csrf ?? request.headers['x-csrf-token'];
+      if (!sameToken(sent, request.session.csrf)) throw new HttpError(403, 'This form is out of date or did not come from this console (missing or wrong CSRF token). Reload the page and try again.');
+    }
+    if (!roleAllows(request.session.user.role, needed)) {
+      throw new HttpError(403, `Your role (${request.session.user.role}) may not do this: it needs the ${needed} role.`);
+    }
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('X-Frame-Options', 'DENY');
+    reply.header('Referrer-Policy', 'same-origin');
+    reply.header('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    if (!request.url.startsWith('/assets/')) reply.header('Cache-Control', 'no-store');
+    return payload;
+  });
+
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
+    const status = err instanceof HttpError ? err.statusCode : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    const message = status === 500 ? 'Something went wrong on the server; it has been logged.' : err.message;
+    if (status === 500) deps.log.error({ err, url: request.url }, 'console: request failed');
+    if (request.headers.accept?.includes('application/json') && !request.headers.accept.includes('text/html')) {
+      return reply.code(status).send({ error: message });
+    }
+    return reply.page('error', { title: status === 429 ? 'Too many attempts' : 'Refused', status, message }, status);
+  });
+  app.setNotFoundHandler(async (request, reply) => reply.page('error', { title: 'Not found', status: 404, message: `Nothing at ${request.url}.` }, 404));
+
+  await app.register(async (scope) => loginRoutes(scope, ctx));
+  await app.register(async (scope) => dashboardRoutes(scope, ctx));
+  await app.register(async (scope) => quarantineRoutes(scope, ctx));
+  await app.register(async (scope) => tenantRoutes(scope, ctx));
+  await app.register(async (scope) => rateRoutes(scope, ctx));
+  await app.register(async (scope) => adminRoutes(scope, ctx));
+
+  // Expired sessions are deleted now and then (an expired one is refused either way).
+  const sweep = setInterval(() => void deleteExpiredSessions(deps.pool, opts.sessionMaxHours * 3600).catch(() => undefined), 10 * 60_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
+  void LOGIN_CSRF_COOKIE;
+  return app;
+}
+
+/** The current query with some keys replaced: for filters and pagers. */
+export function queryString(current: Record<string, unknown>, changes: Record<string, unknown>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...current, ...changes })) {
+    if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+export interface RunningConsole {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Binds to 127.0.0.1 unless told otherwise: the console is for the people on this machine or behind a proxy. */
+export async function startConsole(deps: ConsoleDeps, listen: { port: number; host?: string }, options: ConsoleOptions = {}): Promise<RunningConsole> {
+  const app = await buildConsole(deps, options);
+  const host = listen.host ?? '127.0.0.1';
+  await app.listen({ port: listen.port, host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : listen.port;
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, close: () => app.close() };
+}
+
+export function str(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : '';
+}

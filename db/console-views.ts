@@ -1,0 +1,278 @@
+import type { Pool, PoolClient } from './pool';
+
+type Queryable = Pool | PoolClient;
+
+/**
+ * What the web console reads, across tables: the dashboard's figures, the quarantine queue and
+ * a group's lines, tenant search and licence history. Reads only; every change goes through the
+ * workflows' Updates or the modules that own the tables.
+ */
+export interface Paging {
+  offset: number;
+  limit: number;
+}
+
+export interface CycleRunRow {
+  id: string;
+  provider_id: string;
+  status: 'RUNNING' | 'COMPLETED' | 'FAILED';
+  window_start: string;
+  window_end: string;
+  fetched: number;
+  summary: { billed?: number; quarantined?: number; charge?: string; cost?: string; margin?: string } | null;
+  error: string | null;
+  started_at: Date;
+  finished_at: Date | null;
+}
+
+const CYCLE_COLUMNS = `id, provider_id, status, to_char(window_start, 'YYYY-MM-DD') AS window_start, to_char(window_end, 'YYYY-MM-DD') AS window_end,
+  fetched, summary, error, started_at, finished_at`;
+
+/** Each provider's most recent finished cycle, and the cycles running now. */
+export async function cycleOverview(db: Queryable): Promise<{ last: CycleRunRow[]; running: CycleRunRow[] }> {
+  const last = await db.query<CycleRunRow>(
+    `SELECT DISTINCT ON (provider_id) ${CYCLE_COLUMNS} FROM cycle_run WHERE status <> 'RUNNING' ORDER BY provider_id, started_at DESC`,
+  );
+  const running = await db.query<CycleRunRow>(`SELECT ${CYCLE_COLUMNS} FROM cycle_run WHERE status = 'RUNNING' ORDER BY started_at`);
+  return { last: last.rows, running: running.rows };
+}
+
+export async function runningCycles(db: Queryable): Promise<Array<{ id: string; provider_id: string }>> {
+  return (await db.query<{ id: string; provider_id: string }>(`SELECT id, provider_id FROM cycle_run WHERE status = 'RUNNING'`)).rows;
+}
+
+export interface QuarantineTotal {
+  provider_id: string;
+  reason: string;
+  lines: number;
+  groups: number;
+  sub_total: string;
+}
+
+export async function quarantineTotals(db: Queryable): Promise<QuarantineTotal[]> {
+  const res = await db.query<QuarantineTotal>(
+    `SELECT provider_id, reason, count(*)::int AS lines, count(DISTINCT group_key)::int AS groups, coalesce(sum(sub_total), 0)::text AS sub_total
+       FROM usage_line WHERE status = 'QUARANTINED' GROUP BY provider_id, reason ORDER BY provider_id, lines DESC`,
+  );
+  return res.rows;
+}
+
+export interface MonthTotal {
+  provider_id: string;
+  lines: number;
+  charge: string;
+  cost: string;
+  margin: string;
+}
+
+/** Billed totals of one billing period per provider (each provider's "this month" is in its own zone). */
+export async function monthTotals(db: Queryable, periods: Array<{ providerId: string; period: string }>): Promise<MonthTotal[]> {
+  if (periods.length === 0) return [];
+  const res = await db.query<MonthTotal>(
+    `SELECT c.provider_id, count(*)::int AS lines, sum(c.charge)::text AS charge, sum(c.carrier_cost)::text AS cost, sum(c.margin)::text AS margin
+       FROM usage_charge c JOIN unnest($1::text[], $2::text[]) AS p(provider_id, period) ON p.provider_id = c.provider_id AND p.period = c.billing_period
+      GROUP BY c.provider_id`,
+    [periods.map((p) => p.providerId), periods.map((p) => p.period)],
+  );
+  return res.rows;
+}
+
+export interface QueueFilter {
+  reason: string | null;
+  providerId: string | null;
+}
+
+export interface QueueGroup {
+  group_key: string;
+  provider_id: string;
+  reason: string;
+  tenant_ref: string | null;
+  lines: number;
+  carrier_charge: string;
+  period_from: string | null;
+  period_to: string | null;
+  customer: string | null;
+  domain: string | null;
+}
+
+const QUEUE_WHERE = `status = 'QUARANTINED' AND ($1::text IS NULL OR reason = $1) AND ($2::text IS NULL OR provider_id = $2)`;
+
+export async function countQueueGroups(db: Queryable, f: QueueFilter): Promise<number> {
+  const res = await db.query<{ n: number }>(`SELECT count(DISTINCT group_key)::int AS n FROM usage_line WHERE ${QUEUE_WHERE}`, [f.reason, f.providerId]);
+  return res.rows[0]!.n;
+}
+
+export async function listQueueGroups(db: Queryable, f: QueueFilter, page: Paging): Promise<QueueGroup[]> {
+  const res = await db.query<QueueGroup>(
+    `SELECT group_key, provider_id, reason, min(tenant_ref) AS tenant_ref, count(*)::int AS lines, round(sum(sub_total), 4)::text AS carrier_charge,
+            min(left(charge_start, 10)) AS period_from, max(left(charge_start, 10)) AS period_to,
+            min(raw::jsonb ->> 'CustomerName') AS customer, min(raw::jsonb ->> 'PrimaryDomainName') AS domain
+       FROM usage_line WHERE ${QUEUE_WHERE}
+      GROUP BY group_key, provider_id, reason ORDER BY provider_id, reason, group_key OFFSET $3 LIMIT $4`,
+    [f.reason, f.providerId, page.offset, page.limit],
+  );
+  return res.rows;
+}
+
+/** The names a quarantined group's lines carry (from the carrier record), for suggestions and headings. */
+export async function groupNames(db: Queryable, groupKey: string): Promise<{ customer: string | null; domain: string | null }> {
+  const res = await db.query<{ customer: string | null; domain: string | null }>(
+    `SELECT min(raw::jsonb ->> 'CustomerName') AS customer, min(raw::jsonb ->> 'PrimaryDomainName') AS domain
+       FROM usage_line WHERE group_key = $1 OR id IN (SELECT unnest(line_ids) FROM quarantine_action WHERE group_key = $1)`,
+    [groupKey],
+  );
+  return res.rows[0] ?? { customer: null, domain: null };
+}
+
+export interface GroupLine {
+  id: number;
+  record_key: string;
+  status: string;
+  reason: string | null;
+  reason_detail: string | null;
+  charge_start: string | null;
+  product: string | null;
+  product_id: string | null;
+  quantity: string | null;
+  sub_total: string | null;
+  currency: string | null;
+  service_id: string | null;
+  charge: string | null;
+}
+
+// A group's lines: those quarantined in it now, and those its actions took (billed, written off).
+const GROUP_LINES = `FROM usage_line l LEFT JOIN usage_charge c ON c.usage_line_id = l.id
+  WHERE l.group_key = $1 OR l.id IN (SELECT unnest(line_ids) FROM quarantine_action WHERE group_key = $1)`;
+
+export async function countGroupLines(db: Queryable, groupKey: string): Promise<number> {
+  return (await db.query<{ n: number }>(`SELECT count(*)::int AS n ${GROUP_LINES}`, [groupKey])).rows[0]!.n;
+}
+
+export async function listGroupLines(db: Queryable, groupKey: string, page: Paging): Promise<GroupLine[]> {
+  const res = await db.query<GroupLine>(
+    `SELECT l.id, l.record_key, l.status, l.reason, l.reason_detail, left(l.charge_start, 10) AS charge_start,
+            l.raw::jsonb ->> 'OfferName' AS product, l.product_ref AS product_id, l.raw::jsonb ->> 'Quantity' AS quantity,
+            l.sub_total::text, l.raw::jsonb ->> 'Currency' AS currency, coalesce(c.service_id, l.service_id) AS service_id, c.charge::text AS charge
+       ${GROUP_LINES}
+      ORDER BY (l.status = 'QUARANTINED') DESC, l.id OFFSET $2 LIMIT $3`,
+    [groupKey, page.offset, page.limit],
+  );
+  return res.rows;
+}
+
+export interface GroupActionRow {
+  id: number;
+  created_at: Date;
+  action: string;
+  actor: string;
+  outcome: string;
+  rejection: string | null;
+  note: string | null;
+  params: Record<string, unknown>;
+  lines: number;
+  billed: number;
+  requarantined: number;
+  written_off: number;
+  amount: string;
+}
+
+export async function groupActions(db: Queryable, groupKey: string): Promise<GroupActionRow[]> {
+  const res = await db.query<GroupActionRow>(
+    `SELECT id, created_at, action, actor, outcome, rejection, note, params, cardinality(line_ids) AS lines, billed, requarantined, written_off, amount::text
+       FROM quarantine_action WHERE group_key = $1 ORDER BY id DESC`,
+    [groupKey],
+  );
+  return res.rows;
+}
+
+export interface ServiceChoice {
+  id: string;
+  tenant_domain: string | null;
+  customer_name: string | null;
+  cancelled_on: string | null;
+}
+
+export async function providerServices(db: Queryable, providerId: string): Promise<ServiceChoice[]> {
+  const res = await db.query<ServiceChoice>(
+    `SELECT id, tenant_domain, customer_name, to_char(cancelled_on, 'YYYY-MM-DD') AS cancelled_on FROM service WHERE provider_id = $1 ORDER BY customer_name, id`,
+    [providerId],
+  );
+  return res.rows;
+}
+
+export interface TenantRow {
+  id: string;
+  provider_id: string;
+  tenant_id: string;
+  tenant_domain: string | null;
+  customer_name: string | null;
+  cancelled_on: string | null;
+  gone_at_carrier_since: Date | null;
+  licences: number;
+  seats: number;
+}
+
+const TENANT_WHERE = `($1::text IS NULL OR s.provider_id = $1) AND ($2::text IS NULL OR s.id ILIKE $2 OR s.tenant_id ILIKE $2 OR s.tenant_domain ILIKE $2 OR s.customer_name ILIKE $2)`;
+const like = (q: string | null) => (q ? `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null);
+
+export async function countTenants(db: Queryable, providerId: string | null, q: string | null): Promise<number> {
+  return (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM service s WHERE ${TENANT_WHERE}`, [providerId, like(q)])).rows[0]!.n;
+}
+
+export async function searchTenants(db: Queryable, providerId: string | null, q: string | null, page: Paging): Promise<TenantRow[]> {
+  const res = await db.query<TenantRow>(
+    `SELECT s.id, s.provider_id, s.tenant_id, s.tenant_domain, s.customer_name, to_char(s.cancelled_on, 'YYYY-MM-DD') AS cancelled_on, s.gone_at_carrier_since,
+            count(l.subscription_id)::int AS licences, coalesce(sum(l.quantity), 0)::int AS seats
+       FROM service s LEFT JOIN licence l ON l.provider_id = s.provider_id AND l.tenant_id = s.tenant_id
+      WHERE ${TENANT_WHERE}
+      GROUP BY s.id ORDER BY s.customer_name NULLS LAST, s.id OFFSET $3 LIMIT $4`,
+    [providerId, like(q), page.offset, page.limit],
+  );
+  return res.rows;
+}
+
+export interface LicenceEventRow {
+  id: number;
+  observed_at: Date;
+  source: string;
+  kind: string;
+  subscription_id: string | null;
+  product_name: string | null;
+  old_value: string | null;
+  new_value: string | null;
+  who: string | null;
+}
+
+export async function countLicenceEvents(db: Queryable, providerId: string, tenantId: string): Promise<number> {
+  const res = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM licence_event WHERE provider_id = $1 AND tenant_id = lower($2)', [providerId, tenantId]);
+  return res.rows[0]!.n;
+}
+
+/** Licence history, newest first; "who" is the person behind a change made here (licence_change.requested_by). */
+export async function listLicenceEvents(db: Queryable, providerId: string, tenantId: string, page: Paging): Promise<LicenceEventRow[]> {
+  const res = await db.query<LicenceEventRow>(
+    `SELECT e.id, e.observed_at, e.source, e.kind, e.subscription_id, l.product_name, e.old_value, e.new_value, c.requested_by AS who
+       FROM licence_event e
+       LEFT JOIN licence_change c ON c.change_id = e.change_id
+       LEFT JOIN licence l ON l.provider_id = e.provider_id AND l.subscription_id = e.subscription_id
+      WHERE e.provider_id = $1 AND e.tenant_id = lower($2)
+      ORDER BY e.id DESC OFFSET $3 LIMIT $4`,
+    [providerId, tenantId, page.offset, page.limit],
+  );
+  return res.rows;
+}
+
+/** Product names known for a provider (from its tenants' licences), for rate card pickers. */
+export async function knownProducts(db: Queryable, providerId: string): Promise<Array<{ product_id: string; product_name: string | null }>> {
+  const res = await db.query<{ product_id: string; product_name: string | null }>(
+    `SELECT lower(product_id) AS product_id, min(product_name) AS product_name FROM licence WHERE provider_id = $1 GROUP BY lower(product_id)
+     UNION
+     SELECT lower(product_ref), min(raw::jsonb ->> 'OfferName') FROM usage_line
+      WHERE provider_id = $1 AND status = 'QUARANTINED' AND reason = 'NO_RATE_CARD' AND product_ref IS NOT NULL GROUP BY lower(product_ref)
+     ORDER BY 2 NULLS LAST, 1`,
+    [providerId],
+  );
+  // The same product can come from both sources; keep the first (named) one.
+  const seen = new Set<string>();
+  return res.rows.filter((r) => !seen.has(r.product_id) && seen.add(r.product_id));
+}
