@@ -8,7 +8,7 @@ import { waitFor } from './support/wait';
 import { HttpSession, launchChromium, screenshot } from './support/browser';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { tenantStateQuery } from '../workflows/tenant';
-import { tenantWorkflowId } from '../workflows/ids';
+import { tenantWorkflowId } from '../workflows/tenant.api';
 import { startConsole, type RunningConsole } from '../client/console/server';
 import { addUser } from '../client/console/auth';
 import type { ProviderView } from '../db/providers';
@@ -27,6 +27,9 @@ before(async () => {
   sys = await startTestSystem(env, { usageRecords: 300, pageSize: 100 });
   provider = await sys.onboardSimProvider(0);
   await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'console-cycle-1', args: [{ providerId: provider.id }] });
+  // A second provider (NZD) so the dashboard shows providers side by side, each in its currency.
+  const second = await sys.onboardSimProvider(1);
+  await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'console-cycle-2', args: [{ providerId: second.id }] });
   await addUser(sys.db.pool, 'alice', PASSWORD.alice, 'billing');
   await addUser(sys.db.pool, 'victor', PASSWORD.victor, 'viewer');
   web = await startConsole(
@@ -64,6 +67,7 @@ test('sign in: the dashboard shows each provider, its cycles, quarantine by reas
   const { context, page } = await signedIn('alice');
   try {
     await page.locator('h1', { hasText: 'Dashboard' }).waitFor();
+    assert.equal(await page.locator('.card').count(), 2);
     const card = page.locator(`.card[data-provider="${provider.id}"]`);
     assert.match((await card.locator('h2').textContent()) ?? '', new RegExp(provider.name));
     assert.match((await card.textContent()) ?? '', /COMPLETED/);

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT, loadConfig } from '../config';
 import { keyringFromConfig } from '../config/secrets';
@@ -23,7 +23,7 @@ before(async () => {
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   env = {
     ...process.env, DATA_DIR: dataDir, TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()),
-    EMBEDDED_PG_PORT: String(await freePort()), SIMULATOR_PORT: String(await freePort()), SIMULATOR_RECORDS: '300', LOG_FORMAT: 'json', LOG_LEVEL: 'info',
+    EMBEDDED_PG_PORT: String(await freePort()), SIMULATOR_PORT: String(await freePort()), CONSOLE_PORT: String(await freePort()), SIMULATOR_RECORDS: '300', LOG_FORMAT: 'json', LOG_LEVEL: 'info',
   };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
@@ -56,6 +56,14 @@ test('the system starts everything itself, runs a cycle at once and prints its s
   assert.equal(summary.cycles.length, 2);
   assert.match(stderr, /Temporal dev server running/);
   assert.match(stderr, /"webUi":"http:\/\/127\.0\.0\.1:\d+"/);
+  // The web console: served on CONSOLE_PORT, loopback only, with a first admin whose password file is 0600.
+  assert.match(stderr, new RegExp(`"console":"http://127\\.0\\.0\\.1:${env.CONSOLE_PORT}"`));
+  const passwordFile = path.join(dataDir, 'initial-admin-password');
+  assert.equal(statSync(passwordFile).mode & 0o777, 0o600);
+  assert.match(stderr, /"passwordFile":"[^"]*initial-admin-password"/);
+  assert.ok(!stderr.includes(readFileSync(passwordFile, 'utf8').trim()), 'the password itself is not logged');
+  const login = await fetch(`http://127.0.0.1:${env.CONSOLE_PORT}/login`);
+  assert.equal(login.status, 200);
 });
 
 test('the admin CLI works against the running system, with --json and meaningful exit codes', () => {

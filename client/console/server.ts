@@ -1,18 +1,16 @@
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import { Eta } from 'eta';
-import type { Client } from '@temporalio/client';
-import type { Logger } from 'pino';
-import type { Pool } from '../../db/pool';
-import { deleteExpiredSessions, setFlash, takeFlash, touchSession, type Flash, type SessionUser } from '../../db/console-sessions';
+import { deleteExpiredSessions, setFlash, takeFlash, touchSession } from '../../db/console-sessions';
+import { HttpError, queryString, type ConsoleContext, type ConsoleDeps, type ConsoleOptions, type ConsoleSession } from './context';
 import { roleAllows, type Role } from '../../core/console-access';
 import { moneyText, timeText } from '../../core/console-view';
 import { csrfTokenFor, sameToken, tokenHash } from './auth';
-import { loginRoutes, LOGIN_CSRF_COOKIE, SESSION_COOKIE } from './routes/login';
+import { loginRoutes, SESSION_COOKIE } from './routes/login';
 import { dashboardRoutes } from './routes/dashboard';
 import { quarantineRoutes } from './routes/quarantine';
 import { tenantRoutes } from './routes/tenants';
@@ -25,31 +23,6 @@ import { adminRoutes } from './routes/admin';
  * change sent through the same Updates and checks as the CLI. The Temporal Web UI stays the place
  * to inspect workflows; every page that shows one links to it.
  */
-export interface ConsoleDeps {
-  pool: Pool;
-  temporal: Client;
-  taskQueue: string;
-  namespace: string;
-  /** The Temporal Web UI's base URL, for links; null hides them. */
-  temporalUiUrl: string | null;
-  log: Logger;
-}
-
-export interface ConsoleOptions {
-  /** Adds `Secure` to cookies: set when the console is served over HTTPS (behind a proxy). */
-  secureCookies?: boolean;
-  /** Sign-in attempts per client address per minute. */
-  loginAttemptsPerMinute?: number;
-  sessionIdleMinutes?: number;
-  sessionMaxHours?: number;
-}
-
-export interface ConsoleSession {
-  user: SessionUser;
-  tokenHash: string;
-  csrf: string;
-}
-
 declare module 'fastify' {
   interface FastifyRequest {
     session: ConsoleSession | null;
@@ -67,20 +40,6 @@ export const VIEWS = path.join(__dirname, 'views');
 const PUBLIC = path.join(__dirname, 'public');
 // chart.js exports no package.json; its main entry sits in dist/ beside the UMD build served here.
 const CHART_JS_DIST = path.dirname(require.resolve('chart.js'));
-
-export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string) {
-    super(message);
-  }
-}
-
-export interface ConsoleContext {
-  deps: ConsoleDeps;
-  opts: Required<ConsoleOptions>;
-  flash(request: FastifyRequest, flash: Flash): Promise<void>;
-  /** Link to a workflow in the Temporal Web UI, or null when the UI is not known. */
-  workflowLink(workflowId: string): string | null;
-}
 
 export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = {}): Promise<FastifyInstance> {
   const opts: Required<ConsoleOptions> = {
@@ -190,18 +149,7 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
   const sweep = setInterval(() => void deleteExpiredSessions(deps.pool, opts.sessionMaxHours * 3600).catch(() => undefined), 10 * 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
-  void LOGIN_CSRF_COOKIE;
   return app;
-}
-
-/** The current query with some keys replaced: for filters and pagers. */
-export function queryString(current: Record<string, unknown>, changes: Record<string, unknown>): string {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries({ ...current, ...changes })) {
-    if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
-  }
-  const s = params.toString();
-  return s ? `?${s}` : '';
 }
 
 export interface RunningConsole {
@@ -219,6 +167,4 @@ export async function startConsole(deps: ConsoleDeps, listen: { port: number; ho
   return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, close: () => app.close() };
 }
 
-export function str(v: unknown): string {
-  return typeof v === 'string' ? v.trim() : '';
-}
+export { HttpError, type ConsoleDeps, type ConsoleOptions } from './context';

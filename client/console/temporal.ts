@@ -1,28 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { groupWorkflowId, parseGroupKey, tenantWorkflowId, usageScheduleId } from '../../workflows/ids';
-import { quarantineGroupWorkflow, resolveUpdate } from '../../workflows/quarantine-group';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { resolveGroup as resolveGroupUpdate } from '../../workflows/quarantine-group.api';
+import { tenantHandle } from '../../workflows/tenant.api';
+import { usageScheduleHandle } from '../../workflows/usage-cycle.api';
 import { progressQuery, type CycleProgress } from '../../workflows/usage-cycle';
 import {
   cancelServiceUpdate, orderProductUpdate, reactivateServiceUpdate, setQuantityUpdate, tenantStateQuery, type TenantState,
 } from '../../workflows/tenant';
-import { CARRIER_LABEL, CSP_CARRIER, CSP_PROVIDER_ID, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from '../../workflows/search-attributes';
-import type { ChangeResult } from '../../activities/tenant';
-import type { ActionOutcome, ResolveRequest } from '../../workflows/types';
+import type { WorkflowStarter } from '../../workflows/starter';
+import type { ActionOutcome, ChangeResult, ResolveRequest } from '../../workflows/types';
 
 /**
- * The console's calls into Temporal: the same Updates the CLI sends (the group's `resolve`, the
- * tenant's `setQuantity`/`orderProduct`/`cancelService`/`reactivateService`), so a validator's
- * refusal reaches the page with its reason, and the queries that show live state.
+ * The console's calls into Temporal, through each workflow's .api.ts module: the same Updates the
+ * CLI sends (the group's `resolve`, the tenant's `setQuantity`/`orderProduct`/`cancelService`/
+ * `reactivateService`), so a validator's refusal reaches the page with its reason, and the
+ * queries that show live state.
  */
 export class Refused extends Error {
   override name = 'Refused';
 }
 
-export interface TemporalDeps {
-  temporal: Client;
-  taskQueue: string;
-}
+export type TemporalDeps = WorkflowStarter;
 
 function refusal(err: unknown): never {
   if (err instanceof WorkflowUpdateFailedError) throw new Refused((err.cause as Error | undefined)?.message ?? err.message);
@@ -31,27 +29,13 @@ function refusal(err: unknown): never {
 }
 
 /**
- * Allocate, cleanse or write off a quarantine group through its `resolve` Update. Update-with-start:
- * a group whose workflow has ended (the lines are in the database) is started again for the action.
- * The request id comes from the form, so a form sent twice acts once.
+ * Allocate, cleanse or write off a quarantine group (update-with-start, as the CLI does). The
+ * request id comes from the form, so a form sent twice acts once.
  */
-export async function resolveGroup(deps: TemporalDeps, groupKey: string, req: ResolveRequest & { requestId?: string }): Promise<ActionOutcome> {
-  const { providerId, reason, tenantRef } = parseGroupKey(groupKey);
-  const start = new WithStartWorkflowOperation(quarantineGroupWorkflow, {
-    workflowId: groupWorkflowId(groupKey),
-    taskQueue: deps.taskQueue,
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [{ groupKey, providerId, reason, tenantRef }],
-    typedSearchAttributes: [
-      { key: CSP_PROVIDER_ID, value: providerId },
-      { key: CSP_QUARANTINE_REASON, value: reason },
-      { key: CSP_TENANT_ID, value: tenantRef },
-      { key: CSP_CARRIER, value: CARRIER_LABEL },
-    ],
-  });
+export async function resolveGroup(deps: TemporalDeps, groupKey: string, req: ResolveRequest): Promise<ActionOutcome> {
   let outcome: ActionOutcome;
   try {
-    outcome = await deps.temporal.workflow.executeUpdateWithStart(resolveUpdate, { args: [{ ...req, requestId: req.requestId ?? randomUUID() }], startWorkflowOperation: start });
+    outcome = await resolveGroupUpdate(deps, groupKey, { ...req, requestId: req.requestId ?? randomUUID() });
   } catch (err) {
     refusal(err);
   }
@@ -66,7 +50,7 @@ export type TenantChange =
   | { kind: 'reactivate'; by: string };
 
 export async function changeTenant(deps: TemporalDeps, providerId: string, tenantId: string, c: TenantChange): Promise<ChangeResult> {
-  const handle = deps.temporal.workflow.getHandle(tenantWorkflowId(providerId, tenantId));
+  const handle = tenantHandle(deps.temporal, providerId, tenantId);
   try {
     switch (c.kind) {
       case 'setQuantity':
@@ -97,7 +81,7 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T | null> {
 }
 
 export async function tenantState(deps: TemporalDeps, providerId: string, tenantId: string): Promise<TenantState | null> {
-  return within(3000, deps.temporal.workflow.getHandle(tenantWorkflowId(providerId, tenantId)).query(tenantStateQuery));
+  return within(3000, tenantHandle(deps.temporal, providerId, tenantId).query(tenantStateQuery));
 }
 
 export async function cycleProgress(deps: TemporalDeps, cycleId: string): Promise<CycleProgress | null> {
@@ -105,5 +89,5 @@ export async function cycleProgress(deps: TemporalDeps, cycleId: string): Promis
 }
 
 export async function nextCycleAt(deps: TemporalDeps, providerId: string): Promise<{ next: Date | null; paused: boolean } | null> {
-  return within(2000, deps.temporal.schedule.getHandle(usageScheduleId(providerId)).describe().then((d) => ({ next: d.info.nextActionTimes[0] ?? null, paused: d.state.paused })));
+  return within(2000, usageScheduleHandle(deps.temporal, providerId).describe().then((d) => ({ next: d.info.nextActionTimes[0] ?? null, paused: d.state.paused })));
 }

@@ -4,7 +4,7 @@ import { countAudit, listAudit, recordAudit } from '../../../db/audit-events';
 import { isRole } from '../../../core/console-access';
 import { pageOf } from '../../../core/console-view';
 import { addUser, UserInputError } from '../auth';
-import { HttpError, str, type ConsoleContext } from '../server';
+import { HttpError, str, type ConsoleContext } from '../context';
 
 /** Users and the sign-in audit: admins only. */
 export async function adminRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {

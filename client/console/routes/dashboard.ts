@@ -3,7 +3,7 @@ import { listProviders } from '../../../db/providers';
 import { cycleOverview, monthTotals, quarantineTotals, runningCycles } from '../../../db/console-views';
 import { attentionReasons, byAttention, monthIn, progressPercent } from '../../../core/console-view';
 import { cycleProgress, nextCycleAt } from '../temporal';
-import type { ConsoleContext } from '../server';
+import type { ConsoleContext } from '../context';
 
 export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const { pool } = ctx.deps;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createSession, deleteSession } from '../../../db/console-sessions';
 import { recordAudit } from '../../../db/audit-events';
 import { checkPassword, newToken, sameToken, tokenHash } from '../auth';
-import { str, type ConsoleContext } from '../server';
+import { str, type ConsoleContext } from '../context';
 
 export const SESSION_COOKIE = 'csp_session';
 /** Before sign-in there is no session to tie a CSRF token to: a random cookie, sent back in the form. */

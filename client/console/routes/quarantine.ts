@@ -5,13 +5,14 @@ import {
   countGroupLines, countQueueGroups, groupActions, groupNames, listGroupLines, listQueueGroups, providerServices,
 } from '../../../db/console-views';
 import { groupSummary } from '../../../activities/quarantine';
-import { groupWorkflowId, parseGroupKey } from '../../../workflows/ids';
+import { groupWorkflowId } from '../../../workflows/quarantine-group.api';
+import { parseGroupKey } from '../../../core/quarantine-group';
 import { CARRIER_LABEL } from '../../../workflows/search-attributes';
 import { QUARANTINE_REASONS } from '../../../core/rating';
 import { rankServices } from '../../../core/service-suggestion';
 import { pageOf } from '../../../core/console-view';
 import { Refused, resolveGroup } from '../temporal';
-import { HttpError, str, type ConsoleContext } from '../server';
+import { HttpError, str, type ConsoleContext } from '../context';
 import type { ResolveRequest } from '../../../workflows/types';
 
 const ACTIONS = ['allocate', 'cleanse', 'writeOff'] as const;

@@ -5,7 +5,7 @@ import { countAudit, listAudit } from '../../../db/audit-events';
 import { knownProducts, providerServices } from '../../../db/console-views';
 import { pageOf } from '../../../core/console-view';
 import { RateEditError, removeRate, setDefaultMarkup, setRate, type RateEditor } from '../../rate-changes';
-import { HttpError, str, type ConsoleContext } from '../server';
+import { HttpError, str, type ConsoleContext } from '../context';
 
 /** Field paths of core/rate-card's messages, as the form labels them. */
 const formMessage = (m: string) => m.replace('rule.productId', 'product').replace('rule.serviceId', 'service').replace('rule.kind', 'kind').replace('rule.value', 'value');

@@ -4,9 +4,9 @@ import { getService } from '../../../db/services';
 import { listLicences } from '../../../db/licences';
 import { countLicenceEvents, countTenants, listLicenceEvents, searchTenants } from '../../../db/console-views';
 import { pageOf } from '../../../core/console-view';
-import { tenantWorkflowId } from '../../../workflows/ids';
+import { tenantWorkflowId } from '../../../workflows/tenant.api';
 import { changeTenant, Refused, tenantState, type TenantChange } from '../temporal';
-import { HttpError, str, type ConsoleContext } from '../server';
+import { HttpError, str, type ConsoleContext } from '../context';
 
 export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const { pool } = ctx.deps;
