@@ -77,43 +77,6 @@ export async function monthTotals(db: Queryable, periods: Array<{ providerId: st
   return res.rows;
 }
 
-export interface QueueFilter {
-  reason: string | null;
-  providerId: string | null;
-}
-
-export interface QueueGroup {
-  group_key: string;
-  provider_id: string;
-  reason: string;
-  tenant_ref: string | null;
-  lines: number;
-  carrier_charge: string;
-  period_from: string | null;
-  period_to: string | null;
-  customer: string | null;
-  domain: string | null;
-}
-
-const QUEUE_WHERE = `status = 'QUARANTINED' AND ($1::text IS NULL OR reason = $1) AND ($2::text IS NULL OR provider_id = $2)`;
-
-export async function countQueueGroups(db: Queryable, f: QueueFilter): Promise<number> {
-  const res = await db.query<{ n: number }>(`SELECT count(DISTINCT group_key)::int AS n FROM usage_line WHERE ${QUEUE_WHERE}`, [f.reason, f.providerId]);
-  return res.rows[0]!.n;
-}
-
-export async function listQueueGroups(db: Queryable, f: QueueFilter, page: Paging): Promise<QueueGroup[]> {
-  const res = await db.query<QueueGroup>(
-    `SELECT group_key, provider_id, reason, min(tenant_ref) AS tenant_ref, count(*)::int AS lines, round(sum(sub_total), 4)::text AS carrier_charge,
-            min(left(charge_start, 10)) AS period_from, max(left(charge_start, 10)) AS period_to,
-            min(raw::jsonb ->> 'CustomerName') AS customer, min(raw::jsonb ->> 'PrimaryDomainName') AS domain
-       FROM usage_line WHERE ${QUEUE_WHERE}
-      GROUP BY group_key, provider_id, reason ORDER BY provider_id, reason, group_key OFFSET $3 LIMIT $4`,
-    [f.reason, f.providerId, page.offset, page.limit],
-  );
-  return res.rows;
-}
-
 /** The names a quarantined group's lines carry (from the carrier record), for suggestions and headings. */
 export async function groupNames(db: Queryable, groupKey: string): Promise<{ customer: string | null; domain: string | null }> {
   const res = await db.query<{ customer: string | null; domain: string | null }>(

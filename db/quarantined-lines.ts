@@ -88,18 +88,32 @@ export interface QuarantineGroupRow {
   domain: string | null;
 }
 
-/** The admin's view of the quarantine: one row per group, with the carrier's customer name and domain to recognise it by. */
-export async function listQuarantineGroups(db: Queryable, filter: { reason: string | null; providerId: string | null }): Promise<QuarantineGroupRow[]> {
+const GROUPS_WHERE = `status = 'QUARANTINED' AND ($1::text IS NULL OR reason = $1) AND ($2::text IS NULL OR provider_id = $2)`;
+
+/**
+ * The admin's view of the quarantine: one row per group, with the carrier's customer name and
+ * domain to recognise it by. The console pages it (`page`); the CLI lists all.
+ */
+export async function listQuarantineGroups(
+  db: Queryable,
+  filter: { reason: string | null; providerId: string | null },
+  page: { offset: number; limit: number | null } = { offset: 0, limit: null },
+): Promise<QuarantineGroupRow[]> {
   const res = await db.query<QuarantineGroupRow>(
     `SELECT group_key, provider_id, reason, min(tenant_ref) AS tenant_ref, count(*)::int AS lines, round(sum(sub_total), 4)::text AS carrier_charge,
             min(left(charge_start, 10)) AS period_from, max(left(charge_start, 10)) AS period_to,
             min(raw::jsonb ->> 'CustomerName') AS customer, min(raw::jsonb ->> 'PrimaryDomainName') AS domain
        FROM usage_line
-      WHERE status = 'QUARANTINED' AND ($1::text IS NULL OR reason = $1) AND ($2::text IS NULL OR provider_id = $2)
-      GROUP BY group_key, provider_id, reason ORDER BY provider_id, reason, group_key`,
-    [filter.reason, filter.providerId],
+      WHERE ${GROUPS_WHERE}
+      GROUP BY group_key, provider_id, reason ORDER BY provider_id, reason, group_key OFFSET $3 LIMIT $4`,
+    [filter.reason, filter.providerId, page.offset, page.limit],
   );
   return res.rows;
+}
+
+export async function countQuarantineGroups(db: Queryable, filter: { reason: string | null; providerId: string | null }): Promise<number> {
+  const res = await db.query<{ n: number }>(`SELECT count(DISTINCT group_key)::int AS n FROM usage_line WHERE ${GROUPS_WHERE}`, [filter.reason, filter.providerId]);
+  return res.rows[0]!.n;
 }
 
 /** A group's lines (any status: allocated and written-off ones stay in its history), first 200. */

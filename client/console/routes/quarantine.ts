@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { listProviders } from '../../../db/providers';
-import {
-  countGroupLines, countQueueGroups, groupActions, groupNames, listGroupLines, listQueueGroups, providerServices,
-} from '../../../db/console-views';
-import { groupSummary } from '../../../activities/quarantine';
+import { countGroupLines, groupActions, groupNames, listGroupLines, providerServices } from '../../../db/console-views';
+import { countQuarantineGroups, groupSummary, listQuarantineGroups } from '../../../db/quarantined-lines';
 import { groupWorkflowId } from '../../../workflows/quarantine-group.api';
 import { parseGroupKey } from '../../../core/quarantine-group';
 import { CARRIER_LABEL } from '../../../workflows/search-attributes';
@@ -41,9 +39,9 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
     if (filter.reason && !(QUARANTINE_REASONS as readonly string[]).includes(filter.reason)) problem = `Unknown reason "${filter.reason}".`;
     if (filter.provider && !providers.some((p) => p.id === filter.provider)) problem = `Unknown provider "${filter.provider}".`;
     const where = { reason: filter.reason || null, providerId: filter.provider || null };
-    const total = problem ? 0 : await countQueueGroups(pool, where);
+    const total = problem ? 0 : await countQuarantineGroups(pool, where);
     const page = pageOf(total, q.page);
-    const groups = problem ? [] : await listQueueGroups(pool, where, { offset: page.offset, limit: page.size });
+    const groups = problem ? [] : await listQuarantineGroups(pool, where, { offset: page.offset, limit: page.size });
     const rows = groups.map((g) => ({ ...g, provider: providers.find((p) => p.id === g.provider_id)! }));
     return reply.page('quarantine', { title: 'Quarantine', filter, problem, rows, page, providers, reasons: QUARANTINE_REASONS, carrier: CARRIER_LABEL });
   });
@@ -54,7 +52,7 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
     const { providerId, reason, tenantRef } = parseGroupKey(key);
     const provider = (await listProviders(pool, true)).find((p) => p.id === providerId);
     if (!provider) throw new HttpError(404, `No provider ${providerId}.`);
-    const summary = await groupSummary({ pool }, key);
+    const summary = await groupSummary(pool, key);
     const total = await countGroupLines(pool, key);
     if (total === 0) throw new HttpError(404, `Quarantine group ${key} has no lines.`);
     const page = pageOf(total, q.page);
