@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
 import type { ProviderView } from '../db/providers';
-import { getService } from '../db/services';
+import { serviceOwner } from '../db/services';
 import { changeDefaultMarkup, changeRateRule, type RuleChange } from '../db/rates';
 import type { AuditSource } from '../db/audit-events';
 import { InputError, parseRateRule } from '../core/rate-card';
@@ -71,6 +71,5 @@ export async function setDefaultMarkup(deps: RateEditDeps, provider: ProviderVie
 }
 
 async function requireOwnService(pool: Pool, provider: ProviderView, serviceId: string): Promise<void> {
-  const s = await getService(pool, serviceId);
-  if (!s || s.id !== serviceId || s.provider_id !== provider.id) throw new RateEditError(`service ${serviceId} is not a service of ${provider.id}`);
+  if ((await serviceOwner(pool, serviceId)) !== provider.id) throw new RateEditError(`service ${serviceId} is not a service of ${provider.id}`);
 }

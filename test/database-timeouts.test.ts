@@ -24,7 +24,7 @@ before(async () => {
   closedUrl = `postgres://csp:pw@127.0.0.1:${await freePort()}/csp`;
   env = {
     ...process.env, DATA_DIR: dataDir, TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()),
-    SIMULATOR_PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()), LOG_FORMAT: 'json', LOG_LEVEL: 'info',
+    SIMULATOR_PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()), CONSOLE_PORT: String(await freePort()), LOG_FORMAT: 'json', LOG_LEVEL: 'info',
   };
   delete env.TEMPORAL_ADDRESS;
 });
