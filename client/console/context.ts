@@ -20,6 +20,8 @@ export interface ConsoleOptions {
   secureCookies?: boolean;
   /** Sign-in attempts per client address per minute. */
   loginAttemptsPerMinute?: number;
+  /** The window those attempts are counted in, in ms (one minute; tests on a loaded machine stretch it). */
+  loginWindowMs?: number;
   sessionIdleMinutes?: number;
   sessionMaxHours?: number;
 }

@@ -45,6 +45,7 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
   const opts: Required<ConsoleOptions> = {
     secureCookies: options.secureCookies ?? false,
     loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 10,
+    loginWindowMs: options.loginWindowMs ?? 60_000,
     sessionIdleMinutes: options.sessionIdleMinutes ?? 60,
     sessionMaxHours: options.sessionMaxHours ?? 12,
   };

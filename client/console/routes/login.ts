@@ -42,7 +42,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
         role: 'public',
         rateLimit: {
           max: ctx.opts.loginAttemptsPerMinute,
-          timeWindow: '1 minute',
+          timeWindow: ctx.opts.loginWindowMs,
           onExceeded: (request: FastifyRequest) => {
             const username = str((request.body as Record<string, unknown> | undefined)?.username).slice(0, 64) || '(none)';
             void recordAudit(pool, { actor: username, source: 'console', kind: 'login.rate-limited', detail: 'too many sign-in attempts from this address', remoteAddr: request.ip }).catch(() => undefined);
