@@ -1,31 +1,7 @@
-import { Decimal } from './money';
-
 /**
- * How the console shows things to people: amounts rounded to cents with their currency (the
- * exact 4-place values stay in the database and exports), instants in the provider's time zone
- * with the zone named, and tables in pages.
+ * What the console shows people beyond core/display.ts (amounts and times, shared with the CLI):
+ * "this month" in a provider's zone, tables in pages, who needs attention, a cycle's progress.
  */
-export function moneyText(amount: string | null | undefined, currency: string): string {
-  if (amount === null || amount === undefined || amount === '') return `${currency} 0.00`;
-  const cents = new Decimal(amount).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
-  const [whole, frac] = cents.abs().toFixed(2).split('.') as [string, string];
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${currency} ${cents.isNegative() && !cents.isZero() ? '-' : ''}${grouped}.${frac}`;
-}
-
-/** "2026-11-26 11:05 AEDT": the provider's wall clock, with the zone's abbreviation. */
-export function timeText(at: Date | string | null | undefined, timeZone: string): string {
-  if (at === null || at === undefined) return '';
-  const date = typeof at === 'string' ? new Date(at) : at;
-  if (Number.isNaN(date.getTime())) return String(at);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-AU', {
-      timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short',
-    }).formatToParts(date).map((p) => [p.type, p.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
-}
-
 /** The calendar month (YYYY-MM) an instant falls in, in a time zone: "this month" for a provider. */
 export function monthIn(at: Date, timeZone: string): string {
   const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(at).map((p) => [p.type, p.value]));

@@ -123,31 +123,6 @@ export async function listGroupLines(db: Queryable, groupKey: string, page: Pagi
   return res.rows;
 }
 
-export interface GroupActionRow {
-  id: number;
-  created_at: Date;
-  action: string;
-  actor: string;
-  outcome: string;
-  rejection: string | null;
-  note: string | null;
-  params: Record<string, unknown>;
-  lines: number;
-  billed: number;
-  requarantined: number;
-  written_off: number;
-  amount: string;
-}
-
-export async function groupActions(db: Queryable, groupKey: string): Promise<GroupActionRow[]> {
-  const res = await db.query<GroupActionRow>(
-    `SELECT id, created_at, action, actor, outcome, rejection, note, params, cardinality(line_ids) AS lines, billed, requarantined, written_off, amount::text
-       FROM quarantine_action WHERE group_key = $1 ORDER BY id DESC`,
-    [groupKey],
-  );
-  return res.rows;
-}
-
 export interface ServiceChoice {
   id: string;
   tenant_domain: string | null;
@@ -190,37 +165,6 @@ export async function searchTenants(db: Queryable, providerId: string | null, q:
       WHERE ${TENANT_WHERE}
       GROUP BY s.id ORDER BY s.customer_name NULLS LAST, s.id OFFSET $3 LIMIT $4`,
     [providerId, like(q), page.offset, page.limit],
-  );
-  return res.rows;
-}
-
-export interface LicenceEventRow {
-  id: number;
-  observed_at: Date;
-  source: string;
-  kind: string;
-  subscription_id: string | null;
-  product_name: string | null;
-  old_value: string | null;
-  new_value: string | null;
-  who: string | null;
-}
-
-export async function countLicenceEvents(db: Queryable, providerId: string, tenantId: string): Promise<number> {
-  const res = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM licence_event WHERE provider_id = $1 AND tenant_id = lower($2)', [providerId, tenantId]);
-  return res.rows[0]!.n;
-}
-
-/** Licence history, newest first; "who" is the person behind a change made here (licence_change.requested_by). */
-export async function listLicenceEvents(db: Queryable, providerId: string, tenantId: string, page: Paging): Promise<LicenceEventRow[]> {
-  const res = await db.query<LicenceEventRow>(
-    `SELECT e.id, e.observed_at, e.source, e.kind, e.subscription_id, l.product_name, e.old_value, e.new_value, c.requested_by AS who
-       FROM licence_event e
-       LEFT JOIN licence_change c ON c.change_id = e.change_id
-       LEFT JOIN licence l ON l.provider_id = e.provider_id AND l.subscription_id = e.subscription_id
-      WHERE e.provider_id = $1 AND e.tenant_id = lower($2)
-      ORDER BY e.id DESC OFFSET $3 LIMIT $4`,
-    [providerId, tenantId, page.offset, page.limit],
   );
   return res.rows;
 }

@@ -27,16 +27,21 @@ export interface LicenceEventRow {
   principal: string | null;
 }
 
-/** The tenant's latest licence events, newest first, with who asked for those made here (from their change). */
-export async function recentLicenceEvents(db: Queryable, providerId: string, tenantId: string, limit = 20): Promise<LicenceEventRow[]> {
+/** The tenant's latest licence events, newest first, with who asked for those made here (from their change); `offset` pages further back. */
+export async function recentLicenceEvents(db: Queryable, providerId: string, tenantId: string, limit = 20, offset = 0): Promise<LicenceEventRow[]> {
   const res = await db.query<LicenceEventRow>(
     `SELECT e.observed_at, e.source, e.kind, e.subscription_id, l.product_name, e.old_value, e.new_value,
             c.requested_by AS by, c.os_user, c.principal
        FROM licence_event e
        LEFT JOIN licence_change c ON c.change_id = e.change_id
        LEFT JOIN licence l ON l.provider_id = e.provider_id AND l.subscription_id = e.subscription_id
-      WHERE e.provider_id = $1 AND e.tenant_id = lower($2) ORDER BY e.id DESC LIMIT $3`,
-    [providerId, tenantId, limit],
+      WHERE e.provider_id = $1 AND e.tenant_id = lower($2) ORDER BY e.id DESC LIMIT $3 OFFSET $4`,
+    [providerId, tenantId, limit, offset],
   );
   return res.rows;
+}
+
+export async function countLicenceEvents(db: Queryable, providerId: string, tenantId: string): Promise<number> {
+  const res = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM licence_event WHERE provider_id = $1 AND tenant_id = lower($2)', [providerId, tenantId]);
+  return res.rows[0]!.n;
 }

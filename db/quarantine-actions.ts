@@ -57,8 +57,9 @@ export async function storeQuarantineActionResult(
   );
 }
 
-/** A group's audit trail, oldest first, for the CLI. */
+/** A group's audit trail, oldest first (the CLI's `quarantine show`, the console's group page). */
 export interface QuarantineActionListing {
+  id: number;
   created_at: Date;
   action: string;
   actor: string;
@@ -67,6 +68,8 @@ export interface QuarantineActionListing {
   outcome: string;
   rejection: string | null;
   note: string | null;
+  params: { serviceId?: string; reason?: string };
+  lines: number;
   billed: number;
   requarantined: number;
   written_off: number;
@@ -75,7 +78,8 @@ export interface QuarantineActionListing {
 
 export async function listQuarantineActions(db: Queryable, groupKey: string): Promise<QuarantineActionListing[]> {
   const res = await db.query<QuarantineActionListing>(
-    'SELECT created_at, action, actor, os_user, principal, outcome, rejection, note, billed, requarantined, written_off, amount::text FROM quarantine_action WHERE group_key = $1 ORDER BY id',
+    `SELECT id, created_at, action, actor, os_user, principal, outcome, rejection, note, params, cardinality(line_ids) AS lines, billed, requarantined, written_off, amount::text
+       FROM quarantine_action WHERE group_key = $1 ORDER BY id`,
     [groupKey],
   );
   return res.rows;

@@ -73,7 +73,7 @@ test('sign in: the dashboard shows each provider, its cycles, quarantine by reas
     assert.match((await card.textContent()) ?? '', /COMPLETED/);
     assert.match((await card.locator('caption').textContent()) ?? '', /Quarantine by reason/);
     assert.match((await card.textContent()) ?? '', /NON_EXISTENT_SERVICE/);
-    assert.match((await card.locator('.money-line').textContent()) ?? '', new RegExp(`charge ${provider.currency} [\\d,]+\\.\\d\\d`));
+    assert.match((await card.locator('.money-line').textContent()) ?? '', new RegExp(`charge [\\d,]+\\.\\d\\d ${provider.currency}`));
     assert.equal(await card.locator('a[href*="/namespaces/default/workflows/console-cycle-1"]').count(), 1, 'the last cycle links to the Temporal Web UI');
     await screenshot(page, 'dashboard');
     const audit = await sys.db.pool.query(`SELECT actor, kind FROM audit_event WHERE kind = 'login' AND actor = 'alice'`);
@@ -92,7 +92,7 @@ test('quarantine: from the filtered list to a group, allocated to the suggested 
     await page.selectOption('select[name=provider]', provider.id);
     await Promise.all([page.waitForURL(/reason=NON_EXISTENT_SERVICE/), page.click('form.filters button')]);
     assert.ok((await page.locator('table.groups tbody tr').count()) > 0);
-    assert.match((await page.locator('table.groups tbody tr').first().textContent()) ?? '', new RegExp(`${provider.currency} -?[\\d,]+\\.\\d\\d`), 'amounts carry the currency');
+    assert.match((await page.locator('table.groups tbody tr').first().textContent()) ?? '', new RegExp(`-?[\\d,]+\\.\\d\\d ${provider.currency}`), 'amounts carry the currency');
     await screenshot(page, 'quarantine');
 
     await Promise.all([page.waitForURL(/\/quarantine\/group\?key=/), page.locator('a.group-link').first().click()]);
@@ -116,8 +116,8 @@ test('quarantine: from the filtered list to a group, allocated to the suggested 
     const ids = quarantined.rows.map((r) => r.id);
     const billed = await sys.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_charge WHERE usage_line_id = ANY($1::bigint[]) AND service_id = $2', [ids, firstChoice]);
     assert.equal(billed.rows[0]!.n, ids.length);
-    const action = await sys.db.pool.query<{ actor: string; outcome: string }>('SELECT actor, outcome FROM quarantine_action WHERE group_key = $1', [key]);
-    assert.deepEqual(action.rows, [{ actor: 'alice', outcome: 'APPLIED' }]);
+    const action = await sys.db.pool.query<{ actor: string; principal: string; outcome: string }>('SELECT actor, principal, outcome FROM quarantine_action WHERE group_key = $1', [key]);
+    assert.deepEqual(action.rows, [{ actor: 'alice', principal: 'alice', outcome: 'APPLIED' }], 'recorded as the signed-in user, its authenticated principal too');
   } finally {
     await context.close();
   }
@@ -166,8 +166,12 @@ test("tenants: search, open a tenant, an invalid quantity is refused with the va
     await page.locator('form.quantity').first().locator('input[name=quantity]').fill(String(current + 1));
     await Promise.all([page.waitForURL(new RegExp(`/tenants/${service.id}$`)), page.locator('form.quantity').first().locator('button').click()]);
     assert.match(await flash(page), new RegExp(`Done \\(change .*\\) by alice: .*× ${current + 1}`));
-    assert.match((await page.locator('table.events tbody tr').first().textContent()) ?? '', /this system.*alice/s);
+    assert.match((await page.locator('table.events tbody tr').first().textContent()) ?? '', new RegExp(`this system.*${current}.*${current + 1}.*alice`, 's'), 'old, new and who');
     await screenshot(page, 'tenant-changed');
+    const change = await sys.db.pool.query<{ requested_by: string; principal: string }>(
+      `SELECT requested_by, principal FROM licence_change WHERE tenant_id = $1 AND kind = 'setQuantity' AND status = 'DONE'`, [service.tenant_id],
+    );
+    assert.deepEqual(change.rows, [{ requested_by: 'alice', principal: 'alice' }]);
   } finally {
     await context.close();
   }

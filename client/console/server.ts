@@ -8,7 +8,7 @@ import { Eta } from 'eta';
 import { deleteExpiredSessions, setFlash, takeFlash, touchSession } from '../../db/console-sessions';
 import { HttpError, queryString, type ConsoleContext, type ConsoleDeps, type ConsoleOptions, type ConsoleSession } from './context';
 import { roleAllows, type Role } from '../../core/console-access';
-import { moneyText, timeText } from '../../core/console-view';
+import { displayMoney, displayTime } from '../../core/display';
 import { csrfTokenFor, sameToken, tokenHash } from './auth';
 import { loginRoutes, SESSION_COOKIE } from './routes/login';
 import { dashboardRoutes } from './routes/dashboard';
@@ -81,8 +81,8 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
       flash,
       path: request.url,
       can: (role: Role) => !!request.session && roleAllows(request.session.user.role, role),
-      money: moneyText,
-      time: timeText,
+      money: displayMoney,
+      time: displayTime,
       wf: ctx.workflowLink,
       qs: queryString,
     });

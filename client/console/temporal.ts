@@ -43,6 +43,7 @@ export async function resolveGroup(deps: TemporalDeps, groupKey: string, req: Re
   return outcome;
 }
 
+/** Changes from the console carry the signed-in user as `by` and as the authenticated principal. */
 export type TenantChange =
   | { kind: 'setQuantity'; subscriptionId: string; quantity: number; by: string }
   | { kind: 'order'; productId: string; quantity: number; billingCycle: 'Monthly' | 'Annual'; by: string }
@@ -54,13 +55,13 @@ export async function changeTenant(deps: TemporalDeps, providerId: string, tenan
   try {
     switch (c.kind) {
       case 'setQuantity':
-        return await handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: c.subscriptionId, quantity: c.quantity, by: c.by }] });
+        return await handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: c.subscriptionId, quantity: c.quantity, by: c.by, principal: c.by }] });
       case 'order':
-        return await handle.executeUpdate(orderProductUpdate, { args: [{ productId: c.productId, quantity: c.quantity, billingCycle: c.billingCycle, by: c.by }] });
+        return await handle.executeUpdate(orderProductUpdate, { args: [{ productId: c.productId, quantity: c.quantity, billingCycle: c.billingCycle, by: c.by, principal: c.by }] });
       case 'cancel':
-        return await handle.executeUpdate(cancelServiceUpdate, { args: [{ by: c.by, effectiveDate: c.effectiveDate }] });
+        return await handle.executeUpdate(cancelServiceUpdate, { args: [{ by: c.by, principal: c.by, effectiveDate: c.effectiveDate }] });
       case 'reactivate':
-        return await handle.executeUpdate(reactivateServiceUpdate, { args: [{ by: c.by }] });
+        return await handle.executeUpdate(reactivateServiceUpdate, { args: [{ by: c.by, principal: c.by }] });
     }
   } catch (err) {
     refusal(err);

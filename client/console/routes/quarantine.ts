@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { listProviders } from '../../../db/providers';
-import { countGroupLines, groupActions, groupNames, listGroupLines, providerServices } from '../../../db/console-views';
+import { countGroupLines, groupNames, listGroupLines, providerServices } from '../../../db/console-views';
+import { listQuarantineActions } from '../../../db/quarantine-actions';
 import { countQuarantineGroups, groupSummary, listQuarantineGroups } from '../../../db/quarantined-lines';
 import { groupWorkflowId } from '../../../workflows/quarantine-group.api';
 import { parseGroupKey } from '../../../core/quarantine-group';
@@ -13,7 +14,7 @@ import { Refused, resolveGroup } from '../temporal';
 import { HttpError, str, type ConsoleContext } from '../context';
 import type { ResolveRequest } from '../../../workflows/types';
 
-const ACTIONS = ['allocate', 'cleanse', 'writeOff'] as const;
+const ACTIONS = ['allocate', 'cleanse', 'writeOff', 'acceptRevision'] as const;
 
 /** Only keys the system made: provider|REASON|tenant with a known reason. */
 function groupKeyParam(v: unknown): string {
@@ -59,7 +60,7 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
     const lines = await listGroupLines(pool, key, { offset: page.offset, limit: page.size });
     const names = await groupNames(pool, key);
     const services = rankServices(names, await providerServices(pool, providerId));
-    const actions = await groupActions(pool, key);
+    const actions = (await listQuarantineActions(pool, key)).reverse();
     return reply.page('group', {
       title: `Quarantine group ${names.customer ?? tenantRef}`,
       key, provider, reason, tenantRef, summary, names, lines, page, services, actions,
@@ -73,19 +74,21 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
     const body = request.body as Record<string, unknown>;
     const key = groupKeyParam(body.key);
     const action = str(body.action) as (typeof ACTIONS)[number];
+    // The signed-in user is both the name on the action and its authenticated principal: the form cannot choose either.
     const by = request.session!.user.username;
+    const principal = by;
     const note = str(body.note) || undefined;
     const requestId = /^[0-9a-f-]{36}$/.test(str(body.requestId)) ? str(body.requestId) : randomUUID();
     const back = `/quarantine/group?key=${encodeURIComponent(key)}`;
     let req: ResolveRequest;
-    if (action === 'allocate') req = { action, serviceId: str(body.serviceId), by, note };
-    else if (action === 'cleanse') req = { action, by, note };
-    else if (action === 'writeOff') req = { action, reason: str(body.reason), by, note };
+    if (action === 'allocate') req = { action, serviceId: str(body.serviceId), by, principal, note };
+    else if (action === 'cleanse') req = { action, by, principal, note };
+    else if (action === 'writeOff') req = { action, reason: str(body.reason), by, principal, note };
+    else if (action === 'acceptRevision') req = { action, by, principal, note };
     else throw new HttpError(400, `Unknown action "${action}".`);
     try {
-      // The name on the action is the signed-in user's: the form cannot choose it.
       const o = await resolveGroup(ctx.deps, key, { ...req, requestId });
-      const what = action === 'writeOff' ? 'Written off' : action === 'allocate' ? `Allocated to ${str(body.serviceId)}` : 'Cleansed';
+      const what = { writeOff: 'Written off', allocate: `Allocated to ${str(body.serviceId)}`, cleanse: 'Cleansed', acceptRevision: 'Revision accepted' }[action];
       await ctx.flash(request, { kind: 'ok', text: `${what} by ${o.by}: ${o.lines} line(s); billed ${o.billed}, back in quarantine ${o.requarantined}, written off ${o.writtenOff}.` });
     } catch (err) {
       if (!(err instanceof Refused)) throw err;

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { listProviders } from '../../../db/providers';
 import { getService } from '../../../db/services';
 import { listLicences } from '../../../db/licences';
-import { countLicenceEvents, countTenants, listLicenceEvents, searchTenants } from '../../../db/console-views';
+import { countTenants, searchTenants } from '../../../db/console-views';
+import { countLicenceEvents, recentLicenceEvents } from '../../../db/licence-events';
 import { pageOf } from '../../../core/console-view';
 import { tenantWorkflowId } from '../../../workflows/tenant.api';
 import { changeTenant, Refused, tenantState, type TenantChange } from '../temporal';
@@ -36,7 +37,7 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
     const licences = state?.licences ?? (await listLicences(pool, s.provider_id, s.tenant_id));
     const total = await countLicenceEvents(pool, s.provider_id, s.tenant_id);
     const page = pageOf(total, q.page);
-    const events = await listLicenceEvents(pool, s.provider_id, s.tenant_id, { offset: page.offset, limit: page.size });
+    const events = await recentLicenceEvents(pool, s.provider_id, s.tenant_id, page.size, page.offset);
     const limits = new Map((state?.products ?? []).map((p) => [p.productId, p]));
     return reply.page('tenant', {
       title: `${s.customer_name ?? s.tenant_domain ?? s.id}`,
@@ -56,6 +57,7 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
     const params = request.params as { serviceId: string; change: string };
     const { s } = await serviceOf(params.serviceId);
     const body = request.body as Record<string, unknown>;
+    // The signed-in user: the name on the change and its authenticated principal.
     const by = request.session!.user.username;
     const back = `/tenants/${encodeURIComponent(s.id)}`;
     try {
