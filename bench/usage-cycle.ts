@@ -86,14 +86,19 @@ async function main(): Promise<void> {
       providerIds.push(provider.id);
     }
 
-    // What the simulator serves alone: the same pages, read as text and dropped.
+    // What the simulator serves alone: the same pages, read as text and dropped. Its CPU time too
+    // (this process: the simulator and the reading side), which a busy machine does not inflate.
+    const servedCpu = process.cpuUsage();
     const served = await rawPages(stack, 0, async (text) => {
       let n = 0;
       for (let at = text.indexOf('"RecordId"'); at !== -1; at = text.indexOf('"RecordId"', at + 10)) n++;
       return n;
     });
 
+    const servedCpuSeconds = cpuOf(process.cpuUsage(servedCpu));
+
     // The limit: the same pages, JSON.parse, the raw rows COPYed into an unlogged table, nothing else.
+    const limitCpu = { bench: process.cpuUsage(), postgres: postgresCpuSeconds(stack.pgDataDir) };
     await stack.pool.query('CREATE UNLOGGED TABLE IF NOT EXISTS bench_raw (record_id text, raw text)');
     const db = await stack.pool.connect();
     let limit: { lines: number; seconds: number };
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
     } finally {
       db.release();
     }
+    const limitCpuSeconds = cpuOf(process.cpuUsage(limitCpu.bench)) + postgresCpuSeconds(stack.pgDataDir) - limitCpu.postgres;
 
     // The real thing: every provider's cycle at once, through the worker process(es).
     const cpuBefore = { workers: workers.map((w) => cpuSeconds(w.pid!)), postgres: postgresCpuSeconds(stack.pgDataDir), bench: process.cpuUsage(), temporal: stack.temporalPid ? cpuSeconds(stack.temporalPid) : 0 };
@@ -121,7 +127,7 @@ async function main(): Promise<void> {
     const cpu = {
       worker: round1(workers.reduce((t, w, k) => t + cpuSeconds(w.pid!) - cpuBefore.workers[k]!, 0)),
       postgres: round1(postgresCpuSeconds(stack.pgDataDir) - cpuBefore.postgres),
-      simulatorAndBench: round1((benchCpu.user + benchCpu.system) / 1e6),
+      simulatorAndBench: round1(cpuOf(benchCpu)),
       temporal: round1(stack.temporalPid ? cpuSeconds(stack.temporalPid) - cpuBefore.temporal : 0),
     };
     sample();
@@ -159,6 +165,12 @@ async function main(): Promise<void> {
         records: fetched, ...(providers > 1 ? { providers, workers: workerCount } : {}), seconds: Number(seconds.toFixed(2)), recordsPerSecond, limitRecordsPerSecond,
         ratio: Number((recordsPerSecond / limitRecordsPerSecond).toFixed(3)), simulatorLinesPerSecond: Math.round(served.lines / served.seconds),
         peakRssMb: peak, historyEvents: events, cpuSeconds: cpu,
+        // CPU microseconds per line (all processes): what a busy machine's wall clock hides.
+        cpuMicrosPerLine: {
+          cycle: Math.round(((cpu.worker + cpu.postgres + cpu.simulatorAndBench + cpu.temporal) * 1e6) / fetched),
+          limit: Math.round((limitCpuSeconds * 1e6) / limit.lines),
+          simulator: Math.round((servedCpuSeconds * 1e6) / served.lines),
+        },
         ...(workerCount > 1 ? { perWorker: perWorker.map((w) => ({ fetchActivities: w.fetchCalls, pages: w.pages, lines: w.lines })) } : {}),
       }) + '\n',
     );
@@ -166,6 +178,10 @@ async function main(): Promise<void> {
     for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
     await stack.stop();
   }
+}
+
+function cpuOf(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6;
 }
 
 function round1(n: number): number {
