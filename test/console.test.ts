@@ -12,6 +12,8 @@ import { tenantWorkflowId } from '../workflows/tenant.api';
 import { startConsole, type RunningConsole } from '../client/console/server';
 import { addUser } from '../client/console/auth';
 import type { ProviderView } from '../db/providers';
+import { readFileSync } from 'node:fs';
+import { monthIn } from '../core/console-view';
 
 // The web console against the real system: Temporal dev server, worker, PostgreSQL, simulator,
 // driven by Debian's Chromium. Each browser test leaves a screenshot in test-output/console/.
@@ -209,6 +211,33 @@ test('rates: a rule edited in the page is checked like `csp rates` and audited w
     assert.equal(audit.rows[0]!.actor, 'alice');
     assert.equal(audit.rows[0]!.old_value.kind, rule.kind);
     assert.deepEqual(audit.rows[0]!.new_value, { productId: rule.product_id, serviceId: null, kind: 'markup', value: '18.5' });
+  } finally {
+    await context.close();
+  }
+});
+
+test('month end: the charges report with its margin chart (chart.js served here), the CSV export downloaded, the month closed by the signed-in user', async () => {
+  const { context, page } = await signedIn('alice');
+  try {
+    const period = monthIn(new Date(), provider.time_zone);
+    await page.goto(`${web.url}/month-end?provider=${provider.id}&period=${period}&by=product`);
+    assert.match((await page.locator('table.report tfoot').textContent()) ?? '', new RegExp(`Total.*[\\d,]+\\.\\d\\d ${provider.currency}`, 's'));
+    // The chart is drawn by the locally served chart.js (a CDN would be blocked by the page's CSP).
+    await page.waitForFunction(() => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const g = globalThis as any;
+      return !!g.Chart && !!g.Chart.getChart(g.document.getElementById('margin-chart'));
+    });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    assert.match(csv.split('\r\n')[0]!, /period/);
+    assert.ok(csv.split('\r\n').filter(Boolean).length > 1, 'the export has rows');
+    page.once('dialog', (d) => void d.accept());
+    await Promise.all([page.waitForURL(/\/month-end\?provider=/), page.click('#close-period button')]);
+    assert.match(await flash(page), new RegExp(`${period} closed by alice`));
+    await screenshot(page, 'month-end');
+    const state = await sys.db.pool.query<{ status: string; changed_by: string }>('SELECT status, changed_by FROM billing_period WHERE provider_id = $1 AND period = $2', [provider.id, period]);
+    assert.deepEqual(state.rows, [{ status: 'CLOSED', changed_by: 'alice' }]);
   } finally {
     await context.close();
   }

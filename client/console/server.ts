@@ -16,6 +16,7 @@ import { quarantineRoutes } from './routes/quarantine';
 import { tenantRoutes } from './routes/tenants';
 import { rateRoutes } from './routes/rates';
 import { adminRoutes } from './routes/admin';
+import { monthEndRoutes } from './routes/month-end';
 
 /**
  * The billing admins' web console: server-rendered pages (eta), a little JavaScript for live
@@ -145,6 +146,7 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
   await app.register(async (scope) => tenantRoutes(scope, ctx));
   await app.register(async (scope) => rateRoutes(scope, ctx));
   await app.register(async (scope) => adminRoutes(scope, ctx));
+  await app.register(async (scope) => monthEndRoutes(scope, ctx));
 
   // Expired sessions are deleted now and then (an expired one is refused either way).
   const sweep = setInterval(() => void deleteExpiredSessions(deps.pool, opts.sessionMaxHours * 3600).catch(() => undefined), 10 * 60_000);
