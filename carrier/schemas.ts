@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isLosslessNumber, type LosslessNumber } from 'lossless-json';
+import { GUID_PATTERN, isGuid } from '../core/guid';
 
 /**
  * What the carrier documents, as zod schemas over losslessly parsed JSON (PascalCase; numbers
@@ -9,7 +10,7 @@ import { isLosslessNumber, type LosslessNumber } from 'lossless-json';
  */
 export const jsonNumber = z.custom<LosslessNumber>((v) => isLosslessNumber(v), { message: 'expected a JSON number' });
 const integer = jsonNumber.refine((n) => /^-?\d+$/.test(n.value), 'expected a whole number').transform((n) => Number(n.value));
-const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'expected a GUID').transform((s) => s.toLowerCase());
+const guid = z.string().regex(GUID_PATTERN, 'expected a GUID').transform((s) => s.toLowerCase());
 const text = z.string();
 
 /**
@@ -23,7 +24,7 @@ export const identifier = z
     z.string().trim().min(1, 'expected a non-empty identifier'),
     jsonNumber.refine((n) => /^\d+$/.test(n.value), 'expected an identifier (text or a whole non-negative number)').transform((n) => n.value),
   ], { message: 'expected an identifier (text or a whole number)' })
-  .transform((id) => (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? id.toLowerCase() : id));
+  .transform((id) => (isGuid(id) ? id.toLowerCase() : id));
 
 /** An array the carrier may send as null (or leave out) when it has no elements. */
 const list = <T extends z.ZodTypeAny>(item: T) => z.array(item).nullish().transform((a): Array<z.output<T>> => a ?? []);

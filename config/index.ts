@@ -83,6 +83,7 @@ export const configSchema = z.object({
   TEMPORAL_UI_URL: httpUrl.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  WORKFLOW_BUNDLE: z.string().min(1).optional(),
   CYCLE_ONCE: flag.default(false),
   // Operations (README "Operations"): the metrics endpoint and where alerts go.
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -148,12 +149,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   return result.data;
-}
-
-let cached: Config | undefined;
-export function config(): Config {
-  cached ??= loadConfig();
-  return cached;
 }
 
 export const PROJECT_ROOT = ROOT;

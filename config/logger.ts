@@ -18,8 +18,9 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const level = opts.level ?? process.env.LOG_LEVEL ?? 'info';
-  const pretty = (opts.format ?? process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
+  // Level and format come from the configuration (LOG_LEVEL, LOG_FORMAT) through the caller.
+  const level = opts.level ?? 'info';
+  const pretty = (opts.format ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
   const base = { level, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' }, base: { service: 'csp-billing' } };
   if (opts.destination) return pino(base, opts.destination);
   if (pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { destination: 2, colorize: true } } });

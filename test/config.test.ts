@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { ConfigError, loadConfig } from '../config';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, configSchema, loadConfig } from '../config';
 import { PROJECT_ROOT } from '../config';
 
 test('config: defaults are complete and valid', () => {
@@ -45,4 +47,23 @@ test('config: a bad value stops start-up with the message and a non-zero exit', 
   });
   assert.equal(r.status, 2, 'a configuration mistake to fix');
   assert.match(r.stderr, /USAGE_PAGE_SIZE/);
+});
+
+test('config/index.ts is the one place a configuration variable is read from the environment', () => {
+  const names = Object.keys(configSchema.shape);
+  const reads = new RegExp(`process\\.env(?:\\.|\\[['"\`])(${names.join('|')})\\b`);
+  const offenders: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) {
+        if (!['node_modules', 'test', 'bench', '.git', '.data', '.tools', 'dist'].includes(name)) walk(full);
+      } else if (name.endsWith('.ts') && full !== path.join(PROJECT_ROOT, 'config', 'index.ts')) {
+        const m = reads.exec(readFileSync(full, 'utf8'));
+        if (m) offenders.push(`${path.relative(PROJECT_ROOT, full)} reads ${m[1]}`);
+      }
+    }
+  };
+  walk(PROJECT_ROOT);
+  assert.deepEqual(offenders, []);
 });

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const sdkAddress = await sdkMetricsAddress(cfg);
   installTemporalRuntime(log, sdkAddress);
   const runtime = await startRuntime(cfg, log);
-  const worker = await createWorker(await workerConnection(runtime.temporalAddress, cfg), cfg.TEMPORAL_NAMESPACE, runtime.deps);
+  const worker = await createWorker(await workerConnection(runtime.temporalAddress, cfg), cfg.TEMPORAL_NAMESPACE, runtime.deps, cfg.WORKFLOW_BUNDLE);
   // Schedules are created-or-updated on every worker start, so settings changes always land.
   for (const p of await listProviders(runtime.pool)) {
     await ensureUsageSchedule(runtime.deps, p);

@@ -15,14 +15,13 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundle;
 }
 
-export async function createWorker(connection: NativeConnection, namespace: string, deps: ActivityDeps): Promise<Worker> {
-  // A prebuilt bundle (workers/bundle.ts) when given: no webpack in the worker process.
-  const prebuilt = process.env.WORKFLOW_BUNDLE;
+/** `prebuiltBundle` (WORKFLOW_BUNDLE, made by workers/bundle.ts): no webpack in the worker process. */
+export async function createWorker(connection: NativeConnection, namespace: string, deps: ActivityDeps, prebuiltBundle?: string): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
     taskQueue: deps.taskQueue,
-    workflowBundle: prebuilt ? { codePath: prebuilt } : await workflowBundle(),
+    workflowBundle: prebuiltBundle ? { codePath: prebuiltBundle } : await workflowBundle(),
     activities: createActivities(deps),
     // Two cores: a handful of concurrent activities keeps both busy without starving PostgreSQL.
     maxConcurrentActivityTaskExecutions: 8,

@@ -1,11 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
 
-/**
- * Alerting, a workflow of its own (started by its schedule every few minutes, never by a usage
- * cycle, so a slow or failing receiver never holds up billing): evaluate every rule, record what
- * started and what cleared, then send each queued message. A message that cannot be sent is
- * retried with backoff here and, failing that, by the next run, until it is given up.
- */
 export interface AlertRunResult {
   providers: number;
   fired: number;
@@ -21,14 +15,14 @@ export interface AlertingActivities {
   deliverAlert(input: { deliveryId: number }): Promise<{ sent: boolean }>;
 }
 
-const evaluation = proxyActivities<AlertingActivities>({
+const evaluation = proxyActivities<Pick<AlertingActivities, 'evaluateAlerts'>>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
 // A few quick retries here (2 s, 4 s, 8 s); a receiver down for longer is retried by the next
 // runs until ALERT_GIVE_UP_HOURS, so one run never waits long on it.
-const delivery = proxyActivities<AlertingActivities>({
+const delivery = proxyActivities<Pick<AlertingActivities, 'deliverAlert'>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '8 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['CHANNEL_GONE'] },
 });
@@ -36,6 +30,12 @@ const delivery = proxyActivities<AlertingActivities>({
 /** Messages sent per run at most: the rest wait for the next run, keeping history small. */
 const MAX_DELIVERIES_PER_RUN = 100;
 
+/**
+ * Alerting, a workflow of its own (started by its schedule every few minutes, never by a usage
+ * cycle, so a slow or failing receiver never holds up billing): evaluate every rule, record what
+ * started and what cleared, then send each queued message. A message that cannot be sent is
+ * retried with backoff here and, failing that, by the next run, until it is given up.
+ */
 export async function alertingWorkflow(): Promise<AlertRunResult> {
   const evaluated = await evaluation.evaluateAlerts();
   const outcomes = await Promise.allSettled(evaluated.pending.slice(0, MAX_DELIVERIES_PER_RUN).map((deliveryId) => delivery.deliverAlert({ deliveryId })));

@@ -4,11 +4,6 @@ import { reconciliationSummary } from '../core/reconciliation-report';
 import { previousPeriodOf } from '../core/period';
 import { CSP_PROVIDER_ID } from './search-attributes';
 
-/**
- * Reconciles a provider's monthly invoice from the carrier against the usage received: started
- * by the provider's monthly schedule (for the month before) and on demand for a given month.
- * Invoice lines never enter history: the activities store them and return counts and sums.
- */
 export interface InvoiceReconciliationInput {
   providerId: string;
   /** YYYY-MM; defaults to the month before the one the workflow starts in. */
@@ -44,6 +39,11 @@ const { reconcileInvoice, mediateNotInFeed } = proxyActivities<InvoiceReconcilia
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
+/**
+ * Reconciles a provider's monthly invoice from the carrier against the usage received: started
+ * by the provider's monthly schedule (for the month before) and on demand for a given month.
+ * Invoice lines never enter history: the activities store them and return counts and sums.
+ */
 export async function invoiceReconciliationWorkflow(input: InvoiceReconciliationInput): Promise<InvoiceReconciliationResult> {
   const period = input.period ?? previousPeriodOf(new Date(workflowInfo().startTime));
   upsertSearchAttributes([{ key: CSP_PROVIDER_ID, value: input.providerId }]);

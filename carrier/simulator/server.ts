@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { Dataset, currentMonth, type SimProvider, type Subscription, type Tenant } from './dataset';
 import { FaultPlan, type Endpoint, type FaultRule } from './faults';
-import { WireShape, type ShapeProfile } from './shape';
+import { exactNumber, WireShape, type ShapeProfile } from './shape';
 import { buildInvoice, invoiceCsv, invoiceList, invoiceMonths, parseInvoiceId } from './invoices';
 
 /**
@@ -220,7 +220,7 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
           {
             Name: shape.optional('Microsoft 365'),
             Products: dataset.products.map((p) => ({
-              ProductId: p.productId, ProductName: p.name, UnitPrice: rawNumber(p.cost), RetailUnitPrice: rawNumber(p.retail), MinQty: p.minQty, MaxQty: p.maxQty,
+              ProductId: p.productId, ProductName: p.name, UnitPrice: exactNumber(p.cost), RetailUnitPrice: exactNumber(p.retail), MinQty: p.minQty, MaxQty: p.maxQty,
               ...shape.extras('product'),
             })),
           },
@@ -363,17 +363,12 @@ function subscriptionView(dataset: Dataset, shape: WireShape, s: Subscription): 
   const addOns = s.addOns.map((a) => subscriptionView(dataset, shape, a));
   return {
     SubscriptionId: shape.id(s.subscriptionId), Status: s.status, ProductId: s.productId, ProductName: product?.name ?? null,
-    Quantity: s.quantity, UnitPrice: rawNumber(product?.cost ?? '0'), Unit: shape.optional('Licenses'), BillingCycle: s.billingCycle,
+    Quantity: s.quantity, UnitPrice: exactNumber(product?.cost ?? '0'), Unit: shape.optional('Licenses'), BillingCycle: s.billingCycle,
     FirstPurchased: shape.optional(s.firstPurchased),
     // Documented dialect: null when there are none; numeric dialect: an empty list.
     AddonSubscriptions: shape.numeric ? addOns : addOns.length ? addOns : null,
     ...shape.extras('subscription'),
   };
-}
-
-/** Decimal prices are written as JSON numbers with their exact digits. */
-function rawNumber(text: string): number {
-  return Number(text);
 }
 
 function randomGuid(): string {

@@ -17,6 +17,12 @@ class RawDigits {
   constructor(readonly digits: string) {}
 }
 
+/** A decimal (prices from the dataset) as a JSON number with exactly these digits. */
+export function exactNumber(decimal: string): unknown {
+  if (!/^-?\d+(\.\d+)?$/.test(decimal)) throw new Error(`"${decimal}" is not a decimal number`);
+  return new RawDigits(decimal);
+}
+
 export class WireShape {
   private readonly fromWireIds = new Map<string, string>();
 
