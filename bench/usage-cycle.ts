@@ -32,6 +32,7 @@ const pageSize = Number(o.pageSize);
 const providers = Number(o.providers);
 const workerCount = Number(o.workers ?? (providers > 1 ? 2 : 1));
 const WINDOW = { startDate: '2000-01-01', endDate: '2100-12-31' };
+let stopping = false;
 
 /** The usage call straight over HTTP, the body as text: no client, no parsing. */
 async function rawPages(stack: Stack, index: number, each: (text: string) => Promise<number>): Promise<{ lines: number; seconds: number }> {
@@ -65,9 +66,15 @@ async function main(): Promise<void> {
       const share = { pid: child.pid!, fetchCalls: 0, pages: 0, lines: 0 };
       perWorker.push(share);
       let partial = '';
+      const recent: string[] = [];
+      child.once('exit', (code, signal) => {
+        if (!stopping) process.stderr.write(`bench: worker ${child.pid} exited early (${code ?? signal}); its last lines:\n${recent.join('\n')}\n`);
+      });
       child.stderr!.on('data', (d: Buffer) => {
         const parts = (partial + d.toString()).split('\n');
         partial = parts.pop()!;
+        recent.push(...parts);
+        recent.splice(0, Math.max(0, recent.length - 20));
         for (const line of parts) {
           if (!line.includes('usage pages fetched')) continue;
           const r = JSON.parse(line) as { pages: number; lines: number };
@@ -132,6 +139,7 @@ async function main(): Promise<void> {
     };
     sample();
     clearInterval(sampler);
+    stopping = true;
     for (const w of workers) w.kill('SIGTERM');
     await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode === null ? w.once('exit', r) : r(null)))));
     let events = 0;
@@ -175,6 +183,7 @@ async function main(): Promise<void> {
       }) + '\n',
     );
   } finally {
+    stopping = true;
     for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
     await stack.stop();
   }
