@@ -55,19 +55,21 @@ test('the CLI exits 3 ("a service unavailable") for a silent or an unreachable D
 });
 
 test('npm start exits 3 for a database that never answers, and honours the first SIGTERM while it waits', async () => {
-  const run = (extra: NodeJS.ProcessEnv) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/system.ts'], { cwd: PROJECT_ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = async (extra: NodeJS.ProcessEnv) => {
+    // Ports picked just now: ones picked earlier may have been taken by a test running alongside.
+    const ports = { TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), SIMULATOR_PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()) };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/system.ts'], { cwd: PROJECT_ROOT, env: { ...env, ...ports, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     return { child, exited, stderr: () => stderr };
   };
-  const quick = run({ DATABASE_URL: silentUrl, DB_CONNECT_TIMEOUT_MS: '1000' });
+  const quick = await run({ DATABASE_URL: silentUrl, DB_CONNECT_TIMEOUT_MS: '1000' });
   assert.equal(await quick.exited, 3, quick.stderr());
   assert.match(quick.stderr(), /PostgreSQL at 127\.0\.0\.1:\d+\/csp is unavailable/);
 
   const before = connections;
-  const waiting = run({ DATABASE_URL: silentUrl, DB_CONNECT_TIMEOUT_MS: '120000' });
+  const waiting = await run({ DATABASE_URL: silentUrl, DB_CONNECT_TIMEOUT_MS: '120000' });
   const deadline = Date.now() + 30_000;
   while (connections === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   assert.ok(connections > before, 'the system is waiting on the database');
