@@ -10,6 +10,7 @@
  * Where the time goes: CPU seconds of the worker(s), PostgreSQL (every backend), this process (the
  * simulator lives here) and the Temporal dev server during the cycle. Last line: one JSON object.
  */
+import { NOTIFY_CONCURRENCY, signalGroupsAdded } from '../activities/quarantine-notify';
 import { Command } from 'commander';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -166,13 +167,20 @@ async function main(): Promise<void> {
     );
     if (workerCount > 1) for (const w of perWorker) process.stderr.write(`worker ${w.pid}: ${w.fetchCalls} fetch activities, ${w.pages} pages, ${w.lines} lines\n`);
 
+    // Telling 5,000 quarantine groups about new lines (signal-with-start each, bounded concurrency).
+    const fanOutGroups = Array.from({ length: 5000 }, (_, i) => ({ groupKey: `${providerIds[0]}|NON_EXISTENT_SERVICE|bench-fan-out-${started}-${i}`, lines: 1 }));
+    const fanOutStart = performance.now();
+    await signalGroupsAdded({ temporal: stack.client, taskQueue: 'csp-billing' }, fanOutGroups, `bench-fan-out-${started}`);
+    const fanOutSeconds = (performance.now() - fanOutStart) / 1000;
+    process.stderr.write(`quarantine fan-out: ${fanOutGroups.length} groups signalled in ${fanOutSeconds.toFixed(1)} s (${NOTIFY_CONCURRENCY} at a time)\n`);
+
     const recordsPerSecond = Math.round(fetched / seconds);
     const limitRecordsPerSecond = Math.round(limit.lines / limit.seconds);
     process.stdout.write(
       JSON.stringify({
         records: fetched, ...(providers > 1 ? { providers, workers: workerCount } : {}), seconds: Number(seconds.toFixed(2)), recordsPerSecond, limitRecordsPerSecond,
         ratio: Number((recordsPerSecond / limitRecordsPerSecond).toFixed(3)), simulatorLinesPerSecond: Math.round(served.lines / served.seconds),
-        peakRssMb: peak, historyEvents: events, cpuSeconds: cpu,
+        peakRssMb: peak, historyEvents: events, cpuSeconds: cpu, quarantineFanOut: { groups: fanOutGroups.length, seconds: Number(fanOutSeconds.toFixed(2)) },
         // CPU microseconds per line (all processes): what a busy machine's wall clock hides.
         cpuMicrosPerLine: {
           cycle: Math.round(((cpu.worker + cpu.postgres + cpu.simulatorAndBench + cpu.temporal) * 1e6) / fetched),
