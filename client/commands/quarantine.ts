@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
+import type { Pool } from '../../db/pool';
+import { getProvider } from '../../db/providers';
 import { providerFilter, providerLabels } from '../lookup';
 import { displayMoney, displayTime } from '../../core/display';
 import { groupExists, groupSummary, listGroupLines, listQuarantineGroups } from '../../db/quarantined-lines';
 import { listQuarantineActions } from '../../db/quarantine-actions';
-import { listServices } from '../../db/services';
+import { getService, listServices } from '../../db/services';
 import { groupKeyFromWorkflowId, groupWorkflowId, resolveGroup } from '../../workflows/quarantine-group.api';
 import { parseGroupKey, suggestService } from '../../core/quarantine-group';
 import { CARRIER_LABEL } from '../../workflows/search-attributes';
@@ -17,9 +19,17 @@ import { UserError } from '../errors';
 import { cliActor } from '../actor';
 import { failureChain } from '../workflow-failure';
 
-/** Accepts a group key (p-…|REASON|tenant) or its workflow id (quarantine:p-…:REASON:tenant). */
-function groupKeyOf(ref: string): string {
-  const key = ref.startsWith('quarantine:') ? groupKeyFromWorkflowId(ref) : ref;
+/**
+ * Accepts a group key (p-…|REASON|tenant) or its workflow id (quarantine:p-…:REASON:tenant); the
+ * provider part may also be the provider's name ("Harbour IT Pty Ltd|NON_EXISTENT_SERVICE|<tenant>").
+ */
+async function groupKeyOf(ref: string, db: Pool): Promise<string> {
+  let key = ref.startsWith('quarantine:') ? groupKeyFromWorkflowId(ref) : ref;
+  const providerPart = key.split('|')[0] ?? '';
+  if (providerPart && !/^p-[0-9a-f]{8}$/.test(providerPart)) {
+    const p = await getProvider(db, providerPart);
+    if (p) key = [p.id, ...key.split('|').slice(1)].join('|');
+  }
   let reason = '';
   try {
     reason = parseGroupKey(key).reason;
@@ -72,8 +82,8 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
     });
 
   q.command('show <group>').description('one group: its lines and its audit trail (every action, applied or refused, and who)').option('--json', 'print JSON').action(async (ref: string, o) => {
-    const key = groupKeyOf(ref);
     const db = await ctx().db();
+    const key = await groupKeyOf(ref, db);
     const summary = await groupSummary(db, key);
     const lines = await listGroupLines(db, key);
     const actions = await listQuarantineActions(db, key);
@@ -102,13 +112,18 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
   });
 
   async function resolve(ref: string, req: ResolveRequest): Promise<void> {
-    const key = groupKeyOf(ref);
     const c = ctx();
     const db = await c.db();
+    const key = await groupKeyOf(ref, db);
     // A key nobody ever quarantined anything under is a typo, not an action to audit; every
     // refusal about a real group (unknown service, another provider's, no reason, nothing left)
     // goes through the group's workflow so it is in the audit trail like any signal's.
     if (!(await groupExists(db, key))) throw new UserError(`no quarantine group ${key}: use the "group" column of "quarantine list"`);
+    if (req.action === 'allocate' && !/^S-\d+$/.test(req.serviceId)) {
+      // A tenant domain or GUID names its service too; an unknown one is refused (and audited) by the group.
+      const service = await getService(db, req.serviceId).catch(() => null);
+      if (service) req = { ...req, serviceId: service.id };
+    }
     // Update-with-start: the admin gets the answer at once, and a group whose workflow is gone is started.
     let outcome;
     try {
@@ -124,7 +139,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
 
   q.command('allocate <group>')
     .description("bill the group's lines to a service (and remember the tenant → service mapping)")
-    .requiredOption('--service <id>', 'service id, e.g. S-1001')
+    .requiredOption('--service <service>', 'service id (S-1001), or the tenant domain or GUID of the service')
     .requiredOption('--by <name>', 'the admin taking the action')
     .option('--note <text>', 'note for the audit trail')
     .action((ref: string, o) => resolve(ref, { action: 'allocate', serviceId: o.service, by: o.by, note: o.note }));
