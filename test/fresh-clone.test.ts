@@ -23,8 +23,13 @@ function git(args: string[], cwd = PROJECT_ROOT): string {
   return r.stdout;
 }
 
-/** `git clone` of this checkout, plus its uncommitted changes (so the test tests the working tree). */
-function cloneInto(parent: string): string {
+/**
+ * `git clone` of this checkout, plus its uncommitted changes (so the test tests the working tree).
+ * npm packages and the Temporal binaries are linked, or copied with their time stamps when the clone
+ * is for another user: this checkout may itself sit in a 0700 folder (CI's clone, a `mktemp -d`)
+ * that the other user cannot enter, and setup would then try to install over a dead link.
+ */
+function cloneInto(parent: string, { copyTools = false } = {}): string {
   const clone = path.join(parent, 'csp-billing');
   git(['clone', '--quiet', '--no-hardlinks', PROJECT_ROOT, clone], parent);
   for (const f of git(['ls-files', '-m', '-o', '--exclude-standard']).split('\n').filter(Boolean)) {
@@ -32,9 +37,14 @@ function cloneInto(parent: string): string {
     copyFileSync(path.join(PROJECT_ROOT, f), path.join(clone, f));
   }
   for (const f of git(['ls-files', '-d']).split('\n').filter(Boolean)) rmSync(path.join(clone, f), { force: true });
-  symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(clone, 'node_modules'));
   mkdirSync(path.join(clone, '.tools'));
-  symlinkSync(path.join(PROJECT_ROOT, '.tools', 'venv'), path.join(clone, '.tools', 'venv'));
+  for (const dir of ['node_modules', path.join('.tools', 'venv')]) {
+    if (!copyTools) symlinkSync(path.join(PROJECT_ROOT, dir), path.join(clone, dir));
+    else {
+      const cp = spawnSync('cp', ['-a', path.join(PROJECT_ROOT, dir), path.join(clone, dir)], { encoding: 'utf8' });
+      assert.equal(cp.status, 0, cp.stderr);
+    }
+  }
   for (const f of ['package-lock.json', 'scripts/temporal-requirements.txt']) {
     const st = statSync(path.join(PROJECT_ROOT, f));
     utimesSync(path.join(clone, f), st.atime, st.mtime);
@@ -96,7 +106,7 @@ test(`a fresh clone in a 0700 folder: "npm test" starts its own database and run
 test('a fresh clone in a 0700 folder of an ordinary user: "npm start" works for that user', { skip: isRoot ? false : 'needs root to act as another user' }, async () => {
   const parent = mkdtempSync(path.join(os.tmpdir(), 'csp-clone-user-'));
   roots.push(parent);
-  const clone = cloneInto(parent);
+  const clone = cloneInto(parent, { copyTools: true });
   chownTree(parent, NOBODY);
   const r = run(['npm', 'start', '--silent'], clone, await quickStartEnv(parent), NOBODY);
   assert.equal(r.status, 0, `${r.stderr.slice(-3000)}`);
