@@ -189,6 +189,8 @@ test('cleanse signal from the CLI path (temporal workflow signal) is handled lik
   const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
   await handle.signal(cleanseSignal, { by: 'erin' });
   await waitFor('cleanse recorded', async () => (await audit(group.group_key)).some((a) => a.actor === 'erin') || undefined);
+  // The audit row is written when the lines are marked CLEANSED; their re-mediation follows it.
+  await waitFor('cleansed lines mediated again', async () => !('CLEANSED' in (await statuses(group.group_key))));
   assert.deepEqual(await statuses(group.group_key), { QUARANTINED: group.n });
 });
 
