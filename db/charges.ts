@@ -2,28 +2,14 @@ import type { Pool, PoolClient } from './pool';
 
 type Queryable = Pool | PoolClient;
 
+import type { BucketInput } from '../core/billing-report';
+
 /**
  * The misc usage bucket as billed for one month: one row per service × product, with the
  * customer and product names. Credits (negative entries) count in the sums and separately.
- * Amounts are numeric text, exact.
+ * Amounts are numeric text, exact. The shape is the one the pure report (core/) takes.
  */
-export interface BucketRow {
-  customerId: string | null;
-  customerName: string | null;
-  serviceId: string;
-  tenantDomain: string | null;
-  productId: string;
-  productName: string | null;
-  lines: number;
-  records: number;
-  units: string;
-  cost: string;
-  charge: string;
-  margin: string;
-  creditLines: number;
-  credits: string;
-  adjustmentLines: number;
-}
+export type BucketRow = BucketInput;
 
 export async function bucketRows(db: Queryable, providerId: string, period: string): Promise<BucketRow[]> {
   const res = await db.query<BucketRow>(
