@@ -155,3 +155,34 @@ async function pageText(page: import('playwright-core').Page): Promise<string> {
   const texts = await Promise.all(page.frames().map((f) => f.locator('body').innerText({ timeout: 5000 }).catch(() => '')));
   return texts.join('\n');
 }
+
+test("the README's Web UI search example finds the quarantine groups it names (real Chromium)", async () => {
+  // The query is taken from the README itself, so the example and this check cannot drift apart.
+  const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const query = /`(CspCarrier = 'Rhipe - Microsoft' AND CspQuarantineReason = '[A-Z_]+')`/.exec(readme)?.[1] ?? assert.fail('no Web UI search example in the README');
+  const reason = /CspQuarantineReason = '([A-Z_]+)'/.exec(query)![1]!;
+  const list = await run(`npm run csp -- quarantine list --reason ${reason} --json`);
+  const expected = (JSON.parse(list.out) as Array<{ group: string }>).map((g) => `quarantine:${g.group.split('|').join(':')}`);
+  assert.ok(expected.length > 0, `the demo has ${reason} groups`);
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent(query)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
+    mkdirSync(OUTPUT, { recursive: true });
+    let text = '';
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!(text = await pageText(page)).includes(expected[0]!)) {
+        if (Date.now() > deadline) assert.fail(`the search did not list ${expected[0]}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    } finally {
+      await page.screenshot({ path: path.join(OUTPUT, 'web-ui-search.png'), fullPage: true });
+    }
+    const listed = text.match(/quarantine:[^\s]+/g) ?? [];
+    assert.ok(listed.length > 0);
+    for (const id of listed) assert.ok(id.includes(`:${reason}:`), `only ${reason} groups are listed, not ${id}`);
+  } finally {
+    await browser.close();
+  }
+});
