@@ -1,5 +1,5 @@
 import { isGuid } from './guid';
-import { similarity } from './similarity';
+import { rankServices, type ServiceCandidate } from './service-suggestion';
 import type { QuarantineReason } from './rating';
 
 /**
@@ -94,17 +94,13 @@ export function describeTrigger(trigger: AutoCleanseTrigger): string {
 
 /**
  * For lines of an unknown tenant: the provider's service that most resembles it (same tenant
- * domain or customer name), when the resemblance is at least 0.5.
+ * domain or customer name), ranked as the console's allocation picker ranks them.
  */
 export function suggestService(
   group: { reason: string; customer: string | null; domain: string | null },
-  services: Array<{ id: string; tenant_domain: string | null; customer_name: string | null }>,
+  services: ServiceCandidate[],
 ): { id: string; score: number } | null {
   if (group.reason !== 'NON_EXISTENT_SERVICE') return null;
-  let best: { id: string; score: number } | null = null;
-  for (const s of services) {
-    const score = Math.max(similarity(group.domain ?? '', s.tenant_domain ?? ''), similarity(group.customer ?? '', s.customer_name ?? ''));
-    if (!best || score > best.score) best = { id: s.id, score };
-  }
-  return best && best.score >= 0.5 ? best : null;
+  const { suggested } = rankServices({ customer: group.customer, domain: group.domain }, services);
+  return suggested ? { id: suggested.id, score: suggested.score } : null;
 }
