@@ -3,21 +3,19 @@ import type { ActivityDeps } from './deps';
 import { inTransaction } from '../db/pool';
 import { mediateBatch } from '../db/usage-lines';
 import { getQuarantineAction, insertQuarantineAction, storeQuarantineActionResult } from '../db/quarantine-actions';
-import { groupIdentity, groupSummary, lineOutcomes, lockGroupLines, markLinesCleansed, writeOffLines } from '../db/quarantined-lines';
+import { lineOutcomes, lockGroupLines, markLinesCleansed, writeOffLines } from '../db/quarantined-lines';
 import { rememberTenantAllocation } from '../db/tenant-allocations';
-import { listServices, serviceOwner } from '../db/services';
-import { getProvider } from '../db/providers';
-import { displayMoney } from '../core/display';
+import { serviceOwner } from '../db/services';
 import { acceptRevisions } from '../db/revisions';
 import { notifyGroups } from './quarantine-notify';
-import { allocationIdentifiesTenant, allocationRefusal, allocationTargetProblem, parseGroupKey, suggestService } from '../core/quarantine-group';
+import { groupSummaryWithDetails } from './group-summary';
+import { allocationIdentifiesTenant, allocationRefusal, allocationTargetProblem, parseGroupKey } from '../core/quarantine-group';
 import type { ActionOutcome, ApplyActionInput, GroupSummary } from '../workflows/types';
 
 export function quarantineActivities(deps: ActivityDeps) {
   return {
     async loadGroupSummary(input: { groupKey: string }): Promise<GroupSummary> {
-      const summary = await groupSummary(deps.pool, input.groupKey);
-      return { ...summary, details: await groupDetails(deps, summary) };
+      return groupSummaryWithDetails(deps.pool, input.groupKey);
     },
 
     /**
@@ -84,19 +82,6 @@ async function checkAgainstDatabase(deps: ActivityDeps, input: ApplyActionInput)
   const refused = allocationRefusal(parseGroupKey(input.groupKey).reason);
   if (refused) return refused;
   return allocationTargetProblem(input.request.serviceId, await serviceOwner(deps.pool, input.request.serviceId), input.providerId);
-}
-
-/** The group for people: customer and domain, lines and amount with the currency, the suggested service. */
-async function groupDetails(deps: ActivityDeps, summary: GroupSummary): Promise<string> {
-  const provider = await getProvider(deps.pool, summary.providerId);
-  const who = await groupIdentity(deps.pool, summary.groupKey);
-  const suggestion = suggestService({ reason: summary.reason, ...who }, await listServices(deps.pool, summary.providerId));
-  const currency = provider?.currency ?? '';
-  return [
-    `**${summary.reason}**: ${summary.lines} line(s), carrier charge ${displayMoney(summary.carrierCharge, currency)}${summary.periodFrom ? `, charges from ${summary.periodFrom} to ${summary.periodTo}` : ''}`,
-    `Tenant ${summary.tenantRef}${who.domain ? ` (${who.domain})` : ''}${who.customer ? `, customer ${who.customer}` : ''}; provider ${provider?.name ?? summary.providerId} (${summary.providerId})`,
-    suggestion ? `Suggested service: ${suggestion.id} (similarity ${suggestion.score.toFixed(2)})` : summary.reason === 'NON_EXISTENT_SERVICE' ? 'No similar service: allocate to one by hand, or add the tenant as a service.' : '',
-  ].filter(Boolean).join('\n');
 }
 
 /** Signals come from anyone with a Temporal client: keep only a short string. */

@@ -10,7 +10,7 @@
  * Where the time goes: CPU seconds of the worker(s), PostgreSQL (every backend), this process (the
  * simulator lives here) and the Temporal dev server during the cycle. Last line: one JSON object.
  */
-import { NOTIFY_CONCURRENCY, signalGroupsAdded } from '../activities/quarantine-notify';
+import { measureQuarantineFanOut } from './quarantine-fan-out';
 import { Command } from 'commander';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -167,12 +167,17 @@ async function main(): Promise<void> {
     );
     if (workerCount > 1) for (const w of perWorker) process.stderr.write(`worker ${w.pid}: ${w.fetchCalls} fetch activities, ${w.pages} pages, ${w.lines} lines\n`);
 
-    // Telling 5,000 quarantine groups about new lines (signal-with-start each, bounded concurrency).
-    const fanOutGroups = Array.from({ length: 5000 }, (_, i) => ({ groupKey: `${providerIds[0]}|NON_EXISTENT_SERVICE|bench-fan-out-${started}-${i}`, lines: 1 }));
-    const fanOutStart = performance.now();
-    await signalGroupsAdded({ temporal: stack.client, taskQueue: 'csp-billing' }, fanOutGroups, `bench-fan-out-${started}`);
-    const fanOutSeconds = (performance.now() - fanOutStart) / 1000;
-    process.stderr.write(`quarantine fan-out: ${fanOutGroups.length} groups signalled in ${fanOutSeconds.toFixed(1)} s (${NOTIFY_CONCURRENCY} at a time)\n`);
+    // Telling 5,000 quarantine groups about new lines: a second cycle of provider 0 whose lines
+    // belong to 5,000 tenants it has no service for, announced by its notify activity (bench/quarantine-fan-out.ts).
+    const workersAlive = workers.map(() => stack.startWorker());
+    workers.push(...workersAlive);
+    const fanOut = await measureQuarantineFanOut(stack, workersAlive, providerIds[0]!, 0, 5000);
+    process.stderr.write(
+      `quarantine fan-out: ${fanOut.groups} groups told in ${fanOut.seconds} s (${fanOut.concurrency} at a time), all settled after ${fanOut.settledSeconds} s; ` +
+        `CPU seconds: Temporal ${fanOut.cpuSeconds.temporal}, worker ${fanOut.cpuSeconds.worker}, PostgreSQL ${fanOut.cpuSeconds.postgres}, bench ${fanOut.cpuSeconds.bench}; load ${fanOut.load}\n`,
+    );
+    for (const w of workersAlive) w.kill('SIGTERM');
+    await Promise.all(workersAlive.map((w) => new Promise((r) => (w.exitCode === null ? w.once('exit', r) : r(null)))));
 
     const recordsPerSecond = Math.round(fetched / seconds);
     const limitRecordsPerSecond = Math.round(limit.lines / limit.seconds);
@@ -180,7 +185,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         records: fetched, ...(providers > 1 ? { providers, workers: workerCount } : {}), seconds: Number(seconds.toFixed(2)), recordsPerSecond, limitRecordsPerSecond,
         ratio: Number((recordsPerSecond / limitRecordsPerSecond).toFixed(3)), simulatorLinesPerSecond: Math.round(served.lines / served.seconds),
-        peakRssMb: peak, historyEvents: events, cpuSeconds: cpu, quarantineFanOut: { groups: fanOutGroups.length, seconds: Number(fanOutSeconds.toFixed(2)) },
+        peakRssMb: peak, historyEvents: events, cpuSeconds: cpu, quarantineFanOut: fanOut,
         // CPU microseconds per line (all processes): what a busy machine's wall clock hides.
         cpuMicrosPerLine: {
           cycle: Math.round(((cpu.worker + cpu.postgres + cpu.simulatorAndBench + cpu.temporal) * 1e6) / fetched),

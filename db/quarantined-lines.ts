@@ -53,6 +53,24 @@ export async function groupSummary(db: Queryable, groupKey: string): Promise<Gro
   return { groupKey, providerId, reason, tenantRef, lines: r.n, carrierCharge: r.total ?? '0', periodFrom: r.from, periodTo: r.to };
 }
 
+/**
+ * Many groups' summaries and who their lines belong to, in one statement: what `groupSummary`
+ * and `groupIdentity` give for one group (the identity from the group's first quarantined line).
+ * Groups without quarantined lines are left out.
+ */
+export async function groupSummaries(db: Queryable, groupKeys: readonly string[]): Promise<Array<GroupSummary & { customer: string | null; domain: string | null }>> {
+  const res = await db.query<{ group_key: string; n: number; total: string | null; from: string | null; to: string | null; customer: string | null; domain: string | null }>(
+    `SELECT group_key, count(*)::int AS n, sum(sub_total)::text AS total, min(left(charge_start, 10)) AS from, max(left(charge_start, 10)) AS to,
+            (array_agg(raw ORDER BY id))[1]::jsonb ->> 'CustomerName' AS customer, (array_agg(raw ORDER BY id))[1]::jsonb ->> 'PrimaryDomainName' AS domain
+       FROM usage_line WHERE group_key = ANY($1::text[]) AND status = 'QUARANTINED' GROUP BY group_key`,
+    [groupKeys],
+  );
+  return res.rows.map((r) => {
+    const { providerId, reason, tenantRef } = parseGroupKey(r.group_key);
+    return { groupKey: r.group_key, providerId, reason, tenantRef, lines: r.n, carrierCharge: r.total ?? '0', periodFrom: r.from, periodTo: r.to, customer: r.customer, domain: r.domain };
+  });
+}
+
 /** The groups that received lines from one cycle or action, with how many. */
 export async function groupsMediatedBy(db: Queryable, providerId: string, mediatedBy: string): Promise<Array<{ groupKey: string; lines: number }>> {
   const res = await db.query<{ group_key: string; n: number }>(

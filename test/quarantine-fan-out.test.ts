@@ -1,28 +1,108 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
-import { NOTIFY_CONCURRENCY, signalGroupsAdded } from '../activities/quarantine-notify';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { localTemporal } from './support/temporal';
+import { startTestSystem, type TestSystem } from './support/system';
+import { waitFor } from './support/wait';
+import { NOTIFY_CONCURRENCY } from '../activities/quarantine-notify';
+import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { groupStateQuery } from '../workflows/quarantine-group';
+import { groupWorkflowId } from '../workflows/quarantine-group.api';
+import { CSP_CARRIER, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from '../workflows/search-attributes';
 
-test('new lines are signalled to quarantine groups with bounded concurrency, each group once', async () => {
-  let running = 0;
-  let peak = 0;
-  const signalled: string[] = [];
-  // Counts calls at Temporal's client boundary; each takes a little while, as a network call does.
-  const temporal = {
-    workflow: {
-      signalWithStart: async (_wf: unknown, options: { workflowId: string; signalArgs: [{ count: number }] }) => {
-        running++;
-        peak = Math.max(peak, running);
-        await new Promise((r) => setTimeout(r, 5));
-        signalled.push(`${options.workflowId}=${options.signalArgs[0].count}`);
-        running--;
-      },
+const EventType = temporal.api.enums.v1.EventType;
+
+let env: TestWorkflowEnvironment;
+let sys: TestSystem;
+let providerId: string;
+
+before(async () => {
+  env = await localTemporal();
+  sys = await startTestSystem(env, { usageRecords: 0 });
+  providerId = (await sys.onboardSimProvider(0)).id;
+});
+after(async () => {
+  await sys?.stop();
+  await env?.teardown();
+});
+
+/** The real client, with its signal-with-starts counted as they pass (in flight, and per workflow). */
+function countingClient(real: Client) {
+  const seen = { running: 0, peak: 0, perWorkflow: new Map<string, number>() };
+  const workflow = new Proxy(real.workflow, {
+    get(target, prop) {
+      if (prop === 'signalWithStart') {
+        return async (...args: Parameters<Client['workflow']['signalWithStart']>) => {
+          seen.running++;
+          seen.peak = Math.max(seen.peak, seen.running);
+          const id = args[1].workflowId;
+          seen.perWorkflow.set(id, (seen.perWorkflow.get(id) ?? 0) + 1);
+          try {
+            return await target.signalWithStart(...args);
+          } finally {
+            seen.running--;
+          }
+        };
+      }
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
-  } as unknown as Client;
-  const groups = Array.from({ length: 400 }, (_, i) => ({ groupKey: `p-1|NON_EXISTENT_SERVICE|tenant-${i}`, lines: i + 1 }));
-  const n = await signalGroupsAdded({ temporal, taskQueue: 'q' }, groups, 'cycle-1');
-  assert.equal(n, 400);
-  assert.equal(new Set(signalled).size, 400);
-  assert.ok(signalled.includes('quarantine:p-1:NON_EXISTENT_SERVICE:tenant-9=10'));
-  assert.equal(peak, NOTIFY_CONCURRENCY, 'signals in flight at once');
+  });
+  const client = new Proxy(real, { get: (target, prop) => (prop === 'workflow' ? workflow : Reflect.get(target, prop)) });
+  return { client, seen };
+}
+
+test("a cycle tells each of its quarantine groups exactly once, at most NOTIFY_CONCURRENCY at a time; a group starts with its summary and runs no activity", async () => {
+  // 150 tenants the provider has no service for, one usage line each: 150 NON_EXISTENT_SERVICE groups.
+  const p = sys.sim.dataset.providers[0]!;
+  const tenants = sys.sim.dataset.addCustomers(p, 150);
+  const today = new Date();
+  for (const t of tenants) sys.sim.dataset.addChangeLine(p, t, t.subscriptions[0]!, 1, today);
+
+  const real = sys.deps.temporal;
+  const { client, seen } = countingClient(real);
+  sys.deps.temporal = client; // what the worker's notify activity signals through
+  let summary;
+  try {
+    summary = await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: `fan-out-${Date.now()}`, args: [{ providerId }] });
+  } finally {
+    sys.deps.temporal = real;
+  }
+  assert.equal(summary.quarantined, tenants.length);
+
+  // Bounded, and used: the notifier keeps NOTIFY_CONCURRENCY signals in flight, never more.
+  assert.equal(seen.peak, NOTIFY_CONCURRENCY, 'signals in flight at once');
+  const expected = tenants.map((t) => groupWorkflowId(`${providerId}|NON_EXISTENT_SERVICE|${t.tenantId}`));
+  assert.deepEqual([...seen.perWorkflow.keys()].sort(), [...expected].sort(), 'every group, no other workflow');
+  for (const [id, n] of seen.perWorkflow) assert.equal(n, 1, `${id} signalled ${n} times`);
+
+  // Each group received exactly one linesAdded (from the server's side: its history), with its
+  // summary; its first workflow task scheduled no activity and upserted nothing.
+  for (const id of expected) {
+    const handle = env.client.workflow.getHandle(id);
+    const state = await waitFor(`${id} state`, async () => {
+      const s = await handle.query(groupStateQuery);
+      return s.summary ? s : undefined;
+    });
+    assert.equal(state.summary!.lines, 1);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const signals = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+    assert.equal(signals.length, 1, `${id}: ${signals.length} signals`);
+    assert.equal(signals[0]!.workflowExecutionSignaledEventAttributes?.signalName, 'linesAdded');
+    assert.equal(events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length, 0, `${id} ran an activity`);
+    assert.equal(events.filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES).length, 0, `${id} upserted search attributes`);
+  }
+
+  // What the Web UI shows for one of them: the search attributes set at start, the details from the summary.
+  const tenant = tenants[7]!;
+  const handle = env.client.workflow.getHandle(groupWorkflowId(`${providerId}|NON_EXISTENT_SERVICE|${tenant.tenantId}`));
+  const sa = (await handle.describe()).typedSearchAttributes;
+  assert.equal(sa.get(CSP_QUARANTINE_REASON), 'NON_EXISTENT_SERVICE');
+  assert.equal(sa.get(CSP_TENANT_ID), tenant.tenantId);
+  assert.equal(sa.get(CSP_CARRIER), 'Rhipe - Microsoft');
+  const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+  assert.match(metadata.currentDetails ?? '', /\*\*NON_EXISTENT_SERVICE\*\*: 1 line\(s\)/);
+  assert.ok(metadata.currentDetails!.includes(tenant.customerName), metadata.currentDetails);
 });

@@ -1,5 +1,5 @@
 import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
-import { cleanseSignal, linesAddedSignal, quarantineGroupWorkflow, resolveUpdate, signalsHelp } from './quarantine-group';
+import { cleanseSignal, linesAddedSignal, quarantineGroupWorkflow, resolveUpdate, signalsHelp, type LinesAdded } from './quarantine-group';
 import { CARRIER_LABEL, CSP_CARRIER, CSP_PROVIDER_ID, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from './search-attributes';
 import { parseGroupKey } from '../core/quarantine-group';
 import type { ActionOutcome, AdminAction, ResolveRequest } from './types';
@@ -26,7 +26,7 @@ function groupStartOptions(t: WorkflowStarter, groupKey: string) {
   return {
     taskQueue: t.taskQueue,
     workflowId: groupWorkflowId(groupKey),
-    args: [{ groupKey, providerId, reason, tenantRef }] as Parameters<typeof quarantineGroupWorkflow>,
+    args: [{ groupKey, providerId, reason, tenantRef, searchAttributesAtStart: true }] as Parameters<typeof quarantineGroupWorkflow>,
     // Temporal user metadata: the Web UI shows these on the workflow's page (current details come from the workflow).
     staticSummary: `Quarantine group: ${reason}, tenant ${tenantRef}, provider ${providerId}`,
     staticDetails: `Usage lines of provider ${providerId} that could not be billed (${reason}), for tenant ${tenantRef}, carrier ${CARRIER_LABEL}. They stay in the database; this workflow waits for an admin to resolve them.\n\n${signalsHelp()}`,
@@ -39,8 +39,11 @@ function groupStartOptions(t: WorkflowStarter, groupKey: string) {
   };
 }
 
-/** New lines reached the group (by reference: where from and how many; the lines stay in the database). */
-export async function signalLinesAdded(t: WorkflowStarter, groupKey: string, added: { source: string; count: number }): Promise<void> {
+/**
+ * New lines reached the group (by reference: where from and how many, and the group's summary
+ * when the sender has it; the lines stay in the database).
+ */
+export async function signalLinesAdded(t: WorkflowStarter, groupKey: string, added: LinesAdded): Promise<void> {
   await t.temporal.workflow.signalWithStart(quarantineGroupWorkflow, { ...groupStartOptions(t, groupKey), signal: linesAddedSignal, signalArgs: [added] });
 }
 

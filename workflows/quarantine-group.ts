@@ -5,7 +5,17 @@ import {
 import { CARRIER_LABEL, CSP_CARRIER, CSP_PROVIDER_ID, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from './search-attributes';
 import type { ActionOutcome, AdminAction, AllocateRequest, ApplyActionInput, GroupState, GroupSummary, ResolveRequest, WriteOffRequest } from './types';
 
-export const linesAddedSignal = defineSignal<[{ source: string; count: number }]>('linesAdded');
+/**
+ * New lines reached the group: where from and how many. `summary`, when the sender read it (a
+ * cycle's fan-out does, for all its groups in one statement), spares a just-started group the
+ * activity that would read it again: its first workflow task then schedules nothing.
+ */
+export interface LinesAdded {
+  source: string;
+  count: number;
+  summary?: GroupSummary;
+}
+export const linesAddedSignal = defineSignal<[LinesAdded]>('linesAdded');
 export const allocateSignal = defineSignal<[AllocateRequest]>('allocate');
 export const cleanseSignal = defineSignal<[AdminAction]>('cleanse');
 export const writeOffSignal = defineSignal<[WriteOffRequest]>('writeOff');
@@ -39,6 +49,8 @@ export interface QuarantineGroupInput {
   providerId: string;
   reason: string;
   tenantRef: string;
+  /** Set by the start options' search attributes (quarantine-group.api.ts): nothing to upsert. */
+  searchAttributesAtStart?: boolean;
   /** Carried across continue-as-new: the most recent actions (the full trail is in the database). */
   recentActions?: ActionOutcome[];
 }
@@ -79,12 +91,17 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
   let summary: GroupSummary | null = null;
   let refresh = true;
 
-  upsertSearchAttributes([
-    { key: CSP_PROVIDER_ID, value: input.providerId },
-    { key: CSP_QUARANTINE_REASON, value: input.reason },
-    { key: CSP_TENANT_ID, value: input.tenantRef },
-    { key: CSP_CARRIER, value: CARRIER_LABEL },
-  ]);
+  // Groups started from quarantine-group.api.ts have them from their start options (and keep them
+  // across continue-as-new); only older ones upsert them (an extra command and visibility write).
+  // Decided by the input, not patched(): a patch marker upserts a search attribute of its own.
+  if (!input.searchAttributesAtStart) {
+    upsertSearchAttributes([
+      { key: CSP_PROVIDER_ID, value: input.providerId },
+      { key: CSP_QUARANTINE_REASON, value: input.reason },
+      { key: CSP_TENANT_ID, value: input.tenantRef },
+      { key: CSP_CARRIER, value: CARRIER_LABEL },
+    ]);
+  }
 
   setHandler(groupStateQuery, () => ({ summary, actions, pending: queue.length }));
   setHandler(signalsQuery, () => ({ signals: GROUP_SIGNALS, queries: ['state', 'signals'], update: 'resolve' }));
@@ -98,8 +115,16 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
       signalsHelp(),
     ].join('\n'));
   };
-  setHandler(linesAddedSignal, () => {
-    refresh = true;
+  setHandler(linesAddedSignal, (added) => {
+    // A summary sent along is taken only while the group has none of its own yet (it was just
+    // started): any later change to its lines comes with an action or a signal of its own.
+    if (summary === null && added?.summary && added.summary.groupKey === input.groupKey && added.summary.lines > 0) {
+      summary = added.summary;
+      refresh = false;
+      showDetails();
+    } else {
+      refresh = true;
+    }
   });
   setHandler(allocateSignal, (req) => void queue.push({ req: { ...req, action: 'allocate' } }));
   setHandler(cleanseSignal, (req) => void queue.push({ req: { ...req, action: 'cleanse' } }));

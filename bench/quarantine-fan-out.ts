@@ -1,0 +1,143 @@
+/**
+ * Quarantine fan-out, measured on the path the product takes: a usage cycle whose lines belong to
+ * N tenants the provider has no service for, so mediation quarantines them in N groups
+ * (NON_EXISTENT_SERVICE, one per tenant), and the cycle's `notifyQuarantineGroups` activity (in the
+ * worker process) signal-with-starts every group. Each group workflow then loads its summary from
+ * the database and stays open, waiting for an admin, as real groups do.
+ *
+ * Reported: how long the activity took (from the cycle's history: started → completed), how long
+ * until the worker had handled every group's first tasks (the task queues drained), and the CPU
+ * seconds of the dev server, the worker(s), PostgreSQL and this process over that time.
+ *
+ * Standalone: `npm run bench:fan-out -- --groups 5000` (a stack of its own); `npm run bench`
+ * runs it after the cycle, on the same stack.
+ */
+import { Command } from 'commander';
+import type { ChildProcess } from 'node:child_process';
+import { temporal } from '@temporalio/proto';
+import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { NOTIFY_CONCURRENCY } from '../activities/quarantine-notify';
+import { onboardSimulatorProvider } from '../client/demo-provider';
+import { getProvider } from '../db/providers';
+import { cpuSeconds, postgresCpuSeconds, startStack, type Stack } from './harness';
+
+export interface FanOutResult {
+  groups: number;
+  /** The notifyQuarantineGroups activity, started → completed (every signal-with-start answered). */
+  seconds: number;
+  /** From the activity's start until every group workflow had run its first tasks (task queues empty). */
+  settledSeconds: number;
+  concurrency: number;
+  cpuSeconds: { temporal: number; worker: number; postgres: number; bench: number };
+  load: string;
+}
+
+const EventType = temporal.api.enums.v1.EventType;
+
+function tsMs(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+  return Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+}
+
+/** Backlog of a task queue (workflow or activity tasks), as the server counts it. */
+async function backlog(stack: Stack, type: temporal.api.enums.v1.TaskQueueType): Promise<number> {
+  const res = await stack.client.connection.workflowService.describeTaskQueue({
+    namespace: 'default', taskQueue: { name: 'csp-billing' }, taskQueueType: type, reportStats: true,
+  });
+  return Number(res.stats?.approximateBacklogCount ?? 0);
+}
+
+/**
+ * `groups` tenants unknown to the provider each get one usage line at the carrier; one usage cycle
+ * fetches, quarantines and announces them. The provider at `providerIndex` must be onboarded;
+ * its regular usage is switched off at the simulator so the cycle carries the new lines only.
+ */
+export async function measureQuarantineFanOut(stack: Stack, workers: ChildProcess[], providerId: string, providerIndex: number, groups: number): Promise<FanOutResult> {
+  const dataset = stack.sim.dataset;
+  const p = dataset.providers[providerIndex]!;
+  p.usageRecords = 0;
+  const today = new Date();
+  for (const tenant of dataset.addCustomers(p, groups)) dataset.addChangeLine(p, tenant, tenant.subscriptions[0]!, 1, today);
+
+  // CPU samples every 250 ms, so the figures cover the activity's own time span.
+  const samples: Array<{ at: number; temporal: number; worker: number; postgres: number; bench: number }> = [];
+  const sample = () => {
+    const b = process.cpuUsage();
+    samples.push({
+      at: Date.now(),
+      temporal: stack.temporalPid ? cpuSeconds(stack.temporalPid) : 0,
+      worker: workers.reduce((t, w) => t + cpuSeconds(w.pid!), 0),
+      postgres: postgresCpuSeconds(stack.pgDataDir),
+      bench: (b.user + b.system) / 1e6,
+    });
+  };
+  sample();
+  const sampler = setInterval(sample, 250);
+  try {
+    const workflowId = `bench-fan-out-${Date.now()}`;
+    const summary = await stack.client.workflow.execute(usageCycleWorkflow, {
+      taskQueue: 'csp-billing', workflowId, args: [{ providerId, window: { startDate: '2000-01-01', endDate: '2100-12-31' } }],
+    });
+    if (summary.quarantined !== groups) throw new Error(`the fan-out cycle quarantined ${summary.quarantined} lines, expected ${groups}`);
+    // The activity's span, from the cycle's history (its own clock: the server's).
+    const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+    const events = history.events ?? [];
+    const scheduled = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'notifyQuarantineGroups');
+    if (!scheduled) throw new Error('the fan-out cycle has no notifyQuarantineGroups activity');
+    const id = Number(scheduled.eventId);
+    const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === id);
+    const completed = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id);
+    if (!started || !completed) throw new Error('the notifyQuarantineGroups activity did not complete');
+    const from = tsMs(started.eventTime);
+    const to = tsMs(completed.eventTime);
+    // Settled: the groups' first workflow tasks and summary activities are all handled.
+    let quiet = 0;
+    while (quiet < 3) {
+      const n = (await backlog(stack, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)) + (await backlog(stack, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY));
+      quiet = n === 0 ? quiet + 1 : 0;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const settled = Date.now() - 750;
+    sample();
+    const at = (t: number) => samples.reduce((best, s) => (Math.abs(s.at - t) < Math.abs(best.at - t) ? s : best));
+    const a = at(from);
+    const z = at(settled);
+    const round = (n: number) => Math.round(n * 10) / 10;
+    return {
+      groups,
+      seconds: Number(((to - from) / 1000).toFixed(2)),
+      settledSeconds: Number(((settled - from) / 1000).toFixed(2)),
+      concurrency: NOTIFY_CONCURRENCY,
+      cpuSeconds: { temporal: round(z.temporal - a.temporal), worker: round(z.worker - a.worker), postgres: round(z.postgres - a.postgres), bench: round(z.bench - a.bench) },
+      load: (await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' '),
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+async function main(): Promise<void> {
+  const o = new Command('bench:fan-out').option('--groups <n>', 'quarantine groups to tell', '5000').parse().opts<{ groups: string }>();
+  const stack = await startStack('bench-fan-out', 0, { pg: 54402, temporal: 7402, sim: 9402 });
+  const worker = stack.startWorker();
+  try {
+    const { provider } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, 0, { timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] });
+    if (!(await getProvider(stack.pool, provider.id))) throw new Error('onboarding failed');
+    const result = await measureQuarantineFanOut(stack, [worker], provider.id, 0, Number(o.groups));
+    process.stderr.write(
+      `quarantine fan-out: ${result.groups} groups told in ${result.seconds} s (${result.concurrency} at a time), every group settled after ${result.settledSeconds} s; ` +
+        `CPU seconds: Temporal ${result.cpuSeconds.temporal}, worker ${result.cpuSeconds.worker}, PostgreSQL ${result.cpuSeconds.postgres}, bench ${result.cpuSeconds.bench}; load ${result.load}\n`,
+    );
+    process.stdout.write(JSON.stringify({ quarantineFanOut: result }) + '\n');
+  } finally {
+    worker.kill('SIGTERM');
+    await new Promise((r) => (worker.exitCode === null ? worker.once('exit', r) : r(null)));
+    await stack.stop();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  });
+}
