@@ -7,13 +7,25 @@ import { flattenSubscriptions, replaceLicences } from '../db/licences';
 import { cancelService, flagTenantGone, listServices, reactivateService } from '../db/services';
 import { licenceChangeStatus, recordLicenceChangeDone, recordLicenceChangeFailed, recordLicenceChangeSent } from '../db/licence-changes';
 import { getProvider } from '../db/providers';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ChangeActor } from '../workflows/tenant';
 import { recordLicenceEvent } from '../db/licence-events';
 import { changeEvent, diffLicences } from '../core/licences';
 import { autoCleanse } from './quarantine-notify';
 import { ensureTenantWorkflow } from '../workflows/tenant.api';
+import { forEachConcurrently } from '../core/concurrency';
 import type { CarrierTenantView, ChangeResult, LicenceChange, LicenceView, ProductLimits } from '../workflows/types';
+
+/** Tenant workflows started at once by ensureTenantWorkflows (one start after another took minutes for thousands). */
+export const TENANT_START_CONCURRENCY = 16;
+
+function beat(detail: unknown): void {
+  try {
+    Context.current().heartbeat(detail);
+  } catch {
+    // not inside an activity (a direct call)
+  }
+}
 
 export function tenantActivities(deps: ActivityDeps) {
   async function readCarrier(providerId: string, tenantId: string): Promise<CarrierTenantView> {
@@ -70,14 +82,21 @@ export function tenantActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** Starts the entity workflow of every service of the provider that has none running. */
+    /**
+     * Starts the entity workflow of every service of the provider that has none running,
+     * TENANT_START_CONCURRENCY at a time, heartbeating as it goes (a provider with thousands of
+     * tenants takes longer than the heartbeat timeout; a retry skips the ones already running).
+     */
     async ensureTenantWorkflows(input: { providerId: string }): Promise<number> {
       let started = 0;
+      let done = 0;
       const timeZone = (await getProvider(deps.pool, input.providerId))?.time_zone;
-      for (const s of await listServices(deps.pool, input.providerId)) {
+      const services = await listServices(deps.pool, input.providerId);
+      await forEachConcurrently(services, TENANT_START_CONCURRENCY, async (s) => {
         const tenant = { providerId: input.providerId, tenantId: s.tenant_id, serviceId: s.id, reconcileEveryHours: deps.reconcileIntervalHours, timeZone };
         if (await ensureTenantWorkflow(deps, tenant)) started++;
-      }
+        if (++done % 50 === 0) beat({ providerId: input.providerId, tenantWorkflows: done, of: services.length });
+      });
       return started;
     },
 
