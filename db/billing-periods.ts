@@ -5,7 +5,8 @@ type Queryable = Pool | PoolClient;
 
 /**
  * Period close: a closed month's charges never change. The guarantee itself is the trigger on
- * usage_charge (migration "month-end"); this module records closes and reopens and their audit.
+ * usage_charge (migrations "month-end" and "usage-pipeline-statement-checks"); this module records
+ * closes and reopens and their audit.
  */
 export interface PeriodRow {
   provider_id: string;

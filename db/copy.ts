@@ -8,6 +8,11 @@ import type { PoolClient } from './pool';
  * cheaper to encode and to parse than arrays or a JSON parameter. null is SQL NULL.
  */
 export async function copyRows(db: PoolClient, table: string, columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | null>>): Promise<void> {
+  await pipeline(Readable.from(copyChunks(rows)), db.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+}
+
+/** Rows in COPY's text format, in bounded chunks (no single huge string for a huge page). */
+export function copyChunks(rows: ReadonlyArray<ReadonlyArray<string | null>>): string[] {
   const chunks: string[] = [];
   let chunk = '';
   for (const row of rows) {
@@ -17,14 +22,13 @@ export async function copyRows(db: PoolClient, table: string, columns: readonly 
       line += (c === 0 ? '' : '\t') + (v === null || v === undefined ? '\\N' : copyText(v));
     }
     chunk += line + '\n';
-    // Bounded chunks: no single huge string for a huge page.
     if (chunk.length > 1 << 20) {
       chunks.push(chunk);
       chunk = '';
     }
   }
   if (chunk) chunks.push(chunk);
-  await pipeline(Readable.from(chunks), db.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+  return chunks;
 }
 
 const SPECIAL = /[\\\t\n\r]/;

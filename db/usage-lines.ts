@@ -98,100 +98,122 @@ export interface SavedPage extends MediationResult {
   repeats: number;
 }
 
-/** Row shape of the staging table a page is COPYed into (see ensureStage). */
-const STAGE_COLUMNS = [
-  'ord', 'record_key', 'content_hash', 'raw', 'tenant_ref', 'product_ref', 'charge_start', 'sub_total',
+/** The columns a page's lines are COPYed into, in row order (see savePage). */
+const LINE_COLUMNS = [
+  'id', 'provider_id', 'first_cycle_id', 'mediated_cycle_id', 'record_key', 'content_hash', 'raw', 'tenant_ref', 'product_ref', 'charge_start', 'sub_total',
   'status', 'reason', 'reason_detail', 'service_id', 'group_key',
-  'billing_period', 'product_key', 'units', 'unit_rate', 'billable_ratio', 'carrier_cost', 'charge', 'margin', 'rule_kind', 'charge_end',
 ] as const;
 
-const stagedConnections = new WeakSet<PoolClient>();
+/** The columns a page's charges are COPYed into, in row order. */
+const CHARGE_COLUMNS = [
+  'usage_line_id', 'provider_id', 'cycle_id', 'record_key', 'service_id', 'usage_period', 'billing_period', 'product_key', 'units', 'unit_rate',
+  'billable_ratio', 'carrier_cost', 'charge', 'margin', 'rule_kind', 'charge_start', 'charge_end',
+] as const;
 
-async function ensureStage(db: PoolClient): Promise<void> {
-  if (stagedConnections.has(db)) return;
-  // Per connection, emptied at each commit, never WAL-logged: the page's rows pass through it once.
-  await db.query(`CREATE TEMP TABLE IF NOT EXISTS usage_stage (
-      ord int, record_key text, content_hash text, raw text, tenant_ref text, product_ref text, charge_start text, sub_total numeric,
-      status text, reason text, reason_detail text, service_id text, group_key text,
-      billing_period text, product_key text, units numeric, unit_rate numeric, billable_ratio numeric,
-      carrier_cost numeric, charge numeric, margin numeric, rule_kind text, charge_end text
-    ) ON COMMIT DELETE ROWS`);
-  stagedConnections.add(db);
-}
+/** A page's lines collided with lines stored meanwhile by another writer: deciding again sorts them out. */
+export class ConcurrentSaveError extends Error {}
 
 /**
  * Stores a decided page inside the caller's transaction: every line that is not a repeat, as
- * received, with its outcome, and a charge in the misc usage bucket for each billed line, in
- * one set-based statement from a COPYed staging table. A line nobody stored before gets a row
- * even when deciding it failed (`decision` null: it stays NEW for the sweep): persisted first,
- * whatever happens to its mediation. An exact repeat of a stored line adds nothing (ON CONFLICT);
- * a RecordId that is billed already is never billed again (UNIQUE on usage_charge), its line
- * quarantined as DUPLICATE_USAGE instead.
+ * received, with its outcome, and a charge in the misc usage bucket for each billed line. A line
+ * nobody stored before gets a row even when deciding it failed (`decision` null: it stays NEW for
+ * the sweep): persisted first, whatever happens to its mediation. Exact repeats were decided as
+ * such against what is stored (knownVersions) and are not written.
+ *
+ * The rows go in by COPY, straight into usage_line and usage_charge (ids drawn from the sequence
+ * first, so charges name their lines): the cheapest way into PostgreSQL. The database still has
+ * the last word: should another writer have stored one of these lines, or billed one of these
+ * RecordIds, meanwhile (two cycles of one provider at once), UNIQUE refuses the page whole and
+ * ConcurrentSaveError says so; the caller's retry decides the page again against what is stored
+ * then, so nothing is stored or billed twice. Charges land in their month, or in the next open
+ * one when it is closed (routed here, set-based; the table's statement check refuses a charge
+ * in a closed month whoever writes it).
  */
 export async function savePage(
   db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
 ): Promise<SavedPage> {
   const result: SavedPage = { inserted: 0, repeats: 0, processed: 0, billed: 0, quarantined: {} };
-  const rows: Array<Array<string | null>> = [];
+  const kept: Array<ReceivedLine & { decision: Decision | null }> = [];
   const staged = new Set<string>();
-  lines.forEach((line, ord) => {
-    const d = line.decision;
+  const periods = new Set<string>();
+  for (const line of lines) {
     const identity = `${line.recordKey}|${line.contentHash}`;
-    if (d?.status === 'REPEAT' || staged.has(identity)) {
+    if (line.decision?.status === 'REPEAT' || staged.has(identity)) {
       result.repeats++;
-      return;
+      continue;
     }
     staged.add(identity);
-    const base = [String(ord), line.recordKey, line.contentHash, line.raw, line.tenantRef, line.productRef, line.chargeStart, line.subTotal];
-    if (!d) rows.push([...base, 'NEW', null, null, null, null, ...NO_CHARGE]);
-    else if (d.status === 'QUARANTINED') rows.push([...base, 'QUARANTINED', d.reason, d.detail, d.serviceId, groupKeyOf(providerId, d.reason, d.record?.tenantId ?? line.tenantRef), ...NO_CHARGE]);
-    else rows.push([...base, 'COMPLETED', null, null, d.serviceId, null, ...Object.values(chargeOf(d, line.record))]);
-  });
-  if (rows.length > 0) {
-    await ensureStage(db);
-    await copyRows(db, 'usage_stage', STAGE_COLUMNS, rows);
-    const saved = await db.query<{ id: number; ord: number; status: string; reason: QuarantineReason | null; billed: boolean }>({
-      name: 'usage-save-page',
-      text: `WITH line AS (
-               INSERT INTO usage_line (provider_id, first_cycle_id, mediated_cycle_id, record_key, content_hash, raw, tenant_ref, product_ref,
-                                       charge_start, sub_total, status, reason, reason_detail, service_id, group_key)
-               SELECT $1, $2, CASE WHEN s.status = 'NEW' THEN NULL ELSE $3 END, s.record_key, s.content_hash, s.raw, s.tenant_ref, s.product_ref,
-                      s.charge_start, s.sub_total, s.status, s.reason, s.reason_detail, s.service_id, s.group_key
-                 FROM usage_stage s ORDER BY s.ord
-               ON CONFLICT (provider_id, record_key, content_hash) DO NOTHING
-               RETURNING id, record_key, content_hash, status
-             ), charged AS (
-               INSERT INTO usage_charge (usage_line_id, provider_id, cycle_id, record_key, service_id, usage_period, billing_period, product_key, units, unit_rate,
-                                         billable_ratio, carrier_cost, charge, margin, rule_kind, charge_start, charge_end)
-               SELECT line.id, $1, $3, s.record_key, s.service_id, s.billing_period, s.billing_period, s.product_key, s.units, s.unit_rate,
-                      s.billable_ratio, s.carrier_cost, s.charge, s.margin, s.rule_kind, s.charge_start, s.charge_end
-                 FROM line JOIN usage_stage s ON s.record_key = line.record_key AND s.content_hash = line.content_hash
-                WHERE line.status = 'COMPLETED'
-               ON CONFLICT DO NOTHING
-               RETURNING usage_line_id
-             )
-             SELECT line.id, s.ord, s.status, s.reason, charged.usage_line_id IS NOT NULL AS billed
-               FROM line JOIN usage_stage s ON s.record_key = line.record_key AND s.content_hash = line.content_hash
-               LEFT JOIN charged ON charged.usage_line_id = line.id`,
-      values: [providerId, source.receivedBy, source.mediatedBy],
-    });
-    result.inserted = saved.rows.length;
-    result.repeats += rows.length - saved.rows.length;
-    const refused: Array<{ id: number; line: ReceivedLine & { decision: Decision | null } }> = [];
-    for (const r of saved.rows) {
-      if (r.status === 'NEW') continue;
-      result.processed++;
-      if (r.status === 'COMPLETED' && !r.billed) refused.push({ id: r.id, line: lines[r.ord]! });
-      else if (r.status === 'COMPLETED') result.billed++;
-      else count(result, r.reason!);
-    }
-    for (const { id, line } of refused) {
-      const d = line.decision;
-      await quarantineAsBilledAlready(db, providerId, id, line.recordKey, d?.status === 'COMPLETED' ? d.record.tenantId : line.tenantRef);
-      count(result, 'DUPLICATE_USAGE');
-    }
+    kept.push(line);
+    if (line.decision?.status === 'COMPLETED') periods.add(line.decision.period);
   }
+  if (kept.length === 0) return result;
+
+  // A month being closed waits for this page, or this page for the close (its SHARE lock): the
+  // routing read next then sees every close committed before, and none can follow until commit.
+  if (periods.size > 0) await db.query('LOCK TABLE usage_charge IN ROW EXCLUSIVE MODE');
+  // One round trip: ids for the lines, where each month's charges are billed, and the marker that
+  // this transaction routes its own charges (so the per-row routing trigger stands aside).
+  const prepared = await db.query<{ ids: string[]; routes: Record<string, string> | null }>({
+    name: 'usage-save-prepare',
+    text: `SELECT set_config('csp.charge_periods_routed', 'on', true) AS routed,
+                  (SELECT array_agg(nextval('usage_line_id_seq')::text) FROM generate_series(1, $1::int)) AS ids,
+                  (SELECT json_object_agg(p, open_billing_period_from($2, p)) FROM unnest($3::text[]) AS p) AS routes`,
+    values: [kept.length, providerId, [...periods]],
+  });
+  const ids = prepared.rows[0]!.ids;
+  const routes = prepared.rows[0]!.routes ?? {};
+  const { lineRows, chargeRows } = pageRows(providerId, source, kept, ids, routes, result);
+  try {
+    await copyRows(db, 'usage_line', LINE_COLUMNS, lineRows);
+    if (chargeRows.length > 0) await copyRows(db, 'usage_charge', CHARGE_COLUMNS, chargeRows);
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') {
+      throw new ConcurrentSaveError(`lines of this page were stored or billed meanwhile by another writer (${(err as Error).message}); deciding the page again`);
+    }
+    throw err;
+  }
+  result.inserted = kept.length;
   return result;
+}
+
+/**
+ * The COPY rows of a page's kept lines (ids drawn for them, in order) and of their charges, the
+ * charges' months routed as `routes` says; counts the outcomes into `result`.
+ */
+export function pageRows(
+  providerId: string, source: { receivedBy: string; mediatedBy: string }, kept: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
+  ids: readonly string[], routes: Readonly<Record<string, string>>, result: MediationResult,
+): { lineRows: Array<Array<string | null>>; chargeRows: Array<Array<string | null>> } {
+  const lineRows: Array<Array<string | null>> = [];
+  const chargeRows: Array<Array<string | null>> = [];
+  kept.forEach((line, i) => {
+    const d = line.decision;
+    const id = ids[i]!;
+    if (!d) {
+      lineRows.push([id, providerId, source.receivedBy, null, line.recordKey, line.contentHash, line.raw, line.tenantRef, line.productRef, line.chargeStart, line.subTotal, 'NEW', null, null, null, null]);
+      return;
+    }
+    result.processed++;
+    if (d.status === 'QUARANTINED') {
+      lineRows.push([
+        id, providerId, source.receivedBy, source.mediatedBy, line.recordKey, line.contentHash, line.raw, line.tenantRef, line.productRef, line.chargeStart, line.subTotal,
+        'QUARANTINED', d.reason, d.detail, d.serviceId, groupKeyOf(providerId, d.reason, d.record?.tenantId ?? line.tenantRef),
+      ]);
+      count(result, d.reason);
+    } else if (d.status === 'COMPLETED') {
+      lineRows.push([
+        id, providerId, source.receivedBy, source.mediatedBy, line.recordKey, line.contentHash, line.raw, line.tenantRef, line.productRef, line.chargeStart, line.subTotal,
+        'COMPLETED', null, null, d.serviceId, null,
+      ]);
+      const c = chargeOf(d, line.record);
+      chargeRows.push([
+        id, providerId, source.mediatedBy, line.recordKey, d.serviceId, c.period, routes[c.period] ?? c.period, c.product, c.units, c.rate,
+        c.ratio, c.cost, c.charge, c.margin, c.kind, d.record.chargeStart.text, c.end_,
+      ]);
+      result.billed++;
+    }
+  });
+  return { lineRows, chargeRows };
 }
 
 /**
@@ -208,10 +230,8 @@ export async function mediatePage(
   return inTransaction(pool, (db) => savePage(db, providerId, source, lines.map((l, i) => ({ ...l, decision: decisions[i]! }))));
 }
 
-const NO_CHARGE = [null, null, null, null, null, null, null, null, null, null] as const;
-
 /**
- * A billed line's charge columns (in STAGE_COLUMNS order): units, rate and ratio as the exact
+ * A billed line's charge columns: units, rate and ratio as the exact
  * decimal texts of the carrier's numbers; amounts as rated (rounded once already), 4 places.
  */
 function chargeOf(d: Extract<Decision, { status: 'COMPLETED' }>, record: unknown) {

@@ -266,17 +266,35 @@ test('period close: the database refuses changes; accept-revision after close cr
   assert.match(refused.rejection ?? '', /DUPLICATE_USAGE/);
 
   // A late charge for the closed month (any writer) lands in the next open month, as an adjustment.
-  const spare = await sys.db.pool.query<{ id: number; service_id: string }>(
-    `SELECT l.id, (SELECT id FROM service WHERE provider_id = $1 LIMIT 1) AS service_id FROM usage_line l WHERE l.provider_id = $1 AND l.status = 'QUARANTINED' LIMIT 1`,
+  const spare = await sys.db.pool.query<{ id: number; record_key: string; service_id: string }>(
+    `SELECT l.id, l.record_key, (SELECT id FROM service WHERE provider_id = $1 LIMIT 1) AS service_id FROM usage_line l
+      WHERE l.provider_id = $1 AND l.status = 'QUARANTINED' AND l.record_key <> ''
+        AND NOT EXISTS (SELECT 1 FROM usage_charge c WHERE c.provider_id = l.provider_id AND c.record_key = l.record_key) LIMIT 1`,
     [provider.id],
   );
+  // A writer that says it routed its charges itself (the usage pipeline) and did not is refused.
+  const writer = await sys.db.pool.connect();
+  try {
+    await writer.query(`BEGIN; SET LOCAL csp.charge_periods_routed = on`);
+    await assert.rejects(
+      writer.query(
+        `INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, units, unit_rate, billable_ratio, carrier_cost, charge, margin, rule_kind, charge_start, charge_end)
+         VALUES ($1, $2, $3, $4, $5, $5, 'p', 1, 1, 1, 1, 1, 0, 'price', 'a', 'b')`,
+        [spare.rows[0]!.id, provider.id, spare.rows[0]!.record_key, spare.rows[0]!.service_id, prev],
+      ),
+      /billing period .* is closed: no charge can be added/,
+    );
+  } finally {
+    await writer.query('ROLLBACK');
+    writer.release();
+  }
   const late = await sys.db.pool.query<{ billing_period: string; usage_period: string }>(
     `INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, product_key, units, unit_rate, billable_ratio, carrier_cost, charge, margin, rule_kind, charge_start, charge_end)
-     VALUES ($1, $2, 'late-line', $3, $4, 'p', 1, 1, 1, 1, 1, 0, 'price', 'a', 'b') RETURNING billing_period, usage_period`,
-    [spare.rows[0]!.id, provider.id, spare.rows[0]!.service_id, prev],
+     VALUES ($1, $2, $3, $4, $5, 'p', 1, 1, 1, 1, 1, 0, 'price', 'a', 'b') RETURNING billing_period, usage_period`,
+    [spare.rows[0]!.id, provider.id, spare.rows[0]!.record_key, spare.rows[0]!.service_id, prev],
   );
   assert.deepEqual(late.rows[0], { billing_period: cur, usage_period: prev });
-  await sys.db.pool.query(`DELETE FROM usage_charge WHERE record_key = 'late-line'`);
+  await sys.db.pool.query(`DELETE FROM usage_charge WHERE record_key = $1 AND provider_id = $2`, [spare.rows[0]!.record_key, provider.id]);
 
   const reportAfter = await buildChargesReport(sys.db.pool, provider, prev, 'service');
   assert.deepEqual(reportAfter, reportBefore, "the closed month's report is unchanged");

@@ -1,0 +1,100 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Decimal } from '../core/money';
+import { parseNumberPreserving } from '../core/fast-json';
+import { decideBatch } from '../core/mediation';
+import { closePeriod } from '../db/billing-periods';
+import { inTransaction } from '../db/pool';
+import { importRateCard } from '../db/rates';
+import { loadBillingContext } from '../db/mediation-context';
+import { batchContext, ConcurrentSaveError, knownVersions, mediatePage, receivedLines, savePage } from '../db/usage-lines';
+import { freshDatabase, type TestDatabase } from './support/database';
+
+// The usage pipeline's page save (db/usage-lines.ts savePage) and the database checks it relies on.
+
+const T1 = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+const P1 = '11111111-1111-4111-8111-111111111111';
+let db: TestDatabase;
+
+function page(ids: string[], month: string): { records: unknown[]; texts: string[] } {
+  const texts = ids.map(
+    (id) =>
+      `{"RecordId":"${id}","TenantId":"${T1}","ProductId":"${P1}","ChargeStartDate":"${month}-01T00:00:00+00:00","ChargeEndDate":"${month}-28T00:00:00+00:00",` +
+      `"UnitPrice":10,"Quantity":3,"BillableRatio":0.5,"SubTotal":15,"Currency":"AUD"}`,
+  );
+  const parsed = parseNumberPreserving(`{"Records":[${texts.join(',')}]}`);
+  return { records: (parsed.value as { Records: unknown[] }).Records, texts: parsed.elementTexts! };
+}
+
+const source = (tag: string) => ({ receivedBy: tag, mediatedBy: tag });
+
+before(async () => {
+  db = await freshDatabase();
+  for (const p of ['p1', 'p2']) {
+    await db.pool.query(`INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ($1, 'P', $1, 'x', 'UTC', '{06:00}')`, [p]);
+    await importRateCard(db.pool, p, { currency: 'AUD', defaultMarkupPercent: null, rules: [{ productId: P1, kind: 'price', value: new Decimal('12.5') }] });
+  }
+  await db.pool.query(`INSERT INTO service (id, provider_id, tenant_id) VALUES ('S-1', 'p1', $1), ('S-2', 'p2', $1)`, [T1]);
+});
+after(() => db.drop());
+
+test("a page's charges for a closed month land in the next open month, the usage month kept", async () => {
+  await closePeriod(db.pool, 'p1', '2026-08', 'alice');
+  await closePeriod(db.pool, 'p1', '2026-09', 'alice');
+  const { records, texts } = page(['closed-1', 'closed-2'], '2026-08');
+  const open = page(['open-1'], '2026-10');
+  const saved = await mediatePage(db.pool, 'p1', source('cycle-closed'), [...records, ...open.records], [...texts, ...open.texts]);
+  assert.equal(saved.billed, 3);
+  const charges = await db.pool.query<{ record_key: string; billing_period: string; usage_period: string; charge: string }>(
+    `SELECT record_key, billing_period, usage_period, charge::text FROM usage_charge WHERE provider_id = 'p1' AND record_key IN ('closed-1', 'closed-2', 'open-1') ORDER BY record_key`,
+  );
+  assert.deepEqual(charges.rows, [
+    { record_key: 'closed-1', billing_period: '2026-10', usage_period: '2026-08', charge: '18.7500' },
+    { record_key: 'closed-2', billing_period: '2026-10', usage_period: '2026-08', charge: '18.7500' },
+    { record_key: 'open-1', billing_period: '2026-10', usage_period: '2026-10', charge: '18.7500' },
+  ]);
+});
+
+test('a page stored meanwhile by another writer is refused whole (ConcurrentSaveError), never stored or billed twice', async () => {
+  const { records, texts } = page(['race-1', 'race-2'], '2026-10');
+  const lines = receivedLines(records, texts);
+  const billing = await loadBillingContext(db.pool, 'p1');
+  // Both writers decide against the same (empty) knowledge, as two cycles of one provider at once would.
+  const decisions = decideBatch(lines, batchContext(billing, await knownVersions(db.pool, 'p1', lines)));
+  const decided = lines.map((l, i) => ({ ...l, decision: decisions[i]! }));
+  const first = await inTransaction(db.pool, (c) => savePage(c, 'p1', source('cycle-a'), decided));
+  assert.equal(first.billed, 2);
+  await assert.rejects(inTransaction(db.pool, (c) => savePage(c, 'p1', source('cycle-b'), decided)), ConcurrentSaveError);
+  const stored = await db.pool.query(`SELECT count(*)::int AS n FROM usage_line WHERE provider_id = 'p1' AND record_key IN ('race-1', 'race-2')`);
+  const charged = await db.pool.query(`SELECT count(*)::int AS n FROM usage_charge WHERE provider_id = 'p1' AND record_key IN ('race-1', 'race-2')`);
+  assert.deepEqual([stored.rows[0].n, charged.rows[0].n], [2, 2]);
+  // Deciding again, as the retry does, finds them stored: exact repeats, nothing written.
+  const again = await mediatePage(db.pool, 'p1', source('cycle-b'), records, texts);
+  assert.deepEqual([again.inserted, again.repeats, again.billed], [0, 2, 0]);
+});
+
+test("a charge must name a line of its own provider and RecordId, and a service of that provider; nothing they name goes away", async () => {
+  const line = (
+    await db.pool.query<{ id: number }>(
+      `INSERT INTO usage_line (provider_id, record_key, content_hash, raw, first_cycle_id, status, reason) VALUES ('p1', 'ref-1', 'h', '{}', 'c', 'QUARANTINED', 'NO_RATE_CARD') RETURNING id`,
+    )
+  ).rows[0]!.id;
+  const charge = (lineId: number, provider: string, key: string, service: string) =>
+    db.pool.query(
+      `INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, product_key, units, unit_rate, billable_ratio, carrier_cost, charge, margin, rule_kind, charge_start, charge_end)
+       VALUES ($1, $2, $3, $4, '2026-10', 'p', 1, 1, 1, 1, 1, 0, 'price', 'a', 'b')`,
+      [lineId, provider, key, service],
+    );
+  await assert.rejects(charge(line + 1_000_000, 'p1', 'ref-x', 'S-1'), /no usage line \d+ of provider p1 with RecordId ref-x/);
+  await assert.rejects(charge(line, 'p2', 'ref-1', 'S-2'), /no usage line \d+ of provider p2/);
+  await assert.rejects(charge(line, 'p1', 'other-key', 'S-1'), /with RecordId other-key/);
+  await assert.rejects(charge(line, 'p1', 'ref-1', 'S-2'), /no service S-2 of provider p1/);
+  await assert.rejects(charge(line, 'p1', 'ref-1', 'S-404'), /no service S-404 of provider p1/);
+  await charge(line, 'p1', 'ref-1', 'S-1');
+  await assert.rejects(db.pool.query(`DELETE FROM usage_line WHERE id = $1`, [line]), /usage lines are never deleted/);
+  await assert.rejects(db.pool.query(`DELETE FROM service WHERE id = 'S-1'`), /services are never deleted/);
+  await assert.rejects(db.pool.query(`UPDATE usage_line SET id = id + 1000000 WHERE id = $1`, [line]), /id never changes/);
+  await assert.rejects(db.pool.query(`UPDATE usage_charge SET service_id = 'S-2' WHERE usage_line_id = $1`, [line]), /never change/);
+  const still = await db.pool.query(`SELECT count(*)::int AS n FROM usage_charge WHERE usage_line_id = $1 AND service_id = 'S-1'`, [line]);
+  assert.equal(still.rows[0].n, 1);
+});
