@@ -9,7 +9,8 @@ import { waitFor } from './support/wait';
 import { NOTIFY_CONCURRENCY } from '../activities/quarantine-notify';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { groupStateQuery } from '../workflows/quarantine-group';
-import { groupWorkflowId } from '../workflows/quarantine-group.api';
+import { groupWorkflowId, resolveGroup } from '../workflows/quarantine-group.api';
+import { recordHistory } from './support/histories';
 import { CSP_CARRIER, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from '../workflows/search-attributes';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -105,4 +106,10 @@ test("a cycle tells each of its quarantine groups exactly once, at most NOTIFY_C
   const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
   assert.match(metadata.currentDetails ?? '', /\*\*NON_EXISTENT_SERVICE\*\*: 1 line\(s\)/);
   assert.ok(metadata.currentDetails!.includes(tenant.customerName), metadata.currentDetails);
+
+  // Such a group goes on as any other: written off, it loads its summary again and completes.
+  const outcome = await resolveGroup(sys.deps, `${providerId}|NON_EXISTENT_SERVICE|${tenant.tenantId}`, { action: 'writeOff', by: 'grace', reason: 'test tenant' });
+  assert.equal(outcome.writtenOff, 1);
+  assert.equal((await handle.result()).summary!.lines, 0);
+  await recordHistory(handle, 'quarantine-group-summary-at-start');
 });
