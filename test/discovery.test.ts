@@ -9,7 +9,8 @@ import { latestDiscovery } from '../db/discovery';
 import { listServices } from '../db/services';
 import { getProvider } from '../db/providers';
 import { onboardingWorkflowId } from '../workflows/onboarding.api';
-import { cliEnv, spawnCli } from './support/cli';
+import { cliEnv, runCli, spawnCli } from './support/cli';
+import { CSP_PROVIDER_ID } from '../workflows/search-attributes';
 import { numericIdFor } from '../carrier/simulator/shape';
 
 let env: TestWorkflowEnvironment;
@@ -17,7 +18,7 @@ let sys: TestSystem;
 
 before(async () => {
   env = await localTemporal();
-  sys = await startTestSystem(env, { usageRecords: 10, shape: 'numeric' });
+  sys = await startTestSystem(env, { usageRecords: 10, shape: 'numeric', providers: 3 });
 });
 after(async () => {
   await sys?.stop();
@@ -132,4 +133,69 @@ test('Ctrl-C on provider add stops the watching, not the onboarding', async () =
   sys.sim.faults.clear();
   const result = await handle.result();
   assert.equal(result.tenants, p.tenants.length);
+});
+
+test('discovery progress shows while it runs: in provider show, and on the onboarding workflow as the Web UI reads it', async () => {
+  const p = sys.sim.dataset.providers[2]!;
+  sys.sim.dataset.addCustomers(p, 24, 1);
+  // Each agreement's listing takes a while, so the discovery is caught half way.
+  sys.sim.faults.set([{ endpoint: 'tenants', kind: 'slow', delayMs: 700, times: 1000 }]);
+  const cli = cliEnv(sys, env);
+  // The workflow reports after each step (here 4 agreements; 20 by default), the database after each agreement.
+  const adding = addProvider(sys.ctx, { ...base, name: p.name, clientId: p.clientId, clientSecret: p.clientSecret }, { agreementsPerActivity: 4 });
+  adding.catch(() => undefined);
+  try {
+    const provider = await deadline((async () => {
+      for (;;) {
+        const found = await getProvider(sys.db.pool, p.clientId);
+        if (found && (await latestDiscovery(sys.db.pool, found.id))?.tenantsDone) return found;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })(), 60, 'discovery under way');
+
+    // provider show, as an admin runs it: the discovery's status and counts, part way.
+    const shown = await runCli(['provider', 'show', provider.id], cli);
+    assert.equal(shown.code, 0, shown.err);
+    assert.match(shown.out, /^onboarded: not yet \(running: reading tenants\)$/m);
+    assert.match(shown.out, /^onboardingStatus: RUNNING$/m);
+    assert.match(shown.out, /^ {2}status: RUNNING$/m);
+    const [, done, total] = /^ {2}tenants: (\d+)\/(\d+)$/m.exec(shown.out) ?? [];
+    assert.equal(Number(total), p.tenants.length, shown.out);
+    assert.ok(Number(done) > 0 && Number(done) < p.tenants.length, `tenants ${done}/${total} while running`);
+
+    // The Web UI: the workflow found by its search attribute, its summary, and the current details
+    // (the __temporal_workflow_metadata query the UI sends), part way too.
+    const handle = env.client.workflow.getHandle(onboardingWorkflowId(provider.id));
+    const found: string[] = [];
+    for await (const wf of env.client.workflow.list({ query: `CspProviderId = '${provider.id}' AND ExecutionStatus = 'Running'` })) found.push(wf.workflowId);
+    assert.deepEqual(found, [onboardingWorkflowId(provider.id)]);
+    const described = await handle.describe();
+    assert.equal(described.typedSearchAttributes.get(CSP_PROVIDER_ID), provider.id);
+    assert.equal(await described.staticSummary(), `onboarding of provider ${provider.id}`);
+    const details = async () => ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+    const running = await deadline((async () => {
+      for (;;) {
+        const text = await details();
+        const m = /^\*\*reading tenants\*\*: (\d+)\/(\d+) tenants, (\d+)\/(\d+) contract agreements/.exec(text);
+        assert.ok(m, text);
+        if (Number(m[1]) > 0) return { text, done: Number(m[1]), total: Number(m[2]) };
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })(), 60, 'progress in the current details');
+    assert.equal(running.total, p.tenants.length, running.text);
+    assert.ok(running.done < p.tenants.length, running.text);
+
+    sys.sim.faults.clear();
+    await deadline(adding, 120, 'onboarding');
+    const after = await runCli(['provider', 'show', provider.id], cli);
+    assert.match(after.out, /^onboardingStatus: COMPLETED$/m);
+    assert.match(after.out, /^ {2}status: COMPLETED$/m);
+    assert.match(after.out, new RegExp(`^ {2}tenants: ${p.tenants.length}/${p.tenants.length}$`, 'm'));
+    assert.doesNotMatch(after.out, /^onboarded: not yet/m);
+    const finished = await details();
+    assert.match(finished, new RegExp(`^\\*\\*completed\\*\\*: ${p.tenants.length}/${p.tenants.length} tenants`));
+  } finally {
+    sys.sim.faults.clear();
+    await adding.catch(() => undefined);
+  }
 });

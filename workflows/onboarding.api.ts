@@ -1,5 +1,5 @@
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
-import { onboardProviderWorkflow, type OnboardingInput } from './onboarding';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { onboardingProgressQuery, onboardProviderWorkflow, type OnboardingInput, type OnboardingProgress } from './onboarding';
 import { CSP_PROVIDER_ID } from './search-attributes';
 import type { WorkflowStarter } from './starter';
 
@@ -22,4 +22,16 @@ export async function startOnboarding(t: WorkflowStarter, providerId: string, tu
     typedSearchAttributes: [{ key: CSP_PROVIDER_ID, value: providerId }],
     staticSummary: `onboarding of provider ${providerId}`,
   });
+}
+
+/** The onboarding workflow's state: its status and, while it runs, its progress (the same the CLI's bar and the Web UI show). */
+export async function onboardingState(client: Client, providerId: string): Promise<{ status: string; progress: OnboardingProgress | null } | null> {
+  const handle = client.workflow.getHandle<typeof onboardProviderWorkflow>(onboardingWorkflowId(providerId));
+  try {
+    const status = (await handle.describe()).status.name;
+    return { status, progress: status === 'RUNNING' ? await handle.query(onboardingProgressQuery) : null };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
 }

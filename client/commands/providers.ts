@@ -7,7 +7,7 @@ import { latestDiscovery } from '../../db/discovery';
 import { readClientSecret, DEFAULT_SECRET_ENV } from '../secret-input';
 import { waitForWorkflow } from '../workflow-failure';
 import { onboardingProgressQuery, type onboardProviderWorkflow, type OnboardingProgress } from '../../workflows/onboarding';
-import { onboardingWorkflowId } from '../../workflows/onboarding.api';
+import { onboardingState, onboardingWorkflowId } from '../../workflows/onboarding.api';
 import { checkCredentialShape } from '../../core/credentials';
 import { requireProvider } from '../lookup';
 import { ensureUsageSchedule } from '../../workflows/usage-cycle.api';
@@ -79,10 +79,16 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       const db = await ctx().db();
       const p = await requireProvider(db, ref, { allowRemoved: true });
       const d = await latestDiscovery(db, p.id);
+      // The workflow's own view, when Temporal answers: a running onboarding says which phase it is in
+      // (after the last tenant is read, it still starts the tenants' workflows and the schedule).
+      const live = await ctx().temporal().then((client) => onboardingState(client, p.id)).catch(() => undefined);
+      const running = live?.status === 'RUNNING' ? live.progress : null;
       printObject({
         id: p.id, name: p.name, client_id: p.client_id, currency: p.currency, time_zone: p.time_zone, cycle_times: p.cycle_times.join(','),
-        status: p.status, attention: p.attention_reason, onboarded: p.onboarded_at ?? 'not yet (run the same "provider add" again to continue)',
+        status: p.status, attention: p.attention_reason,
+        onboarded: p.onboarded_at ?? (running ? `not yet (running: ${running.phase})` : 'not yet (run the same "provider add" again to continue)'),
         onboardingWorkflow: onboardingWorkflowId(p.id),
+        onboardingStatus: live === undefined ? 'not known (Temporal did not answer)' : (live?.status ?? 'none'),
         discovery: d
           ? { id: d.discoveryId, status: d.status, tenants: `${d.tenantsDone}/${d.tenants}`, contractAgreements: `${d.agreementsDone}/${d.agreements}`, servicesCreated: d.servicesCreated, flaggedGone: d.flaggedGone, error: d.error, startedAt: d.startedAt, updatedAt: d.updatedAt, finishedAt: d.finishedAt }
           : null,
