@@ -15,6 +15,7 @@ import { getProvider } from '../db/providers';
 import { latestDiscovery } from '../db/discovery';
 import { listServices } from '../db/services';
 import { onboardingWorkflowId } from '../workflows/onboarding.api';
+import { onboardingProgressQuery } from '../workflows/onboarding';
 import { cpuSeconds, postgresCpuSeconds, startStack } from './harness';
 
 async function main(): Promise<void> {
@@ -34,16 +35,22 @@ async function main(): Promise<void> {
     // Progress as an admin sees it while it runs: `provider show` (the discovery row) and the
     // Web UI's "Current details" (the workflow's metadata query), sampled every second.
     const shown = { discovery: new Set<string>(), details: new Set<string>() };
+    const phases: Record<string, number> = {};
     let providerId: string | null = null;
+    let polling: Promise<void> = Promise.resolve();
+    const poll = async () => {
+      providerId ??= (await getProvider(stack.pool, p.clientId))?.id ?? null;
+      if (!providerId) return;
+      const d = await latestDiscovery(stack.pool, providerId);
+      if (d) shown.discovery.add(`${d.status} ${d.tenantsDone}/${d.tenants} ${d.agreementsDone}/${d.agreements}`);
+      const handle = stack.client.workflow.getHandle(onboardingWorkflowId(providerId));
+      const meta = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+      if (meta.currentDetails) shown.details.add(meta.currentDetails);
+      const { phase } = await handle.query(onboardingProgressQuery);
+      phases[phase] ??= Date.now();
+    };
     const watch = setInterval(() => {
-      void (async () => {
-        providerId ??= (await getProvider(stack.pool, p.clientId))?.id ?? null;
-        if (!providerId) return;
-        const d = await latestDiscovery(stack.pool, providerId);
-        if (d) shown.discovery.add(`${d.status} ${d.tenantsDone}/${d.tenants} ${d.agreementsDone}/${d.agreements}`);
-        const meta = (await stack.client.workflow.getHandle(onboardingWorkflowId(providerId)).query('__temporal_workflow_metadata')) as { currentDetails?: string };
-        if (meta.currentDetails) shown.details.add(meta.currentDetails);
-      })().catch(() => undefined);
+      polling = polling.then(poll).catch(() => undefined);
     }, 1000);
 
     const cpu0 = { temporal: stack.temporalPid ? cpuSeconds(stack.temporalPid) : 0, worker: cpuSeconds(worker.pid!), postgres: postgresCpuSeconds(stack.pgDataDir), bench: process.cpuUsage() };
@@ -51,6 +58,7 @@ async function main(): Promise<void> {
     const { provider, onboarding } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, 0, { timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] });
     const seconds = (Date.now() - started) / 1000;
     clearInterval(watch);
+    await polling;
     const b = process.cpuUsage(cpu0.bench);
     const round = (n: number) => Math.round(n * 10) / 10;
     const cpu = {
@@ -69,12 +77,14 @@ async function main(): Promise<void> {
     const result = {
       tenants: onboarding.tenants, agreements, seconds: Number(seconds.toFixed(1)), runs: runs.length, maxEventsPerRun: Math.max(...runs),
       tenantWorkflowsStarted: onboarding.tenantWorkflowsStarted,
+      // When each phase was first seen (seconds from the start; sampled every second).
+      phasesFrom: Object.fromEntries(Object.entries(phases).map(([k, t]) => [k, Math.round((t - started) / 1000)])),
       progressSteps: { providerShow: shown.discovery.size, webUiDetails: shown.details.size }, cpuSeconds: cpu,
       load: (await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' '),
     };
     process.stderr.write(
       `discovery: ${result.tenants} tenants in ${result.agreements} contract agreements onboarded in ${result.seconds} s; ${result.runs} workflow runs, at most ${result.maxEventsPerRun} events in one; ` +
-        `progress moved ${result.progressSteps.providerShow} times in provider show, ${result.progressSteps.webUiDetails} in the Web UI's details; ` +
+        `progress moved ${result.progressSteps.providerShow} times in provider show, ${result.progressSteps.webUiDetails} in the Web UI's details; phases from (s) ${JSON.stringify(result.phasesFrom)}; ` +
         `CPU seconds: Temporal ${cpu.temporal}, worker ${cpu.worker}, PostgreSQL ${cpu.postgres}, bench+simulator ${cpu.bench}; load ${result.load}\n`,
     );
     process.stdout.write(JSON.stringify({ discovery: result }) + '\n');
