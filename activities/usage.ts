@@ -177,7 +177,10 @@ function decide(lines: ReceivedLine[], ctx: Parameters<typeof decideBatch>[1]): 
   } catch {
     decisions = lines.map(() => null);
   }
-  return lines.map((l, i) => ({ ...l, decision: decisions[i]! }));
+  // Each line takes its decision in place: no copy of a thousand lines per page.
+  const decided = lines as DecidedLine[];
+  for (let i = 0; i < decided.length; i++) decided[i]!.decision = decisions[i]!;
+  return decided;
 }
 
 /** Requests the next page while the current one is being stored: the carrier and the database overlap. */

@@ -19,8 +19,14 @@ export function roundMoney(value: Decimal): Decimal {
 
 /** The canonical text of a money amount: always 4 places, never exponent notation, never "-0". */
 export function formatMoney(value: Decimal): string {
-  return roundMoney(value).toFixed(MONEY_SCALE);
+  let text = formatted.get(value);
+  if (text === undefined) formatted.set(value, (text = roundMoney(value).toFixed(MONEY_SCALE)));
+  return text;
 }
+
+// Decimals are immutable and a rated charge is shared by every line with the same numbers
+// (core/rating.ts): each amount is formatted once.
+const formatted = new WeakMap<Decimal, string>();
 
 /** Normal (non-exponent) text of any decimal, used for canonical comparisons and storage. */
 export function decimalText(value: Decimal): string {

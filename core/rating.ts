@@ -1,4 +1,5 @@
 import { Decimal, roundMoney } from './money';
+import { MemoByRefs } from './memo';
 import type { UsageRecord } from './usage-record';
 import { validateUsageRecord, contentHash } from './usage-record';
 
@@ -132,27 +133,35 @@ export function selectRule(card: RateCard, serviceId: string, productId: string)
 
 /** The charge, computed exactly and rounded once. null when an rrp rule meets a record with no RRP. */
 export function rate(record: UsageRecord, rule: SelectedRule): Charge | null {
-  let exact: Decimal;
   switch (rule.kind) {
-    case 'price':
-      exact = requireValue(rule).times(record.billableRatio).times(record.quantity);
-      break;
-    case 'rrp':
-      if (!record.unitPriceRrp) return null;
-      exact = record.unitPriceRrp.times(record.billableRatio).times(record.quantity);
-      break;
+    case 'price': {
+      const price = requireValue(rule);
+      return ratings.get(['price', price, record.billableRatio, record.quantity, record.subTotal], () => charged('price', price.times(record.billableRatio).times(record.quantity), record.subTotal));
+    }
+    case 'rrp': {
+      const rrp = record.unitPriceRrp;
+      if (!rrp) return null;
+      return ratings.get(['rrp', rrp, record.billableRatio, record.quantity, record.subTotal], () => charged('rrp', rrp.times(record.billableRatio).times(record.quantity), record.subTotal));
+    }
     case 'markup':
-    case 'defaultMarkup':
-      exact = record.subTotal.times(markupFactor(requireValue(rule)));
-      break;
+    case 'defaultMarkup': {
+      const factor = markupFactor(requireValue(rule));
+      return ratings.get([rule.kind, factor, record.subTotal], () => charged(rule.kind, record.subTotal.times(factor), record.subTotal));
+    }
   }
-  const charge = roundMoney(exact);
-  const cost = roundMoney(record.subTotal);
-  return { ruleKind: rule.kind, charge, cost, margin: charge.minus(cost) };
 }
 
-// Indexes built once per services list and rate card (the same objects serve a whole batch):
-// a line looks its tenant and product up instead of scanning every service and rule.
+function charged(ruleKind: Charge['ruleKind'], exact: Decimal, subTotal: Decimal): Charge {
+  const charge = roundMoney(exact);
+  const cost = roundMoney(subTotal);
+  return { ruleKind, charge, cost, margin: charge.minus(cost) };
+}
+
+// A charge is a pure function of the rule and the record's exact numbers; the same ones recur on
+// thousands of lines (and arrive as the same Decimal instances), so each combination is rated once.
+// Charges are never modified after they are made.
+const ratings = new MemoByRefs<Charge>();
+
 const tenantIndex = new WeakMap<readonly ServiceRef[], Map<string, ServiceRef[]>>();
 const productIndex = new WeakMap<RateCard, Map<string, RateRule[]>>();
 const factors = new WeakMap<Decimal, Decimal>();

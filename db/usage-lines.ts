@@ -29,7 +29,13 @@ export interface ReceivedLine extends LineFacts {
 
 /** Lines from their exact texts and parsed records (a carrier page, or a file of records). */
 export function receivedLines(records: readonly unknown[], texts: readonly string[]): ReceivedLine[] {
-  return records.map((record, i) => ({ ...lineFacts(record, texts[i]!), raw: texts[i]!, record }));
+  return records.map((record, i) => {
+    // Built in place (no spread copy): a page makes a thousand of these.
+    const line = lineFacts(record, texts[i]!) as ReceivedLine;
+    line.raw = texts[i]!;
+    line.record = record;
+    return line;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
