@@ -7,7 +7,7 @@ import { batchContext, knownVersions, mediateBatch, receivedLines, savePage, typ
 import { loadBillingContext } from '../db/mediation-context';
 import { advanceCursor, completeCycleRun, cycleSummary, failCycleRun, fetchCursor, markFetchDone, openCycleRun } from '../db/cycle-runs';
 import { clearProviderAttention, getProvider, setProviderAttention } from '../db/providers';
-import { decideBatch, type Decision, type KnownVersion } from '../core/mediation';
+import { batchDecider, type Decision, type KnownVersion } from '../core/mediation';
 import { notifyGroups } from './quarantine-notify';
 import { CarrierError } from '../carrier/errors';
 import type { CycleSummary, FetchResult } from '../workflows/types';
@@ -31,8 +31,9 @@ export function usageActivities(deps: ActivityDeps) {
      * the page is decided in memory (core/mediation.ts: revision rule, identify → bucket → rate)
      * and stored in one transaction with its outcomes, its charges and the cycle's resume point.
      * A retry (or a killed worker) resumes exactly after the last stored page: nothing skipped,
-     * nothing stored or billed twice. While one page is being stored, the next is fetched, parsed
-     * and decided, so the worker and PostgreSQL work at the same time.
+     * nothing stored or billed twice. While pages are being stored (two at once, committed in
+     * order), the next is fetched, parsed and decided, so the worker and PostgreSQL work at the
+     * same time.
      */
     async fetchUsage(input: { providerId: string; cycleId: string; maxPages: number }): Promise<FetchResult> {
       return classified(async () => {
@@ -49,62 +50,75 @@ export function usageActivities(deps: ActivityDeps) {
           ms[stage] += now - mark;
           mark = now;
         };
-        const report = () => deps.log.info({ cycleId: input.cycleId, ...totals, ms }, 'usage pages fetched');
+        const report = () => {
+          const memory = process.memoryUsage();
+          deps.log.info({ cycleId: input.cycleId, ...totals, ms, rssMb: Math.round(memory.rss / 2 ** 20), heapUsedMb: Math.round(memory.heapUsed / 2 ** 20) }, 'usage pages fetched');
+        };
         if (cursor.fetchDone) return totals;
         const client = await carrierFor(deps, input.providerId);
         // Services, allocations and the rate card, read once per call (a few seconds of pages).
         const billing = await loadBillingContext(deps.pool, input.providerId);
-        // At most one page is being saved while the next is decided; its lines count as received
-        // before the next page's (a revision across the page boundary is still a revision).
-        let saving: Promise<void> | null = null;
-        let beingSaved: DecidedLine[] = [];
-        const settle = async () => {
-          if (saving) await saving;
-          saving = null;
+        // Up to SAVES_IN_FLIGHT pages are being saved (each in its own transaction) while the next
+        // is decided: PostgreSQL works on two pages at once while this thread decides a third. The
+        // lines of pages being saved count as received before the next page's (a revision across
+        // a page boundary is still a revision), and pages commit in order: a page's resume point
+        // moves only once the page before it is stored, so a failure never leaves a gap.
+        const inFlight: Array<{ done: Promise<void>; versions: Array<[string, KnownVersion]> }> = [];
+        const settleOldest = async () => {
+          await inFlight[0]!.done;
+          inFlight.shift();
           lap('persist');
+        };
+        const settleAll = async () => {
+          while (inFlight.length > 0) await settleOldest();
         };
         try {
           const pages = prefetching(client.usagePages(cursor.window, deps.usagePageSize, cursor.nextPage, cursor.lastFingerprint ?? undefined));
           for await (const page of pages) {
             lap('carrier');
             const lines = receivedLines(page.records, page.texts);
+            // Pages not yet known to be committed: what the database may not show yet.
+            const unsettled = inFlight.map((f) => f.versions);
             const known: Map<string, KnownVersion[]> = await knownVersions(deps.pool, input.providerId, lines);
-            for (const l of beingSaved) {
-              if (l.decision?.status === 'REPEAT' || l.recordKey === '') continue;
-              const invalid = l.decision?.status === 'QUARANTINED' && l.decision.reason === 'INVALID_RECORD';
-              const list = known.get(l.recordKey) ?? [];
-              list.push({ contentHash: l.contentHash, invalid, raw: l.raw });
-              known.set(l.recordKey, list);
+            for (const [recordKey, version] of unsettled.flat()) {
+              const list = known.get(recordKey) ?? [];
+              list.push(version);
+              known.set(recordKey, list);
             }
-            const decided = decide(lines, batchContext(billing, known));
+            const decided = await decide(lines, batchContext(billing, known));
             lap('decide');
-            await settle();
-            saving = inTransaction(deps.pool, async (db) => {
+            while (inFlight.length >= SAVES_IN_FLIGHT) await settleOldest();
+            const previous = inFlight.at(-1)?.done ?? null;
+            // Scalars only in the callbacks below: the page itself is not kept alive by them.
+            const pageNumber = page.page, fingerprint = page.fingerprint, fetched = lines.length;
+            const done = inTransaction(deps.pool, async (db) => {
               const saved = await savePage(db, input.providerId, { receivedBy: input.cycleId, mediatedBy: input.cycleId }, decided);
-              await advanceCursor(db, input.cycleId, { page: page.page, fingerprint: page.fingerprint, fetched: lines.length, repeats: saved.repeats });
+              if (previous) await previous;
+              await advanceCursor(db, input.cycleId, { page: pageNumber, fingerprint, fetched, repeats: saved.repeats });
               return saved;
             }).then((saved) => {
               totals.pages++;
-              totals.lines += lines.length;
+              totals.lines += fetched;
               totals.inserted += saved.inserted;
               totals.mediated += saved.processed;
               totals.billed += saved.billed;
               totals.quarantined += Object.values(saved.quarantined).reduce((a, n) => a + (n ?? 0), 0);
-              Context.current().heartbeat({ page: page.page });
+              Context.current().heartbeat({ page: pageNumber });
             });
-            // Surfaces when awaited (settle), never as an unhandled rejection meanwhile.
-            saving.catch(() => undefined);
-            beingSaved = decided;
-            if (totals.pages + 1 >= input.maxPages) {
-              await settle();
+            // Surfaces when awaited (settleOldest), never as an unhandled rejection meanwhile.
+            done.catch(() => undefined);
+            // Only what the next pages' decisions need is kept: not the parsed records.
+            inFlight.push({ done, versions: versionsOf(decided) });
+            if (totals.pages + inFlight.length >= input.maxPages) {
+              await settleAll();
               report();
               return totals;
             }
           }
-          await settle();
+          await settleAll();
         } catch (err) {
-          // The page being saved must finish (or fail) before this attempt ends.
-          if (saving) await (saving as Promise<void>).catch(() => undefined);
+          // The pages being saved must finish (or fail) before this attempt ends.
+          await Promise.all(inFlight.map((f) => f.done.catch(() => undefined)));
           const code = (err as { code?: string }).code;
           if (needsAdminAttention(code)) await setProviderAttention(deps.pool, input.providerId, (err as Error).message);
           // Pages stored in this attempt are safe (the cursor moved with them). A transient fault
@@ -167,21 +181,44 @@ export function usageActivities(deps: ActivityDeps) {
 }
 
 /**
- * Decides a page. Should deciding fail outright (a defect), the lines are still stored, as
- * received and undecided (NEW), for the sweep: persisting never depends on mediating.
+ * Decides a page, yielding to I/O every few lines: the previous page's save (its COPY stream, its
+ * round trips) needs this thread too, and must not wait for a whole page's deciding. Should
+ * deciding fail outright (a defect), the page's lines are still stored, as received and undecided
+ * (NEW), for the sweep: persisting never depends on mediating.
  */
-function decide(lines: ReceivedLine[], ctx: Parameters<typeof decideBatch>[1]): DecidedLine[] {
-  let decisions: Array<Decision | null>;
-  try {
-    decisions = decideBatch(lines, ctx);
-  } catch {
-    decisions = lines.map(() => null);
-  }
-  // Each line takes its decision in place: no copy of a thousand lines per page.
+async function decide(lines: ReceivedLine[], ctx: Parameters<typeof batchDecider>[0]): Promise<DecidedLine[]> {
   const decided = lines as DecidedLine[];
-  for (let i = 0; i < decided.length; i++) decided[i]!.decision = decisions[i]!;
+  const decideOne = batchDecider(ctx);
+  for (let i = 0; i < decided.length; i++) {
+    if (i > 0 && i % DECIDE_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const line = decided[i]!;
+    try {
+      line.decision = decideOne(line);
+    } catch {
+      // Later lines' decisions depend on earlier ones: the whole page waits for the sweep.
+      for (const l of decided) l.decision = null;
+      break;
+    }
+  }
   return decided;
 }
+
+/** The versions a decided page adds for later pages: each stored line, as received. */
+function versionsOf(decided: readonly DecidedLine[]): Array<[string, KnownVersion]> {
+  const versions: Array<[string, KnownVersion]> = [];
+  for (const l of decided) {
+    if (l.decision?.status === 'REPEAT' || l.recordKey === '') continue;
+    const invalid = l.decision?.status === 'QUARANTINED' && l.decision.reason === 'INVALID_RECORD';
+    versions.push([l.recordKey, { contentHash: l.contentHash, invalid, raw: l.raw }]);
+  }
+  return versions;
+}
+
+/** Pages being saved at once, each on its own connection, committed in page order. */
+const SAVES_IN_FLIGHT = 2;
+
+/** Lines decided between two turns of the event loop (about a millisecond of work). */
+const DECIDE_SLICE = 100;
 
 /** Requests the next page while the current one is being stored: the carrier and the database overlap. */
 export async function* prefetching<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {

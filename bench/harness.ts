@@ -40,6 +40,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** V8 flags of a deployed worker process (Dockerfile CMD, package.json "worker"). */
+export const WORKER_NODE_FLAGS = ['--max-old-space-size=512', '--max-semi-space-size=32'];
+
 export async function startStack(name: string, records: number, defaults: { pg: number; temporal: number; sim: number }, opts: { providers?: number } = {}): Promise<Stack> {
   // The usual port variables move the stack elsewhere (several people benchmarking on one machine).
   const env = process.env;
@@ -83,7 +86,8 @@ export async function startStack(name: string, records: number, defaults: { pg: 
     startWorker() {
       // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the worker.
       const extra = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-      const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'workers/main.ts'], { cwd: PROJECT_ROOT, env: workerEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+      // The worker's V8 heap budget, as deployed (Dockerfile, npm run worker).
+      const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...extra, '--import', 'tsx', 'workers/main.ts'], { cwd: PROJECT_ROOT, env: workerEnv, stdio: ['ignore', 'ignore', 'pipe'] });
       // Always drained: a full pipe would block the worker.
       let partial = '';
       child.stderr!.on('data', (d: Buffer) => {

@@ -54,6 +54,15 @@ export const REPEAT_DETAIL = 'exact repeat of a line already received';
  * lines of the same batch count as received before the later ones.
  */
 export function decideBatch(lines: readonly BatchLine[], ctx: BatchContext): Decision[] {
+  return lines.map(batchDecider(ctx));
+}
+
+/**
+ * decideBatch one line at a time, for a caller that must interleave other work (the usage cycle
+ * lets the previous page's save make progress between slices of a page). Lines must be given in
+ * batch order; each one counts as received before the ones given after it.
+ */
+export function batchDecider(ctx: BatchContext): (line: BatchLine) => Decision {
   const inBatch = new Map<string, Array<{ contentHash: string; invalid: boolean; canonical: () => string }>>();
   const canonicalOfText = new Map<string, string>();
   const canonicalStored = (raw: string) => {
@@ -63,7 +72,7 @@ export function decideBatch(lines: readonly BatchLine[], ctx: BatchContext): Dec
   };
   const seenNew = { ...ctx, seen: () => 'NEW' as const };
   const seenRevised = { ...ctx, seen: () => 'REVISED' as const };
-  return lines.map((line) => {
+  return (line) => {
     const stored = ctx.known(line.recordKey);
     const batch = inBatch.get(line.recordKey) ?? [];
     let canonical: string | undefined;
@@ -78,7 +87,7 @@ export function decideBatch(lines: readonly BatchLine[], ctx: BatchContext): Dec
     batch.push({ contentHash: line.contentHash, invalid, canonical: own });
     inBatch.set(line.recordKey, batch);
     return decision;
-  });
+  };
 }
 
 /** What is stored beside a line's raw text, read from the record before any validation. */
