@@ -14,7 +14,7 @@ import { changeEvent, diffLicences } from '../core/licences';
 import { autoCleanse } from './quarantine-notify';
 import { ensureTenantWorkflow } from '../workflows/tenant.api';
 import { forEachConcurrently } from '../core/concurrency';
-import type { CarrierTenantView, ChangeResult, LicenceChange, LicenceView, ProductLimits } from '../workflows/types';
+import type { CarrierTenantView, ChangeResult, LicenceChange, LicenceView, ProductLimits, TenantWorkflowsStep } from '../workflows/types';
 
 /** Tenant workflows started at once by ensureTenantWorkflows (one start after another took minutes for thousands). */
 export const TENANT_START_CONCURRENCY = 16;
@@ -81,23 +81,42 @@ export function tenantActivities(deps: ActivityDeps) {
     });
   }
 
+  /**
+   * Starts the entity workflows of the provider's services after `after` (by id), at most `max`,
+   * TENANT_START_CONCURRENCY at a time, heartbeating as it goes (thousands take longer than the
+   * heartbeat timeout; a retry skips the ones already running).
+   */
+  async function startTenantWorkflows(providerId: string, after: string | undefined, max: number): Promise<TenantWorkflowsStep> {
+    let started = 0;
+    let done = 0;
+    const timeZone = (await getProvider(deps.pool, providerId))?.time_zone;
+    const all = await listServices(deps.pool, providerId);
+    // Services are never deleted (only flagged), so the previous step's last one is still listed;
+    // should it not be, starting over is safe (running workflows are skipped).
+    const from = after === undefined ? 0 : all.findIndex((s) => s.id === after) + 1;
+    const services = all.slice(from, from + max);
+    await forEachConcurrently(services, TENANT_START_CONCURRENCY, async (s) => {
+      const tenant = { providerId, tenantId: s.tenant_id, serviceId: s.id, reconcileEveryHours: deps.reconcileIntervalHours, timeZone };
+      if (await ensureTenantWorkflow(deps, tenant)) started++;
+      if (++done % 50 === 0) beat({ providerId, tenantWorkflows: done, of: services.length });
+    });
+    const last = services[services.length - 1];
+    const reached = from + services.length;
+    return { started, done: reached, total: all.length, next: last && reached < all.length ? last.id : null };
+  }
+
   return {
-    /**
-     * Starts the entity workflow of every service of the provider that has none running,
-     * TENANT_START_CONCURRENCY at a time, heartbeating as it goes (a provider with thousands of
-     * tenants takes longer than the heartbeat timeout; a retry skips the ones already running).
-     */
+    /** Starts the entity workflow of every service of the provider that has none running (in one call). */
     async ensureTenantWorkflows(input: { providerId: string }): Promise<number> {
-      let started = 0;
-      let done = 0;
-      const timeZone = (await getProvider(deps.pool, input.providerId))?.time_zone;
-      const services = await listServices(deps.pool, input.providerId);
-      await forEachConcurrently(services, TENANT_START_CONCURRENCY, async (s) => {
-        const tenant = { providerId: input.providerId, tenantId: s.tenant_id, serviceId: s.id, reconcileEveryHours: deps.reconcileIntervalHours, timeZone };
-        if (await ensureTenantWorkflow(deps, tenant)) started++;
-        if (++done % 50 === 0) beat({ providerId: input.providerId, tenantWorkflows: done, of: services.length });
-      });
-      return started;
+      return (await startTenantWorkflows(input.providerId, undefined, Number.MAX_SAFE_INTEGER)).started;
+    },
+
+    /**
+     * The same, one step of at most `max` services (by id, after `after`), so the onboarding
+     * workflow can show how far it got; `next` is where the following step starts (null: done).
+     */
+    async ensureTenantWorkflowsStep(input: { providerId: string; after?: string; max: number }): Promise<TenantWorkflowsStep> {
+      return startTenantWorkflows(input.providerId, input.after, input.max);
     },
 
     /**

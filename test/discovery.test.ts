@@ -12,6 +12,7 @@ import { onboardingWorkflowId } from '../workflows/onboarding.api';
 import { cliEnv, runCli, spawnCli } from './support/cli';
 import { CSP_PROVIDER_ID } from '../workflows/search-attributes';
 import { numericIdFor } from '../carrier/simulator/shape';
+import { recordHistory } from './support/histories';
 
 let env: TestWorkflowEnvironment;
 let sys: TestSystem;
@@ -142,7 +143,7 @@ test('discovery progress shows while it runs: in provider show, and on the onboa
   sys.sim.faults.set([{ endpoint: 'tenants', kind: 'slow', delayMs: 700, times: 1000 }]);
   const cli = cliEnv(sys, env);
   // The workflow reports after each step (here 4 agreements; 20 by default), the database after each agreement.
-  const adding = addProvider(sys.ctx, { ...base, name: p.name, clientId: p.clientId, clientSecret: p.clientSecret }, { agreementsPerActivity: 4 });
+  const adding = addProvider(sys.ctx, { ...base, name: p.name, clientId: p.clientId, clientSecret: p.clientSecret }, { agreementsPerActivity: 4, tenantWorkflowsPerActivity: 8 });
   adding.catch(() => undefined);
   try {
     const provider = await deadline((async () => {
@@ -193,7 +194,16 @@ test('discovery progress shows while it runs: in provider show, and on the onboa
     assert.match(after.out, new RegExp(`^ {2}tenants: ${p.tenants.length}/${p.tenants.length}$`, 'm'));
     assert.doesNotMatch(after.out, /^onboarded: not yet/m);
     const finished = await details();
-    assert.match(finished, new RegExp(`^\\*\\*completed\\*\\*: ${p.tenants.length}/${p.tenants.length} tenants`));
+    assert.match(finished, new RegExp(`^\\*\\*completed\\*\\*: ${p.tenants.length}/${p.tenants.length} tenants, .*, ${p.tenants.length}/${p.tenants.length} tenant workflows$`));
+    // The tenants' workflows were started in steps (8 at most each), the progress set after each.
+    const steps = [];
+    for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${onboardingWorkflowId(provider.id)}'` })) {
+      for (const e of (await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? []) {
+        if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'ensureTenantWorkflowsStep') steps.push(e);
+      }
+    }
+    assert.equal(steps.length, Math.ceil(p.tenants.length / 8));
+    await recordHistory(handle, 'onboarding-tenant-workflows-in-steps');
   } finally {
     sys.sim.faults.clear();
     await adding.catch(() => undefined);

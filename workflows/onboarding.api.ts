@@ -10,7 +10,7 @@ import type { WorkflowStarter } from './starter';
  */
 export const onboardingWorkflowId = (providerId: string) => `onboarding:${providerId}`;
 
-export type OnboardingTuning = Pick<OnboardingInput, 'agreementsPerActivity' | 'historyLimit'>;
+export type OnboardingTuning = Pick<OnboardingInput, 'agreementsPerActivity' | 'historyLimit' | 'tenantWorkflowsPerActivity'>;
 
 export async function startOnboarding(t: WorkflowStarter, providerId: string, tuning: OnboardingTuning = {}): Promise<WorkflowHandle<typeof onboardProviderWorkflow>> {
   return t.temporal.workflow.start(onboardProviderWorkflow, {

@@ -3,7 +3,7 @@ import {
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { CSP_PROVIDER_ID } from './search-attributes';
-import type { DiscoveryProgress, DiscoveryResult, DiscoveryStep } from './types';
+import type { DiscoveryProgress, DiscoveryResult, DiscoveryStep, TenantWorkflowsStep } from './types';
 
 /**
  * Onboards a provider (and, run again, rediscovers its tenants): one service per tenant at the
@@ -24,6 +24,7 @@ export interface OnboardingActivities {
   /** The whole discovery in one call: onboardings started before discovery became resumable. */
   discoverTenants(input: { providerId: string }): Promise<DiscoveryResult>;
   ensureTenantWorkflows(input: { providerId: string }): Promise<number>;
+  ensureTenantWorkflowsStep(input: { providerId: string; after?: string; max: number }): Promise<TenantWorkflowsStep>;
   ensureProviderSchedule(input: { providerId: string }): Promise<'created' | 'updated' | 'removed'>;
 }
 
@@ -51,6 +52,8 @@ export interface OnboardingProgress {
   agreements: number;
   agreementsDone: number;
   servicesCreated: number;
+  /** Tenant workflows ensured so far, of all the provider's services (once that phase has begun). */
+  tenantWorkflows?: { done: number; total: number };
   error?: string;
 }
 
@@ -64,9 +67,12 @@ export interface OnboardingInput {
   agreementsPerActivity?: number;
   /** History events after which the workflow continues as new (default 1,000). */
   historyLimit?: number;
+  /** Tenant workflows started per activity call (default 500). */
+  tenantWorkflowsPerActivity?: number;
 }
 
 const AGREEMENTS_PER_ACTIVITY = 20;
+const TENANT_WORKFLOWS_PER_ACTIVITY = 500;
 const HISTORY_LIMIT = 1000;
 
 export async function onboardProviderWorkflow(input: OnboardingInput): Promise<OnboardingResult> {
@@ -78,7 +84,8 @@ export async function onboardProviderWorkflow(input: OnboardingInput): Promise<O
   const show = (p?: DiscoveryProgress) => {
     if (p) Object.assign(progress, { tenants: p.tenants, tenantsDone: p.tenantsDone, agreements: p.agreements, agreementsDone: p.agreementsDone, servicesCreated: p.servicesCreated });
     // Shown as "Current details" in the Web UI.
-    setCurrentDetails(`**${progress.phase}**: ${progress.tenantsDone}/${progress.tenants} tenants, ${progress.agreementsDone}/${progress.agreements} contract agreements, ${progress.servicesCreated} services created${progress.error ? `\n\nfailed: ${progress.error}` : ''}`);
+    const workflows = progress.tenantWorkflows ? `, ${progress.tenantWorkflows.done}/${progress.tenantWorkflows.total} tenant workflows` : '';
+    setCurrentDetails(`**${progress.phase}**: ${progress.tenantsDone}/${progress.tenants} tenants, ${progress.agreementsDone}/${progress.agreements} contract agreements, ${progress.servicesCreated} services created${workflows}${progress.error ? `\n\nfailed: ${progress.error}` : ''}`);
   };
   show();
   const discoveryId = input.discoveryId ?? (await acts.beginDiscovery({ providerId: input.providerId })).discoveryId;
@@ -99,7 +106,20 @@ export async function onboardProviderWorkflow(input: OnboardingInput): Promise<O
     const discovered = await acts.finishDiscovery({ providerId: input.providerId, discoveryId });
     progress.phase = 'starting tenant workflows';
     show();
-    const started = await acts.ensureTenantWorkflows({ providerId: input.providerId });
+    let started = 0;
+    if (patched('tenant-workflows-in-steps')) {
+      // In steps, so the progress shows how far it got (thousands of tenants take minutes).
+      for (let after: string | undefined; ;) {
+        const step = await acts.ensureTenantWorkflowsStep({ providerId: input.providerId, after, max: input.tenantWorkflowsPerActivity ?? TENANT_WORKFLOWS_PER_ACTIVITY });
+        started += step.started;
+        progress.tenantWorkflows = { done: step.done, total: step.total };
+        show();
+        if (step.next === null) break;
+        after = step.next;
+      }
+    } else {
+      started = await acts.ensureTenantWorkflows({ providerId: input.providerId });
+    }
     const schedule = await acts.ensureProviderSchedule({ providerId: input.providerId });
     await acts.markProviderOnboarded({ providerId: input.providerId });
     progress.phase = 'completed';

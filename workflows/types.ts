@@ -161,3 +161,12 @@ export interface FetchResult {
   billed?: number;
   quarantined?: number;
 }
+
+/** One step of starting a provider's tenant workflows (onboarding): services reached so far, of all. */
+export interface TenantWorkflowsStep {
+  started: number;
+  done: number;
+  total: number;
+  /** The last service id of this step when more follow, else null. */
+  next: string | null;
+}

@@ -86,7 +86,9 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       printObject({
         id: p.id, name: p.name, client_id: p.client_id, currency: p.currency, time_zone: p.time_zone, cycle_times: p.cycle_times.join(','),
         status: p.status, attention: p.attention_reason,
-        onboarded: p.onboarded_at ?? (running ? `not yet (running: ${running.phase})` : 'not yet (run the same "provider add" again to continue)'),
+        onboarded: p.onboarded_at ?? (running
+          ? `not yet (running: ${running.phase}${running.tenantWorkflows ? `, ${running.tenantWorkflows.done}/${running.tenantWorkflows.total} tenant workflows` : ''})`
+          : 'not yet (run the same "provider add" again to continue)'),
         onboardingWorkflow: onboardingWorkflowId(p.id),
         onboardingStatus: live === undefined ? 'not known (Temporal did not answer)' : (live?.status ?? 'none'),
         discovery: d
