@@ -4,7 +4,7 @@ import { classified } from './failures';
 import { CarrierError } from '../carrier/errors';
 import { inTransaction } from '../db/pool';
 import { flattenSubscriptions, replaceLicences } from '../db/licences';
-import { cancelService, flagTenantGone, listServices, reactivateService } from '../db/services';
+import { cancelService, flagTenantGone, listServices, reactivateService, tenantService } from '../db/services';
 import { licenceChangeStatus, recordLicenceChangeDone, recordLicenceChangeFailed, recordLicenceChangeSent } from '../db/licence-changes';
 import { getProvider } from '../db/providers';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -30,8 +30,8 @@ function beat(detail: unknown): void {
 export function tenantActivities(deps: ActivityDeps) {
   async function readCarrier(providerId: string, tenantId: string): Promise<CarrierTenantView> {
     const client = await carrierFor(deps, providerId);
-    const services = await listServices(deps.pool, providerId);
-    const contract = services.find((s) => s.tenant_id === tenantId.toLowerCase())?.contract_agreement_id;
+    // This tenant's service only: reading all the provider's services here made 5,000 tenants' first reconciles read 25 million rows.
+    const contract = (await tenantService(deps.pool, providerId, tenantId))?.contract_agreement_id;
     let licences: LicenceView[] = [];
     let gone = false;
     try {

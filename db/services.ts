@@ -61,6 +61,12 @@ export async function listServices(db: Queryable, providerId?: string): Promise<
   return res.rows;
 }
 
+/** The provider's service for one tenant (a tenant is one service of its provider). */
+export async function tenantService(db: Queryable, providerId: string, tenantId: string): Promise<ServiceRow | null> {
+  const res = await db.query<ServiceRow>(`SELECT ${COLUMNS} FROM service WHERE provider_id = $1 AND tenant_id = lower($2)`, [providerId, tenantId]);
+  return res.rows[0] ?? null;
+}
+
 export async function getService(db: Queryable, idOrTenant: string): Promise<ServiceRow | null> {
   const res = await db.query<ServiceRow>(
     `SELECT ${COLUMNS} FROM service WHERE id = $1 OR tenant_id = lower($1) OR lower(tenant_domain) = lower($1) ORDER BY (id = $1) DESC LIMIT 1`,
