@@ -1,9 +1,9 @@
 import type { Pool } from '../db/pool';
 import { groupIdentity, groupSummaries, groupSummary } from '../db/quarantined-lines';
-import { listServices, type ServiceRow } from '../db/services';
+import { listServices } from '../db/services';
 import { getProvider } from '../db/providers';
 import { displayMoney } from '../core/display';
-import { suggestService } from '../core/quarantine-group';
+import { serviceSuggestions } from '../core/quarantine-group';
 import type { GroupSummary } from '../workflows/types';
 
 /**
@@ -14,16 +14,16 @@ import type { GroupSummary } from '../workflows/types';
 interface ProviderView {
   name: string | null;
   currency: string;
-  services: ServiceRow[];
+  suggest: ReturnType<typeof serviceSuggestions>;
 }
 
 async function providerView(pool: Pool, providerId: string): Promise<ProviderView> {
   const provider = await getProvider(pool, providerId);
-  return { name: provider?.name ?? null, currency: provider?.currency ?? '', services: await listServices(pool, providerId) };
+  return { name: provider?.name ?? null, currency: provider?.currency ?? '', suggest: serviceSuggestions(await listServices(pool, providerId)) };
 }
 
 function details(summary: GroupSummary, who: { customer: string | null; domain: string | null }, p: ProviderView): string {
-  const suggestion = suggestService({ reason: summary.reason, ...who }, p.services);
+  const suggestion = p.suggest({ reason: summary.reason, ...who });
   return [
     `**${summary.reason}**: ${summary.lines} line(s), carrier charge ${displayMoney(summary.carrierCharge, p.currency)}${summary.periodFrom ? `, charges from ${summary.periodFrom} to ${summary.periodTo}` : ''}`,
     `Tenant ${summary.tenantRef}${who.domain ? ` (${who.domain})` : ''}${who.customer ? `, customer ${who.customer}` : ''}; provider ${p.name ?? summary.providerId} (${summary.providerId})`,

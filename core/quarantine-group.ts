@@ -1,5 +1,5 @@
 import { isGuid } from './guid';
-import { rankServices, type ServiceCandidate } from './service-suggestion';
+import { serviceSuggester, type ServiceCandidate } from './service-suggestion';
 import type { QuarantineReason } from './rating';
 
 /**
@@ -100,7 +100,15 @@ export function suggestService(
   group: { reason: string; customer: string | null; domain: string | null },
   services: ServiceCandidate[],
 ): { id: string; score: number } | null {
-  if (group.reason !== 'NON_EXISTENT_SERVICE') return null;
-  const { suggested } = rankServices({ customer: group.customer, domain: group.domain }, services);
-  return suggested ? { id: suggested.id, score: suggested.score } : null;
+  return serviceSuggestions(services)(group);
+}
+
+/** suggestService for many groups of one provider: the services' names are prepared once. */
+export function serviceSuggestions(services: ServiceCandidate[]): (group: { reason: string; customer: string | null; domain: string | null }) => { id: string; score: number } | null {
+  const best = serviceSuggester(services);
+  return (group) => {
+    if (group.reason !== 'NON_EXISTENT_SERVICE') return null;
+    const suggested = best({ customer: group.customer, domain: group.domain });
+    return suggested ? { id: suggested.id, score: suggested.score } : null;
+  };
 }

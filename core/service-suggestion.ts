@@ -1,4 +1,4 @@
-import { similarity } from './similarity';
+import { prepareName, preparedSimilarity, similarity } from './similarity';
 
 export interface ServiceCandidate {
   id: string;
@@ -19,4 +19,27 @@ export function rankServices<T extends ServiceCandidate>(names: { customer: stri
     .sort((a, b) => b.score - a.score || (a.customer_name ?? a.id).localeCompare(b.customer_name ?? b.id));
   const best = ranked[0];
   return { ranked, suggested: best && best.score >= SUGGESTION_THRESHOLD ? best : null };
+}
+
+/**
+ * rankServices' `suggested` for many groups against one provider's services: each service's names
+ * are prepared once, and the best is found without sorting (the same order: score, then name).
+ * 5,000 services took 57 ms a group through rankServices; a quarantine fan-out asks for thousands.
+ */
+export function serviceSuggester<T extends ServiceCandidate>(services: T[]): (names: { customer: string | null; domain: string | null }) => (T & { score: number }) | null {
+  const prepared = services.map((s) => ({ s, domain: prepareName(s.tenant_domain ?? ''), customer: prepareName(s.customer_name ?? '') }));
+  return (names) => {
+    const domain = prepareName(names.domain ?? '');
+    const customer = prepareName(names.customer ?? '');
+    let best: T | null = null;
+    let bestScore = -1;
+    for (const p of prepared) {
+      const score = Math.max(preparedSimilarity(domain, p.domain), preparedSimilarity(customer, p.customer));
+      if (score > bestScore || (score === bestScore && best && (p.s.customer_name ?? p.s.id).localeCompare(best.customer_name ?? best.id) < 0)) {
+        best = p.s;
+        bestScore = score;
+      }
+    }
+    return best && bestScore >= SUGGESTION_THRESHOLD ? { ...best, score: bestScore } : null;
+  };
 }
