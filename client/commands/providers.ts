@@ -181,7 +181,8 @@ async function watchOnboarding(handle: WorkflowHandle<typeof onboardProviderWork
     const line = (p: OnboardingProgress) => {
       const width = 24;
       const filled = p.tenants ? Math.round((p.tenantsDone / p.tenants) * width) : 0;
-      return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.phase}: ${p.tenantsDone}/${p.tenants} tenants, ${p.agreementsDone}/${p.agreements} agreements\x1b[K`;
+      const workflows = p.tenantWorkflows ? `, ${p.tenantWorkflows.done}/${p.tenantWorkflows.total} tenant workflows` : '';
+      return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.phase}: ${p.tenantsDone}/${p.tenants} tenants, ${p.agreementsDone}/${p.agreements} agreements${workflows}\x1b[K`;
     };
     const tick = () => handle.query(onboardingProgressQuery).then((p) => process.stderr.write(line(p)), () => undefined);
     timer = setInterval(tick, 500);
