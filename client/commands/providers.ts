@@ -81,7 +81,12 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       const d = await latestDiscovery(db, p.id);
       // The workflow's own view, when Temporal answers: a running onboarding says which phase it is in
       // (after the last tenant is read, it still starts the tenants' workflows and the schedule).
-      const live = await ctx().temporal().then((client) => onboardingState(client, p.id)).catch(() => undefined);
+      // At most a few seconds: a query waits for a worker, and none may be running.
+      let timer: NodeJS.Timeout | undefined;
+      const live = await Promise.race([
+        ctx().temporal().then((client) => onboardingState(client, p.id)),
+        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 5_000))),
+      ]).catch(() => undefined).finally(() => clearTimeout(timer));
       const running = live?.status === 'RUNNING' ? live.progress : null;
       printObject({
         id: p.id, name: p.name, client_id: p.client_id, currency: p.currency, time_zone: p.time_zone, cycle_times: p.cycle_times.join(','),
