@@ -91,7 +91,9 @@ export async function measureQuarantineFanOut(stack: Stack, workers: ChildProces
     const to = tsMs(completed.eventTime);
     // Settled: the groups' first workflow tasks and summary activities are all handled.
     let quiet = 0;
+    const giveUp = Date.now() + 15 * 60_000;
     while (quiet < 3) {
+      if (Date.now() > giveUp) throw new Error('the task queues did not empty within 15 minutes of the fan-out');
       const n = (await backlog(stack, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)) + (await backlog(stack, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY));
       quiet = n === 0 ? quiet + 1 : 0;
       await new Promise((r) => setTimeout(r, 250));
