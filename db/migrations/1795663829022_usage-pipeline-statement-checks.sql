@@ -87,7 +87,18 @@ CREATE TRIGGER usage_charge_references_fixed BEFORE UPDATE ON usage_charge
                      OR OLD.record_key IS DISTINCT FROM NEW.record_key OR OLD.service_id IS DISTINCT FROM NEW.service_id)
   EXECUTE FUNCTION refuse_reference_change('a usage charge''s line, provider, RecordId and service never change');
 
+-- A credit reverses one charge and a re-bill replaces one charge, at most once each; ordinary
+-- charges (nearly all) have neither, and no longer put a NULL into two unique indexes.
+ALTER TABLE usage_charge DROP CONSTRAINT usage_charge_reverses_charge_id_key,
+                         DROP CONSTRAINT usage_charge_replaces_charge_id_key;
+CREATE UNIQUE INDEX usage_charge_reverses_once ON usage_charge (reverses_charge_id) WHERE reverses_charge_id IS NOT NULL;
+CREATE UNIQUE INDEX usage_charge_replaces_once ON usage_charge (replaces_charge_id) WHERE replaces_charge_id IS NOT NULL;
+
 -- Down Migration
+DROP INDEX usage_charge_replaces_once;
+DROP INDEX usage_charge_reverses_once;
+ALTER TABLE usage_charge ADD CONSTRAINT usage_charge_reverses_charge_id_key UNIQUE (reverses_charge_id),
+                         ADD CONSTRAINT usage_charge_replaces_charge_id_key UNIQUE (replaces_charge_id);
 DROP TRIGGER usage_charge_references_fixed ON usage_charge;
 DROP TRIGGER usage_line_id_fixed ON usage_line;
 DROP TRIGGER service_never_deleted ON service;
