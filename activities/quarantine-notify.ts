@@ -28,7 +28,7 @@ interface NotifyDeps extends WorkflowStarter {
   pool: Pool;
 }
 
-/** Group summaries read per statement while signalling (read a chunk ahead of the signals). */
+/** Group summaries read per statement while signalling (the next chunk read ahead of the signals). */
 export const SUMMARY_CHUNK = 500;
 
 /**
@@ -39,35 +39,36 @@ export const SUMMARY_CHUNK = 500;
  */
 export async function notifyGroups(deps: NotifyDeps, providerId: string, mediatedBy: string, except?: string): Promise<number> {
   const groups = (await groupsMediatedBy(deps.pool, providerId, mediatedBy)).filter((g) => g.groupKey !== except);
-  let notified = 0;
-  const read = (from: number) => {
-    const p = groupSummariesWithDetails(deps.pool, providerId, groups.slice(from, from + SUMMARY_CHUNK).map((g) => g.groupKey));
-    p.catch(() => undefined); // awaited below; a failure while signals are in flight is not unhandled
-    return p;
+  const chunks: Array<Promise<Map<string, GroupSummary>>> = [];
+  const chunk = (c: number) => {
+    if (!chunks[c]) {
+      chunks[c] = groupSummariesWithDetails(deps.pool, providerId, groups.slice(c * SUMMARY_CHUNK, (c + 1) * SUMMARY_CHUNK).map((g) => g.groupKey));
+      chunks[c]!.catch(() => undefined); // awaited by the signals that need it; a failure there stops the fan-out
+    }
+    return chunks[c]!;
   };
-  let next = read(0);
-  for (let i = 0; i < groups.length; i += SUMMARY_CHUNK) {
-    const summaries = await next;
-    next = read(i + SUMMARY_CHUNK);
-    const chunk = groups.slice(i, i + SUMMARY_CHUNK).map((g) => ({ ...g, summary: summaries.get(g.groupKey) }));
-    notified += await signalGroupsAdded(deps, chunk, mediatedBy, notified);
-  }
-  await next;
-  return notified;
+  return signalGroupsAdded(deps, groups, mediatedBy, async (index, groupKey) => {
+    const c = Math.floor(index / SUMMARY_CHUNK);
+    if ((c + 1) * SUMMARY_CHUNK < groups.length) chunk(c + 1);
+    return (await chunk(c)).get(groupKey);
+  });
 }
 
-/** Signal-with-starts each group with its new line count (and summary, if given), NOTIFY_CONCURRENCY at a time. */
+/**
+ * Signal-with-starts each group with its new line count (and its summary, when `summaryOf` gives
+ * one), NOTIFY_CONCURRENCY at a time, in one stream (no pause between chunks of summaries).
+ */
 export async function signalGroupsAdded(
   deps: WorkflowStarter,
-  groups: Array<{ groupKey: string; lines: number; summary?: GroupSummary }>,
+  groups: Array<{ groupKey: string; lines: number }>,
   source: string,
-  alreadyNotified = 0,
+  summaryOf?: (index: number, groupKey: string) => Promise<GroupSummary | undefined>,
 ): Promise<number> {
   let notified = 0;
-  await forEachConcurrently(groups, NOTIFY_CONCURRENCY, async (group) => {
-    await signalLinesAdded(deps, group.groupKey, { source, count: group.lines, ...(group.summary ? { summary: group.summary } : {}) });
-    notified++;
-    progressBeat(alreadyNotified + notified);
+  await forEachConcurrently(groups, NOTIFY_CONCURRENCY, async (group, index) => {
+    const summary = await summaryOf?.(index, group.groupKey);
+    await signalLinesAdded(deps, group.groupKey, { source, count: group.lines, ...(summary ? { summary } : {}) });
+    progressBeat(++notified);
   });
   return notified;
 }
