@@ -37,6 +37,9 @@ export function validateUsageRecord(raw: unknown): RecordValidation {
   if (typeof r.RecordId !== 'string' && !isJsonNumberLike(r.RecordId)) return { ok: false, problem: 'RecordId is not a string' };
   const recordId = rawRecordId(r);
   if (recordId === null) return { ok: false, problem: 'RecordId is empty' };
+  if (typeof r.RecordId === 'string' && r.RecordId.includes('\u0000')) {
+    return { ok: false, problem: 'RecordId contains a NUL character' };
+  }
   for (const field of ['TenantId', 'ProductId'] as const) {
     if (!isGuid(r[field])) return { ok: false, problem: `${field} is not a GUID` };
   }
@@ -91,7 +94,16 @@ export function rawRecordId(raw: unknown): string | null {
   const v = (raw as Record<string, unknown>).RecordId;
   const text = typeof v === 'string' ? v.trim() : isJsonNumberLike(v) ? (v as { value: string }).value : '';
   if (text === '') return null;
-  return isGuid(text) ? normalizeGuid(text) : text;
+  return isGuid(text) ? normalizeGuid(text) : storableText(text);
+}
+
+/**
+ * A text PostgreSQL can store: it has no U+0000, which JSON allows (as \u0000) inside a string.
+ * Such a character becomes U+FFFD in the columns read out of a line; the line's raw text keeps it
+ * exactly (as the escape it was sent as). A RecordId with one is never billed (INVALID_RECORD).
+ */
+export function storableText(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }
 
 /** Text fields of a raw line, tolerant of anything, for grouping and display of quarantined lines. */
@@ -99,5 +111,5 @@ export function rawText(raw: unknown, field: string): string | null {
   if (raw === null || typeof raw !== 'object') return null;
   const v = (raw as Record<string, unknown>)[field];
   // Identifiers may come as JSON numbers: their exact digits are the text.
-  return typeof v === 'string' ? v : isJsonNumberLike(v) ? (v as { value: string }).value : null;
+  return typeof v === 'string' ? storableText(v) : isJsonNumberLike(v) ? (v as { value: string }).value : null;
 }

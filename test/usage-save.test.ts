@@ -98,3 +98,22 @@ test("a charge must name a line of its own provider and RecordId, and a service 
   const still = await db.pool.query(`SELECT count(*)::int AS n FROM usage_charge WHERE usage_line_id = $1 AND service_id = 'S-1'`, [line]);
   assert.equal(still.rows[0].n, 1);
 });
+
+test('a line with a NUL character in its text fields is stored (U+FFFD in its columns, exact in raw), once, and never billed', async () => {
+  const text =
+    `{"RecordId":"nul\\u0000id","TenantId":"${T1}\\u0000","ProductId":"${P1}","ChargeStartDate":"2026-10-01T00:00:00+00:00","ChargeEndDate":"2026-10-28T00:00:00+00:00",` +
+    `"UnitPrice":10,"Quantity":3,"BillableRatio":0.5,"SubTotal":15,"Currency":"AUD"}`;
+  const parsed = parseNumberPreserving(`{"Records":[${text}]}`);
+  const records = (parsed.value as { Records: unknown[] }).Records;
+  const first = await mediatePage(db.pool, 'p1', source('cycle-nul'), records, parsed.elementTexts!);
+  assert.deepEqual([first.inserted, first.billed, first.quarantined.INVALID_RECORD], [1, 0, 1]);
+  const again = await mediatePage(db.pool, 'p1', source('cycle-nul-2'), records, parsed.elementTexts!);
+  assert.deepEqual([again.inserted, again.repeats], [0, 1], 'the same line again is a repeat, not a second row');
+  const row = await db.pool.query<{ record_key: string; tenant_ref: string; raw: string; reason_detail: string }>(
+    `SELECT record_key, tenant_ref, raw, reason_detail FROM usage_line WHERE provider_id = 'p1' AND record_key LIKE 'nul%'`,
+  );
+  assert.equal(row.rows.length, 1);
+  assert.equal(row.rows[0]!.record_key, 'nul\uFFFDid');
+  assert.equal(row.rows[0]!.raw, text);
+  assert.match(row.rows[0]!.reason_detail, /RecordId contains a NUL character/);
+});
