@@ -22,13 +22,14 @@ import { parseLosslessJson } from '../core/lossless';
 import { rawRecordId } from '../core/usage-record';
 import { textHash } from '../core/mediation';
 import { listServices } from '../db/services';
+import { runningCyclesFetched } from '../db/cycle-runs';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { expectedOutcomes, recomputedTotals } from '../test/support/expected';
 import { onboardFirstProvider, startStack } from './harness';
 import { freePort } from '../test/support/ports';
 
 const o = new Command('chaos').option('--records <n>', 'usage lines', '100000').option('--kills <n>', 'worker SIGKILLs', '10').option('--seed <n>', 'randomness of the kill times', '7')
-  .option('--system-records <n>', 'usage lines per provider inside npm start', '20000')
+  .option('--system-records <n>', 'usage lines per provider inside npm start', '100000')
   .parse().opts<{ records: string; kills: string; seed: string; systemRecords: string }>();
 const records = Number(o.records);
 const kills = Number(o.kills);
@@ -186,16 +187,29 @@ async function chaosInsideNpmStart(recordsPerProvider: number) {
     }
     return seen(msg).at(-1)!;
   };
+  // Kills land mid-cycle whatever the machine's speed: each waits until the running cycles have
+  // fetched more lines (read from npm start's own database), never on a fixed sleep.
   await waitFor('demo provider onboarded', 2);
-  await sleep(4000);
+  const progress = createPool(embeddedUrlFor(dataDir, pgPort, 'csp')!, 1);
+  const total = 2 * recordsPerProvider;
+  const fetchedAtLeast = async (lines: number) => {
+    for (;;) {
+      if (system.exitCode !== null) throw new Error(`npm start exited (${system.exitCode}) before its cycles fetched ${lines} lines`);
+      const now = await runningCyclesFetched(progress).catch(() => ({ running: 0, fetched: 0 }));
+      if (now.running > 0 && now.fetched >= lines) return now.fetched;
+      await sleep(50);
+    }
+  };
   const worker = (await waitFor('worker running (supervised)')).pid as number;
+  const atWorkerKill = await fetchedAtLeast(Math.round(total * 0.15));
   process.kill(worker, 'SIGKILL');
-  process.stderr.write(`chaos: npm start's worker (pid ${worker}) killed\n`);
+  process.stderr.write(`chaos: npm start's worker (pid ${worker}) killed at ${atWorkerKill} of ${total} lines\n`);
   await waitFor('worker restarted');
-  await sleep(3000);
+  const atPostgresKill = await fetchedAtLeast(atWorkerKill + Math.round(total * 0.15));
+  await progress.end();
   const postgres = (await waitFor('embedded PostgreSQL running')).pid as number;
   process.kill(postgres, 'SIGKILL');
-  process.stderr.write(`chaos: npm start's PostgreSQL (pid ${postgres}) killed\n`);
+  process.stderr.write(`chaos: npm start's PostgreSQL (pid ${postgres}) killed at ${atPostgresKill} of ${total} lines\n`);
   await waitFor('postgres restarted');
   const code = await exited;
   const seconds = (Date.now() - started) / 1000;

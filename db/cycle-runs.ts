@@ -129,3 +129,9 @@ export async function cycleSummary(db: Pool, cycleId: string): Promise<CycleSumm
     margin: c.margin ?? '0.0000',
   };
 }
+
+/** Lines fetched so far by the cycles still running (0 when none is): how far along they are. */
+export async function runningCyclesFetched(db: Queryable): Promise<{ running: number; fetched: number }> {
+  const res = await db.query<{ running: number; fetched: string | null }>(`SELECT count(*)::int AS running, sum(fetched)::text AS fetched FROM cycle_run WHERE status = 'RUNNING'`);
+  return { running: res.rows[0]!.running, fetched: Number(res.rows[0]!.fetched ?? 0) };
+}
