@@ -22,6 +22,5 @@ USER node
 # SIGTERM drains the worker (running activities get the grace time) before it exits.
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["node", "dist/workers/healthcheck.js"]
-# The worker's V8 heap budget (also in package.json "worker" and bench/harness.ts): told its limit,
-# V8 collects before the heap grows, keeping a busy worker near 350 MB instead of 500–750 MB.
+# The worker's V8 heap budget: workers/node-flags.ts (a test checks this line against it).
 CMD ["node", "--max-old-space-size=512", "--max-semi-space-size=32", "dist/workers/main.js"]

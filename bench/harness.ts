@@ -9,6 +9,7 @@ import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
 import { migrateUp } from '../db/migrate';
 import { createPool, type Pool } from '../db/pool';
 import { startDevServer } from '../workers/temporal-server';
+import { WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { workflowBundle } from '../workers/worker';
 import { startSimulator, type Simulator } from '../carrier/simulator/server';
 import type { ProviderContext } from '../client/providers';
@@ -39,9 +40,6 @@ export interface Stack {
   restartPostgres(): Promise<void>;
   stop(): Promise<void>;
 }
-
-/** V8 flags of a deployed worker process (Dockerfile CMD, package.json "worker"). */
-export const WORKER_NODE_FLAGS = ['--max-old-space-size=512', '--max-semi-space-size=32'];
 
 export async function startStack(name: string, records: number, defaults: { pg: number; temporal: number; sim: number }, opts: { providers?: number } = {}): Promise<Stack> {
   // The usual port variables move the stack elsewhere (several people benchmarking on one machine).
