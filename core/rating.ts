@@ -134,14 +134,12 @@ export function selectRule(card: RateCard, serviceId: string, productId: string)
 /** The charge, computed exactly and rounded once. null when an rrp rule meets a record with no RRP. */
 export function rate(record: UsageRecord, rule: SelectedRule): Charge | null {
   switch (rule.kind) {
-    case 'price': {
-      const price = requireValue(rule);
-      return ratings.get(['price', price, record.billableRatio, record.quantity, record.subTotal], () => charged('price', price.times(record.billableRatio).times(record.quantity), record.subTotal));
-    }
+    case 'price':
     case 'rrp': {
-      const rrp = record.unitPriceRrp;
-      if (!rrp) return null;
-      return ratings.get(['rrp', rrp, record.billableRatio, record.quantity, record.subTotal], () => charged('rrp', rrp.times(record.billableRatio).times(record.quantity), record.subTotal));
+      // price: the rule's sell price; rrp: the record's UnitPriceRrp. Either × ratio × quantity.
+      const unit = rule.kind === 'price' ? requireValue(rule) : record.unitPriceRrp;
+      if (!unit) return null;
+      return ratings.get([rule.kind, unit, record.billableRatio, record.quantity, record.subTotal], () => charged(rule.kind, unit.times(record.billableRatio).times(record.quantity), record.subTotal));
     }
     case 'markup':
     case 'defaultMarkup': {
@@ -163,32 +161,30 @@ function charged(ruleKind: Charge['ruleKind'], exact: Decimal, subTotal: Decimal
 const ratings = new MemoByRefs<Charge>();
 
 const tenantIndex = new WeakMap<readonly ServiceRef[], Map<string, ServiceRef[]>>();
-const productIndex = new WeakMap<RateCard, Map<string, RateRule[]>>();
+const productIndex = new WeakMap<readonly RateRule[], Map<string, RateRule[]>>();
 const factors = new WeakMap<Decimal, Decimal>();
 
 /** The provider's services by tenant (GUIDs compared case-insensitively), in their given order. */
 function servicesByTenant(services: readonly ServiceRef[]): Map<string, ServiceRef[]> {
-  let index = tenantIndex.get(services);
-  if (!index) {
-    index = new Map();
-    for (const s of services) {
-      const key = s.tenantId.toLowerCase();
-      index.set(key, [...(index.get(key) ?? []), s]);
-    }
-    tenantIndex.set(services, index);
-  }
-  return index;
+  return indexByGuid(tenantIndex, services, (s) => s.tenantId);
 }
 
 function rulesByProduct(card: RateCard): Map<string, RateRule[]> {
-  let index = productIndex.get(card);
+  return indexByGuid(productIndex, card.rules, (r) => r.productId);
+}
+
+/** Items grouped by a GUID (lower-cased), in their given order; built once per list. */
+function indexByGuid<T>(cache: WeakMap<readonly T[], Map<string, T[]>>, items: readonly T[], guidOf: (item: T) => string): Map<string, T[]> {
+  let index = cache.get(items);
   if (!index) {
     index = new Map();
-    for (const r of card.rules) {
-      const key = r.productId.toLowerCase();
-      index.set(key, [...(index.get(key) ?? []), r]);
+    for (const item of items) {
+      const key = guidOf(item).toLowerCase();
+      const group = index.get(key);
+      if (group) group.push(item);
+      else index.set(key, [item]);
     }
-    productIndex.set(card, index);
+    cache.set(items, index);
   }
   return index;
 }

@@ -12,7 +12,7 @@ export async function copyRows(db: PoolClient, table: string, columns: readonly 
 }
 
 /** Rows in COPY's text format, in bounded chunks (no single huge string for a huge page). */
-export function copyChunks(rows: ReadonlyArray<ReadonlyArray<string | null>>): string[] {
+function copyChunks(rows: ReadonlyArray<ReadonlyArray<string | null>>): string[] {
   const chunks: string[] = [];
   let chunk = '';
   for (const row of rows) {

@@ -186,7 +186,7 @@ export async function savePage(
  * The COPY rows of a page's kept lines (ids drawn for them, in order) and of their charges, the
  * charges' months routed as `routes` says; counts the outcomes into `result`.
  */
-export function pageRows(
+function pageRows(
   providerId: string, source: { receivedBy: string; mediatedBy: string }, kept: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
   ids: readonly string[], routes: Readonly<Record<string, string>>, result: MediationResult,
 ): { lineRows: Array<Array<string | null>>; chargeRows: Array<Array<string | null>> } {
@@ -195,29 +195,26 @@ export function pageRows(
   kept.forEach((line, i) => {
     const d = line.decision;
     const id = ids[i]!;
-    if (!d) {
-      lineRows.push([id, providerId, source.receivedBy, null, line.recordKey, line.contentHash, line.raw, line.tenantRef, line.productRef, line.chargeStart, line.subTotal, 'NEW', null, null, null, null]);
-      return;
-    }
-    result.processed++;
-    if (d.status === 'QUARANTINED') {
-      lineRows.push([
-        id, providerId, source.receivedBy, source.mediatedBy, line.recordKey, line.contentHash, line.raw, line.tenantRef, line.productRef, line.chargeStart, line.subTotal,
-        'QUARANTINED', d.reason, d.detail, d.serviceId, groupKeyOf(providerId, d.reason, d.record?.tenantId ?? line.tenantRef),
-      ]);
+    // Its outcome columns (status, reason, reason_detail, service_id, group_key); a charge if billed.
+    let outcome: Array<string | null>;
+    if (!d) outcome = ['NEW', null, null, null, null];
+    else if (d.status === 'QUARANTINED') {
+      outcome = ['QUARANTINED', d.reason, d.detail, d.serviceId, groupKeyOf(providerId, d.reason, d.record?.tenantId ?? line.tenantRef)];
       count(result, d.reason);
     } else if (d.status === 'COMPLETED') {
-      lineRows.push([
-        id, providerId, source.receivedBy, source.mediatedBy, line.recordKey, line.contentHash, line.raw, line.tenantRef, line.productRef, line.chargeStart, line.subTotal,
-        'COMPLETED', null, null, d.serviceId, null,
-      ]);
+      outcome = ['COMPLETED', null, null, d.serviceId, null];
       const c = chargeOf(d, line.record);
       chargeRows.push([
         id, providerId, source.mediatedBy, line.recordKey, d.serviceId, c.period, routes[c.period] ?? c.period, c.product, c.units, c.rate,
         c.ratio, c.cost, c.charge, c.margin, c.kind, d.record.chargeStart.text, c.end_,
       ]);
       result.billed++;
-    }
+    } else return; // a repeat: savePage keeps none
+    if (d) result.processed++;
+    lineRows.push([
+      id, providerId, source.receivedBy, d ? source.mediatedBy : null, line.recordKey, line.contentHash, line.raw, line.tenantRef, line.productRef, line.chargeStart, line.subTotal,
+      ...outcome,
+    ]);
   });
   return { lineRows, chargeRows };
 }
