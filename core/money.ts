@@ -43,6 +43,15 @@ const MAX_ABS_EXPONENT = 60;
  */
 export const parseDecimalText = memoByText(parseDecimalTextOnce);
 
+/**
+ * The one shared instance for a decimal's text (a rate card's price or markup, read afresh for
+ * every batch): charges are memoised by the identity of the numbers they are computed from
+ * (core/rating.ts), so the same rule read twice must give the same instance to be rated once.
+ */
+export function sharedDecimal(text: string): Decimal {
+  return parseDecimalText(text) ?? new Decimal(text);
+}
+
 function parseDecimalTextOnce(text: string): Decimal | null {
   if (!/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(text)) return null;
   let value: Decimal;

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from './pool';
-import { Decimal } from '../core/money';
+import { sharedDecimal } from '../core/money';
 import type { RateCard, RuleKind, ServiceRef } from '../core/rating';
 
 type Queryable = Pool | PoolClient;
@@ -30,8 +30,8 @@ export async function loadBillingContext(db: Queryable, providerId: string): Pro
     card: cardRow
       ? {
           currency: cardRow.currency,
-          defaultMarkupPercent: cardRow.default_markup_percent === null ? null : new Decimal(cardRow.default_markup_percent),
-          rules: rules.rows.map((r) => ({ productId: r.product_id, serviceId: r.service_id, kind: r.kind, value: r.value === null ? null : new Decimal(r.value) })),
+          defaultMarkupPercent: cardRow.default_markup_percent === null ? null : sharedDecimal(cardRow.default_markup_percent),
+          rules: rules.rows.map((r) => ({ productId: r.product_id, serviceId: r.service_id, kind: r.kind, value: r.value === null ? null : sharedDecimal(r.value) })),
         }
       : null,
   };
