@@ -4,37 +4,28 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from './pool';
 
 /**
- * COPY rows into a table (text format): the cheapest way to hand PostgreSQL many rows, far
- * cheaper to encode and to parse than arrays or a JSON parameter. null is SQL NULL.
+ * COPY rows into a table, given as text in COPY's text format (db/usage-rows.ts makes it): the
+ * cheapest way to hand PostgreSQL many rows, far cheaper to encode and to parse than arrays or a
+ * JSON parameter.
  */
-export async function copyRows(db: PoolClient, table: string, columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | null>>): Promise<void> {
-  await pipeline(Readable.from(copyChunks(rows)), db.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
+export async function copyText(db: PoolClient, table: string, columns: readonly string[], chunks: readonly string[]): Promise<void> {
+  await pipeline(Readable.from(chunks), db.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
 }
 
-/** Rows in COPY's text format, in bounded chunks (no single huge string for a huge page). */
-function copyChunks(rows: ReadonlyArray<ReadonlyArray<string | null>>): string[] {
-  const chunks: string[] = [];
-  let chunk = '';
-  for (const row of rows) {
-    let line = '';
-    for (let c = 0; c < row.length; c++) {
-      const v = row[c];
-      line += (c === 0 ? '' : '\t') + (v === null || v === undefined ? '\\N' : copyText(v));
-    }
-    chunk += line + '\n';
-    if (chunk.length > 1 << 20) {
-      chunks.push(chunk);
-      chunk = '';
+/** Rows' text gathered in bounded chunks (no single huge string for a huge page). */
+export class CopyText {
+  private readonly done: string[] = [];
+  private chunk = '';
+
+  add(rows: string): void {
+    this.chunk += rows;
+    if (this.chunk.length > 1 << 20) {
+      this.done.push(this.chunk);
+      this.chunk = '';
     }
   }
-  if (chunk) chunks.push(chunk);
-  return chunks;
-}
 
-const SPECIAL = /[\\\t\n\r]/;
-
-/** COPY's text format escapes backslash, tab, newline and carriage return. */
-export function copyText(v: string): string {
-  if (!SPECIAL.test(v)) return v;
-  return v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+  chunks(): string[] {
+    return this.chunk ? [...this.done, this.chunk] : this.done;
+  }
 }

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from './pool';
 import { inTransaction } from './pool';
-import { copyRows } from './copy';
+import { copyText, CopyText } from './copy';
+import { CHARGE_COPY_COLUMNS, LINE_COPY_COLUMNS, lineOutcome, receivedLines, receivedText, type LineOutcome, type ReceivedLine, type RowSource } from './usage-rows';
 import { decimalText, formatMoney } from '../core/money';
 import type { QuarantineReason } from '../core/rating';
 import { parseNumberPreserving } from '../core/fast-json';
@@ -21,22 +22,7 @@ export interface MediationResult {
   quarantined: Partial<Record<QuarantineReason, number>>;
 }
 
-/** A line as the carrier sent it: its exact text, the record parsed from it, and what is stored beside it. */
-export interface ReceivedLine extends LineFacts {
-  raw: string;
-  record: unknown;
-}
-
-/** Lines from their exact texts and parsed records (a carrier page, or a file of records). */
-export function receivedLines(records: readonly unknown[], texts: readonly string[]): ReceivedLine[] {
-  return records.map((record, i) => {
-    // Built in place (no spread copy): a page makes a thousand of these.
-    const line = lineFacts(record, texts[i]!) as ReceivedLine;
-    line.raw = texts[i]!;
-    line.record = record;
-    return line;
-  });
-}
+export { receivedLines, type ReceivedLine } from './usage-rows';
 
 // ---------------------------------------------------------------------------------------------
 // What is known before deciding
@@ -104,18 +90,6 @@ export interface SavedPage extends MediationResult {
   repeats: number;
 }
 
-/** The columns a page's lines are COPYed into, in row order (see savePage). */
-const LINE_COLUMNS = [
-  'id', 'provider_id', 'first_cycle_id', 'mediated_cycle_id', 'record_key', 'content_hash', 'raw', 'tenant_ref', 'product_ref', 'charge_start', 'sub_total',
-  'status', 'reason', 'reason_detail', 'service_id', 'group_key',
-] as const;
-
-/** The columns a page's charges are COPYed into, in row order. */
-const CHARGE_COLUMNS = [
-  'usage_line_id', 'provider_id', 'cycle_id', 'record_key', 'service_id', 'usage_period', 'billing_period', 'product_key', 'units', 'unit_rate',
-  'billable_ratio', 'carrier_cost', 'charge', 'margin', 'rule_kind', 'charge_start', 'charge_end',
-] as const;
-
 /** A page's lines collided with lines stored meanwhile by another writer: deciding again sorts them out. */
 export class ConcurrentSaveError extends Error {}
 
@@ -139,7 +113,8 @@ export async function savePage(
   db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
 ): Promise<SavedPage> {
   const result: SavedPage = { inserted: 0, repeats: 0, processed: 0, billed: 0, quarantined: {} };
-  const kept: Array<ReceivedLine & { decision: Decision | null }> = [];
+  const rows: RowSource = { providerId, ...source };
+  const kept: Array<{ line: ReceivedLine; outcome: LineOutcome }> = [];
   const staged = new Set<string>();
   const periods = new Set<string>();
   for (const line of lines) {
@@ -149,11 +124,11 @@ export async function savePage(
       continue;
     }
     staged.add(identity);
-    kept.push(line);
-    if (line.decision?.status === 'COMPLETED') periods.add(line.decision.period);
+    const outcome = lineOutcome(rows, line, line.decision as Exclude<Decision, { status: 'REPEAT' }> | null);
+    kept.push({ line, outcome });
+    if (outcome.charge) periods.add(outcome.charge.period);
   }
   if (kept.length === 0) return result;
-
   // A month being closed waits for this page, or this page for the close (its SHARE lock): the
   // routing read next then sees every close committed before, and none can follow until commit.
   if (periods.size > 0) await db.query('LOCK TABLE usage_charge IN ROW EXCLUSIVE MODE');
@@ -168,10 +143,21 @@ export async function savePage(
   });
   const ids = prepared.rows[0]!.ids;
   const routes = prepared.rows[0]!.routes ?? {};
-  const { lineRows, chargeRows } = pageRows(providerId, source, kept, ids, routes, result);
+  const lineText = new CopyText();
+  const chargeText = new CopyText();
+  kept.forEach(({ line, outcome }, i) => {
+    const id = ids[i]!;
+    lineText.add(`${id}\t${outcome.text}\t${receivedText(rows, line)}\n`);
+    if (outcome.charge) {
+      chargeText.add(`${id}\t${routes[outcome.charge.period] ?? outcome.charge.period}\t${outcome.charge.text}\n`);
+      result.billed++;
+    }
+    if (outcome.reason) result.quarantined[outcome.reason] = (result.quarantined[outcome.reason] ?? 0) + 1;
+    if (outcome.status !== 'NEW') result.processed++;
+  });
   try {
-    await copyRows(db, 'usage_line', LINE_COLUMNS, lineRows);
-    if (chargeRows.length > 0) await copyRows(db, 'usage_charge', CHARGE_COLUMNS, chargeRows);
+    await copyText(db, 'usage_line', LINE_COPY_COLUMNS, lineText.chunks());
+    if (result.billed > 0) await copyText(db, 'usage_charge', CHARGE_COPY_COLUMNS, chargeText.chunks());
   } catch (err) {
     if ((err as { code?: string }).code === '23505') {
       throw new ConcurrentSaveError(`lines of this page were stored or billed meanwhile by another writer (${(err as Error).message}); deciding the page again`);
@@ -180,43 +166,6 @@ export async function savePage(
   }
   result.inserted = kept.length;
   return result;
-}
-
-/**
- * The COPY rows of a page's kept lines (ids drawn for them, in order) and of their charges, the
- * charges' months routed as `routes` says; counts the outcomes into `result`.
- */
-function pageRows(
-  providerId: string, source: { receivedBy: string; mediatedBy: string }, kept: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
-  ids: readonly string[], routes: Readonly<Record<string, string>>, result: MediationResult,
-): { lineRows: Array<Array<string | null>>; chargeRows: Array<Array<string | null>> } {
-  const lineRows: Array<Array<string | null>> = [];
-  const chargeRows: Array<Array<string | null>> = [];
-  kept.forEach((line, i) => {
-    const d = line.decision;
-    const id = ids[i]!;
-    // Its outcome columns (status, reason, reason_detail, service_id, group_key); a charge if billed.
-    let outcome: Array<string | null>;
-    if (!d) outcome = ['NEW', null, null, null, null];
-    else if (d.status === 'QUARANTINED') {
-      outcome = ['QUARANTINED', d.reason, d.detail, d.serviceId, groupKeyOf(providerId, d.reason, d.record?.tenantId ?? line.tenantRef)];
-      count(result, d.reason);
-    } else if (d.status === 'COMPLETED') {
-      outcome = ['COMPLETED', null, null, d.serviceId, null];
-      const c = chargeOf(d, line.record);
-      chargeRows.push([
-        id, providerId, source.mediatedBy, line.recordKey, d.serviceId, c.period, routes[c.period] ?? c.period, c.product, c.units, c.rate,
-        c.ratio, c.cost, c.charge, c.margin, c.kind, d.record.chargeStart.text, c.end_,
-      ]);
-      result.billed++;
-    } else return; // a repeat: savePage keeps none
-    if (d) result.processed++;
-    lineRows.push([
-      id, providerId, source.receivedBy, d ? source.mediatedBy : null, line.recordKey, line.contentHash, line.raw, line.tenantRef, line.productRef, line.chargeStart, line.subTotal,
-      ...outcome,
-    ]);
-  });
-  return { lineRows, chargeRows };
 }
 
 /**

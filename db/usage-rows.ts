@@ -1,0 +1,92 @@
+/**
+ * A usage line and its charge as COPY text (PostgreSQL's text format), with no I/O, written
+ * straight from the decision (no row arrays, no second encoding pass): the usage pipeline makes
+ * one line row and at most one charge row per line received. A line's row is its outcome columns
+ * and the columns fixed at receipt; the row id (drawn when the page is stored) and the charge's
+ * billing month (routed then, for a closed month) are added at save time (db/usage-lines.ts).
+ */
+import { decimalText, formatMoney } from '../core/money';
+import { lineFacts, numberText, type Decision, type LineFacts } from '../core/mediation';
+import { quarantineGroupKey } from '../core/quarantine-group';
+import type { QuarantineReason } from '../core/rating';
+
+/** usage_line columns, in the order of a row's text: id, then the outcome, then what was received. */
+export const LINE_COPY_COLUMNS = [
+  'id', 'mediated_cycle_id', 'status', 'reason', 'reason_detail', 'service_id', 'group_key',
+  'provider_id', 'first_cycle_id', 'record_key', 'content_hash', 'raw', 'tenant_ref', 'product_ref', 'charge_start', 'sub_total',
+] as const;
+
+/** usage_charge columns, in row order: the line's id and the billing month, then the rest. */
+export const CHARGE_COPY_COLUMNS = [
+  'usage_line_id', 'billing_period', 'provider_id', 'cycle_id', 'record_key', 'service_id', 'usage_period', 'product_key', 'units', 'unit_rate',
+  'billable_ratio', 'carrier_cost', 'charge', 'margin', 'rule_kind', 'charge_start', 'charge_end',
+] as const;
+
+/** What a decision makes of a line: its outcome columns, and a charge when it is billed. */
+export interface LineOutcome {
+  status: 'NEW' | 'COMPLETED' | 'QUARANTINED';
+  reason: QuarantineReason | null;
+  /** The outcome columns (mediated_cycle_id … group_key) as COPY text. */
+  text: string;
+  /** The charge's usage month (its billing month unless that is closed) and its other columns. */
+  charge: { period: string; text: string } | null;
+}
+
+export interface RowSource {
+  providerId: string;
+  receivedBy: string;
+  mediatedBy: string;
+}
+
+/** The columns fixed at receipt. */
+export function receivedText(source: RowSource, line: LineFacts & { raw: string }): string {
+  return [
+    copyField(source.providerId), copyField(source.receivedBy), copyField(line.recordKey), line.contentHash, copyField(line.raw),
+    copyField(line.tenantRef), copyField(line.productRef), copyField(line.chargeStart), copyField(line.subTotal),
+  ].join('\t');
+}
+
+/** The outcome of a decision (null: deciding failed, the line stays NEW for the sweep). */
+export function lineOutcome(source: RowSource, line: LineFacts & { record: unknown }, d: Exclude<Decision, { status: 'REPEAT' }> | null): LineOutcome {
+  if (!d) return { status: 'NEW', reason: null, text: '\\N\tNEW\t\\N\t\\N\t\\N\t\\N', charge: null };
+  const cycle = copyField(source.mediatedBy);
+  if (d.status === 'QUARANTINED') {
+    const group = quarantineGroupKey(source.providerId, d.reason, d.record?.tenantId ?? line.tenantRef);
+    return { status: 'QUARANTINED', reason: d.reason, text: `${cycle}\tQUARANTINED\t${d.reason}\t${copyField(d.detail)}\t${copyField(d.serviceId)}\t${copyField(group)}`, charge: null };
+  }
+  const r = d.record;
+  const charge = [
+    copyField(source.providerId), cycle, copyField(line.recordKey), copyField(d.serviceId), d.period, copyField(d.productKey),
+    // Units, rate and ratio: the exact decimal texts of the carrier's numbers; amounts as rated (rounded once already), 4 places.
+    numberText(line.record, 'Quantity') ?? decimalText(r.quantity), numberText(line.record, 'UnitPrice') ?? decimalText(r.unitPrice),
+    numberText(line.record, 'BillableRatio') ?? decimalText(r.billableRatio),
+    formatMoney(d.rated.cost), formatMoney(d.rated.charge), formatMoney(d.rated.margin), d.rated.ruleKind, copyField(r.chargeStart.text), copyField(r.chargeEnd.text),
+  ].join('\t');
+  return { status: 'COMPLETED', reason: null, text: `${cycle}\tCOMPLETED\t\\N\t\\N\t${copyField(d.serviceId)}\t\\N`, charge: { period: d.period, text: charge } };
+}
+
+/** A field in COPY's text format: \N for NULL; backslash, tab, newline and carriage return escaped. */
+export function copyField(v: string | null | undefined): string {
+  if (v === null || v === undefined) return '\\N';
+  if (!SPECIAL.test(v)) return v;
+  return v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+const SPECIAL = /[\\\t\n\r]/;
+
+/** A line as the carrier sent it: its exact text, the record parsed from it, and what is stored beside it. */
+export interface ReceivedLine extends LineFacts {
+  raw: string;
+  record: unknown;
+}
+
+/** Lines from their exact texts and parsed records (a carrier page, or a file of records). */
+export function receivedLines(records: readonly unknown[], texts: readonly string[]): ReceivedLine[] {
+  return records.map((record, i) => {
+    // Built in place (no spread copy): a page makes a thousand of these.
+    const line = lineFacts(record, texts[i]!) as ReceivedLine;
+    line.raw = texts[i]!;
+    line.record = record;
+    return line;
+  });
+}
