@@ -5,7 +5,7 @@ import { classified } from './failures';
 import { inTransaction } from '../db/pool';
 import { batchContext, knownVersions, mediateBatch, receivedLines, savePage, type ReceivedLine } from '../db/usage-lines';
 import { loadBillingContext } from '../db/mediation-context';
-import { advanceCursor, completeCycleRun, cycleSummary, failCycleRun, fetchCursor, markFetchDone, openCycleRun } from '../db/cycle-runs';
+import { advanceCursor, completeCycleRun, cycleSummary, failCycleRun, fetchCursor, flushStoredPages, markFetchDone, openCycleRun } from '../db/cycle-runs';
 import { clearProviderAttention, getProvider, setProviderAttention } from '../db/providers';
 import { batchDecider, type Decision, type KnownVersion } from '../core/mediation';
 import { notifyGroups } from './quarantine-notify';
@@ -111,6 +111,7 @@ export function usageActivities(deps: ActivityDeps) {
             inFlight.push({ done, versions: versionsOf(decided) });
             if (totals.pages + inFlight.length >= input.maxPages) {
               await settleAll();
+              await flushStoredPages(deps.pool);
               report();
               return totals;
             }
@@ -125,6 +126,7 @@ export function usageActivities(deps: ActivityDeps) {
           // after progress ends the call normally, so the next call starts at attempt 1 rather than
           // inheriting an ever-longer backoff; a fault before any progress goes to Temporal's retry.
           if (err instanceof CarrierError && err.retryable && totals.pages > 0) {
+            await flushStoredPages(deps.pool);
             deps.log.warn({ cycleId: input.cycleId, error: err.message, pagesStored: totals.pages }, 'carrier fault after progress; continuing in a new call');
             report();
             return totals;

@@ -65,13 +65,28 @@ export async function fetchCursor(db: Queryable, cycleId: string): Promise<Fetch
   return r ? { nextPage: r.next_page, lastFingerprint: r.last_fingerprint, fetchDone: r.fetch_done, window: { startDate: r.ws, endDate: r.we } } : null;
 }
 
-/** Moves the resume point past a stored page: called in the transaction that stores the page. */
+/**
+ * Moves the resume point past a stored page: called in the transaction that stores the page.
+ * That transaction commits without waiting for its WAL to reach disk (synchronous_commit off):
+ * should PostgreSQL crash before it does, the page and its resume point are lost together and the
+ * page is simply fetched again. What a fetch call reports as stored is made durable before it
+ * returns (flushStoredPages).
+ */
 export async function advanceCursor(db: Queryable, cycleId: string, page: { page: number; fingerprint: string; fetched: number; repeats: number }): Promise<void> {
   await db.query({
     name: 'cycle-run-advance',
-    text: `UPDATE cycle_run SET next_page = $2 + 1, last_fingerprint = $3, fetched = fetched + $4, repeats = repeats + $5 WHERE id = $1`,
+    text: `UPDATE cycle_run SET next_page = $2 + 1, last_fingerprint = $3, fetched = fetched + $4, repeats = repeats + $5 WHERE id = $1
+           RETURNING set_config('synchronous_commit', 'off', true)`,
     values: [cycleId, page.page, page.fingerprint, page.fetched, page.repeats],
   });
+}
+
+/**
+ * Waits until every page committed so far is on disk: a transaction that writes (an xid) commits
+ * synchronously, and the WAL is flushed in order, so its flush covers every earlier commit.
+ */
+export async function flushStoredPages(db: Queryable): Promise<void> {
+  await db.query('SELECT pg_catalog.txid_current()');
 }
 
 export async function markFetchDone(db: Queryable, cycleId: string): Promise<void> {

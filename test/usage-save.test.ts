@@ -117,3 +117,29 @@ test('a line with a NUL character in its text fields is stored (U+FFFD in its co
   assert.equal(row.rows[0]!.raw, text);
   assert.match(row.rows[0]!.reason_detail, /RecordId contains a NUL character/);
 });
+
+test("COPY text: a line's tabs, newlines, carriage returns and backslashes are stored exactly, in raw, its RecordId and the quarantine detail", async () => {
+  // Whitespace between tokens (a pretty-printed page) and escapes inside strings, a RecordId with a
+  // backslash, tab and CR in it, and a tenant nobody holds (quarantined, its group key from the text).
+  const text =
+    `{\r\n\t"RecordId": "copy\\\\id\\t\\r-1",\n\t"TenantId":"bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb","ProductId":"${P1}","OfferName":"A\\\\B\\nC",` +
+    `"ChargeStartDate":"2026-10-01T00:00:00+00:00","ChargeEndDate":"2026-10-28T00:00:00+00:00",\n"UnitPrice":10,"Quantity":3,"BillableRatio":0.5,"SubTotal":15,"Currency":"AUD"\n}`;
+  const billed = page(['copy-billed'], '2026-10');
+  const parsed = parseNumberPreserving(`{"Records":[${text},${billed.texts[0]}]}`);
+  const records = (parsed.value as { Records: unknown[] }).Records;
+  assert.equal(parsed.elementTexts![0], text);
+  const saved = await mediatePage(db.pool, 'p1', source('cycle\tcopy'), records, parsed.elementTexts!);
+  assert.deepEqual([saved.inserted, saved.billed, saved.quarantined.NON_EXISTENT_SERVICE], [2, 1, 1]);
+  const rows = await db.pool.query<{ record_key: string; raw: string; first_cycle_id: string; mediated_cycle_id: string; reason_detail: string | null }>(
+    `SELECT record_key, raw, first_cycle_id, mediated_cycle_id, reason_detail FROM usage_line WHERE provider_id = 'p1' AND first_cycle_id = $1 ORDER BY id`,
+    ['cycle\tcopy'],
+  );
+  assert.deepEqual(rows.rows.map((r) => [r.record_key, r.raw, r.mediated_cycle_id]), [
+    ['copy\\id\t\r-1', text, 'cycle\tcopy'],
+    ['copy-billed', billed.texts[0], 'cycle\tcopy'],
+  ]);
+  const charge = await db.pool.query<{ cycle_id: string; units: string; unit_rate: string; billable_ratio: string; charge: string }>(
+    `SELECT cycle_id, units::text, unit_rate::text, billable_ratio::text, charge::text FROM usage_charge WHERE provider_id = 'p1' AND record_key = 'copy-billed'`,
+  );
+  assert.deepEqual(charge.rows, [{ cycle_id: 'cycle\tcopy', units: '3', unit_rate: '10', billable_ratio: '0.5', charge: '18.7500' }]);
+});
