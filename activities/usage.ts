@@ -13,6 +13,7 @@ import { CarrierError } from '../carrier/errors';
 import type { CycleSummary, FetchResult } from '../workflows/types';
 import { usageWindow, type UsageWindow } from '../core/usage-window';
 import { needsAdminAttention } from '../core/attention';
+import { Slots } from '../core/concurrency';
 
 type DecidedLine = ReceivedLine & { decision: Decision | null };
 
@@ -55,88 +56,98 @@ export function usageActivities(deps: ActivityDeps) {
           deps.log.info({ cycleId: input.cycleId, ...totals, ms, rssMb: Math.round(memory.rss / 2 ** 20), heapUsedMb: Math.round(memory.heapUsed / 2 ** 20) }, 'usage pages fetched');
         };
         if (cursor.fetchDone) return totals;
-        const client = await carrierFor(deps, input.providerId);
-        // Services, allocations and the rate card, read once per call (a few seconds of pages).
-        const billing = await loadBillingContext(deps.pool, input.providerId);
-        // Up to SAVES_IN_FLIGHT pages are being saved (each in its own transaction) while the next
-        // is decided: PostgreSQL works on two pages at once while this thread decides a third. The
-        // lines of pages being saved count as received before the next page's (a revision across
-        // a page boundary is still a revision), and pages commit in order: a page's resume point
-        // moves only once the page before it is stored, so a failure never leaves a gap.
-        const inFlight: Array<{ done: Promise<void>; versions: Array<[string, KnownVersion]> }> = [];
-        const settleOldest = async () => {
-          await inFlight[0]!.done;
-          inFlight.shift();
-          lap('persist');
-        };
-        const settleAll = async () => {
-          while (inFlight.length > 0) await settleOldest();
-        };
+        // A few cycles' pages at a time per process (the others wait their turn, heartbeating):
+        // more only adds memory and database contention on two cores.
+        const release = await fetchSlots.acquire(() => Context.current().heartbeat({ waitingForSlot: true }), Context.current().cancelled);
         try {
-          const pages = prefetching(client.usagePages(cursor.window, deps.usagePageSize, cursor.nextPage, cursor.lastFingerprint ?? undefined));
-          for await (const page of pages) {
-            lap('carrier');
-            const lines = receivedLines(page.records, page.texts);
-            // Pages not yet known to be committed: what the database may not show yet.
-            const unsettled = inFlight.map((f) => f.versions);
-            const known: Map<string, KnownVersion[]> = await knownVersions(deps.pool, input.providerId, lines);
-            for (const [recordKey, version] of unsettled.flat()) {
-              const list = known.get(recordKey) ?? [];
-              list.push(version);
-              known.set(recordKey, list);
+          return await fetchPages(cursor);
+        } finally {
+          release();
+        }
+        async function fetchPages(cursor: NonNullable<Awaited<ReturnType<typeof fetchCursor>>>): Promise<FetchResult> {
+          const client = await carrierFor(deps, input.providerId);
+          // Services, allocations and the rate card, read once per call (a few seconds of pages).
+          const billing = await loadBillingContext(deps.pool, input.providerId);
+          // Up to SAVES_IN_FLIGHT pages are being saved (each in its own transaction) while the next
+          // is decided: PostgreSQL works on two pages at once while this thread decides a third. The
+          // lines of pages being saved count as received before the next page's (a revision across
+          // a page boundary is still a revision), and pages commit in order: a page's resume point
+          // moves only once the page before it is stored, so a failure never leaves a gap.
+          const inFlight: Array<{ done: Promise<void>; versions: Array<[string, KnownVersion]> }> = [];
+          const settleOldest = async () => {
+            await inFlight[0]!.done;
+            inFlight.shift();
+            lap('persist');
+          };
+          const settleAll = async () => {
+            while (inFlight.length > 0) await settleOldest();
+          };
+          try {
+            const pages = prefetching(client.usagePages(cursor.window, deps.usagePageSize, cursor.nextPage, cursor.lastFingerprint ?? undefined));
+            for await (const page of pages) {
+              lap('carrier');
+              const lines = receivedLines(page.records, page.texts);
+              // Pages not yet known to be committed: what the database may not show yet.
+              const unsettled = inFlight.map((f) => f.versions);
+              const known: Map<string, KnownVersion[]> = await knownVersions(deps.pool, input.providerId, lines);
+              for (const [recordKey, version] of unsettled.flat()) {
+                const list = known.get(recordKey) ?? [];
+                list.push(version);
+                known.set(recordKey, list);
+              }
+              const decided = await decide(lines, batchContext(billing, known));
+              lap('decide');
+              while (inFlight.length >= SAVES_IN_FLIGHT) await settleOldest();
+              const previous = inFlight.at(-1)?.done ?? null;
+              // Scalars only in the callbacks below: the page itself is not kept alive by them.
+              const pageNumber = page.page, fingerprint = page.fingerprint, fetched = lines.length;
+              const done = inTransaction(deps.pool, async (db) => {
+                const saved = await savePage(db, input.providerId, { receivedBy: input.cycleId, mediatedBy: input.cycleId }, decided);
+                if (previous) await previous;
+                await advanceCursor(db, input.cycleId, { page: pageNumber, fingerprint, fetched, repeats: saved.repeats });
+                return saved;
+              }).then((saved) => {
+                totals.pages++;
+                totals.lines += fetched;
+                totals.inserted += saved.inserted;
+                totals.mediated += saved.processed;
+                totals.billed += saved.billed;
+                totals.quarantined += Object.values(saved.quarantined).reduce((a, n) => a + (n ?? 0), 0);
+                Context.current().heartbeat({ page: pageNumber });
+              });
+              // Surfaces when awaited (settleOldest), never as an unhandled rejection meanwhile.
+              done.catch(() => undefined);
+              // Only what the next pages' decisions need is kept: not the parsed records.
+              inFlight.push({ done, versions: versionsOf(decided) });
+              if (totals.pages + inFlight.length >= input.maxPages) {
+                await settleAll();
+                await flushStoredPages(deps.pool);
+                report();
+                return totals;
+              }
             }
-            const decided = await decide(lines, batchContext(billing, known));
-            lap('decide');
-            while (inFlight.length >= SAVES_IN_FLIGHT) await settleOldest();
-            const previous = inFlight.at(-1)?.done ?? null;
-            // Scalars only in the callbacks below: the page itself is not kept alive by them.
-            const pageNumber = page.page, fingerprint = page.fingerprint, fetched = lines.length;
-            const done = inTransaction(deps.pool, async (db) => {
-              const saved = await savePage(db, input.providerId, { receivedBy: input.cycleId, mediatedBy: input.cycleId }, decided);
-              if (previous) await previous;
-              await advanceCursor(db, input.cycleId, { page: pageNumber, fingerprint, fetched, repeats: saved.repeats });
-              return saved;
-            }).then((saved) => {
-              totals.pages++;
-              totals.lines += fetched;
-              totals.inserted += saved.inserted;
-              totals.mediated += saved.processed;
-              totals.billed += saved.billed;
-              totals.quarantined += Object.values(saved.quarantined).reduce((a, n) => a + (n ?? 0), 0);
-              Context.current().heartbeat({ page: pageNumber });
-            });
-            // Surfaces when awaited (settleOldest), never as an unhandled rejection meanwhile.
-            done.catch(() => undefined);
-            // Only what the next pages' decisions need is kept: not the parsed records.
-            inFlight.push({ done, versions: versionsOf(decided) });
-            if (totals.pages + inFlight.length >= input.maxPages) {
-              await settleAll();
+            await settleAll();
+          } catch (err) {
+            // The pages being saved must finish (or fail) before this attempt ends.
+            await Promise.all(inFlight.map((f) => f.done.catch(() => undefined)));
+            const code = (err as { code?: string }).code;
+            if (needsAdminAttention(code)) await setProviderAttention(deps.pool, input.providerId, (err as Error).message);
+            // Pages stored in this attempt are safe (the cursor moved with them). A transient fault
+            // after progress ends the call normally, so the next call starts at attempt 1 rather than
+            // inheriting an ever-longer backoff; a fault before any progress goes to Temporal's retry.
+            if (err instanceof CarrierError && err.retryable && totals.pages > 0) {
               await flushStoredPages(deps.pool);
+              deps.log.warn({ cycleId: input.cycleId, error: err.message, pagesStored: totals.pages }, 'carrier fault after progress; continuing in a new call');
               report();
               return totals;
             }
+            throw err;
           }
-          await settleAll();
-        } catch (err) {
-          // The pages being saved must finish (or fail) before this attempt ends.
-          await Promise.all(inFlight.map((f) => f.done.catch(() => undefined)));
-          const code = (err as { code?: string }).code;
-          if (needsAdminAttention(code)) await setProviderAttention(deps.pool, input.providerId, (err as Error).message);
-          // Pages stored in this attempt are safe (the cursor moved with them). A transient fault
-          // after progress ends the call normally, so the next call starts at attempt 1 rather than
-          // inheriting an ever-longer backoff; a fault before any progress goes to Temporal's retry.
-          if (err instanceof CarrierError && err.retryable && totals.pages > 0) {
-            await flushStoredPages(deps.pool);
-            deps.log.warn({ cycleId: input.cycleId, error: err.message, pagesStored: totals.pages }, 'carrier fault after progress; continuing in a new call');
-            report();
-            return totals;
-          }
-          throw err;
+          await markFetchDone(deps.pool, input.cycleId);
+          totals.exhausted = true;
+          report();
+          return totals;
         }
-        await markFetchDone(deps.pool, input.cycleId);
-        totals.exhausted = true;
-        report();
-        return totals;
       });
     },
 
@@ -215,6 +226,10 @@ function versionsOf(decided: readonly DecidedLine[]): Array<[string, KnownVersio
   }
   return versions;
 }
+
+/** Fetch activities working on pages at once in one worker process (two cores: PostgreSQL needs one). */
+const FETCH_SLOTS = 3;
+const fetchSlots = new Slots(FETCH_SLOTS);
 
 /** Pages being saved at once, each on its own connection, committed in page order. */
 const SAVES_IN_FLIGHT = 2;

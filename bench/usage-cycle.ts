@@ -99,14 +99,22 @@ async function main(): Promise<void> {
 
     // What the simulator serves alone: the same pages, read as text and dropped. Its CPU time too
     // (this process: the simulator and the reading side), which a busy machine does not inflate.
-    const servedCpu = process.cpuUsage();
-    const served = await rawPages(stack, 0, async (text) => {
+    // Two passes, the faster kept: the first also warms the simulator's code and templates.
+    const countLines = async (text: string) => {
       let n = 0;
       for (let at = text.indexOf('"RecordId"'); at !== -1; at = text.indexOf('"RecordId"', at + 10)) n++;
       return n;
-    });
-
-    const servedCpuSeconds = cpuOf(process.cpuUsage(servedCpu));
+    };
+    let served = { lines: 0, seconds: Infinity };
+    let servedCpuSeconds = 0;
+    for (let pass = 0; pass < 2; pass++) {
+      const servedCpu = process.cpuUsage();
+      const run = await rawPages(stack, 0, countLines);
+      if (run.seconds < served.seconds) {
+        served = run;
+        servedCpuSeconds = cpuOf(process.cpuUsage(servedCpu));
+      }
+    }
 
     // The limit: the same pages, JSON.parse, the raw rows COPYed into an unlogged table, nothing else.
     const limitCpu = { bench: process.cpuUsage(), postgres: postgresCpuSeconds(stack.pgDataDir) };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forEachConcurrently } from './concurrency';
+import { forEachConcurrently, Slots } from './concurrency';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,4 +38,35 @@ test('a failure is thrown after the calls in flight settle; nothing new starts',
 test('an empty list and a bad limit', async () => {
   await forEachConcurrently([], 4, async () => assert.fail('not called'));
   await assert.rejects(forEachConcurrently([1], 0, async () => undefined), /limit must be at least 1/);
+});
+
+test('Slots: at most the size at once, waiters served in order, heartbeating while they wait; a cancelled waiter leaves the queue', async () => {
+  const slots = new Slots(2);
+  const never = new Promise<never>(() => undefined);
+  const first = await slots.acquire(() => undefined, never);
+  const second = await slots.acquire(() => undefined, never);
+  const order: string[] = [];
+  let beats = 0;
+  const third = slots.acquire(() => beats++, never).then((release) => (order.push('third'), release));
+  let cancel!: (err: Error) => void;
+  const cancelled = new Promise<never>((_, reject) => (cancel = reject));
+  const quitter = slots.acquire(() => undefined, cancelled);
+  const fourth = slots.acquire(() => undefined, never).then((release) => (order.push('fourth'), release));
+  await new Promise((r) => setTimeout(r, 2_100));
+  assert.ok(beats >= 1, 'a waiter heartbeats');
+  assert.deepEqual(order, [], 'nobody gets a third slot');
+  cancel(new Error('cancelled'));
+  await assert.rejects(quitter, /cancelled/);
+  first();
+  first(); // releasing twice frees one slot only
+  const releaseThird = await third;
+  assert.deepEqual(order, ['third']);
+  second();
+  const releaseFourth = await fourth;
+  assert.deepEqual(order, ['third', 'fourth'], 'the cancelled waiter took no slot');
+  releaseThird();
+  releaseFourth();
+  // Both slots free again: two acquire at once without waiting.
+  await slots.acquire(() => undefined, never);
+  await slots.acquire(() => undefined, never);
 });

@@ -20,3 +20,50 @@ export async function forEachConcurrently<T>(items: readonly T[], limit: number,
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   if (failure) throw failure.error;
 }
+
+/**
+ * A counting semaphore: at most `size` holders at once, the rest served in arrival order.
+ * `whileWaiting` runs every few seconds until a slot is free (an activity's heartbeat, so a
+ * waiting activity is not taken for dead); `cancelled` rejecting takes the waiter out of the queue.
+ */
+export class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(whileWaiting: () => void, cancelled: Promise<never>): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else {
+      const timer = setInterval(whileWaiting, 2_000);
+      let granted!: () => void;
+      const turn = new Promise<void>((resolve) => (granted = resolve));
+      this.waiting.push(granted);
+      try {
+        await Promise.race([turn, cancelled]);
+      } catch (err) {
+        // Cancelled while waiting (a worker shutting down, say): leave the queue, hold no slot.
+        const at = this.waiting.indexOf(granted);
+        if (at !== -1) this.waiting.splice(at, 1);
+        else this.release(); // granted at the same moment: hand the slot on
+        throw err;
+      } finally {
+        clearInterval(timer);
+      }
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.release();
+    };
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
