@@ -227,8 +227,8 @@ function versionsOf(decided: readonly DecidedLine[]): Array<[string, KnownVersio
   return versions;
 }
 
-/** Fetch activities working on pages at once in one worker process (two cores: PostgreSQL needs one). */
-const FETCH_SLOTS = 3;
+/** Fetch activities working on pages at once in one worker process (two cores: PostgreSQL needs one; measured: 2 beat 3 and 8). */
+const FETCH_SLOTS = 2;
 const fetchSlots = new Slots(FETCH_SLOTS);
 
 /** Pages being saved at once, each on its own connection, committed in page order. */
