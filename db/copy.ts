@@ -8,7 +8,7 @@ import type { PoolClient } from './pool';
  * cheapest way to hand PostgreSQL many rows, far cheaper to encode and to parse than arrays or a
  * JSON parameter.
  */
-export async function copyText(db: PoolClient, table: string, columns: readonly string[], chunks: readonly string[]): Promise<void> {
+export async function copyFromText(db: PoolClient, table: string, columns: readonly string[], chunks: readonly string[]): Promise<void> {
   await pipeline(Readable.from(chunks), db.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)));
 }
 

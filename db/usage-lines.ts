@@ -1,12 +1,11 @@
 import type { Pool, PoolClient } from './pool';
 import { inTransaction } from './pool';
-import { copyText, CopyText } from './copy';
-import { CHARGE_COPY_COLUMNS, LINE_COPY_COLUMNS, lineOutcome, receivedLines, receivedText, type LineOutcome, type ReceivedLine, type RowSource } from './usage-rows';
-import { decimalText, formatMoney } from '../core/money';
+import { copyFromText, CopyText } from './copy';
+import { chargeColumns, CHARGE_COPY_COLUMNS, LINE_COPY_COLUMNS, lineOutcome, receivedText, type LineOutcome, type RowSource } from './usage-rows';
 import type { QuarantineReason } from '../core/rating';
 import { parseNumberPreserving } from '../core/fast-json';
 import { stringifyLossless } from '../core/lossless';
-import { decideBatch, lineFacts, numberText, REPEAT_DETAIL, type BatchContext, type Decision, type KnownVersion, type LineFacts } from '../core/mediation';
+import { decideBatch, lineFacts, REPEAT_DETAIL, type BatchContext, type Decision, type KnownVersion, type LineFacts } from '../core/mediation';
 import { loadBillingContext, type ProviderBillingContext } from './mediation-context';
 import { quarantineGroupKey } from '../core/quarantine-group';
 
@@ -22,7 +21,22 @@ export interface MediationResult {
   quarantined: Partial<Record<QuarantineReason, number>>;
 }
 
-export { receivedLines, type ReceivedLine } from './usage-rows';
+/** A line as the carrier sent it: its exact text, the record parsed from it, and what is stored beside it. */
+export interface ReceivedLine extends LineFacts {
+  raw: string;
+  record: unknown;
+}
+
+/** Lines from their exact texts and parsed records (a carrier page, or a file of records). */
+export function receivedLines(records: readonly unknown[], texts: readonly string[]): ReceivedLine[] {
+  return records.map((record, i) => {
+    // Built in place (no spread copy): a page makes a thousand of these.
+    const line = lineFacts(record, texts[i]!) as ReceivedLine;
+    line.raw = texts[i]!;
+    line.record = record;
+    return line;
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // What is known before deciding
@@ -152,12 +166,12 @@ export async function savePage(
       chargeText.add(`${id}\t${routes[outcome.charge.period] ?? outcome.charge.period}\t${outcome.charge.text}\n`);
       result.billed++;
     }
-    if (outcome.reason) result.quarantined[outcome.reason] = (result.quarantined[outcome.reason] ?? 0) + 1;
+    if (outcome.reason) count(result, outcome.reason);
     if (outcome.status !== 'NEW') result.processed++;
   });
   try {
-    await copyText(db, 'usage_line', LINE_COPY_COLUMNS, lineText.chunks());
-    if (result.billed > 0) await copyText(db, 'usage_charge', CHARGE_COPY_COLUMNS, chargeText.chunks());
+    await copyFromText(db, 'usage_line', LINE_COPY_COLUMNS, lineText.chunks());
+    if (result.billed > 0) await copyFromText(db, 'usage_charge', CHARGE_COPY_COLUMNS, chargeText.chunks());
   } catch (err) {
     if ((err as { code?: string }).code === '23505') {
       throw new ConcurrentSaveError(`lines of this page were stored or billed meanwhile by another writer (${(err as Error).message}); deciding the page again`);
@@ -180,20 +194,6 @@ export async function mediatePage(
   const billing = await loadBillingContext(pool, providerId);
   const decisions = decideBatch(lines, batchContext(billing, await knownVersions(pool, providerId, lines)));
   return inTransaction(pool, (db) => savePage(db, providerId, source, lines.map((l, i) => ({ ...l, decision: decisions[i]! }))));
-}
-
-/**
- * A billed line's charge columns: units, rate and ratio as the exact
- * decimal texts of the carrier's numbers; amounts as rated (rounded once already), 4 places.
- */
-function chargeOf(d: Extract<Decision, { status: 'COMPLETED' }>, record: unknown) {
-  return {
-    period: d.period, product: d.productKey,
-    units: numberText(record, 'Quantity') ?? decimalText(d.record.quantity),
-    rate: numberText(record, 'UnitPrice') ?? decimalText(d.record.unitPrice),
-    ratio: numberText(record, 'BillableRatio') ?? decimalText(d.record.billableRatio),
-    cost: formatMoney(d.rated.cost), charge: formatMoney(d.rated.charge), margin: formatMoney(d.rated.margin), kind: d.rated.ruleKind, end_: d.record.chargeEnd.text,
-  };
 }
 
 function count(result: MediationResult, reason: QuarantineReason): void {
@@ -306,7 +306,7 @@ async function saveOutcomes(db: PoolClient, sel: MediationSelection, lines: Stor
   });
   const chargedIds = new Set<number>();
   if (billable.length > 0) {
-    const rows = billable.map(({ line, d }) => ({ line: line.id, key: line.recordKey, svc: d.serviceId, start: d.record.chargeStart.text, ...chargeOf(d, line.record) }));
+    const rows = billable.map(({ line, d }) => ({ line: line.id, key: line.recordKey, svc: d.serviceId, ...chargeColumns(d, line.record) }));
     const inserted = await db.query<{ usage_line_id: number }>(
       `INSERT INTO usage_charge (usage_line_id, provider_id, cycle_id, record_key, service_id, billing_period, product_key, units, unit_rate,
                                  billable_ratio, carrier_cost, charge, margin, rule_kind, charge_end, charge_start)

@@ -6,7 +6,7 @@
  * billing month (routed then, for a closed month) are added at save time (db/usage-lines.ts).
  */
 import { decimalText, formatMoney } from '../core/money';
-import { lineFacts, numberText, type Decision, type LineFacts } from '../core/mediation';
+import { numberText, type Decision, type LineFacts } from '../core/mediation';
 import { quarantineGroupKey } from '../core/quarantine-group';
 import type { QuarantineReason } from '../core/rating';
 
@@ -54,15 +54,27 @@ export function lineOutcome(source: RowSource, line: LineFacts & { record: unkno
     const group = quarantineGroupKey(source.providerId, d.reason, d.record?.tenantId ?? line.tenantRef);
     return { status: 'QUARANTINED', reason: d.reason, text: `${cycle}\tQUARANTINED\t${d.reason}\t${copyField(d.detail)}\t${copyField(d.serviceId)}\t${copyField(group)}`, charge: null };
   }
-  const r = d.record;
+  const c = chargeColumns(d, line.record);
   const charge = [
-    copyField(source.providerId), cycle, copyField(line.recordKey), copyField(d.serviceId), d.period, copyField(d.productKey),
-    // Units, rate and ratio: the exact decimal texts of the carrier's numbers; amounts as rated (rounded once already), 4 places.
-    numberText(line.record, 'Quantity') ?? decimalText(r.quantity), numberText(line.record, 'UnitPrice') ?? decimalText(r.unitPrice),
-    numberText(line.record, 'BillableRatio') ?? decimalText(r.billableRatio),
-    formatMoney(d.rated.cost), formatMoney(d.rated.charge), formatMoney(d.rated.margin), d.rated.ruleKind, copyField(r.chargeStart.text), copyField(r.chargeEnd.text),
+    copyField(source.providerId), cycle, copyField(line.recordKey), copyField(d.serviceId), c.period, copyField(c.product),
+    c.units, c.rate, c.ratio, c.cost, c.charge, c.margin, c.kind, copyField(c.start), copyField(c.end_),
   ].join('\t');
   return { status: 'COMPLETED', reason: null, text: `${cycle}\tCOMPLETED\t\\N\t\\N\t${copyField(d.serviceId)}\t\\N`, charge: { period: d.period, text: charge } };
+}
+
+/**
+ * A billed line's charge columns: units, rate and ratio as the exact decimal texts of the
+ * carrier's numbers; amounts as rated (rounded once already), 4 places.
+ */
+export function chargeColumns(d: Extract<Decision, { status: 'COMPLETED' }>, record: unknown) {
+  return {
+    period: d.period, product: d.productKey,
+    units: numberText(record, 'Quantity') ?? decimalText(d.record.quantity),
+    rate: numberText(record, 'UnitPrice') ?? decimalText(d.record.unitPrice),
+    ratio: numberText(record, 'BillableRatio') ?? decimalText(d.record.billableRatio),
+    cost: formatMoney(d.rated.cost), charge: formatMoney(d.rated.charge), margin: formatMoney(d.rated.margin), kind: d.rated.ruleKind,
+    start: d.record.chargeStart.text, end_: d.record.chargeEnd.text,
+  };
 }
 
 /** A field in COPY's text format: \N for NULL; backslash, tab, newline and carriage return escaped. */
@@ -73,20 +85,3 @@ export function copyField(v: string | null | undefined): string {
 }
 
 const SPECIAL = /[\\\t\n\r]/;
-
-/** A line as the carrier sent it: its exact text, the record parsed from it, and what is stored beside it. */
-export interface ReceivedLine extends LineFacts {
-  raw: string;
-  record: unknown;
-}
-
-/** Lines from their exact texts and parsed records (a carrier page, or a file of records). */
-export function receivedLines(records: readonly unknown[], texts: readonly string[]): ReceivedLine[] {
-  return records.map((record, i) => {
-    // Built in place (no spread copy): a page makes a thousand of these.
-    const line = lineFacts(record, texts[i]!) as ReceivedLine;
-    line.raw = texts[i]!;
-    line.record = record;
-    return line;
-  });
-}
