@@ -5,7 +5,7 @@ import { classified } from './failures';
 import { inTransaction } from '../db/pool';
 import { batchContext, knownVersions, mediateBatch, receivedLines, savePage, type ReceivedLine } from '../db/usage-lines';
 import { loadBillingContext } from '../db/mediation-context';
-import { advanceCursor, completeCycleRun, cycleSummary, failCycleRun, fetchCursor, flushStoredPages, markFetchDone, openCycleRun } from '../db/cycle-runs';
+import { advanceCursor, completeCycleRun, cycleSummary, failCycleRun, fetchCursor, flushStoredPages, markFetchDone, openCycleRun, type FetchCursor } from '../db/cycle-runs';
 import { clearProviderAttention, getProvider, setProviderAttention } from '../db/providers';
 import { batchDecider, type Decision, type KnownVersion } from '../core/mediation';
 import { notifyGroups } from './quarantine-notify';
@@ -64,7 +64,7 @@ export function usageActivities(deps: ActivityDeps) {
         } finally {
           release();
         }
-        async function fetchPages(cursor: NonNullable<Awaited<ReturnType<typeof fetchCursor>>>): Promise<FetchResult> {
+        async function fetchPages(cursor: FetchCursor): Promise<FetchResult> {
           const client = await carrierFor(deps, input.providerId);
           // Services, allocations and the rate card, read once per call (a few seconds of pages).
           const billing = await loadBillingContext(deps.pool, input.providerId);
