@@ -136,6 +136,7 @@ async function main(): Promise<void> {
 
     // The real thing: every provider's cycle at once, through the worker process(es).
     const cpuBefore = { workers: workers.map((w) => cpuSeconds(w.pid!)), postgres: postgresCpuSeconds(stack.pgDataDir), bench: process.cpuUsage(), temporal: stack.temporalPid ? cpuSeconds(stack.temporalPid) : 0 };
+    process.stderr.write(`cycle: started (${providers} provider(s), ${workerCount} worker process(es))\n`);
     const started = Date.now();
     const ids = providerIds.map((id, i) => `bench-cycle-${i}-${started}`);
     const summaries = await Promise.all(

@@ -1,0 +1,64 @@
+/**
+ * `npx tsx bench/hot-path.ts [--records N]`: the worker's per-line CPU for a usage cycle without
+ * sockets or PostgreSQL: a carrier page's text → number-preserving parse → lines (hash, facts) →
+ * decisions → the COPY text of lines and charges, as bytes. Prints µs per line for each stage;
+ * run with --cpu-prof to see inside them.
+ */
+import { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import { Dataset, currentMonth } from '../carrier/simulator/dataset';
+import { demoRateCard } from '../carrier/simulator/demo-card';
+import { parseNumberPreserving } from '../core/fast-json';
+import { batchDecider, type Decision } from '../core/mediation';
+import { normalizeGuid } from '../core/guid';
+import { batchContext, receivedLines } from '../db/usage-lines';
+import { lineOutcome, receivedText } from '../db/usage-rows';
+import { CopyText } from '../db/copy';
+
+const o = new Command('hot-path').option('--records <n>', 'usage lines', '200000').option('--page-size <n>', 'lines per page', '1000').option('--rounds <n>', 'passes over the lines', '3').parse().opts<{ records: string; pageSize: string; rounds: string }>();
+const records = Number(o.records);
+const pageSize = Number(o.pageSize);
+const dataset = new Dataset({ seed: 42, usageRecords: records, usageMonth: currentMonth(), providers: 2 });
+const provider = dataset.providers[0]!;
+const billing = {
+  services: provider.tenants.map((t, i) => ({ serviceId: `svc-${i}`, tenantId: normalizeGuid(t.tenantId), cancelledOn: null })),
+  allocatedTenants: new Map<string, string>(),
+  card: demoRateCard(dataset, provider.currency),
+};
+const pages: string[] = [];
+for (let from = 0; from < records; from += pageSize) pages.push(dataset.usagePage(0, from, Math.min(records, from + pageSize)).toString('utf8'));
+const source = { providerId: '6f1c2a8e-0000-4000-8000-000000000001', receivedBy: 'bench-cycle-0-1764145200000', mediatedBy: 'bench-cycle-0-1764145200000' };
+
+for (let round = 0; round < Number(o.rounds); round++) {
+  const ns = { parse: 0n, lines: 0n, decide: 0n, rows: 0n };
+  let mark = process.hrtime.bigint();
+  const lap = (k: keyof typeof ns) => {
+    const now = process.hrtime.bigint();
+    ns[k] += now - mark;
+    mark = now;
+  };
+  let bytes = 0;
+  for (const text of pages) {
+    const parsed = parseNumberPreserving(text, 'Records');
+    createHash('sha256').update(text).digest('hex');
+    lap('parse');
+    const lines = receivedLines((parsed.value as { Records: unknown[] }).Records, parsed.elementTexts!);
+    lap('lines');
+    const decideOne = batchDecider(batchContext(billing, new Map()));
+    const decisions: Decision[] = lines.map((l) => decideOne(l));
+    lap('decide');
+    const lineText = new CopyText();
+    const chargeText = new CopyText();
+    lines.forEach((line, i) => {
+      const d = decisions[i]!;
+      if (d.status === 'REPEAT') return;
+      const outcome = lineOutcome(source, line, d);
+      lineText.add(`${i}\t${outcome.text}\t${receivedText(source, line)}\n`);
+      if (outcome.charge) chargeText.add(`${i}\t${outcome.charge.period}\t${outcome.charge.text}\n`);
+    });
+    for (const c of [...lineText.chunks(), ...chargeText.chunks()]) bytes += Buffer.byteLength(c);
+    lap('rows');
+  }
+  const per = (n: bigint) => Number(n / 1000n) / records;
+  console.log(JSON.stringify({ round, parse: per(ns.parse).toFixed(2), lines: per(ns.lines).toFixed(2), decide: per(ns.decide).toFixed(2), rows: per(ns.rows).toFixed(2), total: per(ns.parse + ns.lines + ns.decide + ns.rows).toFixed(2), copyBytesPerLine: Math.round(bytes / records) }));
+}
