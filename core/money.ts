@@ -30,8 +30,13 @@ const formatted = new WeakMap<Decimal, string>();
 
 /** Normal (non-exponent) text of any decimal, used for canonical comparisons and storage. */
 export function decimalText(value: Decimal): string {
-  return value.isZero() ? '0' : value.toFixed();
+  let text = plainTexts.get(value);
+  if (text === undefined) plainTexts.set(value, (text = value.isZero() ? '0' : value.toFixed()));
+  return text;
 }
+
+// The carrier's numbers arrive as shared instances (parseDecimalText): each is written out once.
+const plainTexts = new WeakMap<Decimal, string>();
 
 /** Plausible magnitudes for carrier numbers; anything beyond is malformed, not money. */
 const MAX_SIGNIFICANT_DIGITS = 60;

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from './pool';
 import { inTransaction } from './pool';
 import { copyFromText, CopyText } from './copy';
-import { chargeColumns, CHARGE_COPY_COLUMNS, LINE_COPY_COLUMNS, lineOutcome, receivedText, type LineOutcome, type RowSource } from './usage-rows';
+import { chargeColumns, CHARGE_COPY_COLUMNS, LINE_COPY_COLUMNS, lineOutcome, receivedText, rowSourceText, type LineOutcome } from './usage-rows';
 import type { QuarantineReason } from '../core/rating';
 import { parseNumberPreserving } from '../core/fast-json';
 import { stringifyLossless } from '../core/lossless';
@@ -84,13 +84,15 @@ export async function knownVersions(db: Queryable, providerId: string, lines: re
   return map;
 }
 
+const NO_VERSIONS: readonly KnownVersion[] = Object.freeze([]);
+
 export function batchContext(billing: ProviderBillingContext, known: Map<string, KnownVersion[]>, forceServiceId?: string): BatchContext {
   return {
     card: billing.card,
     services: billing.services,
     allocatedTenants: billing.allocatedTenants,
     forceServiceId,
-    known: (key) => known.get(key) ?? [],
+    known: (key) => known.get(key) ?? NO_VERSIONS,
     parse: (raw) => parseNumberPreserving(raw, null).value,
   };
 }
@@ -127,17 +129,24 @@ export async function savePage(
   db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
 ): Promise<SavedPage> {
   const result: SavedPage = { inserted: 0, repeats: 0, processed: 0, billed: 0, quarantined: {} };
-  const rows: RowSource = { providerId, ...source };
+  const rows = rowSourceText({ providerId, ...source });
   const kept: Array<{ line: ReceivedLine; outcome: LineOutcome }> = [];
   const staged = new Set<string>();
   const periods = new Set<string>();
   for (const line of lines) {
-    const identity = `${line.recordKey}|${line.contentHash}`;
-    if (line.decision?.status === 'REPEAT' || staged.has(identity)) {
+    if (line.decision?.status === 'REPEAT') {
       result.repeats++;
       continue;
     }
-    staged.add(identity);
+    // A decided page has no exact repeat left (deciding made them REPEAT); an undecided one may.
+    if (line.decision === null) {
+      const identity = `${line.recordKey}|${line.contentHash}`;
+      if (staged.has(identity)) {
+        result.repeats++;
+        continue;
+      }
+      staged.add(identity);
+    }
     const outcome = lineOutcome(rows, line, line.decision as Exclude<Decision, { status: 'REPEAT' }> | null);
     kept.push({ line, outcome });
     if (outcome.charge) periods.add(outcome.charge.period);
@@ -306,7 +315,7 @@ async function saveOutcomes(db: PoolClient, sel: MediationSelection, lines: Stor
   });
   const chargedIds = new Set<number>();
   if (billable.length > 0) {
-    const rows = billable.map(({ line, d }) => ({ line: line.id, key: line.recordKey, svc: d.serviceId, ...chargeColumns(d, line.record) }));
+    const rows = billable.map(({ line, d }) => ({ line: line.id, key: line.recordKey, svc: d.serviceId, ...chargeColumns(d) }));
     const inserted = await db.query<{ usage_line_id: number }>(
       `INSERT INTO usage_charge (usage_line_id, provider_id, cycle_id, record_key, service_id, billing_period, product_key, units, unit_rate,
                                  billable_ratio, carrier_cost, charge, margin, rule_kind, charge_end, charge_start)

@@ -6,7 +6,7 @@
  * billing month (routed then, for a closed month) are added at save time (db/usage-lines.ts).
  */
 import { decimalText, formatMoney } from '../core/money';
-import { numberText, type Decision, type LineFacts } from '../core/mediation';
+import type { Decision, LineFacts } from '../core/mediation';
 import { quarantineGroupKey } from '../core/quarantine-group';
 import type { QuarantineReason } from '../core/rating';
 
@@ -38,40 +38,49 @@ export interface RowSource {
   mediatedBy: string;
 }
 
+/** A page's source as COPY fields, escaped once for all its lines. */
+export interface RowSourceText {
+  source: RowSource;
+  providerId: string;
+  receivedBy: string;
+  mediatedBy: string;
+}
+
+export function rowSourceText(source: RowSource): RowSourceText {
+  return { source, providerId: copyField(source.providerId), receivedBy: copyField(source.receivedBy), mediatedBy: copyField(source.mediatedBy) };
+}
+
 /** The columns fixed at receipt. */
-export function receivedText(source: RowSource, line: LineFacts & { raw: string }): string {
-  return [
-    copyField(source.providerId), copyField(source.receivedBy), copyField(line.recordKey), line.contentHash, copyField(line.raw),
-    copyField(line.tenantRef), copyField(line.productRef), copyField(line.chargeStart), copyField(line.subTotal),
-  ].join('\t');
+export function receivedText(source: RowSourceText, line: LineFacts & { raw: string }): string {
+  return `${source.providerId}\t${source.receivedBy}\t${copyField(line.recordKey)}\t${line.contentHash}\t${copyField(line.raw)}\t${copyField(line.tenantRef)}\t${copyField(line.productRef)}\t${copyField(line.chargeStart)}\t${copyField(line.subTotal)}`;
 }
 
 /** The outcome of a decision (null: deciding failed, the line stays NEW for the sweep). */
-export function lineOutcome(source: RowSource, line: LineFacts & { record: unknown }, d: Exclude<Decision, { status: 'REPEAT' }> | null): LineOutcome {
+export function lineOutcome(source: RowSourceText, line: LineFacts & { record: unknown }, d: Exclude<Decision, { status: 'REPEAT' }> | null): LineOutcome {
   if (!d) return { status: 'NEW', reason: null, text: '\\N\tNEW\t\\N\t\\N\t\\N\t\\N', charge: null };
-  const cycle = copyField(source.mediatedBy);
+  const cycle = source.mediatedBy;
   if (d.status === 'QUARANTINED') {
-    const group = quarantineGroupKey(source.providerId, d.reason, d.record?.tenantId ?? line.tenantRef);
+    const group = quarantineGroupKey(source.source.providerId, d.reason, d.record?.tenantId ?? line.tenantRef);
     return { status: 'QUARANTINED', reason: d.reason, text: `${cycle}\tQUARANTINED\t${d.reason}\t${copyField(d.detail)}\t${copyField(d.serviceId)}\t${copyField(group)}`, charge: null };
   }
-  const c = chargeColumns(d, line.record);
-  const charge = [
-    copyField(source.providerId), cycle, copyField(line.recordKey), copyField(d.serviceId), c.period, copyField(c.product),
-    c.units, c.rate, c.ratio, c.cost, c.charge, c.margin, c.kind, copyField(c.start), copyField(c.end_),
-  ].join('\t');
+  const c = chargeColumns(d);
+  const charge =
+    `${source.providerId}\t${cycle}\t${copyField(line.recordKey)}\t${copyField(d.serviceId)}\t${c.period}\t${copyField(c.product)}\t` +
+    `${c.units}\t${c.rate}\t${c.ratio}\t${c.cost}\t${c.charge}\t${c.margin}\t${c.kind}\t${copyField(c.start)}\t${copyField(c.end_)}`;
   return { status: 'COMPLETED', reason: null, text: `${cycle}\tCOMPLETED\t\\N\t\\N\t${copyField(d.serviceId)}\t\\N`, charge: { period: d.period, text: charge } };
 }
 
 /**
  * A billed line's charge columns: units, rate and ratio as the exact decimal texts of the
- * carrier's numbers; amounts as rated (rounded once already), 4 places.
+ * carrier's numbers (as validated: the same normal form numberText gives); amounts as rated
+ * (rounded once already), 4 places.
  */
-export function chargeColumns(d: Extract<Decision, { status: 'COMPLETED' }>, record: unknown) {
+export function chargeColumns(d: Extract<Decision, { status: 'COMPLETED' }>) {
   return {
     period: d.period, product: d.productKey,
-    units: numberText(record, 'Quantity') ?? decimalText(d.record.quantity),
-    rate: numberText(record, 'UnitPrice') ?? decimalText(d.record.unitPrice),
-    ratio: numberText(record, 'BillableRatio') ?? decimalText(d.record.billableRatio),
+    units: decimalText(d.record.quantity),
+    rate: decimalText(d.record.unitPrice),
+    ratio: decimalText(d.record.billableRatio),
     cost: formatMoney(d.rated.cost), charge: formatMoney(d.rated.charge), margin: formatMoney(d.rated.margin), kind: d.rated.ruleKind,
     start: d.record.chargeStart.text, end_: d.record.chargeEnd.text,
   };
@@ -80,8 +89,7 @@ export function chargeColumns(d: Extract<Decision, { status: 'COMPLETED' }>, rec
 /** A field in COPY's text format: \N for NULL; backslash, tab, newline and carriage return escaped. */
 export function copyField(v: string | null | undefined): string {
   if (v === null || v === undefined) return '\\N';
-  if (!SPECIAL.test(v)) return v;
+  // Four native scans: a tenth of a regular expression's cost on a line's raw text (measured).
+  if (v.indexOf('\\') === -1 && v.indexOf('\t') === -1 && v.indexOf('\n') === -1 && v.indexOf('\r') === -1) return v;
   return v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
-
-const SPECIAL = /[\\\t\n\r]/;
