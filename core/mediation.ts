@@ -63,7 +63,7 @@ export function decideBatch(lines: readonly BatchLine[], ctx: BatchContext): Dec
  * batch order; each one counts as received before the ones given after it.
  */
 export function batchDecider(ctx: BatchContext): (line: BatchLine) => Decision {
-  const inBatch = new Map<string, Array<{ contentHash: string; invalid: boolean; canonical: () => string }>>();
+  const inBatch = new Map<string, BatchVersion[]>();
   const canonicalOfText = new Map<string, string>();
   const canonicalStored = (raw: string) => {
     let c = canonicalOfText.get(raw);
@@ -74,20 +74,33 @@ export function batchDecider(ctx: BatchContext): (line: BatchLine) => Decision {
   const seenRevised = { ...ctx, seen: () => 'REVISED' as const };
   return (line) => {
     const stored = ctx.known(line.recordKey);
-    const batch = inBatch.get(line.recordKey) ?? [];
-    let canonical: string | undefined;
-    const own = () => (canonical ??= canonicalJson(line.record));
+    const batch = inBatch.get(line.recordKey);
+    // Its canonical text is computed only if a hash differs (rare): see canonicalOf.
+    const self: BatchVersion = { contentHash: line.contentHash, invalid: false, record: line.record, canonical: undefined };
     const repeat =
-      stored.some((v) => v.contentHash === line.contentHash || (v.raw !== null && canonicalStored(v.raw) === own())) ||
-      batch.some((v) => v.contentHash === line.contentHash || v.canonical() === own());
+      stored.some((v) => v.contentHash === line.contentHash || (v.raw !== null && canonicalStored(v.raw) === canonicalOf(self))) ||
+      (batch !== undefined && batch.some((v) => v.contentHash === line.contentHash || canonicalOf(v) === canonicalOf(self)));
     if (repeat) return { status: 'REPEAT', detail: REPEAT_DETAIL } as const;
-    const revised = line.recordKey !== '' && (stored.some((v) => !v.invalid) || batch.some((v) => !v.invalid));
+    const revised = line.recordKey !== '' && (stored.some((v) => !v.invalid) || (batch !== undefined && batch.some((v) => !v.invalid)));
     const decision = mediate(line.record, revised ? seenRevised : seenNew, line.contentHash) as Decision;
-    const invalid = decision.status === 'QUARANTINED' && decision.reason === 'INVALID_RECORD';
-    batch.push({ contentHash: line.contentHash, invalid, canonical: own });
-    inBatch.set(line.recordKey, batch);
+    self.invalid = decision.status === 'QUARANTINED' && decision.reason === 'INVALID_RECORD';
+    if (batch) batch.push(self);
+    else inBatch.set(line.recordKey, [self]);
     return decision;
   };
+}
+
+/** A line decided earlier in the same batch. */
+interface BatchVersion {
+  contentHash: string;
+  invalid: boolean;
+  record: unknown;
+  canonical: string | undefined;
+}
+
+// A module-level function, not a closure per line: a line makes no function objects.
+function canonicalOf(v: BatchVersion): string {
+  return (v.canonical ??= canonicalJson(v.record));
 }
 
 /** What is stored beside a line's raw text, read from the record before any validation. */

@@ -108,14 +108,17 @@ function quarantine(reason: QuarantineReason, detail: string, record: UsageRecor
  * allocation. Of several services on one tenant, one still active at the charge date wins.
  */
 export function identifyService(record: UsageRecord, ctx: MediationContext): ServiceRef | null {
-  const byId = (id: string) => ctx.services.find((s) => s.serviceId === id) ?? null;
-  if (ctx.forceServiceId) return byId(ctx.forceServiceId);
+  if (ctx.forceServiceId) return serviceById(ctx, ctx.forceServiceId);
   const holding = servicesByTenant(ctx.services).get(record.tenantId.toLowerCase()) ?? [];
   if (holding.length > 0) {
     return holding.find((s) => !s.cancelledOn || record.chargeStart.localDate < s.cancelledOn) ?? holding[0]!;
   }
   const allocated = ctx.allocatedTenants?.get(record.tenantId.toLowerCase());
-  return allocated ? byId(allocated) : null;
+  return allocated ? serviceById(ctx, allocated) : null;
+}
+
+function serviceById(ctx: MediationContext, id: string): ServiceRef | null {
+  return ctx.services.find((s) => s.serviceId === id) ?? null;
 }
 
 /** Most specific rule: service+product, then product, then the card's default markup. */
