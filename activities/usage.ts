@@ -11,11 +11,23 @@ import { batchDecider, type Decision, type KnownVersion } from '../core/mediatio
 import { notifyGroups } from './quarantine-notify';
 import { CarrierError } from '../carrier/errors';
 import type { CycleSummary, FetchResult } from '../workflows/types';
+import type { UsagePage } from '../carrier/client';
 import { usageWindow, type UsageWindow } from '../core/usage-window';
 import { needsAdminAttention } from '../core/attention';
 import { Slots } from '../core/concurrency';
 
 type DecidedLine = ReceivedLine & { decision: Decision | null };
+
+/** A carrier page read into lines, with the lookup of their stored versions under way. */
+interface PreparedPage {
+  page: UsagePage;
+  /** Its place among this call's pages. */
+  index: number;
+  lines: ReceivedLine[];
+  /** The pages of this call committed when the lookup was sent (index), so visible to it. */
+  visibleThrough: number;
+  known: Promise<Map<string, KnownVersion[]>>;
+}
 
 export function usageActivities(deps: ActivityDeps) {
   return {
@@ -42,9 +54,9 @@ export function usageActivities(deps: ActivityDeps) {
         if (!cursor) throw new Error(`cycle ${input.cycleId} has no run row: beginCycle must run first`);
         // Lines are mediated page by page as they are stored: their outcomes count towards the cycle's progress.
         const totals = { pages: 0, lines: 0, inserted: 0, exhausted: cursor.fetchDone, mediated: 0, billed: 0, quarantined: 0 };
-        // Where the time goes, logged per call: waiting for the carrier (and parsing), deciding,
-        // waiting for the previous page's save.
-        const ms = { carrier: 0, decide: 0, persist: 0 };
+        // Where the time goes, logged per call: waiting for the carrier (and parsing), reading the
+        // lines (hashes, facts), waiting for their stored versions, deciding, waiting for a save.
+        const ms = { carrier: 0, lines: 0, known: 0, decide: 0, persist: 0 };
         let mark = Date.now();
         const lap = (stage: keyof typeof ms) => {
           const now = Date.now();
@@ -69,11 +81,10 @@ export function usageActivities(deps: ActivityDeps) {
           // Services, allocations and the rate card, read once per call (a few seconds of pages).
           const billing = await loadBillingContext(deps.pool, input.providerId);
           // Up to SAVES_IN_FLIGHT pages are being saved (each in its own transaction) while the next
-          // is decided: PostgreSQL works on two pages at once while this thread decides a third. The
-          // lines of pages being saved count as received before the next page's (a revision across
-          // a page boundary is still a revision), and pages commit in order: a page's resume point
-          // moves only once the page before it is stored, so a failure never leaves a gap.
-          const inFlight: Array<{ done: Promise<void>; versions: Array<[string, KnownVersion]> }> = [];
+          // is decided: PostgreSQL works on two pages at once while this thread decides a third.
+          // Pages commit in order: a page's resume point moves only once the page before it is
+          // stored, so a failure never leaves a gap.
+          const inFlight: Array<{ done: Promise<void> }> = [];
           const settleOldest = async () => {
             await inFlight[0]!.done;
             inFlight.shift();
@@ -82,31 +93,62 @@ export function usageActivities(deps: ActivityDeps) {
           const settleAll = async () => {
             while (inFlight.length > 0) await settleOldest();
           };
+          // Each page's stored versions are looked up as soon as it arrives, while the page before it
+          // is decided: the lookup's wait is off the critical path. What that lookup cannot show (pages
+          // of this call not yet committed when it was sent) comes from memory: the versions of each
+          // decided page, kept until every lookup sent after its commit covers it. A page committing
+          // while a lookup runs may come both ways; a version seen twice changes no decision.
+          const uncommitted = new Map<number, Array<[string, KnownVersion]>>();
+          let committedThrough = -1;
+          let sequence = 0;
+          const prepare = (page: UsagePage): PreparedPage => {
+            const started = Date.now();
+            const lines = receivedLines(page.records, page.texts);
+            ms.lines += Date.now() - started;
+            const prepared = { page, index: sequence++, lines, visibleThrough: committedThrough, known: knownVersions(deps.pool, input.providerId, lines) };
+            // Surfaces when awaited, never as an unhandled rejection meanwhile.
+            prepared.known.catch(() => undefined);
+            return prepared;
+          };
           try {
             const pages = prefetching(client.usagePages(cursor.window, deps.usagePageSize, cursor.nextPage, cursor.lastFingerprint ?? undefined));
-            for await (const page of pages) {
+            const prepareNext = () => pages.next().then((r) => (r.done ? null : prepare(r.value)));
+            let upcoming = prepareNext();
+            for (;;) {
+              const current = await upcoming;
               lap('carrier');
-              const lines = receivedLines(page.records, page.texts);
-              // Pages not yet known to be committed: what the database may not show yet.
-              const unsettled = inFlight.map((f) => f.versions);
-              const known: Map<string, KnownVersion[]> = await knownVersions(deps.pool, input.providerId, lines);
-              for (const [recordKey, version] of unsettled.flat()) {
-                const list = known.get(recordKey) ?? [];
-                list.push(version);
-                known.set(recordKey, list);
+              if (!current) break;
+              // The next page: its request is already out (prefetching); its lines and lookup follow.
+              upcoming = prepareNext();
+              upcoming.catch(() => undefined);
+              const { page, lines } = current;
+              const known: Map<string, KnownVersion[]> = await current.known;
+              lap('known');
+              for (let i = current.visibleThrough + 1; i < current.index; i++) {
+                for (const [recordKey, version] of uncommitted.get(i) ?? []) {
+                  const list = known.get(recordKey);
+                  if (list) list.push(version);
+                  else known.set(recordKey, [version]);
+                }
               }
               const decided = await decide(lines, batchContext(billing, known));
+              // Later lookups were all sent after this page's lookup: none needs what it covered.
+              for (const i of uncommitted.keys()) if (i <= current.visibleThrough) uncommitted.delete(i);
+              // Only what the next pages' decisions need is kept: not the parsed records.
+              uncommitted.set(current.index, versionsOf(decided));
               lap('decide');
               while (inFlight.length >= SAVES_IN_FLIGHT) await settleOldest();
               const previous = inFlight.at(-1)?.done ?? null;
               // Scalars only in the callbacks below: the page itself is not kept alive by them.
-              const pageNumber = page.page, fingerprint = page.fingerprint, fetched = lines.length;
+              const pageNumber = page.page, fingerprint = page.fingerprint, fetched = lines.length, index = current.index;
               const done = inTransaction(deps.pool, async (db) => {
                 const saved = await savePage(db, input.providerId, { receivedBy: input.cycleId, mediatedBy: input.cycleId }, decided);
                 if (previous) await previous;
                 await advanceCursor(db, input.cycleId, { page: pageNumber, fingerprint, fetched, repeats: saved.repeats });
                 return saved;
               }).then((saved) => {
+                // Committed, and in order (each waits for the one before): lookups sent from now see it.
+                committedThrough = index;
                 totals.pages++;
                 totals.lines += fetched;
                 totals.inserted += saved.inserted;
@@ -117,8 +159,7 @@ export function usageActivities(deps: ActivityDeps) {
               });
               // Surfaces when awaited (settleOldest), never as an unhandled rejection meanwhile.
               done.catch(() => undefined);
-              // Only what the next pages' decisions need is kept: not the parsed records.
-              inFlight.push({ done, versions: versionsOf(decided) });
+              inFlight.push({ done });
               if (totals.pages + inFlight.length >= input.maxPages) {
                 await settleAll();
                 await flushStoredPages(deps.pool);

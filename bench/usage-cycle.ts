@@ -165,17 +165,16 @@ async function main(): Promise<void> {
     process.stderr.write(`cycle${providers > 1 ? 's' : ''}: fetched ${fetched}, billed ${billed}, quarantined ${quarantined}, repeats ${repeats} in ${seconds.toFixed(1)} s\n`);
     process.stderr.write(`simulator alone: ${served.lines} lines in ${served.seconds.toFixed(1)} s; limit (fetch + JSON.parse + COPY): ${limit.lines} lines in ${limit.seconds.toFixed(1)} s\n`);
     process.stderr.write(`CPU seconds during the cycle: worker ${cpu.worker}, PostgreSQL ${cpu.postgres}, simulator+bench ${cpu.simulatorAndBench}, Temporal ${cpu.temporal} (wall ${seconds.toFixed(1)} s, 2 cores)\n`);
-    const stages = { carrier: 0, decide: 0, persist: 0 };
+    const stages = { carrier: 0, lines: 0, known: 0, decide: 0, persist: 0 };
     for (const line of stack.workerLogs) {
       if (!line.includes('usage pages fetched')) continue;
-      const ms = (JSON.parse(line) as { ms: typeof stages }).ms;
-      stages.carrier += ms.carrier;
-      stages.decide += ms.decide;
-      stages.persist += ms.persist;
+      const ms = (JSON.parse(line) as { ms: Partial<typeof stages> }).ms;
+      for (const k of Object.keys(stages) as Array<keyof typeof stages>) stages[k] += ms[k] ?? 0;
     }
+    const s1 = (msTotal: number) => `${(msTotal / 1000).toFixed(1)} s`;
     process.stderr.write(
-      `fetch activities (summed): waiting for carrier pages ${(stages.carrier / 1000).toFixed(1)} s, deciding ${(stages.decide / 1000).toFixed(1)} s, ` +
-        `waiting for the previous page's save ${(stages.persist / 1000).toFixed(1)} s\n`,
+      `fetch activities (summed): waiting for carrier pages ${s1(stages.carrier)}, hashing and reading lines ${s1(stages.lines)}, ` +
+        `waiting for their stored versions ${s1(stages.known)}, deciding ${s1(stages.decide)}, waiting for the previous page's save ${s1(stages.persist)}\n`,
     );
     if (workerCount > 1) for (const w of perWorker) process.stderr.write(`worker ${w.pid}: ${w.fetchCalls} fetch activities, ${w.pages} pages, ${w.lines} lines\n`);
 
