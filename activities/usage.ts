@@ -111,14 +111,15 @@ export function usageActivities(deps: ActivityDeps) {
             return prepared;
           };
           try {
-            const pages = prefetching(client.usagePages(cursor.window, deps.usagePageSize, cursor.nextPage, cursor.lastFingerprint ?? undefined));
+            const pages = client.usagePages(cursor.window, deps.usagePageSize, cursor.nextPage, cursor.lastFingerprint ?? undefined);
             const prepareNext = () => pages.next().then((r) => (r.done ? null : prepare(r.value)));
             let upcoming = prepareNext();
             for (;;) {
               const current = await upcoming;
               lap('carrier');
               if (!current) break;
-              // The next page: its request is already out (prefetching); its lines and lookup follow.
+              // The next page is requested now, while this one is decided; its lines and lookup follow
+              // when it arrives. One page ahead, no more: each page ahead is memory.
               upcoming = prepareNext();
               upcoming.catch(() => undefined);
               const { page, lines } = current;
@@ -277,16 +278,3 @@ const SAVES_IN_FLIGHT = 2;
 
 /** Lines decided between two turns of the event loop (about a millisecond of work). */
 const DECIDE_SLICE = 100;
-
-/** Requests the next page while the current one is being stored: the carrier and the database overlap. */
-export async function* prefetching<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
-  let next = source.next();
-  for (;;) {
-    const current = await next;
-    if (current.done) return;
-    next = source.next();
-    // A failure of the prefetched call surfaces when it is awaited, in order; never unhandled.
-    next.catch(() => undefined);
-    yield current.value;
-  }
-}
