@@ -3,4 +3,4 @@
  * worker` and the benchmarks' worker (a test checks they agree). Told its heap budget, V8 collects
  * before a busy worker's heap grows: a usage cycle stays near 400–460 MB instead of 500–750 MB.
  */
-export const WORKER_NODE_FLAGS = ['--max-old-space-size=512', '--max-semi-space-size=64'] as const;
+export const WORKER_NODE_FLAGS = ['--max-old-space-size=512', '--max-semi-space-size=48'] as const;
