@@ -18,6 +18,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 ENV WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
+# The worker's environment beside its flags: workers/node-flags.ts (a test checks this line against it).
+ENV MALLOC_ARENA_MAX=2
 USER node
 # SIGTERM drains the worker (running activities get the grace time) before it exits.
 STOPSIGNAL SIGTERM

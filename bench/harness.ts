@@ -9,7 +9,7 @@ import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
 import { migrateUp } from '../db/migrate';
 import { createPool, type Pool } from '../db/pool';
 import { startDevServer } from '../workers/temporal-server';
-import { WORKER_NODE_FLAGS } from '../workers/node-flags';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { workflowBundle } from '../workers/worker';
 import { startSimulator, type Simulator } from '../carrier/simulator/server';
 import type { ProviderContext } from '../client/providers';
@@ -65,7 +65,7 @@ export async function startStack(name: string, records: number, defaults: { pg: 
   const pool = createPool(databaseUrl);
   const workerEnv: NodeJS.ProcessEnv = {
     ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: dev.address, RHIPE_API_URL: sim.url, RHIPE_IDENTITY_URL: sim.url,
-    ENCRYPTION_KEY: key, ENCRYPTION_KEY_ID: 'bench', LOG_FORMAT: 'json', LOG_LEVEL: 'info', DATA_DIR: dataDir,
+    ENCRYPTION_KEY: key, ENCRYPTION_KEY_ID: 'bench', LOG_FORMAT: 'json', LOG_LEVEL: 'info', DATA_DIR: dataDir, ...WORKER_ENV,
   };
   const ctx: ProviderContext = { pool, keyring, carrier: { identityUrl: sim.url, apiUrl: sim.url, timeoutMs: 30_000 }, temporal: client, taskQueue: 'csp-billing' };
   const workerLogs: string[] = [];

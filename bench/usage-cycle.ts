@@ -12,6 +12,7 @@
  */
 import { measureQuarantineFanOut } from './quarantine-fan-out';
 import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
@@ -166,6 +167,8 @@ async function main(): Promise<void> {
     process.stderr.write(`simulator alone: ${served.lines} lines in ${served.seconds.toFixed(1)} s; limit (fetch + JSON.parse + COPY): ${limit.lines} lines in ${limit.seconds.toFixed(1)} s\n`);
     process.stderr.write(`CPU seconds during the cycle: worker ${cpu.worker}, PostgreSQL ${cpu.postgres}, simulator+bench ${cpu.simulatorAndBench}, Temporal ${cpu.temporal} (wall ${seconds.toFixed(1)} s, 2 cores)\n`);
     const stages = { carrier: 0, lines: 0, known: 0, decide: 0, persist: 0 };
+    // BENCH_WORKER_LOG=<file>: the workers' log lines (JSON, one a line), to look into a run afterwards.
+    if (process.env.BENCH_WORKER_LOG) writeFileSync(process.env.BENCH_WORKER_LOG, stack.workerLogs.join('\n') + '\n');
     for (const line of stack.workerLogs) {
       if (!line.includes('usage pages fetched')) continue;
       const ms = (JSON.parse(line) as { ms: Partial<typeof stages> }).ms;

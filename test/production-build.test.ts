@@ -5,7 +5,7 @@ import { builtinModules } from 'node:module';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { WORKER_NODE_FLAGS } from '../workers/node-flags';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from '../workers/node-flags';
 import { PROJECT_ROOT } from '../config';
 
 // The production worker is compiled by tsc and runs with production dependencies only.
@@ -60,7 +60,9 @@ test('the image and compose run the compiled worker, never tsx', () => {
   assert.match(runStage, /npm ci --omit=dev/);
   // The compiled worker, with the worker's V8 flags (workers/node-flags.ts), as `npm run worker` has them.
   assert.ok(runStage.includes(`CMD ${JSON.stringify(['node', ...WORKER_NODE_FLAGS, 'dist/workers/main.js'])}`.replace(/","/g, '", "')), 'CMD runs node with the worker flags on dist/workers/main.js');
-  assert.equal(pkg.scripts.worker, `node ${WORKER_NODE_FLAGS.join(' ')} --import tsx workers/main.ts`);
+  const envWords = Object.entries(WORKER_ENV).map(([k, v]) => `${k}=${v}`);
+  for (const word of envWords) assert.ok(runStage.includes(`ENV ${word}`), `the run stage sets ${word}`);
+  assert.equal(pkg.scripts.worker, `${envWords.join(' ')} node ${WORKER_NODE_FLAGS.join(' ')} --import tsx workers/main.ts`);
   assert.ok(!/tsx/.test(runStage), 'no tsx in the run stage');
   assert.match(dockerfile, /npm run build/);
   assert.equal(pkg.scripts.build, 'tsc -p tsconfig.build.json && node scripts/copy-assets.js dist');

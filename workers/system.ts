@@ -14,6 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { WORKER_ENV, WORKER_NODE_FLAGS } from './node-flags';
 import type { Logger } from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig, carrierUrls, reconciliationTiming, usesSimulator, type Config } from '../config';
@@ -157,8 +158,9 @@ async function startTemporal(cfg: Config, log: Logger, stopper: Stopper): Promis
 function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const compiled = __filename.endsWith('.js');
   const entry = path.join(__dirname, compiled ? 'main.js' : 'main.ts');
-  const args = compiled ? [entry] : ['--import', 'tsx', entry];
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+  // The worker's heap budget and environment, as deployed (workers/node-flags.ts).
+  const args = [...WORKER_NODE_FLAGS, ...(compiled ? [entry] : ['--import', 'tsx', entry])];
+  const child = spawn(process.execPath, args, { env: { ...env, ...WORKER_ENV }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null, signal: string | null) => reject(new Error(`worker exited with ${code ?? signal} before it was ready`));
     child.once('exit', onExit);
