@@ -1,9 +1,8 @@
 import { hash } from 'node:crypto';
-import { isLosslessNumber } from 'lossless-json';
-import { canonicalJson, canonicalNumber } from './lossless';
+import { canonicalJson, jsonNumberToDecimal } from './lossless';
 import { memoByText } from './memo';
 import { isGuid, normalizeGuid } from './guid';
-import { parseDecimalText } from './money';
+import { decimalText } from './money';
 import { mediate, type Mediated, type MediationContext } from './rating';
 import { rawRecordId, rawText } from './usage-record';
 
@@ -131,14 +130,15 @@ export function lineFacts(record: unknown, text: string): LineFacts {
   };
 }
 
-/** A numeric field's exact decimal text (one normal form), when it is a usable JSON number. */
-export function numberText(record: unknown, field: string): string | null {
+/**
+ * A numeric field's exact decimal text (one normal form), when it is a usable JSON number: the
+ * same text the charge columns write (decimalText of the shared instance, memoised per instance).
+ */
+function numberText(record: unknown, field: string): string | null {
   const v = record !== null && typeof record === 'object' ? (record as Record<string, unknown>)[field] : undefined;
-  return isLosslessNumber(v) ? decimalTextOf(v.value) : null;
+  const d = jsonNumberToDecimal(v);
+  return d ? decimalText(d) : null;
 }
-
-// The same amounts recur on many lines: each text is checked and normalised once.
-const decimalTextOf = memoByText((text: string) => (parseDecimalText(text) ? canonicalNumber(text) : null));
 
 /** A tenant or product reference for grouping and display: GUIDs in their one normal form. */
 function refOf(v: string | null): string | null {

@@ -72,7 +72,7 @@ export function lineOutcome(source: RowSourceText, line: LineFacts & { record: u
 
 /**
  * A billed line's charge columns: units, rate and ratio as the exact decimal texts of the
- * carrier's numbers (as validated: the same normal form numberText gives); amounts as rated
+ * carrier's numbers (as validated: the same normal form as a line's sub_total); amounts as rated
  * (rounded once already), 4 places.
  */
 export function chargeColumns(d: Extract<Decision, { status: 'COMPLETED' }>) {
