@@ -3,7 +3,7 @@ import type { ActivityDeps } from './deps';
 import { carrierFor } from './deps';
 import { classified } from './failures';
 import { inTransaction } from '../db/pool';
-import { batchContext, knownVersions, mediateBatch, receivedLines, savePage, type ReceivedLine } from '../db/usage-lines';
+import { batchContext, idTurns, knownVersions, mediateBatch, receivedLines, savePage, type ReceivedLine } from '../db/usage-lines';
 import { loadBillingContext } from '../db/mediation-context';
 import { advanceCursor, completeCycleRun, cycleSummary, failCycleRun, fetchCursor, flushStoredPages, markFetchDone, openCycleRun, type FetchCursor } from '../db/cycle-runs';
 import { clearProviderAttention, getProvider, setProviderAttention } from '../db/providers';
@@ -85,6 +85,8 @@ export function usageActivities(deps: ActivityDeps) {
           // Pages commit in order: a page's resume point moves only once the page before it is
           // stored, so a failure never leaves a gap.
           const inFlight: Array<{ done: Promise<void> }> = [];
+          // Ids are the order of receipt: the pages being saved take theirs in page order.
+          const nextIdTurn = idTurns();
           const settleOldest = async () => {
             await inFlight[0]!.done;
             inFlight.shift();
@@ -142,8 +144,9 @@ export function usageActivities(deps: ActivityDeps) {
               const previous = inFlight.at(-1)?.done ?? null;
               // Scalars only in the callbacks below: the page itself is not kept alive by them.
               const pageNumber = page.page, fingerprint = page.fingerprint, fetched = lines.length, index = current.index;
+              const idTurn = nextIdTurn();
               const done = inTransaction(deps.pool, async (db) => {
-                const saved = await savePage(db, input.providerId, { receivedBy: input.cycleId, mediatedBy: input.cycleId }, decided);
+                const saved = await savePage(db, input.providerId, { receivedBy: input.cycleId, mediatedBy: input.cycleId }, decided, idTurn);
                 if (previous) await previous;
                 await advanceCursor(db, input.cycleId, { page: pageNumber, fingerprint, fetched, repeats: saved.repeats });
                 return saved;
@@ -158,8 +161,9 @@ export function usageActivities(deps: ActivityDeps) {
                 totals.quarantined += Object.values(saved.quarantined).reduce((a, n) => a + (n ?? 0), 0);
                 Context.current().heartbeat({ page: pageNumber });
               });
-              // Surfaces when awaited (settleOldest), never as an unhandled rejection meanwhile.
-              done.catch(() => undefined);
+              // Surfaces when awaited (settleOldest), never as an unhandled rejection meanwhile. A page
+              // that failed before its save began (no connection) must not hold up the next one's ids.
+              done.catch(() => undefined).finally(idTurn.release);
               inFlight.push({ done });
               if (totals.pages + inFlight.length >= input.maxPages) {
                 await settleAll();

@@ -110,6 +110,30 @@ export interface SavedPage extends MediationResult {
 export class ConcurrentSaveError extends Error {}
 
 /**
+ * A page's place in the order its lines' ids are reserved. Line ids are the order of receipt (a
+ * RecordId's latest revision is its highest id), so pages saved at once, each in its own
+ * transaction, reserve their ids one after another, in page order, never as their saves happen
+ * to run. Released once the page has its ids, or has failed.
+ */
+export interface IdTurn {
+  /** Settles when the page before has its ids (or has failed). */
+  readonly ready: Promise<void>;
+  release(): void;
+}
+
+/** Turns handed out in page order: each turn is ready once the turn before it is released. */
+export function idTurns(): () => IdTurn {
+  let previous: Promise<void> = Promise.resolve();
+  return () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const turn = { ready: previous, release };
+    previous = released;
+    return turn;
+  };
+}
+
+/**
  * Stores a decided page inside the caller's transaction: every line that is not a repeat, as
  * received, with its outcome, and a charge in the misc usage bucket for each billed line. A line
  * nobody stored before gets a row even when deciding it failed (`decision` null: it stays NEW for
@@ -123,10 +147,22 @@ export class ConcurrentSaveError extends Error {}
  * ConcurrentSaveError says so; the caller's retry decides the page again against what is stored
  * then, so nothing is stored or billed twice. Charges land in their month, or in the next open
  * one when it is closed (routed here, set-based; the table's statement check refuses a charge
- * in a closed month whoever writes it).
+ * in a closed month whoever writes it). With `turn`, the page takes its ids in that turn's order.
  */
 export async function savePage(
   db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
+  turn?: IdTurn,
+): Promise<SavedPage> {
+  try {
+    return await savePageInTurn(db, providerId, source, lines, turn);
+  } finally {
+    turn?.release();
+  }
+}
+
+async function savePageInTurn(
+  db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
+  turn: IdTurn | undefined,
 ): Promise<SavedPage> {
   const result: SavedPage = { inserted: 0, repeats: 0, processed: 0, billed: 0, quarantined: {} };
   const rows = rowSourceText({ providerId, ...source });
@@ -152,6 +188,8 @@ export async function savePage(
     if (outcome.charge) periods.add(outcome.charge.period);
   }
   if (kept.length === 0) return result;
+  // Awaited before any lock is taken: a page waiting here holds nothing the page before it needs.
+  if (turn) await turn.ready;
   // A month being closed waits for this page, or this page for the close (its SHARE lock): the
   // routing read next then sees every close committed before, and none can follow until commit.
   if (periods.size > 0) await db.query('LOCK TABLE usage_charge IN ROW EXCLUSIVE MODE');
@@ -164,6 +202,7 @@ export async function savePage(
                   (SELECT json_object_agg(p, open_billing_period_from($2, p)) FROM unnest($3::text[]) AS p) AS routes`,
     values: [kept.length, providerId, [...periods]],
   });
+  turn?.release();
   const ids = prepared.rows[0]!.ids;
   const routes = prepared.rows[0]!.routes ?? {};
   const lineText = new CopyText();

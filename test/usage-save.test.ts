@@ -7,7 +7,7 @@ import { closePeriod } from '../db/billing-periods';
 import { inTransaction } from '../db/pool';
 import { importRateCard } from '../db/rates';
 import { loadBillingContext } from '../db/mediation-context';
-import { batchContext, ConcurrentSaveError, knownVersions, mediatePage, receivedLines, savePage } from '../db/usage-lines';
+import { batchContext, ConcurrentSaveError, idTurns, knownVersions, mediatePage, receivedLines, savePage } from '../db/usage-lines';
 import { freshDatabase, type TestDatabase } from './support/database';
 
 // The usage pipeline's page save (db/usage-lines.ts savePage) and the database checks it relies on.
@@ -71,6 +71,32 @@ test('a page stored meanwhile by another writer is refused whole (ConcurrentSave
   // Deciding again, as the retry does, finds them stored: exact repeats, nothing written.
   const again = await mediatePage(db.pool, 'p1', source('cycle-b'), records, texts);
   assert.deepEqual([again.inserted, again.repeats, again.billed], [0, 2, 0]);
+});
+
+test('pages saved at once take their line ids in page order, however their saves are timed: ids are the order of receipt', async () => {
+  const decidedPage = async (ids: string[]) => {
+    const { records, texts } = page(ids, '2026-10');
+    const lines = receivedLines(records, texts);
+    const decisions = decideBatch(lines, batchContext(await loadBillingContext(db.pool, 'p1'), await knownVersions(db.pool, 'p1', lines)));
+    return lines.map((l, i) => ({ ...l, decision: decisions[i]! }));
+  };
+  const first = await decidedPage(['turn-1a', 'turn-1b']);
+  const second = await decidedPage(['turn-2a', 'turn-2b']);
+  const nextTurn = idTurns();
+  const firstTurn = nextTurn();
+  const secondTurn = nextTurn();
+  // The second page's save starts first; the first page's only once the second's has begun.
+  const savingSecond = inTransaction(db.pool, (c) => savePage(c, 'p1', source('cycle-turns'), second, secondTurn));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const savingFirst = inTransaction(db.pool, (c) => savePage(c, 'p1', source('cycle-turns'), first, firstTurn));
+  await Promise.all([savingFirst, savingSecond]);
+  const stored = await db.pool.query<{ record_key: string }>(`SELECT record_key FROM usage_line WHERE provider_id = 'p1' AND record_key LIKE 'turn-%' ORDER BY id`);
+  assert.deepEqual(stored.rows.map((r) => r.record_key), ['turn-1a', 'turn-1b', 'turn-2a', 'turn-2b']);
+  // A page that fails before taking its ids releases its turn (the activity does), and the next goes on.
+  const failed = nextTurn();
+  const following = nextTurn();
+  failed.release();
+  await following.ready;
 });
 
 test("a charge must name a line of its own provider and RecordId, and a service of that provider; nothing they name goes away", async () => {
