@@ -119,10 +119,31 @@ test("a charge must name a line of its own provider and RecordId, and a service 
   await charge(line, 'p1', 'ref-1', 'S-1');
   await assert.rejects(db.pool.query(`DELETE FROM usage_line WHERE id = $1`, [line]), /usage lines are never deleted/);
   await assert.rejects(db.pool.query(`DELETE FROM service WHERE id = 'S-1'`), /services are never deleted/);
-  await assert.rejects(db.pool.query(`UPDATE usage_line SET id = id + 1000000 WHERE id = $1`, [line]), /id never changes/);
+  await assert.rejects(db.pool.query(`UPDATE usage_line SET id = id + 1000000 WHERE id = $1`, [line]), /id and provider never change/);
   await assert.rejects(db.pool.query(`UPDATE usage_charge SET service_id = 'S-2' WHERE usage_line_id = $1`, [line]), /never change/);
   const still = await db.pool.query(`SELECT count(*)::int AS n FROM usage_charge WHERE usage_line_id = $1 AND service_id = 'S-1'`, [line]);
   assert.equal(still.rows[0].n, 1);
+});
+
+test("a line must name a known provider (one check per statement), and neither the line's provider nor the provider goes away or changes", async () => {
+  const insertLines = (providers: string[]) =>
+    db.pool.query(
+      `INSERT INTO usage_line (provider_id, record_key, content_hash, raw, first_cycle_id, status, reason)
+       SELECT p, 'prov-' || n, 'h', '{}', 'c', 'QUARANTINED', 'NO_RATE_CARD' FROM unnest($1::text[]) WITH ORDINALITY AS t(p, n)`,
+      [providers],
+    );
+  // One unknown provider among known ones refuses the whole statement: nothing of it is stored.
+  await assert.rejects(insertLines(['p1', 'p-unknown', 'p2']), (err: Error & { code?: string }) => err.code === '23503' && /no provider p-unknown/.test(err.message));
+  const stored = await db.pool.query(`SELECT count(*)::int AS n FROM usage_line WHERE record_key LIKE 'prov-%'`);
+  assert.equal(stored.rows[0].n, 0);
+  await insertLines(['p1', 'p2']);
+  await assert.rejects(db.pool.query(`UPDATE usage_line SET provider_id = 'p2' WHERE record_key = 'prov-1'`), /id and provider never change/);
+  await assert.rejects(db.pool.query(`DELETE FROM provider WHERE id = 'p2'`), /providers are never deleted/);
+  await assert.rejects(db.pool.query(`UPDATE provider SET id = 'p2-renamed' WHERE id = 'p2'`), /provider's id never changes/);
+  // What a provider's row may change, it still can.
+  await db.pool.query(`UPDATE provider SET name = 'P two' WHERE id = 'p2'`);
+  const lines = await db.pool.query(`SELECT provider_id FROM usage_line WHERE record_key LIKE 'prov-%' ORDER BY record_key`);
+  assert.deepEqual(lines.rows.map((r) => r.provider_id), ['p1', 'p2']);
 });
 
 test('a line with a NUL character in its text fields is stored (U+FFFD in its columns, exact in raw), once, and never billed', async () => {
