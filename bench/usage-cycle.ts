@@ -37,7 +37,7 @@ const workerCount = Number(o.workers ?? (providers > 1 ? 2 : 1));
 const WINDOW = { startDate: '2000-01-01', endDate: '2100-12-31' };
 let stopping = false;
 
-/** The usage call straight over HTTP, the body as text: no client, no parsing. */
+/** The usage call straight over HTTP, each body as bytes: no client, no parsing. */
 async function rawPages(stack: Stack, index: number, each: (body: Buffer) => Promise<number>): Promise<{ lines: number; seconds: number }> {
   const p = stack.sim.dataset.providers[index]!;
   const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: p.clientId, client_secret: p.clientSecret, scope: 'rhipeapi' });
