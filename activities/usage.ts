@@ -3,7 +3,7 @@ import type { ActivityDeps } from './deps';
 import { carrierFor } from './deps';
 import { classified } from './failures';
 import { inTransaction } from '../db/pool';
-import { batchContext, idTurns, knownVersions, mediateBatch, receivedLines, savePage, type ReceivedLine } from '../db/usage-lines';
+import { batchContext, knownVersions, mediateBatch, receivedLines, savePage, type ReceivedLine } from '../db/usage-lines';
 import { loadBillingContext } from '../db/mediation-context';
 import { advanceCursor, completeCycleRun, cycleSummary, failCycleRun, fetchCursor, flushStoredPages, markFetchDone, openCycleRun, type FetchCursor } from '../db/cycle-runs';
 import { clearProviderAttention, getProvider, setProviderAttention } from '../db/providers';
@@ -14,7 +14,7 @@ import type { CycleSummary, FetchResult } from '../workflows/types';
 import type { UsagePage } from '../carrier/client';
 import { usageWindow, type UsageWindow } from '../core/usage-window';
 import { needsAdminAttention } from '../core/attention';
-import { Slots } from '../core/concurrency';
+import { orderedTurns, Slots } from '../core/concurrency';
 
 type DecidedLine = ReceivedLine & { decision: Decision | null };
 
@@ -86,7 +86,7 @@ export function usageActivities(deps: ActivityDeps) {
           // stored, so a failure never leaves a gap.
           const inFlight: Array<{ done: Promise<void> }> = [];
           // Ids are the order of receipt: the pages being saved take theirs in page order.
-          const nextIdTurn = idTurns();
+          const nextIdTurn = orderedTurns();
           const settleOldest = async () => {
             await inFlight[0]!.done;
             inFlight.shift();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forEachConcurrently, Slots } from './concurrency';
+import { forEachConcurrently, orderedTurns, Slots } from './concurrency';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,4 +69,25 @@ test('Slots: at most the size at once, waiters served in order, heartbeating whi
   // Both slots free again: two acquire at once without waiting.
   await slots.acquire(() => undefined, never);
   await slots.acquire(() => undefined, never);
+});
+
+test('orderedTurns: each turn is ready only once the one before it is released, whoever waits first; a turn released without its step lets the next go', async () => {
+  const nextTurn = orderedTurns();
+  const first = nextTurn();
+  const second = nextTurn();
+  const third = nextTurn();
+  const order: string[] = [];
+  // The later turns wait first; they still go in turn order.
+  const waiting = [third.ready.then(() => order.push('third')), second.ready.then(() => order.push('second'))];
+  await first.ready;
+  await tick(20);
+  assert.deepEqual(order, [], 'no turn goes before the first is released');
+  first.release();
+  await tick(20);
+  assert.deepEqual(order, ['second']);
+  // A holder that failed before its step releases its turn as well; releasing twice is harmless.
+  second.release();
+  second.release();
+  await Promise.all(waiting);
+  assert.deepEqual(order, ['second', 'third']);
 });

@@ -67,3 +67,27 @@ export class Slots {
     else this.free++;
   }
 }
+
+/** One holder's place in an ordered sequence of turns (orderedTurns). */
+export interface Turn {
+  /** Settles once the turn before this one is released. */
+  readonly ready: Promise<void>;
+  /** Lets the next turn go; releasing twice is harmless. */
+  release(): void;
+}
+
+/**
+ * Turns handed out in the order they are asked for: each is ready once the one before it is
+ * released, whenever the holders get to wait for it. For work that runs concurrently but must take
+ * one step (drawing ids, say) in the order it was started.
+ */
+export function orderedTurns(): () => Turn {
+  let previous: Promise<void> = Promise.resolve();
+  return () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const turn = { ready: previous, release };
+    previous = released;
+    return turn;
+  };
+}

@@ -8,6 +8,7 @@ import { stringifyLossless } from '../core/lossless';
 import { decideBatch, lineFacts, REPEAT_DETAIL, type BatchContext, type Decision, type KnownVersion, type LineFacts } from '../core/mediation';
 import { loadBillingContext, type ProviderBillingContext } from './mediation-context';
 import { quarantineGroupKey } from '../core/quarantine-group';
+import type { Turn } from '../core/concurrency';
 
 type Queryable = Pool | PoolClient;
 
@@ -110,30 +111,6 @@ export interface SavedPage extends MediationResult {
 export class ConcurrentSaveError extends Error {}
 
 /**
- * A page's place in the order its lines' ids are reserved. Line ids are the order of receipt (a
- * RecordId's latest revision is its highest id), so pages saved at once, each in its own
- * transaction, reserve their ids one after another, in page order, never as their saves happen
- * to run. Released once the page has its ids, or has failed.
- */
-export interface IdTurn {
-  /** Settles when the page before has its ids (or has failed). */
-  readonly ready: Promise<void>;
-  release(): void;
-}
-
-/** Turns handed out in page order: each turn is ready once the turn before it is released. */
-export function idTurns(): () => IdTurn {
-  let previous: Promise<void> = Promise.resolve();
-  return () => {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const turn = { ready: previous, release };
-    previous = released;
-    return turn;
-  };
-}
-
-/**
  * Stores a decided page inside the caller's transaction: every line that is not a repeat, as
  * received, with its outcome, and a charge in the misc usage bucket for each billed line. A line
  * nobody stored before gets a row even when deciding it failed (`decision` null: it stays NEW for
@@ -147,11 +124,16 @@ export function idTurns(): () => IdTurn {
  * ConcurrentSaveError says so; the caller's retry decides the page again against what is stored
  * then, so nothing is stored or billed twice. Charges land in their month, or in the next open
  * one when it is closed (routed here, set-based; the table's statement check refuses a charge
- * in a closed month whoever writes it). With `turn`, the page takes its ids in that turn's order.
+ * in a closed month whoever writes it).
+ *
+ * Line ids are the order of receipt (a RecordId's latest revision is its highest id). Pages saved
+ * at once, each in its own transaction, pass `turn` (core/concurrency.ts orderedTurns, handed out
+ * in page order): the page draws its ids only once the page before it has drawn its own, then lets
+ * the next go; on any failure the turn is released too.
  */
 export async function savePage(
   db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
-  turn?: IdTurn,
+  turn?: Turn,
 ): Promise<SavedPage> {
   try {
     return await savePageInTurn(db, providerId, source, lines, turn);
@@ -162,7 +144,7 @@ export async function savePage(
 
 async function savePageInTurn(
   db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
-  turn: IdTurn | undefined,
+  turn: Turn | undefined,
 ): Promise<SavedPage> {
   const result: SavedPage = { inserted: 0, repeats: 0, processed: 0, billed: 0, quarantined: {} };
   const rows = rowSourceText({ providerId, ...source });
