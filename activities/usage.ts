@@ -3,7 +3,8 @@ import type { ActivityDeps } from './deps';
 import { carrierFor } from './deps';
 import { classified } from './failures';
 import { inTransaction } from '../db/pool';
-import { batchContext, knownVersions, mediateBatch, receivedLines, savePage, type ReceivedLine } from '../db/usage-lines';
+import { batchContext, knownVersions, mediateBatch, receivedLines, saveEncodedPage, type ReceivedLine } from '../db/usage-lines';
+import { encodePage, rowSourceText, type EncodedPage } from '../db/usage-rows';
 import { loadBillingContext } from '../db/mediation-context';
 import { advanceCursor, completeCycleRun, cycleSummary, failCycleRun, fetchCursor, flushStoredPages, markFetchDone, openCycleRun, type FetchCursor } from '../db/cycle-runs';
 import { clearProviderAttention, getProvider, setProviderAttention } from '../db/providers';
@@ -55,7 +56,8 @@ export function usageActivities(deps: ActivityDeps) {
         // Lines are mediated page by page as they are stored: their outcomes count towards the cycle's progress.
         const totals = { pages: 0, lines: 0, inserted: 0, exhausted: cursor.fetchDone, mediated: 0, billed: 0, quarantined: 0 };
         // Where the time goes, logged per call: waiting for the carrier (and parsing), reading the
-        // lines (hashes, facts), waiting for their stored versions, deciding, waiting for a save.
+        // lines (hashes, facts), waiting for their stored versions, deciding (and encoding the rows),
+        // waiting for a save.
         const ms = { carrier: 0, lines: 0, known: 0, decide: 0, persist: 0 };
         let mark = Date.now();
         const lap = (stage: keyof typeof ms) => {
@@ -112,41 +114,48 @@ export function usageActivities(deps: ActivityDeps) {
             prepared.known.catch(() => undefined);
             return prepared;
           };
+          const rows = rowSourceText({ providerId: input.providerId, receivedBy: input.cycleId, mediatedBy: input.cycleId });
+          // A page decided against what is stored and what this call has decided before it, and
+          // encoded as the rows it stores: only those rows wait for its save, not its lines.
+          const decideAndEncode = async (current: PreparedPage): Promise<EncodedPage> => {
+            const known: Map<string, KnownVersion[]> = await current.known;
+            lap('known');
+            for (let i = current.visibleThrough + 1; i < current.index; i++) {
+              for (const [recordKey, version] of uncommitted.get(i) ?? []) {
+                const list = known.get(recordKey);
+                if (list) list.push(version);
+                else known.set(recordKey, [version]);
+              }
+            }
+            const decided = await decide(current.lines, batchContext(billing, known));
+            // Later lookups were all sent after this page's lookup: none needs what it covered.
+            for (const i of uncommitted.keys()) if (i <= current.visibleThrough) uncommitted.delete(i);
+            // Only what the next pages' decisions need is kept: not the parsed records.
+            uncommitted.set(current.index, versionsOf(decided));
+            return encodePage(rows, decided);
+          };
           try {
             const pages = client.usagePages(cursor.window, deps.usagePageSize, cursor.nextPage, cursor.lastFingerprint ?? undefined);
             const prepareNext = () => pages.next().then((r) => (r.done ? null : prepare(r.value)));
             let upcoming = prepareNext();
             for (;;) {
-              const current = await upcoming;
+              let current: PreparedPage | null = await upcoming;
               lap('carrier');
               if (!current) break;
               // The next page is requested now, while this one is decided; its lines and lookup follow
               // when it arrives. One page ahead, no more: each page ahead is memory.
               upcoming = prepareNext();
               upcoming.catch(() => undefined);
-              const { page, lines } = current;
-              const known: Map<string, KnownVersion[]> = await current.known;
-              lap('known');
-              for (let i = current.visibleThrough + 1; i < current.index; i++) {
-                for (const [recordKey, version] of uncommitted.get(i) ?? []) {
-                  const list = known.get(recordKey);
-                  if (list) list.push(version);
-                  else known.set(recordKey, [version]);
-                }
-              }
-              const decided = await decide(lines, batchContext(billing, known));
-              // Later lookups were all sent after this page's lookup: none needs what it covered.
-              for (const i of uncommitted.keys()) if (i <= current.visibleThrough) uncommitted.delete(i);
-              // Only what the next pages' decisions need is kept: not the parsed records.
-              uncommitted.set(current.index, versionsOf(decided));
+              const encoded = await decideAndEncode(current);
+              // Scalars only from here on (the callbacks below too): the page's lines are not kept alive.
+              const pageNumber = current.page.page, fingerprint = current.page.fingerprint, fetched = current.lines.length, index = current.index;
+              current = null;
               lap('decide');
               while (inFlight.length >= SAVES_IN_FLIGHT) await settleOldest();
               const previous = inFlight.at(-1)?.done ?? null;
-              // Scalars only in the callbacks below: the page itself is not kept alive by them.
-              const pageNumber = page.page, fingerprint = page.fingerprint, fetched = lines.length, index = current.index;
               const idTurn = nextIdTurn();
               const done = inTransaction(deps.pool, async (db) => {
-                const saved = await savePage(db, input.providerId, { receivedBy: input.cycleId, mediatedBy: input.cycleId }, decided, idTurn);
+                const saved = await saveEncodedPage(db, encoded, input.providerId, idTurn);
                 if (previous) await previous;
                 await advanceCursor(db, input.cycleId, { page: pageNumber, fingerprint, fetched, repeats: saved.repeats });
                 return saved;

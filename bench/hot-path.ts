@@ -1,8 +1,8 @@
 /**
  * `npx tsx bench/hot-path.ts [--records N]`: the worker's per-line CPU for a usage cycle without
  * sockets or PostgreSQL: a carrier page's text → number-preserving parse → lines (hash, facts) →
- * decisions → the COPY text of lines and charges, as bytes. Prints µs per line for each stage;
- * run with --cpu-prof to see inside them.
+ * decisions → the COPY rows of lines and charges, as bytes (db/usage-rows.ts encodePage). Prints
+ * µs per line for each stage; run with --cpu-prof to see inside them.
  */
 import { Command } from 'commander';
 import { createHash } from 'node:crypto';
@@ -12,8 +12,7 @@ import { parseNumberPreserving } from '../core/fast-json';
 import { batchDecider, type Decision } from '../core/mediation';
 import { normalizeGuid } from '../core/guid';
 import { batchContext, receivedLines } from '../db/usage-lines';
-import { lineOutcome, receivedText, rowSourceText } from '../db/usage-rows';
-import { CopyText } from '../db/copy';
+import { encodePage, rowSourceText } from '../db/usage-rows';
 
 const o = new Command('hot-path').option('--records <n>', 'usage lines', '200000').option('--page-size <n>', 'lines per page', '1000').option('--rounds <n>', 'passes over the lines', '3').parse().opts<{ records: string; pageSize: string; rounds: string }>();
 const records = Number(o.records);
@@ -49,16 +48,8 @@ for (let round = 0; round < Number(o.rounds); round++) {
     const decideOne = batchDecider(batchContext(billing, new Map()));
     const decisions: Decision[] = lines.map((l) => decideOne(l));
     lap('decide');
-    const lineText = new CopyText();
-    const chargeText = new CopyText();
-    lines.forEach((line, i) => {
-      const d = decisions[i]!;
-      if (d.status === 'REPEAT') return;
-      const outcome = lineOutcome(source, line, d);
-      lineText.add(`${i}\t${outcome.text}\t${receivedText(source, line)}\n`);
-      if (outcome.charge) chargeText.add(`${i}\t${outcome.charge.period}\t${outcome.charge.text}\n`);
-    });
-    for (const c of [...lineText.chunks(), ...chargeText.chunks()]) bytes += Buffer.byteLength(c);
+    const encoded = encodePage(source, lines.map((line, i) => Object.assign(line, { decision: decisions[i]! })));
+    bytes += encoded.lines.bytes().length + encoded.charges.bytes().length;
     lap('rows');
   }
   const per = (n: bigint) => Number(n / 1000n) / records;

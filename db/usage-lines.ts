@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from './pool';
 import { inTransaction } from './pool';
-import { copyFromText, CopyText } from './copy';
-import { chargeColumns, CHARGE_COPY_COLUMNS, LINE_COPY_COLUMNS, lineOutcome, receivedText, rowSourceText, type LineOutcome } from './usage-rows';
+import { copyFromText } from './copy';
+import { chargeColumns, CHARGE_COPY_COLUMNS, encodePage, fillIds, LINE_COPY_COLUMNS, rowSourceText, type EncodedPage } from './usage-rows';
 import type { QuarantineReason } from '../core/rating';
 import { parseNumberPreserving } from '../core/fast-json';
 import { stringifyLossless } from '../core/lossless';
@@ -115,7 +115,17 @@ export class ConcurrentSaveError extends Error {}
  * received, with its outcome, and a charge in the misc usage bucket for each billed line. A line
  * nobody stored before gets a row even when deciding it failed (`decision` null: it stays NEW for
  * the sweep): persisted first, whatever happens to its mediation. Exact repeats were decided as
- * such against what is stored (knownVersions) and are not written.
+ * such against what is stored (knownVersions) and are not written. See saveEncodedPage.
+ */
+export async function savePage(
+  db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
+  turn?: Turn,
+): Promise<SavedPage> {
+  return saveEncodedPage(db, encodePage(rowSourceText({ providerId, ...source }), lines), providerId, turn);
+}
+
+/**
+ * Stores a page encoded as its rows (db/usage-rows.ts encodePage) inside the caller's transaction.
  *
  * The rows go in by COPY, straight into usage_line and usage_charge (ids drawn from the sequence
  * first, so charges name their lines): the cheapest way into PostgreSQL. The database still has
@@ -131,50 +141,21 @@ export class ConcurrentSaveError extends Error {}
  * in page order): the page draws its ids only once the page before it has drawn its own, then lets
  * the next go; on any failure the turn is released too.
  */
-export async function savePage(
-  db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
-  turn?: Turn,
-): Promise<SavedPage> {
+export async function saveEncodedPage(db: PoolClient, page: EncodedPage, providerId: string, turn?: Turn): Promise<SavedPage> {
   try {
-    return await savePageInTurn(db, providerId, source, lines, turn);
+    return await saveInTurn(db, page, providerId, turn);
   } finally {
     turn?.release();
   }
 }
 
-async function savePageInTurn(
-  db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
-  turn: Turn | undefined,
-): Promise<SavedPage> {
-  const result: SavedPage = { inserted: 0, repeats: 0, processed: 0, billed: 0, quarantined: {} };
-  const rows = rowSourceText({ providerId, ...source });
-  const kept: Array<{ line: ReceivedLine; outcome: LineOutcome }> = [];
-  const staged = new Set<string>();
-  const periods = new Set<string>();
-  for (const line of lines) {
-    if (line.decision?.status === 'REPEAT') {
-      result.repeats++;
-      continue;
-    }
-    // A decided page has no exact repeat left (deciding made them REPEAT); an undecided one may.
-    if (line.decision === null) {
-      const identity = `${line.recordKey}|${line.contentHash}`;
-      if (staged.has(identity)) {
-        result.repeats++;
-        continue;
-      }
-      staged.add(identity);
-    }
-    const outcome = lineOutcome(rows, line, line.decision as Exclude<Decision, { status: 'REPEAT' }> | null);
-    kept.push({ line, outcome });
-    if (outcome.charge) periods.add(outcome.charge.period);
-  }
-  if (kept.length === 0) return result;
+async function saveInTurn(db: PoolClient, page: EncodedPage, providerId: string, turn: Turn | undefined): Promise<SavedPage> {
+  if (page.lines.count === 0) return { inserted: 0, repeats: page.repeats, processed: 0, billed: 0, quarantined: {} };
   // Awaited before any lock is taken: a page waiting here holds nothing the page before it needs.
   if (turn) await turn.ready;
   // A month being closed waits for this page, or this page for the close (its SHARE lock): the
   // routing read next then sees every close committed before, and none can follow until commit.
-  if (periods.size > 0) await db.query('LOCK TABLE usage_charge IN ROW EXCLUSIVE MODE');
+  if (page.periods.size > 0) await db.query('LOCK TABLE usage_charge IN ROW EXCLUSIVE MODE');
   // One round trip: ids for the lines, where each month's charges are billed, and the marker that
   // this transaction routes its own charges (so the per-row routing trigger stands aside).
   const prepared = await db.query<{ ids: string[]; routes: Record<string, string> | null }>({
@@ -182,34 +163,20 @@ async function savePageInTurn(
     text: `SELECT set_config('csp.charge_periods_routed', 'on', true) AS routed,
                   (SELECT array_agg(nextval('usage_line_id_seq')::text) FROM generate_series(1, $1::int)) AS ids,
                   (SELECT json_object_agg(p, open_billing_period_from($2, p)) FROM unnest($3::text[]) AS p) AS routes`,
-    values: [kept.length, providerId, [...periods]],
+    values: [page.lines.count, providerId, [...page.periods]],
   });
   turn?.release();
-  const ids = prepared.rows[0]!.ids;
-  const routes = prepared.rows[0]!.routes ?? {};
-  const lineText = new CopyText();
-  const chargeText = new CopyText();
-  kept.forEach(({ line, outcome }, i) => {
-    const id = ids[i]!;
-    lineText.add(`${id}\t${outcome.text}\t${receivedText(rows, line)}\n`);
-    if (outcome.charge) {
-      chargeText.add(`${id}\t${routes[outcome.charge.period] ?? outcome.charge.period}\t${outcome.charge.text}\n`);
-      result.billed++;
-    }
-    if (outcome.reason) count(result, outcome.reason);
-    if (outcome.status !== 'NEW') result.processed++;
-  });
+  fillIds(page, prepared.rows[0]!.ids, prepared.rows[0]!.routes ?? {});
   try {
-    await copyFromText(db, 'usage_line', LINE_COPY_COLUMNS, lineText.chunks());
-    if (result.billed > 0) await copyFromText(db, 'usage_charge', CHARGE_COPY_COLUMNS, chargeText.chunks());
+    await copyFromText(db, 'usage_line', LINE_COPY_COLUMNS, page.lines);
+    if (page.charges.count > 0) await copyFromText(db, 'usage_charge', CHARGE_COPY_COLUMNS, page.charges);
   } catch (err) {
     if ((err as { code?: string }).code === '23505') {
       throw new ConcurrentSaveError(`lines of this page were stored or billed meanwhile by another writer (${(err as Error).message}); deciding the page again`);
     }
     throw err;
   }
-  result.inserted = kept.length;
-  return result;
+  return { inserted: page.lines.count, repeats: page.repeats, processed: page.processed, billed: page.charges.count, quarantined: { ...page.quarantined } };
 }
 
 /**

@@ -5,6 +5,7 @@
  * and the columns fixed at receipt; the row id (drawn when the page is stored) and the charge's
  * billing month (routed then, for a closed month) are added at save time (db/usage-lines.ts).
  */
+import { CopyRows } from './copy';
 import { decimalText, formatMoney } from '../core/money';
 import type { Decision, LineFacts } from '../core/mediation';
 import { quarantineGroupKey } from '../core/quarantine-group';
@@ -48,6 +49,85 @@ export interface RowSourceText {
 
 export function rowSourceText(source: RowSource): RowSourceText {
   return { source, providerId: copyField(source.providerId), receivedBy: copyField(source.receivedBy), mediatedBy: copyField(source.mediatedBy) };
+}
+
+/**
+ * The slot at the start of each row for its line's id, drawn only when the page is stored (ids
+ * are the order of receipt): nineteen digits hold any bigint, and PostgreSQL reads the leading zeros.
+ */
+const ID_SLOT = '0'.repeat(19);
+/** Where a charge row's billing month starts: after its line's id and a tab. Seven ASCII bytes, YYYY-MM. */
+const CHARGE_PERIOD_AT = ID_SLOT.length + 1;
+
+/**
+ * A decided page as the rows it stores: a row per line that is not a repeat, a charge row per
+ * billed line, each row starting with its line's id slot, and what the page counts. Made as soon
+ * as the page is decided, so a page waiting for its save holds two buffers, not its lines.
+ */
+export interface EncodedPage {
+  lines: CopyRows;
+  charges: CopyRows;
+  /** For each charge row, the row of its line in `lines`. */
+  chargeLine: number[];
+  /** The usage months of the page's charges. */
+  periods: Set<string>;
+  repeats: number;
+  /** Lines stored decided (the rest stay NEW for the sweep). */
+  processed: number;
+  quarantined: Partial<Record<QuarantineReason, number>>;
+}
+
+type DecidedLine = LineFacts & { raw: string; record: unknown; decision: Decision | null };
+
+export function encodePage(source: RowSourceText, lines: readonly DecidedLine[]): EncodedPage {
+  const page: EncodedPage = { lines: new CopyRows(64 + lines.length * 1400), charges: new CopyRows(64 + lines.length * 360), chargeLine: [], periods: new Set(), repeats: 0, processed: 0, quarantined: {} };
+  const staged = new Set<string>();
+  for (const line of lines) {
+    if (line.decision?.status === 'REPEAT') {
+      page.repeats++;
+      continue;
+    }
+    // A decided page has no exact repeat left (deciding made them REPEAT); an undecided one may.
+    if (line.decision === null) {
+      const identity = `${line.recordKey}|${line.contentHash}`;
+      if (staged.has(identity)) {
+        page.repeats++;
+        continue;
+      }
+      staged.add(identity);
+    }
+    const outcome = lineOutcome(source, line, line.decision as Exclude<Decision, { status: 'REPEAT' }> | null);
+    if (outcome.charge) {
+      if (outcome.charge.period.length !== 7) throw new Error(`a charge's month must be YYYY-MM, not ${outcome.charge.period}`);
+      page.periods.add(outcome.charge.period);
+      page.chargeLine.push(page.lines.count);
+      page.charges.add(`${ID_SLOT}\t${outcome.charge.period}\t${outcome.charge.text}\n`);
+    }
+    page.lines.add(`${ID_SLOT}\t${outcome.text}\t${receivedText(source, line)}\n`);
+    if (outcome.reason) page.quarantined[outcome.reason] = (page.quarantined[outcome.reason] ?? 0) + 1;
+    if (outcome.status !== 'NEW') page.processed++;
+  }
+  return page;
+}
+
+/**
+ * Fills in an encoded page's line ids (one per line row, in order, as drawn) and, for a charge
+ * whose month is closed, the month it is billed in (`routes`: usage month → billing month).
+ */
+export function fillIds(page: EncodedPage, ids: readonly string[], routes: Readonly<Record<string, string>>): void {
+  if (ids.length !== page.lines.count) throw new Error(`a page of ${page.lines.count} lines was given ${ids.length} ids`);
+  const padded = ids.map((id) => id.padStart(ID_SLOT.length, '0'));
+  padded.forEach((id, row) => page.lines.fill(row, 0, id));
+  const rerouted = Object.entries(routes).some(([usage, billing]) => usage !== billing);
+  page.chargeLine.forEach((line, row) => {
+    page.charges.fill(row, 0, padded[line]!);
+    if (!rerouted) return;
+    const usage = page.charges.read(row, CHARGE_PERIOD_AT, 7);
+    const billing = routes[usage];
+    if (billing === undefined || billing === usage) return;
+    if (billing.length !== 7) throw new Error(`a billing month must be YYYY-MM, not ${billing}`);
+    page.charges.fill(row, CHARGE_PERIOD_AT, billing);
+  });
 }
 
 /** The columns fixed at receipt. */

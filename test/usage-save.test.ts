@@ -186,3 +186,34 @@ test("COPY text: a line's tabs, newlines, carriage returns and backslashes are s
   );
   assert.deepEqual(charge.rows, [{ cycle_id: 'cycle\tcopy', units: '3', unit_rate: '10', billable_ratio: '0.5', charge: '18.7500' }]);
 });
+
+test('ids and billing months are filled into the rows by byte position: lines with multi-byte text, billed and quarantined, open and closed months, mixed', async () => {
+  // Each row's id slot (and a charge's month) sits after whatever bytes the rows before it took:
+  // names in several scripts make characters and bytes differ, row by row.
+  await closePeriod(db.pool, 'p2', '2026-07', 'alice');
+  const names = ['Café Łódź', '日本の顧客', 'plain', 'Ærø 🙂 Ltd'];
+  const texts = names.map((name, i) => {
+    const tenant = i === 2 ? 'cccccccc-cccc-4ccc-8ccc-cccccccccccc' : T1; // the third: a tenant nobody holds
+    const month = i % 2 === 0 ? '2026-07' : '2026-10';
+    return (
+      `{"RecordId":"bytes-${i}","TenantId":"${tenant}","CustomerName":"${name}","ProductId":"${P1}","ChargeStartDate":"${month}-01T00:00:00+00:00",` +
+      `"ChargeEndDate":"${month}-28T00:00:00+00:00","UnitPrice":10,"Quantity":${i + 1},"BillableRatio":0.5,"SubTotal":15,"Currency":"AUD"}`
+    );
+  });
+  const parsed = parseNumberPreserving(`{"Records":[${texts.join(',')}]}`);
+  const saved = await mediatePage(db.pool, 'p2', source('cycle-bytes'), (parsed.value as { Records: unknown[] }).Records, parsed.elementTexts!);
+  assert.deepEqual([saved.inserted, saved.billed, saved.quarantined.NON_EXISTENT_SERVICE], [4, 3, 1]);
+  const lines = await db.pool.query<{ id: string; record_key: string; raw: string; status: string }>(
+    `SELECT id::text, record_key, raw, status FROM usage_line WHERE provider_id = 'p2' AND first_cycle_id = 'cycle-bytes' ORDER BY id`,
+  );
+  assert.deepEqual(lines.rows.map((r) => [r.record_key, r.raw, r.status]), texts.map((t, i) => [`bytes-${i}`, t, i === 2 ? 'QUARANTINED' : 'COMPLETED']));
+  const charges = await db.pool.query<{ usage_line_id: string; record_key: string; billing_period: string; usage_period: string; units: string }>(
+    `SELECT usage_line_id::text, record_key, billing_period, usage_period, units::text FROM usage_charge WHERE provider_id = 'p2' AND cycle_id = 'cycle-bytes' ORDER BY record_key`,
+  );
+  const idOf = new Map(lines.rows.map((r) => [r.record_key, r.id]));
+  assert.deepEqual(charges.rows, [
+    { usage_line_id: idOf.get('bytes-0'), record_key: 'bytes-0', billing_period: '2026-08', usage_period: '2026-07', units: '1' },
+    { usage_line_id: idOf.get('bytes-1'), record_key: 'bytes-1', billing_period: '2026-10', usage_period: '2026-10', units: '2' },
+    { usage_line_id: idOf.get('bytes-3'), record_key: 'bytes-3', billing_period: '2026-10', usage_period: '2026-10', units: '4' },
+  ]);
+});
