@@ -4,7 +4,7 @@ import { carrierFor } from './deps';
 import { classified } from './failures';
 import { inTransaction } from '../db/pool';
 import { batchContext, knownVersions, mediateBatch, receivedLines, saveEncodedPage, type ReceivedLine } from '../db/usage-lines';
-import { encodePage, rowSourceText, type EncodedPage } from '../db/usage-rows';
+import { encodePage, type EncodedPage } from '../db/usage-rows';
 import { loadBillingContext } from '../db/mediation-context';
 import { advanceCursor, completeCycleRun, cycleSummary, failCycleRun, fetchCursor, flushStoredPages, markFetchDone, openCycleRun, type FetchCursor } from '../db/cycle-runs';
 import { clearProviderAttention, getProvider, setProviderAttention } from '../db/providers';
@@ -114,7 +114,7 @@ export function usageActivities(deps: ActivityDeps) {
             prepared.known.catch(() => undefined);
             return prepared;
           };
-          const rows = rowSourceText({ providerId: input.providerId, receivedBy: input.cycleId, mediatedBy: input.cycleId });
+          const rows = { providerId: input.providerId, receivedBy: input.cycleId, mediatedBy: input.cycleId };
           // A page decided against what is stored and what this call has decided before it, and
           // encoded as the rows it stores: only those rows wait for its save, not its lines.
           const decideAndEncode = async (current: PreparedPage): Promise<EncodedPage> => {

@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/hot-path.ts [--records N]`: the worker's per-line CPU for a usage cycle without
  * sockets or PostgreSQL: a carrier page's text → number-preserving parse → lines (hash, facts) →
- * decisions → the COPY rows of lines and charges, as bytes (db/usage-rows.ts encodePage). Prints
+ * decisions → the COPY rows (binary) of lines and charges, as bytes (db/usage-rows.ts encodePage). Prints
  * µs per line for each stage; run with --cpu-prof to see inside them.
  */
 import { Command } from 'commander';
@@ -12,7 +12,7 @@ import { parseNumberPreserving } from '../core/fast-json';
 import { batchDecider, type Decision } from '../core/mediation';
 import { normalizeGuid } from '../core/guid';
 import { batchContext, receivedLines } from '../db/usage-lines';
-import { encodePage, rowSourceText } from '../db/usage-rows';
+import { encodePage } from '../db/usage-rows';
 
 const o = new Command('hot-path').option('--records <n>', 'usage lines', '200000').option('--page-size <n>', 'lines per page', '1000').option('--rounds <n>', 'passes over the lines', '3').parse().opts<{ records: string; pageSize: string; rounds: string }>();
 const records = Number(o.records);
@@ -26,7 +26,7 @@ const billing = {
 };
 const pages: string[] = [];
 for (let from = 0; from < records; from += pageSize) pages.push(dataset.usagePage(0, from, Math.min(records, from + pageSize)).toString('utf8'));
-const source = rowSourceText({ providerId: '6f1c2a8e-0000-4000-8000-000000000001', receivedBy: 'bench-cycle-0-1764145200000', mediatedBy: 'bench-cycle-0-1764145200000' });
+const source = { providerId: '6f1c2a8e-0000-4000-8000-000000000001', receivedBy: 'bench-cycle-0-1764145200000', mediatedBy: 'bench-cycle-0-1764145200000' };
 
 // The machine's speed varies from second to second: the fastest round of each stage is reported too.
 const best = { parse: Infinity, lines: Infinity, decide: Infinity, rows: Infinity, total: Infinity };

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from './pool';
 import { inTransaction } from './pool';
-import { copyFromText } from './copy';
-import { chargeColumns, CHARGE_COPY_COLUMNS, encodePage, fillIds, LINE_COPY_COLUMNS, rowSourceText, type EncodedPage } from './usage-rows';
+import { copyRows } from './copy';
+import { chargeColumns, CHARGE_COPY_COLUMNS, encodePage, fillIds, LINE_COPY_COLUMNS, type EncodedPage } from './usage-rows';
 import type { QuarantineReason } from '../core/rating';
 import { parseNumberPreserving } from '../core/fast-json';
 import { stringifyLossless } from '../core/lossless';
@@ -121,7 +121,7 @@ export async function savePage(
   db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
   turn?: Turn,
 ): Promise<SavedPage> {
-  return saveEncodedPage(db, encodePage(rowSourceText({ providerId, ...source }), lines), providerId, turn);
+  return saveEncodedPage(db, encodePage({ providerId, ...source }, lines), providerId, turn);
 }
 
 /**
@@ -168,8 +168,8 @@ async function saveInTurn(db: PoolClient, page: EncodedPage, providerId: string,
   turn?.release();
   fillIds(page, prepared.rows[0]!.ids, prepared.rows[0]!.routes ?? {});
   try {
-    await copyFromText(db, 'usage_line', LINE_COPY_COLUMNS, page.lines);
-    if (page.charges.count > 0) await copyFromText(db, 'usage_charge', CHARGE_COPY_COLUMNS, page.charges);
+    await copyRows(db, 'usage_line', LINE_COPY_COLUMNS, page.lines);
+    if (page.charges.count > 0) await copyRows(db, 'usage_charge', CHARGE_COPY_COLUMNS, page.charges);
   } catch (err) {
     if ((err as { code?: string }).code === '23505') {
       throw new ConcurrentSaveError(`lines of this page were stored or billed meanwhile by another writer (${(err as Error).message}); deciding the page again`);

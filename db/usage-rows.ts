@@ -1,17 +1,17 @@
 /**
- * A usage line and its charge as COPY text (PostgreSQL's text format), with no I/O, written
- * straight from the decision (no row arrays, no second encoding pass): the usage pipeline makes
- * one line row and at most one charge row per line received. A line's row is its outcome columns
- * and the columns fixed at receipt; the row id (drawn when the page is stored) and the charge's
- * billing month (routed then, for a closed month) are added at save time (db/usage-lines.ts).
+ * A decided page of usage lines as the rows it stores, in COPY's binary format, with no I/O,
+ * written straight from the decisions (no row arrays, no second encoding pass): one line row and
+ * at most one charge row per line received. A line's row is its outcome columns and the columns
+ * fixed at receipt; the row id (drawn when the page is stored) and the charge's billing month
+ * (routed then, for a closed month) are filled in at save time (db/usage-lines.ts).
  */
-import { CopyRows } from './copy';
+import { CopyRows, field } from './copy';
 import { decimalText, formatMoney } from '../core/money';
 import type { Decision, LineFacts } from '../core/mediation';
 import { quarantineGroupKey } from '../core/quarantine-group';
 import type { QuarantineReason } from '../core/rating';
 
-/** usage_line columns, in the order of a row's text: id, then the outcome, then what was received. */
+/** usage_line columns, in row order: id, then the outcome, then what was received. */
 export const LINE_COPY_COLUMNS = [
   'id', 'mediated_cycle_id', 'status', 'reason', 'reason_detail', 'service_id', 'group_key',
   'provider_id', 'first_cycle_id', 'record_key', 'content_hash', 'raw', 'tenant_ref', 'product_ref', 'charge_start', 'sub_total',
@@ -23,46 +23,24 @@ export const CHARGE_COPY_COLUMNS = [
   'billable_ratio', 'carrier_cost', 'charge', 'margin', 'rule_kind', 'charge_start', 'charge_end',
 ] as const;
 
-/** What a decision makes of a line: its outcome columns, and a charge when it is billed. */
-export interface LineOutcome {
-  status: 'NEW' | 'COMPLETED' | 'QUARANTINED';
-  reason: QuarantineReason | null;
-  /** The outcome columns (mediated_cycle_id … group_key) as COPY text. */
-  text: string;
-  /** The charge's usage month (its billing month unless that is closed) and its other columns. */
-  charge: { period: string; text: string } | null;
-}
-
 export interface RowSource {
   providerId: string;
   receivedBy: string;
   mediatedBy: string;
 }
 
-/** A page's source as COPY fields, escaped once for all its lines. */
-export interface RowSourceText {
-  source: RowSource;
-  providerId: string;
-  receivedBy: string;
-  mediatedBy: string;
-}
-
-export function rowSourceText(source: RowSource): RowSourceText {
-  return { source, providerId: copyField(source.providerId), receivedBy: copyField(source.receivedBy), mediatedBy: copyField(source.mediatedBy) };
-}
-
 /**
- * The slot at the start of each row for its line's id, drawn only when the page is stored (ids
- * are the order of receipt): nineteen digits hold any bigint, and PostgreSQL reads the leading zeros.
+ * Where a row's id is, in bytes from the row's start: after its field count (2 bytes) and the
+ * field's length (4), 8 bytes. A charge row's billing month follows, after its length: 7 bytes.
  */
-const ID_SLOT = '0'.repeat(19);
-/** Where a charge row's billing month starts: after its line's id and a tab. Seven ASCII bytes, YYYY-MM. */
-const CHARGE_PERIOD_AT = ID_SLOT.length + 1;
+const ID_AT = 6;
+const CHARGE_PERIOD_AT = ID_AT + 8 + 4;
 
 /**
  * A decided page as the rows it stores: a row per line that is not a repeat, a charge row per
- * billed line, each row starting with its line's id slot, and what the page counts. Made as soon
- * as the page is decided, so a page waiting for its save holds two buffers, not its lines.
+ * billed line, each row starting with its line's id (filled in at save time), and what the page
+ * counts. Made as soon as the page is decided, so a page waiting for its save holds two buffers,
+ * not its lines.
  */
 export interface EncodedPage {
   lines: CopyRows;
@@ -79,16 +57,44 @@ export interface EncodedPage {
 
 type DecidedLine = LineFacts & { raw: string; record: unknown; decision: Decision | null };
 
-export function encodePage(source: RowSourceText, lines: readonly DecidedLine[]): EncodedPage {
-  const page: EncodedPage = { lines: new CopyRows(64 + lines.length * 1400), charges: new CopyRows(64 + lines.length * 360), chargeLine: [], periods: new Set(), repeats: 0, processed: 0, quarantined: {} };
+/** A page's constant fields, encoded once for all its rows. */
+interface Constants {
+  source: RowSource;
+  providerId: Buffer;
+  receivedBy: Buffer;
+  mediatedBy: Buffer;
+  newOutcome: Buffer;
+  completed: Buffer;
+  quarantined: Buffer;
+}
+
+function constants(source: RowSource): Constants {
+  const mediatedBy = field(source.mediatedBy);
+  return {
+    source, providerId: field(source.providerId), receivedBy: field(source.receivedBy), mediatedBy,
+    // mediated_cycle_id … group_key of a line left NEW.
+    newOutcome: Buffer.concat([field(null), field('NEW'), field(null), field(null), field(null), field(null)]),
+    // The outcome columns a billed line starts with (its service and group follow), and a quarantined one.
+    completed: Buffer.concat([mediatedBy, field('COMPLETED'), field(null), field(null)]),
+    quarantined: Buffer.concat([mediatedBy, field('QUARANTINED')]),
+  };
+}
+
+export function encodePage(rowSource: RowSource, lines: readonly DecidedLine[]): EncodedPage {
+  const source = constants(rowSource);
+  const page: EncodedPage = {
+    lines: new CopyRows(64 + lines.length * 1200), charges: new CopyRows(64 + lines.length * 400),
+    chargeLine: [], periods: new Set(), repeats: 0, processed: 0, quarantined: {},
+  };
   const staged = new Set<string>();
   for (const line of lines) {
-    if (line.decision?.status === 'REPEAT') {
+    const d = line.decision;
+    if (d?.status === 'REPEAT') {
       page.repeats++;
       continue;
     }
     // A decided page has no exact repeat left (deciding made them REPEAT); an undecided one may.
-    if (line.decision === null) {
+    if (d === null) {
       const identity = `${line.recordKey}|${line.contentHash}`;
       if (staged.has(identity)) {
         page.repeats++;
@@ -96,18 +102,69 @@ export function encodePage(source: RowSourceText, lines: readonly DecidedLine[])
       }
       staged.add(identity);
     }
-    const outcome = lineOutcome(source, line, line.decision as Exclude<Decision, { status: 'REPEAT' }> | null);
-    if (outcome.charge) {
-      if (outcome.charge.period.length !== 7) throw new Error(`a charge's month must be YYYY-MM, not ${outcome.charge.period}`);
-      page.periods.add(outcome.charge.period);
+    if (d?.status === 'COMPLETED') {
+      page.periods.add(d.period);
       page.chargeLine.push(page.lines.count);
-      page.charges.add(`${ID_SLOT}\t${outcome.charge.period}\t${outcome.charge.text}\n`);
+      writeCharge(page.charges, source, line, d);
     }
-    page.lines.add(`${ID_SLOT}\t${outcome.text}\t${receivedText(source, line)}\n`);
-    if (outcome.reason) page.quarantined[outcome.reason] = (page.quarantined[outcome.reason] ?? 0) + 1;
-    if (outcome.status !== 'NEW') page.processed++;
+    writeLine(page.lines, source, line, d);
+    if (d?.status === 'QUARANTINED') page.quarantined[d.reason] = (page.quarantined[d.reason] ?? 0) + 1;
+    if (d !== null) page.processed++;
   }
   return page;
+}
+
+/** A line's row: its outcome (null: deciding failed, the line stays NEW for the sweep), then what was received. */
+function writeLine(rows: CopyRows, source: Constants, line: DecidedLine, d: Exclude<Decision, { status: 'REPEAT' }> | null): void {
+  rows.row(LINE_COPY_COLUMNS.length);
+  rows.bigint();
+  if (!d) {
+    rows.encoded(source.newOutcome);
+  } else if (d.status === 'QUARANTINED') {
+    rows.encoded(source.quarantined);
+    rows.repeated(d.reason);
+    rows.text(d.detail);
+    rows.repeated(d.serviceId);
+    rows.repeated(quarantineGroupKey(source.source.providerId, d.reason, d.record?.tenantId ?? line.tenantRef));
+  } else {
+    rows.encoded(source.completed);
+    rows.repeated(d.serviceId);
+    rows.text(null);
+  }
+  rows.encoded(source.providerId);
+  rows.encoded(source.receivedBy);
+  rows.text(line.recordKey);
+  rows.text(line.contentHash);
+  rows.text(line.raw);
+  rows.repeated(line.tenantRef);
+  rows.repeated(line.productRef);
+  rows.repeated(line.chargeStart);
+  rows.numeric(line.subTotal);
+}
+
+/** A billed line's charge row: its line's id (filled in at save time) and its usage month, then the rest. */
+function writeCharge(rows: CopyRows, source: Constants, line: DecidedLine, d: Extract<Decision, { status: 'COMPLETED' }>): void {
+  // The month is filled in again at save time when it is closed: always seven bytes.
+  if (!/^\d{4}-\d{2}$/.test(d.period)) throw new Error(`a charge's month must be YYYY-MM, not ${d.period}`);
+  const c = chargeColumns(d);
+  rows.row(CHARGE_COPY_COLUMNS.length);
+  rows.bigint();
+  rows.repeated(c.period);
+  rows.encoded(source.providerId);
+  rows.encoded(source.mediatedBy);
+  rows.text(line.recordKey);
+  rows.repeated(d.serviceId);
+  rows.repeated(c.period);
+  rows.repeated(c.product);
+  rows.numeric(c.units);
+  rows.numeric(c.rate);
+  rows.numeric(c.ratio);
+  rows.numeric(c.cost);
+  rows.numeric(c.charge);
+  rows.numeric(c.margin);
+  rows.repeated(c.kind);
+  rows.repeated(c.start);
+  rows.repeated(c.end_);
 }
 
 /**
@@ -116,38 +173,18 @@ export function encodePage(source: RowSourceText, lines: readonly DecidedLine[])
  */
 export function fillIds(page: EncodedPage, ids: readonly string[], routes: Readonly<Record<string, string>>): void {
   if (ids.length !== page.lines.count) throw new Error(`a page of ${page.lines.count} lines was given ${ids.length} ids`);
-  const padded = ids.map((id) => id.padStart(ID_SLOT.length, '0'));
-  padded.forEach((id, row) => page.lines.fill(row, 0, id));
+  const values = ids.map((id) => BigInt(id));
+  values.forEach((id, row) => page.lines.fillBigint(row, ID_AT, id));
   const rerouted = Object.entries(routes).some(([usage, billing]) => usage !== billing);
   page.chargeLine.forEach((line, row) => {
-    page.charges.fill(row, 0, padded[line]!);
+    page.charges.fillBigint(row, ID_AT, values[line]!);
     if (!rerouted) return;
-    const usage = page.charges.read(row, CHARGE_PERIOD_AT, 7);
+    const usage = page.charges.readAscii(row, CHARGE_PERIOD_AT, 7);
     const billing = routes[usage];
     if (billing === undefined || billing === usage) return;
-    if (billing.length !== 7) throw new Error(`a billing month must be YYYY-MM, not ${billing}`);
-    page.charges.fill(row, CHARGE_PERIOD_AT, billing);
+    if (!/^\d{4}-\d{2}$/.test(billing)) throw new Error(`a billing month must be YYYY-MM, not ${billing}`);
+    page.charges.fillAscii(row, CHARGE_PERIOD_AT, billing);
   });
-}
-
-/** The columns fixed at receipt. */
-export function receivedText(source: RowSourceText, line: LineFacts & { raw: string }): string {
-  return `${source.providerId}\t${source.receivedBy}\t${copyField(line.recordKey)}\t${line.contentHash}\t${copyField(line.raw)}\t${copyField(line.tenantRef)}\t${copyField(line.productRef)}\t${copyField(line.chargeStart)}\t${copyField(line.subTotal)}`;
-}
-
-/** The outcome of a decision (null: deciding failed, the line stays NEW for the sweep). */
-export function lineOutcome(source: RowSourceText, line: LineFacts & { record: unknown }, d: Exclude<Decision, { status: 'REPEAT' }> | null): LineOutcome {
-  if (!d) return { status: 'NEW', reason: null, text: '\\N\tNEW\t\\N\t\\N\t\\N\t\\N', charge: null };
-  const cycle = source.mediatedBy;
-  if (d.status === 'QUARANTINED') {
-    const group = quarantineGroupKey(source.source.providerId, d.reason, d.record?.tenantId ?? line.tenantRef);
-    return { status: 'QUARANTINED', reason: d.reason, text: `${cycle}\tQUARANTINED\t${d.reason}\t${copyField(d.detail)}\t${copyField(d.serviceId)}\t${copyField(group)}`, charge: null };
-  }
-  const c = chargeColumns(d);
-  const charge =
-    `${source.providerId}\t${cycle}\t${copyField(line.recordKey)}\t${copyField(d.serviceId)}\t${c.period}\t${copyField(c.product)}\t` +
-    `${c.units}\t${c.rate}\t${c.ratio}\t${c.cost}\t${c.charge}\t${c.margin}\t${c.kind}\t${copyField(c.start)}\t${copyField(c.end_)}`;
-  return { status: 'COMPLETED', reason: null, text: `${cycle}\tCOMPLETED\t\\N\t\\N\t${copyField(d.serviceId)}\t\\N`, charge: { period: d.period, text: charge } };
 }
 
 /**
@@ -164,12 +201,4 @@ export function chargeColumns(d: Extract<Decision, { status: 'COMPLETED' }>) {
     cost: formatMoney(d.rated.cost), charge: formatMoney(d.rated.charge), margin: formatMoney(d.rated.margin), kind: d.rated.ruleKind,
     start: d.record.chargeStart.text, end_: d.record.chargeEnd.text,
   };
-}
-
-/** A field in COPY's text format: \N for NULL; backslash, tab, newline and carriage return escaped. */
-export function copyField(v: string | null | undefined): string {
-  if (v === null || v === undefined) return '\\N';
-  // Four native scans: a tenth of a regular expression's cost on a line's raw text (measured).
-  if (v.indexOf('\\') === -1 && v.indexOf('\t') === -1 && v.indexOf('\n') === -1 && v.indexOf('\r') === -1) return v;
-  return v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }

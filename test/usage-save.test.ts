@@ -4,6 +4,7 @@ import { Decimal } from '../core/money';
 import { parseNumberPreserving } from '../core/fast-json';
 import { decideBatch } from '../core/mediation';
 import { orderedTurns } from '../core/concurrency';
+import { numericBinary } from '../db/copy';
 import { closePeriod } from '../db/billing-periods';
 import { inTransaction } from '../db/pool';
 import { importRateCard } from '../db/rates';
@@ -161,7 +162,7 @@ test('a line with a NUL character in its text fields is stored (U+FFFD in its co
   assert.match(row.rows[0]!.reason_detail, /RecordId contains a NUL character/);
 });
 
-test("COPY text: a line's tabs, newlines, carriage returns and backslashes are stored exactly, in raw, its RecordId and the quarantine detail", async () => {
+test("a line's tabs, newlines, carriage returns and backslashes are stored exactly (COPY), in raw, its RecordId and the quarantine detail", async () => {
   // Whitespace between tokens (a pretty-printed page) and escapes inside strings, a RecordId with a
   // backslash, tab and CR in it, and a tenant nobody holds (quarantined, its group key from the text).
   const text =
@@ -216,4 +217,14 @@ test('ids and billing months are filled into the rows by byte position: lines wi
     { usage_line_id: idOf.get('bytes-1'), record_key: 'bytes-1', billing_period: '2026-10', usage_period: '2026-10', units: '2' },
     { usage_line_id: idOf.get('bytes-3'), record_key: 'bytes-3', billing_period: '2026-10', usage_period: '2026-10', units: '4' },
   ]);
+});
+
+test("numbers are sent in PostgreSQL's own binary numeric form, byte for byte, and plain decimal texts only", async () => {
+  const texts = ['0', '0.000', '-0', '1', '-1', '0.5', '-0.5', '0.0001', '0.00000001', '10000', '100000000', '12345.678', '1.2300',
+    '9999.9999', '-98765432109876543210.123456789', '18.7500', '0.33333333333333333333', '1000000000000000000000000000000000000000000000000000000000000'];
+  for (const text of texts) {
+    const sent = await db.pool.query<{ bytes: Buffer }>('SELECT numeric_send($1::numeric) AS bytes', [text]);
+    assert.deepEqual(numericBinary(text), sent.rows[0]!.bytes, text);
+  }
+  for (const bad of ['1e5', '', '.5', '1.', '+1', 'NaN', '1,5']) assert.throws(() => numericBinary(bad), /not a plain decimal number/, bad);
 });
