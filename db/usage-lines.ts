@@ -121,7 +121,15 @@ export async function savePage(
   db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
   turn?: Turn,
 ): Promise<SavedPage> {
-  return saveEncodedPage(db, encodePage({ providerId, ...source }, lines), providerId, turn);
+  let page: EncodedPage;
+  try {
+    page = encodePage({ providerId, ...source }, lines);
+  } catch (err) {
+    // A page that cannot be encoded must not hold up the next one's ids.
+    turn?.release();
+    throw err;
+  }
+  return saveEncodedPage(db, page, providerId, turn);
 }
 
 /**
