@@ -1,8 +1,8 @@
 /**
  * `npx tsx bench/hot-path.ts [--records N]`: the worker's per-line CPU for a usage cycle without
  * sockets or PostgreSQL: a carrier page's text → number-preserving parse → lines (hash, facts) →
- * decisions → the COPY rows (binary) of lines and charges, as bytes (db/usage-rows.ts encodePage). Prints
- * µs per line for each stage; run with --cpu-prof to see inside them.
+ * decisions → the COPY rows (binary) of lines and charges, as bytes (db/usage-rows.ts
+ * encodePage). Prints µs per line for each stage; run with --cpu-prof to see inside them.
  */
 import { Command } from 'commander';
 import { createHash } from 'node:crypto';

@@ -7,6 +7,7 @@
  */
 import { CopyRows, field } from './copy';
 import { decimalText, formatMoney } from '../core/money';
+import { parsePeriod } from '../core/period';
 import type { Decision, LineFacts } from '../core/mediation';
 import { quarantineGroupKey } from '../core/quarantine-group';
 import type { QuarantineReason } from '../core/rating';
@@ -103,7 +104,8 @@ export function encodePage(rowSource: RowSource, lines: readonly DecidedLine[]):
       staged.add(identity);
     }
     if (d?.status === 'COMPLETED') {
-      page.periods.add(d.period);
+      // A month is filled in again at save time when it is closed, in place: always seven bytes.
+      if (!page.periods.has(d.period)) page.periods.add(parsePeriod(d.period));
       page.chargeLine.push(page.lines.count);
       writeCharge(page.charges, source, line, d);
     }
@@ -142,10 +144,8 @@ function writeLine(rows: CopyRows, source: Constants, line: DecidedLine, d: Excl
   rows.numeric(line.subTotal);
 }
 
-/** A billed line's charge row: its line's id (filled in at save time) and its usage month, then the rest. */
+/** A billed line's charge row: its line's id (filled in at save time) and its usage month (checked in encodePage), then the rest. */
 function writeCharge(rows: CopyRows, source: Constants, line: DecidedLine, d: Extract<Decision, { status: 'COMPLETED' }>): void {
-  // The month is filled in again at save time when it is closed: always seven bytes.
-  if (!/^\d{4}-\d{2}$/.test(d.period)) throw new Error(`a charge's month must be YYYY-MM, not ${d.period}`);
   const c = chargeColumns(d);
   rows.row(CHARGE_COPY_COLUMNS.length);
   rows.bigint();
@@ -182,8 +182,7 @@ export function fillIds(page: EncodedPage, ids: readonly string[], routes: Reado
     const usage = page.charges.readAscii(row, CHARGE_PERIOD_AT, 7);
     const billing = routes[usage];
     if (billing === undefined || billing === usage) return;
-    if (!/^\d{4}-\d{2}$/.test(billing)) throw new Error(`a billing month must be YYYY-MM, not ${billing}`);
-    page.charges.fillAscii(row, CHARGE_PERIOD_AT, billing);
+    page.charges.fillAscii(row, CHARGE_PERIOD_AT, parsePeriod(billing));
   });
 }
 
