@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isLosslessNumber } from 'lossless-json';
-import { parseNumberPreserving } from './fast-json';
-import { parseLosslessJson, stringifyLossless } from './lossless';
+import { parseNumberPreserving, PRETENURED_PARSE } from './fast-json';
+import { jsonNumberToDecimal, parseLosslessJson, stringifyLossless } from './lossless';
 
 /** The value as text with every number's digits shown, so two parses compare exactly. */
 const exact = (v: unknown) => stringifyLossless(v);
@@ -68,4 +68,39 @@ test('a whole carrier page parses to exactly what lossless-json gives', () => {
   const fast = parseNumberPreserving(text);
   assert.equal(exact(fast.value), exact(parseLosslessJson(text)));
   assert.deepEqual(fast.elementTexts, lines);
+});
+
+test('a page of 100 KB or more (parsed record by record, so its records start young) gives what lossless-json gives, and refuses what it refuses', () => {
+  const pad = Array.from({ length: 400 }, (_, i) => RECORD.replace('"r-1"', `"r-${i}"`).replace('17.2', `${i}.${i}`)).join(',\n ');
+  const pages = [
+    `{"Total":12.50,"Records":[${pad}],"Next":{"Page":2,"Size":[1e3]}}`,
+    `{"Records": [ ${pad} , "text, [with] {brackets}", null, [1, {"y": [2.0]}] ] }`,
+    `{"Records":[${pad}],"Empty":[],"After":-0.5}`,
+  ];
+  for (const text of pages) {
+    assert.ok(text.length >= PRETENURED_PARSE, 'the page is big enough to be parsed record by record');
+    const fast = parseNumberPreserving(text);
+    assert.equal(exact(fast.value), exact(parseLosslessJson(text)));
+    assert.deepEqual(fast.elementTexts, (parseLosslessJson(text) as { Records: unknown[] }).Records.map((_, k) => fast.elementTexts![k]));
+    assert.equal(fast.elementTexts!.length, (parseLosslessJson(text) as { Records: unknown[] }).Records.length);
+  }
+  assert.deepEqual(parseNumberPreserving(pages[1]!).elementTexts!.slice(-3), ['"text, [with] {brackets}"', 'null', '[1, {"y": [2.0]}]']);
+  for (const text of [
+    `{"Records":[${pad},]}`, `{"Records":[${pad},,{"a":1}]}`, `{"Records":[${pad}],"Records":[{"RecordId":"x"}]}`, `{"Records":[${pad},{"a":01}]}`,
+    `{"Records":[${pad},{"a":1,"a":2}]}`, `{"Records":[${pad} {"a":1}]}`, `{"Records":[${pad}]} trailing`, `{"Records":[${pad}],"x":1.}`, `{"Records":[${pad}]`,
+  ]) {
+    assert.throws(() => parseLosslessJson(text), Error, `lossless-json accepts ${text.slice(-40)}`);
+    assert.throws(() => parseNumberPreserving(text), Error, text.slice(-40));
+  }
+});
+
+test('a number repeated across records and pages is one shared instance, whose exact decimal is worked out once', () => {
+  const a = parseNumberPreserving('{"Records":[{"p":17.20,"q":3},{"p":17.20,"q":4}]}').value as { Records: Array<{ p: unknown; q: unknown }> };
+  const b = parseNumberPreserving('{"Records":[{"p":17.20}]}').value as { Records: Array<{ p: unknown }> };
+  assert.equal(a.Records[0]!.p, a.Records[1]!.p);
+  assert.equal(a.Records[0]!.p, b.Records[0]!.p);
+  assert.notEqual(a.Records[0]!.q, a.Records[1]!.q);
+  assert.equal((a.Records[1]!.q as { value: string }).value, '4');
+  assert.equal(jsonNumberToDecimal(a.Records[0]!.p), jsonNumberToDecimal(b.Records[0]!.p));
+  assert.equal(jsonNumberToDecimal(a.Records[0]!.p)!.toFixed(), '17.2');
 });

@@ -1,5 +1,4 @@
-import { LosslessNumber } from 'lossless-json';
-import { parseLosslessJson, stringifyLossless } from './lossless';
+import { parseLosslessJson, SharedNumber, stringifyLossless } from './lossless';
 
 /**
  * Number-preserving JSON parsing at close to native speed, for the carrier's usage pages.
@@ -8,7 +7,10 @@ import { parseLosslessJson, stringifyLossless } from './lossless';
  * number token, in document order; the native JSON.parse then does the real parsing (and every
  * syntax check), and a walk over the result in document order replaces each number with a
  * LosslessNumber holding its collected text. No number ever passes through a binary float: the
- * doubles JSON.parse made are only counted, never read.
+ * doubles JSON.parse made are only counted, never read. The carrier repeats its prices, quantities
+ * and ratios on thousands of lines: a number's text seen recently gives the very same (immutable)
+ * SharedNumber again, found by a hash taken while scanning, so a repeated number makes no object
+ * and its Decimal is worked out once (core/lossless.ts jsonNumberToDecimal).
  *
  * Document order is what the walk sees as long as no key looks like an array index (JavaScript
  * lists those first) and no key is repeated (JSON.parse keeps the last silently, lossless-json
@@ -35,7 +37,7 @@ export function parseNumberPreserving(text: string, arrayKey: string | null = 'R
 
 function scanAndParse(text: string, arrayKey: string | null): NumberPreservingParse | null {
   const n = text.length;
-  const numbers: string[] = [];
+  const numbers: SharedNumber[] = [];
   let depth = 0;
   let colons = 0;
   let lastString = '';
@@ -43,6 +45,10 @@ function scanAndParse(text: string, arrayKey: string | null): NumberPreservingPa
   let inArray = false;
   let elementStart = 0;
   let elements: string[] | null = null;
+  let arrays = 0;
+  let arrayOpen = -1;
+  let arrayClose = -1;
+  let trailingComma = false;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -54,11 +60,15 @@ function scanAndParse(text: string, arrayKey: string | null): NumberPreservingPa
       i = j + 1;
     } else if (c === 45 /* - */ || (c >= 48 && c <= 57)) {
       let j = i + 1;
+      let h = c;
       for (; j < n; j++) {
         const d = text.charCodeAt(j);
         if (!((d >= 48 && d <= 57) || d === 46 || d === 101 || d === 69 || d === 43 || d === 45)) break;
+        h = (Math.imul(h, 31) + d) | 0;
       }
-      numbers.push(text.slice(i, j));
+      const number = sharedNumber(text, i, j, h);
+      if (number === null) return null; // not a number: the full parser reports it
+      numbers.push(number);
       i = j;
     } else {
       if (c === 123 /* { */ || c === 91 /* [ */) {
@@ -67,12 +77,16 @@ function scanAndParse(text: string, arrayKey: string | null): NumberPreservingPa
           inArray = true;
           elements = [];
           elementStart = i + 1;
+          arrays++;
+          arrayOpen = i;
         }
       } else if (c === 125 /* } */ || c === 93 /* ] */) {
         if (inArray && depth === 2) {
           const element = text.slice(elementStart, i).trim();
           if (element !== '') elements!.push(element);
+          else trailingComma = elements!.length > 0;
           inArray = false;
+          arrayClose = i;
         }
         depth--;
       } else if (c === 58 /* : */) {
@@ -90,7 +104,7 @@ function scanAndParse(text: string, arrayKey: string | null): NumberPreservingPa
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = elements !== null && arrays === 1 && !trailingComma && text.length >= PRETENURED_PARSE ? parseByElement(text, arrayKey!, arrayOpen, arrayClose, elements) : JSON.parse(text);
   } catch {
     return null; // the full parser gives the error, with its position
   }
@@ -109,6 +123,50 @@ function scanAndParse(text: string, arrayKey: string | null): NumberPreservingPa
   return { value, elementTexts: elements };
 }
 
+// Recent numbers by the hash of their text, one per slot (a collision replaces): small enough to
+// stay in the CPU's cache, which a Map of every text seen would not.
+const RECENT_SLOTS = 4096;
+const recentHashes = new Int32Array(RECENT_SLOTS);
+const recentNumbers: Array<SharedNumber | undefined> = new Array(RECENT_SLOTS).fill(undefined);
+
+/** The number token text[from, to) with hash `h`: the recent instance of its text, else a new one (null: not a number). */
+function sharedNumber(text: string, from: number, to: number, h: number): SharedNumber | null {
+  const slot = h & (RECENT_SLOTS - 1);
+  const recent = recentNumbers[slot];
+  if (recent !== undefined && recentHashes[slot] === h && recent.value.length === to - from && text.startsWith(recent.value, from)) return recent;
+  let made: SharedNumber;
+  try {
+    // A copy of the text: a slice would keep the whole page alive.
+    made = new SharedNumber((' ' + text.slice(from, to)).slice(1));
+  } catch {
+    return null;
+  }
+  recentHashes[slot] = h;
+  recentNumbers[slot] = made;
+  return made;
+}
+
+/**
+ * V8's JSON.parse puts everything it makes from a text of 100 KB or more straight into the old
+ * generation, where only a full mark-compact frees it: a carrier page (about 640 KB for 1,000
+ * lines) parsed whole kept the worker's garbage collector marking without pause. Parsed element
+ * by element, a page's records start young and die young, like the rest of the page's garbage.
+ */
+export const PRETENURED_PARSE = 100 * 1024;
+
+/**
+ * The document parsed as JSON.parse(text) would, but its array's elements one by one: the
+ * document around the array (with the array left empty), then each element's text (as the scan
+ * split them), put back in their place. Throws where JSON.parse of the whole would.
+ */
+function parseByElement(text: string, arrayKey: string, arrayOpen: number, arrayClose: number, elements: readonly string[]): unknown {
+  const outer = JSON.parse(text.slice(0, arrayOpen + 1) + text.slice(arrayClose)) as Record<string, unknown>;
+  const parsed = new Array<unknown>(elements.length);
+  for (let k = 0; k < elements.length; k++) parsed[k] = JSON.parse(elements[k]!);
+  outer[arrayKey] = parsed;
+  return outer;
+}
+
 function isEscaped(text: string, quote: number): boolean {
   let k = quote - 1;
   while (text.charCodeAt(k) === 92 /* \ */) k--;
@@ -117,7 +175,7 @@ function isEscaped(text: string, quote: number): boolean {
 
 class NotInDocumentOrder extends Error {}
 
-function revive(v: unknown, walk: { numbers: string[]; next: number; keys: number }): unknown {
+function revive(v: unknown, walk: { numbers: SharedNumber[]; next: number; keys: number }): unknown {
   if (typeof v === 'number') return numberAt(walk);
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) {
@@ -144,10 +202,10 @@ function revive(v: unknown, walk: { numbers: string[]; next: number; keys: numbe
   return o;
 }
 
-function numberAt(walk: { numbers: string[]; next: number }): LosslessNumber {
-  const text = walk.numbers[walk.next++];
-  if (text === undefined) throw new NotInDocumentOrder();
-  return new LosslessNumber(text);
+function numberAt(walk: { numbers: SharedNumber[]; next: number }): SharedNumber {
+  const number = walk.numbers[walk.next++];
+  if (number === undefined) throw new NotInDocumentOrder();
+  return number;
 }
 
 function elementTextsOf(value: unknown, arrayKey: string | null): string[] | null {

@@ -1,4 +1,4 @@
-import { isLosslessNumber, parse, stringify } from 'lossless-json';
+import { isLosslessNumber, LosslessNumber, parse, stringify } from 'lossless-json';
 import { Decimal, decimalText, parseDecimalText } from './money';
 import { isGuid } from './guid';
 
@@ -16,8 +16,18 @@ export function stringifyLossless(value: unknown): string {
   return out;
 }
 
+/**
+ * A JSON number that every occurrence of its text may share (core/fast-json.ts hands out one
+ * instance per text while it is recent), with its exact Decimal kept once asked for. Never
+ * modified after it is made, like every LosslessNumber here.
+ */
+export class SharedNumber extends LosslessNumber {
+  decimal: Decimal | null | undefined = undefined;
+}
+
 /** Exact Decimal of a JSON number; null for anything else (strings, booleans, null, absurd magnitudes). */
 export function jsonNumberToDecimal(value: unknown): Decimal | null {
+  if (value instanceof SharedNumber) return value.decimal === undefined ? (value.decimal = parseDecimalText(value.value)) : value.decimal;
   return isLosslessNumber(value) ? parseDecimalText(value.value) : null;
 }
 
