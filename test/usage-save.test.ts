@@ -122,6 +122,35 @@ test("a charge must name a line of its own provider and RecordId, and a service 
   assert.equal(still.rows[0].n, 1);
 });
 
+test('a credit or re-bill must name a charge that exists, which then cannot be deleted; no charge id changes (checked only for charges that name one)', async () => {
+  const line = (
+    await db.pool.query<{ id: number }>(
+      `INSERT INTO usage_line (provider_id, record_key, content_hash, raw, first_cycle_id, status) VALUES ('p1', 'named-1', 'h', '{}', 'c', 'COMPLETED') RETURNING id`,
+    )
+  ).rows[0]!.id;
+  const insert = (entry: 'CHARGE' | 'CREDIT', live: boolean, named: { reverses?: number; replaces?: number }) =>
+    db.pool.query<{ id: number }>(
+      `INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, product_key, units, unit_rate, billable_ratio, carrier_cost, charge, margin,
+                                 rule_kind, charge_start, charge_end, entry, live, reverses_charge_id, replaces_charge_id)
+       VALUES ($1, 'p1', 'named-1', 'S-1', '2026-10', 'p', 1, 1, 1, 1, 1, 0, 'price', 'a', 'b', $2, $3, $4, $5) RETURNING id`,
+      [line, entry, live, named.reverses ?? null, named.replaces ?? null],
+    );
+  const missing = 2_000_000_000;
+  const isFk = (pattern: RegExp) => (err: Error & { code?: string }) => err.code === '23503' && pattern.test(err.message);
+  await assert.rejects(insert('CREDIT', false, { reverses: missing }), isFk(new RegExp(`reverses charge ${missing}, which does not exist`)));
+  await assert.rejects(insert('CHARGE', false, { replaces: missing }), isFk(new RegExp(`replaces charge ${missing}, which does not exist`)));
+  const charge = (await insert('CHARGE', false, {})).rows[0]!.id;
+  const credit = (await insert('CREDIT', false, { reverses: charge })).rows[0]!.id;
+  await assert.rejects(db.pool.query(`DELETE FROM usage_charge WHERE id = $1`, [charge]), isFk(new RegExp(`charge ${charge} cannot be deleted: charge ${credit} reverses or replaces it`)));
+  await assert.rejects(db.pool.query(`UPDATE usage_charge SET reverses_charge_id = $2 WHERE id = $1`, [credit, missing]), isFk(/which does not exist/));
+  await assert.rejects(db.pool.query(`UPDATE usage_charge SET id = id + 1000000 WHERE id = $1`, [charge]), /a usage charge's id never changes/);
+  const kept = await db.pool.query(`SELECT id, reverses_charge_id FROM usage_charge WHERE record_key = 'named-1' ORDER BY id`);
+  assert.deepEqual(kept.rows.map((r) => [Number(r.id), r.reverses_charge_id === null ? null : Number(r.reverses_charge_id)]), [[charge, null], [credit, charge]]);
+  // A charge nothing names may still go (in an open month), as before.
+  await db.pool.query(`DELETE FROM usage_charge WHERE id = $1`, [credit]);
+  await db.pool.query(`DELETE FROM usage_charge WHERE id = $1`, [charge]);
+});
+
 test("a line must name a known provider (one check per statement), and neither the line's provider nor the provider goes away or changes", async () => {
   const insertLines = (providers: string[]) =>
     db.pool.query(
