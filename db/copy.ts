@@ -165,5 +165,5 @@ export function numericBinary(text: string): Buffer {
   return bytes;
 }
 
-/** A numeric field, its length first. Memoised: the carrier repeats its prices, quantities and ratios on thousands of lines. */
-const numericField = memoByText((text: string) => lengthFirst(numericBinary(text)));
+/** A numeric field from a plain decimal text, its length first. Memoised: the carrier repeats its prices, quantities and ratios on thousands of lines. */
+export const numericField = memoByText((text: string) => lengthFirst(numericBinary(text)));

@@ -5,12 +5,12 @@
  * fixed at receipt; the row id (drawn when the page is stored) and the charge's billing month
  * (routed then, for a closed month) are filled in at save time (db/usage-lines.ts).
  */
-import { CopyRows, field } from './copy';
-import { decimalText, formatMoney } from '../core/money';
+import { CopyRows, field, numericField } from './copy';
+import { decimalText, formatMoney, type Decimal } from '../core/money';
 import { parsePeriod } from '../core/period';
 import type { Decision, LineFacts } from '../core/mediation';
 import { quarantineGroupKey } from '../core/quarantine-group';
-import type { QuarantineReason } from '../core/rating';
+import type { Charge, QuarantineReason } from '../core/rating';
 
 /** usage_line columns, in row order: id, then the outcome, then what was received. */
 export const LINE_COPY_COLUMNS = [
@@ -144,27 +144,46 @@ function writeLine(rows: CopyRows, source: Constants, line: DecidedLine, d: Excl
   rows.numeric(line.subTotal);
 }
 
-/** A billed line's charge row: its line's id (filled in at save time) and its usage month (checked in encodePage), then the rest. */
+/** A billed line's charge row: its line's id (filled in at save time) and its usage month (checked in encodePage), then the rest (as chargeColumns gives them). */
 function writeCharge(rows: CopyRows, source: Constants, line: DecidedLine, d: Extract<Decision, { status: 'COMPLETED' }>): void {
-  const c = chargeColumns(d);
   rows.row(CHARGE_COPY_COLUMNS.length);
   rows.bigint();
-  rows.repeated(c.period);
+  rows.repeated(d.period);
   rows.encoded(source.providerId);
   rows.encoded(source.mediatedBy);
   rows.text(line.recordKey);
   rows.repeated(d.serviceId);
-  rows.repeated(c.period);
-  rows.repeated(c.product);
-  rows.numeric(c.units);
-  rows.numeric(c.rate);
-  rows.numeric(c.ratio);
-  rows.numeric(c.cost);
-  rows.numeric(c.charge);
-  rows.numeric(c.margin);
-  rows.repeated(c.kind);
-  rows.repeated(c.start);
-  rows.repeated(c.end_);
+  rows.repeated(d.period);
+  rows.repeated(d.productKey);
+  rows.encoded(numberField(d.record.quantity));
+  rows.encoded(numberField(d.record.unitPrice));
+  rows.encoded(numberField(d.record.billableRatio));
+  rows.encoded(amountFields(d.rated));
+  rows.repeated(d.record.chargeStart.text);
+  rows.repeated(d.record.chargeEnd.text);
+}
+
+// The carrier's numbers and the rated amounts arrive as shared instances, the same objects line
+// after line (core/money.ts parseDecimalText, core/rating.ts): each is encoded once and found
+// again by identity, instead of its text being hashed and looked up once more on every line.
+const numberFields = new WeakMap<Decimal, Buffer>();
+const amounts = new WeakMap<Charge, Buffer>();
+
+/** A carrier number's numeric field (units, unit_rate, billable_ratio): its exact decimal text. */
+function numberField(value: Decimal): Buffer {
+  let encoded = numberFields.get(value);
+  if (encoded === undefined) numberFields.set(value, (encoded = numericField(decimalText(value))));
+  return encoded;
+}
+
+/** A rated charge's carrier_cost, charge, margin (4 places) and rule_kind fields, in column order. */
+function amountFields(rated: Charge): Buffer {
+  let encoded = amounts.get(rated);
+  if (encoded === undefined) {
+    encoded = Buffer.concat([numericField(formatMoney(rated.cost)), numericField(formatMoney(rated.charge)), numericField(formatMoney(rated.margin)), field(rated.ruleKind)]);
+    amounts.set(rated, encoded);
+  }
+  return encoded;
 }
 
 /**
