@@ -13,21 +13,15 @@ ALTER TABLE usage_charge DROP CONSTRAINT usage_charge_replaces_charge_id_fkey,
 
 CREATE FUNCTION usage_charge_named_charges_check() RETURNS trigger
   LANGUAGE plpgsql AS $$
+    DECLARE named bigint; how text;
     BEGIN
-      IF NEW.reverses_charge_id IS NOT NULL THEN
-        PERFORM 1 FROM usage_charge WHERE id = NEW.reverses_charge_id FOR KEY SHARE;
+      FOR named, how IN VALUES (NEW.reverses_charge_id, 'reverses'), (NEW.replaces_charge_id, 'replaces') LOOP
+        CONTINUE WHEN named IS NULL;
+        PERFORM 1 FROM usage_charge WHERE id = named FOR KEY SHARE;
         IF NOT FOUND THEN
-          RAISE EXCEPTION 'usage charge % reverses charge %, which does not exist', NEW.id, NEW.reverses_charge_id
-            USING ERRCODE = 'foreign_key_violation';
+          RAISE EXCEPTION 'usage charge % % charge %, which does not exist', NEW.id, how, named USING ERRCODE = 'foreign_key_violation';
         END IF;
-      END IF;
-      IF NEW.replaces_charge_id IS NOT NULL THEN
-        PERFORM 1 FROM usage_charge WHERE id = NEW.replaces_charge_id FOR KEY SHARE;
-        IF NOT FOUND THEN
-          RAISE EXCEPTION 'usage charge % replaces charge %, which does not exist', NEW.id, NEW.replaces_charge_id
-            USING ERRCODE = 'foreign_key_violation';
-        END IF;
-      END IF;
+      END LOOP;
       RETURN NULL;
     END
   $$;
