@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -69,7 +69,8 @@ export async function startStack(name: string, records: number, defaults: { pg: 
   };
   const ctx: ProviderContext = { pool, keyring, carrier: { identityUrl: sim.url, apiUrl: sim.url, timeoutMs: 30_000 }, temporal: client, taskQueue: 'csp-billing' };
   const workerLogs: string[] = [];
-  // Workers load a prebuilt workflow bundle, as deployed workers do (see the Dockerfile).
+  // Workers run compiled and load a prebuilt workflow bundle, as deployed workers do (see the Dockerfile).
+  const workerMain = buildWorker(path.join(dataDir, 'dist'));
   const bundlePath = path.join(dataDir, 'workflow-bundle.js');
   const { code } = await workflowBundle();
   writeFileSync(bundlePath, code);
@@ -85,7 +86,7 @@ export async function startStack(name: string, records: number, defaults: { pg: 
       // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the worker.
       const extra = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
       // The worker's V8 heap budget, as deployed (Dockerfile, npm run worker).
-      const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...extra, '--import', 'tsx', 'workers/main.ts'], { cwd: PROJECT_ROOT, env: workerEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...extra, workerMain], { cwd: PROJECT_ROOT, env: workerEnv, stdio: ['ignore', 'ignore', 'pipe'] });
       // Always drained: a full pipe would block the worker.
       let partial = '';
       child.stderr!.on('data', (d: Buffer) => {
@@ -103,6 +104,19 @@ export async function startStack(name: string, records: number, defaults: { pg: 
       await pg.stop();
     },
   };
+}
+
+/**
+ * The worker compiled as `npm run build` compiles it (tsc, then the files it reads at run time),
+ * into `out` inside the project so it finds node_modules as the image does: measured as deployed,
+ * without tsx's loader, transpiler caches and source maps in its heap. Returns its main module.
+ */
+function buildWorker(out: string): string {
+  const tsc = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', out], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`compiling the worker failed: ${(tsc.stdout + tsc.stderr).trim().slice(-2000)}`);
+  const assets = spawnSync(process.execPath, ['scripts/copy-assets.js', out], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  if (assets.status !== 0) throw new Error(`copying the worker's run-time files failed: ${assets.stderr.trim()}`);
+  return path.join(out, 'workers', 'main.js');
 }
 
 export async function onboardFirstProvider(stack: Stack): Promise<string> {
