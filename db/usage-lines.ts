@@ -44,43 +44,40 @@ export function receivedLines(records: readonly unknown[], texts: readonly strin
 
 /**
  * Every stored version of the RecordIds of `lines` (ids ascending). The stored text comes along
- * only where it may be needed: a version whose hash differs from the incoming line's.
+ * only where it may be needed: a version whose hash differs from an incoming line's of its RecordId.
  */
 export async function knownVersions(db: Queryable, providerId: string, lines: readonly Pick<LineFacts, 'recordKey' | 'contentHash'>[]): Promise<Map<string, Array<KnownVersion & { id: number }>>> {
-  const keys: string[] = [];
-  const hashes: string[] = [];
+  const incoming = new Map<string, string[]>();
   for (const l of lines) {
     if (l.recordKey === '') continue;
-    keys.push(l.recordKey);
-    hashes.push(l.contentHash);
+    const hashes = incoming.get(l.recordKey);
+    if (hashes) hashes.push(l.contentHash);
+    else incoming.set(l.recordKey, [l.contentHash]);
   }
   const map = new Map<string, Array<KnownVersion & { id: number }>>();
-  if (keys.length === 0) return map;
-  const rows = await db.query<{ id: number; record_key: string; content_hash: string; invalid: boolean; raw: string | null }>({
+  if (incoming.size === 0) return map;
+  // One index scan for the whole page's RecordIds (PostgreSQL 17 walks the sorted array through
+  // the index): a quarter less time than a probe per line, half of them stored, in a million lines.
+  const rows = await db.query<{ id: number; record_key: string; content_hash: string; invalid: boolean }>({
     name: 'usage-known-versions',
-    // LATERAL: one index probe per incoming line, whatever the planner thinks of the array's size
-    // (a hash join here scans every stored line of the provider, page after page).
-    text: `SELECT l.id, l.record_key, l.content_hash, coalesce(l.reason = 'INVALID_RECORD', false) AS invalid,
-                  CASE WHEN l.content_hash <> i.hash THEN l.raw END AS raw
-             FROM unnest($2::text[], $3::text[]) AS i(key, hash)
-             CROSS JOIN LATERAL (SELECT id, record_key, content_hash, reason, raw FROM usage_line
-                                  WHERE provider_id = $1 AND record_key = i.key OFFSET 0) l
-            ORDER BY l.id`,
-    values: [providerId, keys, hashes],
+    text: `SELECT id, record_key, content_hash, coalesce(reason = 'INVALID_RECORD', false) AS invalid
+             FROM usage_line WHERE provider_id = $1 AND record_key = ANY($2::text[])
+            ORDER BY id`,
+    values: [providerId, [...incoming.keys()]],
   });
+  const needText: number[] = [];
   const byId = new Map<number, KnownVersion & { id: number }>();
   for (const r of rows.rows) {
-    // A RecordId twice in the batch joins its versions twice: keep the text if either needs it.
-    const seen = byId.get(r.id);
-    if (seen) {
-      seen.raw ??= r.raw;
-      continue;
-    }
-    const v = { id: r.id, contentHash: r.content_hash, invalid: r.invalid, raw: r.raw };
+    const v = { id: r.id, contentHash: r.content_hash, invalid: r.invalid, raw: null as string | null };
     byId.set(r.id, v);
+    if (incoming.get(r.record_key)!.some((h) => h !== r.content_hash)) needText.push(r.id);
     const list = map.get(r.record_key);
     if (list) list.push(v);
     else map.set(r.record_key, [v]);
+  }
+  if (needText.length > 0) {
+    const texts = await db.query<{ id: number; raw: string }>({ name: 'usage-known-version-texts', text: 'SELECT id, raw FROM usage_line WHERE id = ANY($1::bigint[])', values: [needText] });
+    for (const t of texts.rows) byId.get(t.id)!.raw = t.raw;
   }
   return map;
 }

@@ -75,6 +75,30 @@ test('a page stored meanwhile by another writer is refused whole (ConcurrentSave
   assert.deepEqual([again.inserted, again.repeats, again.billed], [0, 2, 0]);
 });
 
+test('stored versions of a page\'s RecordIds: their text comes along only where the bytes differ, and the same content in other bytes is a repeat', async () => {
+  const { records, texts } = page(['same-1', 'same-2'], '2026-10');
+  await mediatePage(db.pool, 'p1', source('cycle-same'), records, texts);
+  // same-1 again as other bytes with the same content (1.10 is 1.1, keys reordered); same-2 revised.
+  const month = '2026-10';
+  const sameContent =
+    `{"TenantId":"${T1}","RecordId":"same-1","ProductId":"${P1}","ChargeStartDate":"${month}-01T00:00:00+00:00","ChargeEndDate":"${month}-28T00:00:00+00:00",` +
+    `"UnitPrice":10.00,"Quantity":3,"BillableRatio":0.50,"SubTotal":15.0,"Currency":"AUD"}`;
+  const revised = texts[1]!.replace('"Quantity":3', '"Quantity":4');
+  const parsed = parseNumberPreserving(`{"Records":[${texts[0]},${sameContent},${revised}]}`);
+  const lines = receivedLines((parsed.value as { Records: unknown[] }).Records, parsed.elementTexts!);
+  const known = await knownVersions(db.pool, 'p1', lines);
+  assert.deepEqual([...known.keys()].sort(), ['same-1', 'same-2']);
+  // same-1's stored version is wanted as text (one incoming line has other bytes), same-2's too (revised).
+  assert.equal(known.get('same-1')!.length, 1);
+  assert.equal(known.get('same-1')![0]!.raw, texts[0]);
+  assert.equal(known.get('same-2')![0]!.raw, texts[1]);
+  // Exactly the stored bytes again: no text is read.
+  const exact = await knownVersions(db.pool, 'p1', lines.slice(0, 1));
+  assert.equal(exact.get('same-1')![0]!.raw, null);
+  const again = await mediatePage(db.pool, 'p1', source('cycle-same-2'), (parsed.value as { Records: unknown[] }).Records.slice(1), parsed.elementTexts!.slice(1));
+  assert.deepEqual([again.inserted, again.repeats, again.billed, again.quarantined.DUPLICATE_USAGE], [1, 1, 0, 1]);
+});
+
 test('pages saved at once take their line ids in page order, however their saves are timed: ids are the order of receipt', async () => {
   const decidedPage = async (ids: string[]) => {
     const { records, texts } = page(ids, '2026-10');
