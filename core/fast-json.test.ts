@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isLosslessNumber } from 'lossless-json';
-import { parseNumberPreserving, PRETENURED_PARSE } from './fast-json';
+import { parseNumberPreserving } from './fast-json';
 import { jsonNumberToDecimal, parseLosslessJson, stringifyLossless } from './lossless';
 
 /** The value as text with every number's digits shown, so two parses compare exactly. */
@@ -70,7 +70,7 @@ test('a whole carrier page parses to exactly what lossless-json gives', () => {
   assert.deepEqual(fast.elementTexts, lines);
 });
 
-test('a page of 100 KB or more (parsed record by record, so its records start young) gives what lossless-json gives, and refuses what it refuses', () => {
+test('a page of 100 KB or more gives what lossless-json gives, and is refused where it refuses', () => {
   const pad = Array.from({ length: 400 }, (_, i) => RECORD.replace('"r-1"', `"r-${i}"`).replace('17.2', `${i}.${i}`)).join(',\n ');
   const pages = [
     `{"Total":12.50,"Records":[${pad}],"Next":{"Page":2,"Size":[1e3]}}`,
@@ -78,7 +78,7 @@ test('a page of 100 KB or more (parsed record by record, so its records start yo
     `{"Records":[${pad}],"Empty":[],"After":-0.5}`,
   ];
   for (const text of pages) {
-    assert.ok(text.length >= PRETENURED_PARSE, 'the page is big enough to be parsed record by record');
+    assert.ok(text.length >= 100 * 1024);
     const fast = parseNumberPreserving(text);
     assert.equal(exact(fast.value), exact(parseLosslessJson(text)));
     assert.deepEqual(fast.elementTexts, (parseLosslessJson(text) as { Records: unknown[] }).Records.map((_, k) => fast.elementTexts![k]));

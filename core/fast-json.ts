@@ -45,10 +45,6 @@ function scanAndParse(text: string, arrayKey: string | null): NumberPreservingPa
   let inArray = false;
   let elementStart = 0;
   let elements: string[] | null = null;
-  let arrays = 0;
-  let arrayOpen = -1;
-  let arrayClose = -1;
-  let trailingComma = false;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -77,16 +73,12 @@ function scanAndParse(text: string, arrayKey: string | null): NumberPreservingPa
           inArray = true;
           elements = [];
           elementStart = i + 1;
-          arrays++;
-          arrayOpen = i;
         }
       } else if (c === 125 /* } */ || c === 93 /* ] */) {
         if (inArray && depth === 2) {
           const element = text.slice(elementStart, i).trim();
           if (element !== '') elements!.push(element);
-          else trailingComma = elements!.length > 0;
           inArray = false;
-          arrayClose = i;
         }
         depth--;
       } else if (c === 58 /* : */) {
@@ -104,7 +96,7 @@ function scanAndParse(text: string, arrayKey: string | null): NumberPreservingPa
   }
   let value: unknown;
   try {
-    value = elements !== null && arrays === 1 && !trailingComma && text.length >= PRETENURED_PARSE ? parseByElement(text, arrayKey!, arrayOpen, arrayClose, elements) : JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     return null; // the full parser gives the error, with its position
   }
@@ -144,27 +136,6 @@ function sharedNumber(text: string, from: number, to: number, h: number): Shared
   recentHashes[slot] = h;
   recentNumbers[slot] = made;
   return made;
-}
-
-/**
- * V8's JSON.parse puts everything it makes from a text of 100 KB or more straight into the old
- * generation, where only a full mark-compact frees it: a carrier page (about 640 KB for 1,000
- * lines) parsed whole kept the worker's garbage collector marking without pause. Parsed element
- * by element, a page's records start young and die young, like the rest of the page's garbage.
- */
-export const PRETENURED_PARSE = 100 * 1024;
-
-/**
- * The document parsed as JSON.parse(text) would, but its array's elements one by one: the
- * document around the array (with the array left empty), then each element's text (as the scan
- * split them), put back in their place. Throws where JSON.parse of the whole would.
- */
-function parseByElement(text: string, arrayKey: string, arrayOpen: number, arrayClose: number, elements: readonly string[]): unknown {
-  const outer = JSON.parse(text.slice(0, arrayOpen + 1) + text.slice(arrayClose)) as Record<string, unknown>;
-  const parsed = new Array<unknown>(elements.length);
-  for (let k = 0; k < elements.length; k++) parsed[k] = JSON.parse(elements[k]!);
-  outer[arrayKey] = parsed;
-  return outer;
 }
 
 function isEscaped(text: string, quote: number): boolean {
