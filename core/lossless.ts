@@ -18,8 +18,8 @@ export function stringifyLossless(value: unknown): string {
 
 /**
  * A JSON number that every occurrence of its text may share (core/fast-json.ts hands out one
- * instance per text while it is recent), with its exact Decimal kept once asked for. Never
- * modified after it is made, like every LosslessNumber here.
+ * instance per text while it is recent). Its text never changes, like every LosslessNumber
+ * here; its exact Decimal (immutable too) is filled in once, the first time it is asked for.
  */
 export class SharedNumber extends LosslessNumber {
   decimal: Decimal | null | undefined = undefined;
