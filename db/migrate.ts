@@ -4,11 +4,15 @@ import { clientConfig } from './pool';
 
 const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
 
-/** Applies every pending migration; safe to run at each start and concurrently (advisory lock). */
+/**
+ * Applies every pending migration; safe to run at each start and concurrently: a second worker
+ * starting at the same moment waits for the first's advisory lock, then finds nothing to do
+ * (node-pg-migrate's default, 'fail', would stop that worker at start-up).
+ */
 export async function migrateUp(databaseUrl: string, log: (msg: string) => void = () => undefined, connectTimeoutMs?: number): Promise<string[]> {
   const { runner } = await import('node-pg-migrate');
   return withMigrationClient(clientConfig(databaseUrl, { connectTimeoutMs }), async (dbClient) => {
-    const applied = await runner({ dbClient, dir: MIGRATIONS_DIR, direction: 'up', migrationsTable: 'pgmigrations', count: Infinity, singleTransaction: true, log, verbose: false });
+    const applied = await runner({ dbClient, dir: MIGRATIONS_DIR, direction: 'up', migrationsTable: 'pgmigrations', count: Infinity, singleTransaction: true, advisoryLockMode: 'wait', log, verbose: false });
     return applied.map((m) => m.name);
   });
 }
