@@ -36,6 +36,8 @@ const providers = Number(o.providers);
 const workerCount = Number(o.workers ?? (providers > 1 ? 2 : 1));
 const WINDOW = { startDate: '2000-01-01', endDate: '2100-12-31' };
 let stopping = false;
+/** A worker that exits before the end makes the run's figures meaningless (and its per-worker counts). */
+const earlyExits: string[] = [];
 
 /** The usage call straight over HTTP, each body as bytes: no client, no parsing. */
 async function rawPages(stack: Stack, index: number, each: (body: Buffer) => Promise<number>): Promise<{ lines: number; seconds: number }> {
@@ -73,7 +75,9 @@ async function main(): Promise<void> {
       let partial = '';
       const recent: string[] = [];
       child.once('exit', (code, signal) => {
-        if (!stopping) process.stderr.write(`bench: worker ${child.pid} exited early (${code ?? signal}); its last lines:\n${recent.join('\n')}\n`);
+        if (stopping) return;
+        earlyExits.push(`worker ${child.pid} exited early (${code ?? signal})`);
+        process.stderr.write(`bench: worker ${child.pid} exited early (${code ?? signal}); its last lines:\n${recent.join('\n')}\n`);
       });
       child.stderr!.on('data', (d: Buffer) => {
         const parts = (partial + d.toString()).split('\n');
@@ -146,6 +150,7 @@ async function main(): Promise<void> {
       providerIds.map((providerId, i) => stack.client.workflow.execute(usageCycleWorkflow, { taskQueue: 'csp-billing', workflowId: ids[i]!, args: [{ providerId, window: WINDOW }] })),
     );
     const seconds = (Date.now() - started) / 1000;
+    if (earlyExits.length > 0) throw new Error(`${earlyExits.join('; ')}: this run's figures are not the system's`);
     const benchCpu = process.cpuUsage(cpuBefore.bench);
     const cpu = {
       worker: round1(workers.reduce((t, w, k) => t + cpuSeconds(w.pid!) - cpuBefore.workers[k]!, 0)),
