@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { embeddedServerUrl, startEmbeddedPostgres, type RunningDatabase } from '../db/embedded';
+import { embeddedServerUrl, sharedBuffersMb, startEmbeddedPostgres, type RunningDatabase } from '../db/embedded';
 import { freePort } from './support/ports';
 
 // A data folder in a fresh `mktemp -d` folder (mode 0700): as root, the server must still start.
@@ -102,4 +102,21 @@ test('embedded PostgreSQL: a data folder from before random passwords (fixed "cs
   assert.equal(server.url, embeddedServerUrl(port, password));
   assert.equal(await tryConnect(server.url), null);
   assert.match((await tryConnect(embeddedServerUrl(port, 'csp-local'))) ?? '', /password authentication failed/);
+});
+
+test('embedded PostgreSQL: its buffer cache is a quarter of the memory (the container limit when lower), 128 MB to 8 GB', async () => {
+  const GB = 2 ** 30;
+  assert.equal(sharedBuffersMb(24 * GB, null), 6144);
+  assert.equal(sharedBuffersMb(24 * GB, 4 * GB), 1024);
+  assert.equal(sharedBuffersMb(256 * GB, null), 8192);
+  assert.equal(sharedBuffersMb(256 * 2 ** 20, null), 128);
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ setting: string; unit: string }>(`SELECT setting, unit FROM pg_settings WHERE name = 'shared_buffers'`);
+    assert.equal(rows[0]!.unit, '8kB');
+    assert.equal(Number(rows[0]!.setting) * 8 / 1024, sharedBuffersMb());
+  } finally {
+    await client.end();
+  }
 });
