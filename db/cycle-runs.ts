@@ -109,11 +109,14 @@ export async function cycleSummary(db: Pool, cycleId: string): Promise<CycleSumm
       [cycleId],
     ),
     db.query<{ status: string; reason: string | null; n: number }>(
-      `SELECT status, reason, count(*)::int AS n FROM usage_line WHERE mediated_cycle_id = $1 GROUP BY status, reason`,
+      // Only these lines are counted here (billed lines are counted by their charges): a partial index holds them by cycle.
+      `SELECT status, reason, count(*)::int AS n FROM usage_line WHERE mediated_cycle_id = $1 AND status IN ('QUARANTINED', 'DUPLICATE') GROUP BY status, reason`,
       [cycleId],
     ),
     db.query<{ n: number; cost: string | null; charge: string | null; margin: string | null }>(
-      `SELECT count(*)::int AS n, sum(carrier_cost)::text AS cost, sum(charge)::text AS charge, sum(margin)::text AS margin FROM usage_charge WHERE cycle_id = $1`,
+      // The totals every statement writing charges recorded for the cycle (migration cycle-summary-without-scans).
+      `SELECT coalesce(sum(charges), 0)::int AS n, sum(carrier_cost)::numeric(38,4)::text AS cost, sum(charge)::numeric(38,4)::text AS charge,
+              sum(margin)::numeric(38,4)::text AS margin FROM usage_charge_cycle_part WHERE cycle_id = $1`,
       [cycleId],
     ),
   ]);

@@ -58,3 +58,39 @@ test('database: a RecordId can be billed once only, whatever the code does', asy
     await db.drop();
   }
 });
+
+test('database: a cycle\'s charge totals are kept per statement, exact, through inserts, changes and removals', async () => {
+  const db = await freshDatabase();
+  try {
+    await db.pool.query(`INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ('p1', 'P', 'c', 'x', 'UTC', '{06:00}')`);
+    await db.pool.query(`INSERT INTO service (id, provider_id, tenant_id) VALUES ('S-1', 'p1', 't')`);
+    await db.pool.query(`INSERT INTO usage_line (provider_id, record_key, content_hash, raw, first_cycle_id) SELECT 'p1', 'R' || g, 'h', '{}', 'c' FROM generate_series(1, 6) g`);
+    // Two cycles' charges in one statement, amounts that binary floats would not add exactly.
+    await db.pool.query(
+      `INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, product_key, units, unit_rate, billable_ratio, carrier_cost, charge, margin, rule_kind, cycle_id, charge_start, charge_end)
+       SELECT l.id, 'p1', l.record_key, 'S-1', '2026-10', 'p', 1, 1, 1, 0.1000 * n, 0.3000 * n, 0.2000 * n, 'price', CASE WHEN n <= 4 THEN 'c1' ELSE 'c2' END, 'a', 'b'
+         FROM (SELECT id, record_key, row_number() OVER (ORDER BY id) AS n FROM usage_line) l`,
+    );
+    const parts = async () => (await db.pool.query<{ cycle_id: string; n: number; cost: string; charge: string; margin: string }>(
+      `SELECT cycle_id, sum(charges)::int AS n, sum(carrier_cost)::numeric(38,4)::text AS cost, sum(charge)::numeric(38,4)::text AS charge, sum(margin)::numeric(38,4)::text AS margin
+         FROM usage_charge_cycle_part GROUP BY cycle_id HAVING sum(charges) <> 0 OR sum(charge) <> 0 ORDER BY cycle_id`)).rows;
+    const direct = async () => (await db.pool.query(
+      `SELECT cycle_id, count(*)::int AS n, sum(carrier_cost)::text AS cost, sum(charge)::text AS charge, sum(margin)::text AS margin
+         FROM usage_charge GROUP BY cycle_id ORDER BY cycle_id`)).rows;
+    assert.deepEqual(await parts(), [
+      { cycle_id: 'c1', n: 4, cost: '1.0000', charge: '3.0000', margin: '2.0000' },
+      { cycle_id: 'c2', n: 2, cost: '1.1000', charge: '3.3000', margin: '2.2000' },
+    ]);
+    await db.pool.query(`UPDATE usage_charge SET live = false WHERE record_key = 'R1'`);
+    await db.pool.query(`UPDATE usage_charge SET charge = charge + 0.0100, cycle_id = 'c2' WHERE record_key = 'R2'`);
+    await db.pool.query(`DELETE FROM usage_charge WHERE record_key = 'R6'`);
+    assert.deepEqual(await parts(), await direct());
+    assert.deepEqual((await parts()).map((p) => [p.cycle_id, p.n, p.charge]), [['c1', 3, '2.4000'], ['c2', 2, '2.1100']]);
+    // A change that moves no amount (a charge no longer live) records nothing.
+    const before = (await db.pool.query('SELECT count(*)::int AS n FROM usage_charge_cycle_part')).rows[0].n;
+    await db.pool.query(`UPDATE usage_charge SET live = false WHERE record_key = 'R3'`);
+    assert.equal((await db.pool.query('SELECT count(*)::int AS n FROM usage_charge_cycle_part')).rows[0].n, before);
+  } finally {
+    await db.drop();
+  }
+});
