@@ -141,7 +141,7 @@ function writeLine(rows: CopyRows, source: Constants, line: DecidedLine, d: Excl
   rows.repeated(line.tenantRef);
   rows.repeated(line.productRef);
   rows.repeated(line.chargeStart);
-  rows.numeric(line.subTotal);
+  rows.decimal(line.subTotal);
 }
 
 /** A billed line's charge row: its line's id (filled in at save time) and its usage month (checked in encodePage), then the rest (as chargeColumns gives them). */

@@ -4,7 +4,7 @@ import { Decimal } from '../core/money';
 import { parseNumberPreserving } from '../core/fast-json';
 import { decideBatch } from '../core/mediation';
 import { orderedTurns } from '../core/concurrency';
-import { numericBinary } from '../db/copy';
+import { CopyRows, numericBinary } from '../db/copy';
 import { closePeriod } from '../db/billing-periods';
 import { inTransaction } from '../db/pool';
 import { importRateCard } from '../db/rates';
@@ -272,12 +272,35 @@ test('ids and billing months are filled into the rows by byte position: lines wi
   ]);
 });
 
+/** The numeric field CopyRows.decimal writes for `text`, without its length. */
+function decimalFieldBytes(text: string): Buffer {
+  const rows = new CopyRows(16);
+  rows.row(1);
+  rows.decimal(text);
+  const bytes = rows.bytes();
+  // The header (19 bytes), the row's field count (2), the field's length (4); the trailer (2) last.
+  const length = bytes.readInt32BE(21);
+  assert.equal(length, bytes.length - 25 - 2, text);
+  return Buffer.from(bytes.subarray(25, 25 + length));
+}
+
 test("numbers are sent in PostgreSQL's own binary numeric form, byte for byte, and plain decimal texts only", async () => {
   const texts = ['0', '0.000', '-0', '1', '-1', '0.5', '-0.5', '0.0001', '0.00000001', '10000', '100000000', '12345.678', '1.2300',
     '9999.9999', '-98765432109876543210.123456789', '18.7500', '0.33333333333333333333', '1000000000000000000000000000000000000000000000000000000000000'];
   for (const text of texts) {
     const sent = await db.pool.query<{ bytes: Buffer }>('SELECT numeric_send($1::numeric) AS bytes', [text]);
     assert.deepEqual(numericBinary(text), sent.rows[0]!.bytes, text);
+    assert.deepEqual(decimalFieldBytes(text), sent.rows[0]!.bytes, `CopyRows.decimal ${text}`);
   }
-  for (const bad of ['1e5', '', '.5', '1.', '+1', 'NaN', '1,5']) assert.throws(() => numericBinary(bad), /not a plain decimal number/, bad);
+  // CopyRows.decimal (a line's SubTotal, encoded in place) against the memoised encoder, on many texts.
+  for (let i = 0; i < 2000; i++) {
+    const int = String(Math.floor(Math.random() * 10 ** Math.floor(Math.random() * 12))).padStart(1 + (i % 3), '0');
+    const frac = i % 5 === 0 ? '' : '.' + String(Math.floor(Math.random() * 1e9)).padStart(1 + (i % 9), '0').slice(0, 1 + (i % 9));
+    const text = (i % 4 === 0 ? '-' : '') + int + frac;
+    assert.deepEqual(decimalFieldBytes(text), numericBinary(text), text);
+  }
+  for (const bad of ['1e5', '', '.5', '1.', '+1', 'NaN', '1,5', '-', '1.2.3', '-.5']) {
+    assert.throws(() => numericBinary(bad), /not a plain decimal number/, bad);
+    assert.throws(() => decimalFieldBytes(bad), /not a plain decimal number/, bad);
+  }
 });
