@@ -175,11 +175,6 @@ export function usageActivities(deps: ActivityDeps) {
               done.catch(() => undefined).finally(idTurn.release);
               inFlight.push({ done });
               if (totals.pages + inFlight.length >= input.maxPages) {
-                // The page after this call's last was requested with it: when the carrier says there
-                // is none, the fetch is done now rather than in one more call (a page it sends is
-                // left for the next call, which starts from the stored resume point).
-                const next = await upcoming.catch(() => undefined);
-                if (next === null) break;
                 await settleAll();
                 await flushStoredPages(deps.pool);
                 report();
