@@ -14,7 +14,7 @@ export async function copyRows(db: PoolClient, table: string, columns: readonly 
   await pipeline(Readable.from([rows.bytes()]), db.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN WITH (FORMAT binary)`)));
 }
 
-/** Scratch for CopyRows.decimal's base-10000 digits (grown when a number needs more). */
+/** Scratch for numericParts' base-10000 digits (grown when a number needs more). */
 let digitGroups = new Uint16Array(64);
 
 /** The binary format's signature, flags (none) and header extension length (none). */
@@ -81,61 +81,16 @@ export class CopyRows {
     this.used = this.buffer.writeBigInt64BE(0n, this.used);
   }
 
-  /** A numeric field from a plain decimal text (null: SQL NULL). */
-  numeric(value: string | null | undefined): void {
-    if (value === null || value === undefined) return this.nullField();
-    this.encoded(numericField(value));
-  }
-
   /**
-   * A numeric field from a plain decimal text, encoded straight into the row (the same bytes as
-   * numericBinary): for values that seldom repeat, such as a line's SubTotal, where a table of
-   * texts seen would miss and churn on nearly every line.
+   * A numeric field from a plain decimal text (null: SQL NULL), encoded straight into the row: for
+   * values that seldom repeat, such as a line's SubTotal, where numericField's table of texts seen
+   * would miss and churn on nearly every line.
    */
   decimal(value: string | null | undefined): void {
     if (value === null || value === undefined) return this.nullField();
-    const len = value.length;
-    const negative = value.charCodeAt(0) === 45; /* - */
-    let start = negative ? 1 : 0;
-    const point = value.indexOf('.', start);
-    const intEnd = point === -1 ? len : point;
-    const fracStart = point === -1 ? len : point + 1;
-    let plain = intEnd > start && fracStart < len + (point === -1 ? 1 : 0);
-    for (let k = start; plain && k < len; k++) {
-      const c = value.charCodeAt(k);
-      if (!((c >= 48 && c <= 57) || k === point)) plain = false;
-    }
-    if (!plain) throw new Error(`not a plain decimal number: ${JSON.stringify(value)}`);
-    while (start < intEnd && value.charCodeAt(start) === 48) start++;
-    const intLen = intEnd - start;
-    const dscale = len - fracStart;
-    // Base-10000 digits: the integer part padded on the left to whole groups, the fraction on the right.
-    const lead = (4 - (intLen % 4)) % 4;
-    const groups = (lead + intLen) / 4 + Math.ceil(dscale / 4);
-    let first = -1;
-    let last = -1;
-    if (digitGroups.length < groups) digitGroups = new Uint16Array(groups * 2);
-    for (let g = 0; g < groups; g++) {
-      let d = 0;
-      for (let k = g * 4; k < g * 4 + 4; k++) {
-        const at = k < lead ? -1 : k < lead + intLen ? start + k - lead : k - lead - intLen < dscale ? fracStart + k - lead - intLen : -1;
-        d = d * 10 + (at === -1 ? 0 : value.charCodeAt(at) - 48);
-      }
-      digitGroups[g] = d;
-      if (d !== 0) {
-        if (first === -1) first = g;
-        last = g;
-      }
-    }
-    const ndigits = first === -1 ? 0 : last - first + 1;
-    this.room(12 + 2 * ndigits);
-    let at = this.buffer.writeInt32BE(8 + 2 * ndigits, this.used);
-    at = this.buffer.writeInt16BE(ndigits, at);
-    at = this.buffer.writeInt16BE(ndigits === 0 ? 0 : (lead + intLen) / 4 - 1 - first, at);
-    at = this.buffer.writeUInt16BE(negative && ndigits > 0 ? 0x4000 : 0, at);
-    at = this.buffer.writeUInt16BE(dscale, at);
-    for (let g = 0; g < ndigits; g++) at = this.buffer.writeUInt16BE(digitGroups[first + g]!, at);
-    this.used = at;
+    const numeric = numericParts(value);
+    this.room(12 + 2 * numeric.ndigits);
+    this.used = writeNumeric(this.buffer, this.buffer.writeInt32BE(8 + 2 * numeric.ndigits, this.used), numeric);
   }
 
   /** Writes a bigint at byte `offset` of row `row` (where a bigint field's value was written). */
@@ -194,29 +149,68 @@ const recurringField = memoByText(field, 20_000);
  * weight, sign and display scale, then base-10000 digits. Exact: the digits are the text's own.
  */
 export function numericBinary(text: string): Buffer {
-  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
-  if (!m) throw new Error(`not a plain decimal number: ${JSON.stringify(text)}`);
-  const integer = m[2]!.replace(/^0+/, '');
-  const fraction = m[3] ?? '';
-  // Groups of four digits either side of the point, padded with zeros away from it.
-  const whole = '0'.repeat((4 - (integer.length % 4)) % 4) + integer;
-  const all = whole + fraction + '0'.repeat((4 - (fraction.length % 4)) % 4);
-  const digits: number[] = [];
-  for (let i = 0; i < all.length; i += 4) digits.push(Number(all.slice(i, i + 4)));
-  let weight = whole.length / 4 - 1;
-  while (digits.length > 0 && digits[0] === 0) {
-    digits.shift();
-    weight--;
-  }
-  while (digits.length > 0 && digits[digits.length - 1] === 0) digits.pop();
-  if (digits.length === 0) weight = 0;
-  const bytes = Buffer.alloc(8 + 2 * digits.length);
-  bytes.writeInt16BE(digits.length, 0);
-  bytes.writeInt16BE(weight, 2);
-  bytes.writeUInt16BE(m[1] === '-' && digits.length > 0 ? 0x4000 : 0, 4);
-  bytes.writeUInt16BE(fraction.length, 6);
-  digits.forEach((d, i) => bytes.writeUInt16BE(d, 8 + 2 * i));
+  const numeric = numericParts(text);
+  const bytes = Buffer.allocUnsafe(8 + 2 * numeric.ndigits);
+  writeNumeric(bytes, 0, numeric);
   return bytes;
+}
+
+/** A plain decimal text's binary numeric header; its base-10000 digits are digitGroups[first, first + ndigits). */
+interface NumericParts {
+  ndigits: number;
+  first: number;
+  weight: number;
+  negative: boolean;
+  dscale: number;
+}
+
+/** Reads a plain decimal text into digitGroups (shared scratch: used before the next call). */
+function numericParts(text: string): NumericParts {
+  const len = text.length;
+  const negative = text.charCodeAt(0) === 45; /* - */
+  let start = negative ? 1 : 0;
+  const point = text.indexOf('.', start);
+  const intEnd = point === -1 ? len : point;
+  const fracStart = point === -1 ? len : point + 1;
+  let plain = intEnd > start && fracStart < len + (point === -1 ? 1 : 0);
+  for (let k = start; plain && k < len; k++) {
+    const c = text.charCodeAt(k);
+    if (!((c >= 48 && c <= 57) || k === point)) plain = false;
+  }
+  if (!plain) throw new Error(`not a plain decimal number: ${JSON.stringify(text)}`);
+  while (start < intEnd && text.charCodeAt(start) === 48) start++;
+  const intLen = intEnd - start;
+  const dscale = len - fracStart;
+  // Base-10000 digits: the integer part padded on the left to whole groups, the fraction on the right.
+  const lead = (4 - (intLen % 4)) % 4;
+  const groups = (lead + intLen) / 4 + Math.ceil(dscale / 4);
+  let first = -1;
+  let last = -1;
+  if (digitGroups.length < groups) digitGroups = new Uint16Array(groups * 2);
+  for (let g = 0; g < groups; g++) {
+    let d = 0;
+    for (let k = g * 4; k < g * 4 + 4; k++) {
+      const at = k < lead ? -1 : k < lead + intLen ? start + k - lead : k - lead - intLen < dscale ? fracStart + k - lead - intLen : -1;
+      d = d * 10 + (at === -1 ? 0 : text.charCodeAt(at) - 48);
+    }
+    digitGroups[g] = d;
+    if (d !== 0) {
+      if (first === -1) first = g;
+      last = g;
+    }
+  }
+  const ndigits = first === -1 ? 0 : last - first + 1;
+  return { ndigits, first, weight: ndigits === 0 ? 0 : (lead + intLen) / 4 - 1 - first, negative: negative && ndigits > 0, dscale };
+}
+
+/** Writes a numeric's header and digits at `at` (room for 8 + 2 × ndigits bytes); returns where it ends. */
+function writeNumeric(buffer: Buffer, at: number, n: NumericParts): number {
+  at = buffer.writeInt16BE(n.ndigits, at);
+  at = buffer.writeInt16BE(n.weight, at);
+  at = buffer.writeUInt16BE(n.negative ? 0x4000 : 0, at);
+  at = buffer.writeUInt16BE(n.dscale, at);
+  for (let g = 0; g < n.ndigits; g++) at = buffer.writeUInt16BE(digitGroups[n.first + g]!, at);
+  return at;
 }
 
 /** A numeric field from a plain decimal text, its length first. Memoised: the carrier repeats its prices, quantities and ratios on thousands of lines. */
