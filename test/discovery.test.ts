@@ -123,11 +123,14 @@ test('Ctrl-C on provider add stops the watching, not the onboarding', async () =
   sys.sim.faults.set([{ endpoint: 'tenants', kind: 'slow', delayMs: 400, times: 1000 }]);
   const cli = spawnCli(['provider', 'add', '--name', p.name, '--client-id', p.clientId, '--currency', 'NZD'], cliEnv(sys, env, { RHIPE_CLIENT_SECRET: p.clientSecret }));
   let stderr = '';
+  let stdout = '';
   cli.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
+  cli.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  // 'close', not 'exit': the whole output is read by then. The signal says whether the CLI handled the Ctrl-C.
+  const exit = new Promise<string>((resolve) => cli.on('close', (code, signal) => resolve(`code ${code} signal ${signal}`)));
   await deadline((async () => { while (!/continuing the unfinished onboarding/.test(stderr)) await new Promise((r) => setTimeout(r, 100)); })(), 60, 'cli start');
   cli.kill('SIGINT');
-  assert.equal(await exit, 130, stderr);
+  assert.equal(await exit, 'code 130 signal null', `stderr: ${stderr}\nstdout: ${stdout}`);
   assert.match(stderr, /stopped watching; the onboarding of p-[0-9a-f]+ goes on/);
   const handle = env.client.workflow.getHandle(onboardingWorkflowId(provider.id));
   assert.equal((await handle.describe()).status.name, 'RUNNING');

@@ -24,5 +24,6 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: 
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err })));
+  // 'close', not 'exit': at 'exit' the pipes may still hold the last of the output.
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
 }
