@@ -94,3 +94,28 @@ test('database: a cycle\'s charge totals are kept per statement, exact, through 
     await db.drop();
   }
 });
+
+test('database: a provider\'s quarantine is read from its own lines, not every provider\'s', async () => {
+  const db = await freshDatabase();
+  try {
+    await db.pool.query(`INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ('big', 'Big', 'c1', 'x', 'UTC', '{06:00}'), ('small', 'Small', 'c2', 'x', 'UTC', '{06:00}')`);
+    // One line a heap page, as quarantined lines lie among a cycle's billed ones.
+    await db.pool.query(
+      `INSERT INTO usage_line (provider_id, record_key, content_hash, raw, first_cycle_id, status, reason, group_key, sub_total)
+       SELECT CASE WHEN g % 400 = 0 THEN 'small' ELSE 'big' END, 'R' || g, 'h', repeat('x', 3000), 'c', 'QUARANTINED', 'NO_RATE_CARD',
+              CASE WHEN g % 400 = 0 THEN 'small' ELSE 'big' END || '|NO_RATE_CARD|t', 1.25
+         FROM generate_series(1, 8000) g`,
+    );
+    await db.pool.query('VACUUM ANALYZE usage_line');
+    const plan = (await db.pool.query<{ 'QUERY PLAN': Array<{ Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }> }>(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT count(*), coalesce(sum(sub_total), 0) FROM usage_line WHERE provider_id = 'small' AND status = 'QUARANTINED'`,
+    )).rows[0]!['QUERY PLAN'][0]!.Plan;
+    const pages = plan['Shared Hit Blocks'] + plan['Shared Read Blocks'];
+    // 20 lines of "small" against 7,980 of "big": a read of every quarantined line touches thousands of pages.
+    assert.ok(pages < 20, `${pages} pages read for 20 quarantined lines`);
+    const snapshot = await db.pool.query(`SELECT count(*)::int AS n, sum(sub_total)::text AS amount FROM usage_line WHERE provider_id = 'small' AND status = 'QUARANTINED'`);
+    assert.deepEqual(snapshot.rows[0], { n: 20, amount: '25.00' });
+  } finally {
+    await db.drop();
+  }
+});
