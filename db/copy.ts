@@ -172,7 +172,8 @@ function numericParts(text: string): NumericParts {
   const point = text.indexOf('.', start);
   const intEnd = point === -1 ? len : point;
   const fracStart = point === -1 ? len : point + 1;
-  let plain = intEnd > start && fracStart < len + (point === -1 ? 1 : 0);
+  // Digits before the point, and after it when there is one ("1." and ".5" are not plain).
+  let plain = intEnd > start && (point === -1 || fracStart < len);
   for (let k = start; plain && k < len; k++) {
     const c = text.charCodeAt(k);
     if (!((c >= 48 && c <= 57) || k === point)) plain = false;
