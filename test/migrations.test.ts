@@ -99,7 +99,7 @@ test('database: a provider\'s quarantine is read from its own lines, not every p
   const db = await freshDatabase();
   try {
     await db.pool.query(`INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ('big', 'Big', 'c1', 'x', 'UTC', '{06:00}'), ('small', 'Small', 'c2', 'x', 'UTC', '{06:00}')`);
-    // One line a heap page, as quarantined lines lie among a cycle's billed ones.
+    // The other provider's lines fill many heap pages (171 read without the index), as a quarantine does.
     await db.pool.query(
       `INSERT INTO usage_line (provider_id, record_key, content_hash, raw, first_cycle_id, status, reason, group_key, sub_total)
        SELECT CASE WHEN g % 400 = 0 THEN 'small' ELSE 'big' END, 'R' || g, 'h', repeat('x', 3000), 'c', 'QUARANTINED', 'NO_RATE_CARD',
