@@ -25,4 +25,4 @@ USER node
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["node", "dist/workers/healthcheck.js"]
 # The worker's V8 heap budget: workers/node-flags.ts (a test checks this line against it).
-CMD ["node", "--max-old-space-size=512", "--max-semi-space-size=48", "dist/workers/main.js"]
+CMD ["node", "--max-old-space-size=512", "--initial-old-space-size=192", "--max-semi-space-size=48", "dist/workers/main.js"]

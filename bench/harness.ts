@@ -83,10 +83,11 @@ export async function startStack(name: string, records: number, defaults: { pg: 
       pg = await startEmbeddedPostgres(dataDir, ports.pg);
     },
     startWorker() {
-      // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the worker.
+      // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the worker;
+      // BENCH_WORKER_STDOUT=1 passes its standard output through (what --trace-gc prints).
       const extra = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
       // The worker's V8 heap budget, as deployed (Dockerfile, npm run worker).
-      const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...extra, workerMain], { cwd: PROJECT_ROOT, env: workerEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...extra, workerMain], { cwd: PROJECT_ROOT, env: workerEnv, stdio: ['ignore', process.env.BENCH_WORKER_STDOUT ? 'inherit' : 'ignore', 'pipe'] });
       // Always drained: a full pipe would block the worker.
       let partial = '';
       child.stderr!.on('data', (d: Buffer) => {
