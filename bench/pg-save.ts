@@ -1,0 +1,111 @@
+/**
+ * `npm run bench:pg-save -- [--records N] [--rounds R]`: PostgreSQL's CPU per line for storing a
+ * cycle's pages, without the worker's noise: the pages are parsed, decided and encoded first
+ * (as bench/hot-path.ts does), then each is looked up (knownVersions) and saved
+ * (saveEncodedPage) in its own transaction, one after another, into a fresh database. Prints the
+ * CPU every PostgreSQL process used per line, and the wall time per line. Uses DATABASE_URL's
+ * server, or an embedded one of its own.
+ */
+import { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { PROJECT_ROOT } from '../config';
+import { Dataset, currentMonth } from '../carrier/simulator/dataset';
+import { demoRateCard } from '../carrier/simulator/demo-card';
+import { parseNumberPreserving } from '../core/fast-json';
+import { batchDecider, type Decision, type KnownVersion } from '../core/mediation';
+import { normalizeGuid } from '../core/guid';
+import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
+import { migrateUp } from '../db/migrate';
+import { createPool, inTransaction } from '../db/pool';
+import { batchContext, knownVersions, receivedLines, saveEncodedPage } from '../db/usage-lines';
+import { encodePage, type EncodedPage } from '../db/usage-rows';
+import { postgresCpuSeconds } from './harness';
+
+const o = new Command('pg-save').option('--records <n>', 'usage lines', '200000').option('--rounds <n>', 'fresh databases, one after another', '3')
+  .option('--page-size <n>', 'lines per page', '1000').parse().opts<{ records: string; rounds: string; pageSize: string }>();
+const records = Number(o.records);
+const pageSize = Number(o.pageSize);
+const providerId = '6f1c2a8e-0000-4000-8000-000000000001';
+
+async function main(): Promise<void> {
+  const dataset = new Dataset({ seed: 42, usageRecords: records, usageMonth: currentMonth(), providers: 2 });
+  const provider = dataset.providers[0]!;
+  const billing = {
+    services: provider.tenants.map((t, i) => ({ serviceId: `svc-${i}`, tenantId: normalizeGuid(t.tenantId), cancelledOn: null })),
+    allocatedTenants: new Map<string, string>(),
+    card: demoRateCard(dataset, provider.currency),
+  };
+  let server = process.env.DATABASE_URL;
+  let pgDataDir: string | null = null;
+  let stop = async () => {};
+  if (!server) {
+    const dataDir = path.join(PROJECT_ROOT, '.data', 'pg-save');
+    rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+    const embedded = await startEmbeddedPostgres(dataDir, Number(process.env.EMBEDDED_PG_PORT ?? 54402));
+    server = embedded.url;
+    pgDataDir = path.join(dataDir, 'pg');
+    stop = () => embedded.stop();
+  }
+  try {
+    for (let round = 0; round < Number(o.rounds); round++) {
+      const url = await ensureDatabase(server, `pg_save_${randomBytes(4).toString('hex')}`);
+      await migrateUp(url);
+      const pool = createPool(url, 4);
+      await pool.query(`INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ($1, 'P', $1, 'x', 'UTC', '{06:00}')`, [providerId]);
+      await pool.query(`INSERT INTO service (id, provider_id, tenant_id) SELECT s.id, $1, s.tenant FROM unnest($2::text[], $3::text[]) AS s(id, tenant)`, [
+        providerId, billing.services.map((s) => s.serviceId), billing.services.map((s) => s.tenantId),
+      ]);
+      const cycleId = `bench-cycle-${round}`;
+      const pages: Array<{ keys: Array<{ recordKey: string; contentHash: string }>; encoded: EncodedPage }> = [];
+      // Decided as the cycle would: against every line of the pages before (revisions, repeats).
+      const known = new Map<string, KnownVersion[]>();
+      for (let from = 0; from < records; from += pageSize) {
+        const text = dataset.usagePage(0, from, Math.min(records, from + pageSize)).toString('utf8');
+        const parsed = parseNumberPreserving(text, 'Records');
+        const lines = receivedLines((parsed.value as { Records: unknown[] }).Records, parsed.elementTexts!);
+        const decideOne = batchDecider(batchContext(billing, known));
+        const decisions: Decision[] = lines.map((l) => decideOne(l));
+        lines.forEach((l, i) => {
+          const d = decisions[i]!;
+          if (d.status === 'REPEAT' || l.recordKey === '') return;
+          const version = { contentHash: l.contentHash, invalid: d.status === 'QUARANTINED' && d.reason === 'INVALID_RECORD', raw: l.raw };
+          const list = known.get(l.recordKey);
+          if (list) list.push(version);
+          else known.set(l.recordKey, [version]);
+        });
+        const keys = lines.map((l) => ({ recordKey: l.recordKey, contentHash: l.contentHash }));
+        pages.push({ keys, encoded: encodePage({ providerId, receivedBy: cycleId, mediatedBy: cycleId }, lines.map((line, i) => Object.assign(line, { decision: decisions[i]! }))) });
+      }
+      await pool.query('CHECKPOINT');
+      const cpuBefore = pgDataDir ? postgresCpuSeconds(pgDataDir) : 0;
+      const started = process.hrtime.bigint();
+      for (const page of pages) {
+        await knownVersions(pool, providerId, page.keys);
+        await inTransaction(pool, (db) => saveEncodedPage(db, page.encoded, providerId));
+      }
+      const wall = Number(process.hrtime.bigint() - started) / 1e3 / records;
+      const cpu = pgDataDir ? ((postgresCpuSeconds(pgDataDir) - cpuBefore) * 1e6) / records : null;
+      console.error(JSON.stringify({ round, wallMicrosPerLine: round2(wall), postgresCpuMicrosPerLine: cpu === null ? null : round2(cpu) }));
+      await pool.end();
+      const admin = new pg.Client({ connectionString: server });
+      await admin.connect();
+      await admin.query(`DROP DATABASE ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+      await admin.end();
+    }
+  } finally {
+    await stop();
+  }
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
