@@ -6,26 +6,17 @@
  */
 import { Command } from 'commander';
 import { createHash } from 'node:crypto';
-import { Dataset, currentMonth } from '../carrier/simulator/dataset';
-import { demoRateCard } from '../carrier/simulator/demo-card';
 import { parseNumberPreserving } from '../core/fast-json';
 import { batchDecider, type Decision } from '../core/mediation';
-import { normalizeGuid } from '../core/guid';
 import { batchContext, receivedLines } from '../db/usage-lines';
 import { encodePage } from '../db/usage-rows';
+import { benchUsage } from './hot-path-data';
 
 const o = new Command('hot-path').option('--records <n>', 'usage lines', '200000').option('--page-size <n>', 'lines per page', '1000').option('--rounds <n>', 'passes over the lines', '3').parse().opts<{ records: string; pageSize: string; rounds: string }>();
 const records = Number(o.records);
 const pageSize = Number(o.pageSize);
-const dataset = new Dataset({ seed: 42, usageRecords: records, usageMonth: currentMonth(), providers: 2 });
-const provider = dataset.providers[0]!;
-const billing = {
-  services: provider.tenants.map((t, i) => ({ serviceId: `svc-${i}`, tenantId: normalizeGuid(t.tenantId), cancelledOn: null })),
-  allocatedTenants: new Map<string, string>(),
-  card: demoRateCard(dataset, provider.currency),
-};
-const pages: string[] = [];
-for (let from = 0; from < records; from += pageSize) pages.push(dataset.usagePage(0, from, Math.min(records, from + pageSize)).toString('utf8'));
+const { billing, pageTexts } = benchUsage(records, pageSize);
+const pages = [...pageTexts()];
 const source = { providerId: '6f1c2a8e-0000-4000-8000-000000000001', receivedBy: 'bench-cycle-0-1764145200000', mediatedBy: 'bench-cycle-0-1764145200000' };
 
 // The machine's speed varies from second to second: the fastest round of each stage is reported too.

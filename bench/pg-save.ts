@@ -12,17 +12,15 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { PROJECT_ROOT } from '../config';
-import { Dataset, currentMonth } from '../carrier/simulator/dataset';
-import { demoRateCard } from '../carrier/simulator/demo-card';
 import { parseNumberPreserving } from '../core/fast-json';
 import { batchDecider, type Decision, type KnownVersion } from '../core/mediation';
-import { normalizeGuid } from '../core/guid';
 import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
 import { migrateUp } from '../db/migrate';
 import { createPool, inTransaction } from '../db/pool';
 import { batchContext, knownVersions, receivedLines, saveEncodedPage } from '../db/usage-lines';
 import { encodePage, type EncodedPage } from '../db/usage-rows';
 import { postgresCpuSeconds } from './harness';
+import { benchUsage } from './hot-path-data';
 
 const o = new Command('pg-save').option('--records <n>', 'usage lines', '200000').option('--rounds <n>', 'fresh databases, one after another', '3')
   .option('--page-size <n>', 'lines per page', '1000').parse().opts<{ records: string; rounds: string; pageSize: string }>();
@@ -31,13 +29,7 @@ const pageSize = Number(o.pageSize);
 const providerId = '6f1c2a8e-0000-4000-8000-000000000001';
 
 async function main(): Promise<void> {
-  const dataset = new Dataset({ seed: 42, usageRecords: records, usageMonth: currentMonth(), providers: 2 });
-  const provider = dataset.providers[0]!;
-  const billing = {
-    services: provider.tenants.map((t, i) => ({ serviceId: `svc-${i}`, tenantId: normalizeGuid(t.tenantId), cancelledOn: null })),
-    allocatedTenants: new Map<string, string>(),
-    card: demoRateCard(dataset, provider.currency),
-  };
+  const { billing, pageTexts } = benchUsage(records, pageSize);
   let server = process.env.DATABASE_URL;
   let pgDataDir: string | null = null;
   let stop = async () => {};
@@ -50,6 +42,8 @@ async function main(): Promise<void> {
     pgDataDir = path.join(dataDir, 'pg');
     stop = () => embedded.stop();
   }
+  // Round 0 warms up (the server's caches, the worker's code): the last line sums up the others.
+  const measured: Array<{ wall: number; cpu: number | null }> = [];
   try {
     for (let round = 0; round < Number(o.rounds); round++) {
       const url = await ensureDatabase(server, `pg_save_${randomBytes(4).toString('hex')}`);
@@ -63,8 +57,7 @@ async function main(): Promise<void> {
       const pages: Array<{ keys: Array<{ recordKey: string; contentHash: string }>; encoded: EncodedPage }> = [];
       // Decided as the cycle would: against every line of the pages before (revisions, repeats).
       const known = new Map<string, KnownVersion[]>();
-      for (let from = 0; from < records; from += pageSize) {
-        const text = dataset.usagePage(0, from, Math.min(records, from + pageSize)).toString('utf8');
+      for (const text of pageTexts()) {
         const parsed = parseNumberPreserving(text, 'Records');
         const lines = receivedLines((parsed.value as { Records: unknown[] }).Records, parsed.elementTexts!);
         const decideOne = batchDecider(batchContext(billing, known));
@@ -90,6 +83,7 @@ async function main(): Promise<void> {
       const wall = Number(process.hrtime.bigint() - started) / 1e3 / records;
       const cpu = pgDataDir ? ((postgresCpuSeconds(pgDataDir) - cpuBefore) * 1e6) / records : null;
       console.error(JSON.stringify({ round, wallMicrosPerLine: round2(wall), postgresCpuMicrosPerLine: cpu === null ? null : round2(cpu) }));
+      if (round > 0) measured.push({ wall, cpu });
       await pool.end();
       const admin = new pg.Client({ connectionString: server });
       await admin.connect();
@@ -99,6 +93,10 @@ async function main(): Promise<void> {
   } finally {
     await stop();
   }
+  const mean = (xs: number[]) => (xs.length === 0 ? null : round2(xs.reduce((a, b) => a + b, 0) / xs.length));
+  const cpus = measured.flatMap((m) => (m.cpu === null ? [] : [m.cpu]));
+  // PostgreSQL's CPU is read from its processes: only an embedded server of this run's own has it.
+  console.log(JSON.stringify({ records, rounds: measured.length, wallMicrosPerLine: mean(measured.map((m) => m.wall)), postgresCpuMicrosPerLine: mean(cpus) }));
 }
 
 function round2(n: number): number {
