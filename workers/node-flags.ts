@@ -7,8 +7,9 @@
  * V8 marks again at about 1.4 times the ~60 MB that stays live, and every carrier page (a string
  * of about a megabyte, in the large-object space) brings that nearer: 130 full collections for a
  * million lines, their concurrent marking a third of the worker's CPU. An initial old generation
- * of 192 MB lets it grow further first: 39 of them, the worker 19.5–19.9 CPU s instead of
- * 22–25 for a million lines, peak RSS 378–446 MB (`npm run bench`, README).
+ * of 192 MB lets it grow further first: 39 of them, the worker 18.6–19.9 CPU s instead of
+ * 22–25 for a million lines; peak RSS 396–417 MB with one cycle, 431–471 with twenty on two
+ * workers (`npm run bench`, README).
  */
 export const WORKER_NODE_FLAGS = ['--max-old-space-size=512', '--initial-old-space-size=192', '--max-semi-space-size=48'] as const;
 
