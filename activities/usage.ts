@@ -8,7 +8,7 @@ import { encodePage, type EncodedPage } from '../db/usage-rows';
 import { loadBillingContext } from '../db/mediation-context';
 import { advanceCursor, completeCycleRun, cycleSummary, failCycleRun, fetchCursor, flushStoredPages, markFetchDone, openCycleRun, type FetchCursor } from '../db/cycle-runs';
 import { clearProviderAttention, getProvider, setProviderAttention } from '../db/providers';
-import { batchDecider, type Decision, type KnownVersion } from '../core/mediation';
+import { addVersions, batchDecider, versionsOf, type Decision, type KnownVersion } from '../core/mediation';
 import { notifyGroups } from './quarantine-notify';
 import { CarrierError } from '../carrier/errors';
 import type { CycleSummary, FetchResult } from '../workflows/types';
@@ -120,13 +120,7 @@ export function usageActivities(deps: ActivityDeps) {
           const decideAndEncode = async (current: PreparedPage): Promise<EncodedPage> => {
             const known: Map<string, KnownVersion[]> = await current.known;
             lap('known');
-            for (let i = current.visibleThrough + 1; i < current.index; i++) {
-              for (const [recordKey, version] of uncommitted.get(i) ?? []) {
-                const list = known.get(recordKey);
-                if (list) list.push(version);
-                else known.set(recordKey, [version]);
-              }
-            }
+            for (let i = current.visibleThrough + 1; i < current.index; i++) addVersions(known, uncommitted.get(i) ?? []);
             const decided = await decide(current.lines, batchContext(billing, known));
             // Later lookups were all sent after this page's lookup: none needs what it covered.
             for (const i of uncommitted.keys()) if (i <= current.visibleThrough) uncommitted.delete(i);
@@ -269,17 +263,6 @@ async function decide(lines: ReceivedLine[], ctx: Parameters<typeof batchDecider
     }
   }
   return decided;
-}
-
-/** The versions a decided page adds for later pages: each stored line, as received. */
-function versionsOf(decided: readonly DecidedLine[]): Array<[string, KnownVersion]> {
-  const versions: Array<[string, KnownVersion]> = [];
-  for (const l of decided) {
-    if (l.decision?.status === 'REPEAT' || l.recordKey === '') continue;
-    const invalid = l.decision?.status === 'QUARANTINED' && l.decision.reason === 'INVALID_RECORD';
-    versions.push([l.recordKey, { contentHash: l.contentHash, invalid, raw: l.raw }]);
-  }
-  return versions;
 }
 
 /** Fetch activities working on pages at once in one worker process (two cores: PostgreSQL needs one; measured: 2 beat 3 and 8). */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { PROJECT_ROOT } from '../config';
 import { parseNumberPreserving } from '../core/fast-json';
-import { batchDecider, type Decision, type KnownVersion } from '../core/mediation';
+import { addVersions, batchDecider, versionsOf, type KnownVersion } from '../core/mediation';
 import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
 import { migrateUp } from '../db/migrate';
 import { createPool, inTransaction } from '../db/pool';
@@ -61,17 +61,10 @@ async function main(): Promise<void> {
         const parsed = parseNumberPreserving(text, 'Records');
         const lines = receivedLines((parsed.value as { Records: unknown[] }).Records, parsed.elementTexts!);
         const decideOne = batchDecider(batchContext(billing, known));
-        const decisions: Decision[] = lines.map((l) => decideOne(l));
-        lines.forEach((l, i) => {
-          const d = decisions[i]!;
-          if (d.status === 'REPEAT' || l.recordKey === '') return;
-          const version = { contentHash: l.contentHash, invalid: d.status === 'QUARANTINED' && d.reason === 'INVALID_RECORD', raw: l.raw };
-          const list = known.get(l.recordKey);
-          if (list) list.push(version);
-          else known.set(l.recordKey, [version]);
-        });
+        const decided = lines.map((line) => Object.assign(line, { decision: decideOne(line) }));
+        addVersions(known, versionsOf(decided));
         const keys = lines.map((l) => ({ recordKey: l.recordKey, contentHash: l.contentHash }));
-        pages.push({ keys, encoded: encodePage({ providerId, receivedBy: cycleId, mediatedBy: cycleId }, lines.map((line, i) => Object.assign(line, { decision: decisions[i]! }))) });
+        pages.push({ keys, encoded: encodePage({ providerId, receivedBy: cycleId, mediatedBy: cycleId }, decided) });
       }
       await pool.query('CHECKPOINT');
       const cpuBefore = pgDataDir ? postgresCpuSeconds(pgDataDir) : 0;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideBatch, lineFacts, type BatchContext, type BatchLine, type Decision, type KnownVersion } from './mediation';
+import { addVersions, decideBatch, lineFacts, versionsOf, type BatchContext, type BatchLine, type Decision, type KnownVersion } from './mediation';
 import { parseLosslessJson } from './lossless';
 import { Decimal } from './money';
 
@@ -75,4 +75,23 @@ test('within a batch, earlier lines count as received before later ones', () => 
 test('a repeated invalid line is a repeat too, not quarantined twice', () => {
   const bad = text({ Quantity: 'null' });
   assert.deepEqual(decideBatch([line(bad), line(bad.replace('"Quantity":null', '"Quantity": null'))], ctx({})).map(outcome), ['INVALID_RECORD', 'REPEAT']);
+});
+
+test("a decided page's versions: each stored line, as received; repeats and lines without a RecordId are nobody's", () => {
+  const billed = { recordKey: 'r-1', contentHash: 'h1', raw: 'a', decision: { status: 'COMPLETED' } as Decision };
+  const invalid = { recordKey: 'r-2', contentHash: 'h2', raw: 'b', decision: { status: 'QUARANTINED', reason: 'INVALID_RECORD' } as Decision };
+  const undecided = { recordKey: 'r-1', contentHash: 'h3', raw: 'c', decision: null };
+  const repeat = { recordKey: 'r-3', contentHash: 'h4', raw: 'd', decision: { status: 'REPEAT' } as Decision };
+  const keyless = { recordKey: '', contentHash: 'h5', raw: 'e', decision: { status: 'QUARANTINED', reason: 'INVALID_RECORD' } as Decision };
+  const versions = versionsOf([billed, invalid, undecided, repeat, keyless]);
+  assert.deepEqual(versions, [
+    ['r-1', { contentHash: 'h1', invalid: false, raw: 'a' }],
+    ['r-2', { contentHash: 'h2', invalid: true, raw: 'b' }],
+    ['r-1', { contentHash: 'h3', invalid: false, raw: 'c' }],
+  ]);
+  const known = new Map<string, KnownVersion[]>([['r-1', [{ contentHash: 'h0', invalid: false, raw: null }]]]);
+  addVersions(known, versions);
+  assert.deepEqual(known.get('r-1')!.map((v) => v.contentHash), ['h0', 'h1', 'h3']);
+  assert.deepEqual(known.get('r-2')!.map((v) => v.invalid), [true]);
+  assert.equal(known.has('r-3'), false);
 });

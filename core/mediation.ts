@@ -57,6 +57,29 @@ export function decideBatch(lines: readonly BatchLine[], ctx: BatchContext): Dec
 }
 
 /**
+ * The versions a decided page adds for the pages decided after it: each line it stores, as
+ * received (exact repeats are not stored; a line without a RecordId is nobody's version).
+ */
+export function versionsOf(decided: ReadonlyArray<Pick<LineFacts, 'recordKey' | 'contentHash'> & { raw: string; decision: Decision | null }>): Array<[string, KnownVersion]> {
+  const versions: Array<[string, KnownVersion]> = [];
+  for (const l of decided) {
+    if (l.decision?.status === 'REPEAT' || l.recordKey === '') continue;
+    const invalid = l.decision?.status === 'QUARANTINED' && l.decision.reason === 'INVALID_RECORD';
+    versions.push([l.recordKey, { contentHash: l.contentHash, invalid, raw: l.raw }]);
+  }
+  return versions;
+}
+
+/** Adds versions (versionsOf) to what is known of their RecordIds. */
+export function addVersions(known: Map<string, KnownVersion[]>, versions: Iterable<[string, KnownVersion]>): void {
+  for (const [recordKey, version] of versions) {
+    const list = known.get(recordKey);
+    if (list) list.push(version);
+    else known.set(recordKey, [version]);
+  }
+}
+
+/**
  * decideBatch one line at a time, for a caller that must interleave other work (the usage cycle
  * lets the previous page's save make progress between slices of a page). Lines must be given in
  * batch order; each one counts as received before the ones given after it.
