@@ -149,7 +149,7 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
   await app.register(async (scope) => monthEndRoutes(scope, ctx));
 
   // Expired sessions are deleted now and then (an expired one is refused either way).
-  const sweep = setInterval(() => void deleteExpiredSessions(deps.pool, opts.sessionMaxHours * 3600).catch(() => undefined), 10 * 60_000);
+  const sweep = setInterval(() => void deleteExpiredSessions(deps.pool, opts.sessionMaxHours * 3600).catch((err: unknown) => deps.log.warn({ err }, 'console: could not delete expired sessions; will try again in ten minutes')), 10 * 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
   return app;

@@ -17,6 +17,8 @@ export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
   const { pool } = ctx.deps;
   const cookie = (maxAgeSeconds?: number) => ({ path: '/', httpOnly: true, sameSite: 'strict' as const, secure: ctx.opts.secureCookies, maxAge: maxAgeSeconds });
 
+  const rateLimitAudits = new WeakMap<FastifyRequest, Promise<unknown>>();
+
   const form = async (request: FastifyRequest, reply: FastifyReply, error: string | null, status = 200) => {
     // Reused while valid: a second tab (or the browser's favicon request) must not invalidate the first form.
     const existing = request.cookies[LOGIN_CSRF_COOKIE];
@@ -38,6 +40,11 @@ export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
   app.post(
     '/login',
     {
+      // The rate limiter's hook is synchronous: the 429 waits here until its audit row is written, so the log is whole when the caller sees the refusal.
+      onSend: async (request, _reply, payload) => {
+        await rateLimitAudits.get(request);
+        return payload;
+      },
       config: {
         role: 'public',
         rateLimit: {
@@ -45,7 +52,9 @@ export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
           timeWindow: ctx.opts.loginWindowMs,
           onExceeded: (request: FastifyRequest) => {
             const username = str((request.body as Record<string, unknown> | undefined)?.username).slice(0, 64) || '(none)';
-            void recordAudit(pool, { actor: username, source: 'console', kind: 'login.rate-limited', detail: 'too many sign-in attempts from this address', remoteAddr: request.ip }).catch(() => undefined);
+            const audit = recordAudit(pool, { actor: username, source: 'console', kind: 'login.rate-limited', detail: 'too many sign-in attempts from this address', remoteAddr: request.ip })
+              .catch((err: unknown) => ctx.deps.log.error({ err, user: username, remoteAddr: request.ip }, 'console: could not audit a rate-limited sign-in'));
+            rateLimitAudits.set(request, audit);
           },
           errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) => ({
             statusCode: 429, error: 'Too Many Requests', message: `Too many sign-in attempts from this address. Try again in ${context.after}.`,
