@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Pool } from '../db/pool';
+import type { PageSaver } from '../db/page-saver';
 import type { Keyring } from '../config/secrets';
 import type { CarrierEndpoints } from '../carrier/client';
 import { RhipeClient } from '../carrier/client';
@@ -12,6 +13,8 @@ import type { ReconciliationTiming } from '../workflows/types';
 /** What activities run against; built once per worker process (workers/main.ts). */
 export interface ActivityDeps {
   pool: Pool;
+  /** Stores the usage cycle's decided pages (a thread of its own in a worker process). */
+  pageSaver: PageSaver;
   keyring: Keyring;
   carrier: CarrierEndpoints;
   temporal: Client;

@@ -2,11 +2,10 @@ import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import { carrierFor } from './deps';
 import { classified } from './failures';
-import { inTransaction } from '../db/pool';
-import { batchContext, knownVersions, mediateBatch, receivedLines, saveEncodedPage, type ReceivedLine } from '../db/usage-lines';
+import { batchContext, knownVersions, mediateBatch, receivedLines, type ReceivedLine } from '../db/usage-lines';
 import { encodePage, type EncodedPage } from '../db/usage-rows';
 import { loadBillingContext } from '../db/mediation-context';
-import { advanceCursor, completeCycleRun, cycleSummary, failCycleRun, fetchCursor, flushStoredPages, markFetchDone, openCycleRun, type FetchCursor } from '../db/cycle-runs';
+import { completeCycleRun, cycleSummary, failCycleRun, fetchCursor, flushStoredPages, markFetchDone, openCycleRun, type FetchCursor } from '../db/cycle-runs';
 import { clearProviderAttention, getProvider, setProviderAttention } from '../db/providers';
 import { addVersions, batchDecider, versionsOf, type Decision, type KnownVersion } from '../core/mediation';
 import { notifyGroups } from './quarantine-notify';
@@ -15,7 +14,7 @@ import type { CycleSummary, FetchResult } from '../workflows/types';
 import type { UsagePage } from '../carrier/client';
 import { usageWindow, type UsageWindow } from '../core/usage-window';
 import { needsAdminAttention } from '../core/attention';
-import { orderedTurns, Slots } from '../core/concurrency';
+import { Slots } from '../core/concurrency';
 
 type DecidedLine = ReceivedLine & { decision: Decision | null };
 
@@ -87,8 +86,8 @@ export function usageActivities(deps: ActivityDeps) {
           // Pages commit in order: a page's resume point moves only once the page before it is
           // stored, so a failure never leaves a gap.
           const inFlight: Array<{ done: Promise<void> }> = [];
-          // Ids are the order of receipt: the pages being saved take theirs in page order.
-          const nextIdTurn = orderedTurns();
+          // This call's pages, for the saver: they take their ids and commit in page order.
+          const call = `${input.cycleId}#${++fetchCalls}`;
           const settleOldest = async () => {
             await inFlight[0]!.done;
             inFlight.shift();
@@ -146,13 +145,9 @@ export function usageActivities(deps: ActivityDeps) {
               current = null;
               lap('decide');
               while (inFlight.length >= SAVES_IN_FLIGHT) await settleOldest();
-              const previous = inFlight.at(-1)?.done ?? null;
-              const idTurn = nextIdTurn();
-              const done = inTransaction(deps.pool, async (db) => {
-                const saved = await saveEncodedPage(db, encoded, input.providerId, idTurn);
-                if (previous) await previous;
-                await advanceCursor(db, input.cycleId, { page: pageNumber, fingerprint, fetched, repeats: saved.repeats });
-                return saved;
+              // Stored on the saver's own connections (and thread), in this call's page order.
+              const done = deps.pageSaver.save({
+                call, providerId: input.providerId, cycleId: input.cycleId, page: encoded, cursor: { page: pageNumber, fingerprint, fetched },
               }).then((saved) => {
                 // Committed, and in order (each waits for the one before): lookups sent from now see it.
                 committedThrough = index;
@@ -164,9 +159,8 @@ export function usageActivities(deps: ActivityDeps) {
                 totals.quarantined += Object.values(saved.quarantined).reduce((a, n) => a + (n ?? 0), 0);
                 Context.current().heartbeat({ page: pageNumber });
               });
-              // Surfaces when awaited (settleOldest), never as an unhandled rejection meanwhile. A page
-              // that failed before its save began (no connection) must not hold up the next one's ids.
-              done.catch(() => undefined).finally(idTurn.release);
+              // Surfaces when awaited (settleOldest), never as an unhandled rejection meanwhile.
+              done.catch(() => undefined);
               inFlight.push({ done });
               if (totals.pages + inFlight.length >= input.maxPages) {
                 await settleAll();
@@ -266,11 +260,14 @@ async function decide(lines: ReceivedLine[], ctx: Parameters<typeof batchDecider
 }
 
 /** Fetch activities working on pages at once in one worker process (two cores: PostgreSQL needs one; measured: 2 beat 3 and 8). */
-const FETCH_SLOTS = 2;
+export const FETCH_SLOTS = 2;
 const fetchSlots = new Slots(FETCH_SLOTS);
 
 /** Pages being saved at once, each on its own connection, committed in page order. */
-const SAVES_IN_FLIGHT = 2;
+export const SAVES_IN_FLIGHT = 2;
+
+/** Fetch calls so far in this process: names each call's pages for the saver. */
+let fetchCalls = 0;
 
 /** Lines decided between two turns of the event loop (about a millisecond of work). */
 const DECIDE_SLICE = 100;

@@ -26,6 +26,27 @@ const HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffe
  * copies. Each row's start is kept, so a fixed-width field written early in a row (a bigint, a
  * text of known length) can be filled in later: ids drawn at save time.
  */
+/** Memory given back by sent rows (CopyRows.recycle), a page's worth or two per save in flight. */
+const spare: ArrayBuffer[] = [];
+const SPARE_BUFFERS = 8;
+
+/** The smallest spare that holds `bytes`, else new memory. */
+function spareBuffer(bytes: number): Buffer {
+  let best = -1;
+  for (let i = 0; i < spare.length; i++) if (spare[i]!.byteLength >= bytes && (best === -1 || spare[i]!.byteLength < spare[best]!.byteLength)) best = i;
+  if (best === -1) return Buffer.allocUnsafe(bytes);
+  const [memory] = spare.splice(best, 1);
+  return Buffer.from(memory!);
+}
+
+/** CopyRows as plain data, for a message to another thread. */
+export interface CopyRowsData {
+  /** The buffer, written up to `used`. */
+  bytes: Uint8Array;
+  used: number;
+  starts: number[];
+}
+
 export class CopyRows {
   private buffer: Buffer;
   private used = 0;
@@ -33,12 +54,46 @@ export class CopyRows {
   private readonly starts: number[] = [];
 
   constructor(expectedBytes = 1 << 16) {
-    this.buffer = Buffer.allocUnsafe(Math.max(expectedBytes, HEADER.length + 2));
+    this.buffer = spareBuffer(Math.max(expectedBytes, HEADER.length + 2));
     this.used = HEADER.copy(this.buffer, 0);
+  }
+
+  /**
+   * Rows sent and committed give their memory back for the next page's rows (recycle): a page's
+   * megabyte and a half is not allocated afresh, nor left to linger until a collection.
+   */
+  static recycle(memory: ArrayBuffer): void {
+    if (spare.length < SPARE_BUFFERS && memory.byteLength > 0) spare.push(memory);
+  }
+
+  /** This instance's memory, when it is its own (recycle); the instance must not be used afterwards. */
+  ownMemory(): ArrayBuffer | null {
+    const b = this.buffer;
+    return b.byteOffset === 0 && b.buffer instanceof ArrayBuffer && b.buffer.byteLength === b.length ? b.buffer : null;
   }
 
   get count(): number {
     return this.starts.length;
+  }
+
+  /**
+   * The rows as plain data another thread can take (db/page-saver.ts): the bytes and where each
+   * row starts. The bytes are handed over, not copied, where they fill their own memory: this
+   * instance must not be used afterwards.
+   */
+  handOver(): { rows: CopyRowsData; transfer: ArrayBuffer[] } {
+    const bytes = new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
+    const own = this.ownMemory();
+    return { rows: { bytes, used: this.used, starts: this.starts }, transfer: own ? [own] : [] };
+  }
+
+  /** Rows handed over by another thread (handOver), to be filled in and sent. */
+  static takeOver(data: CopyRowsData): CopyRows {
+    const rows = new CopyRows(0);
+    rows.buffer = Buffer.from(data.bytes.buffer, data.bytes.byteOffset, data.bytes.byteLength);
+    rows.used = data.used;
+    for (const start of data.starts) rows.starts.push(start);
+    return rows;
   }
 
   /** Starts a row of `fields` fields; each is then written in column order. */
@@ -78,7 +133,8 @@ export class CopyRows {
   bigint(): void {
     this.room(12);
     this.used = this.buffer.writeInt32BE(8, this.used);
-    this.used = this.buffer.writeBigInt64BE(0n, this.used);
+    this.used = this.buffer.writeUInt32BE(0, this.used);
+    this.used = this.buffer.writeUInt32BE(0, this.used);
   }
 
   /**
@@ -94,8 +150,12 @@ export class CopyRows {
   }
 
   /** Writes a bigint at byte `offset` of row `row` (where a bigint field's value was written). */
-  fillBigint(row: number, offset: number, value: bigint): void {
-    this.buffer.writeBigInt64BE(value, this.starts[row]! + offset);
+  fillBigint(row: number, offset: number, value: number): void {
+    // As two 32-bit halves: a BigInt per id cost more than the rest of the row's numbers.
+    if (!Number.isSafeInteger(value) || value < 0) throw new Error(`a row id must be a non-negative safe integer, not ${value}`);
+    const at = this.starts[row]! + offset;
+    this.buffer.writeUInt32BE(Math.floor(value / 2 ** 32), at);
+    this.buffer.writeUInt32BE(value >>> 0, at + 4);
   }
 
   /** Overwrites ASCII text at byte `offset` of row `row` (a text field of that length written there before). */

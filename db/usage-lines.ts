@@ -163,10 +163,10 @@ async function saveInTurn(db: PoolClient, page: EncodedPage, providerId: string,
   if (page.periods.size > 0) await db.query('LOCK TABLE usage_charge IN ROW EXCLUSIVE MODE');
   // One round trip: ids for the lines, where each month's charges are billed, and the marker that
   // this transaction routes its own charges (so the per-row routing trigger stands aside).
-  const prepared = await db.query<{ ids: string[]; routes: Record<string, string> | null }>({
+  const prepared = await db.query<{ ids: string; routes: Record<string, string> | null }>({
     name: 'usage-save-prepare',
     text: `SELECT set_config('csp.charge_periods_routed', 'on', true) AS routed,
-                  (SELECT array_agg(nextval('usage_line_id_seq')::text) FROM generate_series(1, $1::int)) AS ids,
+                  (SELECT string_agg(nextval('usage_line_id_seq')::text, ',') FROM generate_series(1, $1::int)) AS ids,
                   (SELECT json_object_agg(p, open_billing_period_from($2, p)) FROM unnest($3::text[]) AS p) AS routes`,
     values: [page.lines.count, providerId, [...page.periods]],
   });

@@ -190,9 +190,9 @@ function amountFields(rated: Charge): Buffer {
  * Fills in an encoded page's line ids (one per line row, in order, as drawn) and, for a charge
  * whose month is closed, the month it is billed in (`routes`: usage month → billing month).
  */
-export function fillIds(page: EncodedPage, ids: readonly string[], routes: Readonly<Record<string, string>>): void {
-  if (ids.length !== page.lines.count) throw new Error(`a page of ${page.lines.count} lines was given ${ids.length} ids`);
-  const values = ids.map((id) => BigInt(id));
+export function fillIds(page: EncodedPage, ids: string, routes: Readonly<Record<string, string>>): void {
+  const values = idList(ids);
+  if (values.length !== page.lines.count) throw new Error(`a page of ${page.lines.count} lines was given ${values.length} ids`);
   values.forEach((id, row) => page.lines.fillBigint(row, ID_AT, id));
   const rerouted = Object.entries(routes).some(([usage, billing]) => usage !== billing);
   page.chargeLine.forEach((line, row) => {
@@ -203,6 +203,32 @@ export function fillIds(page: EncodedPage, ids: readonly string[], routes: Reado
     if (billing === undefined || billing === usage) return;
     page.charges.fillAscii(row, CHARGE_PERIOD_AT, parsePeriod(billing));
   });
+}
+
+/**
+ * Ids as drawn, comma-separated decimal digits ("41,42,57"), read without a string per id: a
+ * thousand of them per page.
+ */
+export function idList(text: string): number[] {
+  const ids: number[] = [];
+  if (text === '') return ids;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 44;
+    if (c === 44) {
+      if (digits === 0 || !Number.isSafeInteger(value)) throw new Error(`not a list of ids: ${text.slice(0, 80)}`);
+      ids.push(value);
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else {
+      throw new Error(`not a list of ids: ${text.slice(0, 80)}`);
+    }
+  }
+  return ids;
 }
 
 /**

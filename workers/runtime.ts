@@ -5,6 +5,8 @@ import { alertChannels, carrierUrls, reconciliationTiming, type Config } from '.
 import { keyringFromConfig } from '../config/secrets';
 import { temporalTls } from '../config/temporal-tls';
 import { assertDatabaseAnswers, createPool, type Pool } from '../db/pool';
+import { threadPageSaver } from '../db/page-saver';
+import { FETCH_SLOTS, SAVES_IN_FLIGHT } from '../activities/usage';
 import { verifyKeyring } from '../db/encryption-keys';
 import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
 import { migrateUp } from '../db/migrate';
@@ -54,11 +56,15 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   const temporal = await startTemporal(cfg, log);
   const connection = await Connection.connect({ address: temporal.address, tls: temporalTls(cfg) });
   const client = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
-  const pool = createPool(db.url, 10, { connectTimeoutMs: cfg.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: cfg.DB_STATEMENT_TIMEOUT_MS });
+  const timeouts = { connectTimeoutMs: cfg.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: cfg.DB_STATEMENT_TIMEOUT_MS };
+  const pool = createPool(db.url, 10, timeouts);
+  // A connection for each page a fetch call may have being saved, in each fetch slot.
+  const pageSaver = threadPageSaver(db.url, timeouts, FETCH_SLOTS * SAVES_IN_FLIGHT);
   const keyring = keyringFromConfig(cfg);
   await verifyKeyring(pool, keyring);
   const deps: ActivityDeps = {
     pool,
+    pageSaver,
     keyring,
     carrier: { ...carrierUrls(cfg), timeoutMs: cfg.CARRIER_TIMEOUT_MS },
     temporal: client,
@@ -74,6 +80,7 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
     cfg, pool, databaseUrl: db.url, temporalAddress: temporal.address, uiUrl: temporal.uiUrl, client, connection, deps,
     async stop() {
       await connection.close().catch(() => undefined);
+      await pageSaver.close().catch(() => undefined);
       await pool.end().catch(() => undefined);
       await temporal.stop();
       await db.stop();

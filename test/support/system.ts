@@ -13,6 +13,7 @@ import type { ProviderContext } from '../../client/providers';
 import { onboardSimulatorProvider } from '../../client/demo-provider';
 import { workflowBundle } from '../../workers/worker';
 import { freshDatabase, type TestDatabase } from './database';
+import { threadPageSaver } from '../../db/page-saver';
 import type { ProviderView } from '../../db/providers';
 
 /** Log lines captured in memory, so tests can search them (for secrets, for messages). */
@@ -53,8 +54,10 @@ export async function startTestSystem(env: TestWorkflowEnvironment, opts: Simula
   const sim = await startSimulator({ usageRecords: 300, ...opts });
   const logs = new CapturedLogs();
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
+  const pageSaver = threadPageSaver(db.url, {}, 4);
   const deps: ActivityDeps = {
     pool: db.pool,
+    pageSaver,
     keyring: new Keyring('test', new Map([['test', randomBytes(32)]])),
     carrier: { identityUrl: sim.url, apiUrl: sim.url, timeoutMs: 5000 },
     temporal: env.client,
@@ -95,6 +98,7 @@ export async function startTestSystem(env: TestWorkflowEnvironment, opts: Simula
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
       await sim.close();
+      await pageSaver.close();
       await db.drop();
     },
   } as TestSystem;
