@@ -20,12 +20,6 @@ let digitGroups = new Uint16Array(64);
 /** The binary format's signature, flags (none) and header extension length (none). */
 const HEADER = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
 
-/**
- * A table's rows in COPY's binary format, written as bytes as they are made: a page waiting for
- * its save holds one buffer outside the JavaScript heap, not a thousand strings the collector
- * copies. Each row's start is kept, so a fixed-width field written early in a row (a bigint, a
- * text of known length) can be filled in later: ids drawn at save time.
- */
 /** Memory given back by sent rows (CopyRows.recycle), a page's worth or two per save in flight. */
 const spare: ArrayBuffer[] = [];
 const SPARE_BUFFERS = 8;
@@ -47,6 +41,12 @@ export interface CopyRowsData {
   starts: number[];
 }
 
+/**
+ * A table's rows in COPY's binary format, written as bytes as they are made: a page waiting for
+ * its save holds one buffer outside the JavaScript heap, not a thousand strings the collector
+ * copies. Each row's start is kept, so a fixed-width field written early in a row (a bigint, a
+ * text of known length) can be filled in later: ids drawn at save time.
+ */
 export class CopyRows {
   private buffer: Buffer;
   private used = 0;
