@@ -141,7 +141,13 @@ export class ThreadPageSaver implements PageSaver {
     const { message, transfer } = pageMessage(id, job);
     return new Promise<SavedPage>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      thread.postMessage(message, transfer);
+      try {
+        thread.postMessage(message, transfer);
+      } catch (err) {
+        // Not sent (a value that cannot cross threads): nothing of the page was stored.
+        this.waiting.delete(id);
+        reject(err as Error);
+      }
     });
   }
 
