@@ -198,8 +198,12 @@ export class ThreadPageSaver implements PageSaver {
  */
 const THREAD_HEAP = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 };
 
-/** The worker's V8 heap flags (workers/node-flags.ts): sized for the thread that decides pages. */
-const HEAP_FLAG = /^--(max-old-space-size|initial-old-space-size|max-semi-space-size)=/;
+/**
+ * V8's heap-size flags, any of which overrides a thread's own limits: the worker's
+ * (workers/node-flags.ts, sized for the thread that decides pages) and the rest, in either of the
+ * spellings V8 accepts (dashes or underscores).
+ */
+const HEAP_FLAG = /^--(max[-_]old[-_]space[-_]size|initial[-_]old[-_]space[-_]size|max[-_]semi[-_]space[-_]size|min[-_]semi[-_]space[-_]size|max[-_]heap[-_]size|initial[-_]heap[-_]size)=/;
 
 /**
  * A worker thread whose heap is sized by its own `resourceLimits`, not by the process's heap flags.
