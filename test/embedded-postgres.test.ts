@@ -1,11 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { embeddedServerUrl, sharedBuffersMb, startEmbeddedPostgres, type RunningDatabase } from '../db/embedded';
-import { freePort } from './support/ports';
+import { freePort, serverPortRange } from './support/ports';
+import { startTestServer } from './support/test-server';
 
 // A data folder in a fresh `mktemp -d` folder (mode 0700): as root, the server must still start.
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'csp-embedded-'));
@@ -119,4 +121,51 @@ test('embedded PostgreSQL: its buffer cache is a quarter of the memory (the cont
   } finally {
     await client.end();
   }
+});
+
+test('test servers: ports below the ephemeral range, and the test run\'s database passes over a port an outgoing connection holds', async (t) => {
+  const range = path.join(dataDir, 'port-range');
+  writeFileSync(range, '32768\t60999\n');
+  assert.deepEqual(serverPortRange(range), [16384, 32768]);
+  writeFileSync(range, '10000\t60999\n');
+  assert.deepEqual(serverPortRange(range), [5000, 10000]);
+  const [low, high] = serverPortRange();
+  for (let i = 0; i < 20; i++) {
+    const p = await freePort();
+    assert.ok(p >= low && p < high, `${p} is outside ${low}..${high - 1}`);
+  }
+  // A port something listens on is never given.
+  const taken = await freePort();
+  const busy = net.createServer().listen(taken, '127.0.0.1');
+  await new Promise((resolve) => busy.once('listening', resolve));
+  t.after(() => busy.close());
+  for (let i = 0; i < 5; i++) assert.notEqual(await freePort([taken, taken + 2]), taken);
+
+  // What failed in CI: the chosen port was the local end of an outgoing connection, so nothing
+  // listened on it (no check could see it) and PostgreSQL's bind failed.
+  const listener = net.createServer((socket) => socket.on('error', () => undefined)).listen(0, '127.0.0.1');
+  await new Promise((resolve) => listener.once('listening', resolve));
+  // The kernel picks the local port, as for any client's connection.
+  const outgoing = net.connect({ host: '127.0.0.1', port: (listener.address() as net.AddressInfo).port });
+  await new Promise((resolve, reject) => outgoing.once('connect', resolve).once('error', reject));
+  const held = outgoing.localPort!;
+  const next = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'csp-test-server-'));
+  t.after(async () => {
+    outgoing.destroy();
+    listener.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const started = await startTestServer(dir, [held, next]);
+  try {
+    assert.equal(started.port, next);
+    assert.equal(await tryConnect(started.url), null);
+    assert.match(readFileSync(path.join(dir, 'postgres.log'), 'utf8'), new RegExp(`Address already in use[\\s\\S]*port ${held}\\b`));
+  } finally {
+    await started.stop();
+  }
+  // Any other failure is not a busy port: it is thrown as it is, and no other port is tried.
+  const notAFolder = path.join(dir, 'file');
+  writeFileSync(notAFolder, '');
+  await assert.rejects(startTestServer(path.join(notAFolder, 'data'), [next]), (err: Error) => !/no free port/.test(err.message) && /ENOTDIR/.test(err.message));
 });

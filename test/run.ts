@@ -7,8 +7,9 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '../db/embedded';
 import { PROJECT_ROOT } from '../config';
+import { freePort } from './support/ports';
+import { startTestServer } from './support/test-server';
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -32,8 +33,8 @@ async function main(): Promise<number> {
     rmSync(runDir, { recursive: true, force: true });
     // 0755: the embedded server runs as the postgres user when we are root, and must reach its folder.
     mkdirSync(runDir, { recursive: true, mode: 0o755 });
-    const port = 55000 + (process.pid % 1000);
-    const pg = await startEmbeddedPostgres(runDir, port);
+    const ports = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
+    const pg = await startTestServer(runDir, ports);
     serverUrl = pg.url;
     stop = pg.stop;
   }
