@@ -9,7 +9,7 @@
 import { ConfigError, loadConfig, reconciliationTiming } from '../config';
 import { createLogger } from '../config/logger';
 import { installTemporalRuntime } from './logging';
-import { startRuntime, workerConnection } from './runtime';
+import { startRuntime } from './runtime';
 import { createWorker } from './worker';
 import { listProviders } from '../db/providers';
 import { ensureUsageSchedule } from '../workflows/usage-cycle.api';
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const sdkAddress = await sdkMetricsAddress(cfg);
   installTemporalRuntime(log, sdkAddress);
   const runtime = await startRuntime(cfg, log);
-  const worker = await createWorker(await workerConnection(runtime.temporalAddress, cfg), cfg.TEMPORAL_NAMESPACE, runtime.deps, cfg.WORKFLOW_BUNDLE);
+  const worker = await createWorker(runtime.connection, cfg.TEMPORAL_NAMESPACE, runtime.deps, cfg.WORKFLOW_BUNDLE);
   // Schedules are created-or-updated on every worker start, so settings changes always land.
   for (const p of await listProviders(runtime.pool)) {
     await ensureUsageSchedule(runtime.deps, p);

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { alertChannels, carrierUrls, reconciliationTiming, type Config } from '../config';
@@ -22,7 +22,8 @@ export interface Runtime {
   temporalAddress: string;
   uiUrl: string | null;
   client: Client;
-  connection: Connection;
+  /** The worker polls on it, and the activities' client calls Temporal over it (close it last). */
+  connection: NativeConnection;
   deps: ActivityDeps;
   stop(): Promise<void>;
 }
@@ -54,7 +55,10 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   const applied = await migrateUp(db.url, undefined, cfg.DB_CONNECT_TIMEOUT_MS);
   if (applied.length) log.info({ applied }, 'database migrated');
   const temporal = await startTemporal(cfg, log);
-  const connection = await Connection.connect({ address: temporal.address, tls: temporalTls(cfg) });
+  // One connection for the worker's polls and the activities' calls (signal-with-start of each
+  // quarantine group, schedules): over the SDK's native client a call costs the worker less CPU
+  // than over grpc-js (2,000 groups told: 12.6–13.8 against 15.6–15.8 CPU s, bench:fan-out).
+  const connection = await workerConnection(temporal.address, cfg);
   const client = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
   const timeouts = { connectTimeoutMs: cfg.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: cfg.DB_STATEMENT_TIMEOUT_MS };
   const pool = createPool(db.url, 10, timeouts);
