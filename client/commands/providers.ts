@@ -66,8 +66,7 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       // Everything that needs no connection first: swapped or malformed credentials are said even with nothing running.
       checkNewProvider(details);
       const { provider: p, resumed, handle } = await startAddProvider(await c.providerContext(), details);
-      if (!o.json) process.stderr.write(`${resumed ? 'continuing the unfinished onboarding of' : 'onboarding'} ${p.id} (${p.name}); Ctrl-C stops watching, not the onboarding\n`);
-      const onboarding = await watchOnboarding(handle, p.id);
+      const onboarding = await watchOnboarding(handle, p.id, o.json ? null : `${resumed ? 'continuing the unfinished onboarding of' : 'onboarding'} ${p.id} (${p.name}); Ctrl-C stops watching, not the onboarding`);
       printObject({ provider: p.id, name: p.name, currency: p.currency, resumed, tenants: onboarding.tenants, servicesCreated: onboarding.servicesCreated, flaggedGone: onboarding.flaggedGone, schedule: onboarding.schedule }, !!o.json);
     });
 
@@ -173,14 +172,18 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
 /**
  * Waits for the onboarding, showing its progress on a terminal. Ctrl-C stops the watching only:
  * the workflow runs on in Temporal, and `provider show` or the Web UI show how far it got.
+ * `announce` (what is being watched, and that Ctrl-C leaves it running) is printed once the Ctrl-C
+ * handler is in place: printed first, a Ctrl-C right after it (a busy machine may not run this
+ * process again for a while) found no handler and killed the CLI (seen twice in CI).
  */
-async function watchOnboarding(handle: WorkflowHandle<typeof onboardProviderWorkflow>, providerId: string) {
+async function watchOnboarding(handle: WorkflowHandle<typeof onboardProviderWorkflow>, providerId: string, announce: string | null) {
   const tty = process.stderr.isTTY === true;
   const onInterrupt = () => {
     process.stderr.write(`\nstopped watching; the onboarding of ${providerId} goes on (npm run csp -- provider show ${providerId}; workflow ${handle.workflowId} in the Web UI)\n`);
     process.exit(130);
   };
   process.once('SIGINT', onInterrupt);
+  if (announce !== null) process.stderr.write(`${announce}\n`);
   let timer: NodeJS.Timeout | undefined;
   if (tty) {
     const line = (p: OnboardingProgress) => {
