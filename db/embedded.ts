@@ -227,7 +227,10 @@ export async function spawnPostgres(cluster: EmbeddedCluster, timeoutMs = 60_000
     await waitForConnection(url, timeoutMs, () => exited);
   } catch (err) {
     if (child.exitCode === null) await stopPostgres(child);
-    throw new Error(`${(err as Error).message}; see ${cluster.logFile}: ${tail(cluster.logFile)}`);
+    const log = tail(cluster.logFile);
+    // Bound already, though nothing listened when checked: the port can be the local end of an outgoing connection.
+    const busy = /Address already in use/.test(log) ? ` (port ${cluster.port} on 127.0.0.1 is already in use: set EMBEDDED_PG_PORT to another)` : '';
+    throw new Error(`${(err as Error).message}${busy}; see ${cluster.logFile}: ${log}`);
   }
   if (cluster.password === LEGACY_PASSWORD) await replaceLegacyPassword(cluster);
   return child;

@@ -156,6 +156,7 @@ test('test servers: ports below the ephemeral range, and the test run\'s databas
     listener.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  await assert.rejects(startEmbeddedPostgres(dir, held), new RegExp(`port ${held} on 127\\.0\\.0\\.1 is already in use: set EMBEDDED_PG_PORT to another`));
   const started = await startTestServer(dir, [held, next]);
   try {
     assert.equal(started.port, next);
