@@ -22,7 +22,7 @@ export interface Runtime {
   temporalAddress: string;
   uiUrl: string | null;
   client: Client;
-  /** The worker polls on it, and the activities' client calls Temporal over it (close it last). */
+  /** The worker polls on it and the activities' client calls Temporal over it: stop() closes it, once the worker has stopped. */
   connection: NativeConnection;
   deps: ActivityDeps;
   stop(): Promise<void>;
