@@ -1,13 +1,16 @@
 import net from 'node:net';
 
-/** A port free on loopback right now (bind to 0, read, release): for the SDK's own metrics exporter. */
-export async function freeLoopbackPort(): Promise<number> {
+/**
+ * Binds `port` on loopback and releases it at once, giving the port bound: with 0 (the default)
+ * one the OS picks, for the SDK's own metrics exporter. Rejects when the port is taken.
+ */
+export async function freeLoopbackPort(port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
+    srv.listen(port, '127.0.0.1', () => {
+      const bound = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(bound));
     });
   });
 }

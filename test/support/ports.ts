@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import { freeLoopbackPort } from '../../workers/ports';
 
 /**
  * Ports for the servers tests start (PostgreSQL, Temporal, the simulator, the console), below the
@@ -19,11 +19,7 @@ export function serverPortRange(rangeFile = '/proc/sys/net/ipv4/ip_local_port_ra
 }
 
 function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
+  return freeLoopbackPort(port).then(() => true, () => false);
 }
 
 /** A port on loopback, below the ephemeral range, that nothing listens on right now. */
