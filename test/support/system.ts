@@ -14,6 +14,7 @@ import { onboardSimulatorProvider } from '../../client/demo-provider';
 import { workflowBundle } from '../../workers/worker';
 import { freshDatabase, type TestDatabase } from './database';
 import { threadPageSaver } from '../../db/page-saver';
+import { FETCH_SLOTS, SAVES_IN_FLIGHT } from '../../activities/usage';
 import type { ProviderView } from '../../db/providers';
 
 /** Log lines captured in memory, so tests can search them (for secrets, for messages). */
@@ -54,7 +55,8 @@ export async function startTestSystem(env: TestWorkflowEnvironment, opts: Simula
   const sim = await startSimulator({ usageRecords: 300, ...opts });
   const logs = new CapturedLogs();
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
-  const pageSaver = threadPageSaver(db.url, {}, 4);
+  // As many connections as a worker process gives it (workers/runtime.ts).
+  const pageSaver = threadPageSaver(db.url, {}, FETCH_SLOTS * SAVES_IN_FLIGHT);
   const deps: ActivityDeps = {
     pool: db.pool,
     pageSaver,
