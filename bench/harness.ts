@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { ActivitySpan } from './timeline';
 import { PROJECT_ROOT } from '../config';
 import { Keyring } from '../config/secrets';
 import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
@@ -173,12 +175,36 @@ export function peakRssMb(pid: number): number {
   }
 }
 
-export async function historyEvents(client: Client, workflowId: string): Promise<number> {
-  // Every run of the workflow (continue-as-new makes several), summed.
-  let total = 0;
+/** The events of every run of the workflow (continue-as-new makes several), oldest run first. */
+async function runsHistories(client: Client, workflowId: string): Promise<temporal.api.history.v1.IHistoryEvent[][]> {
+  const runs: temporal.api.history.v1.IHistoryEvent[][] = [];
   for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-    const history = await client.workflow.getHandle(workflowId, wf.runId).fetchHistory();
-    total += history.events?.length ?? 0;
+    runs.push((await client.workflow.getHandle(workflowId, wf.runId).fetchHistory()).events ?? []);
   }
-  return total;
+  return runs;
+}
+
+export async function historyEvents(client: Client, workflowId: string): Promise<number> {
+  return (await runsHistories(client, workflowId)).reduce((total, events) => total + events.length, 0);
+}
+
+/** An event's time, in ms since the epoch (the server's clock). */
+export function eventTimeMs(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+  return Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+}
+
+/** Each completed activity of every run of the workflow: when it started and when it ended. */
+export async function activitySpans(client: Client, workflowId: string): Promise<ActivitySpan[]> {
+  const EventType = temporal.api.enums.v1.EventType;
+  const spans: ActivitySpan[] = [];
+  for (const events of await runsHistories(client, workflowId)) {
+    const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+    for (const e of events) {
+      if (e.eventType !== EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) continue;
+      const scheduled = byId.get(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId));
+      const started = byId.get(Number(e.activityTaskCompletedEventAttributes?.startedEventId));
+      spans.push({ activity: scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?', startedMs: eventTimeMs(started?.eventTime), endedMs: eventTimeMs(e.eventTime) });
+    }
+  }
+  return spans;
 }

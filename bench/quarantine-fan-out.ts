@@ -19,7 +19,7 @@ import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { NOTIFY_CONCURRENCY } from '../activities/quarantine-notify';
 import { onboardSimulatorProvider } from '../client/demo-provider';
 import { getProvider } from '../db/providers';
-import { cpuSeconds, postgresCpuSeconds, startStack, type Stack } from './harness';
+import { cpuSeconds, eventTimeMs, postgresCpuSeconds, startStack, type Stack } from './harness';
 
 export interface FanOutResult {
   groups: number;
@@ -33,10 +33,6 @@ export interface FanOutResult {
 }
 
 const EventType = temporal.api.enums.v1.EventType;
-
-function tsMs(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
-  return Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
-}
 
 /** Backlog of a task queue (workflow or activity tasks), as the server counts it. */
 async function backlog(stack: Stack, type: temporal.api.enums.v1.TaskQueueType): Promise<number> {
@@ -87,8 +83,8 @@ export async function measureQuarantineFanOut(stack: Stack, workers: ChildProces
     const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === id);
     const completed = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id);
     if (!started || !completed) throw new Error('the notifyQuarantineGroups activity did not complete');
-    const from = tsMs(started.eventTime);
-    const to = tsMs(completed.eventTime);
+    const from = eventTimeMs(started.eventTime);
+    const to = eventTimeMs(completed.eventTime);
     // Settled: the groups' first workflow tasks and summary activities are all handled.
     let quiet = 0;
     const giveUp = Date.now() + 15 * 60_000;

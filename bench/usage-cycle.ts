@@ -20,7 +20,8 @@ import { request } from 'undici';
 import { from as copyFrom } from 'pg-copy-streams';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { onboardSimulatorProvider } from '../client/demo-provider';
-import { cpuSeconds, historyEvents, peakRssMb, postgresCpuSeconds, startStack, type Stack } from './harness';
+import { cycleTimeline } from './timeline';
+import { activitySpans, cpuSeconds, historyEvents, peakRssMb, postgresCpuSeconds, startStack, type Stack } from './harness';
 
 const o = new Command('bench')
   .option('--records <n>', 'usage lines (per provider)', '200000')
@@ -165,6 +166,12 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode === null ? w.once('exit', r) : r(null)))));
     let events = 0;
     for (const id of ids) events = Math.max(events, await historyEvents(stack.client, id));
+    // When the cycles' steps ran (seconds from the start, across every cycle): what the wall clock went on.
+    const timeline = cycleTimeline(await Promise.all(ids.map((id) => activitySpans(stack.client, id))), started);
+    for (const [activity, t] of Object.entries(timeline.activities)) {
+      process.stderr.write(`timeline: ${activity} ×${t.calls} from ${t.from} s to ${t.to} s (${t.busySeconds} s summed)\n`);
+    }
+    if (providers > 1) process.stderr.write(`timeline: at most ${timeline.cyclesAtOnce} of ${providers} cycles running at once\n`);
 
     const fetched = summaries.reduce((t, s) => t + s.fetched, 0);
     const billed = summaries.reduce((t, s) => t + s.billed, 0);
@@ -210,7 +217,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         records: fetched, ...(providers > 1 ? { providers, workers: workerCount } : {}), seconds: Number(seconds.toFixed(2)), recordsPerSecond, limitRecordsPerSecond,
         ratio: Number((recordsPerSecond / limitRecordsPerSecond).toFixed(3)), simulatorLinesPerSecond: Math.round(served.lines / served.seconds),
-        peakRssMb: peak, historyEvents: events, cpuSeconds: cpu, ...(fanOut ? { quarantineFanOut: fanOut } : {}),
+        peakRssMb: peak, historyEvents: events, cpuSeconds: cpu, ...(providers > 1 ? { cyclesAtOnce: timeline.cyclesAtOnce } : {}), ...(fanOut ? { quarantineFanOut: fanOut } : {}),
         // CPU microseconds per line (all processes): what a busy machine's wall clock hides.
         cpuMicrosPerLine: {
           cycle: Math.round(((cpu.worker + cpu.postgres + cpu.simulatorAndBench + cpu.temporal) * 1e6) / fetched),
