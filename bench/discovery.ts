@@ -16,7 +16,7 @@ import { latestDiscovery } from '../db/discovery';
 import { listServices } from '../db/services';
 import { onboardingWorkflowId } from '../workflows/onboarding.api';
 import { onboardingProgressQuery } from '../workflows/onboarding';
-import { cpuSeconds, postgresCpuSeconds, startStack } from './harness';
+import { cpuSeconds, postgresCpuSeconds, startStack, workflowHistories } from './harness';
 
 async function main(): Promise<void> {
   const o = new Command('bench:discovery')
@@ -68,10 +68,7 @@ async function main(): Promise<void> {
       bench: round((b.user + b.system) / 1e6),
     };
 
-    const runs: number[] = [];
-    for await (const wf of stack.client.workflow.list({ query: `WorkflowId = '${onboardingWorkflowId(provider.id)}'` })) {
-      runs.push((await stack.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length ?? 0);
-    }
+    const runs = (await workflowHistories(stack.client, onboardingWorkflowId(provider.id))).map((events) => events.length);
     const services = (await listServices(stack.pool, provider.id)).length;
     if (onboarding.tenants !== p.tenants.length || services !== p.tenants.length) throw new Error(`discovered ${onboarding.tenants} tenants, ${services} services, of ${p.tenants.length}`);
     const result = {

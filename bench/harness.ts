@@ -176,7 +176,7 @@ export function peakRssMb(pid: number): number {
 }
 
 /** The events of every run of the workflow (continue-as-new makes several), oldest run first. */
-async function runsHistories(client: Client, workflowId: string): Promise<temporal.api.history.v1.IHistoryEvent[][]> {
+export async function workflowHistories(client: Client, workflowId: string): Promise<temporal.api.history.v1.IHistoryEvent[][]> {
   const runs: temporal.api.history.v1.IHistoryEvent[][] = [];
   for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
     runs.push((await client.workflow.getHandle(workflowId, wf.runId).fetchHistory()).events ?? []);
@@ -184,20 +184,16 @@ async function runsHistories(client: Client, workflowId: string): Promise<tempor
   return runs;
 }
 
-export async function historyEvents(client: Client, workflowId: string): Promise<number> {
-  return (await runsHistories(client, workflowId)).reduce((total, events) => total + events.length, 0);
-}
-
 /** An event's time, in ms since the epoch (the server's clock). */
-export function eventTimeMs(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+function eventTimeMs(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
   return Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
 }
 
-/** Each completed activity of every run of the workflow: when it started and when it ended. */
-export async function activitySpans(client: Client, workflowId: string): Promise<ActivitySpan[]> {
+/** Each completed activity in these runs' events: when it started and when it ended. */
+export function activitySpans(runs: readonly (readonly temporal.api.history.v1.IHistoryEvent[])[]): ActivitySpan[] {
   const EventType = temporal.api.enums.v1.EventType;
   const spans: ActivitySpan[] = [];
-  for (const events of await runsHistories(client, workflowId)) {
+  for (const events of runs) {
     const byId = new Map(events.map((e) => [Number(e.eventId), e]));
     for (const e of events) {
       if (e.eventType !== EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) continue;

@@ -19,7 +19,7 @@ import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { NOTIFY_CONCURRENCY } from '../activities/quarantine-notify';
 import { onboardSimulatorProvider } from '../client/demo-provider';
 import { getProvider } from '../db/providers';
-import { cpuSeconds, eventTimeMs, postgresCpuSeconds, startStack, type Stack } from './harness';
+import { activitySpans, cpuSeconds, postgresCpuSeconds, startStack, type Stack } from './harness';
 
 export interface FanOutResult {
   groups: number;
@@ -31,8 +31,6 @@ export interface FanOutResult {
   cpuSeconds: { temporal: number; worker: number; postgres: number; bench: number };
   load: string;
 }
-
-const EventType = temporal.api.enums.v1.EventType;
 
 /** Backlog of a task queue (workflow or activity tasks), as the server counts it. */
 async function backlog(stack: Stack, type: temporal.api.enums.v1.TaskQueueType): Promise<number> {
@@ -76,15 +74,9 @@ export async function measureQuarantineFanOut(stack: Stack, workers: ChildProces
     if (summary.quarantined !== groups) throw new Error(`the fan-out cycle quarantined ${summary.quarantined} lines, expected ${groups}`);
     // The activity's span, from the cycle's history (its own clock: the server's).
     const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
-    const events = history.events ?? [];
-    const scheduled = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'notifyQuarantineGroups');
-    if (!scheduled) throw new Error('the fan-out cycle has no notifyQuarantineGroups activity');
-    const id = Number(scheduled.eventId);
-    const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === id);
-    const completed = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id);
-    if (!started || !completed) throw new Error('the notifyQuarantineGroups activity did not complete');
-    const from = eventTimeMs(started.eventTime);
-    const to = eventTimeMs(completed.eventTime);
+    const notify = activitySpans([history.events ?? []]).find((s) => s.activity === 'notifyQuarantineGroups');
+    if (!notify) throw new Error('the fan-out cycle has no completed notifyQuarantineGroups activity');
+    const { startedMs: from, endedMs: to } = notify;
     // Settled: the groups' first workflow tasks and summary activities are all handled.
     let quiet = 0;
     const giveUp = Date.now() + 15 * 60_000;

@@ -21,7 +21,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { onboardSimulatorProvider } from '../client/demo-provider';
 import { cycleTimeline } from './timeline';
-import { activitySpans, cpuSeconds, historyEvents, peakRssMb, postgresCpuSeconds, startStack, type Stack } from './harness';
+import { activitySpans, cpuSeconds, peakRssMb, postgresCpuSeconds, startStack, workflowHistories, type Stack } from './harness';
 
 const o = new Command('bench')
   .option('--records <n>', 'usage lines (per provider)', '200000')
@@ -164,10 +164,11 @@ async function main(): Promise<void> {
     stopping = true;
     for (const w of workers) w.kill('SIGTERM');
     await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode === null ? w.once('exit', r) : r(null)))));
-    let events = 0;
-    for (const id of ids) events = Math.max(events, await historyEvents(stack.client, id));
+    // Each cycle's history (every run of it), read once: its length, and when its steps ran.
+    const histories = await Promise.all(ids.map((id) => workflowHistories(stack.client, id)));
+    const events = Math.max(...histories.map((runs) => runs.reduce((total, run) => total + run.length, 0)));
     // When the cycles' steps ran (seconds from the start, across every cycle): what the wall clock went on.
-    const timeline = cycleTimeline(await Promise.all(ids.map((id) => activitySpans(stack.client, id))), started);
+    const timeline = cycleTimeline(histories.map(activitySpans), started);
     for (const [activity, t] of Object.entries(timeline.activities)) {
       process.stderr.write(`timeline: ${activity} ×${t.calls} from ${t.from} s to ${t.to} s (${t.busySeconds} s summed)\n`);
     }
