@@ -34,10 +34,11 @@ export const TARGETS = {
   simulatorLinesPerSecond: 200_000,
 } as const;
 
-/** The fields every run reports (the default 200,000-line run "reports the same fields"). */
-export const REPORTED_FIELDS = ['records', 'seconds', 'recordsPerSecond', 'limitRecordsPerSecond', 'ratio', 'simulatorLinesPerSecond', 'peakRssMb', 'historyEvents', 'cpuSeconds'] as const;
-
+/** The figures a run is judged on. */
 const REQUIRED_NUMBERS = ['records', 'recordsPerSecond', 'limitRecordsPerSecond', 'ratio', 'simulatorLinesPerSecond', 'peakRssMb', 'historyEvents'] as const;
+
+/** The fields every run reports (the default 200,000-line run "reports the same fields"). */
+export const REPORTED_FIELDS = [...REQUIRED_NUMBERS, 'seconds', 'cpuSeconds'] as const;
 
 /** A bench run's JSON line as a BenchRun, or a clear error naming what is missing. */
 export function asBenchRun(line: Record<string, unknown>): BenchRun {
@@ -63,7 +64,9 @@ export function judgeTargets(single: readonly BenchRun[], twenty: readonly Bench
   if (single.length === 0 || twenty.length === 0) throw new Error('the targets need at least one single-cycle run and one twenty-cycle run');
   const all = [...single, ...twenty];
   const singleRate = median(single.map((r) => r.recordsPerSecond));
+  const singleRatio = median(single.map((r) => r.ratio));
   const twentyRate = median(twenty.map((r) => r.recordsPerSecond));
+  const simulatorRate = median(all.map((r) => r.simulatorLinesPerSecond));
   const pairsAhead = twenty.filter((r, i) => single[i] !== undefined && r.recordsPerSecond >= single[i]!.recordsPerSecond).length;
   const verdicts: TargetVerdict[] = [
     {
@@ -73,8 +76,8 @@ export function judgeTargets(single: readonly BenchRun[], twenty: readonly Bench
     },
     {
       target: `one cycle: ≥ ${TARGETS.ratioToLimit} of the limit measured in the same run (median)`,
-      measured: `${single.map((r) => r.ratio).join(', ')}: median ${median(single.map((r) => r.ratio))}`,
-      met: median(single.map((r) => r.ratio)) >= TARGETS.ratioToLimit,
+      measured: `${single.map((r) => r.ratio).join(', ')}: median ${singleRatio}`,
+      met: singleRatio >= TARGETS.ratioToLimit,
     },
     {
       target: `worker peak RSS ≤ ${TARGETS.peakRssMb} MB (every run)`,
@@ -88,8 +91,8 @@ export function judgeTargets(single: readonly BenchRun[], twenty: readonly Bench
     },
     {
       target: `the simulator serves ≥ ${list([TARGETS.simulatorLinesPerSecond])} lines/s (median)`,
-      measured: `${list(all.map((r) => r.simulatorLinesPerSecond))}: median ${list([median(all.map((r) => r.simulatorLinesPerSecond))])}`,
-      met: median(all.map((r) => r.simulatorLinesPerSecond)) >= TARGETS.simulatorLinesPerSecond,
+      measured: `${list(all.map((r) => r.simulatorLinesPerSecond))}: median ${list([simulatorRate])}`,
+      met: simulatorRate >= TARGETS.simulatorLinesPerSecond,
     },
     {
       target: 'twenty cycles: all running at once (every run)',
