@@ -2,7 +2,7 @@
  * When a run's cycles did what: from each cycle's activities (started → completed, read from its
  * history), each activity type's first start, last end and summed time, and how many cycles were
  * running at once at most (a cycle runs from its first activity's start to its last one's end).
- * Pure: the bench reads the histories (harness.ts `activitySpans`) and prints this.
+ * Pure: the bench reads the histories and their spans (harness.ts `workflowHistories`, `activitySpans`) and prints this.
  */
 export interface ActivitySpan {
   activity: string;
