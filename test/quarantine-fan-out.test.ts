@@ -8,7 +8,7 @@ import { startTestSystem, type TestSystem } from './support/system';
 import { waitFor } from './support/wait';
 import { NOTIFY_CONCURRENCY } from '../activities/quarantine-notify';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { groupStateQuery } from '../workflows/quarantine-group';
+import { groupStateQuery, linesAddedSignal } from '../workflows/quarantine-group';
 import { groupWorkflowId, resolveGroup } from '../workflows/quarantine-group.api';
 import { recordHistory } from './support/histories';
 import { CSP_CARRIER, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from '../workflows/search-attributes';
@@ -112,4 +112,48 @@ test("a cycle tells each of its quarantine groups exactly once, at most NOTIFY_C
   assert.equal(outcome.writtenOff, 1);
   assert.equal((await handle.result()).summary!.lines, 0);
   await recordHistory(handle, 'quarantine-group-summary-at-start');
+});
+
+test('a group already waiting takes the summary sent with its new lines and runs no activity; an older summary changes nothing; none at all makes it read its lines', async () => {
+  // Groups of the test above, still waiting: each gets one more line, and a cycle tells them.
+  const p = sys.sim.dataset.providers[0]!;
+  const tenants = sys.sim.dataset.addCustomers(p, 2);
+  const today = new Date();
+  for (const t of tenants) sys.sim.dataset.addChangeLine(p, t, t.subscriptions[0]!, 1, today);
+  await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: `fan-out-first-${Date.now()}`, args: [{ providerId }] });
+  const groupKey = `${providerId}|NON_EXISTENT_SERVICE|${tenants[0]!.tenantId}`;
+  const handle = env.client.workflow.getHandle(groupWorkflowId(groupKey));
+  const first = (await waitFor('first summary', async () => (await handle.query(groupStateQuery)).summary ?? undefined))!;
+  assert.equal(first.lines, 1);
+  assert.match(first.asOf ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, 'stamped by the database');
+
+  for (const t of tenants) sys.sim.dataset.addChangeLine(p, t, t.subscriptions[0]!, 2, today);
+  const summary = await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: `fan-out-again-${Date.now()}`, args: [{ providerId }] });
+  assert.equal(summary.quarantined, tenants.length, 'only the new lines are mediated');
+
+  const activities = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length;
+  const signalled = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED).length;
+  const second = await waitFor('the second summary', async () => {
+    const s = (await handle.query(groupStateQuery)).summary;
+    return s && s.lines === 2 ? s : undefined;
+  });
+  assert.ok(second.asOf! > first.asOf!, `${second.asOf} after ${first.asOf}`);
+  assert.equal(await signalled(), 2);
+  assert.equal(await activities(), 0, 'the summary sent along was taken: no activity read it again');
+
+  // A summary read before the one the group holds (its lines are counted already): nothing changes.
+  await handle.signal(linesAddedSignal, { source: 'test', count: 1, summary: { ...first, lines: 99 } });
+  await waitFor('the older summary handled', async () => ((await signalled()) === 3 && (await handle.query(groupStateQuery)).pending === 0) || undefined);
+  assert.equal((await handle.query(groupStateQuery)).summary!.lines, 2, 'the older summary was not taken');
+  assert.equal(await activities(), 0);
+
+  // No summary: the group reads its lines itself, once.
+  await handle.signal(linesAddedSignal, { source: 'test', count: 1 });
+  await waitFor('the group read its lines', async () => ((await activities()) === 1) || undefined);
+  const reread = await waitFor('its own summary', async () => {
+    const s = (await handle.query(groupStateQuery)).summary;
+    return s && s.asOf! > second.asOf! ? s : undefined;
+  });
+  assert.equal(reread.lines, 2);
+  await recordHistory(handle, 'quarantine-group-told-again');
 });

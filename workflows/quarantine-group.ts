@@ -1,5 +1,5 @@
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, proxyActivities, setCurrentDetails, setHandler,
+  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, setCurrentDetails, setHandler,
   upsertSearchAttributes, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import { CARRIER_LABEL, CSP_CARRIER, CSP_PROVIDER_ID, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from './search-attributes';
@@ -7,8 +7,9 @@ import type { ActionOutcome, AdminAction, AllocateRequest, ApplyActionInput, Gro
 
 /**
  * New lines reached the group: where from and how many. `summary`, when the sender read it (a
- * cycle's fan-out does, for all its groups in one statement), spares a just-started group the
- * activity that would read it again: its first workflow task then schedules nothing.
+ * cycle's fan-out does, for all its groups in one statement, after the lines were stored) spares
+ * the group the activity that would read it again, new or already waiting: the workflow task that
+ * takes the signal schedules nothing. Of two summaries the one read later (`asOf`) wins.
  */
 export interface LinesAdded {
   source: string;
@@ -69,6 +70,17 @@ const { loadGroupSummary, applyQuarantineAction } = proxyActivities<QuarantineAc
 
 const KEEP_ACTIONS = 20;
 
+/** Patch id: a waiting group takes a newer summary sent with its lines (see linesAddedSignal). */
+export const SUMMARIES_BY_AS_OF = 'group-summaries-by-as-of';
+
+/**
+ * Whether `a` was read after `b` (both stamped by the database, `asOf`): a summary without a
+ * stamp (read by an earlier version) is older than any stamped one.
+ */
+export function isNewer(a: GroupSummary, b: GroupSummary): boolean {
+  return a.asOf !== undefined && (b.asOf === undefined || a.asOf > b.asOf);
+}
+
 /** Checks that need no I/O; the activity checks the rest (service exists, same provider). */
 export function validateRequest(req: ResolveRequest | undefined): string | null {
   if (!req || typeof req !== 'object') return 'request must be an object';
@@ -116,15 +128,19 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
     ].join('\n'));
   };
   setHandler(linesAddedSignal, (added) => {
-    // A summary sent along is taken only while the group has none of its own yet (it was just
-    // started): any later change to its lines comes with an action or a signal of its own.
-    if (summary === null && added?.summary && added.summary.groupKey === input.groupKey && added.summary.lines > 0) {
-      summary = added.summary;
+    const sent = added?.summary && added.summary.groupKey === input.groupKey && added.summary.lines > 0 ? added.summary : undefined;
+    const take = () => {
+      summary = sent!;
       refresh = false;
       showDetails();
-    } else {
-      refresh = true;
-    }
+    };
+    if (!sent) refresh = true; // nothing usable sent along: the group reads its lines again
+    else if (summary === null) take(); // just started: the summary sent is all it has
+    // A group already waiting read its lines again before it compared summaries by when they were
+    // read (unstamped ones cannot be compared), and still does in histories from then.
+    else if (sent.asOf === undefined || !patched(SUMMARIES_BY_AS_OF)) refresh = true;
+    // Read after the lines it announces were stored: the later of the two summaries counts them.
+    else if (isNewer(sent, summary)) take();
   });
   setHandler(allocateSignal, (req) => void queue.push({ req: { ...req, action: 'allocate' } }));
   setHandler(cleanseSignal, (req) => void queue.push({ req: { ...req, action: 'cleanse' } }));

@@ -72,6 +72,12 @@ export interface GroupSummary {
   periodTo: string | null;
   /** For people (the Web UI's current details): customer, amount with currency, suggested service. */
   details?: string;
+  /**
+   * When the database read these figures (its statement's start, UTC, fixed width so that text
+   * order is time order): a group keeps the later of two summaries. Absent in summaries read
+   * before it was added.
+   */
+  asOf?: string;
 }
 
 export interface GroupState {
