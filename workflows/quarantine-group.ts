@@ -74,11 +74,11 @@ const KEEP_ACTIONS = 20;
 export const SUMMARIES_BY_AS_OF = 'group-summaries-by-as-of';
 
 /**
- * Whether `a` was read after `b` (both stamped by the database, `asOf`): a summary without a
- * stamp (read by an earlier version) is older than any stamped one.
+ * Whether `a` was read after `b`, both stamped by the database (`asOf`). Summaries read by an
+ * earlier version carry no stamp and are never newer or older than another.
  */
 export function isNewer(a: GroupSummary, b: GroupSummary): boolean {
-  return a.asOf !== undefined && (b.asOf === undefined || a.asOf > b.asOf);
+  return a.asOf !== undefined && b.asOf !== undefined && a.asOf > b.asOf;
 }
 
 /** Checks that need no I/O; the activity checks the rest (service exists, same provider). */
@@ -138,7 +138,7 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
     else if (summary === null) take(); // just started: the summary sent is all it has
     // A group already waiting read its lines again before it compared summaries by when they were
     // read (unstamped ones cannot be compared), and still does in histories from then.
-    else if (sent.asOf === undefined || !patched(SUMMARIES_BY_AS_OF)) refresh = true;
+    else if (sent.asOf === undefined || summary.asOf === undefined || !patched(SUMMARIES_BY_AS_OF)) refresh = true;
     // Read after the lines it announces were stored: the later of the two summaries counts them.
     else if (isNewer(sent, summary)) take();
   });
@@ -159,11 +159,16 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
     },
   );
 
+  // What the group read itself, unless a summary read later arrived with new lines meanwhile (the
+  // read was already under way): that one counts more, and replacing it could even complete the
+  // group with lines just added. Histories from before the patch always took what was read.
+  const fresher = (read: GroupSummary): GroupSummary => (summary && isNewer(summary, read) && patched(SUMMARIES_BY_AS_OF) ? summary : read);
+
   for (;;) {
     await condition(() => queue.length > 0 || refresh);
     if (refresh) {
       refresh = false;
-      summary = await loadGroupSummary({ groupKey: input.groupKey });
+      summary = fresher(await loadGroupSummary({ groupKey: input.groupKey }));
       showDetails();
     }
     while (queue.length > 0) {
@@ -177,7 +182,7 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
       });
       actions.push(outcome);
       if (actions.length > KEEP_ACTIONS) actions.splice(0, actions.length - KEEP_ACTIONS);
-      summary = await loadGroupSummary({ groupKey: input.groupKey });
+      summary = fresher(await loadGroupSummary({ groupKey: input.groupKey }));
       showDetails();
       done?.(outcome);
     }

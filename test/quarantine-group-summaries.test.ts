@@ -1,0 +1,104 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporal } from '@temporalio/proto';
+import { localTemporal } from './support/temporal';
+import { waitFor } from './support/wait';
+import { recordHistory } from './support/histories';
+import { workflowBundle } from '../workers/worker';
+import { groupStateQuery, linesAddedSignal, quarantineGroupWorkflow, writeOffSignal, type QuarantineActivities } from '../workflows/quarantine-group';
+import type { ActionOutcome, GroupSummary } from '../workflows/types';
+
+// A group workflow against a real dev server, with activities the test holds: which summary the
+// group keeps when its own read and a cycle's signal cross.
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+const EventType = temporal.api.enums.v1.EventType;
+const taskQueue = `group-summaries-${randomUUID()}`;
+const groupKey = 'p-test|NON_EXISTENT_SERVICE|tenant-1';
+
+/** The group's reads: each waits until the test answers it. */
+const reads: Array<(s: GroupSummary) => void> = [];
+const activities: QuarantineActivities = {
+  loadGroupSummary: () => new Promise<GroupSummary>((resolve) => reads.push(resolve)),
+  applyQuarantineAction: async (input) => ({
+    requestId: input.request.requestId!, action: input.request.action, by: input.request.by, outcome: 'APPLIED', writtenOff: 3,
+  } as unknown as ActionOutcome),
+};
+
+function summary(lines: number, asOf: string | undefined): GroupSummary {
+  return {
+    groupKey, providerId: 'p-test', reason: 'NON_EXISTENT_SERVICE', tenantRef: 'tenant-1', lines, carrierCharge: String(lines), periodFrom: null, periodTo: null,
+    ...(asOf ? { asOf } : {}),
+  };
+}
+
+before(async () => {
+  env = await localTemporal();
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  running = worker.run();
+});
+after(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+/** Waits until `activities` activities have completed and the workflow task after the last one has too. */
+async function settledAfter(handle: Awaited<ReturnType<typeof startGroup>>, activities: number): Promise<void> {
+  await waitFor(`${activities} activities and the task after them`, async () => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const completed = events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
+    if (completed.length < activities) return undefined;
+    const last = events[events.length - 1]!;
+    return last.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED || last.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED || undefined;
+  });
+}
+
+async function startGroup(workflowId: string, first: GroupSummary) {
+  return env.client.workflow.signalWithStart(quarantineGroupWorkflow, {
+    taskQueue, workflowId, args: [{ groupKey, providerId: 'p-test', reason: 'NON_EXISTENT_SERVICE', tenantRef: 'tenant-1', searchAttributesAtStart: true }],
+    signal: linesAddedSignal, signalArgs: [{ source: 'cycle-1', count: 3, summary: first }],
+  });
+}
+
+test("new lines told while the group reads its own summary: the later summary is kept, and the group does not complete on the earlier one's zero", async () => {
+  const handle = await startGroup(`group-crossing-${randomUUID()}`, summary(3, '2026-11-27T10:00:00.000000Z'));
+  // A write-off of its three lines; the group reads its summary after it, and that read is held.
+  await handle.signal(writeOffSignal, { by: 'grace', reason: 'test tenant' });
+  await waitFor('the read after the write-off', async () => reads.length === 1 || undefined);
+  // Meanwhile a cycle adds two lines and tells the group, with a summary read later than the group's.
+  await handle.signal(linesAddedSignal, { source: 'cycle-2', count: 2, summary: summary(2, '2026-11-27T10:00:02.000000Z') });
+  await waitFor('the signal handled', async () => ((await handle.query(groupStateQuery)).summary?.lines === 2) || undefined);
+  reads.shift()!(summary(0, '2026-11-27T10:00:01.000000Z'));
+  await settledAfter(handle, 2);
+  assert.equal((await handle.describe()).status.name, 'RUNNING', 'the group must wait for its two new lines');
+  const state = await handle.query(groupStateQuery);
+  assert.equal(state.summary!.lines, 2);
+  assert.equal(state.summary!.asOf, '2026-11-27T10:00:02.000000Z');
+  await recordHistory(handle, 'quarantine-group-read-crossed-by-lines');
+  await handle.terminate('test done');
+});
+
+test('a read that is the later one replaces the summary, and a group with no line left completes', async () => {
+  const handle = await startGroup(`group-later-read-${randomUUID()}`, summary(3, '2026-11-27T11:00:00.000000Z'));
+  await handle.signal(writeOffSignal, { by: 'grace', reason: 'test tenant' });
+  await waitFor('the read after the write-off', async () => reads.length === 1 || undefined);
+  reads.shift()!(summary(0, '2026-11-27T11:00:01.000000Z'));
+  assert.equal((await handle.result()).summary!.lines, 0);
+});
+
+test('summaries without a stamp (an earlier version read them) are taken as read, as before', async () => {
+  const handle = await startGroup(`group-unstamped-${randomUUID()}`, summary(3, undefined));
+  // An unstamped summary cannot be compared: a later signal with one makes the group read again.
+  await handle.signal(linesAddedSignal, { source: 'cycle-2', count: 1, summary: summary(4, '2026-11-27T12:00:00.000000Z') });
+  await waitFor('the group reads again', async () => reads.length === 1 || undefined);
+  reads.shift()!(summary(4, undefined));
+  await waitFor('the read taken', async () => ((await handle.query(groupStateQuery)).summary?.lines === 4) || undefined);
+  assert.equal((await handle.query(groupStateQuery)).summary!.asOf, undefined, 'the read replaced the summary');
+  await handle.terminate('test done');
+});
