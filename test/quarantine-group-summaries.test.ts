@@ -84,6 +84,21 @@ test("new lines told while the group reads its own summary: the later summary is
   await handle.terminate('test done');
 });
 
+test('new lines told with no summary while the group reads its own: it reads again before it may complete', async () => {
+  const handle = await startGroup(`group-crossing-unsummarised-${randomUUID()}`, summary(3, '2026-11-27T10:30:00.000000Z'));
+  await handle.signal(writeOffSignal, { by: 'grace', reason: 'test tenant' });
+  await waitFor('the read after the write-off', async () => reads.length === 1 || undefined);
+  await handle.signal(linesAddedSignal, { source: 'cycle-2', count: 2 });
+  await waitFor('the signal received', async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED).length === 3 || undefined);
+  reads.shift()!(summary(0, '2026-11-27T10:30:01.000000Z'));
+  await waitFor('the group reads again', async () => reads.length === 1 || undefined);
+  reads.shift()!(summary(2, '2026-11-27T10:30:02.000000Z'));
+  await settledAfter(handle, 3);
+  assert.equal((await handle.describe()).status.name, 'RUNNING');
+  assert.equal((await handle.query(groupStateQuery)).summary!.lines, 2);
+  await handle.terminate('test done');
+});
+
 test('a read that is the later one replaces the summary, and a group with no line left completes', async () => {
   const handle = await startGroup(`group-later-read-${randomUUID()}`, summary(3, '2026-11-27T11:00:00.000000Z'));
   await handle.signal(writeOffSignal, { by: 'grace', reason: 'test tenant' });

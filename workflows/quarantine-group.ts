@@ -186,7 +186,9 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
       showDetails();
       done?.(outcome);
     }
-    if (summary && summary.lines === 0 && queue.length === 0) {
+    // Lines told meanwhile with no summary to compare (refresh) are read before the group may
+    // complete; histories from before the patch completed regardless.
+    if (summary && summary.lines === 0 && queue.length === 0 && !(refresh && patched(SUMMARIES_BY_AS_OF))) {
       await allHandlersFinished();
       return { summary, actions, pending: 0 };
     }
