@@ -43,9 +43,11 @@ export async function lineOutcomes(db: Queryable, ids: number[]): Promise<{ bill
 }
 
 /**
- * A summary's `asOf`: its statement's start. Outside a transaction (these reads are) a statement
- * sees every change committed before it started, so of two summaries the later-stamped one counts
- * every line the earlier one did. Microseconds, UTC, fixed width: text order is time order.
+ * A summary's `asOf`: its statement's start (microseconds, UTC, fixed width: text order is time
+ * order). A quarantine group shows the later-stamped of two summaries. The order is close, not
+ * exact (the statement's snapshot can be taken just before its stamp, and clocks can step), so a
+ * group never decides it is empty on stamps alone (workflows/quarantine-group.ts). Read outside a
+ * transaction: inside a REPEATABLE READ one the snapshot would be older than the stamp says.
  */
 const AS_OF = `to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 

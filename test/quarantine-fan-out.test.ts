@@ -115,7 +115,7 @@ test("a cycle tells each of its quarantine groups exactly once, at most NOTIFY_C
 });
 
 test('a group already waiting takes the summary sent with its new lines and runs no activity; an older summary changes nothing; none at all makes it read its lines', async () => {
-  // Groups of the test above, still waiting: each gets one more line, and a cycle tells them.
+  // Two new tenants' groups: a first cycle starts them, a second tells them of one more line each.
   const p = sys.sim.dataset.providers[0]!;
   const tenants = sys.sim.dataset.addCustomers(p, 2);
   const today = new Date();

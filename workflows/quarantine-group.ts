@@ -100,7 +100,8 @@ export function validateRequest(req: ResolveRequest | undefined): string | null 
 export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Promise<GroupState> {
   const queue: Array<{ req: ResolveRequest; done?: (o: ActionOutcome) => void }> = [];
   const actions: ActionOutcome[] = [...(input.recentActions ?? [])];
-  let summary: GroupSummary | null = null;
+  // Set by the handlers and reads below (typed so, not narrowed to its first value).
+  let summary = null as GroupSummary | null;
   let refresh = true;
 
   // Groups started from quarantine-group.api.ts have them from their start options (and keep them
@@ -127,20 +128,26 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
       signalsHelp(),
     ].join('\n'));
   };
+  // linesAdded signals handled so far: a read scheduled after the n-th was handled counts its lines
+  // (they were stored before the signal was sent), whatever the clocks say.
+  let told = 0;
   setHandler(linesAddedSignal, (added) => {
+    told++;
     const sent = added?.summary && added.summary.groupKey === input.groupKey && added.summary.lines > 0 ? added.summary : undefined;
-    const take = () => {
-      summary = sent!;
+    if (!sent) {
+      refresh = true; // nothing usable sent along: the group reads its lines again
+    } else if (summary === null) {
+      summary = sent; // just started: the summary sent is all it has
       refresh = false;
       showDetails();
-    };
-    if (!sent) refresh = true; // nothing usable sent along: the group reads its lines again
-    else if (summary === null) take(); // just started: the summary sent is all it has
-    // A group already waiting read its lines again before it compared summaries by when they were
-    // read (unstamped ones cannot be compared), and still does in histories from then.
-    else if (sent.asOf === undefined || summary.asOf === undefined || !patched(SUMMARIES_BY_AS_OF)) refresh = true;
-    // Read after the lines it announces were stored: the later of the two summaries counts them.
-    else if (isNewer(sent, summary)) take();
+    } else if (sent.asOf === undefined || summary.asOf === undefined || !patched(SUMMARIES_BY_AS_OF)) {
+      // A group already waiting read its lines again before it compared summaries by when they
+      // were read (unstamped ones cannot be compared), and still does in histories from then.
+      refresh = true;
+    } else if (isNewer(sent, summary)) {
+      summary = sent; // read after its lines were stored, and later than the one held: it shows more
+      showDetails();
+    }
   });
   setHandler(allocateSignal, (req) => void queue.push({ req: { ...req, action: 'allocate' } }));
   setHandler(cleanseSignal, (req) => void queue.push({ req: { ...req, action: 'cleanse' } }));
@@ -159,17 +166,25 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
     },
   );
 
-  // What the group read itself, unless a summary read later arrived with new lines meanwhile (the
-  // read was already under way): that one counts more, and replacing it could even complete the
-  // group with lines just added. Histories from before the patch always took what was read.
-  const fresher = (read: GroupSummary): GroupSummary => (summary && isNewer(summary, read) && patched(SUMMARIES_BY_AS_OF) ? summary : read);
+  /**
+   * The group reads its lines. A summary read later that arrived meanwhile is kept (it shows more;
+   * replacing it could show a zero while lines were just added). Lines told while the read was
+   * under way may be missing from it, so a zero is then read again before the group may complete:
+   * completion never rests on comparing stamps. Histories from before the patch took every read.
+   */
+  const readSummary = async (): Promise<void> => {
+    const toldBefore = told;
+    const read = await loadGroupSummary({ groupKey: input.groupKey });
+    summary = summary && isNewer(summary, read) && patched(SUMMARIES_BY_AS_OF) ? summary : read;
+    if (read.lines === 0 && told !== toldBefore && patched(SUMMARIES_BY_AS_OF)) refresh = true;
+    showDetails();
+  };
 
   for (;;) {
     await condition(() => queue.length > 0 || refresh);
     if (refresh) {
       refresh = false;
-      summary = fresher(await loadGroupSummary({ groupKey: input.groupKey }));
-      showDetails();
+      await readSummary();
     }
     while (queue.length > 0) {
       const { req, done } = queue.shift()!;
@@ -182,12 +197,11 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
       });
       actions.push(outcome);
       if (actions.length > KEEP_ACTIONS) actions.splice(0, actions.length - KEEP_ACTIONS);
-      summary = fresher(await loadGroupSummary({ groupKey: input.groupKey }));
-      showDetails();
+      await readSummary();
       done?.(outcome);
     }
-    // Lines told meanwhile with no summary to compare (refresh) are read before the group may
-    // complete; histories from before the patch completed regardless.
+    // Lines told since the last read (refresh) are read before the group may complete; histories
+    // from before the patch completed regardless.
     if (summary && summary.lines === 0 && queue.length === 0 && !(refresh && patched(SUMMARIES_BY_AS_OF))) {
       await allHandlersFinished();
       return { summary, actions, pending: 0 };
