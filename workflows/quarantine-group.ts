@@ -140,9 +140,10 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
       summary = sent; // just started: the summary sent is all it has
       refresh = false;
       showDetails();
-    } else if (sent.asOf === undefined || summary.asOf === undefined || !patched(SUMMARIES_BY_AS_OF)) {
-      // A group already waiting read its lines again before it compared summaries by when they
-      // were read (unstamped ones cannot be compared), and still does in histories from then.
+    } else if (refresh || sent.asOf === undefined || summary.asOf === undefined || !patched(SUMMARIES_BY_AS_OF)) {
+      // A read is due anyway, or the two cannot be compared (unstamped: read by an earlier
+      // version); a group already waiting read its lines again before it compared summaries, and
+      // still does in histories from then.
       refresh = true;
     } else if (isNewer(sent, summary)) {
       summary = sent; // read after its lines were stored, and later than the one held: it shows more
@@ -167,16 +168,18 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
   );
 
   /**
-   * The group reads its lines. A summary read later that arrived meanwhile is kept (it shows more;
-   * replacing it could show a zero while lines were just added). Lines told while the read was
-   * under way may be missing from it, so a zero is then read again before the group may complete:
-   * completion never rests on comparing stamps. Histories from before the patch took every read.
+   * The group reads its lines. A read scheduled after a signal was handled counts that signal's
+   * lines, so it is the truth unless lines were told while it was under way: then a summary sent
+   * with them and read later is kept for showing, and a zero is read again before the group may
+   * complete. Completion never rests on comparing stamps. Histories from before the patch took
+   * every read as it came.
    */
   const readSummary = async (): Promise<void> => {
     const toldBefore = told;
     const read = await loadGroupSummary({ groupKey: input.groupKey });
-    summary = summary && isNewer(summary, read) && patched(SUMMARIES_BY_AS_OF) ? summary : read;
-    if (read.lines === 0 && told !== toldBefore && patched(SUMMARIES_BY_AS_OF)) refresh = true;
+    const toldMeanwhile = told !== toldBefore;
+    summary = summary && toldMeanwhile && isNewer(summary, read) && patched(SUMMARIES_BY_AS_OF) ? summary : read;
+    if (read.lines === 0 && toldMeanwhile && !refresh && patched(SUMMARIES_BY_AS_OF)) refresh = true;
     showDetails();
   };
 
