@@ -206,11 +206,13 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
     // Lines told since the last read (refresh) are read before the group may complete; histories
     // from before the patch completed regardless.
     if (summary && summary.lines === 0 && queue.length === 0 && !(refresh && patched(SUMMARIES_BY_AS_OF))) {
-      await allHandlersFinished();
+      // The handlers here wait on no event (the loop answers them), so this holds within the task.
+      await condition(allHandlersFinished);
       return { summary, actions, pending: 0 };
     }
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 2000) {
-      await allHandlersFinished();
+      // An Update waits for this loop to answer it: with one queued, the loop goes on instead.
+      await condition(() => queue.length > 0 || allHandlersFinished());
       if (queue.length === 0) await continueAsNew<typeof quarantineGroupWorkflow>({ ...input, recentActions: actions });
     }
   }

@@ -67,6 +67,9 @@ const { reconcileTenant, applyLicenceChange, markLicenceChangeFailed } = proxyAc
 
 const HISTORY_LIMIT = 1000;
 
+/** Patch id: Updates under way finish before the workflow continues as new. */
+export const HANDLERS_FINISH_BEFORE_CONTINUE = 'handlers-finish-before-continue-as-new';
+
 /**
  * One end customer's Microsoft tenant, as a long-lived entity: it holds the tenant's licences,
  * takes changes through validated Updates (rejected with a reason before anything is sent),
@@ -196,7 +199,9 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
       state.lastReconciledAt = new Date().toISOString();
     });
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT) {
-      await allHandlersFinished();
+      // A change accepted meanwhile finishes here first (its activity, its answer, its state), or
+      // continuing as new would cut its Update off. Histories from before went on at once.
+      if (!allHandlersFinished() && patched(HANDLERS_FINISH_BEFORE_CONTINUE)) await condition(allHandlersFinished);
       await continueAsNew<typeof tenantWorkflow>({ ...input, state });
     }
   }

@@ -1,0 +1,86 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Worker } from '@temporalio/worker';
+import { WorkflowUpdateStage } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporalCliPath } from '../workers/temporal-server';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { waitFor } from './support/wait';
+import { recordHistory } from './support/histories';
+import { workflowBundle } from '../workers/worker';
+import { reconcileSignal, setQuantityUpdate, tenantStateQuery, tenantWorkflow, type TenantActivities } from '../workflows/tenant';
+import type { ChangeResult, LicenceView } from '../workflows/types';
+
+// A tenant workflow told to continue as new while an admin's change is under way, against a dev
+// server that suggests continuing as new after a few events, with activities the test holds.
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = `tenant-can-${randomUUID()}`;
+
+const licence = (quantity: number): LicenceView => ({
+  subscriptionId: 'sub-1', parentSubscriptionId: null, productId: 'prod-1', productName: 'Microsoft 365 E3', quantity, status: 'Active', billingCycle: 'Monthly',
+});
+
+/** Held calls: each waits until the test answers it. */
+const reconciles: Array<() => void> = [];
+const changes: Array<() => void> = [];
+const activities: TenantActivities = {
+  reconcileTenant: async (input) => {
+    if (!input.initial) await new Promise<void>((resolve) => reconciles.push(resolve));
+    return { gone: false, licences: [licence(5)], products: [{ productId: 'prod-1', name: 'Microsoft 365 E3', minQty: 1, maxQty: 300 }], events: 0 };
+  },
+  applyLicenceChange: async (input) => {
+    await new Promise<void>((resolve) => changes.push(resolve));
+    const quantity = input.change.kind === 'setQuantity' ? input.change.quantity : 0;
+    return { changeId: input.changeId, kind: input.change.kind, licences: [licence(quantity)], cancelledOn: null } satisfies ChangeResult;
+  },
+  markLicenceChangeFailed: async () => undefined,
+};
+
+before(async () => {
+  env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalCliPath() },
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      ip: '127.0.0.1',
+      ui: false,
+      extraArgs: ['--log-level', 'error', '--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=10'],
+    },
+  });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  running = worker.run();
+});
+after(async () => {
+  for (const answer of [...reconciles.splice(0), ...changes.splice(0)]) answer();
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+test('an admin\'s change under way when the tenant continues as new finishes first: its Update is answered and the new run holds it', async () => {
+  const handle = await env.client.workflow.start(tenantWorkflow, {
+    taskQueue, workflowId: `tenant-can-${randomUUID()}`, args: [{ providerId: 'p-test', tenantId: 'tenant-1', serviceId: 'S-1', reconcileEveryHours: 24 * 365 }],
+  });
+  await waitFor('the first reconcile', async () => ((await handle.query(tenantStateQuery)).lastReconciledAt ? true : undefined));
+  // A reconcile on demand, held; a change accepted meanwhile waits behind it.
+  await handle.signal(reconcileSignal);
+  await waitFor('the reconcile under way', async () => reconciles.length === 1 || undefined);
+  const update = await handle.startUpdate(setQuantityUpdate, { args: [{ subscriptionId: 'sub-1', quantity: 7, by: 'grace' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  // The reconcile ends; the change starts; the server now suggests continuing as new.
+  reconciles.shift()!();
+  await waitFor('the change under way', async () => changes.length === 1 || undefined);
+  // Give the workflow the task in which it would continue as new, with the change still under way.
+  await new Promise((r) => setTimeout(r, 1000));
+  changes.shift()!();
+  const result = await update.result();
+  assert.equal(result.licences[0]!.quantity, 7);
+  await waitFor('continued as new', async () => ((await handle.describe()).runId !== handle.firstExecutionRunId ? true : undefined));
+  const state = await env.client.workflow.getHandle(handle.workflowId).query(tenantStateQuery);
+  assert.equal(state.licences.find((l) => l.subscriptionId === 'sub-1')!.quantity, 7, 'the new run holds the change');
+  assert.equal(state.recentChanges.length, 1);
+  await recordHistory(env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId), 'tenant-change-across-continue-as-new');
+  await handle.terminate('test done');
+});
