@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
-import { WorkflowUpdateStage } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporalCliPath } from '../workers/temporal-server';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -13,7 +13,7 @@ import { reconcileSignal, setQuantityUpdate, tenantStateQuery, tenantWorkflow, t
 import type { ChangeResult, LicenceView } from '../workflows/types';
 
 // A tenant workflow told to continue as new while an admin's change is under way, against a dev
-// server that suggests continuing as new after a few events, with activities the test holds.
+// server that suggests continuing as new after 14 events (its second reconcile), with activities the test holds.
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -47,7 +47,7 @@ before(async () => {
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
       ip: '127.0.0.1',
       ui: false,
-      extraArgs: ['--log-level', 'error', '--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=10'],
+      extraArgs: ['--log-level', 'error', '--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=14'],
     },
   });
   worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
@@ -60,7 +60,7 @@ after(async () => {
   await env?.teardown();
 });
 
-test('an admin\'s change under way when the tenant continues as new finishes first: its Update is answered and the new run holds it', async () => {
+test('an admin\'s change under way when the tenant is due to continue as new finishes first: its Update is answered, the new run holds it; changes sent meanwhile are refused; a reconcile asked for meanwhile runs in the new run', async () => {
   const handle = await env.client.workflow.start(tenantWorkflow, {
     taskQueue, workflowId: `tenant-can-${randomUUID()}`, args: [{ providerId: 'p-test', tenantId: 'tenant-1', serviceId: 'S-1', reconcileEveryHours: 24 * 365 }],
   });
@@ -69,18 +69,33 @@ test('an admin\'s change under way when the tenant continues as new finishes fir
   await handle.signal(reconcileSignal);
   await waitFor('the reconcile under way', async () => reconciles.length === 1 || undefined);
   const update = await handle.startUpdate(setQuantityUpdate, { args: [{ subscriptionId: 'sub-1', quantity: 7, by: 'grace' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
-  // The reconcile ends; the change starts; the server now suggests continuing as new.
+  // The reconcile ends and the change starts; the server now suggests continuing as new, and the
+  // run waits for the change.
   reconciles.shift()!();
   await waitFor('the change under way', async () => changes.length === 1 || undefined);
-  // Give the workflow the task in which it would continue as new, with the change still under way.
-  await new Promise((r) => setTimeout(r, 1000));
+  // A change sent now is refused by the validator (a refused Update is answered at once; an
+  // accepted one would wait for its own change, which the test holds).
+  const probe = await handle.startUpdate(setQuantityUpdate, { args: [{ subscriptionId: 'sub-1', quantity: 8, by: 'heidi' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  const refusal = await Promise.race([
+    probe.result().then(() => 'answered as applied', (err: unknown) => err),
+    new Promise((r) => setTimeout(() => r('accepted: it waits for its change'), 10_000)),
+  ]);
+  assert.ok(refusal instanceof WorkflowUpdateFailedError, `the change sent while the run waited to continue as new was ${String(refusal)}`);
+  assert.match(String(refusal.cause?.message), /continuing as new/);
+  await handle.signal(reconcileSignal);
   changes.shift()!();
   const result = await update.result();
   assert.equal(result.licences[0]!.quantity, 7);
   await waitFor('continued as new', async () => ((await handle.describe()).runId !== handle.firstExecutionRunId ? true : undefined));
-  const state = await env.client.workflow.getHandle(handle.workflowId).query(tenantStateQuery);
-  assert.equal(state.licences.find((l) => l.subscriptionId === 'sub-1')!.quantity, 7, 'the new run holds the change');
-  assert.equal(state.recentChanges.length, 1);
   await recordHistory(env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId), 'tenant-change-across-continue-as-new');
-  await handle.terminate('test done');
+  // The new run: it holds the change, and runs the reconcile asked for while the old one waited.
+  await waitFor('the reconcile asked for meanwhile', async () => reconciles.length === 1 || undefined);
+  reconciles.shift()!();
+  const latest = env.client.workflow.getHandle(handle.workflowId);
+  const state = await waitFor('the new run\'s state', async () => {
+    const s = await latest.query(tenantStateQuery);
+    return s.recentChanges.length === 1 ? s : undefined;
+  });
+  assert.equal(state.recentChanges[0]!.by, 'grace', 'only the change accepted before the wait');
+  await latest.terminate('test done');
 });

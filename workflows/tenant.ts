@@ -22,6 +22,8 @@ export interface TenantInput {
   /** The provider's time zone: "today" for a cancellation date is the provider's today (UTC when absent). */
   timeZone?: string;
   state?: TenantState;
+  /** Carried across continue-as-new: an admin asked for a reconcile that had not run yet. */
+  reconcileRequested?: boolean;
 }
 
 /** Who asks: the name given (free text), and who the system knows it to be (filled by the CLI / console). */
@@ -80,7 +82,14 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     licences: [], products: [], cancelledOn: null, goneAtCarrier: false, lastReconciledAt: null, outOfBandEvents: 0, recentChanges: [],
   };
   const everyMs = (input.reconcileEveryHours ?? 24) * 3600_000;
-  let reconcileRequested = state.lastReconciledAt === null;
+  // Asked for and not yet done: carried across continue-as-new, so a request is never dropped.
+  let reconcileRequested = input.reconcileRequested ?? state.lastReconciledAt === null;
+  // Set while the run waits for changes under way before it continues as new: new ones are refused
+  // meanwhile (a refused Update leaves no history), so a stream of them cannot hold it off.
+  let continuing = false;
+  const requireNotContinuing = () => {
+    if (continuing) throw new Error('the tenant workflow is continuing as new: send the change again in a few seconds');
+  };
   // Changes run one at a time, in the order they were accepted.
   let tail: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -144,6 +153,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
   });
   setHandler(orderProductUpdate, (req) => change(req, { kind: 'order', productId: req.productId.toLowerCase(), quantity: req.quantity, billingCycle: req.billingCycle ?? 'Monthly' }), {
     validator: (req) => {
+      requireNotContinuing();
       requireBy(req?.by);
       requireActive();
       const p = limitsOf(req.productId);
@@ -157,6 +167,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     return change(req, { kind: 'setQuantity', subscriptionId: req.subscriptionId.toLowerCase(), quantity: req.quantity, oldQuantity: old?.quantity });
   }, {
     validator: (req) => {
+      requireNotContinuing();
       requireBy(req?.by);
       requireActive();
       const l = state.licences.find((x) => x.subscriptionId === String(req.subscriptionId).toLowerCase());
@@ -168,6 +179,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
   });
   setHandler(cancelServiceUpdate, (req) => change(req, { kind: 'cancelService', effectiveDate: req.effectiveDate ?? today() }), {
     validator: (req) => {
+      requireNotContinuing();
       requireBy(req?.by);
       if (state.cancelledOn) {
         throw new Error(state.cancelledOn <= today()
@@ -179,6 +191,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
   });
   setHandler(reactivateServiceUpdate, (req) => change(req, { kind: 'reactivateService' }), {
     validator: (req) => {
+      requireNotContinuing();
       requireBy(req?.by);
       if (!state.cancelledOn) throw new Error('the service is not cancelled');
     },
@@ -201,8 +214,11 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT) {
       // A change accepted meanwhile finishes here first (its activity, its answer, its state), or
       // continuing as new would cut its Update off. Histories from before went on at once.
-      if (!allHandlersFinished() && patched(HANDLERS_FINISH_BEFORE_CONTINUE)) await condition(allHandlersFinished);
-      await continueAsNew<typeof tenantWorkflow>({ ...input, state });
+      if (!allHandlersFinished() && patched(HANDLERS_FINISH_BEFORE_CONTINUE)) {
+        continuing = true;
+        await condition(allHandlersFinished);
+      }
+      await continueAsNew<typeof tenantWorkflow>({ ...input, state, reconcileRequested: reconcileRequested || undefined });
     }
   }
 }
