@@ -9,7 +9,7 @@ import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
-import { groupStateQuery, linesAddedSignal, quarantineGroupWorkflow, writeOffSignal, type QuarantineActivities } from '../workflows/quarantine-group';
+import { groupStateQuery, linesAddedSignal, quarantineGroupWorkflow, writeOffSignal, type LinesAdded, type QuarantineActivities } from '../workflows/quarantine-group';
 import type { ActionOutcome, GroupSummary } from '../workflows/types';
 
 // A group workflow against a real dev server, with activities the test holds: which summary the
@@ -88,76 +88,67 @@ async function startGroup(workflowId: string, first: GroupSummary) {
   });
 }
 
-test('new lines told while the group reads its own summary: the later-read summary is kept, and a zero read meanwhile is read again', async () => {
-  const handle = await startGroup(`group-crossing-${randomUUID()}`, summary(3, '2026-11-27T10:00:00.000000Z'));
-  // A write-off of its three lines; the group reads its summary after it, and that read is held.
+/**
+ * A group of three lines is written off; while it reads its summary after that, a cycle tells it
+ * of two new lines (`told`), and the read then comes back empty, stamped `zeroAt`. Returns once
+ * the group has asked to read again (it must: the zero may miss the lines told meanwhile).
+ */
+async function writeOffCrossedByLines(name: string, told: LinesAdded, zeroAt: string) {
+  const handle = await startGroup(`${name}-${randomUUID()}`, summary(3, '2026-11-27T10:00:00.000000Z'));
   await handle.signal(writeOffSignal, { by: 'grace', reason: 'test tenant' });
   await waitFor('the read after the write-off', async () => reads.length === 1 || undefined);
-  // Meanwhile a cycle adds two lines and tells the group, with a summary read later than the group's.
-  await handle.signal(linesAddedSignal, { source: 'cycle-2', count: 2, summary: summary(2, '2026-11-27T10:00:02.000000Z') });
-  await waitFor('the signal handled', async () => ((await handle.query(groupStateQuery)).summary?.lines === 2) || undefined);
-  reads.shift()!(summary(0, '2026-11-27T10:00:01.000000Z'));
-  // The zero may miss the lines told meanwhile: the group reads again, and shows the later summary until then.
+  await handle.signal(linesAddedSignal, told);
+  // In history before the read's result, so the group handles it first.
+  await waitFor('the signal recorded', async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED).length === 3 || undefined);
+  reads.shift()!(summary(0, zeroAt));
   await waitFor('the group reads again', async () => reads.length === 1 || undefined);
+  return handle;
+}
+
+/** The second read finds the two new lines: the group waits for an admin with them. */
+async function findsTheTwoLines(handle: Awaited<ReturnType<typeof startGroup>>, history: string) {
+  reads.shift()!(summary(2, '2026-11-27T10:00:09.000000Z'));
+  await settledAfter(handle, 3);
+  await recordHistory(handle, history);
+  assert.equal((await handle.describe()).status.name, 'RUNNING', 'the group must wait for its two new lines');
+  assert.equal((await handle.query(groupStateQuery)).summary!.lines, 2);
+  await handle.terminate('test done');
+}
+
+test('new lines told while the group reads its own summary: the later-read summary is kept, and a zero read meanwhile is read again', async () => {
+  const handle = await writeOffCrossedByLines('group-crossing', { source: 'cycle-2', count: 2, summary: summary(2, '2026-11-27T10:00:02.000000Z') }, '2026-11-27T10:00:01.000000Z');
+  // Until then it shows the summary sent with the lines, read later than its own.
   const state = await handle.query(groupStateQuery);
   assert.equal(state.summary!.lines, 2);
   assert.equal(state.summary!.asOf, '2026-11-27T10:00:02.000000Z');
-  await recordHistory(handle, 'quarantine-group-read-crossed-by-lines');
-  reads.shift()!(summary(2, '2026-11-27T10:00:03.000000Z'));
-  await settledAfter(handle, 3);
-  assert.equal((await handle.describe()).status.name, 'RUNNING', 'the group must wait for its two new lines');
-  await handle.terminate('test done');
+  await findsTheTwoLines(handle, 'quarantine-group-read-crossed-by-lines');
 });
 
 test('new lines told with no summary while the group reads its own: it reads again before it may complete', async () => {
-  const handle = await startGroup(`group-crossing-unsummarised-${randomUUID()}`, summary(3, '2026-11-27T10:30:00.000000Z'));
-  await handle.signal(writeOffSignal, { by: 'grace', reason: 'test tenant' });
-  await waitFor('the read after the write-off', async () => reads.length === 1 || undefined);
-  await handle.signal(linesAddedSignal, { source: 'cycle-2', count: 2 });
-  await waitFor('the signal received', async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED).length === 3 || undefined);
-  reads.shift()!(summary(0, '2026-11-27T10:30:01.000000Z'));
-  await waitFor('the group reads again', async () => reads.length === 1 || undefined);
-  reads.shift()!(summary(2, '2026-11-27T10:30:02.000000Z'));
-  await settledAfter(handle, 3);
-  await recordHistory(handle, 'quarantine-group-read-crossed-unsummarised');
-  assert.equal((await handle.describe()).status.name, 'RUNNING');
-  assert.equal((await handle.query(groupStateQuery)).summary!.lines, 2);
-  await handle.terminate('test done');
+  const handle = await writeOffCrossedByLines('group-crossing-unsummarised', { source: 'cycle-2', count: 2 }, '2026-11-27T10:00:01.000000Z');
+  await findsTheTwoLines(handle, 'quarantine-group-read-crossed-unsummarised');
 });
 
 test('a zero read while new lines were told is read again, even when its stamp says it is the later read', async () => {
   // Stamps order reads closely, not exactly (a clock step, or a statement's snapshot taken just
   // before its stamp): completion never rests on them.
-  const handle = await startGroup(`group-crossing-stamps-${randomUUID()}`, summary(3, '2026-11-27T10:45:00.000000Z'));
-  await handle.signal(writeOffSignal, { by: 'grace', reason: 'test tenant' });
-  await waitFor('the read after the write-off', async () => reads.length === 1 || undefined);
-  await handle.signal(linesAddedSignal, { source: 'cycle-2', count: 2, summary: summary(2, '2026-11-27T10:45:01.000000Z') });
-  await waitFor('the signal handled', async () => ((await handle.query(groupStateQuery)).summary?.lines === 2) || undefined);
-  reads.shift()!(summary(0, '2026-11-27T10:45:02.000000Z'));
-  await waitFor('the group reads again', async () => reads.length === 1 || undefined);
-  reads.shift()!(summary(2, '2026-11-27T10:45:03.000000Z'));
-  await settledAfter(handle, 3);
-  await recordHistory(handle, 'quarantine-group-read-crossed-stamps-out-of-order');
-  assert.equal((await handle.describe()).status.name, 'RUNNING');
-  assert.equal((await handle.query(groupStateQuery)).summary!.lines, 2);
-  await handle.terminate('test done');
+  const handle = await writeOffCrossedByLines('group-crossing-stamps', { source: 'cycle-2', count: 2, summary: summary(2, '2026-11-27T10:00:01.000000Z') }, '2026-11-27T10:00:02.000000Z');
+  await findsTheTwoLines(handle, 'quarantine-group-read-crossed-stamps-out-of-order');
 });
 
-test('a read that is the later one replaces the summary, and a group with no line left completes', async () => {
-  const handle = await startGroup(`group-later-read-${randomUUID()}`, summary(3, '2026-11-27T11:00:00.000000Z'));
-  await handle.signal(writeOffSignal, { by: 'grace', reason: 'test tenant' });
-  await waitFor('the read after the write-off', async () => reads.length === 1 || undefined);
-  reads.shift()!(summary(0, '2026-11-27T11:00:01.000000Z'));
-  assert.equal((await resultWithin(handle)).summary!.lines, 0);
-});
-
-test('a read with no lines told during it is the truth, whatever its stamp says (a clock stepped back): the group completes', async () => {
-  const handle = await startGroup(`group-clock-back-${randomUUID()}`, summary(3, '2026-11-27T15:00:05.000000Z'));
-  await handle.signal(writeOffSignal, { by: 'grace', reason: 'test tenant' });
-  await waitFor('the read after the write-off', async () => reads.length === 1 || undefined);
-  reads.shift()!(summary(0, '2026-11-27T15:00:03.000000Z'));
-  assert.equal((await resultWithin(handle)).summary!.lines, 0);
-});
+// A read with no lines told during it is the truth, whatever its stamp says.
+for (const { title, heldAt, readAt } of [
+  { title: 'a read replaces the summary, and a group with no line left completes', heldAt: '2026-11-27T11:00:00.000000Z', readAt: '2026-11-27T11:00:01.000000Z' },
+  { title: 'a read stamped earlier than the summary held (a clock stepped back) replaces it all the same: the group completes', heldAt: '2026-11-27T15:00:05.000000Z', readAt: '2026-11-27T15:00:03.000000Z' },
+]) {
+  test(title, async () => {
+    const handle = await startGroup(`group-read-${randomUUID()}`, summary(3, heldAt));
+    await handle.signal(writeOffSignal, { by: 'grace', reason: 'test tenant' });
+    await waitFor('the read after the write-off', async () => reads.length === 1 || undefined);
+    reads.shift()!(summary(0, readAt));
+    assert.equal((await resultWithin(handle)).summary!.lines, 0);
+  });
+}
 
 test('summaries without a stamp (an earlier version read them) are taken as read, as before', async () => {
   const handle = await startGroup(`group-unstamped-${randomUUID()}`, summary(3, undefined));
