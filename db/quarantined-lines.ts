@@ -51,15 +51,25 @@ export async function lineOutcomes(db: Queryable, ids: number[]): Promise<{ bill
  */
 const AS_OF = `to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-export async function groupSummary(db: Queryable, groupKey: string): Promise<GroupSummary> {
+/** What a group's summary is made of, aggregated over its quarantined lines (both reads below). */
+const SUMMARY_COLUMNS = `count(*)::int AS n, sum(sub_total)::text AS total, min(left(charge_start, 10)) AS from, max(left(charge_start, 10)) AS to, ${AS_OF} AS as_of`;
+
+interface SummaryRow {
+  n: number;
+  total: string | null;
+  from: string | null;
+  to: string | null;
+  as_of: string;
+}
+
+function summaryOf(groupKey: string, r: SummaryRow): GroupSummary {
   const { providerId, reason, tenantRef } = parseGroupKey(groupKey);
-  const res = await db.query<{ n: number; total: string | null; from: string | null; to: string | null; as_of: string }>(
-    `SELECT count(*)::int AS n, sum(sub_total)::text AS total, min(left(charge_start, 10)) AS from, max(left(charge_start, 10)) AS to, ${AS_OF} AS as_of
-       FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`,
-    [groupKey],
-  );
-  const r = res.rows[0]!;
   return { groupKey, providerId, reason, tenantRef, lines: r.n, carrierCharge: r.total ?? '0', periodFrom: r.from, periodTo: r.to, asOf: r.as_of };
+}
+
+export async function groupSummary(db: Queryable, groupKey: string): Promise<GroupSummary> {
+  const res = await db.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`, [groupKey]);
+  return summaryOf(groupKey, res.rows[0]!);
 }
 
 /**
@@ -68,16 +78,13 @@ export async function groupSummary(db: Queryable, groupKey: string): Promise<Gro
  * Groups without quarantined lines are left out.
  */
 export async function groupSummaries(db: Queryable, groupKeys: readonly string[]): Promise<Array<GroupSummary & { customer: string | null; domain: string | null }>> {
-  const res = await db.query<{ group_key: string; n: number; total: string | null; from: string | null; to: string | null; customer: string | null; domain: string | null; as_of: string }>(
-    `SELECT group_key, count(*)::int AS n, sum(sub_total)::text AS total, min(left(charge_start, 10)) AS from, max(left(charge_start, 10)) AS to, ${AS_OF} AS as_of,
+  const res = await db.query<SummaryRow & { group_key: string; customer: string | null; domain: string | null }>(
+    `SELECT group_key, ${SUMMARY_COLUMNS},
             (array_agg(raw ORDER BY id))[1]::jsonb ->> 'CustomerName' AS customer, (array_agg(raw ORDER BY id))[1]::jsonb ->> 'PrimaryDomainName' AS domain
        FROM usage_line WHERE group_key = ANY($1::text[]) AND status = 'QUARANTINED' GROUP BY group_key`,
     [groupKeys],
   );
-  return res.rows.map((r) => {
-    const { providerId, reason, tenantRef } = parseGroupKey(r.group_key);
-    return { groupKey: r.group_key, providerId, reason, tenantRef, lines: r.n, carrierCharge: r.total ?? '0', periodFrom: r.from, periodTo: r.to, customer: r.customer, domain: r.domain, asOf: r.as_of };
-  });
+  return res.rows.map((r) => ({ ...summaryOf(r.group_key, r), customer: r.customer, domain: r.domain }));
 }
 
 /** The groups that received lines from one cycle or action, with how many. */
