@@ -143,7 +143,11 @@ test('a group already waiting takes the summary sent with its new lines and runs
 
   // A summary read before the one the group holds (its lines are counted already): nothing changes.
   await handle.signal(linesAddedSignal, { source: 'test', count: 1, summary: { ...first, lines: 99 } });
-  await waitFor('the older summary handled', async () => ((await signalled()) === 3 && (await handle.query(groupStateQuery)).pending === 0) || undefined);
+  await waitFor('the older summary handled (its workflow task completed)', async () => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const signals = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+    return (signals.length === 3 && events[events.length - 1]!.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) || undefined;
+  });
   assert.equal((await handle.query(groupStateQuery)).summary!.lines, 2, 'the older summary was not taken');
   assert.equal(await activities(), 0);
 

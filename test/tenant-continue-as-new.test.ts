@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporalCliPath } from '../workers/temporal-server';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
@@ -41,15 +40,7 @@ const activities: TenantActivities = {
 };
 
 before(async () => {
-  env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: temporalCliPath() },
-      searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      ip: '127.0.0.1',
-      ui: false,
-      extraArgs: ['--log-level', 'error', '--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=14'],
-    },
-  });
+  env = await localTemporal({ 'limit.historyCount.suggestContinueAsNew': 14 });
   worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
   running = worker.run();
 });

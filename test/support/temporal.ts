@@ -2,16 +2,20 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { temporalCliPath, testServerPath } from '../../workers/temporal-server';
 
-/** A real Temporal dev server from the pinned binary (or TEMPORAL_ADDRESS), with our search attributes. */
-export async function localTemporal(): Promise<TestWorkflowEnvironment> {
-  if (process.env.TEMPORAL_ADDRESS) return TestWorkflowEnvironment.createFromExistingServer({ address: process.env.TEMPORAL_ADDRESS });
+/**
+ * A real Temporal dev server from the pinned binary (or TEMPORAL_ADDRESS), with our search
+ * attributes. `dynamicConfig` values need a server of its own: with them it is always started here.
+ */
+export async function localTemporal(dynamicConfig: Record<string, string | number> = {}): Promise<TestWorkflowEnvironment> {
+  const dynamic = Object.entries(dynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
+  if (process.env.TEMPORAL_ADDRESS && dynamic.length === 0) return TestWorkflowEnvironment.createFromExistingServer({ address: process.env.TEMPORAL_ADDRESS });
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
       ip: '127.0.0.1',
       ui: false,
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: ['--log-level', 'error', ...dynamic],
     },
   });
 }
