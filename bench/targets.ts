@@ -7,6 +7,7 @@
  * Last line: one JSON object. Exit code 0 whether or not the targets were met (it is a measurement).
  */
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { asBenchRun, judgeTargets, type BenchRun } from './targets-verdict';
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     twenty.push(asBenchRun(await benchRun(['--providers', '20', '--records', '50000', '--fan-out-groups', '0'])));
   }
   const defaults = o.defaultRun ? [await benchRun(['--fan-out-groups', '0'])] : [];
-  const verdicts = judgeTargets(single, twenty, defaults);
+  const verdicts = judgeTargets(single, twenty, defaults, os.availableParallelism());
   process.stderr.write('\n');
   for (const v of verdicts) process.stderr.write(`${v.met ? 'met    ' : 'NOT MET'}  ${v.target}: ${v.measured}\n`);
   process.stdout.write(JSON.stringify({ allMet: verdicts.every((v) => v.met), targets: verdicts, runs: { single, twenty, default: defaults } }) + '\n');

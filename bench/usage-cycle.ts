@@ -12,6 +12,7 @@
  */
 import { measureQuarantineFanOut } from './quarantine-fan-out';
 import { Command } from 'commander';
+import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
     const repeats = summaries.reduce((t, s) => t + s.duplicatesSkipped, 0);
     process.stderr.write(`cycle${providers > 1 ? 's' : ''}: fetched ${fetched}, billed ${billed}, quarantined ${quarantined}, repeats ${repeats} in ${seconds.toFixed(1)} s\n`);
     process.stderr.write(`simulator alone: ${served.lines} lines in ${served.seconds.toFixed(1)} s; limit (fetch + JSON.parse + COPY): ${limit.lines} lines in ${limit.seconds.toFixed(1)} s\n`);
-    process.stderr.write(`CPU seconds during the cycle: worker ${cpu.worker}, PostgreSQL ${cpu.postgres}, simulator+bench ${cpu.simulatorAndBench}, Temporal ${cpu.temporal} (wall ${seconds.toFixed(1)} s, 2 cores)\n`);
+    process.stderr.write(`CPU seconds during the cycle: worker ${cpu.worker}, PostgreSQL ${cpu.postgres}, simulator+bench ${cpu.simulatorAndBench}, Temporal ${cpu.temporal} (wall ${seconds.toFixed(1)} s, ${os.availableParallelism()} cores)\n`);
     const stages = { carrier: 0, lines: 0, known: 0, decide: 0, persist: 0 };
     // BENCH_WORKER_LOG=<file>: the workers' log lines (JSON, one a line), to look into a run afterwards.
     if (process.env.BENCH_WORKER_LOG) writeFileSync(process.env.BENCH_WORKER_LOG, stack.workerLogs.join('\n') + '\n');

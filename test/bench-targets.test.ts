@@ -85,3 +85,15 @@ test('asBenchRun: a run without its figures is a clear error', () => {
   assert.equal(asBenchRun({ ...run() }).recordsPerSecond, 30_000);
   assert.throws(() => asBenchRun({ records: 1, recordsPerSecond: '30000' }), /lacks recordsPerSecond, limitRecordsPerSecond, ratio, simulatorLinesPerSecond, peakRssMb, historyEvents/);
 });
+
+test('twenty against one says how much more CPU twenty cycles made and the most they could reach', () => {
+  // One cycle: 40 s wall, 74 CPU s (1.85 of 2 cores). Twenty: 86 CPU s, so at least 43 s with both cores busy.
+  const single = [run({ seconds: 40, cpuSeconds: { worker: 27.4, postgres: 42.4, simulatorAndBench: 2.5, temporal: 1.7 } })];
+  const twenty = [twentyRun({ recordsPerSecond: 22_130, seconds: 45.2, cpuSeconds: { worker: 30.7, postgres: 45.8, simulatorAndBench: 2.9, temporal: 6.6 } })];
+  const total = verdictOf(judgeTargets(single, twenty, []), 'twenty cycles: total');
+  assert.match(total.measured, /CPU s a run \(medians\): twenty 86 against one 74 \(\+16 %\), one cycle kept 1\.85 of 2 cores busy; with all 2 busy twenty could reach at most 0\.930 × one$/);
+  // Four cores: twice the room.
+  assert.match(verdictOf(judgeTargets(single, twenty, [], 4), 'twenty cycles: total').measured, /at most 1\.860 × one$/);
+  // Without CPU figures (an older run's line) the verdict says nothing of them.
+  assert.doesNotMatch(verdictOf(judgeTargets([run()], [twentyRun()], []), 'twenty cycles: total').measured, /CPU/);
+});
