@@ -1,5 +1,5 @@
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, setHandler, uuid4, workflowInfo,
+  ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { CarrierTenantView, ChangeResult, LicenceChange, LicenceView, ProductLimits } from './types';
 import { requirePlainDate } from '../core/iso-date';
@@ -10,6 +10,8 @@ export interface TenantState {
   cancelledOn: string | null;
   goneAtCarrier: boolean;
   lastReconciledAt: string | null;
+  /** The last reconcile that failed for good (bad credentials, the carrier down for half an hour), until one succeeds. */
+  lastReconcileFailure?: { at: string; reason: string } | null;
   outOfBandEvents: number;
   recentChanges: Array<{ changeId: string; kind: string; by: string; at: string }>;
 }
@@ -71,6 +73,13 @@ const HISTORY_LIMIT = 1000;
 
 /** Patch id: Updates under way finish before the workflow continues as new. */
 export const HANDLERS_FINISH_BEFORE_CONTINUE = 'handlers-finish-before-continue-as-new';
+/** Patch id: a reconcile that fails for good is recorded and tried again; the tenant's workflow goes on. */
+export const RECONCILE_FAILURE_KEPT = 'tenant-reconcile-failure-kept';
+/** Patch id: a change is checked again when its turn comes, against the changes that ran before it. */
+export const CHANGE_CHECKED_WHEN_RUN = 'tenant-change-checked-when-run';
+
+/** After a failed reconcile, the next try comes this soon (or at the usual interval, if sooner). */
+const RECONCILE_RETRY_MS = 3600_000;
 
 /**
  * One end customer's Microsoft tenant, as a long-lived entity: it holds the tenant's licences,
@@ -114,13 +123,27 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     if (state.cancelledOn && state.cancelledOn <= today()) throw new Error(`the service was cancelled on ${state.cancelledOn}: no licence changes`);
   };
   const limitsOf = (productId: string) => state.products.find((p) => p.productId === String(productId).toLowerCase());
+  const refusalOf = (check: () => void): string | undefined => {
+    try {
+      check();
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
   const checkQuantity = (q: unknown, p: ProductLimits) => {
     if (typeof q !== 'number' || !Number.isInteger(q)) throw new Error('quantity must be a whole number');
     if (q < p.minQty || q > p.maxQty) throw new Error(`quantity for ${p.name} must be between ${p.minQty} and ${p.maxQty} (price list); got ${q}`);
   };
 
-  const change = (req: RequestActor, c: LicenceChange) =>
+  // `check` is the Update's validator: it ran when the change was accepted, against the state then;
+  // changes accepted before it may have run since (a cancel, another cancel), so it runs again.
+  const change = (req: RequestActor, c: LicenceChange, check: () => void) =>
     serial(async () => {
+      const refusal = refusalOf(check);
+      if (refusal !== undefined && patched(CHANGE_CHECKED_WHEN_RUN)) {
+        throw ApplicationFailure.create({ type: 'CHANGE_REFUSED', message: `${refusal} (after the changes accepted before this one ran)`, nonRetryable: true });
+      }
       const by = req.by;
       const changeId = uuid4();
       const actor = { by, osUser: req.osUser ?? null, principal: req.principal ?? null };
@@ -151,66 +174,93 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
   setHandler(reconcileSignal, () => {
     reconcileRequested = true;
   });
-  setHandler(orderProductUpdate, (req) => change(req, { kind: 'order', productId: req.productId.toLowerCase(), quantity: req.quantity, billingCycle: req.billingCycle ?? 'Monthly' }), {
+  // What each change requires of the tenant's state: checked when it is accepted and when it runs.
+  const checkOrder = (req: OrderRequest) => {
+    requireBy(req?.by);
+    requireActive();
+    const p = limitsOf(req.productId);
+    if (!p) throw new Error(`unknown product ${req.productId}: not in the provider's price list`);
+    checkQuantity(req.quantity, p);
+    if (req.billingCycle !== undefined && !['Monthly', 'Annual'].includes(req.billingCycle)) throw new Error('billingCycle must be Monthly or Annual');
+  };
+  const checkSetQuantity = (req: SetQuantityRequest) => {
+    requireBy(req?.by);
+    requireActive();
+    const l = state.licences.find((x) => x.subscriptionId === String(req.subscriptionId).toLowerCase());
+    if (!l) throw new Error(`subscription ${req.subscriptionId} is not a licence of this tenant`);
+    const p = limitsOf(l.productId) ?? { productId: l.productId, name: l.productName ?? l.productId, minQty: 1, maxQty: 10_000 };
+    checkQuantity(req.quantity, p);
+    if (req.quantity === l.quantity) throw new Error(`subscription ${req.subscriptionId} already has quantity ${l.quantity}`);
+  };
+  const checkCancel = (req: CancelRequest) => {
+    requireBy(req?.by);
+    if (state.cancelledOn) {
+      throw new Error(state.cancelledOn <= today()
+        ? `the service is already cancelled: billing stopped from ${state.cancelledOn}`
+        : `the service is already being cancelled: billing stops from ${state.cancelledOn} (reactivate first to change the date)`);
+    }
+    if (req.effectiveDate !== undefined) requirePlainDate(req.effectiveDate, 'effectiveDate');
+  };
+  const checkReactivate = (req: ReactivateRequest) => {
+    requireBy(req?.by);
+    if (!state.cancelledOn) throw new Error('the service is not cancelled');
+  };
+
+  setHandler(orderProductUpdate, (req) => change(req, { kind: 'order', productId: req.productId.toLowerCase(), quantity: req.quantity, billingCycle: req.billingCycle ?? 'Monthly' }, () => checkOrder(req)), {
     validator: (req) => {
       requireNotContinuing();
-      requireBy(req?.by);
-      requireActive();
-      const p = limitsOf(req.productId);
-      if (!p) throw new Error(`unknown product ${req.productId}: not in the provider's price list`);
-      checkQuantity(req.quantity, p);
-      if (req.billingCycle !== undefined && !['Monthly', 'Annual'].includes(req.billingCycle)) throw new Error('billingCycle must be Monthly or Annual');
+      checkOrder(req);
     },
   });
   setHandler(setQuantityUpdate, (req) => {
     const old = state.licences.find((x) => x.subscriptionId === req.subscriptionId.toLowerCase());
-    return change(req, { kind: 'setQuantity', subscriptionId: req.subscriptionId.toLowerCase(), quantity: req.quantity, oldQuantity: old?.quantity });
+    return change(req, { kind: 'setQuantity', subscriptionId: req.subscriptionId.toLowerCase(), quantity: req.quantity, oldQuantity: old?.quantity }, () => checkSetQuantity(req));
   }, {
     validator: (req) => {
       requireNotContinuing();
-      requireBy(req?.by);
-      requireActive();
-      const l = state.licences.find((x) => x.subscriptionId === String(req.subscriptionId).toLowerCase());
-      if (!l) throw new Error(`subscription ${req.subscriptionId} is not a licence of this tenant`);
-      const p = limitsOf(l.productId) ?? { productId: l.productId, name: l.productName ?? l.productId, minQty: 1, maxQty: 10_000 };
-      checkQuantity(req.quantity, p);
-      if (req.quantity === l.quantity) throw new Error(`subscription ${req.subscriptionId} already has quantity ${l.quantity}`);
+      checkSetQuantity(req);
     },
   });
-  setHandler(cancelServiceUpdate, (req) => change(req, { kind: 'cancelService', effectiveDate: req.effectiveDate ?? today() }), {
+  setHandler(cancelServiceUpdate, (req) => change(req, { kind: 'cancelService', effectiveDate: req.effectiveDate ?? today() }, () => checkCancel(req)), {
     validator: (req) => {
       requireNotContinuing();
-      requireBy(req?.by);
-      if (state.cancelledOn) {
-        throw new Error(state.cancelledOn <= today()
-          ? `the service is already cancelled: billing stopped from ${state.cancelledOn}`
-          : `the service is already being cancelled: billing stops from ${state.cancelledOn} (reactivate first to change the date)`);
-      }
-      if (req.effectiveDate !== undefined) requirePlainDate(req.effectiveDate, 'effectiveDate');
+      checkCancel(req);
     },
   });
-  setHandler(reactivateServiceUpdate, (req) => change(req, { kind: 'reactivateService' }), {
+  setHandler(reactivateServiceUpdate, (req) => change(req, { kind: 'reactivateService' }, () => checkReactivate(req)), {
     validator: (req) => {
       requireNotContinuing();
-      requireBy(req?.by);
-      if (!state.cancelledOn) throw new Error('the service is not cancelled');
+      checkReactivate(req);
     },
   });
 
+  let nextReconcileMs = everyMs;
   for (;;) {
     // Wakes on an admin's reconcile signal, or when the interval has passed.
-    await condition(() => reconcileRequested, everyMs);
+    await condition(() => reconcileRequested, nextReconcileMs);
     reconcileRequested = false;
-    await serial(async () => {
-      const r = await reconcileTenant({
-        providerId: input.providerId, tenantId: input.tenantId, reconcileId: uuid4(), known: state.licences, initial: state.lastReconciledAt === null,
+    nextReconcileMs = everyMs;
+    try {
+      await serial(async () => {
+        const r = await reconcileTenant({
+          providerId: input.providerId, tenantId: input.tenantId, reconcileId: uuid4(), known: state.licences, initial: state.lastReconciledAt === null,
+        });
+        state.goneAtCarrier = r.gone;
+        if (!r.gone) state.licences = r.licences;
+        if (r.products.length > 0) state.products = r.products;
+        state.outOfBandEvents += r.events;
+        state.lastReconciledAt = new Date().toISOString();
+        if (state.lastReconcileFailure) state.lastReconcileFailure = null;
       });
-      state.goneAtCarrier = r.gone;
-      if (!r.gone) state.licences = r.licences;
-      if (r.products.length > 0) state.products = r.products;
-      state.outOfBandEvents += r.events;
-      state.lastReconciledAt = new Date().toISOString();
-    });
+    } catch (err) {
+      // Failed for good (credentials rotated, the carrier down past the activity's 30 minutes): the
+      // tenant stays an entity that takes changes; the failure shows in its state and the next
+      // try comes within the hour. Histories from before failed the workflow here.
+      if (!patched(RECONCILE_FAILURE_KEPT)) throw err;
+      const cause = (err as { cause?: Error }).cause;
+      state.lastReconcileFailure = { at: new Date().toISOString(), reason: cause?.message ?? (err as Error).message };
+      nextReconcileMs = Math.min(everyMs, RECONCILE_RETRY_MS);
+    }
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT) {
       // A change accepted meanwhile finishes here first (its activity, its answer, its state), or
       // continuing as new would cut its Update off. Histories from before went on at once.

@@ -60,10 +60,11 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     const failed = await failedLicenceChanges(db, s.provider_id, s.tenant_id);
     const licences = state?.licences ?? (await listLicences(db, s.provider_id, s.tenant_id));
     if (o.json) {
-      printObject({ service: s, licences, lastReconciledAt: state?.lastReconciledAt ?? null, recentEvents: events, failedChanges: failed }, true);
+      printObject({ service: s, licences, lastReconciledAt: state?.lastReconciledAt ?? null, lastReconcileFailure: state?.lastReconcileFailure ?? null, recentEvents: events, failedChanges: failed }, true);
       return;
     }
-    printObject({ service: s, licences, lastReconciledAt: state?.lastReconciledAt ?? null }, false);
+    const failure = state?.lastReconcileFailure;
+    printObject({ service: s, licences, lastReconciledAt: state?.lastReconciledAt ?? null, ...(failure ? { lastReconcileFailed: `${failure.at}: ${failure.reason}` } : {}) }, false);
     const tz = (await providerLabels(db))(s.provider_id).timeZone;
     process.stdout.write(`licence events (newest first, times in ${tz}):\n`);
     printRows(events.map((e) => ({

@@ -1,0 +1,126 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Worker } from '@temporalio/worker';
+import { WorkflowUpdateStage } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { localTemporal } from './support/temporal';
+import { waitFor } from './support/wait';
+import { recordHistory } from './support/histories';
+import { workflowBundle } from '../workers/worker';
+import { cancelServiceUpdate, orderProductUpdate, reconcileSignal, tenantStateQuery, tenantWorkflow, type TenantActivities } from '../workflows/tenant';
+import type { ChangeResult, LicenceChange } from '../workflows/types';
+
+// Admins' changes racing each other and a reconcile the carrier refuses, on a real dev server, with
+// activities the test holds: a change is checked again when its turn comes, and a failed reconcile
+// leaves the tenant's workflow running.
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = `tenant-races-${randomUUID()}`;
+
+/** Held calls: each waits until the test answers it. */
+const held: Array<() => void> = [];
+const applied: LicenceChange[] = [];
+let refuseReconcile = false;
+const activities: TenantActivities = {
+  reconcileTenant: async (input) => {
+    if (!input.initial) {
+      await new Promise<void>((resolve) => held.push(resolve));
+      if (refuseReconcile) throw ApplicationFailure.nonRetryable('the carrier refused the client credentials (invalid_client)', 'INVALID_CLIENT');
+    }
+    return { gone: false, licences: [], products: [{ productId: 'prod-1', name: 'Microsoft 365 E3', minQty: 1, maxQty: 300 }], events: 0 };
+  },
+  applyLicenceChange: async (input) => {
+    await new Promise<void>((resolve) => held.push(resolve));
+    applied.push(input.change);
+    const cancelledOn = input.change.kind === 'cancelService' ? input.change.effectiveDate : null;
+    return { changeId: input.changeId, kind: input.change.kind, licences: [], cancelledOn } satisfies ChangeResult;
+  },
+  markLicenceChangeFailed: async () => undefined,
+};
+
+/** Answers held calls, one at a time, until `done` says so. */
+async function answerUntil(what: string, done: () => boolean): Promise<void> {
+  while (!done()) {
+    await waitFor(what, async () => held.length > 0 || done() || undefined);
+    held.shift()?.();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const outcome = (p: Promise<ChangeResult>) => p.then((r) => `applied ${r.kind}`, (err: Error) => `refused: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+
+before(async () => {
+  env = await localTemporal();
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  running = worker.run();
+});
+after(async () => {
+  for (const answer of held.splice(0)) answer();
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+async function startTenant() {
+  const handle = await env.client.workflow.start(tenantWorkflow, {
+    taskQueue, workflowId: `tenant-races-${randomUUID()}`, args: [{ providerId: 'p-test', tenantId: 'tenant-1', serviceId: 'S-1', reconcileEveryHours: 24 * 365 }],
+  });
+  await waitFor('the first reconcile', async () => ((await handle.query(tenantStateQuery)).lastReconciledAt ? true : undefined));
+  return handle;
+}
+
+test('two admins cancel at once and a third orders meanwhile: the first cancel stands, the later changes are refused when their turn comes, and nothing else reaches the carrier', async () => {
+  applied.length = 0;
+  const handle = await startTenant();
+  // Each is accepted against the state before any of them ran: none has been cancelled yet.
+  const alice = await handle.startUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: '2026-10-01' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  const bob = await handle.startUpdate(cancelServiceUpdate, { args: [{ by: 'bob', effectiveDate: '2026-12-01' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  const carol = await handle.startUpdate(orderProductUpdate, { args: [{ by: 'carol', productId: 'prod-1', quantity: 5 }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  const results = Promise.all([outcome(alice.result()), outcome(bob.result()), outcome(carol.result())]);
+  let settled = false;
+  void results.finally(() => (settled = true));
+  await answerUntil('the changes to settle', () => settled);
+  const [a, b, c] = await results;
+  const state = await handle.query(tenantStateQuery);
+  await recordHistory(handle, 'tenant-change-refused-when-run');
+  assert.equal(a, 'applied cancelService');
+  assert.match(b, /^refused: the service is already cancelled: billing stopped from 2026-10-01 \(after the changes accepted before this one ran\)$/);
+  assert.match(c, /^refused: the service was cancelled on 2026-10-01: no licence changes \(after the changes accepted before this one ran\)$/);
+  assert.deepEqual(applied.map((x) => x.kind), ['cancelService'], 'only the first cancel reached the activity');
+  assert.equal(state.cancelledOn, '2026-10-01');
+  assert.equal((await handle.describe()).status.name, 'RUNNING');
+});
+
+test('a reconcile the carrier refuses for good leaves the tenant running: the change accepted behind it is applied, the failure shows in its state until a reconcile succeeds', async () => {
+  applied.length = 0;
+  const handle = await startTenant();
+  refuseReconcile = true;
+  await handle.signal(reconcileSignal);
+  await waitFor('the reconcile under way', async () => held.length === 1 || undefined);
+  const order = await handle.startUpdate(orderProductUpdate, { args: [{ by: 'dave', productId: 'prod-1', quantity: 3 }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  const result = outcome(order.result());
+  let settled = false;
+  void result.finally(() => (settled = true));
+  await answerUntil('the order to settle', () => settled);
+  const afterFailure = await handle.query(tenantStateQuery).catch((err: Error) => err);
+  const status = (await handle.describe()).status.name;
+  await recordHistory(handle, 'tenant-reconcile-failure-kept');
+  assert.equal(await result, 'applied order');
+  assert.equal(status, 'RUNNING');
+  assert.ok(!(afterFailure instanceof Error), `query: ${String(afterFailure)}`);
+  assert.match(String(afterFailure.lastReconcileFailure?.reason), /invalid_client/);
+  // The credentials are put right and an admin asks again: the failure is cleared.
+  refuseReconcile = false;
+  const failedAt = afterFailure.lastReconciledAt;
+  await handle.signal(reconcileSignal);
+  await waitFor('the reconcile asked for', async () => held.length === 1 || undefined);
+  held.shift()!();
+  await waitFor('a reconcile that succeeded', async () => {
+    const s = await handle.query(tenantStateQuery);
+    return s.lastReconciledAt !== failedAt && !s.lastReconcileFailure ? true : undefined;
+  });
+});
