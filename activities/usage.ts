@@ -72,9 +72,15 @@ export function usageActivities(deps: ActivityDeps) {
         // A few cycles' pages at a time per process (the others wait their turn, heartbeating):
         // more only adds memory and database contention on two cores.
         const release = await fetchSlots.acquire(() => Context.current().heartbeat({ waitingForSlot: true }), Context.current().cancelled);
+        // Alive while waiting on the carrier too: a page may take up to the carrier's timeout (30 s
+        // by default), longer than the heartbeat timeout, and a timed-out attempt would be retried
+        // beside the one still running. A hung request ends at the carrier's timeout.
+        const activity = Context.current();
+        const alive = setInterval(() => activity.heartbeat({ pagesStored: totals.pages }), ALIVE_EVERY_MS);
         try {
           return await fetchPages(cursor);
         } finally {
+          clearInterval(alive);
           release();
         }
         async function fetchPages(cursor: FetchCursor): Promise<FetchResult> {
@@ -262,6 +268,9 @@ async function decide(lines: ReceivedLine[], ctx: Parameters<typeof batchDecider
 /** Fetch activities working on pages at once in one worker process (two cores: PostgreSQL needs one; measured: 2 beat 3 and 8). */
 export const FETCH_SLOTS = 2;
 const fetchSlots = new Slots(FETCH_SLOTS);
+
+/** How often a fetch call says it is alive between pages (the workflow's heartbeat timeout is 10 s). */
+const ALIVE_EVERY_MS = 2_000;
 
 /** Pages being saved at once, each on its own connection, committed in page order. */
 export const SAVES_IN_FLIGHT = 2;

@@ -16,7 +16,7 @@ let sys: TestSystem;
 
 before(async () => {
   env = await localTemporal();
-  sys = await startTestSystem(env, { usageRecords: 600, pageSize: 50 });
+  sys = await startTestSystem(env, { usageRecords: 600, pageSize: 50, providers: 3 });
 });
 after(async () => {
   await sys?.stop();
@@ -119,6 +119,26 @@ test('overlapping cycles, carrier faults on every kind, and a worker restart sti
     await recordHistory(env.client.workflow.getHandle(`cycle-${provider.id}-${cycleSeq - 1}`), 'usage-cycle-faults-a');
     await recordHistory(env.client.workflow.getHandle(`cycle-${provider.id}-${cycleSeq}`), 'usage-cycle-faults-b');
   } finally {
+    sys.sim.faults.clear();
+  }
+});
+
+test('a carrier page slower than the heartbeat timeout, within the carrier timeout, is waited for: the fetch is not timed out and run again beside itself', async () => {
+  const provider = await sys.onboardSimProvider(2);
+  // The deployed carrier timeout (30 s) is longer than the fetch's heartbeat timeout (10 s).
+  const timeoutMs = sys.deps.carrier.timeoutMs;
+  sys.deps.carrier.timeoutMs = 30_000;
+  sys.sim.faults.set([{ endpoint: 'usage', kind: 'slow', delayMs: 13_000, afterCalls: 1, times: 1 }]);
+  try {
+    const summary = await runCycle(provider.id);
+    assert.equal(sys.sim.faults.firedLog.length, 1, 'the slow page was served');
+    assert.equal(summary.billed, expectedOutcomes(sys.sim.dataset, 2).billed);
+    const history = await env.client.workflow.getHandle(`cycle-${provider.id}-${cycleSeq}`).fetchHistory();
+    const timedOut = (history.events ?? []).filter((e) => e.activityTaskTimedOutEventAttributes);
+    const retried = (history.events ?? []).filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1);
+    assert.deepEqual([timedOut.length, retried.length], [0, 0], 'no fetch attempt timed out or ran again');
+  } finally {
+    sys.deps.carrier.timeoutMs = timeoutMs;
     sys.sim.faults.clear();
   }
 });
