@@ -76,7 +76,6 @@ export function tenantActivities(deps: ActivityDeps) {
         await recordLicenceChangeDone(db, changeId, result);
         await recordLicenceEvent(db, input.providerId, input.tenantId, 'THIS_SYSTEM', changeId, changeEvent(change, result.licences[0]?.subscriptionId ?? null));
       });
-      if (change.kind === 'reactivateService') await autoCleanse(deps, input.providerId, { kind: 'serviceReactivated', serviceId: input.serviceId });
       return result;
     });
   }
@@ -142,16 +141,25 @@ export function tenantActivities(deps: ActivityDeps) {
     /** Sends one licence change to the carrier, once per changeId, and records it. */
     async applyLicenceChange(input: { providerId: string; tenantId: string; serviceId: string; changeId: string; by: string; actor?: ChangeActor; change: LicenceChange }): Promise<ChangeResult> {
       const prior = await licenceChangeStatus(deps.pool, input.changeId);
-      if (prior?.status === 'DONE' && prior.result) return prior.result;
       if (prior?.status === 'FAILED') throw ApplicationFailure.nonRetryable(`change ${input.changeId} failed: ${prior.failure ?? 'no reason recorded'}`, 'LICENCE_CHANGE_FAILED');
-      await recordLicenceChangeSent(deps.pool, { changeId: input.changeId, providerId: input.providerId, tenantId: input.tenantId, change: input.change, by: input.by, osUser: input.actor?.osUser, principal: input.actor?.principal });
-      try {
-        return await sendChange(input);
-      } catch (err) {
-        // A change that cannot succeed is closed now with its reason, so the tenant's later changes do not wait behind it.
-        if (err instanceof ApplicationFailure && err.nonRetryable) await recordLicenceChangeFailed(deps.pool, input.changeId, err.message);
-        throw err;
+      let result: ChangeResult;
+      if (prior?.status === 'DONE' && prior.result) {
+        result = prior.result;
+      } else {
+        await recordLicenceChangeSent(deps.pool, { changeId: input.changeId, providerId: input.providerId, tenantId: input.tenantId, change: input.change, by: input.by, osUser: input.actor?.osUser, principal: input.actor?.principal });
+        try {
+          result = await sendChange(input);
+        } catch (err) {
+          // A change that cannot succeed is closed now with its reason, so the tenant's later changes do not wait behind it.
+          if (err instanceof ApplicationFailure && err.nonRetryable) await recordLicenceChangeFailed(deps.pool, input.changeId, err.message);
+          throw err;
+        }
       }
+      // The tenant's quarantined lines are told once the change is recorded, and again by a retry
+      // that finds it recorded: a signal that failed (or a worker lost) after the commit must not
+      // leave them waiting for an admin. Cleansing twice bills nothing twice.
+      if (input.change.kind === 'reactivateService') await autoCleanse(deps, input.providerId, { kind: 'serviceReactivated', serviceId: input.serviceId });
+      return result;
     },
 
     /** The workflow gave up on a change (its retries ran out): recorded, so nobody waits for it. */

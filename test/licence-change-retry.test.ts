@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { freshDatabase } from './support/database';
+import { tenantActivities } from '../activities/tenant';
+import type { ActivityDeps } from '../activities/deps';
+
+// The activity retried by Temporal after its change was recorded: a reactivation's quarantined
+// lines are still told to cleanse. Only the Temporal client is a stand-in here, to fail one signal.
+
+test('a reactivation retried after its auto-cleanse signal failed signals the groups again', async () => {
+  const db = await freshDatabase();
+  try {
+    await db.pool.query(`INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ('p1', 'P', 'c1', 'x', 'UTC', '{06:00}')`);
+    await db.pool.query(`INSERT INTO service (id, provider_id, tenant_id, cancelled_on) VALUES ('S-1', 'p1', 't1', '2026-10-01')`);
+    await db.pool.query(
+      `INSERT INTO usage_line (provider_id, record_key, content_hash, raw, first_cycle_id, status, reason, service_id, group_key)
+       VALUES ('p1', 'r1', 'h', '{}', 'c', 'QUARANTINED', 'SERVICE_INACTIVE', 'S-1', 'p1|SERVICE_INACTIVE|t1')`,
+    );
+    const signalled: string[] = [];
+    const temporal = {
+      workflow: {
+        signalWithStart: async (_wf: unknown, opts: { workflowId: string; signal: { name: string } | string }) => {
+          signalled.push(`${typeof opts.signal === 'string' ? opts.signal : opts.signal.name} ${opts.workflowId}`);
+          if (signalled.length === 1) throw new Error('14 UNAVAILABLE: the frontend is restarting');
+        },
+      },
+    };
+    const activities = tenantActivities({ pool: db.pool, temporal, taskQueue: 'q' } as unknown as ActivityDeps);
+    const input = { providerId: 'p1', tenantId: 't1', serviceId: 'S-1', changeId: 'change-1', by: 'alice', change: { kind: 'reactivateService' as const } };
+    await assert.rejects(activities.applyLicenceChange(input), /UNAVAILABLE/);
+    const service = await db.pool.query<{ cancelled_on: string | null }>(`SELECT cancelled_on FROM service WHERE id = 'S-1'`);
+    assert.equal(service.rows[0]!.cancelled_on, null, 'the reactivation was recorded before the signal failed');
+    // Temporal retries the activity with the same change id: the recorded result, and the signal again.
+    const retried = await activities.applyLicenceChange(input);
+    assert.equal(retried.kind, 'reactivateService');
+    assert.equal(signalled.length, 2, `signals: ${signalled.join('; ')}`);
+    assert.match(signalled[1]!, /^cleanse .*SERVICE_INACTIVE/);
+  } finally {
+    await db.drop();
+  }
+});
