@@ -30,7 +30,17 @@ export function addDays(isoDate: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
-/** The month before the one a timestamp falls in (UTC): the month an invoice issued now covers. */
-export function previousPeriodOf(date: Date): string {
-  return addMonths(date.toISOString().slice(0, 7), -1);
+/**
+ * The month before the one a timestamp falls in, on the provider's calendar (`timeZone`, UTC when
+ * absent): the month an invoice issued now covers. 09:00 on the 1st in Sydney is still the last
+ * day of the month before in UTC.
+ */
+export function previousPeriodOf(date: Date, timeZone?: string): string {
+  return addMonths(monthIn(date, timeZone), -1);
+}
+
+function monthIn(date: Date, timeZone: string | undefined): string {
+  if (timeZone === undefined) return date.toISOString().slice(0, 7);
+  // en-CA writes dates as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date).slice(0, 7);
 }

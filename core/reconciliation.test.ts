@@ -88,5 +88,9 @@ test('periods', () => {
   assert.equal(addMonths('2026-12', 1), '2027-01');
   assert.equal(lastDayOf('2028-02'), '2028-02-29');
   assert.equal(previousPeriodOf(new Date('2026-11-07T09:00:00Z')), '2026-10');
+  // 09:00 on 1 December in Sydney is 22:00 on 30 November in UTC: the month before is November.
+  assert.equal(previousPeriodOf(new Date('2026-11-30T22:00:00Z'), 'Australia/Sydney'), '2026-11');
+  assert.equal(previousPeriodOf(new Date('2026-11-30T22:00:00Z')), '2026-10');
+  assert.equal(previousPeriodOf(new Date('2026-12-01T10:30:00Z'), 'Pacific/Auckland'), '2026-11');
   assert.throws(() => parsePeriod('2026-13'), /YYYY-MM/);
 });

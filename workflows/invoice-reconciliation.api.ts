@@ -43,7 +43,7 @@ export function reconciliationScheduleOptions(provider: { id: string; name: stri
       workflowId: scheduledInvoiceReconciliationWorkflowId(provider.id),
       taskQueue,
       // The month before the run; an invoice that is late is looked for daily for a week.
-      args: [{ providerId: provider.id, waitForInvoiceDays: 7 }],
+      args: [{ providerId: provider.id, timeZone: provider.time_zone, waitForInvoiceDays: 7 }],
       typedSearchAttributes: [{ key: CSP_PROVIDER_ID, value: provider.id }],
       staticSummary: `Monthly invoice reconciliation of ${provider.name}`,
     },

@@ -8,6 +8,8 @@ export interface InvoiceReconciliationInput {
   providerId: string;
   /** YYYY-MM; defaults to the month before the one the workflow starts in. */
   period?: string;
+  /** The provider's time zone: which month "the month before" is (UTC when absent, as runs started before it was passed). */
+  timeZone?: string;
   /** Scheduled runs wait this many days, checking daily, for an invoice not issued yet. */
   waitForInvoiceDays?: number;
 }
@@ -45,7 +47,7 @@ const { reconcileInvoice, mediateNotInFeed } = proxyActivities<InvoiceReconcilia
  * Invoice lines never enter history: the activities store them and return counts and sums.
  */
 export async function invoiceReconciliationWorkflow(input: InvoiceReconciliationInput): Promise<InvoiceReconciliationResult> {
-  const period = input.period ?? previousPeriodOf(new Date(workflowInfo().startTime));
+  const period = input.period ?? previousPeriodOf(new Date(workflowInfo().startTime), input.timeZone);
   upsertSearchAttributes([{ key: CSP_PROVIDER_ID, value: input.providerId }]);
   setCurrentDetails(`Reconciling the carrier's invoice for ${period}`);
   let waited = 0;
