@@ -220,3 +220,30 @@ test('one provider\'s failed cycle is that provider\'s alone: the system keeps r
   assert.equal(onceSummary.failed, 1);
   assert.ok(onceSummary.cycles.some((c) => c.outcome === 'completed'));
 });
+
+test('npm start killed outright (kill -9, so no signal reaches the system): the system notices its parent has gone and stops, every child included', async () => {
+  stdout = '';
+  stderr = '';
+  // The system under a parent that is not replaced by it (as npm or a shell that does not exec).
+  const parent = spawn('bash', ['-c', `"${process.execPath}" --import tsx workers/system.ts; exit $?`], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  parent.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  parent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  let systemPid = 0;
+  try {
+    await waitFor(() => stdout.includes('\n') || parent.exitCode !== null, 'summary line');
+    systemPid = Number(spawnSync('pgrep', ['-P', String(parent.pid)], { encoding: 'utf8' }).stdout.trim());
+    assert.ok(systemPid > 0, 'the system runs in a process of its own, under bash');
+    const children = [logged('worker running (supervised)')[0]!.pid, logged('embedded PostgreSQL running')[0]!.pid, logged('Temporal dev server running')[0]!.pid] as number[];
+    parent.kill('SIGKILL');
+    const gone = Date.now() + 30_000;
+    while ([systemPid, ...children].some(alive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual([systemPid, ...children].filter(alive), [], 'the system and its children stopped');
+    assert.ok(logged('the process that started this one has gone: stopping').length === 1, 'it says why it stopped');
+  } finally {
+    if (parent.exitCode === null) parent.kill('SIGKILL');
+    // Should it have lived on (the test failing), it is stopped here, and its output let go.
+    if (systemPid > 0 && alive(systemPid)) process.kill(systemPid, 'SIGTERM');
+    parent.stdout!.destroy();
+    parent.stderr!.destroy();
+  }
+});

@@ -323,6 +323,15 @@ if (require.main === module) {
       void finish(EXIT.ok);
     });
   }
+  // The process that started this one (npm, a shell) killed outright: nothing signals us, so stop
+  // in order rather than run on as an orphan holding every port (checked each second).
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid === parent || signalled) return;
+    signalled = true;
+    log.warn({ parentPid: parent }, 'the process that started this one has gone: stopping');
+    void finish(EXIT.ok);
+  }, 1000).unref();
   main(log, cfg, stopper).then(
     (code) => { if (!stopper.isStopping) void finish(code); },
     (err: unknown) => {
