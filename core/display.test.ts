@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { displayCycleTimes, displayMoney, displayTime } from './display';
+import { amountsCurrency, displayCycleTimes, displayMoney, displayTime } from './display';
 
 test('amounts read as 2 decimals with the currency code, rounded half away from zero', () => {
   assert.equal(displayMoney('1234.5650000000000000000000001', 'AUD'), '1,234.57 AUD');
@@ -21,4 +21,11 @@ test("times read in the provider's zone with the zone shown", () => {
 test('schedule times read as the admin set them', () => {
   assert.equal(displayCycleTimes([{ hour: [{ start: 6, end: 6, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] }, { hour: [{ start: 18, end: 18, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] }], 'Australia/Sydney'), '06:00, 18:00 (Australia/Sydney)');
   assert.equal(displayCycleTimes([{ hour: 6, minute: 30 }], undefined), '06:30');
+});
+
+test("amountsCurrency: the provider's currency, or the records' own when they carry another; several are named, not summed under one", () => {
+  assert.equal(amountsCurrency('AUD'), 'AUD');
+  assert.equal(amountsCurrency('AUD', []), 'AUD');
+  assert.equal(amountsCurrency('AUD', ['nzd', 'NZD', null]), 'NZD');
+  assert.equal(amountsCurrency('NZD', ['USD', 'AUD']), 'in AUD and USD together');
 });

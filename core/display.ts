@@ -45,3 +45,14 @@ export function displayCycleTimes(calendars: Array<{ hour?: unknown; minute?: un
   const times = calendars.flatMap((c) => hhmm(c.hour).flatMap((h) => hhmm(c.minute).map((m) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`)));
   return `${[...new Set(times)].sort().join(', ')}${timeZone ? ` (${timeZone})` : ''}`;
 }
+
+/**
+ * The currency a quarantined group's carrier amounts are in: the provider's, unless its records
+ * carry another (CURRENCY_MISMATCH lines are in theirs); several different ones cannot be summed
+ * under one label.
+ */
+export function amountsCurrency(providerCurrency: string, recordCurrencies: ReadonlyArray<string | null | undefined> = []): string {
+  const distinct = [...new Set(recordCurrencies.filter((c): c is string => !!c).map((c) => c.toUpperCase()))];
+  if (distinct.length === 0) return providerCurrency;
+  return distinct.length === 1 ? distinct[0]! : `in ${distinct.sort().join(' and ')} together`;
+}

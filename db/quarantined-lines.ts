@@ -161,21 +161,44 @@ export interface GroupLineRow {
   customer: string | null;
   domain: string | null;
   sub_total: string;
+  /** The record's own currency (a CURRENCY_MISMATCH line's is not the provider's). */
+  currency: string | null;
 }
 
 export async function listGroupLines(db: Queryable, groupKey: string): Promise<GroupLineRow[]> {
   const res = await db.query<GroupLineRow>(
     `SELECT id, record_key, status, reason_detail, left(charge_start, 10) AS start, raw::jsonb ->> 'OfferName' AS product,
-            raw::jsonb ->> 'CustomerName' AS customer, raw::jsonb ->> 'PrimaryDomainName' AS domain, sub_total::text
+            raw::jsonb ->> 'CustomerName' AS customer, raw::jsonb ->> 'PrimaryDomainName' AS domain, sub_total::text,
+            raw::jsonb ->> 'Currency' AS currency
        FROM usage_line WHERE group_key = $1 ORDER BY id LIMIT 200`,
     [groupKey],
   );
   return res.rows;
 }
 
-/** Whether any line was ever quarantined under this group key (a key nobody used is a typo). */
+/**
+ * The records' own currencies of the CURRENCY_MISMATCH lines still quarantined, by group (of one
+ * provider, or one group): only these lines are not in their provider's currency.
+ */
+export async function mismatchCurrencies(db: Queryable, where: { providerId?: string | null; groupKey?: string | null }): Promise<Map<string, string[]>> {
+  const res = await db.query<{ group_key: string; currencies: string[] }>(
+    `SELECT group_key, array_agg(DISTINCT upper(raw::jsonb ->> 'Currency')) AS currencies FROM usage_line
+      WHERE status = 'QUARANTINED' AND reason = 'CURRENCY_MISMATCH' AND ($1::text IS NULL OR provider_id = $1) AND ($2::text IS NULL OR group_key = $2)
+      GROUP BY group_key`,
+    [where.providerId ?? null, where.groupKey ?? null],
+  );
+  return new Map(res.rows.map((r) => [r.group_key, r.currencies.filter(Boolean)]));
+}
+
+/**
+ * Whether any line was ever quarantined under this group key (a key nobody used is a typo): one
+ * still there, or one an action took (a billed line leaves its group; the audit trail keeps it).
+ */
 export async function groupExists(db: Queryable, groupKey: string): Promise<boolean> {
-  const res = await db.query('SELECT 1 FROM usage_line WHERE group_key = $1 LIMIT 1', [groupKey]);
+  const res = await db.query(
+    'SELECT 1 FROM usage_line WHERE group_key = $1 UNION ALL SELECT 1 FROM quarantine_action WHERE group_key = $1 LIMIT 1',
+    [groupKey],
+  );
   return (res.rowCount ?? 0) > 0;
 }
 

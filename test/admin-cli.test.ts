@@ -121,12 +121,14 @@ test('listings read for people: amounts with 2 decimals and the currency, names 
   assert.match(list.out, new RegExp(`${provider.name}.*\\d\\.\\d\\d ${provider.currency}`));
   assert.doesNotMatch(list.out, /\d\.\d{3,}/, 'no long decimals for people');
   const json = JSON.parse((await csp('quarantine', 'list', '--provider', providerId, '--json')).out) as Array<{ group: string; carrierCharge: string; currency: string; providerName: string }>;
-  assert.equal(json[0]!.currency, provider.currency);
-  assert.equal(json[0]!.providerName, provider.name);
+  // Every group but a CURRENCY_MISMATCH one is in the provider's currency (that one: the next test).
+  const inProviderCurrency = json.find((g) => !g.group.includes('|CURRENCY_MISMATCH|'))!;
+  assert.equal(inProviderCurrency.currency, provider.currency);
+  assert.equal(inProviderCurrency.providerName, provider.name);
   const exact = json.find((g) => /\.\d{3,}/.test(g.carrierCharge));
   assert.ok(exact, 'exact amounts stay in --json');
 
-  const show = await csp('quarantine', 'show', json[0]!.group);
+  const show = await csp('quarantine', 'show', inProviderCurrency.group);
   assert.equal(show.code, 0, show.err);
   assert.match(show.out, new RegExp(`provider: ${provider.name} \\(${providerId}\\)`));
   assert.match(show.out, new RegExp(`carrierCharge: [\\d,]+\\.\\d\\d ${provider.currency}`));
@@ -144,6 +146,35 @@ test('listings read for people: amounts with 2 decimals and the currency, names 
 
   const tenants = await csp('tenant', 'list', '--provider', providerId);
   assert.match(tenants.out, new RegExp(provider.name));
+});
+
+test("a CURRENCY_MISMATCH group's amounts carry its records' currency, not the provider's: list, --json and show", async () => {
+  const provider = (await sys.db.pool.query<{ currency: string }>('SELECT currency FROM provider WHERE id = $1', [providerId])).rows[0]!;
+  const [group] = await groups('CURRENCY_MISMATCH');
+  assert.ok(group, 'a CURRENCY_MISMATCH group');
+  const recordCurrency = (await sys.db.pool.query<{ c: string }>(`SELECT DISTINCT upper(raw::jsonb ->> 'Currency') AS c FROM usage_line WHERE group_key = $1`, [group.group_key])).rows.map((r) => r.c);
+  assert.equal(recordCurrency.length, 1);
+  assert.notEqual(recordCurrency[0], provider.currency);
+  const json = JSON.parse((await csp('quarantine', 'list', '--provider', providerId, '--reason', 'CURRENCY_MISMATCH', '--json')).out) as Array<{ group: string; currency: string }>;
+  assert.deepEqual(json.map((g) => [g.group, g.currency]).find(([g]) => g === group.group_key), [group.group_key, recordCurrency[0]]);
+  const list = await csp('quarantine', 'list', '--provider', providerId, '--reason', 'CURRENCY_MISMATCH');
+  assert.match(list.out, new RegExp(`\\d\\.\\d\\d ${recordCurrency[0]}`));
+  assert.doesNotMatch(list.out, new RegExp(`\\d\\.\\d\\d ${provider.currency}`));
+  const show = await csp('quarantine', 'show', group.group_key);
+  assert.match(show.out, new RegExp(`carrierCharge: [\\d,]+\\.\\d\\d ${recordCurrency[0]}`));
+  assert.doesNotMatch(show.out, new RegExp(`\\d\\.\\d\\d ${provider.currency}`), 'no line labelled with the provider currency');
+});
+
+test('an action on a group whose lines were all billed is refused as resolved, not as a group that does not exist', async () => {
+  const [group] = await groups('NON_EXISTENT_SERVICE');
+  assert.ok(group);
+  const service = (await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 ORDER BY id LIMIT 1', [providerId])).rows[0]!.id;
+  const first = await csp('quarantine', 'allocate', group.group_key, '--service', service, '--by', 'alice');
+  assert.equal(first.code, 0, first.err);
+  const again = await csp('quarantine', 'allocate', group.group_key, '--service', service, '--by', 'alice');
+  assert.equal(again.code, 2);
+  assert.doesNotMatch(again.err, /no quarantine group/);
+  assert.match(again.err, /refused: /);
 });
 
 test('every command says what it does; --version works', async () => {

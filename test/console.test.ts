@@ -125,6 +125,30 @@ test('quarantine: from the filtered list to a group, allocated to the suggested 
   }
 });
 
+test("quarantine: a CURRENCY_MISMATCH group's amounts carry its records' currency on the dashboard, the list and its page", async () => {
+  const { context, page } = await signedIn('alice');
+  try {
+    const group = await sys.db.pool.query<{ group_key: string; currency: string }>(
+      `SELECT group_key, upper(min(raw::jsonb ->> 'Currency')) AS currency FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' AND reason = 'CURRENCY_MISMATCH' GROUP BY group_key ORDER BY group_key LIMIT 1`,
+      [provider.id],
+    );
+    const { group_key: key, currency } = group.rows[0]!;
+    const own = (await sys.db.pool.query<{ currency: string }>('SELECT currency FROM provider WHERE id = $1', [provider.id])).rows[0]!.currency;
+    assert.notEqual(currency, own);
+    await page.goto(`${web.url}/`);
+    const row = (await page.locator('table.compact tr', { hasText: 'CURRENCY_MISMATCH' }).first().textContent()) ?? '';
+    assert.match(row, new RegExp(`\\d\\.\\d\\d ${currency}`), `dashboard row: ${row}`);
+    await page.goto(`${web.url}/quarantine?provider=${encodeURIComponent(provider.id)}&reason=CURRENCY_MISMATCH`);
+    const listed = (await page.locator('tbody tr').first().textContent()) ?? '';
+    assert.match(listed, new RegExp(`\\d\\.\\d\\d ${currency}`), `list row: ${listed}`);
+    await page.goto(`${web.url}/quarantine/group?key=${encodeURIComponent(key)}`);
+    const still = (await page.locator('dd.quarantined-count').textContent()) ?? '';
+    assert.match(still, new RegExp(`carrier charge [\\d,]+\\.\\d\\d ${currency}`), `group page: ${still}`);
+  } finally {
+    await context.close();
+  }
+});
+
 test('quarantine: a refusal is shown on the page with its reason (a write-off without a reason)', async () => {
   const { context, page } = await signedIn('alice');
   try {

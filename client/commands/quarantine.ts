@@ -5,8 +5,8 @@ import type { CliContext } from '../context';
 import type { Pool } from '../../db/pool';
 import { getProvider } from '../../db/providers';
 import { providerFilter, providerLabels } from '../lookup';
-import { displayMoney, displayTime } from '../../core/display';
-import { groupExists, groupSummary, listGroupLines, listQuarantineGroups } from '../../db/quarantined-lines';
+import { amountsCurrency, displayMoney, displayTime } from '../../core/display';
+import { groupExists, groupSummary, listGroupLines, listQuarantineGroups, mismatchCurrencies } from '../../db/quarantined-lines';
 import { listQuarantineActions } from '../../db/quarantine-actions';
 import { getService, listServices } from '../../db/services';
 import { groupKeyFromWorkflowId, groupWorkflowId, resolveGroup } from '../../workflows/quarantine-group.api';
@@ -59,6 +59,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       const db = await ctx().db();
       const providerId = await providerFilter(db, o.provider);
       const groups = await listQuarantineGroups(db, { reason: o.reason ?? null, providerId });
+      const foreign = await mismatchCurrencies(db, { providerId });
       const services = await listServices(db);
       const rows = groups.map((g) => {
         const suggest = suggestService(g, services.filter((x) => x.provider_id === g.provider_id));
@@ -69,13 +70,15 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
         };
       });
       const label = await providerLabels(db);
+      // A CURRENCY_MISMATCH group's amounts are in its records' currency, not the provider's.
+      const currencyOf = (r: (typeof rows)[number]) => amountsCurrency(label(r.provider).currency, foreign.get(r.group));
       if (o.json) {
-        printRows(rows.map((r) => ({ ...r, providerName: label(r.provider).name, currency: label(r.provider).currency })), true);
+        printRows(rows.map((r) => ({ ...r, providerName: label(r.provider).name, currency: currencyOf(r) })), true);
         return;
       }
       // Exact amounts stay in --json; people read 2 decimals with the currency (AUD and NZD providers sit side by side).
       printRows(
-        rows.map((r) => ({ ...r, provider: label(r.provider).name, domain: groups.find((g) => g.group_key === r.group)?.domain ?? '', carrierCharge: displayMoney(r.carrierCharge, label(r.provider).currency) })),
+        rows.map((r) => ({ ...r, provider: label(r.provider).name, domain: groups.find((g) => g.group_key === r.group)?.domain ?? '', carrierCharge: displayMoney(r.carrierCharge, currencyOf(r)) })),
         false,
         ['group', 'provider', 'reason', 'customer', 'domain', 'lines', 'periodFrom', 'periodTo', 'carrierCharge', 'suggestedService', 'similarity'],
       );
@@ -92,6 +95,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       return;
     }
     const p = (await providerLabels(db))(summary.providerId);
+    const currency = amountsCurrency(p.currency, [...((await mismatchCurrencies(db, { groupKey: key })).get(key) ?? []), ...lines.map((l) => l.currency)]);
     printObject({
       workflowId: groupWorkflowId(key),
       provider: `${p.name} (${summary.providerId})`,
@@ -100,14 +104,14 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       customer: lines[0]?.customer ?? '',
       quarantinedLines: summary.lines,
       period: summary.periodFrom ? `${summary.periodFrom} to ${summary.periodTo}` : '',
-      carrierCharge: displayMoney(summary.carrierCharge, p.currency),
+      carrierCharge: displayMoney(summary.carrierCharge, currency),
     }, false);
     process.stdout.write('lines:\n');
-    printRows(lines.map((l) => ({ id: l.id, status: l.status, start: l.start, product: l.product ?? '', carrierCharge: displayMoney(l.sub_total, p.currency), detail: l.reason_detail ?? '' })), false);
+    printRows(lines.map((l) => ({ id: l.id, status: l.status, start: l.start, product: l.product ?? '', carrierCharge: displayMoney(l.sub_total, l.currency ?? p.currency), detail: l.reason_detail ?? '' })), false);
     process.stdout.write(`actions (times in ${p.timeZone}):\n`);
     printRows(actions.map((a) => ({
       at: displayTime(a.created_at, p.timeZone), action: a.action, by: a.actor, osUser: a.os_user ?? '', login: a.principal ?? '', outcome: a.outcome, why: a.rejection ?? a.note ?? '',
-      billed: a.billed, requarantined: a.requarantined, writtenOff: a.written_off, amount: displayMoney(a.amount, p.currency),
+      billed: a.billed, requarantined: a.requarantined, writtenOff: a.written_off, amount: displayMoney(a.amount, currency),
     })), false);
   });
 
@@ -124,6 +128,8 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       const service = await getService(db, req.serviceId).catch(() => null);
       if (service) req = { ...req, serviceId: service.id };
     }
+    // Read before the action takes the lines out of quarantine: a CURRENCY_MISMATCH group's amounts are in its records' currency.
+    const foreign = (await mismatchCurrencies(db, { groupKey: key })).get(key);
     // Update-with-start: the admin gets the answer at once, and a group whose workflow is gone is started.
     let outcome;
     try {
@@ -133,7 +139,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       throw err;
     }
     if (outcome.outcome === 'REJECTED') throw new UserError(`refused: ${outcome.rejection}`);
-    const currency = (await providerLabels(db))(parseGroupKey(key).providerId).currency;
+    const currency = amountsCurrency((await providerLabels(db))(parseGroupKey(key).providerId).currency, foreign);
     process.stdout.write(`${req.action} by ${outcome.by}: ${outcome.lines} line(s); billed ${outcome.billed}, back in quarantine ${outcome.requarantined}, written off ${outcome.writtenOff}; amount ${displayMoney(outcome.amount, currency)}\n`);
   }
 

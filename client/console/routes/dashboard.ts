@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { listProviders } from '../../../db/providers';
 import { cycleOverview, monthTotals, quarantineTotals, runningCycles } from '../../../db/console-views';
+import { mismatchCurrencies } from '../../../db/quarantined-lines';
+import { amountsCurrency } from '../../../core/display';
+import { parseGroupKey } from '../../../core/quarantine-group';
 import { attentionReasons, byAttention, monthIn, progressPercent } from '../../../core/console-view';
 import { cycleProgress, nextCycleAt } from '../temporal';
 import type { ConsoleContext } from '../context';
@@ -21,13 +24,23 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext)
     const providers = await listProviders(pool);
     const cycles = await cycleOverview(pool);
     const quarantine = await quarantineTotals(pool);
+    // CURRENCY_MISMATCH lines are in their records' currencies: their total is labelled with those.
+    const foreign = new Map<string, string[]>();
+    if (quarantine.some((q) => q.reason === 'CURRENCY_MISMATCH')) {
+      for (const [key, currencies] of await mismatchCurrencies(pool, {})) {
+        const providerId = parseGroupKey(key).providerId;
+        foreign.set(providerId, [...(foreign.get(providerId) ?? []), ...currencies]);
+      }
+    }
     const months = await monthTotals(pool, providers.map((p) => ({ providerId: p.id, period: monthIn(now, p.time_zone) })));
     const progress = await liveProgress(cycles.running.map((c) => c.id));
     const schedules = await Promise.all(providers.map((p) => nextCycleAt(ctx.deps, p.id)));
     const cards = byAttention(
       providers.map((p, i) => {
         const last = cycles.last.find((c) => c.provider_id === p.id) ?? null;
-        const reasons = quarantine.filter((q) => q.provider_id === p.id);
+        const reasons = quarantine
+          .filter((q) => q.provider_id === p.id)
+          .map((q) => ({ ...q, currency: amountsCurrency(p.currency, q.reason === 'CURRENCY_MISMATCH' ? foreign.get(p.id) : []) }));
         const health = {
           name: p.name, status: p.status, attentionReason: p.attention_reason, lastCycleStatus: last?.status ?? null, lastCycleError: last?.error ?? null,
           quarantinedLines: reasons.reduce((n, r) => n + r.lines, 0),

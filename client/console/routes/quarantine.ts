@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { listProviders } from '../../../db/providers';
 import { countGroupLines, groupNames, listGroupLines, providerServices } from '../../../db/console-views';
 import { listQuarantineActions } from '../../../db/quarantine-actions';
-import { countQuarantineGroups, groupSummary, listQuarantineGroups } from '../../../db/quarantined-lines';
+import { countQuarantineGroups, groupSummary, listQuarantineGroups, mismatchCurrencies } from '../../../db/quarantined-lines';
+import { amountsCurrency } from '../../../core/display';
 import { groupWorkflowId } from '../../../workflows/quarantine-group.api';
 import { parseGroupKey } from '../../../core/quarantine-group';
 import { CARRIER_LABEL } from '../../../workflows/search-attributes';
@@ -43,7 +44,12 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
     const total = problem ? 0 : await countQuarantineGroups(pool, where);
     const page = pageOf(total, q.page);
     const groups = problem ? [] : await listQuarantineGroups(pool, where, { offset: page.offset, limit: page.size });
-    const rows = groups.map((g) => ({ ...g, provider: providers.find((p) => p.id === g.provider_id)! }));
+    // A CURRENCY_MISMATCH group's amounts are in its records' currency, not the provider's.
+    const foreign = groups.some((g) => g.reason === 'CURRENCY_MISMATCH') ? await mismatchCurrencies(pool, { providerId: where.providerId }) : new Map<string, string[]>();
+    const rows = groups.map((g) => {
+      const provider = providers.find((p) => p.id === g.provider_id)!;
+      return { ...g, provider, currency: amountsCurrency(provider?.currency ?? '', foreign.get(g.group_key)) };
+    });
     return reply.page('quarantine', { title: 'Quarantine', filter, problem, rows, page, providers, reasons: QUARANTINE_REASONS, carrier: CARRIER_LABEL });
   });
 
@@ -64,6 +70,7 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
     return reply.page('group', {
       title: `Quarantine group ${names.customer ?? tenantRef}`,
       key, provider, reason, tenantRef, summary, names, lines, page, services, actions,
+      currency: amountsCurrency(provider.currency, (await mismatchCurrencies(pool, { groupKey: key })).get(key)),
       workflowId: groupWorkflowId(key),
       requestId: randomUUID(),
       allocatable: reason !== 'INVALID_RECORD' && reason !== 'DUPLICATE_USAGE',
