@@ -1,3 +1,6 @@
+/** Widest a free-text column is printed (ids and group keys are never cut). */
+const FREE_TEXT_WIDTH = 80;
+
 /** Listings print as an aligned table, or with --json as one JSON document on stdout. */
 export function printRows(rows: Array<Record<string, unknown>>, json: boolean, columns?: string[]): void {
   if (json) {
@@ -10,10 +13,19 @@ export function printRows(rows: Array<Record<string, unknown>>, json: boolean, c
   }
   const cols = columns ?? Object.keys(rows[0]!);
   const text = (v: unknown) => (v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v));
-  // Ids are never cut (admins copy them); free text is, at 60 characters.
-  const widths = cols.map((c) => Math.min(c === 'group' || c === 'id' ? 200 : 60, Math.max(c.length, ...rows.map((r) => text(r[c]).length))));
-  const line = (cells: string[]) => cells.map((c, i) => c.slice(0, widths[i]).padEnd(widths[i]!)).join('  ').trimEnd();
-  process.stdout.write([line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => text(r[c]))))].join('\n') + '\n');
+  // Ids are never cut (admins copy them); free text is, at 80 characters (a reason with a GUID in
+  // it fits), and a cut cell ends in "…" so nobody copies a shortened GUID as if it were whole.
+  const widths = cols.map((c) => Math.min(c === 'group' || c === 'id' ? 200 : FREE_TEXT_WIDTH, Math.max(c.length, ...rows.map((r) => text(r[c]).length))));
+  let cut = false;
+  const fit = (c: string, width: number) => {
+    if (c.length <= width) return c.padEnd(width);
+    cut = true;
+    return `${c.slice(0, width - 1)}…`;
+  };
+  const line = (cells: string[]) => cells.map((c, i) => fit(c, widths[i]!)).join('  ').trimEnd();
+  const body = [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => text(r[c]))))];
+  if (cut) body.push('(a cell ending in … is cut; --json has it whole)');
+  process.stdout.write(body.join('\n') + '\n');
 }
 
 export function printObject(value: unknown, json: boolean): void {
