@@ -144,6 +144,10 @@ test("quarantine: a CURRENCY_MISMATCH group's amounts carry its records' currenc
     await page.goto(`${web.url}/quarantine/group?key=${encodeURIComponent(key)}`);
     const still = (await page.locator('dd.quarantined-count').textContent()) ?? '';
     assert.match(still, new RegExp(`carrier charge [\\d,]+\\.\\d\\d ${currency}`), `group page: ${still}`);
+    // Each form names its own action by its own request id.
+    const ids = await page.locator('form input[name=requestId]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
+    assert.ok(ids.length >= 2, `${ids.length} forms`);
+    assert.equal(new Set(ids).size, ids.length, `request ids: ${ids.join(', ')}`);
   } finally {
     await context.close();
   }

@@ -72,7 +72,9 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
       key, provider, reason, tenantRef, summary, names, lines, page, services, actions,
       currency: amountsCurrency(provider.currency, (await mismatchCurrencies(pool, { groupKey: key })).get(key)),
       workflowId: groupWorkflowId(key),
-      requestId: randomUUID(),
+      // One per form: a request id names one action, so a refused write-off's id re-posted with an
+      // allocate would be answered with that refusal (each is sent again as is, once, on a retry).
+      requestIds: { allocate: randomUUID(), cleanse: randomUUID(), writeOff: randomUUID(), acceptRevision: randomUUID() },
       allocatable: reason !== 'INVALID_RECORD' && reason !== 'DUPLICATE_USAGE',
     });
   });
