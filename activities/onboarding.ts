@@ -10,7 +10,7 @@ import {
   customersListed, discoveredTenantIds, failDiscovery, finishDiscovery, latestDiscovery, markProviderOnboarded, markTenantsDone, openDiscovery,
   pendingAgreements, pendingTenants, recordCustomerTenants, type DiscoveredTenant, type DiscoveryProgress,
 } from '../db/discovery';
-import { autoCleanse } from './quarantine-notify';
+import { autoCleanse, cleanseServedTenants } from './quarantine-notify';
 import { ensureUsageSchedule } from '../workflows/usage-cycle.api';
 import { ensureInvoiceReconciliationSchedule } from '../workflows/invoice-reconciliation.api';
 import type { DiscoveryResult, DiscoveryStep } from '../workflows/types';
@@ -157,6 +157,8 @@ export function onboardingActivities(deps: ActivityDeps) {
         await finishDiscovery(db, input.discoveryId, gone.length);
         return gone;
       });
+      // Run again by a retry: any group a lost signal left behind while tenants were stored.
+      await cleanseServedTenants(deps, input.providerId);
       const progress = (await latestDiscovery(deps.pool, input.providerId))!;
       return { discoveryId: input.discoveryId, tenants: present.length, servicesCreated: progress.servicesCreated, flaggedGone: flagged.length };
     },

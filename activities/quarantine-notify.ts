@@ -1,7 +1,7 @@
 import type { Pool } from '../db/pool';
 import type { WorkflowStarter } from '../workflows/starter';
 import { signalCleanse, signalLinesAdded } from '../workflows/quarantine-group.api';
-import { groupsMatching, groupsMediatedBy } from '../db/quarantined-lines';
+import { groupsMatching, groupsMediatedBy, groupsOfServedTenants } from '../db/quarantined-lines';
 import { describeTrigger, linesReleasedBy, type AutoCleanseTrigger } from '../core/quarantine-group';
 import { forEachConcurrently } from '../core/concurrency';
 import { groupSummariesWithDetails } from './group-summary';
@@ -77,6 +77,17 @@ export async function signalGroupsAdded(
  * Auto-cleanse: when what made lines fail is fixed (a service for their tenant, a rate for their
  * product, a reactivated service), the affected groups are told to cleanse themselves.
  */
+/**
+ * The sweep after a discovery: groups of unknown tenants that have a service by now are told to
+ * cleanse. Storing tenants tells them as it creates their services, but a retry after that commit
+ * (a signal failed, the worker was lost) finds the tenants stored and tells nobody.
+ */
+export async function cleanseServedTenants(deps: NotifyDeps, providerId: string): Promise<string[]> {
+  const groups = await groupsOfServedTenants(deps.pool, providerId);
+  await forEachConcurrently(groups, NOTIFY_CONCURRENCY, (groupKey) => signalCleanse(deps, groupKey, { by: 'system:auto-cleanse', note: 'the tenant has a service (found when the provider\'s tenants were discovered)' }));
+  return groups;
+}
+
 export async function autoCleanse(deps: NotifyDeps, providerId: string, trigger: AutoCleanseTrigger): Promise<string[]> {
   const groups = await groupsMatching(deps.pool, providerId, linesReleasedBy(trigger));
   const note = describeTrigger(trigger);

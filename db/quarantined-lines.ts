@@ -176,6 +176,18 @@ export async function listGroupLines(db: Queryable, groupKey: string): Promise<G
   return res.rows;
 }
 
+/** NON_EXISTENT_SERVICE groups whose tenant has a service of the provider by now. */
+export async function groupsOfServedTenants(db: Queryable, providerId: string): Promise<string[]> {
+  const res = await db.query<{ group_key: string }>(
+    `SELECT DISTINCT l.group_key FROM usage_line l
+      WHERE l.provider_id = $1 AND l.status = 'QUARANTINED' AND l.reason = 'NON_EXISTENT_SERVICE'
+        AND EXISTS (SELECT 1 FROM service s WHERE s.provider_id = $1 AND s.tenant_id = l.tenant_ref)
+      ORDER BY 1`,
+    [providerId],
+  );
+  return res.rows.map((r) => r.group_key);
+}
+
 /**
  * The records' own currencies of the CURRENCY_MISMATCH lines still quarantined, by group (of one
  * provider, or one group): only these lines are not in their provider's currency.

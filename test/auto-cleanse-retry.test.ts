@@ -2,10 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshDatabase } from './support/database';
 import { tenantActivities } from '../activities/tenant';
+import { onboardingActivities } from '../activities/onboarding';
 import type { ActivityDeps } from '../activities/deps';
 
-// The activity retried by Temporal after its change was recorded: a reactivation's quarantined
-// lines are still told to cleanse. Only the Temporal client is a stand-in here, to fail one signal.
+// Auto-cleanse must survive at-least-once activities: a signal that failed after the change it
+// follows was committed is sent again. Only the Temporal client is a stand-in here, to record
+// signals and fail one.
 
 test('a reactivation retried after its auto-cleanse signal failed signals the groups again', async () => {
   const db = await freshDatabase();
@@ -35,6 +37,34 @@ test('a reactivation retried after its auto-cleanse signal failed signals the gr
     assert.equal(retried.kind, 'reactivateService');
     assert.equal(signalled.length, 2, `signals: ${signalled.join('; ')}`);
     assert.match(signalled[1]!, /^cleanse .*SERVICE_INACTIVE/);
+  } finally {
+    await db.drop();
+  }
+});
+
+test('a discovery ends by telling every group of an unknown tenant that has a service by now to cleanse (a storing step retried after its commit told nobody)', async () => {
+  const db = await freshDatabase();
+  try {
+    await db.pool.query(`INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ('p1', 'P', 'c1', 'x', 'UTC', '{06:00}')`);
+    // t1's service was stored (its signal lost); t2 has none yet.
+    await db.pool.query(`INSERT INTO service (id, provider_id, tenant_id) VALUES ('S-1', 'p1', 't1')`);
+    await db.pool.query(
+      `INSERT INTO usage_line (provider_id, record_key, content_hash, raw, first_cycle_id, status, reason, tenant_ref, group_key)
+       VALUES ('p1', 'r1', 'h', '{}', 'c', 'QUARANTINED', 'NON_EXISTENT_SERVICE', 't1', 'p1|NON_EXISTENT_SERVICE|t1'),
+              ('p1', 'r2', 'h', '{}', 'c', 'QUARANTINED', 'NON_EXISTENT_SERVICE', 't2', 'p1|NON_EXISTENT_SERVICE|t2')`,
+    );
+    const signalled: string[] = [];
+    const temporal = {
+      workflow: {
+        signalWithStart: async (_wf: unknown, opts: { workflowId: string; signal: { name: string } | string }) => {
+          signalled.push(`${typeof opts.signal === 'string' ? opts.signal : opts.signal.name} ${opts.workflowId}`);
+        },
+      },
+    };
+    const activities = onboardingActivities({ pool: db.pool, temporal, taskQueue: 'q' } as unknown as ActivityDeps);
+    const { discoveryId } = await activities.beginDiscovery({ providerId: 'p1' });
+    await activities.finishDiscovery({ providerId: 'p1', discoveryId });
+    assert.deepEqual(signalled, ['cleanse quarantine:p1:NON_EXISTENT_SERVICE:t1']);
   } finally {
     await db.drop();
   }
