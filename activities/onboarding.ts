@@ -152,15 +152,15 @@ export function onboardingActivities(deps: ActivityDeps) {
     /** Flags tenants the carrier no longer lists (never deletes them) and closes the discovery. */
     async finishDiscovery(input: { providerId: string; discoveryId: string }): Promise<DiscoveryResult> {
       const present = await discoveredTenantIds(deps.pool, input.discoveryId);
-      const flagged = await inTransaction(deps.pool, async (db) => {
+      await inTransaction(deps.pool, async (db) => {
         const gone = await flagTenantsGone(db, input.providerId, present);
         await finishDiscovery(db, input.discoveryId, gone.length);
-        return gone;
       });
       // Run again by a retry: any group a lost signal left behind while tenants were stored.
       await cleanseServedTenants(deps, input.providerId);
+      // The count from the stored run: a retry after the commit finds the tenants flagged already.
       const progress = (await latestDiscovery(deps.pool, input.providerId))!;
-      return { discoveryId: input.discoveryId, tenants: present.length, servicesCreated: progress.servicesCreated, flaggedGone: flagged.length };
+      return { discoveryId: input.discoveryId, tenants: present.length, servicesCreated: progress.servicesCreated, flaggedGone: progress.flaggedGone };
     },
 
     async failDiscovery(input: { discoveryId: string; reason: string }): Promise<void> {

@@ -19,6 +19,18 @@ import type { CarrierTenantView, ChangeResult, LicenceChange, LicenceView, Produ
 /** Tenant workflows started at once by ensureTenantWorkflows (one start after another took minutes for thousands). */
 export const TENANT_START_CONCURRENCY = 16;
 
+/** Tries of the activity that signal a reactivation's auto-cleanse before it is given up. */
+export const AUTO_CLEANSE_ATTEMPTS = 5;
+
+/** This activity's attempt (1 outside an activity: a direct call). */
+function attempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}
+
 function beat(detail: unknown): void {
   try {
     Context.current().heartbeat(detail);
@@ -157,8 +169,18 @@ export function tenantActivities(deps: ActivityDeps) {
       }
       // The tenant's quarantined lines are told once the change is recorded, and again by a retry
       // that finds it recorded: a signal that failed (or a worker lost) after the commit must not
-      // leave them waiting for an admin. Cleansing twice bills nothing twice.
-      if (input.change.kind === 'reactivateService') await autoCleanse(deps, input.providerId, { kind: 'serviceReactivated', serviceId: input.serviceId });
+      // leave them waiting for an admin. Cleansing twice bills nothing twice. The change itself is
+      // done, though: after a few tries the signal is given up (logged), so the workflow still
+      // learns the change was made rather than failing it.
+      if (input.change.kind === 'reactivateService') {
+        try {
+          await autoCleanse(deps, input.providerId, { kind: 'serviceReactivated', serviceId: input.serviceId });
+        } catch (err) {
+          if (attempt() < AUTO_CLEANSE_ATTEMPTS) throw err;
+          deps.log.warn({ providerId: input.providerId, serviceId: input.serviceId, changeId: input.changeId, error: (err as Error).message },
+            'service reactivated, but its quarantined lines could not be told to cleanse: cleanse them from the quarantine');
+        }
+      }
       return result;
     },
 

@@ -77,9 +77,10 @@ export async function discoveredTenantIds(db: Queryable, discoveryId: string): P
   return r.rows.map((x) => x.tenant_id);
 }
 
+/** Closes the discovery once: a retry of its last step leaves the count of the first alone. */
 export async function finishDiscovery(db: Queryable, discoveryId: string, flaggedGone: number): Promise<void> {
   await db.query(
-    `UPDATE discovery_run SET status = 'COMPLETED', flagged_gone = $2, finished_at = now(), updated_at = now() WHERE id = $1`,
+    `UPDATE discovery_run SET status = 'COMPLETED', flagged_gone = $2, finished_at = now(), updated_at = now() WHERE id = $1 AND status <> 'COMPLETED'`,
     [discoveryId, flaggedGone],
   );
 }

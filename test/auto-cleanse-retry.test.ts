@@ -5,12 +5,17 @@ import { tenantActivities } from '../activities/tenant';
 import { onboardingActivities } from '../activities/onboarding';
 import type { ActivityDeps } from '../activities/deps';
 import type { Pool } from '../db/pool';
+import type { ChangeResult } from '../workflows/types';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { AUTO_CLEANSE_ATTEMPTS } from '../activities/tenant';
 
 // Auto-cleanse must survive at-least-once activities: a signal that failed after the change it
 // follows was committed is sent again. Only the Temporal client is a stand-in here, to record
 // signals (as "<signal> <workflow id>") and fail the first `failing` of them.
 
-async function withProvider(setupSql: string[], failing: number, check: (deps: ActivityDeps, signalled: string[], pool: Pool) => Promise<void>): Promise<void> {
+async function withProvider(
+  setupSql: string[], failing: number, check: (deps: ActivityDeps, signalled: string[], pool: Pool, warnings: string[]) => Promise<void>,
+): Promise<void> {
   const db = await freshDatabase();
   try {
     await db.pool.query(`INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ('p1', 'P', 'c1', 'x', 'UTC', '{06:00}')`);
@@ -24,7 +29,9 @@ async function withProvider(setupSql: string[], failing: number, check: (deps: A
         },
       },
     };
-    await check({ pool: db.pool, temporal, taskQueue: 'q' } as unknown as ActivityDeps, signalled, db.pool);
+    const warnings: string[] = [];
+    const log = { warn: (_fields: unknown, msg: string) => warnings.push(msg), info: () => undefined, debug: () => undefined };
+    await check({ pool: db.pool, temporal, taskQueue: 'q', log } as unknown as ActivityDeps, signalled, db.pool, warnings);
   } finally {
     await db.drop();
   }
@@ -48,11 +55,26 @@ test('a reactivation retried after its auto-cleanse signal failed signals the gr
     assert.match(signalled[1]!, /^cleanse .*SERVICE_INACTIVE/);
   }));
 
-test('a discovery ends by telling every group of an unknown tenant that has a service by now to cleanse (a storing step retried after its commit told nobody)', () =>
-  // t1's service was stored (its signal lost); t2 has none yet.
-  withProvider([`INSERT INTO service (id, provider_id, tenant_id) VALUES ('S-1', 'p1', 't1')`, quarantined('NON_EXISTENT_SERVICE', 't1', null), quarantined('NON_EXISTENT_SERVICE', 't2', null)], 0, async (deps, signalled) => {
+test("a reactivation whose auto-cleanse keeps failing is still reported made once its tries run out (the lines wait for an admin, and a warning says so)", () =>
+  withProvider([`INSERT INTO service (id, provider_id, tenant_id, cancelled_on) VALUES ('S-1', 'p1', 't1', '2026-10-01')`, quarantined('SERVICE_INACTIVE', 't1', 'S-1')], 99, async (deps, signalled, _pool, warnings) => {
+    const input = { providerId: 'p1', tenantId: 't1', serviceId: 'S-1', changeId: 'change-2', by: 'alice', change: { kind: 'reactivateService' as const } };
+    const attempt = (n: number): Promise<ChangeResult> => new MockActivityEnvironment({ attempt: n }).run(tenantActivities(deps).applyLicenceChange, input);
+    await assert.rejects(attempt(1), /UNAVAILABLE/);
+    await assert.rejects(attempt(AUTO_CLEANSE_ATTEMPTS - 1), /UNAVAILABLE/);
+    const made = await attempt(AUTO_CLEANSE_ATTEMPTS);
+    assert.equal(made.kind, 'reactivateService');
+    assert.equal(signalled.length, 3, 'each try signalled');
+    assert.deepEqual(warnings, ['service reactivated, but its quarantined lines could not be told to cleanse: cleanse them from the quarantine']);
+  }));
+
+test('a discovery ends by telling every group of an unknown tenant that has a service by now to cleanse (a storing step retried after its commit told nobody); its own retry tells them again and keeps its count of tenants gone', () =>
+  // t1's service was stored (its signal lost); t2 has none yet. This discovery found no tenant,
+  // so t1 is flagged gone: the first finish commits that, then its signal fails.
+  withProvider([`INSERT INTO service (id, provider_id, tenant_id) VALUES ('S-1', 'p1', 't1')`, quarantined('NON_EXISTENT_SERVICE', 't1', null), quarantined('NON_EXISTENT_SERVICE', 't2', null)], 1, async (deps, signalled) => {
     const activities = onboardingActivities(deps);
     const { discoveryId } = await activities.beginDiscovery({ providerId: 'p1' });
-    await activities.finishDiscovery({ providerId: 'p1', discoveryId });
-    assert.deepEqual(signalled, ['cleanse quarantine:p1:NON_EXISTENT_SERVICE:t1']);
+    await assert.rejects(activities.finishDiscovery({ providerId: 'p1', discoveryId }), /UNAVAILABLE/);
+    const retried = await activities.finishDiscovery({ providerId: 'p1', discoveryId });
+    assert.deepEqual(signalled, ['cleanse quarantine:p1:NON_EXISTENT_SERVICE:t1', 'cleanse quarantine:p1:NON_EXISTENT_SERVICE:t1']);
+    assert.equal(retried.flaggedGone, 1, 'the retry reports the tenant the first attempt flagged');
   }));
