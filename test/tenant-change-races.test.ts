@@ -9,8 +9,8 @@ import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
-import { cancelServiceUpdate, orderProductUpdate, reconcileSignal, tenantStateQuery, tenantWorkflow, type TenantActivities } from '../workflows/tenant';
-import type { ChangeResult, LicenceChange } from '../workflows/types';
+import { cancelServiceUpdate, orderProductUpdate, reconcileSignal, setQuantityUpdate, tenantStateQuery, tenantWorkflow, type TenantActivities } from '../workflows/tenant';
+import type { ChangeResult, LicenceChange, LicenceView } from '../workflows/types';
 
 // Admins' changes racing each other and a reconcile the carrier refuses, on a real dev server, with
 // activities the test holds: a change is checked again when its turn comes, and a failed reconcile
@@ -20,6 +20,10 @@ let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
 const taskQueue = `tenant-races-${randomUUID()}`;
+
+const licence = (quantity: number): LicenceView => ({
+  subscriptionId: 'sub-1', parentSubscriptionId: null, productId: 'prod-1', productName: 'Microsoft 365 E3', quantity, status: 'Active', billingCycle: 'Monthly',
+});
 
 /** Held calls: each waits until the test answers it. */
 const held: Array<() => void> = [];
@@ -31,13 +35,14 @@ const activities: TenantActivities = {
       await new Promise<void>((resolve) => held.push(resolve));
       if (refuseReconcile) throw ApplicationFailure.nonRetryable('the carrier refused the client credentials (invalid_client)', 'INVALID_CLIENT');
     }
-    return { gone: false, licences: [], products: [{ productId: 'prod-1', name: 'Microsoft 365 E3', minQty: 1, maxQty: 300 }], events: 0 };
+    return { gone: false, licences: [licence(5)], products: [{ productId: 'prod-1', name: 'Microsoft 365 E3', minQty: 1, maxQty: 300 }], events: 0 };
   },
   applyLicenceChange: async (input) => {
     await new Promise<void>((resolve) => held.push(resolve));
     applied.push(input.change);
     const cancelledOn = input.change.kind === 'cancelService' ? input.change.effectiveDate : null;
-    return { changeId: input.changeId, kind: input.change.kind, licences: [], cancelledOn } satisfies ChangeResult;
+    const licences = input.change.kind === 'setQuantity' ? [licence(input.change.quantity)] : [];
+    return { changeId: input.changeId, kind: input.change.kind, licences, cancelledOn } satisfies ChangeResult;
   },
   markLicenceChangeFailed: async () => undefined,
 };
@@ -123,4 +128,22 @@ test('a reconcile the carrier refuses for good leaves the tenant running: the ch
     const s = await handle.query(tenantStateQuery);
     return s.lastReconciledAt !== failedAt && !s.lastReconcileFailure ? true : undefined;
   });
+});
+
+test('changes the state still allows when their turn comes go through: an order behind a cancel dated in the future, and two quantity changes, the second recording the first\'s quantity as its old one', async () => {
+  applied.length = 0;
+  const handle = await startTenant();
+  const updates = [
+    await handle.startUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: '2099-01-31' }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    await handle.startUpdate(orderProductUpdate, { args: [{ by: 'bob', productId: 'prod-1', quantity: 2 }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    await handle.startUpdate(setQuantityUpdate, { args: [{ by: 'carol', subscriptionId: 'sub-1', quantity: 7 }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    await handle.startUpdate(setQuantityUpdate, { args: [{ by: 'dave', subscriptionId: 'sub-1', quantity: 9 }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+  ];
+  const results = Promise.all(updates.map((u) => outcome(u.result())));
+  let settled = false;
+  void results.finally(() => (settled = true));
+  await answerUntil('the changes to settle', () => settled);
+  assert.deepEqual(await results, ['applied cancelService', 'applied order', 'applied setQuantity', 'applied setQuantity']);
+  const quantities = applied.filter((c) => c.kind === 'setQuantity').map((c) => c.kind === 'setQuantity' && [c.oldQuantity, c.quantity]);
+  assert.deepEqual(quantities, [[5, 7], [7, 9]]);
 });

@@ -1,5 +1,5 @@
 import {
-  ApplicationFailure, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, setHandler, uuid4, workflowInfo,
+  ApplicationFailure, allHandlersFinished, condition, isCancellation, continueAsNew, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, setHandler, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { CarrierTenantView, ChangeResult, LicenceChange, LicenceView, ProductLimits } from './types';
 import { requirePlainDate } from '../core/iso-date';
@@ -144,6 +144,11 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
       if (refusal !== undefined && patched(CHANGE_CHECKED_WHEN_RUN)) {
         throw ApplicationFailure.create({ type: 'CHANGE_REFUSED', message: `${refusal} (after the changes accepted before this one ran)`, nonRetryable: true });
       }
+      // The quantity before, as it is when the change runs (a change queued before it may have moved it).
+      if (c.kind === 'setQuantity') {
+        const subscriptionId = c.subscriptionId;
+        c = { ...c, oldQuantity: state.licences.find((x) => x.subscriptionId === subscriptionId)?.quantity ?? c.oldQuantity };
+      }
       const by = req.by;
       const changeId = uuid4();
       const actor = { by, osUser: req.osUser ?? null, principal: req.principal ?? null };
@@ -234,7 +239,8 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     },
   });
 
-  let nextReconcileMs = everyMs;
+  // A failure carried across continue-as-new keeps its earlier retry.
+  let nextReconcileMs = state.lastReconcileFailure ? Math.min(everyMs, RECONCILE_RETRY_MS) : everyMs;
   for (;;) {
     // Wakes on an admin's reconcile signal, or when the interval has passed.
     await condition(() => reconcileRequested, nextReconcileMs);
@@ -253,6 +259,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
         if (state.lastReconcileFailure) state.lastReconcileFailure = null;
       });
     } catch (err) {
+      if (isCancellation(err)) throw err;
       // Failed for good (credentials rotated, the carrier down past the activity's 30 minutes): the
       // tenant stays an entity that takes changes; the failure shows in its state and the next
       // try comes within the hour. Histories from before failed the workflow here.
