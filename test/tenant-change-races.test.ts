@@ -7,10 +7,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
+import { E3_LIMITS, licence } from './support/tenant';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
 import { cancelServiceUpdate, orderProductUpdate, reconcileSignal, setQuantityUpdate, tenantStateQuery, tenantWorkflow, type TenantActivities } from '../workflows/tenant';
-import type { ChangeResult, LicenceChange, LicenceView } from '../workflows/types';
+import type { ChangeResult, LicenceChange } from '../workflows/types';
 
 // Admins' changes racing each other and a reconcile the carrier refuses, on a real dev server, with
 // activities the test holds: a change is checked again when its turn comes, and a failed reconcile
@@ -20,10 +21,6 @@ let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
 const taskQueue = `tenant-races-${randomUUID()}`;
-
-const licence = (quantity: number): LicenceView => ({
-  subscriptionId: 'sub-1', parentSubscriptionId: null, productId: 'prod-1', productName: 'Microsoft 365 E3', quantity, status: 'Active', billingCycle: 'Monthly',
-});
 
 /** Held calls: each waits until the test answers it. */
 const held: Array<() => void> = [];
@@ -35,7 +32,7 @@ const activities: TenantActivities = {
       await new Promise<void>((resolve) => held.push(resolve));
       if (refuseReconcile) throw ApplicationFailure.nonRetryable('the carrier refused the client credentials (invalid_client)', 'INVALID_CLIENT');
     }
-    return { gone: false, licences: [licence(5)], products: [{ productId: 'prod-1', name: 'Microsoft 365 E3', minQty: 1, maxQty: 300 }], events: 0 };
+    return { gone: false, licences: [licence(5)], products: [E3_LIMITS], events: 0 };
   },
   applyLicenceChange: async (input) => {
     await new Promise<void>((resolve) => held.push(resolve));

@@ -6,10 +6,11 @@ import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/clie
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
+import { E3_LIMITS, licence } from './support/tenant';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
 import { reconcileSignal, setQuantityUpdate, tenantStateQuery, tenantWorkflow, type TenantActivities } from '../workflows/tenant';
-import type { ChangeResult, LicenceView } from '../workflows/types';
+import type { ChangeResult } from '../workflows/types';
 
 // A tenant workflow told to continue as new while an admin's change is under way, against a dev
 // server that suggests continuing as new after 14 events (its second reconcile), with activities the test holds.
@@ -19,17 +20,13 @@ let worker: Worker;
 let running: Promise<void>;
 const taskQueue = `tenant-can-${randomUUID()}`;
 
-const licence = (quantity: number): LicenceView => ({
-  subscriptionId: 'sub-1', parentSubscriptionId: null, productId: 'prod-1', productName: 'Microsoft 365 E3', quantity, status: 'Active', billingCycle: 'Monthly',
-});
-
 /** Held calls: each waits until the test answers it. */
 const reconciles: Array<() => void> = [];
 const changes: Array<() => void> = [];
 const activities: TenantActivities = {
   reconcileTenant: async (input) => {
     if (!input.initial) await new Promise<void>((resolve) => reconciles.push(resolve));
-    return { gone: false, licences: [licence(5)], products: [{ productId: 'prod-1', name: 'Microsoft 365 E3', minQty: 1, maxQty: 300 }], events: 0 };
+    return { gone: false, licences: [licence(5)], products: [E3_LIMITS], events: 0 };
   },
   applyLicenceChange: async (input) => {
     await new Promise<void>((resolve) => changes.push(resolve));
