@@ -145,6 +145,11 @@ test('invoice reconciliation finds exactly the planted differences, bills invoic
   assert.deepEqual(Object.keys(again).slice(0, 5), ['providerId', 'period', 'invoiceId', 'classes', 'differenceCents']);
   assert.equal(again.differenceCents, result.differenceCents);
   assert.deepEqual(again.classes.NOT_IN_FEED, { lines: result.classes.NOT_IN_FEED.lines, subTotal: result.classes.NOT_IN_FEED.subTotal, differenceCents: result.classes.NOT_IN_FEED.differenceCents });
+  // For people: every amount with 2 decimals and the currency, never the exact sum's 20-odd decimals.
+  const text = await csp('invoice', 'reconcile', '--provider', provider.id, '--period', prev);
+  const notInFeedRow = text.split('\n').find((l) => l.startsWith('NOT_IN_FEED'))!;
+  assert.match(notInFeedRow, /^NOT_IN_FEED\s+\d+\s+-?[\d,]+\.\d\d AUD\s+-?[\d,]+\.\d\d AUD$/, notInFeedRow);
+  assert.doesNotMatch(text.split('\n\n')[1] ?? '', /\d\.\d{3,}/, 'no long decimals in the class table');
   const stored = await sys.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoice_reconciliation WHERE provider_id = $1 AND invoice_id = $2', [provider.id, result.invoiceId]);
   assert.equal(stored.rows[0]!.n, 1);
   const cycle = await runCycle();

@@ -3,6 +3,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import { requireProvider } from '../lookup';
 import { printRows } from '../output';
+import { displayMoney } from '../../core/display';
 import { UserError } from '../errors';
 import { requirePeriod } from './billing';
 import { startInvoiceReconciliation } from '../../workflows/invoice-reconciliation.api';
@@ -53,8 +54,11 @@ export function invoiceCommands(program: Command, ctx: () => CliContext): void {
         return;
       }
       process.stdout.write(`${result.summary}\nworkflow ${handle.workflowId}\n\n`);
+      // For people: 2 decimals with the currency (exact sums stay in --json). The subtotal is the
+      // lines' exact sum rounded once; the difference is the sum of each line's difference in cents.
+      const cents = (n: number) => displayMoney(centsText(n), result.currency);
       printRows(
-        RECONCILIATION_CLASSES.map((k) => ({ class: k, lines: result.classes[k].lines, subTotal: result.classes[k].subTotal, difference: centsText(result.classes[k].differenceCents) })),
+        RECONCILIATION_CLASSES.map((k) => ({ class: k, lines: result.classes[k].lines, subTotal: displayMoney(result.classes[k].subTotal, result.currency), difference: cents(result.classes[k].differenceCents) })),
         false,
       );
       process.stdout.write(`\ndifference (invoiced − received): ${centsText(result.differenceCents)} ${result.currency}\n`);
@@ -63,6 +67,9 @@ export function invoiceCommands(program: Command, ctx: () => CliContext): void {
       if (result.differences.length > 0) {
         process.stdout.write('\n');
         printRows(result.differences.map((d) => ({ ...d, differenceCents: centsText(d.differenceCents) })), false);
+        if (result.differencesTotal > result.differences.length) {
+          process.stdout.write(`(the first ${result.differences.length} of the ${result.differencesTotal} lines that differ are listed; the class totals above count them all)\n`);
+        }
       }
     });
 
