@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attentionReasons, byAttention, monthIn, pageOf, progressPercent } from './console-view';
+import { attentionReasons, byAttention, pageOf, progressPercent } from './console-view';
+import { monthIn } from './period';
 
 test("this month is the provider's month", () => {
   assert.equal(monthIn(new Date('2026-11-30T14:00:00Z'), 'Australia/Sydney'), '2026-12');

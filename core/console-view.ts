@@ -1,13 +1,8 @@
 /**
- * What the console shows people beyond core/display.ts (amounts and times, shared with the CLI):
- * "this month" in a provider's zone, tables in pages, who needs attention, a cycle's progress.
+ * What the console shows people beyond core/display.ts (amounts and times, shared with the CLI)
+ * and core/period.ts ("this month" in a provider's zone): tables in pages, who needs attention,
+ * a cycle's progress.
  */
-/** The calendar month (YYYY-MM) an instant falls in, in a time zone: "this month" for a provider. */
-export function monthIn(at: Date, timeZone: string): string {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(at).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}`;
-}
-
 export interface Page {
   page: number;
   pages: number;

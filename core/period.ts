@@ -36,11 +36,11 @@ export function addDays(isoDate: string, days: number): string {
  * day of the month before in UTC.
  */
 export function previousPeriodOf(date: Date, timeZone?: string): string {
-  return addMonths(monthIn(date, timeZone), -1);
+  return addMonths(timeZone === undefined ? date.toISOString().slice(0, 7) : monthIn(date, timeZone), -1);
 }
 
-function monthIn(date: Date, timeZone: string | undefined): string {
-  if (timeZone === undefined) return date.toISOString().slice(0, 7);
-  // en-CA writes dates as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date).slice(0, 7);
+/** The calendar month (YYYY-MM) an instant falls in, in a time zone: "this month" for a provider. */
+export function monthIn(at: Date, timeZone: string): string {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(at).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}`;
 }

@@ -13,7 +13,7 @@ import { startConsole, type RunningConsole } from '../client/console/server';
 import { addUser } from '../client/console/auth';
 import type { ProviderView } from '../db/providers';
 import { readFileSync } from 'node:fs';
-import { monthIn } from '../core/console-view';
+import { monthIn } from '../core/period';
 
 // The web console against the real system: Temporal dev server, worker, PostgreSQL, simulator,
 // driven by Debian's Chromium. Each browser test leaves a screenshot in test-output/console/.

@@ -4,7 +4,8 @@ import { cycleOverview, monthTotals, quarantineTotals, runningCycles } from '../
 import { mismatchCurrencies } from '../../../db/quarantined-lines';
 import { amountsCurrency } from '../../../core/display';
 import { parseGroupKey } from '../../../core/quarantine-group';
-import { attentionReasons, byAttention, monthIn, progressPercent } from '../../../core/console-view';
+import { attentionReasons, byAttention, progressPercent } from '../../../core/console-view';
+import { monthIn } from '../../../core/period';
 import { cycleProgress, nextCycleAt } from '../temporal';
 import type { ConsoleContext } from '../context';
 

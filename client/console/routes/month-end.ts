@@ -4,8 +4,7 @@ import { closePeriod, listPeriods, periodState, PeriodStateError, reopenPeriod }
 import { listReconciliations } from '../../../db/invoice-reconciliations';
 import { buildChargesReport, buildExport } from '../../month-end';
 import { REPORT_GROUPINGS, type ReportGrouping } from '../../../core/billing-report';
-import { isPeriod } from '../../../core/period';
-import { monthIn } from '../../../core/console-view';
+import { isPeriod, monthIn } from '../../../core/period';
 import { RECONCILIATION_CLASSES, centsText, type Reconciliation } from '../../../core/reconciliation-report';
 import { HttpError, str, type ConsoleContext } from '../context';
 
