@@ -77,20 +77,21 @@ export async function signalGroupsAdded(
  * Auto-cleanse: when what made lines fail is fixed (a service for their tenant, a rate for their
  * product, a reactivated service), the affected groups are told to cleanse themselves.
  */
+export async function autoCleanse(deps: NotifyDeps, providerId: string, trigger: AutoCleanseTrigger): Promise<string[]> {
+  return cleanseGroups(deps, await groupsMatching(deps.pool, providerId, linesReleasedBy(trigger)), describeTrigger(trigger));
+}
+
 /**
  * The sweep after a discovery: groups of unknown tenants that have a service by now are told to
  * cleanse. Storing tenants tells them as it creates their services, but a retry after that commit
  * (a signal failed, the worker was lost) finds the tenants stored and tells nobody.
  */
 export async function cleanseServedTenants(deps: NotifyDeps, providerId: string): Promise<string[]> {
-  const groups = await groupsOfServedTenants(deps.pool, providerId);
-  await forEachConcurrently(groups, NOTIFY_CONCURRENCY, (groupKey) => signalCleanse(deps, groupKey, { by: 'system:auto-cleanse', note: 'the tenant has a service (found when the provider\'s tenants were discovered)' }));
-  return groups;
+  return cleanseGroups(deps, await groupsOfServedTenants(deps.pool, providerId), "the tenant has a service (found when the provider's tenants were discovered)");
 }
 
-export async function autoCleanse(deps: NotifyDeps, providerId: string, trigger: AutoCleanseTrigger): Promise<string[]> {
-  const groups = await groupsMatching(deps.pool, providerId, linesReleasedBy(trigger));
-  const note = describeTrigger(trigger);
+/** Tells each group to cleanse itself, as the system, NOTIFY_CONCURRENCY at a time. */
+async function cleanseGroups(deps: NotifyDeps, groups: string[], note: string): Promise<string[]> {
   await forEachConcurrently(groups, NOTIFY_CONCURRENCY, (groupKey) => signalCleanse(deps, groupKey, { by: 'system:auto-cleanse', note }));
   return groups;
 }
