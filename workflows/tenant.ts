@@ -147,7 +147,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
       // The quantity before, as it is when the change runs (a change queued before it may have moved it).
       if (c.kind === 'setQuantity') {
         const subscriptionId = c.subscriptionId;
-        c = { ...c, oldQuantity: state.licences.find((x) => x.subscriptionId === subscriptionId)?.quantity ?? c.oldQuantity };
+        c = { ...c, oldQuantity: state.licences.find((x) => x.subscriptionId === subscriptionId)?.quantity };
       }
       const by = req.by;
       const changeId = uuid4();
@@ -211,33 +211,18 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     if (!state.cancelledOn) throw new Error('the service is not cancelled');
   };
 
-  setHandler(orderProductUpdate, (req) => change(req, { kind: 'order', productId: req.productId.toLowerCase(), quantity: req.quantity, billingCycle: req.billingCycle ?? 'Monthly' }, () => checkOrder(req)), {
-    validator: (req) => {
+  // Every change's validator: refused while the run continues as new, then the change's own check.
+  const validatedBy = <R>(check: (req: R) => void) => ({
+    validator: (req: R) => {
       requireNotContinuing();
-      checkOrder(req);
+      check(req);
     },
   });
-  setHandler(setQuantityUpdate, (req) => {
-    const old = state.licences.find((x) => x.subscriptionId === req.subscriptionId.toLowerCase());
-    return change(req, { kind: 'setQuantity', subscriptionId: req.subscriptionId.toLowerCase(), quantity: req.quantity, oldQuantity: old?.quantity }, () => checkSetQuantity(req));
-  }, {
-    validator: (req) => {
-      requireNotContinuing();
-      checkSetQuantity(req);
-    },
-  });
-  setHandler(cancelServiceUpdate, (req) => change(req, { kind: 'cancelService', effectiveDate: req.effectiveDate ?? today() }, () => checkCancel(req)), {
-    validator: (req) => {
-      requireNotContinuing();
-      checkCancel(req);
-    },
-  });
-  setHandler(reactivateServiceUpdate, (req) => change(req, { kind: 'reactivateService' }, () => checkReactivate(req)), {
-    validator: (req) => {
-      requireNotContinuing();
-      checkReactivate(req);
-    },
-  });
+  setHandler(orderProductUpdate, (req) => change(req, { kind: 'order', productId: req.productId.toLowerCase(), quantity: req.quantity, billingCycle: req.billingCycle ?? 'Monthly' }, () => checkOrder(req)), validatedBy(checkOrder));
+  // Its quantity before is taken when it runs (change()).
+  setHandler(setQuantityUpdate, (req) => change(req, { kind: 'setQuantity', subscriptionId: req.subscriptionId.toLowerCase(), quantity: req.quantity }, () => checkSetQuantity(req)), validatedBy(checkSetQuantity));
+  setHandler(cancelServiceUpdate, (req) => change(req, { kind: 'cancelService', effectiveDate: req.effectiveDate ?? today() }, () => checkCancel(req)), validatedBy(checkCancel));
+  setHandler(reactivateServiceUpdate, (req) => change(req, { kind: 'reactivateService' }, () => checkReactivate(req)), validatedBy(checkReactivate));
 
   // A failure carried across continue-as-new keeps its earlier retry.
   let nextReconcileMs = state.lastReconcileFailure ? Math.min(everyMs, RECONCILE_RETRY_MS) : everyMs;
