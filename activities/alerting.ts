@@ -3,10 +3,25 @@ import type { ActivityDeps } from './deps';
 import type { AlertingActivities } from '../workflows/alerting';
 import { metrics } from './metrics';
 import {
-  conditionsFor, effectiveSetting, messageTitle, planAlerts, webhookBody,
-  type AlertCondition, type AlertMessage,
+  conditionsFor,
+  effectiveSetting,
+  messageTitle,
+  planAlerts,
+  webhookBody,
+  type AlertCondition,
+  type AlertMessage,
 } from '../core/alerts';
-import { claimDelivery, deliveryStatus, fireAlert, listRuleSettings, markDeliveryFailed, markDelivered, openAlerts, pendingDeliveries, resolveAlert } from '../db/alerts';
+import {
+  claimDelivery,
+  deliveryStatus,
+  fireAlert,
+  listRuleSettings,
+  markDeliveryFailed,
+  markDelivered,
+  openAlerts,
+  pendingDeliveries,
+  resolveAlert,
+} from '../db/alerts';
 import { activeProviderIds, providerReadings } from '../db/health-readings';
 import { postWebhook } from '../notify/webhook';
 import { sendEmail } from '../notify/email';
@@ -77,17 +92,29 @@ export function alertingActivities(deps: ActivityDeps): AlertingActivities {
       const d = await claimDelivery(deps.pool, input.deliveryId, 60);
       if (!d) {
         const status = await deliveryStatus(deps.pool, input.deliveryId);
-        if (status === 'PENDING') throw ApplicationFailure.retryable(`alert delivery ${input.deliveryId} waits: being sent by another run, or its alert is not delivered yet`, 'DELIVERY_WAITING');
+        if (status === 'PENDING')
+          throw ApplicationFailure.retryable(
+            `alert delivery ${input.deliveryId} waits: being sent by another run, or its alert is not delivered yet`,
+            'DELIVERY_WAITING',
+          );
         return { sent: false };
       }
       const c = channels();
       const message: AlertMessage = {
-        status: d.kind, key: `csp-alert-${d.alertId}`, rule: d.rule, providerId: d.providerId, subject: d.subject, summary: d.summary, firedAt: d.firedAt, resolvedAt: d.resolvedAt,
+        status: d.kind,
+        key: `csp-alert-${d.alertId}`,
+        rule: d.rule,
+        providerId: d.providerId,
+        subject: d.subject,
+        summary: d.summary,
+        firedAt: d.firedAt,
+        resolvedAt: d.resolvedAt,
       };
       const channelType = d.channel === 'email' ? 'email' : 'webhook';
       try {
         if (d.channel === 'email') {
-          if (!c.email) throw ApplicationFailure.nonRetryable('email is no longer configured (ALERT_SMTP_URL)', 'CHANNEL_GONE');
+          if (!c.email)
+            throw ApplicationFailure.nonRetryable('email is no longer configured (ALERT_SMTP_URL)', 'CHANNEL_GONE');
           await sendEmail(c.email, {
             subject: messageTitle(message),
             text: emailText(message),
@@ -96,13 +123,22 @@ export function alertingActivities(deps: ActivityDeps): AlertingActivities {
           });
         } else {
           const url = c.webhookUrls.find((u) => webhookChannel(u) === d.channel);
-          if (!url) throw ApplicationFailure.nonRetryable(`webhook ${d.channel} is no longer configured (ALERT_WEBHOOK_URLS)`, 'CHANNEL_GONE');
-          await postWebhook(url, webhookBody(message, c.webhookFormat), { idempotencyKey: `${message.key}-${d.kind.toLowerCase()}` });
+          if (!url)
+            throw ApplicationFailure.nonRetryable(
+              `webhook ${d.channel} is no longer configured (ALERT_WEBHOOK_URLS)`,
+              'CHANNEL_GONE',
+            );
+          await postWebhook(url, webhookBody(message, c.webhookFormat), {
+            idempotencyKey: `${message.key}-${d.kind.toLowerCase()}`,
+          });
         }
       } catch (err) {
         await markDeliveryFailed(deps.pool, d.id, (err as Error).message);
         metrics.alertDeliveries.inc({ channel: channelType, outcome: 'failed' });
-        deps.log.warn({ delivery: d.id, channel: d.channel, error: (err as Error).message }, 'alert delivery failed; will retry');
+        deps.log.warn(
+          { delivery: d.id, channel: d.channel, error: (err as Error).message },
+          'alert delivery failed; will retry',
+        );
         throw err;
       }
       await markDelivered(deps.pool, d.id);
@@ -111,7 +147,6 @@ export function alertingActivities(deps: ActivityDeps): AlertingActivities {
     },
   };
 }
-
 
 function emailText(m: AlertMessage): string {
   return [

@@ -36,6 +36,10 @@ export interface ActivityDeps {
 export async function carrierFor(deps: ActivityDeps, providerId: string): Promise<RhipeClient> {
   const provider = await getProvider(deps.pool, providerId);
   if (!provider) throw ApplicationFailure.nonRetryable(`provider ${providerId} does not exist`, 'PROVIDER_NOT_FOUND');
-  if (provider.status === 'REMOVED') throw ApplicationFailure.nonRetryable(`provider ${providerId} was removed`, 'PROVIDER_REMOVED');
-  return new RhipeClient(deps.carrier, { clientId: provider.client_id, clientSecret: deps.keyring.decrypt(provider.secret_ciphertext) });
+  if (provider.status === 'REMOVED')
+    throw ApplicationFailure.nonRetryable(`provider ${providerId} was removed`, 'PROVIDER_REMOVED');
+  return new RhipeClient(deps.carrier, {
+    clientId: provider.client_id,
+    clientSecret: deps.keyring.decrypt(provider.secret_ciphertext),
+  });
 }

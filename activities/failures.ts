@@ -16,7 +16,12 @@ export function toFailure(err: unknown): unknown {
   const sqlState = postgresDataErrorCode(err);
   if (sqlState) {
     // The same statement with the same values fails the same way: retrying only hides it.
-    return ApplicationFailure.create({ type: `POSTGRES_${sqlState}`, message: (err as Error).message, nonRetryable: true, details: [{ sqlState }] });
+    return ApplicationFailure.create({
+      type: `POSTGRES_${sqlState}`,
+      message: (err as Error).message,
+      nonRetryable: true,
+      details: [{ sqlState }],
+    });
   }
   return err;
 }

@@ -14,7 +14,12 @@ import type { InvoiceReconciliationActivities } from '../workflows/invoice-recon
 import { invoiceActivities } from './invoices';
 
 /** Every activity the workflows call: each workflow declares the ones it needs, and this must provide them. */
-export type Activities = UsageCycleActivities & QuarantineActivities & OnboardingActivities & TenantActivities & AlertingActivities & InvoiceReconciliationActivities;
+export type Activities = UsageCycleActivities &
+  QuarantineActivities &
+  OnboardingActivities &
+  TenantActivities &
+  AlertingActivities &
+  InvoiceReconciliationActivities;
 
 export function createActivities(deps: ActivityDeps): Activities {
   const activities: Activities = {

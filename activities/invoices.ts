@@ -7,12 +7,24 @@ import { notifyGroups } from './quarantine-notify';
 import { getProvider } from '../db/providers';
 import { mediatePage } from '../db/usage-lines';
 import {
-  INVOICE_SOURCE_PREFIX, countInvoiceLinesMediated, getReconciliation, receivedLinesForPeriod, setInvoiceAttention, storeReconciliation,
+  INVOICE_SOURCE_PREFIX,
+  countInvoiceLinesMediated,
+  getReconciliation,
+  receivedLinesForPeriod,
+  setInvoiceAttention,
+  storeReconciliation,
 } from '../db/invoice-reconciliations';
 import { canonicalJson } from '../core/lossless';
 import type { InvoiceReconciliationActivities, NotInFeedOutcome } from '../workflows/invoice-reconciliation';
 import { invoiceLineKey, invoiceRowToUsageRecord } from '../core/invoice-line';
-import { DIFFERENCES_SHOWN, centsText, recordKeyOf, reconcile, reconciliationSummary, type ReconciliationReport } from '../core/reconciliation';
+import {
+  DIFFERENCES_SHOWN,
+  centsText,
+  recordKeyOf,
+  reconcile,
+  reconciliationSummary,
+  type ReconciliationReport,
+} from '../core/reconciliation';
 
 /** What is stored per invoice version: the report, and the invoice's NOT_IN_FEED rows to mediate. */
 interface StoredReport extends ReconciliationReport {
@@ -26,21 +38,35 @@ export function invoiceActivities(deps: ActivityDeps): InvoiceReconciliationActi
      * received, and stores the result once per invoice version (a repeat returns the stored one).
      * A difference other than zero marks the provider for attention with the figure.
      */
-    async reconcileInvoice(input: { providerId: string; period: string; workflowId: string | null }): Promise<{ reconciliationId: number; report: ReconciliationReport; created: boolean }> {
+    async reconcileInvoice(input: {
+      providerId: string;
+      period: string;
+      workflowId: string | null;
+    }): Promise<{ reconciliationId: number; report: ReconciliationReport; created: boolean }> {
       const provider = await getProvider(deps.pool, input.providerId);
-      if (!provider) throw ApplicationFailure.nonRetryable(`provider ${input.providerId} does not exist`, 'PROVIDER_NOT_FOUND');
+      if (!provider)
+        throw ApplicationFailure.nonRetryable(`provider ${input.providerId} does not exist`, 'PROVIDER_NOT_FOUND');
       const [year, month] = input.period.split('-').map(Number) as [number, number];
       const { invoiceId, rows } = await classified(async () => {
         const client = await carrierFor(deps, input.providerId);
         const invoice = (await client.listInvoices()).find((i) => i.UsageYear === year && i.UsageMonth === month);
-        if (!invoice) throw ApplicationFailure.create({ type: 'INVOICE_NOT_FOUND', message: `the carrier has no invoice for ${input.period} (yet)`, nonRetryable: true });
+        if (!invoice)
+          throw ApplicationFailure.create({
+            type: 'INVOICE_NOT_FOUND',
+            message: `the carrier has no invoice for ${input.period} (yet)`,
+            nonRetryable: true,
+          });
         return { invoiceId: invoice.InvoiceId, rows: await client.getInvoiceCsv(invoice.InvoiceId) };
       });
       let keys;
       try {
         keys = rows.map((r, n) => invoiceLineKey(r, n));
       } catch (err) {
-        throw ApplicationFailure.create({ type: 'MALFORMED_INVOICE', message: `invoice ${invoiceId}: ${(err as Error).message}`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: 'MALFORMED_INVOICE',
+          message: `invoice ${invoiceId}: ${(err as Error).message}`,
+          nonRetryable: true,
+        });
       }
       const version = createHash('sha256').update(canonicalJson(rows)).digest('hex');
       const received = await receivedLinesForPeriod(deps.pool, input.providerId, input.period);
@@ -54,16 +80,34 @@ export function invoiceActivities(deps: ActivityDeps): InvoiceReconciliationActi
         return true;
       });
       const report: ReconciliationReport = {
-        providerId: input.providerId, period: input.period, invoiceId, version, currency: provider.currency, invoiceLines: rec.invoiceLines,
-        classes: rec.classes, differenceCents: rec.differenceCents, difference: centsText(rec.differenceCents),
-        differences: rec.differences.slice(0, DIFFERENCES_SHOWN), differencesTotal: rec.differences.length,
+        providerId: input.providerId,
+        period: input.period,
+        invoiceId,
+        version,
+        currency: provider.currency,
+        invoiceLines: rec.invoiceLines,
+        classes: rec.classes,
+        differenceCents: rec.differenceCents,
+        difference: centsText(rec.differenceCents),
+        differences: rec.differences.slice(0, DIFFERENCES_SHOWN),
+        differencesTotal: rec.differences.length,
       };
       const stored = await storeReconciliation<StoredReport>(deps.pool, {
-        providerId: input.providerId, invoiceId, period: input.period, version, invoiceLines: rows.length,
-        report: { ...report, notInFeedRows }, differenceCents: rec.differenceCents, workflowId: input.workflowId,
+        providerId: input.providerId,
+        invoiceId,
+        period: input.period,
+        version,
+        invoiceLines: rows.length,
+        report: { ...report, notInFeedRows },
+        differenceCents: rec.differenceCents,
+        workflowId: input.workflowId,
       });
       const { notInFeedRows: _rows, ...storedReport } = stored.report;
-      await setInvoiceAttention(deps.pool, input.providerId, stored.differenceCents === 0 ? null : reconciliationSummary(storedReport));
+      await setInvoiceAttention(
+        deps.pool,
+        input.providerId,
+        stored.differenceCents === 0 ? null : reconciliationSummary(storedReport),
+      );
       return { reconciliationId: stored.id, report: storedReport, created: stored.created };
     },
 
@@ -74,7 +118,8 @@ export function invoiceActivities(deps: ActivityDeps): InvoiceReconciliationActi
      */
     async mediateNotInFeed(input: { reconciliationId: number }): Promise<NotInFeedOutcome> {
       const stored = await getReconciliation<StoredReport>(deps.pool, input.reconciliationId);
-      if (!stored) throw ApplicationFailure.nonRetryable(`reconciliation ${input.reconciliationId} not found`, 'NOT_FOUND');
+      if (!stored)
+        throw ApplicationFailure.nonRetryable(`reconciliation ${input.reconciliationId} not found`, 'NOT_FOUND');
       const records = stored.report.notInFeedRows.map(invoiceRowToUsageRecord);
       const source = `${INVOICE_SOURCE_PREFIX}${stored.invoiceId}`;
       const mediatedBy = `${source}:${stored.version.slice(0, 16)}`;
@@ -86,4 +131,3 @@ export function invoiceActivities(deps: ActivityDeps): InvoiceReconciliationActi
     },
   };
 }
-

@@ -10,18 +10,51 @@ import type { CycleSummary } from '../workflows/types';
  */
 export const registry = new Registry();
 
-const counter = (name: string, help: string, labelNames: string[]) => new Counter({ name, help, labelNames, registers: [registry] });
-const gauge = (name: string, help: string, labelNames: string[]) => new Gauge({ name, help, labelNames, registers: [registry] });
+const counter = (name: string, help: string, labelNames: string[]) =>
+  new Counter({ name, help, labelNames, registers: [registry] });
+const gauge = (name: string, help: string, labelNames: string[]) =>
+  new Gauge({ name, help, labelNames, registers: [registry] });
 
 export const metrics = {
-  linesFetched: counter('csp_usage_lines_fetched_total', 'Usage lines received from the carrier by completed cycles (repeats included)', ['provider']),
-  linesBilled: counter('csp_usage_lines_billed_total', 'Usage lines billed into the misc usage bucket by completed cycles', ['provider']),
-  linesQuarantined: counter('csp_usage_lines_quarantined_total', 'Usage lines quarantined by completed cycles, by reason', ['provider', 'reason']),
-  linesRepeated: counter('csp_usage_lines_repeated_total', 'Exact repeats of lines already received (not billed again)', ['provider']),
-  charge: gauge('csp_usage_charge_billed', "Charge billed by completed cycles since the worker started, in the provider's currency (a gauge: credits can lower it)", ['provider', 'currency']),
-  cost: gauge('csp_usage_cost_billed', "Carrier cost of the lines billed by completed cycles since the worker started, in the provider's currency", ['provider', 'currency']),
-  margin: gauge('csp_usage_margin_billed', "Margin (charge − cost) billed by completed cycles since the worker started, in the provider's currency", ['provider', 'currency']),
-  cycles: counter('csp_usage_cycles_total', 'Usage cycles finished, by outcome (completed, failed, needs_attention)', ['provider', 'outcome']),
+  linesFetched: counter(
+    'csp_usage_lines_fetched_total',
+    'Usage lines received from the carrier by completed cycles (repeats included)',
+    ['provider'],
+  ),
+  linesBilled: counter(
+    'csp_usage_lines_billed_total',
+    'Usage lines billed into the misc usage bucket by completed cycles',
+    ['provider'],
+  ),
+  linesQuarantined: counter(
+    'csp_usage_lines_quarantined_total',
+    'Usage lines quarantined by completed cycles, by reason',
+    ['provider', 'reason'],
+  ),
+  linesRepeated: counter(
+    'csp_usage_lines_repeated_total',
+    'Exact repeats of lines already received (not billed again)',
+    ['provider'],
+  ),
+  charge: gauge(
+    'csp_usage_charge_billed',
+    "Charge billed by completed cycles since the worker started, in the provider's currency (a gauge: credits can lower it)",
+    ['provider', 'currency'],
+  ),
+  cost: gauge(
+    'csp_usage_cost_billed',
+    "Carrier cost of the lines billed by completed cycles since the worker started, in the provider's currency",
+    ['provider', 'currency'],
+  ),
+  margin: gauge(
+    'csp_usage_margin_billed',
+    "Margin (charge − cost) billed by completed cycles since the worker started, in the provider's currency",
+    ['provider', 'currency'],
+  ),
+  cycles: counter('csp_usage_cycles_total', 'Usage cycles finished, by outcome (completed, failed, needs_attention)', [
+    'provider',
+    'outcome',
+  ]),
   cycleDuration: new Histogram({
     name: 'csp_usage_cycle_duration_seconds',
     help: 'Wall time of a usage cycle from its start to its end',
@@ -29,7 +62,11 @@ export const metrics = {
     buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
     registers: [registry],
   }),
-  carrierRequests: counter('csp_carrier_requests_total', 'HTTP requests to the carrier by endpoint and status (HTTP code, or timeout/network); faults and retries included', ['endpoint', 'status']),
+  carrierRequests: counter(
+    'csp_carrier_requests_total',
+    'HTTP requests to the carrier by endpoint and status (HTTP code, or timeout/network); faults and retries included',
+    ['endpoint', 'status'],
+  ),
   carrierDuration: new Histogram({
     name: 'csp_carrier_request_duration_seconds',
     help: 'Time to a complete carrier answer, by endpoint',
@@ -37,11 +74,23 @@ export const metrics = {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   }),
-  tokenRefreshes: counter('csp_carrier_token_refreshes_total', 'Bearer token requests to the carrier identity endpoint, by outcome (ok, refused, error)', ['outcome']),
-  licenceChanges: counter('csp_licence_changes_total', 'Licence changes sent through this system, by kind and outcome (done, failed)', ['kind', 'outcome']),
+  tokenRefreshes: counter(
+    'csp_carrier_token_refreshes_total',
+    'Bearer token requests to the carrier identity endpoint, by outcome (ok, refused, error)',
+    ['outcome'],
+  ),
+  licenceChanges: counter(
+    'csp_licence_changes_total',
+    'Licence changes sent through this system, by kind and outcome (done, failed)',
+    ['kind', 'outcome'],
+  ),
   alertsFired: counter('csp_alerts_fired_total', 'Alert occurrences started, by rule', ['rule']),
   alertsResolved: counter('csp_alerts_resolved_total', 'Alert occurrences cleared, by rule', ['rule']),
-  alertDeliveries: counter('csp_alert_deliveries_total', 'Alert messages sent or failed, by channel type (webhook, email) and outcome (sent, failed)', ['channel', 'outcome']),
+  alertDeliveries: counter(
+    'csp_alert_deliveries_total',
+    'Alert messages sent or failed, by channel type (webhook, email) and outcome (sent, failed)',
+    ['channel', 'outcome'],
+  ),
 };
 
 /** A cycle's summary is counted once per process, however often its completion is retried. */
@@ -54,13 +103,17 @@ function once(cycleId: string): boolean {
 }
 
 /** Counts a completed cycle from its stored summary (the database's truth, also `csp cycle show`). */
-export function recordCycleCompleted(summary: CycleSummary, timing: { seconds: number; currency: string } | null): void {
+export function recordCycleCompleted(
+  summary: CycleSummary,
+  timing: { seconds: number; currency: string } | null,
+): void {
   if (!once(summary.cycleId)) return;
   const provider = summary.providerId;
   metrics.linesFetched.inc({ provider }, summary.fetched);
   metrics.linesBilled.inc({ provider }, summary.billed);
   metrics.linesRepeated.inc({ provider }, summary.duplicatesSkipped);
-  for (const [reason, n] of Object.entries(summary.quarantinedByReason)) metrics.linesQuarantined.inc({ provider, reason }, n);
+  for (const [reason, n] of Object.entries(summary.quarantinedByReason))
+    metrics.linesQuarantined.inc({ provider, reason }, n);
   const currency = timing?.currency ?? 'unknown';
   metrics.charge.inc({ provider, currency }, Number(summary.charge));
   metrics.cost.inc({ provider, currency }, Number(summary.cost));
@@ -69,7 +122,12 @@ export function recordCycleCompleted(summary: CycleSummary, timing: { seconds: n
   if (timing) metrics.cycleDuration.observe({ provider, outcome: 'completed' }, timing.seconds);
 }
 
-export function recordCycleFailed(providerId: string, cycleId: string, needsAttention: boolean, seconds: number | null): void {
+export function recordCycleFailed(
+  providerId: string,
+  cycleId: string,
+  needsAttention: boolean,
+  seconds: number | null,
+): void {
   if (!once(cycleId)) return;
   const outcome = needsAttention ? 'needs_attention' : 'failed';
   metrics.cycles.inc({ provider: providerId, outcome });
@@ -88,7 +146,14 @@ export function recordCarrierExchange(e: CarrierExchange): void {
   metrics.carrierRequests.inc({ endpoint, status: String(e.status) });
   metrics.carrierDuration.observe({ endpoint }, e.seconds);
   if (endpoint === TOKEN_ENDPOINT) {
-    metrics.tokenRefreshes.inc({ outcome: e.status === 200 ? 'ok' : typeof e.status === 'number' && e.status >= 400 && e.status < 500 ? 'refused' : 'error' });
+    metrics.tokenRefreshes.inc({
+      outcome:
+        e.status === 200
+          ? 'ok'
+          : typeof e.status === 'number' && e.status >= 400 && e.status < 500
+            ? 'refused'
+            : 'error',
+    });
   }
 }
 

@@ -5,7 +5,8 @@ import type { TenantActivities } from '../workflows/tenant';
 import { metrics, recordCycleCompleted, recordCycleFailed } from './metrics';
 import { cycleTiming, takeQuarantineSnapshot } from '../db/health-readings';
 
-type Observed = Pick<UsageCycleActivities, 'completeCycle' | 'failCycle'> & Pick<TenantActivities, 'applyLicenceChange'>;
+type Observed = Pick<UsageCycleActivities, 'completeCycle' | 'failCycle'> &
+  Pick<TenantActivities, 'applyLicenceChange'>;
 
 /**
  * Wraps the activities whose outcomes operations watch, without changing what they do: a
@@ -21,7 +22,12 @@ export function observeActivities<T extends Observed>(deps: Pick<ActivityDeps, '
   };
   const failCycle: Observed['failCycle'] = async (input) => {
     await acts.failCycle(input);
-    recordCycleFailed(input.providerId, input.cycleId, input.needsAttention, (await cycleTiming(deps.pool, input.cycleId))?.seconds ?? null);
+    recordCycleFailed(
+      input.providerId,
+      input.cycleId,
+      input.needsAttention,
+      (await cycleTiming(deps.pool, input.cycleId))?.seconds ?? null,
+    );
   };
   const applyLicenceChange: Observed['applyLicenceChange'] = async (input) => {
     try {
@@ -30,7 +36,8 @@ export function observeActivities<T extends Observed>(deps: Pick<ActivityDeps, '
       return result;
     } catch (err) {
       // Refused for good (the activity records it FAILED); a retryable fault is not an outcome yet.
-      if (err instanceof ApplicationFailure && err.nonRetryable) metrics.licenceChanges.inc({ kind: input.change.kind, outcome: 'failed' });
+      if (err instanceof ApplicationFailure && err.nonRetryable)
+        metrics.licenceChanges.inc({ kind: input.change.kind, outcome: 'failed' });
       throw err;
     }
   };

@@ -7,8 +7,19 @@ import { flagTenantsGone, upsertTenantService } from '../db/services';
 import { getProvider } from '../db/providers';
 import { replaceLicences } from '../db/licences';
 import {
-  customersListed, discoveredTenantIds, failDiscovery, finishDiscovery, latestDiscovery, markProviderOnboarded, markTenantsDone, openDiscovery,
-  pendingAgreements, pendingTenants, recordCustomerTenants, type DiscoveredTenant, type DiscoveryProgress,
+  customersListed,
+  discoveredTenantIds,
+  failDiscovery,
+  finishDiscovery,
+  latestDiscovery,
+  markProviderOnboarded,
+  markTenantsDone,
+  openDiscovery,
+  pendingAgreements,
+  pendingTenants,
+  recordCustomerTenants,
+  type DiscoveredTenant,
+  type DiscoveryProgress,
 } from '../db/discovery';
 import { autoCleanse, cleanseServedTenants } from './quarantine-notify';
 import { ensureUsageSchedule } from '../workflows/usage-cycle.api';
@@ -49,7 +60,11 @@ function beat(detail: unknown): void {
 
 export function onboardingActivities(deps: ActivityDeps) {
   /** Stores tenants read at the carrier as services (with their licences) and marks them done, together. */
-  async function storeTenants(providerId: string, discoveryId: string, tenants: Array<{ known: DiscoveredTenant; detail: CarrierTenant }>): Promise<number> {
+  async function storeTenants(
+    providerId: string,
+    discoveryId: string,
+    tenants: Array<{ known: DiscoveredTenant; detail: CarrierTenant }>,
+  ): Promise<number> {
     let created = 0;
     for (let i = 0; i < tenants.length; i += STORE_BATCH) {
       const batch = tenants.slice(i, i + STORE_BATCH);
@@ -68,7 +83,12 @@ export function onboardingActivities(deps: ActivityDeps) {
           await replaceLicences(db, providerId, known.tenantId, detail.Subscriptions);
           if (isNew) fresh.push(known.tenantId);
         }
-        await markTenantsDone(db, discoveryId, batch.map((t) => t.known.tenantId), fresh.length);
+        await markTenantsDone(
+          db,
+          discoveryId,
+          batch.map((t) => t.known.tenantId),
+          fresh.length,
+        );
         return fresh;
       });
       for (const tenantId of createdTenants) await autoCleanse(deps, providerId, { kind: 'serviceCreated', tenantId });
@@ -78,7 +98,13 @@ export function onboardingActivities(deps: ActivityDeps) {
     return created;
   }
 
-  async function readAgreement(client: RhipeClient, providerId: string, discoveryId: string, agreement: string | null, maxSingles: number): Promise<{ done: number; created: number }> {
+  async function readAgreement(
+    client: RhipeClient,
+    providerId: string,
+    discoveryId: string,
+    agreement: string | null,
+    maxSingles: number,
+  ): Promise<{ done: number; created: number }> {
     const pending = await pendingTenants(deps.pool, discoveryId, agreement);
     const listed = new Map<string, CarrierTenant>();
     if (agreement !== null) {
@@ -120,7 +146,12 @@ export function onboardingActivities(deps: ActivityDeps) {
           const tenants = new Map<string, DiscoveredTenant>();
           for (const c of customers) {
             for (const a of c.CustomerProgramAgreements) {
-              tenants.set(a.Id, { tenantId: a.Id, customerId: c.CustomerId ?? null, customerName: c.CustomerName ?? null, contractAgreementId: a.ContractAgreementId ?? null });
+              tenants.set(a.Id, {
+                tenantId: a.Id,
+                customerId: c.CustomerId ?? null,
+                customerName: c.CustomerName ?? null,
+                contractAgreementId: a.ContractAgreementId ?? null,
+              });
             }
           }
           await recordCustomerTenants(deps.pool, input.discoveryId, [...tenants.values()]);
@@ -133,13 +164,24 @@ export function onboardingActivities(deps: ActivityDeps) {
      * Reads up to `maxAgreements` contract agreements' tenants (one request each, retried on its
      * own) and stores them. Progress is in the database, so a retry continues where this stopped.
      */
-    async discoverAgreements(input: { providerId: string; discoveryId: string; maxAgreements: number; maxSingleTenants?: number }): Promise<DiscoveryStep> {
+    async discoverAgreements(input: {
+      providerId: string;
+      discoveryId: string;
+      maxAgreements: number;
+      maxSingleTenants?: number;
+    }): Promise<DiscoveryStep> {
       return classified(async () => {
         const client = await carrierFor(deps, input.providerId);
         let tenantsDone = 0;
         let servicesCreated = 0;
         for (const agreement of await pendingAgreements(deps.pool, input.discoveryId, input.maxAgreements)) {
-          const r = await readAgreement(client, input.providerId, input.discoveryId, agreement, input.maxSingleTenants ?? 500);
+          const r = await readAgreement(
+            client,
+            input.providerId,
+            input.discoveryId,
+            agreement,
+            input.maxSingleTenants ?? 500,
+          );
           tenantsDone += r.done;
           servicesCreated += r.created;
           beat({ discoveryId: input.discoveryId, agreement });
@@ -160,7 +202,12 @@ export function onboardingActivities(deps: ActivityDeps) {
       await cleanseServedTenants(deps, input.providerId);
       // The count from the stored run: a retry after the commit finds the tenants flagged already.
       const progress = (await latestDiscovery(deps.pool, input.providerId))!;
-      return { discoveryId: input.discoveryId, tenants: present.length, servicesCreated: progress.servicesCreated, flaggedGone: progress.flaggedGone };
+      return {
+        discoveryId: input.discoveryId,
+        tenants: present.length,
+        servicesCreated: progress.servicesCreated,
+        flaggedGone: progress.flaggedGone,
+      };
     },
 
     async failDiscovery(input: { discoveryId: string; reason: string }): Promise<void> {
@@ -185,10 +232,13 @@ export function onboardingActivities(deps: ActivityDeps) {
     async ensureProviderSchedule(input: { providerId: string }): Promise<'created' | 'updated' | 'removed'> {
       const provider = await getProvider(deps.pool, input.providerId);
       if (!provider || provider.status === 'REMOVED') return 'removed';
-      await ensureInvoiceReconciliationSchedule(deps, provider, deps.invoiceReconciliation ?? { dayOfMonth: 7, time: '09:00' });
+      await ensureInvoiceReconciliationSchedule(
+        deps,
+        provider,
+        deps.invoiceReconciliation ?? { dayOfMonth: 7, time: '09:00' },
+      );
       return ensureUsageSchedule(deps, provider);
     },
   };
   return activities;
 }
-

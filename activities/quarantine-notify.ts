@@ -37,12 +37,21 @@ export const SUMMARY_CHUNK = 500;
  * so a group started by it needs no activity of its own to show what it holds; the lines stay in
  * the database.
  */
-export async function notifyGroups(deps: NotifyDeps, providerId: string, mediatedBy: string, except?: string): Promise<number> {
+export async function notifyGroups(
+  deps: NotifyDeps,
+  providerId: string,
+  mediatedBy: string,
+  except?: string,
+): Promise<number> {
   const groups = (await groupsMediatedBy(deps.pool, providerId, mediatedBy)).filter((g) => g.groupKey !== except);
   const chunks: Array<Promise<Map<string, GroupSummary>>> = [];
   const chunk = (c: number) => {
     if (!chunks[c]) {
-      chunks[c] = groupSummariesWithDetails(deps.pool, providerId, groups.slice(c * SUMMARY_CHUNK, (c + 1) * SUMMARY_CHUNK).map((g) => g.groupKey));
+      chunks[c] = groupSummariesWithDetails(
+        deps.pool,
+        providerId,
+        groups.slice(c * SUMMARY_CHUNK, (c + 1) * SUMMARY_CHUNK).map((g) => g.groupKey),
+      );
       chunks[c]!.catch(() => undefined); // awaited by the signals that need it; a failure there stops the fan-out
     }
     return chunks[c]!;
@@ -77,8 +86,16 @@ export async function signalGroupsAdded(
  * Auto-cleanse: when what made lines fail is fixed (a service for their tenant, a rate for their
  * product, a reactivated service), the affected groups are told to cleanse themselves.
  */
-export async function autoCleanse(deps: NotifyDeps, providerId: string, trigger: AutoCleanseTrigger): Promise<string[]> {
-  return cleanseGroups(deps, await groupsMatching(deps.pool, providerId, linesReleasedBy(trigger)), describeTrigger(trigger));
+export async function autoCleanse(
+  deps: NotifyDeps,
+  providerId: string,
+  trigger: AutoCleanseTrigger,
+): Promise<string[]> {
+  return cleanseGroups(
+    deps,
+    await groupsMatching(deps.pool, providerId, linesReleasedBy(trigger)),
+    describeTrigger(trigger),
+  );
 }
 
 /**
@@ -87,11 +104,17 @@ export async function autoCleanse(deps: NotifyDeps, providerId: string, trigger:
  * (a signal failed, the worker was lost) finds the tenants stored and tells nobody.
  */
 export async function cleanseServedTenants(deps: NotifyDeps, providerId: string): Promise<string[]> {
-  return cleanseGroups(deps, await groupsOfServedTenants(deps.pool, providerId), "the tenant has a service (found when the provider's tenants were discovered)");
+  return cleanseGroups(
+    deps,
+    await groupsOfServedTenants(deps.pool, providerId),
+    "the tenant has a service (found when the provider's tenants were discovered)",
+  );
 }
 
 /** Tells each group to cleanse itself, as the system, NOTIFY_CONCURRENCY at a time. */
 async function cleanseGroups(deps: NotifyDeps, groups: string[], note: string): Promise<string[]> {
-  await forEachConcurrently(groups, NOTIFY_CONCURRENCY, (groupKey) => signalCleanse(deps, groupKey, { by: 'system:auto-cleanse', note }));
+  await forEachConcurrently(groups, NOTIFY_CONCURRENCY, (groupKey) =>
+    signalCleanse(deps, groupKey, { by: 'system:auto-cleanse', note }),
+  );
   return groups;
 }

@@ -9,7 +9,12 @@ import { serviceOwner } from '../db/services';
 import { acceptRevisions } from '../db/revisions';
 import { notifyGroups } from './quarantine-notify';
 import { groupSummaryWithDetails } from './group-summary';
-import { allocationIdentifiesTenant, allocationRefusal, allocationTargetProblem, parseGroupKey } from '../core/quarantine-group';
+import {
+  allocationIdentifiesTenant,
+  allocationRefusal,
+  allocationTargetProblem,
+  parseGroupKey,
+} from '../core/quarantine-group';
 import type { ActionOutcome, ApplyActionInput, GroupSummary } from '../workflows/types';
 
 export function quarantineActivities(deps: ActivityDeps) {
@@ -29,13 +34,26 @@ export function quarantineActivities(deps: ActivityDeps) {
         const rejection = input.rejection ?? (await checkAgainstDatabase(deps, input));
         await inTransaction(deps.pool, async (db) => {
           const ids = rejection ? [] : await lockGroupLines(db, input.groupKey);
-          const noLines = !rejection && ids.length === 0 ? 'the group has no quarantined lines (already resolved)' : null;
+          const noLines =
+            !rejection && ids.length === 0 ? 'the group has no quarantined lines (already resolved)' : null;
           const finalRejection = rejection ?? noLines;
           await insertQuarantineAction(db, {
-            requestId: request.requestId, providerId: input.providerId, groupKey: input.groupKey, action: request.action,
-            actor: String(request.by ?? '').trim() || '(unknown)', note: request.note ?? null,
-            params: request.action === 'allocate' ? { serviceId: request.serviceId } : request.action === 'writeOff' ? { reason: request.reason } : {},
-            rejection: finalRejection, lineIds: ids, osUser: textOrNull(request.osUser), principal: textOrNull(request.principal),
+            requestId: request.requestId,
+            providerId: input.providerId,
+            groupKey: input.groupKey,
+            action: request.action,
+            actor: String(request.by ?? '').trim() || '(unknown)',
+            note: request.note ?? null,
+            params:
+              request.action === 'allocate'
+                ? { serviceId: request.serviceId }
+                : request.action === 'writeOff'
+                  ? { reason: request.reason }
+                  : {},
+            rejection: finalRejection,
+            lineIds: ids,
+            osUser: textOrNull(request.osUser),
+            principal: textOrNull(request.principal),
           });
           if (finalRejection) return;
           if (request.action === 'acceptRevision') {
@@ -43,12 +61,18 @@ export function quarantineActivities(deps: ActivityDeps) {
             return;
           }
           if (request.action === 'writeOff') {
-            await writeOffLines(db, ids, `written off by ${request.by}: ${request.reason}`, actionTag(input.groupKey, request.requestId));
+            await writeOffLines(
+              db,
+              ids,
+              `written off by ${request.by}: ${request.reason}`,
+              actionTag(input.groupKey, request.requestId),
+            );
             return;
           }
           if (request.action === 'allocate') {
             const group = parseGroupKey(input.groupKey);
-            if (allocationIdentifiesTenant(group)) await rememberTenantAllocation(db, input.providerId, group.tenantRef, request.serviceId, request.by);
+            if (allocationIdentifiesTenant(group))
+              await rememberTenantAllocation(db, input.providerId, group.tenantRef, request.serviceId, request.by);
           }
           await markLinesCleansed(db, ids);
         });
@@ -59,7 +83,10 @@ export function quarantineActivities(deps: ActivityDeps) {
         const mediatedBy = actionTag(input.groupKey, request.requestId);
         for (;;) {
           const r = await mediateBatch(deps.pool, {
-            providerId: input.providerId, mediatedBy, limit: 5000, source: { kind: 'group', groupKey: input.groupKey },
+            providerId: input.providerId,
+            mediatedBy,
+            limit: 5000,
+            source: { kind: 'group', groupKey: input.groupKey },
             forceServiceId: row.action === 'allocate' ? row.params.serviceId : undefined,
           });
           Context.current().heartbeat();
@@ -76,12 +103,18 @@ export function quarantineActivities(deps: ActivityDeps) {
 async function checkAgainstDatabase(deps: ActivityDeps, input: ApplyActionInput): Promise<string | null> {
   if (input.request.action === 'acceptRevision') {
     const { reason } = parseGroupKey(input.groupKey);
-    return reason === 'DUPLICATE_USAGE' ? null : `only revised lines (DUPLICATE_USAGE) can be accepted as revisions; this group is ${reason}`;
+    return reason === 'DUPLICATE_USAGE'
+      ? null
+      : `only revised lines (DUPLICATE_USAGE) can be accepted as revisions; this group is ${reason}`;
   }
   if (input.request.action !== 'allocate') return null;
   const refused = allocationRefusal(parseGroupKey(input.groupKey).reason);
   if (refused) return refused;
-  return allocationTargetProblem(input.request.serviceId, await serviceOwner(deps.pool, input.request.serviceId), input.providerId);
+  return allocationTargetProblem(
+    input.request.serviceId,
+    await serviceOwner(deps.pool, input.request.serviceId),
+    input.providerId,
+  );
 }
 
 /** Signals come from anyone with a Temporal client: keep only a short string. */
@@ -97,9 +130,23 @@ function actionTag(groupKey: string, requestId: string): string {
 async function recordOutcome(deps: ActivityDeps, groupKey: string, requestId: string): Promise<ActionOutcome> {
   const a = (await getQuarantineAction(deps.pool, groupKey, requestId))!;
   const c = await lineOutcomes(deps.pool, a.line_ids);
-  await storeQuarantineActionResult(deps.pool, groupKey, requestId, { billed: c.billed, requarantined: c.requarantined, writtenOff: c.writtenOff, amount: c.amount ?? '0' });
+  await storeQuarantineActionResult(deps.pool, groupKey, requestId, {
+    billed: c.billed,
+    requarantined: c.requarantined,
+    writtenOff: c.writtenOff,
+    amount: c.amount ?? '0',
+  });
   return {
-    requestId, action: a.action, by: a.actor, outcome: a.outcome, rejection: a.rejection, lines: a.line_ids.length,
-    billed: c.billed, requarantined: c.requarantined, writtenOff: c.writtenOff, amount: c.amount ?? '0.0000', at: a.created_at.toISOString(),
+    requestId,
+    action: a.action,
+    by: a.actor,
+    outcome: a.outcome,
+    rejection: a.rejection,
+    lines: a.line_ids.length,
+    billed: c.billed,
+    requarantined: c.requarantined,
+    writtenOff: c.writtenOff,
+    amount: c.amount ?? '0.0000',
+    at: a.created_at.toISOString(),
   };
 }

@@ -5,7 +5,12 @@ import { CarrierError } from '../carrier/errors';
 import { inTransaction } from '../db/pool';
 import { flattenSubscriptions, replaceLicences } from '../db/licences';
 import { cancelService, flagTenantGone, listServices, reactivateService, tenantService } from '../db/services';
-import { licenceChangeStatus, recordLicenceChangeDone, recordLicenceChangeFailed, recordLicenceChangeSent } from '../db/licence-changes';
+import {
+  licenceChangeStatus,
+  recordLicenceChangeDone,
+  recordLicenceChangeFailed,
+  recordLicenceChangeSent,
+} from '../db/licence-changes';
 import { getProvider } from '../db/providers';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ChangeActor } from '../workflows/tenant';
@@ -14,7 +19,14 @@ import { changeEvent, diffLicences } from '../core/licences';
 import { autoCleanse } from './quarantine-notify';
 import { ensureTenantWorkflow } from '../workflows/tenant.api';
 import { forEachConcurrently } from '../core/concurrency';
-import type { CarrierTenantView, ChangeResult, LicenceChange, LicenceView, ProductLimits, TenantWorkflowsStep } from '../workflows/types';
+import type {
+  CarrierTenantView,
+  ChangeResult,
+  LicenceChange,
+  LicenceView,
+  ProductLimits,
+  TenantWorkflowsStep,
+} from '../workflows/types';
 
 /** Tenant workflows started at once by ensureTenantWorkflows (one start after another took minutes for thousands). */
 export const TENANT_START_CONCURRENCY = 16;
@@ -56,14 +68,26 @@ export function tenantActivities(deps: ActivityDeps) {
     if (contract) {
       const list = await client.getPriceList(contract, new Date());
       for (const g of list.ProductGroups) {
-        for (const p of g.Products) products.push({ productId: p.ProductId, name: p.ProductName, minQty: p.MinQty ?? 1, maxQty: p.MaxQty ?? 10_000 });
+        for (const p of g.Products)
+          products.push({
+            productId: p.ProductId,
+            name: p.ProductName,
+            minQty: p.MinQty ?? 1,
+            maxQty: p.MaxQty ?? 10_000,
+          });
       }
     }
     return { gone, licences, products };
   }
 
   /** The carrier call or database change itself, classified (non-retryable failures marked). */
-  function sendChange(input: { providerId: string; tenantId: string; serviceId: string; changeId: string; change: LicenceChange }): Promise<ChangeResult> {
+  function sendChange(input: {
+    providerId: string;
+    tenantId: string;
+    serviceId: string;
+    changeId: string;
+    change: LicenceChange;
+  }): Promise<ChangeResult> {
     return classified(async () => {
       const { change, changeId } = input;
       let result: ChangeResult;
@@ -72,7 +96,14 @@ export function tenantActivities(deps: ActivityDeps) {
         const licences =
           change.kind === 'order'
             ? flattenSubscriptions(
-                (await client.placeOrder({ tenantId: input.tenantId, orderBillingCycle: change.billingCycle, products: [{ productId: change.productId, qty: change.quantity }], clientReference: changeId })).Subscriptions,
+                (
+                  await client.placeOrder({
+                    tenantId: input.tenantId,
+                    orderBillingCycle: change.billingCycle,
+                    products: [{ productId: change.productId, qty: change.quantity }],
+                    clientReference: changeId,
+                  })
+                ).Subscriptions,
               )
             : flattenSubscriptions([await client.setSubscriptionQuantity(change.subscriptionId, change.quantity)]);
         result = { changeId, kind: change.kind, licences, cancelledOn: null };
@@ -86,7 +117,14 @@ export function tenantActivities(deps: ActivityDeps) {
       }
       await inTransaction(deps.pool, async (db) => {
         await recordLicenceChangeDone(db, changeId, result);
-        await recordLicenceEvent(db, input.providerId, input.tenantId, 'THIS_SYSTEM', changeId, changeEvent(change, result.licences[0]?.subscriptionId ?? null));
+        await recordLicenceEvent(
+          db,
+          input.providerId,
+          input.tenantId,
+          'THIS_SYSTEM',
+          changeId,
+          changeEvent(change, result.licences[0]?.subscriptionId ?? null),
+        );
       });
       return result;
     });
@@ -97,7 +135,11 @@ export function tenantActivities(deps: ActivityDeps) {
    * TENANT_START_CONCURRENCY at a time, heartbeating as it goes (thousands take longer than the
    * heartbeat timeout; a retry skips the ones already running).
    */
-  async function startTenantWorkflows(providerId: string, after: string | undefined, max: number): Promise<TenantWorkflowsStep> {
+  async function startTenantWorkflows(
+    providerId: string,
+    after: string | undefined,
+    max: number,
+  ): Promise<TenantWorkflowsStep> {
     let started = 0;
     let done = 0;
     const timeZone = (await getProvider(deps.pool, providerId))?.time_zone;
@@ -107,7 +149,13 @@ export function tenantActivities(deps: ActivityDeps) {
     const from = after === undefined ? 0 : all.findIndex((s) => s.id === after) + 1;
     const services = all.slice(from, from + max);
     await forEachConcurrently(services, TENANT_START_CONCURRENCY, async (s) => {
-      const tenant = { providerId, tenantId: s.tenant_id, serviceId: s.id, reconcileEveryHours: deps.reconcileIntervalHours, timeZone };
+      const tenant = {
+        providerId,
+        tenantId: s.tenant_id,
+        serviceId: s.id,
+        reconcileEveryHours: deps.reconcileIntervalHours,
+        timeZone,
+      };
       if (await ensureTenantWorkflow(deps, tenant)) started++;
       if (++done % 50 === 0) beat({ providerId, tenantWorkflows: done, of: services.length });
     });
@@ -126,7 +174,11 @@ export function tenantActivities(deps: ActivityDeps) {
      * The same, one step of at most `max` services (by id, after `after`), so the onboarding
      * workflow can show how far it got; `next` is where the following step starts (null: done).
      */
-    async ensureTenantWorkflowsStep(input: { providerId: string; after?: string; max: number }): Promise<TenantWorkflowsStep> {
+    async ensureTenantWorkflowsStep(input: {
+      providerId: string;
+      after?: string;
+      max: number;
+    }): Promise<TenantWorkflowsStep> {
       return startTenantWorkflows(input.providerId, input.after, input.max);
     },
 
@@ -134,7 +186,13 @@ export function tenantActivities(deps: ActivityDeps) {
      * Reads the carrier's view of the tenant and records every difference from what the workflow
      * knew as a licence event: such changes were made in Office 365 or the carrier's portal.
      */
-    async reconcileTenant(input: { providerId: string; tenantId: string; reconcileId: string; known: LicenceView[]; initial: boolean }): Promise<CarrierTenantView & { events: number }> {
+    async reconcileTenant(input: {
+      providerId: string;
+      tenantId: string;
+      reconcileId: string;
+      known: LicenceView[];
+      initial: boolean;
+    }): Promise<CarrierTenantView & { events: number }> {
       return classified(async () => {
         const view = await readCarrier(input.providerId, input.tenantId);
         const events = input.initial ? [] : diffLicences(input.known, view.licences);
@@ -144,26 +202,55 @@ export function tenantActivities(deps: ActivityDeps) {
           } else {
             await replaceLicences(db, input.providerId, input.tenantId, view.licences);
           }
-          for (const e of events) await recordLicenceEvent(db, input.providerId, input.tenantId, 'OFFICE365_OR_CARRIER_PORTAL', input.reconcileId, e);
+          for (const e of events)
+            await recordLicenceEvent(
+              db,
+              input.providerId,
+              input.tenantId,
+              'OFFICE365_OR_CARRIER_PORTAL',
+              input.reconcileId,
+              e,
+            );
         });
         return { ...view, events: events.length };
       });
     },
 
     /** Sends one licence change to the carrier, once per changeId, and records it. */
-    async applyLicenceChange(input: { providerId: string; tenantId: string; serviceId: string; changeId: string; by: string; actor?: ChangeActor; change: LicenceChange }): Promise<ChangeResult> {
+    async applyLicenceChange(input: {
+      providerId: string;
+      tenantId: string;
+      serviceId: string;
+      changeId: string;
+      by: string;
+      actor?: ChangeActor;
+      change: LicenceChange;
+    }): Promise<ChangeResult> {
       const prior = await licenceChangeStatus(deps.pool, input.changeId);
-      if (prior?.status === 'FAILED') throw ApplicationFailure.nonRetryable(`change ${input.changeId} failed: ${prior.failure ?? 'no reason recorded'}`, 'LICENCE_CHANGE_FAILED');
+      if (prior?.status === 'FAILED')
+        throw ApplicationFailure.nonRetryable(
+          `change ${input.changeId} failed: ${prior.failure ?? 'no reason recorded'}`,
+          'LICENCE_CHANGE_FAILED',
+        );
       let result: ChangeResult;
       if (prior?.status === 'DONE' && prior.result) {
         result = prior.result;
       } else {
-        await recordLicenceChangeSent(deps.pool, { changeId: input.changeId, providerId: input.providerId, tenantId: input.tenantId, change: input.change, by: input.by, osUser: input.actor?.osUser, principal: input.actor?.principal });
+        await recordLicenceChangeSent(deps.pool, {
+          changeId: input.changeId,
+          providerId: input.providerId,
+          tenantId: input.tenantId,
+          change: input.change,
+          by: input.by,
+          osUser: input.actor?.osUser,
+          principal: input.actor?.principal,
+        });
         try {
           result = await sendChange(input);
         } catch (err) {
           // A change that cannot succeed is closed now with its reason, so the tenant's later changes do not wait behind it.
-          if (err instanceof ApplicationFailure && err.nonRetryable) await recordLicenceChangeFailed(deps.pool, input.changeId, err.message);
+          if (err instanceof ApplicationFailure && err.nonRetryable)
+            await recordLicenceChangeFailed(deps.pool, input.changeId, err.message);
           throw err;
         }
       }
@@ -177,8 +264,15 @@ export function tenantActivities(deps: ActivityDeps) {
           await autoCleanse(deps, input.providerId, { kind: 'serviceReactivated', serviceId: input.serviceId });
         } catch (err) {
           if (attempt() < AUTO_CLEANSE_ATTEMPTS) throw err;
-          deps.log.warn({ providerId: input.providerId, serviceId: input.serviceId, changeId: input.changeId, error: (err as Error).message },
-            'service reactivated, but its quarantined lines could not be told to cleanse: cleanse them from the quarantine');
+          deps.log.warn(
+            {
+              providerId: input.providerId,
+              serviceId: input.serviceId,
+              changeId: input.changeId,
+              error: (err as Error).message,
+            },
+            'service reactivated, but its quarantined lines could not be told to cleanse: cleanse them from the quarantine',
+          );
         }
       }
       return result;

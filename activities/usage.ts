@@ -5,7 +5,16 @@ import { classified } from './failures';
 import { batchContext, knownVersions, mediateBatch, receivedLines, type ReceivedLine } from '../db/usage-lines';
 import { encodePage, type EncodedPage } from '../db/usage-rows';
 import { loadBillingContext } from '../db/mediation-context';
-import { completeCycleRun, cycleSummary, failCycleRun, fetchCursor, flushStoredPages, markFetchDone, openCycleRun, type FetchCursor } from '../db/cycle-runs';
+import {
+  completeCycleRun,
+  cycleSummary,
+  failCycleRun,
+  fetchCursor,
+  flushStoredPages,
+  markFetchDone,
+  openCycleRun,
+  type FetchCursor,
+} from '../db/cycle-runs';
 import { clearProviderAttention, getProvider, setProviderAttention } from '../db/providers';
 import { addVersions, batchDecider, versionsOf, type Decision, type KnownVersion } from '../core/mediation';
 import { notifyGroups } from './quarantine-notify';
@@ -32,7 +41,11 @@ interface PreparedPage {
 export function usageActivities(deps: ActivityDeps) {
   return {
     /** Opens (or reopens, idempotently) the cycle's run row and fixes its usage window. */
-    async beginCycle(input: { providerId: string; cycleId: string; window?: UsageWindow }): Promise<{ window: UsageWindow }> {
+    async beginCycle(input: {
+      providerId: string;
+      cycleId: string;
+      window?: UsageWindow;
+    }): Promise<{ window: UsageWindow }> {
       const provider = await getProvider(deps.pool, input.providerId);
       if (!provider) throw new Error(`provider ${input.providerId} does not exist`);
       const window = input.window ?? usageWindow(new Date(), provider.time_zone, deps.lookbackMonths);
@@ -53,7 +66,15 @@ export function usageActivities(deps: ActivityDeps) {
         const cursor = await fetchCursor(deps.pool, input.cycleId);
         if (!cursor) throw new Error(`cycle ${input.cycleId} has no run row: beginCycle must run first`);
         // Lines are mediated page by page as they are stored: their outcomes count towards the cycle's progress.
-        const totals = { pages: 0, lines: 0, inserted: 0, exhausted: cursor.fetchDone, mediated: 0, billed: 0, quarantined: 0 };
+        const totals = {
+          pages: 0,
+          lines: 0,
+          inserted: 0,
+          exhausted: cursor.fetchDone,
+          mediated: 0,
+          billed: 0,
+          quarantined: 0,
+        };
         // Where the time goes, logged per call: waiting for the carrier (and parsing), reading the
         // lines (hashes, facts), waiting for their stored versions, deciding (and encoding the rows),
         // waiting for a save.
@@ -66,12 +87,24 @@ export function usageActivities(deps: ActivityDeps) {
         };
         const report = () => {
           const memory = process.memoryUsage();
-          deps.log.info({ cycleId: input.cycleId, ...totals, ms, rssMb: Math.round(memory.rss / 2 ** 20), heapUsedMb: Math.round(memory.heapUsed / 2 ** 20) }, 'usage pages fetched');
+          deps.log.info(
+            {
+              cycleId: input.cycleId,
+              ...totals,
+              ms,
+              rssMb: Math.round(memory.rss / 2 ** 20),
+              heapUsedMb: Math.round(memory.heapUsed / 2 ** 20),
+            },
+            'usage pages fetched',
+          );
         };
         if (cursor.fetchDone) return totals;
         // A few cycles' pages at a time per process (the others wait their turn, heartbeating):
         // more only adds memory and database contention on two cores.
-        const release = await fetchSlots.acquire(() => Context.current().heartbeat({ waitingForSlot: true }), Context.current().cancelled);
+        const release = await fetchSlots.acquire(
+          () => Context.current().heartbeat({ waitingForSlot: true }),
+          Context.current().cancelled,
+        );
         // Alive while waiting on the carrier too: a page may take up to the carrier's timeout (30 s
         // by default), longer than the heartbeat timeout, and a timed-out attempt would be retried
         // beside the one still running. A hung request ends at the carrier's timeout.
@@ -114,7 +147,13 @@ export function usageActivities(deps: ActivityDeps) {
             const started = Date.now();
             const lines = receivedLines(page.records, page.texts);
             ms.lines += Date.now() - started;
-            const prepared = { page, index: sequence++, lines, visibleThrough: committedThrough, known: knownVersions(deps.pool, input.providerId, lines) };
+            const prepared = {
+              page,
+              index: sequence++,
+              lines,
+              visibleThrough: committedThrough,
+              known: knownVersions(deps.pool, input.providerId, lines),
+            };
             // Surfaces when awaited, never as an unhandled rejection meanwhile.
             prepared.known.catch(() => undefined);
             return prepared;
@@ -125,7 +164,8 @@ export function usageActivities(deps: ActivityDeps) {
           const decideAndEncode = async (current: PreparedPage): Promise<EncodedPage> => {
             const known: Map<string, KnownVersion[]> = await current.known;
             lap('known');
-            for (let i = current.visibleThrough + 1; i < current.index; i++) addVersions(known, uncommitted.get(i) ?? []);
+            for (let i = current.visibleThrough + 1; i < current.index; i++)
+              addVersions(known, uncommitted.get(i) ?? []);
             const decided = await decide(current.lines, batchContext(billing, known));
             // Later lookups were all sent after this page's lookup: none needs what it covered.
             for (const i of uncommitted.keys()) if (i <= current.visibleThrough) uncommitted.delete(i);
@@ -134,7 +174,12 @@ export function usageActivities(deps: ActivityDeps) {
             return encodePage(rows, decided);
           };
           try {
-            const pages = client.usagePages(cursor.window, deps.usagePageSize, cursor.nextPage, cursor.lastFingerprint ?? undefined);
+            const pages = client.usagePages(
+              cursor.window,
+              deps.usagePageSize,
+              cursor.nextPage,
+              cursor.lastFingerprint ?? undefined,
+            );
             const prepareNext = () => pages.next().then((r) => (r.done ? null : prepare(r.value)));
             let upcoming = prepareNext();
             for (;;) {
@@ -147,24 +192,33 @@ export function usageActivities(deps: ActivityDeps) {
               upcoming.catch(() => undefined);
               const encoded = await decideAndEncode(current);
               // Scalars only from here on (the callbacks below too): the page's lines are not kept alive.
-              const pageNumber = current.page.page, fingerprint = current.page.fingerprint, fetched = current.lines.length, index = current.index;
+              const pageNumber = current.page.page,
+                fingerprint = current.page.fingerprint,
+                fetched = current.lines.length,
+                index = current.index;
               current = null;
               lap('decide');
               while (inFlight.length >= SAVES_IN_FLIGHT) await settleOldest();
               // Stored on the saver's own connections (and thread), in this call's page order.
-              const done = deps.pageSaver.save({
-                call, providerId: input.providerId, cycleId: input.cycleId, page: encoded, cursor: { page: pageNumber, fingerprint, fetched },
-              }).then((saved) => {
-                // Committed, and in order (each waits for the one before): lookups sent from now see it.
-                committedThrough = index;
-                totals.pages++;
-                totals.lines += fetched;
-                totals.inserted += saved.inserted;
-                totals.mediated += saved.processed;
-                totals.billed += saved.billed;
-                totals.quarantined += Object.values(saved.quarantined).reduce((a, n) => a + (n ?? 0), 0);
-                Context.current().heartbeat({ page: pageNumber });
-              });
+              const done = deps.pageSaver
+                .save({
+                  call,
+                  providerId: input.providerId,
+                  cycleId: input.cycleId,
+                  page: encoded,
+                  cursor: { page: pageNumber, fingerprint, fetched },
+                })
+                .then((saved) => {
+                  // Committed, and in order (each waits for the one before): lookups sent from now see it.
+                  committedThrough = index;
+                  totals.pages++;
+                  totals.lines += fetched;
+                  totals.inserted += saved.inserted;
+                  totals.mediated += saved.processed;
+                  totals.billed += saved.billed;
+                  totals.quarantined += Object.values(saved.quarantined).reduce((a, n) => a + (n ?? 0), 0);
+                  Context.current().heartbeat({ page: pageNumber });
+                });
               // Surfaces when awaited (settleOldest), never as an unhandled rejection meanwhile.
               done.catch(() => undefined);
               inFlight.push({ done });
@@ -180,13 +234,17 @@ export function usageActivities(deps: ActivityDeps) {
             // The pages being saved must finish (or fail) before this attempt ends.
             await Promise.all(inFlight.map((f) => f.done.catch(() => undefined)));
             const code = (err as { code?: string }).code;
-            if (needsAdminAttention(code)) await setProviderAttention(deps.pool, input.providerId, (err as Error).message);
+            if (needsAdminAttention(code))
+              await setProviderAttention(deps.pool, input.providerId, (err as Error).message);
             // Pages stored in this attempt are safe (the cursor moved with them). A transient fault
             // after progress ends the call normally, so the next call starts at attempt 1 rather than
             // inheriting an ever-longer backoff; a fault before any progress goes to Temporal's retry.
             if (err instanceof CarrierError && err.retryable && totals.pages > 0) {
               await flushStoredPages(deps.pool);
-              deps.log.warn({ cycleId: input.cycleId, error: err.message, pagesStored: totals.pages }, 'carrier fault after progress; continuing in a new call');
+              deps.log.warn(
+                { cycleId: input.cycleId, error: err.message, pagesStored: totals.pages },
+                'carrier fault after progress; continuing in a new call',
+              );
               report();
               return totals;
             }
@@ -204,10 +262,20 @@ export function usageActivities(deps: ActivityDeps) {
      * Mediates the provider's lines still NEW (those a crash left between persisting and mediating,
      * or an earlier failed cycle's) in batches, each its own transaction, heartbeating.
      */
-    async mediateUsage(input: { providerId: string; cycleId: string; batchSize: number; maxBatches: number }): Promise<{ processed: number; billed: number; quarantined: number; done: boolean }> {
+    async mediateUsage(input: {
+      providerId: string;
+      cycleId: string;
+      batchSize: number;
+      maxBatches: number;
+    }): Promise<{ processed: number; billed: number; quarantined: number; done: boolean }> {
       const totals = { processed: 0, billed: 0, quarantined: 0, done: false };
       for (let b = 0; b < input.maxBatches; b++) {
-        const r = await mediateBatch(deps.pool, { providerId: input.providerId, mediatedBy: input.cycleId, limit: input.batchSize, source: { kind: 'pending' } });
+        const r = await mediateBatch(deps.pool, {
+          providerId: input.providerId,
+          mediatedBy: input.cycleId,
+          limit: input.batchSize,
+          source: { kind: 'pending' },
+        });
         totals.processed += r.processed;
         totals.billed += r.billed;
         totals.quarantined += Object.values(r.quarantined).reduce((a, n) => a + (n ?? 0), 0);
@@ -235,7 +303,12 @@ export function usageActivities(deps: ActivityDeps) {
       return summary;
     },
 
-    async failCycle(input: { providerId: string; cycleId: string; reason: string; needsAttention: boolean }): Promise<void> {
+    async failCycle(input: {
+      providerId: string;
+      cycleId: string;
+      reason: string;
+      needsAttention: boolean;
+    }): Promise<void> {
       await failCycleRun(deps.pool, input.cycleId, input.reason);
       if (input.needsAttention) await setProviderAttention(deps.pool, input.providerId, input.reason);
     },

@@ -28,13 +28,17 @@ import { expectedOutcomes, recomputedTotals } from '../test/support/expected';
 import { onboardFirstProvider, startStack } from './harness';
 import { freePort } from '../test/support/ports';
 
-const o = new Command('chaos').option('--records <n>', 'usage lines', '100000').option('--kills <n>', 'worker SIGKILLs', '10').option('--seed <n>', 'randomness of the kill times', '7')
+const o = new Command('chaos')
+  .option('--records <n>', 'usage lines', '100000')
+  .option('--kills <n>', 'worker SIGKILLs', '10')
+  .option('--seed <n>', 'randomness of the kill times', '7')
   .option('--system-records <n>', 'usage lines per provider inside npm start', '100000')
-  .parse().opts<{ records: string; kills: string; seed: string; systemRecords: string }>();
+  .parse()
+  .opts<{ records: string; kills: string; seed: string; systemRecords: string }>();
 const records = Number(o.records);
 const kills = Number(o.kills);
 let seed = Number(o.seed);
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
@@ -51,7 +55,11 @@ async function main(): Promise<void> {
       { endpoint: 'usage', kind: 'expireToken', probability: 0.02 },
       { endpoint: 'usage', kind: 'malformed', afterCalls: 15, times: 1 },
     ]);
-    const handle = await stack.client.workflow.start(usageCycleWorkflow, { taskQueue: 'csp-billing', workflowId: `chaos-${Date.now()}`, args: [{ providerId, window }] });
+    const handle = await stack.client.workflow.start(usageCycleWorkflow, {
+      taskQueue: 'csp-billing',
+      workflowId: `chaos-${Date.now()}`,
+      args: [{ providerId, window }],
+    });
     let done = false;
     const result = handle.result().finally(() => (done = true));
     result.catch(() => undefined);
@@ -81,7 +89,11 @@ async function main(): Promise<void> {
     // The same window again under the same chaos, if the first cycle ended before enough kills:
     // everything is a repeat, and nothing may be billed again.
     while (killed < kills) {
-      const again = await stack.client.workflow.start(usageCycleWorkflow, { taskQueue: 'csp-billing', workflowId: `chaos-again-${Date.now()}`, args: [{ providerId, window }] });
+      const again = await stack.client.workflow.start(usageCycleWorkflow, {
+        taskQueue: 'csp-billing',
+        workflowId: `chaos-again-${Date.now()}`,
+        args: [{ providerId, window }],
+      });
       let finished = false;
       const r = again.result().finally(() => (finished = true));
       r.catch(() => undefined);
@@ -103,8 +115,19 @@ async function main(): Promise<void> {
     stack.sim.faults.clear();
     process.stderr.write(`chaos: carrier faults fired ${stack.sim.faults.firedLog.length}\n`);
     const inside = await chaosInsideNpmStart(Number(o.systemRecords));
-    process.stdout.write(JSON.stringify({ kills: killed, records: check.records, lost: check.lost, duplicated: check.duplicated, totalsMatch: check.totalsMatch, seconds: Number(seconds.toFixed(1)), npmStart: inside }) + '\n');
-    const bad = (c: { lost: number; duplicated: number; totalsMatch: boolean }) => c.lost > 0 || c.duplicated > 0 || !c.totalsMatch;
+    process.stdout.write(
+      JSON.stringify({
+        kills: killed,
+        records: check.records,
+        lost: check.lost,
+        duplicated: check.duplicated,
+        totalsMatch: check.totalsMatch,
+        seconds: Number(seconds.toFixed(1)),
+        npmStart: inside,
+      }) + '\n',
+    );
+    const bad = (c: { lost: number; duplicated: number; totalsMatch: boolean }) =>
+      c.lost > 0 || c.duplicated > 0 || !c.totalsMatch;
     if (bad(check) || bad(inside)) process.exitCode = 1;
   } finally {
     worker.kill('SIGKILL');
@@ -113,7 +136,12 @@ async function main(): Promise<void> {
 }
 
 /** Every line of one provider has exactly one outcome, and billed totals equal a straight recomputation. */
-async function checkProvider(pool: Pool, dataset: Dataset, index: number, providerId: string): Promise<{ records: number; lost: number; duplicated: number; totalsMatch: boolean }> {
+async function checkProvider(
+  pool: Pool,
+  dataset: Dataset,
+  index: number,
+  providerId: string,
+): Promise<{ records: number; lost: number; duplicated: number; totalsMatch: boolean }> {
   // The independent count, from the simulator's own data.
   const expected = expectedOutcomes(dataset, index);
   const want = new Set<string>();
@@ -129,17 +157,31 @@ async function checkProvider(pool: Pool, dataset: Dataset, index: number, provid
   const have = new Set(stored.rows.map((r) => r.k));
   const lost = [...want].filter((k) => !have.has(k)).length;
   const unsettled = stored.rows.filter((r) => r.status === 'NEW' || r.status === 'CLEANSED').length;
-  const dup = await pool.query<{ n: number }>(`SELECT (count(*) - count(DISTINCT record_key))::int AS n FROM usage_charge WHERE provider_id = $1`, [providerId]);
+  const dup = await pool.query<{ n: number }>(
+    `SELECT (count(*) - count(DISTINCT record_key))::int AS n FROM usage_charge WHERE provider_id = $1`,
+    [providerId],
+  );
   const sums = await pool.query<{ n: number; charge: string; cost: string }>(
     `SELECT count(*)::int AS n, coalesce(sum(charge), 0)::text AS charge, coalesce(sum(carrier_cost), 0)::text AS cost FROM usage_charge WHERE provider_id = $1`,
     [providerId],
   );
-  const services = (await listServices(pool, providerId)).map((s) => ({ serviceId: s.id, tenantId: s.tenant_id, cancelledOn: s.cancelled_on }));
+  const services = (await listServices(pool, providerId)).map((s) => ({
+    serviceId: s.id,
+    tenantId: s.tenant_id,
+    cancelledOn: s.cancelled_on,
+  }));
   const totals = recomputedTotals(dataset, index, services);
   const byReason: Record<string, number> = {};
   for (const r of stored.rows) if (r.status === 'QUARANTINED') byReason[r.reason!] = (byReason[r.reason!] ?? 0) + 1;
-  const reasonsMatch = JSON.stringify(Object.entries(byReason).sort()) === JSON.stringify(Object.entries(expected.quarantined).sort());
-  const totalsMatch = sums.rows[0]!.n === expected.billed && sums.rows[0]!.n === totals.billed && sums.rows[0]!.charge === totals.charge && sums.rows[0]!.cost === totals.cost && reasonsMatch && unsettled === 0;
+  const reasonsMatch =
+    JSON.stringify(Object.entries(byReason).sort()) === JSON.stringify(Object.entries(expected.quarantined).sort());
+  const totalsMatch =
+    sums.rows[0]!.n === expected.billed &&
+    sums.rows[0]!.n === totals.billed &&
+    sums.rows[0]!.charge === totals.charge &&
+    sums.rows[0]!.cost === totals.cost &&
+    reasonsMatch &&
+    unsettled === 0;
   process.stderr.write(
     `chaos: ${providerId}: ${stored.rowCount} lines stored, ${unsettled} unsettled; billed ${sums.rows[0]!.n} (expected ${expected.billed}); charge ${sums.rows[0]!.charge} (recomputed ${totals.charge}); ` +
       `quarantined ${JSON.stringify(byReason)} (expected ${JSON.stringify(expected.quarantined)})\n`,
@@ -156,13 +198,26 @@ async function chaosInsideNpmStart(recordsPerProvider: number) {
   rmSync(dataDir, { recursive: true, force: true });
   const pgPort = await freePort();
   const env: NodeJS.ProcessEnv = {
-    ...process.env, DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), SIMULATOR_PORT: String(await freePort()),
-    METRICS_PORT: '0', SIMULATOR_RECORDS: String(recordsPerProvider), CYCLE_ONCE: '1', LOG_FORMAT: 'json', LOG_LEVEL: 'info',
+    ...process.env,
+    DATA_DIR: dataDir,
+    EMBEDDED_PG_PORT: String(pgPort),
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    SIMULATOR_PORT: String(await freePort()),
+    METRICS_PORT: '0',
+    SIMULATOR_RECORDS: String(recordsPerProvider),
+    CYCLE_ONCE: '1',
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'info',
   };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;
   const started = Date.now();
-  const system = spawn(process.execPath, ['--import', 'tsx', 'workers/system.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const system = spawn(process.execPath, ['--import', 'tsx', 'workers/system.ts'], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: Array<Record<string, unknown>> = [];
   let stdout = '';
   let partial = '';
@@ -194,7 +249,8 @@ async function chaosInsideNpmStart(recordsPerProvider: number) {
   const total = 2 * recordsPerProvider;
   const fetchedAtLeast = async (lines: number) => {
     for (;;) {
-      if (system.exitCode !== null) throw new Error(`npm start exited (${system.exitCode}) before its cycles fetched ${lines} lines`);
+      if (system.exitCode !== null)
+        throw new Error(`npm start exited (${system.exitCode}) before its cycles fetched ${lines} lines`);
       const now = await runningCyclesFetched(progress).catch(() => ({ running: 0, fetched: 0 }));
       if (now.running > 0 && now.fetched >= lines) return now.fetched;
       await sleep(50);
@@ -209,7 +265,9 @@ async function chaosInsideNpmStart(recordsPerProvider: number) {
   await progress.end();
   const postgres = (await waitFor('embedded PostgreSQL running')).pid as number;
   process.kill(postgres, 'SIGKILL');
-  process.stderr.write(`chaos: npm start's PostgreSQL (pid ${postgres}) killed at ${atPostgresKill} of ${total} lines\n`);
+  process.stderr.write(
+    `chaos: npm start's PostgreSQL (pid ${postgres}) killed at ${atPostgresKill} of ${total} lines\n`,
+  );
   await waitFor('postgres restarted');
   const code = await exited;
   const seconds = (Date.now() - started) / 1000;
@@ -228,9 +286,15 @@ async function chaosInsideNpmStart(recordsPerProvider: number) {
       checks.push(await checkProvider(pool, dataset, index, provider.id));
     }
     return {
-      workerKills: 1, postgresKills: 1, restartsLogged: seen('worker restarted').length + seen('postgres restarted').length, cycles: summary.cycles.length,
-      records: checks.reduce((n, c) => n + c.records, 0), lost: checks.reduce((n, c) => n + c.lost, 0), duplicated: checks.reduce((n, c) => n + c.duplicated, 0),
-      totalsMatch: checks.every((c) => c.totalsMatch), seconds: Number(seconds.toFixed(1)),
+      workerKills: 1,
+      postgresKills: 1,
+      restartsLogged: seen('worker restarted').length + seen('postgres restarted').length,
+      cycles: summary.cycles.length,
+      records: checks.reduce((n, c) => n + c.records, 0),
+      lost: checks.reduce((n, c) => n + c.lost, 0),
+      duplicated: checks.reduce((n, c) => n + c.duplicated, 0),
+      totalsMatch: checks.every((c) => c.totalsMatch),
+      seconds: Number(seconds.toFixed(1)),
     };
   } finally {
     await pool.end();

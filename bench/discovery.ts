@@ -53,9 +53,17 @@ async function main(): Promise<void> {
       polling = polling.then(poll).catch(() => undefined);
     }, 1000);
 
-    const cpu0 = { temporal: stack.temporalPid ? cpuSeconds(stack.temporalPid) : 0, worker: cpuSeconds(worker.pid!), postgres: postgresCpuSeconds(stack.pgDataDir), bench: process.cpuUsage() };
+    const cpu0 = {
+      temporal: stack.temporalPid ? cpuSeconds(stack.temporalPid) : 0,
+      worker: cpuSeconds(worker.pid!),
+      postgres: postgresCpuSeconds(stack.pgDataDir),
+      bench: process.cpuUsage(),
+    };
     const started = Date.now();
-    const { provider, onboarding } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, 0, { timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] });
+    const { provider, onboarding } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, 0, {
+      timeZone: 'Australia/Sydney',
+      cycleTimes: ['06:00', '18:00'],
+    });
     const seconds = (Date.now() - started) / 1000;
     clearInterval(watch);
     await polling;
@@ -68,16 +76,27 @@ async function main(): Promise<void> {
       bench: round((b.user + b.system) / 1e6),
     };
 
-    const runs = (await workflowHistories(stack.client, onboardingWorkflowId(provider.id))).map((events) => events.length);
+    const runs = (await workflowHistories(stack.client, onboardingWorkflowId(provider.id))).map(
+      (events) => events.length,
+    );
     const services = (await listServices(stack.pool, provider.id)).length;
-    if (onboarding.tenants !== p.tenants.length || services !== p.tenants.length) throw new Error(`discovered ${onboarding.tenants} tenants, ${services} services, of ${p.tenants.length}`);
+    if (onboarding.tenants !== p.tenants.length || services !== p.tenants.length)
+      throw new Error(`discovered ${onboarding.tenants} tenants, ${services} services, of ${p.tenants.length}`);
     const result = {
-      tenants: onboarding.tenants, agreements, seconds: Number(seconds.toFixed(1)), runs: runs.length, maxEventsPerRun: Math.max(...runs),
+      tenants: onboarding.tenants,
+      agreements,
+      seconds: Number(seconds.toFixed(1)),
+      runs: runs.length,
+      maxEventsPerRun: Math.max(...runs),
       tenantWorkflowsStarted: onboarding.tenantWorkflowsStarted,
       // When each phase was first seen (seconds from the start; sampled every second).
       phasesFrom: Object.fromEntries(Object.entries(phases).map(([k, t]) => [k, Math.round((t - started) / 1000)])),
-      progressSteps: { providerShow: shown.discovery.size, webUiDetails: shown.details.size }, cpuSeconds: cpu,
-      load: (await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' '),
+      progressSteps: { providerShow: shown.discovery.size, webUiDetails: shown.details.size },
+      cpuSeconds: cpu,
+      load: (await import('node:os'))
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' '),
     };
     process.stderr.write(
       `discovery: ${result.tenants} tenants in ${result.agreements} contract agreements onboarded in ${result.seconds} s; ${result.runs} workflow runs, at most ${result.maxEventsPerRun} events in one; ` +

@@ -43,7 +43,12 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(name: string, records: number, defaults: { pg: number; temporal: number; sim: number }, opts: { providers?: number } = {}): Promise<Stack> {
+export async function startStack(
+  name: string,
+  records: number,
+  defaults: { pg: number; temporal: number; sim: number },
+  opts: { providers?: number } = {},
+): Promise<Stack> {
   // The usual port variables move the stack elsewhere (several people benchmarking on one machine).
   const env = process.env;
   const ports = {
@@ -58,18 +63,43 @@ export async function startStack(name: string, records: number, defaults: { pg: 
   let pg = await startEmbeddedPostgres(dataDir, ports.pg);
   const databaseUrl = await ensureDatabase(pg.url, 'csp');
   await migrateUp(databaseUrl);
-  const dev = await startDevServer({ port: ports.temporal, uiPort: ports.ui, namespace: 'default', dataDir: path.join(dataDir, 'temporal') });
-  const sim = await startSimulator({ port: ports.sim, usageRecords: records, maxPageSize: 10_000, providers: opts.providers });
+  const dev = await startDevServer({
+    port: ports.temporal,
+    uiPort: ports.ui,
+    namespace: 'default',
+    dataDir: path.join(dataDir, 'temporal'),
+  });
+  const sim = await startSimulator({
+    port: ports.sim,
+    usageRecords: records,
+    maxPageSize: 10_000,
+    providers: opts.providers,
+  });
   const key = randomBytes(32).toString('base64');
   const keyring = new Keyring('bench', new Map([['bench', Buffer.from(key, 'base64')]]));
   const connection = await Connection.connect({ address: dev.address });
   const client = new Client({ connection });
   const pool = createPool(databaseUrl);
   const workerEnv: NodeJS.ProcessEnv = {
-    ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: dev.address, RHIPE_API_URL: sim.url, RHIPE_IDENTITY_URL: sim.url,
-    ENCRYPTION_KEY: key, ENCRYPTION_KEY_ID: 'bench', LOG_FORMAT: 'json', LOG_LEVEL: 'info', DATA_DIR: dataDir, ...WORKER_ENV,
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: dev.address,
+    RHIPE_API_URL: sim.url,
+    RHIPE_IDENTITY_URL: sim.url,
+    ENCRYPTION_KEY: key,
+    ENCRYPTION_KEY_ID: 'bench',
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'info',
+    DATA_DIR: dataDir,
+    ...WORKER_ENV,
   };
-  const ctx: ProviderContext = { pool, keyring, carrier: { identityUrl: sim.url, apiUrl: sim.url, timeoutMs: 30_000 }, temporal: client, taskQueue: 'csp-billing' };
+  const ctx: ProviderContext = {
+    pool,
+    keyring,
+    carrier: { identityUrl: sim.url, apiUrl: sim.url, timeoutMs: 30_000 },
+    temporal: client,
+    taskQueue: 'csp-billing',
+  };
   const workerLogs: string[] = [];
   // Workers run compiled and load a prebuilt workflow bundle, as deployed workers do (see the Dockerfile).
   const workerMain = buildWorker(path.join(dataDir, 'dist'));
@@ -79,7 +109,17 @@ export async function startStack(name: string, records: number, defaults: { pg: 
   workerEnv.WORKFLOW_BUNDLE = bundlePath;
   return {
     workerLogs,
-    dataDir, sim, pool, databaseUrl, pgDataDir: path.join(dataDir, 'pg'), pgPort: ports.pg, temporalAddress: dev.address, temporalPid: dev.process?.pid ?? null, client, workerEnv, ctx,
+    dataDir,
+    sim,
+    pool,
+    databaseUrl,
+    pgDataDir: path.join(dataDir, 'pg'),
+    pgPort: ports.pg,
+    temporalAddress: dev.address,
+    temporalPid: dev.process?.pid ?? null,
+    client,
+    workerEnv,
+    ctx,
     async restartPostgres() {
       await pg.stop();
       pg = await startEmbeddedPostgres(dataDir, ports.pg);
@@ -89,7 +129,11 @@ export async function startStack(name: string, records: number, defaults: { pg: 
       // BENCH_WORKER_STDOUT=1 passes its standard output through (what --trace-gc prints).
       const extra = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
       // The worker's V8 heap budget, as deployed (Dockerfile, npm run worker).
-      const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...extra, workerMain], { cwd: PROJECT_ROOT, env: workerEnv, stdio: ['ignore', process.env.BENCH_WORKER_STDOUT ? 'inherit' : 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...extra, workerMain], {
+        cwd: PROJECT_ROOT,
+        env: workerEnv,
+        stdio: ['ignore', process.env.BENCH_WORKER_STDOUT ? 'inherit' : 'ignore', 'pipe'],
+      });
       // Always drained: a full pipe would block the worker.
       let partial = '';
       child.stderr!.on('data', (d: Buffer) => {
@@ -115,15 +159,23 @@ export async function startStack(name: string, records: number, defaults: { pg: 
  * without tsx's loader, transpiler caches and source maps in its heap. Returns its main module.
  */
 function buildWorker(out: string): string {
-  const tsc = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', out], { cwd: PROJECT_ROOT, encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`compiling the worker failed: ${(tsc.stdout + tsc.stderr).trim().slice(-2000)}`);
+  const tsc = spawnSync(
+    process.execPath,
+    [path.join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', out],
+    { cwd: PROJECT_ROOT, encoding: 'utf8' },
+  );
+  if (tsc.status !== 0)
+    throw new Error(`compiling the worker failed: ${(tsc.stdout + tsc.stderr).trim().slice(-2000)}`);
   const assets = spawnSync(process.execPath, ['scripts/copy-assets.js', out], { cwd: PROJECT_ROOT, encoding: 'utf8' });
   if (assets.status !== 0) throw new Error(`copying the worker's run-time files failed: ${assets.stderr.trim()}`);
   return path.join(out, 'workers', 'main.js');
 }
 
 export async function onboardFirstProvider(stack: Stack): Promise<string> {
-  const { provider } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, 0, { timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] });
+  const { provider } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, 0, {
+    timeZone: 'Australia/Sydney',
+    cycleTimes: ['06:00', '18:00'],
+  });
   return provider.id;
 }
 
@@ -157,7 +209,8 @@ export function postgresCpuSeconds(pgDataDir: string): number {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) total += cpuSeconds(Number(entry));
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster)
+        total += cpuSeconds(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -176,7 +229,10 @@ export function peakRssMb(pid: number): number {
 }
 
 /** The events of every run of the workflow (continue-as-new makes several), oldest run first. */
-export async function workflowHistories(client: Client, workflowId: string): Promise<temporal.api.history.v1.IHistoryEvent[][]> {
+export async function workflowHistories(
+  client: Client,
+  workflowId: string,
+): Promise<temporal.api.history.v1.IHistoryEvent[][]> {
   const runs: temporal.api.history.v1.IHistoryEvent[][] = [];
   for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
     runs.push((await client.workflow.getHandle(workflowId, wf.runId).fetchHistory()).events ?? []);
@@ -199,7 +255,11 @@ export function activitySpans(runs: readonly (readonly temporal.api.history.v1.I
       if (e.eventType !== EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) continue;
       const scheduled = byId.get(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId));
       const started = byId.get(Number(e.activityTaskCompletedEventAttributes?.startedEventId));
-      spans.push({ activity: scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?', startedMs: eventTimeMs(started?.eventTime), endedMs: eventTimeMs(e.eventTime) });
+      spans.push({
+        activity: scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?',
+        startedMs: eventTimeMs(started?.eventTime),
+        endedMs: eventTimeMs(e.eventTime),
+      });
     }
   }
   return spans;

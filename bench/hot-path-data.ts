@@ -11,13 +11,18 @@ export function benchUsage(records: number, pageSize: number) {
   const dataset = new Dataset({ seed: 42, usageRecords: records, usageMonth: currentMonth(), providers: 2 });
   const provider = dataset.providers[0]!;
   const billing = {
-    services: provider.tenants.map((t, i) => ({ serviceId: `svc-${i}`, tenantId: normalizeGuid(t.tenantId), cancelledOn: null })),
+    services: provider.tenants.map((t, i) => ({
+      serviceId: `svc-${i}`,
+      tenantId: normalizeGuid(t.tenantId),
+      cancelledOn: null,
+    })),
     allocatedTenants: new Map<string, string>(),
     card: demoRateCard(dataset, provider.currency),
   };
   /** The carrier's pages, as the JSON texts it sends. */
   const pageTexts = function* (): Generator<string> {
-    for (let from = 0; from < records; from += pageSize) yield dataset.usagePage(0, from, Math.min(records, from + pageSize)).toString('utf8');
+    for (let from = 0; from < records; from += pageSize)
+      yield dataset.usagePage(0, from, Math.min(records, from + pageSize)).toString('utf8');
   };
   return { billing, pageTexts };
 }

@@ -22,8 +22,12 @@ import { encodePage, type EncodedPage } from '../db/usage-rows';
 import { postgresCpuSeconds } from './harness';
 import { benchUsage } from './hot-path-data';
 
-const o = new Command('pg-save').option('--records <n>', 'usage lines', '200000').option('--rounds <n>', 'fresh databases, one after another', '3')
-  .option('--page-size <n>', 'lines per page', '1000').parse().opts<{ records: string; rounds: string; pageSize: string }>();
+const o = new Command('pg-save')
+  .option('--records <n>', 'usage lines', '200000')
+  .option('--rounds <n>', 'fresh databases, one after another', '3')
+  .option('--page-size <n>', 'lines per page', '1000')
+  .parse()
+  .opts<{ records: string; rounds: string; pageSize: string }>();
 const records = Number(o.records);
 const pageSize = Number(o.pageSize);
 const providerId = '6f1c2a8e-0000-4000-8000-000000000001';
@@ -49,10 +53,14 @@ async function main(): Promise<void> {
       const url = await ensureDatabase(server, `pg_save_${randomBytes(4).toString('hex')}`);
       await migrateUp(url);
       const pool = createPool(url, 4);
-      await pool.query(`INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ($1, 'P', $1, 'x', 'UTC', '{06:00}')`, [providerId]);
-      await pool.query(`INSERT INTO service (id, provider_id, tenant_id) SELECT s.id, $1, s.tenant FROM unnest($2::text[], $3::text[]) AS s(id, tenant)`, [
-        providerId, billing.services.map((s) => s.serviceId), billing.services.map((s) => s.tenantId),
-      ]);
+      await pool.query(
+        `INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ($1, 'P', $1, 'x', 'UTC', '{06:00}')`,
+        [providerId],
+      );
+      await pool.query(
+        `INSERT INTO service (id, provider_id, tenant_id) SELECT s.id, $1, s.tenant FROM unnest($2::text[], $3::text[]) AS s(id, tenant)`,
+        [providerId, billing.services.map((s) => s.serviceId), billing.services.map((s) => s.tenantId)],
+      );
       const cycleId = `bench-cycle-${round}`;
       const pages: Array<{ keys: Array<{ recordKey: string; contentHash: string }>; encoded: EncodedPage }> = [];
       // Decided as the cycle would: against every line of the pages before (revisions, repeats).
@@ -75,7 +83,13 @@ async function main(): Promise<void> {
       }
       const wall = Number(process.hrtime.bigint() - started) / 1e3 / records;
       const cpu = pgDataDir ? ((postgresCpuSeconds(pgDataDir) - cpuBefore) * 1e6) / records : null;
-      console.error(JSON.stringify({ round, wallMicrosPerLine: round2(wall), postgresCpuMicrosPerLine: cpu === null ? null : round2(cpu) }));
+      console.error(
+        JSON.stringify({
+          round,
+          wallMicrosPerLine: round2(wall),
+          postgresCpuMicrosPerLine: cpu === null ? null : round2(cpu),
+        }),
+      );
       if (round > 0) measured.push({ wall, cpu });
       await pool.end();
       const admin = new pg.Client({ connectionString: server });
@@ -89,7 +103,14 @@ async function main(): Promise<void> {
   const mean = (xs: number[]) => (xs.length === 0 ? null : round2(xs.reduce((a, b) => a + b, 0) / xs.length));
   const cpus = measured.flatMap((m) => (m.cpu === null ? [] : [m.cpu]));
   // PostgreSQL's CPU is read from its processes: only an embedded server of this run's own has it.
-  console.log(JSON.stringify({ records, rounds: measured.length, wallMicrosPerLine: mean(measured.map((m) => m.wall)), postgresCpuMicrosPerLine: mean(cpus) }));
+  console.log(
+    JSON.stringify({
+      records,
+      rounds: measured.length,
+      wallMicrosPerLine: mean(measured.map((m) => m.wall)),
+      postgresCpuMicrosPerLine: mean(cpus),
+    }),
+  );
 }
 
 function round2(n: number): number {

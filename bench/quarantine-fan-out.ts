@@ -35,7 +35,10 @@ export interface FanOutResult {
 /** Backlog of a task queue (workflow or activity tasks), as the server counts it. */
 async function backlog(stack: Stack, type: temporal.api.enums.v1.TaskQueueType): Promise<number> {
   const res = await stack.client.connection.workflowService.describeTaskQueue({
-    namespace: 'default', taskQueue: { name: 'csp-billing' }, taskQueueType: type, reportStats: true,
+    namespace: 'default',
+    taskQueue: { name: 'csp-billing' },
+    taskQueueType: type,
+    reportStats: true,
   });
   return Number(res.stats?.approximateBacklogCount ?? 0);
 }
@@ -47,7 +50,14 @@ async function backlog(stack: Stack, type: temporal.api.enums.v1.TaskQueueType):
  * With `again`, each tenant then gets one more line and a second cycle tells the same groups,
  * which are already waiting (as most are, cycle after cycle, until an admin resolves them).
  */
-export async function measureQuarantineFanOut(stack: Stack, workers: ChildProcess[], providerId: string, providerIndex: number, groups: number, again = false): Promise<FanOutResult & { again?: FanOutResult }> {
+export async function measureQuarantineFanOut(
+  stack: Stack,
+  workers: ChildProcess[],
+  providerId: string,
+  providerIndex: number,
+  groups: number,
+  again = false,
+): Promise<FanOutResult & { again?: FanOutResult }> {
   const dataset = stack.sim.dataset;
   const p = dataset.providers[providerIndex]!;
   p.usageRecords = 0;
@@ -61,7 +71,12 @@ export async function measureQuarantineFanOut(stack: Stack, workers: ChildProces
 }
 
 /** One cycle that quarantines one new line in each of `groups` groups, measured until the task queues are empty. */
-async function measureCycleFanOut(stack: Stack, workers: ChildProcess[], providerId: string, groups: number): Promise<FanOutResult> {
+async function measureCycleFanOut(
+  stack: Stack,
+  workers: ChildProcess[],
+  providerId: string,
+  groups: number,
+): Promise<FanOutResult> {
   // CPU samples every 250 ms, so the figures cover the activity's own time span.
   const samples: Array<{ at: number; temporal: number; worker: number; postgres: number; bench: number }> = [];
   const sample = () => {
@@ -79,9 +94,12 @@ async function measureCycleFanOut(stack: Stack, workers: ChildProcess[], provide
   try {
     const workflowId = `bench-fan-out-${Date.now()}`;
     const summary = await stack.client.workflow.execute(usageCycleWorkflow, {
-      taskQueue: 'csp-billing', workflowId, args: [{ providerId, window: { startDate: '2000-01-01', endDate: '2100-12-31' } }],
+      taskQueue: 'csp-billing',
+      workflowId,
+      args: [{ providerId, window: { startDate: '2000-01-01', endDate: '2100-12-31' } }],
     });
-    if (summary.quarantined !== groups) throw new Error(`the fan-out cycle quarantined ${summary.quarantined} lines, expected ${groups}`);
+    if (summary.quarantined !== groups)
+      throw new Error(`the fan-out cycle quarantined ${summary.quarantined} lines, expected ${groups}`);
     // The activity's span, from the cycle's history (its own clock: the server's).
     const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
     const notify = activitySpans([history.events ?? []]).find((s) => s.activity === 'notifyQuarantineGroups');
@@ -92,7 +110,9 @@ async function measureCycleFanOut(stack: Stack, workers: ChildProcess[], provide
     const giveUp = Date.now() + 15 * 60_000;
     while (quiet < 3) {
       if (Date.now() > giveUp) throw new Error('the task queues did not empty within 15 minutes of the fan-out');
-      const n = (await backlog(stack, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)) + (await backlog(stack, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY));
+      const n =
+        (await backlog(stack, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)) +
+        (await backlog(stack, temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY));
       quiet = n === 0 ? quiet + 1 : 0;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -107,8 +127,16 @@ async function measureCycleFanOut(stack: Stack, workers: ChildProcess[], provide
       seconds: Number(((to - from) / 1000).toFixed(2)),
       settledSeconds: Number(((settled - from) / 1000).toFixed(2)),
       concurrency: NOTIFY_CONCURRENCY,
-      cpuSeconds: { temporal: round(z.temporal - a.temporal), worker: round(z.worker - a.worker), postgres: round(z.postgres - a.postgres), bench: round(z.bench - a.bench) },
-      load: (await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' '),
+      cpuSeconds: {
+        temporal: round(z.temporal - a.temporal),
+        worker: round(z.worker - a.worker),
+        postgres: round(z.postgres - a.postgres),
+        bench: round(z.bench - a.bench),
+      },
+      load: (await import('node:os'))
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' '),
     };
   } finally {
     clearInterval(sampler);
@@ -124,13 +152,17 @@ async function main(): Promise<void> {
   const stack = await startStack('bench-fan-out', 0, { pg: 54402, temporal: 7402, sim: 9402 });
   const worker = stack.startWorker();
   try {
-    const { provider } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, 0, { timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] });
+    const { provider } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, 0, {
+      timeZone: 'Australia/Sydney',
+      cycleTimes: ['06:00', '18:00'],
+    });
     if (!(await getProvider(stack.pool, provider.id))) throw new Error('onboarding failed');
     const result = await measureQuarantineFanOut(stack, [worker], provider.id, 0, Number(o.groups), o.again === true);
-    const line = (what: string, r: FanOutResult) => process.stderr.write(
-      `quarantine fan-out: ${r.groups} groups ${what} in ${r.seconds} s (${r.concurrency} at a time), every group settled after ${r.settledSeconds} s; ` +
-        `CPU seconds: Temporal ${r.cpuSeconds.temporal}, worker ${r.cpuSeconds.worker}, PostgreSQL ${r.cpuSeconds.postgres}, bench ${r.cpuSeconds.bench}; load ${r.load}\n`,
-    );
+    const line = (what: string, r: FanOutResult) =>
+      process.stderr.write(
+        `quarantine fan-out: ${r.groups} groups ${what} in ${r.seconds} s (${r.concurrency} at a time), every group settled after ${r.settledSeconds} s; ` +
+          `CPU seconds: Temporal ${r.cpuSeconds.temporal}, worker ${r.cpuSeconds.worker}, PostgreSQL ${r.cpuSeconds.postgres}, bench ${r.cpuSeconds.bench}; load ${r.load}\n`,
+      );
     line('told', result);
     if (result.again) line('already waiting told again', result.again);
     process.stdout.write(JSON.stringify({ quarantineFanOut: result }) + '\n');

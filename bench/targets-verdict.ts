@@ -38,7 +38,15 @@ export const TARGETS = {
 } as const;
 
 /** The figures a run is judged on. */
-const REQUIRED_NUMBERS = ['records', 'recordsPerSecond', 'limitRecordsPerSecond', 'ratio', 'simulatorLinesPerSecond', 'peakRssMb', 'historyEvents'] as const;
+const REQUIRED_NUMBERS = [
+  'records',
+  'recordsPerSecond',
+  'limitRecordsPerSecond',
+  'ratio',
+  'simulatorLinesPerSecond',
+  'peakRssMb',
+  'historyEvents',
+] as const;
 
 /** The fields every run reports (the default 200,000-line run "reports the same fields"). */
 export const REPORTED_FIELDS = [...REQUIRED_NUMBERS, 'seconds', 'cpuSeconds'] as const;
@@ -46,7 +54,8 @@ export const REPORTED_FIELDS = [...REQUIRED_NUMBERS, 'seconds', 'cpuSeconds'] as
 /** A bench run's JSON line as a BenchRun, or a clear error naming what is missing. */
 export function asBenchRun(line: Record<string, unknown>): BenchRun {
   const bad = REQUIRED_NUMBERS.filter((f) => typeof line[f] !== 'number' || !Number.isFinite(line[f]));
-  if (bad.length > 0) throw new Error(`a bench run's result lacks ${bad.join(', ')} (as numbers): ${JSON.stringify(line).slice(0, 200)}`);
+  if (bad.length > 0)
+    throw new Error(`a bench run's result lacks ${bad.join(', ')} (as numbers): ${JSON.stringify(line).slice(0, 200)}`);
   return line as unknown as BenchRun;
 }
 
@@ -71,30 +80,45 @@ function totalCpuSeconds(r: BenchRun): number | undefined {
  * lines take at least their CPU seconds spread over the cores, so against one cycle's wall clock
  * T they reach at most cores × T / CPU(twenty) of its throughput. Undefined without the figures.
  */
-export function cpuCeiling(single: readonly BenchRun[], twenty: readonly BenchRun[], cores: number): string | undefined {
+export function cpuCeiling(
+  single: readonly BenchRun[],
+  twenty: readonly BenchRun[],
+  cores: number,
+): string | undefined {
   const singleCpu = single.map(totalCpuSeconds);
   const twentyCpu = twenty.map(totalCpuSeconds);
-  if (![...singleCpu, ...twentyCpu].every((c): c is number => c !== undefined) || !single.every((r) => r.seconds)) return undefined;
+  if (![...singleCpu, ...twentyCpu].every((c): c is number => c !== undefined) || !single.every((r) => r.seconds))
+    return undefined;
   const one = median(singleCpu as number[]);
   const many = median(twentyCpu as number[]);
   const oneSeconds = median(single.map((r) => r.seconds!));
   const round1 = (x: number) => Math.round(x * 10) / 10;
-  return `CPU s a run (medians): twenty ${round1(many)} against one ${round1(one)} (${many >= one ? '+' : ''}${Math.round((many / one - 1) * 100)} %), ` +
-    `one cycle kept ${(one / oneSeconds).toFixed(2)} of ${cores} cores busy; with all ${cores} busy twenty could reach at most ${((cores * oneSeconds) / many).toFixed(3)} × one`;
+  return (
+    `CPU s a run (medians): twenty ${round1(many)} against one ${round1(one)} (${many >= one ? '+' : ''}${Math.round((many / one - 1) * 100)} %), ` +
+    `one cycle kept ${(one / oneSeconds).toFixed(2)} of ${cores} cores busy; with all ${cores} busy twenty could reach at most ${((cores * oneSeconds) / many).toFixed(3)} × one`
+  );
 }
 
 /**
  * `single`: one cycle of a million lines; `twenty`: twenty providers' cycles at once on two
  * workers, run alternately with `single`; `defaults`: the default run (200,000 lines).
  */
-export function judgeTargets(single: readonly BenchRun[], twenty: readonly BenchRun[], defaults: readonly Record<string, unknown>[], cores = 2): TargetVerdict[] {
-  if (single.length === 0 || twenty.length === 0) throw new Error('the targets need at least one single-cycle run and one twenty-cycle run');
+export function judgeTargets(
+  single: readonly BenchRun[],
+  twenty: readonly BenchRun[],
+  defaults: readonly Record<string, unknown>[],
+  cores = 2,
+): TargetVerdict[] {
+  if (single.length === 0 || twenty.length === 0)
+    throw new Error('the targets need at least one single-cycle run and one twenty-cycle run');
   const all = [...single, ...twenty];
   const singleRate = median(single.map((r) => r.recordsPerSecond));
   const singleRatio = median(single.map((r) => r.ratio));
   const twentyRate = median(twenty.map((r) => r.recordsPerSecond));
   const simulatorRate = median(all.map((r) => r.simulatorLinesPerSecond));
-  const pairsAhead = twenty.filter((r, i) => single[i] !== undefined && r.recordsPerSecond >= single[i]!.recordsPerSecond).length;
+  const pairsAhead = twenty.filter(
+    (r, i) => single[i] !== undefined && r.recordsPerSecond >= single[i]!.recordsPerSecond,
+  ).length;
   const ceiling = cpuCeiling(single, twenty, cores);
   const verdicts: TargetVerdict[] = [
     {
@@ -129,8 +153,13 @@ export function judgeTargets(single: readonly BenchRun[], twenty: readonly Bench
     },
     {
       target: 'twenty cycles: work spread over both workers (every run)',
-      measured: twenty.map((r) => (r.perWorker ?? []).map((w) => `${w.pages} pages`).join(' / ') || 'no per-worker counts').join('; '),
-      met: twenty.every((r) => (r.workers ?? 0) >= 2 && (r.perWorker ?? []).length === r.workers && r.perWorker!.every((w) => w.pages > 0)),
+      measured: twenty
+        .map((r) => (r.perWorker ?? []).map((w) => `${w.pages} pages`).join(' / ') || 'no per-worker counts')
+        .join('; '),
+      met: twenty.every(
+        (r) =>
+          (r.workers ?? 0) >= 2 && (r.perWorker ?? []).length === r.workers && r.perWorker!.every((w) => w.pages > 0),
+      ),
     },
     {
       target: 'twenty cycles: total throughput ≥ the single-cycle figure (medians of alternating runs)',
@@ -142,7 +171,10 @@ export function judgeTargets(single: readonly BenchRun[], twenty: readonly Bench
     const missing = defaults.flatMap((r) => REPORTED_FIELDS.filter((f) => r[f] === undefined || r[f] === null));
     verdicts.push({
       target: 'the default 200,000-line run reports the same fields',
-      measured: missing.length === 0 ? `${REPORTED_FIELDS.join(', ')}: all there` : `missing: ${[...new Set(missing)].join(', ')}`,
+      measured:
+        missing.length === 0
+          ? `${REPORTED_FIELDS.join(', ')}: all there`
+          : `missing: ${[...new Set(missing)].join(', ')}`,
       met: missing.length === 0,
     });
   }

@@ -29,7 +29,9 @@ function benchRun(args: string[]): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const script = path.join(__dirname, 'usage-cycle.ts');
     process.stderr.write(`\nbench:targets: ${['usage-cycle.ts', ...args].join(' ')}\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.once('error', reject);
@@ -40,9 +42,13 @@ function benchRun(args: string[]): Promise<Record<string, unknown>> {
       try {
         result = JSON.parse(last) as Record<string, unknown>;
       } catch {
-        return reject(new Error(`usage-cycle.ts ${args.join(' ')} printed no JSON line (last line: ${last.slice(0, 200)})`));
+        return reject(
+          new Error(`usage-cycle.ts ${args.join(' ')} printed no JSON line (last line: ${last.slice(0, 200)})`),
+        );
       }
-      process.stderr.write(`bench:targets: → ${result.recordsPerSecond} lines/s, ratio ${result.ratio}, simulator ${result.simulatorLinesPerSecond} lines/s, peak RSS ${result.peakRssMb} MB, ${result.historyEvents} events\n`);
+      process.stderr.write(
+        `bench:targets: → ${result.recordsPerSecond} lines/s, ratio ${result.ratio}, simulator ${result.simulatorLinesPerSecond} lines/s, peak RSS ${result.peakRssMb} MB, ${result.historyEvents} events\n`,
+      );
       resolve(result);
     });
   });
@@ -59,7 +65,13 @@ async function main(): Promise<void> {
   const verdicts = judgeTargets(single, twenty, defaults, os.availableParallelism());
   process.stderr.write('\n');
   for (const v of verdicts) process.stderr.write(`${v.met ? 'met    ' : 'NOT MET'}  ${v.target}: ${v.measured}\n`);
-  process.stdout.write(JSON.stringify({ allMet: verdicts.every((v) => v.met), targets: verdicts, runs: { single, twenty, default: defaults } }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      allMet: verdicts.every((v) => v.met),
+      targets: verdicts,
+      runs: { single, twenty, default: defaults },
+    }) + '\n',
+  );
 }
 
 main().catch((err: Error) => {

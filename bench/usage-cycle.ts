@@ -22,7 +22,15 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { onboardSimulatorProvider } from '../client/demo-provider';
 import { cycleTimeline } from './timeline';
-import { activitySpans, cpuSeconds, peakRssMb, postgresCpuSeconds, startStack, workflowHistories, type Stack } from './harness';
+import {
+  activitySpans,
+  cpuSeconds,
+  peakRssMb,
+  postgresCpuSeconds,
+  startStack,
+  workflowHistories,
+  type Stack,
+} from './harness';
 
 const o = new Command('bench')
   .option('--records <n>', 'usage lines (per provider)', '200000')
@@ -42,10 +50,25 @@ let stopping = false;
 const earlyExits: string[] = [];
 
 /** The usage call straight over HTTP, each body as bytes: no client, no parsing. */
-async function rawPages(stack: Stack, index: number, each: (body: Buffer) => Promise<number>): Promise<{ lines: number; seconds: number }> {
+async function rawPages(
+  stack: Stack,
+  index: number,
+  each: (body: Buffer) => Promise<number>,
+): Promise<{ lines: number; seconds: number }> {
   const p = stack.sim.dataset.providers[index]!;
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: p.clientId, client_secret: p.clientSecret, scope: 'rhipeapi' });
-  const token = (await (await request(`${stack.sim.url}/core/connect/token`, { method: 'POST', body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } })).body.json()) as { access_token: string };
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: p.clientId,
+    client_secret: p.clientSecret,
+    scope: 'rhipeapi',
+  });
+  const token = (await (
+    await request(`${stack.sim.url}/core/connect/token`, {
+      method: 'POST',
+      body: form.toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
+  ).body.json()) as { access_token: string };
   const started = Date.now();
   let lines = 0;
   for (let page = 1; ; page++) {
@@ -62,7 +85,12 @@ async function rawPages(stack: Stack, index: number, each: (body: Buffer) => Pro
 }
 
 async function main(): Promise<void> {
-  const stack = await startStack('bench', records, { pg: 54401, temporal: 7401, sim: 9401 }, { providers: Math.max(2, providers) });
+  const stack = await startStack(
+    'bench',
+    records,
+    { pg: 54401, temporal: 7401, sim: 9401 },
+    { providers: Math.max(2, providers) },
+  );
   // The cycle pages as the limit does: the worker's page size is the bench's.
   stack.workerEnv.USAGE_PAGE_SIZE = String(pageSize);
   const workers: ChildProcess[] = [];
@@ -79,7 +107,9 @@ async function main(): Promise<void> {
       child.once('exit', (code, signal) => {
         if (stopping) return;
         earlyExits.push(`worker ${child.pid} exited early (${code ?? signal})`);
-        process.stderr.write(`bench: worker ${child.pid} exited early (${code ?? signal}); its last lines:\n${recent.join('\n')}\n`);
+        process.stderr.write(
+          `bench: worker ${child.pid} exited early (${code ?? signal}); its last lines:\n${recent.join('\n')}\n`,
+        );
       });
       child.stderr!.on('data', (d: Buffer) => {
         const parts = (partial + d.toString()).split('\n');
@@ -100,7 +130,10 @@ async function main(): Promise<void> {
     const sampler = setInterval(sample, 250);
     const providerIds: string[] = [];
     for (let i = 0; i < providers; i++) {
-      const { provider } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, i, { timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'] });
+      const { provider } = await onboardSimulatorProvider(stack.ctx, stack.sim.dataset, i, {
+        timeZone: 'Australia/Sydney',
+        cycleTimes: ['06:00', '18:00'],
+      });
       providerIds.push(provider.id);
     }
 
@@ -134,22 +167,37 @@ async function main(): Promise<void> {
       limit = await rawPages(stack, 0, async (body) => {
         const page = (JSON.parse(body.toString('utf8')) as { Records: Array<Record<string, unknown>> }).Records;
         if (page.length === 0) return 0;
-        const rows = page.map((r) => `${String(r.RecordId ?? '')}\t${JSON.stringify(r).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n')}\n`);
+        const rows = page.map(
+          (r) =>
+            `${String(r.RecordId ?? '')}\t${JSON.stringify(r).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n')}\n`,
+        );
         await pipeline(Readable.from(rows), db.query(copyFrom('COPY bench_raw (record_id, raw) FROM STDIN')));
         return page.length;
       });
     } finally {
       db.release();
     }
-    const limitCpuSeconds = cpuOf(process.cpuUsage(limitCpu.bench)) + postgresCpuSeconds(stack.pgDataDir) - limitCpu.postgres;
+    const limitCpuSeconds =
+      cpuOf(process.cpuUsage(limitCpu.bench)) + postgresCpuSeconds(stack.pgDataDir) - limitCpu.postgres;
 
     // The real thing: every provider's cycle at once, through the worker process(es).
-    const cpuBefore = { workers: workers.map((w) => cpuSeconds(w.pid!)), postgres: postgresCpuSeconds(stack.pgDataDir), bench: process.cpuUsage(), temporal: stack.temporalPid ? cpuSeconds(stack.temporalPid) : 0 };
+    const cpuBefore = {
+      workers: workers.map((w) => cpuSeconds(w.pid!)),
+      postgres: postgresCpuSeconds(stack.pgDataDir),
+      bench: process.cpuUsage(),
+      temporal: stack.temporalPid ? cpuSeconds(stack.temporalPid) : 0,
+    };
     process.stderr.write(`cycle: started (${providers} provider(s), ${workerCount} worker process(es))\n`);
     const started = Date.now();
     const ids = providerIds.map((id, i) => `bench-cycle-${i}-${started}`);
     const summaries = await Promise.all(
-      providerIds.map((providerId, i) => stack.client.workflow.execute(usageCycleWorkflow, { taskQueue: 'csp-billing', workflowId: ids[i]!, args: [{ providerId, window: WINDOW }] })),
+      providerIds.map((providerId, i) =>
+        stack.client.workflow.execute(usageCycleWorkflow, {
+          taskQueue: 'csp-billing',
+          workflowId: ids[i]!,
+          args: [{ providerId, window: WINDOW }],
+        }),
+      ),
     );
     const seconds = (Date.now() - started) / 1000;
     if (earlyExits.length > 0) throw new Error(`${earlyExits.join('; ')}: this run's figures are not the system's`);
@@ -171,17 +219,26 @@ async function main(): Promise<void> {
     // When the cycles' steps ran (seconds from the start, across every cycle): what the wall clock went on.
     const timeline = cycleTimeline(histories.map(activitySpans), started);
     for (const [activity, t] of Object.entries(timeline.activities)) {
-      process.stderr.write(`timeline: ${activity} ×${t.calls} from ${t.from} s to ${t.to} s (${t.busySeconds} s summed)\n`);
+      process.stderr.write(
+        `timeline: ${activity} ×${t.calls} from ${t.from} s to ${t.to} s (${t.busySeconds} s summed)\n`,
+      );
     }
-    if (providers > 1) process.stderr.write(`timeline: at most ${timeline.cyclesAtOnce} of ${providers} cycles running at once\n`);
+    if (providers > 1)
+      process.stderr.write(`timeline: at most ${timeline.cyclesAtOnce} of ${providers} cycles running at once\n`);
 
     const fetched = summaries.reduce((t, s) => t + s.fetched, 0);
     const billed = summaries.reduce((t, s) => t + s.billed, 0);
     const quarantined = summaries.reduce((t, s) => t + s.quarantined, 0);
     const repeats = summaries.reduce((t, s) => t + s.duplicatesSkipped, 0);
-    process.stderr.write(`cycle${providers > 1 ? 's' : ''}: fetched ${fetched}, billed ${billed}, quarantined ${quarantined}, repeats ${repeats} in ${seconds.toFixed(1)} s\n`);
-    process.stderr.write(`simulator alone: ${served.lines} lines in ${served.seconds.toFixed(1)} s; limit (fetch + JSON.parse + COPY): ${limit.lines} lines in ${limit.seconds.toFixed(1)} s\n`);
-    process.stderr.write(`CPU seconds during the cycle: worker ${cpu.worker}, PostgreSQL ${cpu.postgres}, simulator+bench ${cpu.simulatorAndBench}, Temporal ${cpu.temporal} (wall ${seconds.toFixed(1)} s, ${os.availableParallelism()} cores)\n`);
+    process.stderr.write(
+      `cycle${providers > 1 ? 's' : ''}: fetched ${fetched}, billed ${billed}, quarantined ${quarantined}, repeats ${repeats} in ${seconds.toFixed(1)} s\n`,
+    );
+    process.stderr.write(
+      `simulator alone: ${served.lines} lines in ${served.seconds.toFixed(1)} s; limit (fetch + JSON.parse + COPY): ${limit.lines} lines in ${limit.seconds.toFixed(1)} s\n`,
+    );
+    process.stderr.write(
+      `CPU seconds during the cycle: worker ${cpu.worker}, PostgreSQL ${cpu.postgres}, simulator+bench ${cpu.simulatorAndBench}, Temporal ${cpu.temporal} (wall ${seconds.toFixed(1)} s, ${os.availableParallelism()} cores)\n`,
+    );
     const stages = { carrier: 0, lines: 0, known: 0, decide: 0, persist: 0 };
     // BENCH_WORKER_LOG=<file>: the workers' log lines (JSON, one a line), to look into a run afterwards.
     if (process.env.BENCH_WORKER_LOG) writeFileSync(process.env.BENCH_WORKER_LOG, stack.workerLogs.join('\n') + '\n');
@@ -195,7 +252,9 @@ async function main(): Promise<void> {
       `fetch activities (summed): waiting for carrier pages ${s1(stages.carrier)}, hashing and reading lines ${s1(stages.lines)}, ` +
         `waiting for their stored versions ${s1(stages.known)}, deciding ${s1(stages.decide)}, waiting for the previous page's save ${s1(stages.persist)}\n`,
     );
-    if (workerCount > 1) for (const w of perWorker) process.stderr.write(`worker ${w.pid}: ${w.fetchCalls} fetch activities, ${w.pages} pages, ${w.lines} lines\n`);
+    if (workerCount > 1)
+      for (const w of perWorker)
+        process.stderr.write(`worker ${w.pid}: ${w.fetchCalls} fetch activities, ${w.pages} pages, ${w.lines} lines\n`);
 
     const fanOutGroups = Number(o.fanOutGroups);
     let fanOut: Awaited<ReturnType<typeof measureQuarantineFanOut>> | null = null;
@@ -210,23 +269,36 @@ async function main(): Promise<void> {
           `CPU seconds: Temporal ${fanOut.cpuSeconds.temporal}, worker ${fanOut.cpuSeconds.worker}, PostgreSQL ${fanOut.cpuSeconds.postgres}, bench ${fanOut.cpuSeconds.bench}; load ${fanOut.load}\n`,
       );
       for (const w of workersAlive) w.kill('SIGTERM');
-      await Promise.all(workersAlive.map((w) => new Promise((r) => (w.exitCode === null ? w.once('exit', r) : r(null)))));
+      await Promise.all(
+        workersAlive.map((w) => new Promise((r) => (w.exitCode === null ? w.once('exit', r) : r(null)))),
+      );
     }
 
     const recordsPerSecond = Math.round(fetched / seconds);
     const limitRecordsPerSecond = Math.round(limit.lines / limit.seconds);
     process.stdout.write(
       JSON.stringify({
-        records: fetched, ...(providers > 1 ? { providers, workers: workerCount } : {}), seconds: Number(seconds.toFixed(2)), recordsPerSecond, limitRecordsPerSecond,
-        ratio: Number((recordsPerSecond / limitRecordsPerSecond).toFixed(3)), simulatorLinesPerSecond: Math.round(served.lines / served.seconds),
-        peakRssMb: peak, historyEvents: events, cpuSeconds: cpu, ...(providers > 1 ? { cyclesAtOnce: timeline.cyclesAtOnce } : {}), ...(fanOut ? { quarantineFanOut: fanOut } : {}),
+        records: fetched,
+        ...(providers > 1 ? { providers, workers: workerCount } : {}),
+        seconds: Number(seconds.toFixed(2)),
+        recordsPerSecond,
+        limitRecordsPerSecond,
+        ratio: Number((recordsPerSecond / limitRecordsPerSecond).toFixed(3)),
+        simulatorLinesPerSecond: Math.round(served.lines / served.seconds),
+        peakRssMb: peak,
+        historyEvents: events,
+        cpuSeconds: cpu,
+        ...(providers > 1 ? { cyclesAtOnce: timeline.cyclesAtOnce } : {}),
+        ...(fanOut ? { quarantineFanOut: fanOut } : {}),
         // CPU microseconds per line (all processes): what a busy machine's wall clock hides.
         cpuMicrosPerLine: {
           cycle: Math.round(((cpu.worker + cpu.postgres + cpu.simulatorAndBench + cpu.temporal) * 1e6) / fetched),
           limit: Math.round((limitCpuSeconds * 1e6) / limit.lines),
           simulator: Math.round((servedCpuSeconds * 1e6) / served.lines),
         },
-        ...(workerCount > 1 ? { perWorker: perWorker.map((w) => ({ fetchActivities: w.fetchCalls, pages: w.pages, lines: w.lines })) } : {}),
+        ...(workerCount > 1
+          ? { perWorker: perWorker.map((w) => ({ fetchActivities: w.fetchCalls, pages: w.pages, lines: w.lines })) }
+          : {}),
       }) + '\n',
     );
   } finally {

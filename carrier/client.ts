@@ -20,7 +20,6 @@ export interface Credentials {
   clientSecret: string;
 }
 
-
 export interface UsagePage {
   page: number;
   records: unknown[];
@@ -87,9 +86,19 @@ export class RhipeClient {
     if (res.status === 400 || res.status === 401) {
       const error = safeJson(res.text) as { error?: string } | undefined;
       if (error?.error === 'invalid_client') {
-        throw new CarrierError('INVALID_CLIENT', endpoint, 'the carrier rejected the client_id/client_secret (invalid_client): check the provider credentials', res.status);
+        throw new CarrierError(
+          'INVALID_CLIENT',
+          endpoint,
+          'the carrier rejected the client_id/client_secret (invalid_client): check the provider credentials',
+          res.status,
+        );
       }
-      throw new CarrierError('BAD_REQUEST', endpoint, `token request refused (HTTP ${res.status}${error?.error ? `: ${error.error}` : ''})`, res.status);
+      throw new CarrierError(
+        'BAD_REQUEST',
+        endpoint,
+        `token request refused (HTTP ${res.status}${error?.error ? `: ${error.error}` : ''})`,
+        res.status,
+      );
     }
     this.throwForStatus(endpoint, res);
     const body = this.decode(endpoint, res, s.tokenResponse);
@@ -113,13 +122,24 @@ export class RhipeClient {
   }
 
   /** clientReference lets a retried order be recognised by the carrier instead of placed twice. */
-  placeOrder(order: { tenantId: string; orderBillingCycle: string; products: Array<{ productId: string; qty: number }>; clientReference?: string }) {
+  placeOrder(order: {
+    tenantId: string;
+    orderBillingCycle: string;
+    products: Array<{ productId: string; qty: number }>;
+    clientReference?: string;
+  }) {
     return this.call('POST /api/v2/microsoftcsp/orders', 'POST', '/api/v2/microsoftcsp/orders', order, s.orderResponse);
   }
 
   setSubscriptionQuantity(subscriptionId: string, quantity: number): Promise<s.CarrierSubscription> {
     const path = `/api/v2/microsoftcsp/subscriptions/${encodeURIComponent(subscriptionId)}/quantity/${quantity}`;
-    return this.call('POST /api/v2/microsoftcsp/subscriptions/{id}/quantity/{n}', 'POST', path, undefined, s.subscription);
+    return this.call(
+      'POST /api/v2/microsoftcsp/subscriptions/{id}/quantity/{n}',
+      'POST',
+      path,
+      undefined,
+      s.subscription,
+    );
   }
 
   getPriceList(contractAgreementId: string, date: Date): Promise<s.PriceList> {
@@ -129,7 +149,13 @@ export class RhipeClient {
 
   async usagePage(window: UsageWindow, page: number, pageSize: number): Promise<UsagePage> {
     const endpoint = `POST /api/v2/microsoftcsp/licence/usage page ${page}`;
-    const res = await this.authorized(endpoint, 'POST', '/api/v2/microsoftcsp/licence/usage', { ...window, page, pageSize }, 'application/json');
+    const res = await this.authorized(
+      endpoint,
+      'POST',
+      '/api/v2/microsoftcsp/licence/usage',
+      { ...window, page, pageSize },
+      'application/json',
+    );
     this.throwForStatus(endpoint, res);
     // The hot path: a number-preserving parse close to JSON.parse's speed, keeping each record's text.
     let texts: string[] | null = null;
@@ -138,20 +164,34 @@ export class RhipeClient {
       texts = parsed.elementTexts;
       return parsed.value;
     });
-    return { page, records: body.Records, texts: texts ?? [], fingerprint: createHash('sha256').update(res.text).digest('hex') };
+    return {
+      page,
+      records: body.Records,
+      texts: texts ?? [],
+      fingerprint: createHash('sha256').update(res.text).digest('hex'),
+    };
   }
 
   /**
    * Pages through a usage window from `fromPage` until an empty `Records`. A page identical to
    * the one before it (a carrier fault) is refused as retryable rather than taken as new data.
    */
-  async *usagePages(window: UsageWindow, pageSize: number, fromPage = 1, previousFingerprint?: string): AsyncGenerator<UsagePage> {
+  async *usagePages(
+    window: UsageWindow,
+    pageSize: number,
+    fromPage = 1,
+    previousFingerprint?: string,
+  ): AsyncGenerator<UsagePage> {
     let previous = previousFingerprint;
     for (let page = fromPage; ; page++) {
       const result = await this.usagePage(window, page, pageSize);
       if (result.records.length === 0) return;
       if (previous !== undefined && result.fingerprint === previous) {
-        throw new CarrierError('REPEATED_PAGE', `POST /api/v2/microsoftcsp/licence/usage page ${page}`, `page ${page} repeats page ${page - 1} exactly`);
+        throw new CarrierError(
+          'REPEATED_PAGE',
+          `POST /api/v2/microsoftcsp/licence/usage page ${page}`,
+          `page ${page} repeats page ${page - 1} exactly`,
+        );
       }
       previous = result.fingerprint;
       yield result;
@@ -159,32 +199,63 @@ export class RhipeClient {
   }
 
   listInvoices(): Promise<s.Invoice[]> {
-    return this.call('GET /api/v2/invoices', 'GET', '/api/v2/invoices', undefined, s.invoicesResponse).then((r) => r.Records);
+    return this.call('GET /api/v2/invoices', 'GET', '/api/v2/invoices', undefined, s.invoicesResponse).then(
+      (r) => r.Records,
+    );
   }
 
   /** The month's invoice lines as CSV rows (header names as keys). */
   async getInvoiceCsv(invoiceId: string): Promise<Array<Record<string, string>>> {
     const endpoint = 'GET /api/v1/me/invoice/{id}/csv';
-    const res = await this.authorized(endpoint, 'GET', `/api/v1/me/invoice/${encodeURIComponent(invoiceId)}/csv`, undefined, 'text/csv');
+    const res = await this.authorized(
+      endpoint,
+      'GET',
+      `/api/v1/me/invoice/${encodeURIComponent(invoiceId)}/csv`,
+      undefined,
+      'text/csv',
+    );
     this.throwForStatus(endpoint, res);
     if (!/text\/csv|text\/plain|application\/octet-stream/.test(res.contentType)) {
-      throw new CarrierError('MALFORMED_BODY', endpoint, `expected text/csv, got ${res.contentType || 'no content type'}`, res.status);
+      throw new CarrierError(
+        'MALFORMED_BODY',
+        endpoint,
+        `expected text/csv, got ${res.contentType || 'no content type'}`,
+        res.status,
+      );
     }
     return parseCsv(res.text, endpoint);
   }
 
-  private async call<T extends z.ZodTypeAny>(endpoint: string, method: string, path: string, body: unknown, schema: T): Promise<z.output<T>> {
+  private async call<T extends z.ZodTypeAny>(
+    endpoint: string,
+    method: string,
+    path: string,
+    body: unknown,
+    schema: T,
+  ): Promise<z.output<T>> {
     return (await this.callRaw(endpoint, method, path, body, schema)).body;
   }
 
-  private async callRaw<T extends z.ZodTypeAny>(endpoint: string, method: string, path: string, body: unknown, schema: T) {
+  private async callRaw<T extends z.ZodTypeAny>(
+    endpoint: string,
+    method: string,
+    path: string,
+    body: unknown,
+    schema: T,
+  ) {
     const res = await this.authorized(endpoint, method, path, body, 'application/json');
     this.throwForStatus(endpoint, res);
     return { body: this.decode(endpoint, res, schema), text: res.text };
   }
 
   /** Sends with the bearer token; on a 401 the token is refreshed once and the call repeated. */
-  private async authorized(endpoint: string, method: string, path: string, body: unknown, accept: string): Promise<RawResponse> {
+  private async authorized(
+    endpoint: string,
+    method: string,
+    path: string,
+    body: unknown,
+    accept: string,
+  ): Promise<RawResponse> {
     const url = `${trimSlash(this.endpoints.apiUrl)}${path}`;
     const attempt = async (token: string) =>
       this.send(endpoint, url, {
@@ -201,7 +272,11 @@ export class RhipeClient {
     return res;
   }
 
-  private async send(endpoint: string, url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<RawResponse> {
+  private async send(
+    endpoint: string,
+    url: string,
+    init: { method: string; headers: Record<string, string>; body?: string },
+  ): Promise<RawResponse> {
     const started = performance.now();
     try {
       const res = await request(url, {
@@ -232,21 +307,44 @@ export class RhipeClient {
     const detail = (safeJson(res.text) as { Message?: unknown } | undefined)?.Message;
     const reason = typeof detail === 'string' ? `: ${detail.slice(0, 200)}` : '';
     const advice =
-      code === 'FORBIDDEN' ? ' (the provider is not permitted this call: check its Rhipe program membership)'
-      : code === 'UNAUTHORIZED' ? ' (token refused even after a refresh)'
-      : '';
-    throw new CarrierError(code, endpoint, `HTTP ${res.status}${reason}${advice}`, res.status, code === 'RATE_LIMITED' ? parseRetryAfter(res.retryAfter) : undefined);
+      code === 'FORBIDDEN'
+        ? ' (the provider is not permitted this call: check its Rhipe program membership)'
+        : code === 'UNAUTHORIZED'
+          ? ' (token refused even after a refresh)'
+          : '';
+    throw new CarrierError(
+      code,
+      endpoint,
+      `HTTP ${res.status}${reason}${advice}`,
+      res.status,
+      code === 'RATE_LIMITED' ? parseRetryAfter(res.retryAfter) : undefined,
+    );
   }
 
-  private decode<T extends z.ZodTypeAny>(endpoint: string, res: RawResponse, schema: T, parse: (text: string) => unknown = parseLosslessJson): z.output<T> {
+  private decode<T extends z.ZodTypeAny>(
+    endpoint: string,
+    res: RawResponse,
+    schema: T,
+    parse: (text: string) => unknown = parseLosslessJson,
+  ): z.output<T> {
     if (!/application\/(.+\+)?json/.test(res.contentType)) {
-      throw new CarrierError('MALFORMED_BODY', endpoint, `expected JSON, got ${res.contentType || 'no content type'} (${res.text.length} bytes)`, res.status);
+      throw new CarrierError(
+        'MALFORMED_BODY',
+        endpoint,
+        `expected JSON, got ${res.contentType || 'no content type'} (${res.text.length} bytes)`,
+        res.status,
+      );
     }
     let json: unknown;
     try {
       json = parse(res.text);
     } catch (err) {
-      throw new CarrierError('MALFORMED_BODY', endpoint, `body is not valid JSON (${(err as Error).message.slice(0, 120)}; ${res.text.length} bytes)`, res.status);
+      throw new CarrierError(
+        'MALFORMED_BODY',
+        endpoint,
+        `body is not valid JSON (${(err as Error).message.slice(0, 120)}; ${res.text.length} bytes)`,
+        res.status,
+      );
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -283,7 +381,9 @@ function safeJson(text: string): unknown {
  */
 export function parseCsv(text: string, endpoint = 'csv'): Array<Record<string, string>> {
   try {
-    return parseCsvText(text, { columns: true, bom: true, skip_empty_lines: true, relax_column_count: false }) as Array<Record<string, string>>;
+    return parseCsvText(text, { columns: true, bom: true, skip_empty_lines: true, relax_column_count: false }) as Array<
+      Record<string, string>
+    >;
   } catch (err) {
     throw new CarrierError('MALFORMED_BODY', endpoint, `invalid CSV: ${(err as Error).message.slice(0, 200)}`);
   }

@@ -16,7 +16,15 @@ export type CarrierErrorCode =
   | 'UNEXPECTED_SHAPE' // JSON, but not what the API documents
   | 'REPEATED_PAGE';
 
-const RETRYABLE: ReadonlySet<CarrierErrorCode> = new Set(['RATE_LIMITED', 'SERVER_ERROR', 'TIMEOUT', 'NETWORK', 'MALFORMED_BODY', 'REPEATED_PAGE', 'UNAUTHORIZED']);
+const RETRYABLE: ReadonlySet<CarrierErrorCode> = new Set([
+  'RATE_LIMITED',
+  'SERVER_ERROR',
+  'TIMEOUT',
+  'NETWORK',
+  'MALFORMED_BODY',
+  'REPEATED_PAGE',
+  'UNAUTHORIZED',
+]);
 
 export class CarrierError extends Error {
   override name = 'CarrierError';

@@ -9,8 +9,13 @@ import { GUID_PATTERN, isGuid } from '../core/guid';
  * validates each one and quarantines the bad ones rather than failing the page.
  */
 export const jsonNumber = z.custom<LosslessNumber>((v) => isLosslessNumber(v), { message: 'expected a JSON number' });
-const integer = jsonNumber.refine((n) => /^-?\d+$/.test(n.value), 'expected a whole number').transform((n) => Number(n.value));
-const guid = z.string().regex(GUID_PATTERN, 'expected a GUID').transform((s) => s.toLowerCase());
+const integer = jsonNumber
+  .refine((n) => /^-?\d+$/.test(n.value), 'expected a whole number')
+  .transform((n) => Number(n.value));
+const guid = z
+  .string()
+  .regex(GUID_PATTERN, 'expected a GUID')
+  .transform((s) => s.toLowerCase());
 const text = z.string();
 
 /**
@@ -20,14 +25,23 @@ const text = z.string();
  * lower-cased (they compare case-insensitively); anything else is kept exactly as sent.
  */
 export const identifier = z
-  .union([
-    z.string().trim().min(1, 'expected a non-empty identifier'),
-    jsonNumber.refine((n) => /^\d+$/.test(n.value), 'expected an identifier (text or a whole non-negative number)').transform((n) => n.value),
-  ], { message: 'expected an identifier (text or a whole number)' })
+  .union(
+    [
+      z.string().trim().min(1, 'expected a non-empty identifier'),
+      jsonNumber
+        .refine((n) => /^\d+$/.test(n.value), 'expected an identifier (text or a whole non-negative number)')
+        .transform((n) => n.value),
+    ],
+    { message: 'expected an identifier (text or a whole number)' },
+  )
   .transform((id) => (isGuid(id) ? id.toLowerCase() : id));
 
 /** An array the carrier may send as null (or leave out) when it has no elements. */
-const list = <T extends z.ZodTypeAny>(item: T) => z.array(item).nullish().transform((a): Array<z.output<T>> => a ?? []);
+const list = <T extends z.ZodTypeAny>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((a): Array<z.output<T>> => a ?? []);
 
 export const tokenResponse = z.object({
   access_token: z.string().min(1),
@@ -39,7 +53,9 @@ export const customersResponse = list(
   z.object({
     CustomerId: identifier.nullish(),
     CustomerName: text.nullish(),
-    CustomerProgramAgreements: list(z.object({ Id: guid, ContractAgreementId: identifier.nullish(), ProgramName: text.nullish() })),
+    CustomerProgramAgreements: list(
+      z.object({ Id: guid, ContractAgreementId: identifier.nullish(), ProgramName: text.nullish() }),
+    ),
   }),
 );
 
@@ -108,7 +124,10 @@ export const priceListResponse = z.object({
 
 // Records must be present (a body without it is not a usage page); null is an empty page.
 export const usagePageResponse = z.object({
-  Records: z.array(z.unknown()).nullable().transform((a) => a ?? []),
+  Records: z
+    .array(z.unknown())
+    .nullable()
+    .transform((a) => a ?? []),
 });
 
 export const invoicesResponse = z.object({

@@ -26,7 +26,11 @@ const ctx = () => (context ??= new CliContext());
 
 const program = new Command('csp')
   .description('Microsoft CSP via Rhipe: providers, tenants, rates, usage cycles and the misc quarantine')
-  .version((JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version, '-V, --version', 'print the version')
+  .version(
+    (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    '-V, --version',
+    'print the version',
+  )
   .showHelpAfterError()
   .exitOverride();
 providerCommands(program, ctx);

@@ -24,11 +24,17 @@ export class CliContext {
     let url = this.cfg.DATABASE_URL;
     if (!url) {
       if (!(await portOpen(this.cfg.EMBEDDED_PG_PORT))) {
-        throw new UserError(`PostgreSQL is not running on 127.0.0.1:${this.cfg.EMBEDDED_PG_PORT}: start the system first ("npm start"), or set DATABASE_URL`, 3);
+        throw new UserError(
+          `PostgreSQL is not running on 127.0.0.1:${this.cfg.EMBEDDED_PG_PORT}: start the system first ("npm start"), or set DATABASE_URL`,
+          3,
+        );
       }
       const embedded = embeddedUrlFor(this.cfg.DATA_DIR, this.cfg.EMBEDDED_PG_PORT, 'csp');
       if (!embedded) {
-        throw new UserError(`a PostgreSQL runs on 127.0.0.1:${this.cfg.EMBEDDED_PG_PORT}, but ${this.cfg.DATA_DIR} holds no embedded database password: run this command with the system's DATA_DIR, or set DATABASE_URL`, 3);
+        throw new UserError(
+          `a PostgreSQL runs on 127.0.0.1:${this.cfg.EMBEDDED_PG_PORT}, but ${this.cfg.DATA_DIR} holds no embedded database password: run this command with the system's DATA_DIR, or set DATABASE_URL`,
+          3,
+        );
       }
       url = embedded;
     }
@@ -38,7 +44,10 @@ export class CliContext {
       if (err instanceof DatabaseUnavailableError) throw new UserError(err.message, 3);
       throw err;
     }
-    this.pool = createPool(url, 4, { connectTimeoutMs: this.cfg.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: this.cfg.DB_STATEMENT_TIMEOUT_MS });
+    this.pool = createPool(url, 4, {
+      connectTimeoutMs: this.cfg.DB_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: this.cfg.DB_STATEMENT_TIMEOUT_MS,
+    });
     return this.pool;
   }
 
@@ -49,7 +58,10 @@ export class CliContext {
       this.connection = await Connection.connect({ address, tls: temporalTls(this.cfg), connectTimeout: '5 seconds' });
     } catch (err) {
       if (err instanceof ConfigError) throw err;
-      throw new UserError(`Temporal is not reachable at ${address}: start the system first ("npm start"), or set TEMPORAL_ADDRESS`, 3);
+      throw new UserError(
+        `Temporal is not reachable at ${address}: start the system first ("npm start"), or set TEMPORAL_ADDRESS`,
+        3,
+      );
     }
     this.client = new Client({ connection: this.connection, namespace: this.cfg.TEMPORAL_NAMESPACE });
     return this.client;

@@ -17,8 +17,14 @@ export async function onboardSimulatorProvider(
   const p = dataset.providers[index];
   if (!p) throw new Error(`the simulator has no provider ${index}`);
   const onboarded = await addProvider(ctx, {
-    name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: p.currency, timeZone: opts.timeZone, cycleTimes: opts.cycleTimes,
+    name: p.name,
+    clientId: p.clientId,
+    clientSecret: p.clientSecret,
+    currency: p.currency,
+    timeZone: opts.timeZone,
+    cycleTimes: opts.cycleTimes,
   });
-  if (opts.withRateCard !== false) await importRateCard(ctx.pool, onboarded.provider.id, demoRateCard(dataset, p.currency));
+  if (opts.withRateCard !== false)
+    await importRateCard(ctx.pool, onboarded.provider.id, demoRateCard(dataset, p.currency));
   return onboarded;
 }

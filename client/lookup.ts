@@ -3,7 +3,11 @@ import { getProvider, listProviders, type ProviderRow } from '../db/providers';
 import { UserError } from './errors';
 
 /** The provider an admin named (id, name or client id); a clear error when there is none. */
-export async function requireProvider(db: Pool, ref: string, opts: { allowRemoved?: boolean } = {}): Promise<ProviderRow> {
+export async function requireProvider(
+  db: Pool,
+  ref: string,
+  opts: { allowRemoved?: boolean } = {},
+): Promise<ProviderRow> {
   const p = await getProvider(db, ref);
   if (!p || (p.status === 'REMOVED' && !opts.allowRemoved)) throw new UserError(`no provider "${ref}"`);
   return p;
@@ -22,6 +26,8 @@ export interface ProviderLabel {
 
 /** Every provider's name, currency and zone by id: listings print names, amounts and times with them. */
 export async function providerLabels(db: Pool): Promise<(id: string) => ProviderLabel> {
-  const all = new Map((await listProviders(db, true)).map((p) => [p.id, { name: p.name, currency: p.currency, timeZone: p.time_zone }]));
+  const all = new Map(
+    (await listProviders(db, true)).map((p) => [p.id, { name: p.name, currency: p.currency, timeZone: p.time_zone }]),
+  );
   return (id: string) => all.get(id) ?? { name: id, currency: '', timeZone: 'UTC' };
 }

@@ -5,11 +5,23 @@ import { bucketRows } from '../db/charges';
 import { invoiceNumbers, invoicingSettings } from '../db/invoicing';
 import type { ProviderRow } from '../db/providers';
 import {
-  BUCKET_EXPORT_COLUMNS, XERO_COLUMNS, chargesReport, customerKey, bucketExportRows, xeroRows, type ChargesReport, type ReportGrouping,
+  BUCKET_EXPORT_COLUMNS,
+  XERO_COLUMNS,
+  chargesReport,
+  customerKey,
+  bucketExportRows,
+  xeroRows,
+  type ChargesReport,
+  type ReportGrouping,
 } from '../core/billing-report';
 
 /** The month's charges report (the misc usage bucket, readable). */
-export async function buildChargesReport(db: Pool, provider: Pick<ProviderRow, 'id' | 'currency'>, period: string, by: ReportGrouping): Promise<ChargesReport> {
+export async function buildChargesReport(
+  db: Pool,
+  provider: Pick<ProviderRow, 'id' | 'currency'>,
+  period: string,
+  by: ReportGrouping,
+): Promise<ChargesReport> {
   return chargesReport(provider.id, period, provider.currency, by, await bucketRows(db, provider.id, period));
 }
 
@@ -20,17 +32,32 @@ export type ExportFormat = 'csv' | 'xero';
  * produced (no timestamps; stored invoice numbers; a fixed order), so a closed month's export is
  * byte-identical every time.
  */
-export async function buildExport(db: Pool, provider: Pick<ProviderRow, 'id' | 'currency'>, period: string, format: ExportFormat): Promise<string> {
+export async function buildExport(
+  db: Pool,
+  provider: Pick<ProviderRow, 'id' | 'currency'>,
+  period: string,
+  format: ExportFormat,
+): Promise<string> {
   const buckets = await bucketRows(db, provider.id, period);
   if (format === 'csv') {
-    return stringify(bucketExportRows(period, provider.currency, buckets), { header: true, columns: [...BUCKET_EXPORT_COLUMNS], record_delimiter: '\r\n' });
+    return stringify(bucketExportRows(period, provider.currency, buckets), {
+      header: true,
+      columns: [...BUCKET_EXPORT_COLUMNS],
+      record_delimiter: '\r\n',
+    });
   }
   const settings = await invoicingSettings(db, provider.id, provider.currency);
-  const customers = [...new Map(buckets.map((b) => [customerKey(b), b.customerName ?? b.tenantDomain ?? b.serviceId])).entries()]
+  const customers = [
+    ...new Map(buckets.map((b) => [customerKey(b), b.customerName ?? b.tenantDomain ?? b.serviceId])).entries(),
+  ]
     .sort(([ka, a], [kb, b]) => a.localeCompare(b) || ka.localeCompare(kb))
     .map(([k]) => k);
   const numbers = await invoiceNumbers(db, provider.id, period, settings.invoicePrefix, customers);
-  return stringify(xeroRows(period, provider.currency, settings, numbers, buckets), { header: true, columns: [...XERO_COLUMNS], record_delimiter: '\r\n' });
+  return stringify(xeroRows(period, provider.currency, settings, numbers, buckets), {
+    header: true,
+    columns: [...XERO_COLUMNS],
+    record_delimiter: '\r\n',
+  });
 }
 
 export function writeOut(text: string, file: string | undefined): void {

@@ -12,18 +12,38 @@ export function printRows(rows: Array<Record<string, unknown>>, json: boolean, c
     return;
   }
   const cols = columns ?? Object.keys(rows[0]!);
-  const text = (v: unknown) => (v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const text = (v: unknown) =>
+    v === null || v === undefined
+      ? ''
+      : v instanceof Date
+        ? v.toISOString()
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
   // Ids are never cut (admins copy them); free text is, at 80 characters (a reason with a GUID in
   // it fits), and a cut cell ends in "…" so nobody copies a shortened GUID as if it were whole.
-  const widths = cols.map((c) => Math.min(c === 'group' || c === 'id' ? 200 : FREE_TEXT_WIDTH, Math.max(c.length, ...rows.map((r) => text(r[c]).length))));
+  const widths = cols.map((c) =>
+    Math.min(
+      c === 'group' || c === 'id' ? 200 : FREE_TEXT_WIDTH,
+      Math.max(c.length, ...rows.map((r) => text(r[c]).length)),
+    ),
+  );
   let cut = false;
   const fit = (c: string, width: number) => {
     if (c.length <= width) return c.padEnd(width);
     cut = true;
     return `${c.slice(0, width - 1)}…`;
   };
-  const line = (cells: string[]) => cells.map((c, i) => fit(c, widths[i]!)).join('  ').trimEnd();
-  const body = [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => text(r[c]))))];
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => fit(c, widths[i]!))
+      .join('  ')
+      .trimEnd();
+  const body = [
+    line(cols),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map((r) => line(cols.map((c) => text(r[c])))),
+  ];
   if (cut) body.push('(a cell ending in … is cut; --json has it whole)');
   process.stdout.write(body.join('\n') + '\n');
 }
@@ -35,7 +55,13 @@ export function printObject(value: unknown, json: boolean): void {
   }
   const walk = (v: unknown, indent: string): string =>
     v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)
-      ? Object.entries(v as Record<string, unknown>).map(([k, x]) => (x && typeof x === 'object' && !(x instanceof Date) ? `${indent}${k}:\n${walk(x, indent + '  ')}` : `${indent}${k}: ${x instanceof Date ? x.toISOString() : String(x)}`)).join('\n')
+      ? Object.entries(v as Record<string, unknown>)
+          .map(([k, x]) =>
+            x && typeof x === 'object' && !(x instanceof Date)
+              ? `${indent}${k}:\n${walk(x, indent + '  ')}`
+              : `${indent}${k}: ${x instanceof Date ? x.toISOString() : String(x)}`,
+          )
+          .join('\n')
       : Array.isArray(v)
         ? v.map((x) => `${indent}- ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`).join('\n')
         : `${indent}${String(v)}`;

@@ -39,37 +39,87 @@ export interface RuleInput {
 
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
-export async function setRate(deps: RateEditDeps, provider: ProviderView, input: RuleInput, by: RateEditor): Promise<RuleChange & { cleansing: number }> {
+export async function setRate(
+  deps: RateEditDeps,
+  provider: ProviderView,
+  input: RuleInput,
+  by: RateEditor,
+): Promise<RuleChange & { cleansing: number }> {
   let rule;
   try {
-    rule = parseRateRule({ productId: input.productId, serviceId: blankToUndefined(input.serviceId), kind: input.kind, value: blankToUndefined(input.value) }, 'rule');
+    rule = parseRateRule(
+      {
+        productId: input.productId,
+        serviceId: blankToUndefined(input.serviceId),
+        kind: input.kind,
+        value: blankToUndefined(input.value),
+      },
+      'rule',
+    );
   } catch (err) {
     if (err instanceof InputError) throw new RateEditError(err.message);
     throw err;
   }
   if (rule.serviceId) await requireOwnService(deps.pool, provider, rule.serviceId);
-  const change = await changeRateRule(deps.pool, provider.id, provider.currency, { productId: rule.productId, serviceId: rule.serviceId ?? null }, rule, by);
+  const change = await changeRateRule(
+    deps.pool,
+    provider.id,
+    provider.currency,
+    { productId: rule.productId, serviceId: rule.serviceId ?? null },
+    rule,
+    by,
+  );
   const groups = await autoCleanse(deps, provider.id, { kind: 'rateAdded', productId: rule.productId });
   return { ...change, cleansing: groups.length };
 }
 
-export async function removeRate(deps: RateEditDeps, provider: ProviderView, productId: unknown, serviceId: unknown, by: RateEditor): Promise<RuleChange> {
+export async function removeRate(
+  deps: RateEditDeps,
+  provider: ProviderView,
+  productId: unknown,
+  serviceId: unknown,
+  by: RateEditor,
+): Promise<RuleChange> {
   if (!isGuid(productId)) throw new RateEditError('rule.productId must be a product GUID');
   const service = typeof serviceId === 'string' && serviceId.trim() !== '' ? serviceId.trim() : null;
-  const change = await changeRateRule(deps.pool, provider.id, provider.currency, { productId: normalizeGuid(productId), serviceId: service }, null, by);
-  if (!change.old) throw new RateEditError(`no rule for product ${normalizeGuid(productId)}${service ? ` and service ${service}` : ''}`);
+  const change = await changeRateRule(
+    deps.pool,
+    provider.id,
+    provider.currency,
+    { productId: normalizeGuid(productId), serviceId: service },
+    null,
+    by,
+  );
+  if (!change.old)
+    throw new RateEditError(
+      `no rule for product ${normalizeGuid(productId)}${service ? ` and service ${service}` : ''}`,
+    );
   return change;
 }
 
-export async function setDefaultMarkup(deps: RateEditDeps, provider: ProviderView, percent: string, by: RateEditor): Promise<{ old: string | null; new: string | null; cleansing: number }> {
+export async function setDefaultMarkup(
+  deps: RateEditDeps,
+  provider: ProviderView,
+  percent: string,
+  by: RateEditor,
+): Promise<{ old: string | null; new: string | null; cleansing: number }> {
   const text = percent.trim();
-  if (text !== 'none' && !/^-?\d+(\.\d+)?$/.test(text)) throw new RateEditError('percent must be a decimal number or "none"');
-  if (text !== 'none' && Number(text) < -100) throw new RateEditError('a markup below -100% would charge a negative amount');
-  const change = await changeDefaultMarkup(deps.pool, provider.id, provider.currency, text === 'none' ? null : text, by);
+  if (text !== 'none' && !/^-?\d+(\.\d+)?$/.test(text))
+    throw new RateEditError('percent must be a decimal number or "none"');
+  if (text !== 'none' && Number(text) < -100)
+    throw new RateEditError('a markup below -100% would charge a negative amount');
+  const change = await changeDefaultMarkup(
+    deps.pool,
+    provider.id,
+    provider.currency,
+    text === 'none' ? null : text,
+    by,
+  );
   const groups = text === 'none' ? [] : await autoCleanse(deps, provider.id, { kind: 'rateAdded', productId: null });
   return { ...change, cleansing: groups.length };
 }
 
 async function requireOwnService(pool: Pool, provider: ProviderView, serviceId: string): Promise<void> {
-  if ((await serviceOwner(pool, serviceId)) !== provider.id) throw new RateEditError(`service ${serviceId} is not a service of ${provider.id}`);
+  if ((await serviceOwner(pool, serviceId)) !== provider.id)
+    throw new RateEditError(`service ${serviceId} is not a service of ${provider.id}`);
 }

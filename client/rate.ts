@@ -49,7 +49,8 @@ function main(argv: string[]): void {
     const records = load(opts.records, 'records', (v) => {
       if (Array.isArray(v)) return v;
       // Tolerate the carrier's page envelope {"Records": [...]} as well as a bare array.
-      if (v && typeof v === 'object' && Array.isArray((v as { Records?: unknown }).Records)) return (v as { Records: unknown[] }).Records;
+      if (v && typeof v === 'object' && Array.isArray((v as { Records?: unknown }).Records))
+        return (v as { Records: unknown[] }).Records;
       throw new Error('must be a JSON array of usage records');
     });
     process.stdout.write(JSON.stringify(rateRecords(card, services, records)) + '\n');

@@ -20,8 +20,12 @@ interface Io {
  * every process in the chain carries it in its argv). In order: `--client-secret-env VAR`,
  * `--client-secret-stdin`, the RHIPE_CLIENT_SECRET variable, a hidden prompt on a terminal.
  */
-export async function readClientSecret(o: SecretSources, io: Io = { env: process.env, stdin: process.stdin, stderr: process.stderr }): Promise<string> {
-  if (o.clientSecretEnv !== undefined && o.clientSecretStdin) throw new UserError('give the client secret once: --client-secret-env VAR or --client-secret-stdin, not both');
+export async function readClientSecret(
+  o: SecretSources,
+  io: Io = { env: process.env, stdin: process.stdin, stderr: process.stderr },
+): Promise<string> {
+  if (o.clientSecretEnv !== undefined && o.clientSecretStdin)
+    throw new UserError('give the client secret once: --client-secret-env VAR or --client-secret-stdin, not both');
   if (o.clientSecretEnv !== undefined) {
     const v = io.env[o.clientSecretEnv];
     if (!v) throw new UserError(`environment variable ${o.clientSecretEnv} is not set`);
@@ -31,11 +35,17 @@ export async function readClientSecret(o: SecretSources, io: Io = { env: process
   const fromEnv = io.env[DEFAULT_SECRET_ENV];
   if (fromEnv) return fromEnv.trim();
   if (io.stdin.isTTY) return promptHidden('Rhipe client_secret (not shown): ', io.stdin, io.stderr);
-  throw new UserError(`no client secret: set ${DEFAULT_SECRET_ENV}, or use --client-secret-env VAR or --client-secret-stdin (or run on a terminal to be asked)`);
+  throw new UserError(
+    `no client secret: set ${DEFAULT_SECRET_ENV}, or use --client-secret-env VAR or --client-secret-stdin (or run on a terminal to be asked)`,
+  );
 }
 
 /** Reads one line from a terminal without echoing it. Ctrl-C aborts, Backspace erases. */
-export function promptHidden(question: string, input: NodeJS.ReadStream, output: NodeJS.WritableStream): Promise<string> {
+export function promptHidden(
+  question: string,
+  input: NodeJS.ReadStream,
+  output: NodeJS.WritableStream,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     output.write(question);
     const wasRaw = input.isRaw;

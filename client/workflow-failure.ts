@@ -1,6 +1,16 @@
 import {
-  ActivityFailure, ApplicationFailure, CancelledFailure, ChildWorkflowFailure, TemporalFailure, TerminatedFailure, TimeoutFailure,
-  WorkflowFailedError, WorkflowUpdateFailedError, type Workflow, type WorkflowHandle, type WorkflowResultType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  ChildWorkflowFailure,
+  TemporalFailure,
+  TerminatedFailure,
+  TimeoutFailure,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  type Workflow,
+  type WorkflowHandle,
+  type WorkflowResultType,
 } from '@temporalio/client';
 import { UserError } from './errors';
 
@@ -25,9 +35,12 @@ export function failureChain(err: unknown): string[] {
 function describe(e: Error): string {
   if (e instanceof WorkflowFailedError) return '';
   if (e instanceof WorkflowUpdateFailedError) return '';
-  if (e instanceof ActivityFailure) return `activity ${e.activityType ?? '?'} (id ${e.activityId ?? '?'}) failed${e.retryState ? `, retry state ${retryState(e.retryState)}` : ''}`;
-  if (e instanceof ChildWorkflowFailure) return `child workflow ${e.execution?.workflowId ?? '?'} (${e.workflowType ?? '?'}) failed`;
-  if (e instanceof ApplicationFailure) return `${e.type && e.type !== 'Error' ? `${e.type}: ` : ''}${e.message}${e.nonRetryable ? ' (not retried)' : ''}`;
+  if (e instanceof ActivityFailure)
+    return `activity ${e.activityType ?? '?'} (id ${e.activityId ?? '?'}) failed${e.retryState ? `, retry state ${retryState(e.retryState)}` : ''}`;
+  if (e instanceof ChildWorkflowFailure)
+    return `child workflow ${e.execution?.workflowId ?? '?'} (${e.workflowType ?? '?'}) failed`;
+  if (e instanceof ApplicationFailure)
+    return `${e.type && e.type !== 'Error' ? `${e.type}: ` : ''}${e.message}${e.nonRetryable ? ' (not retried)' : ''}`;
   if (e instanceof TimeoutFailure) return `timed out (${String(e.timeoutType)})`;
   if (e instanceof TerminatedFailure) return `terminated: ${e.message}`;
   if (e instanceof CancelledFailure) return `cancelled: ${e.message}`;
@@ -37,7 +50,10 @@ function describe(e: Error): string {
 
 function retryState(s: unknown): string {
   const text = String(s);
-  return text.replace(/^RETRY_STATE_/, '').toLowerCase().replace(/_/g, ' ');
+  return text
+    .replace(/^RETRY_STATE_/, '')
+    .toLowerCase()
+    .replace(/_/g, ' ');
 }
 
 /** The failure as the CLI prints it: what failed, then each cause indented below it. */

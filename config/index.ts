@@ -17,17 +17,26 @@ const ROOT = projectRoot();
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-const httpUrl = z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
 const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 
 export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default(path.join(ROOT, '.data')),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   EMBEDDED_PG_PORT: port.default(54329),
   DB_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
   DB_STATEMENT_TIMEOUT_MS: positiveInt.default(300_000),
-  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'must be host:port')
+    .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
@@ -68,12 +77,19 @@ export const configSchema = z.object({
     .string()
     .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
     .optional(),
-  ENCRYPTION_KEY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -').default('k1'),
+  ENCRYPTION_KEY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, _ or -')
+    .default('k1'),
   ENCRYPTION_OLD_KEYS: z
     .string()
     .default('')
     .refine(
-      (s) => s === '' || s.split(',').every((p) => /^[A-Za-z0-9_-]{1,32}:/.test(p) && Buffer.from(p.split(':')[1] ?? '', 'base64').length === 32),
+      (s) =>
+        s === '' ||
+        s
+          .split(',')
+          .every((p) => /^[A-Za-z0-9_-]{1,32}:/.test(p) && Buffer.from(p.split(':')[1] ?? '', 'base64').length === 32),
       'must be a comma-separated list of id:base64key, each key 32 bytes',
     ),
   CONSOLE_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -91,15 +107,28 @@ export const configSchema = z.object({
   ALERT_WEBHOOK_URLS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(httpUrl)),
   ALERT_WEBHOOK_FORMAT: z.enum(['slack', 'teams']).default('slack'),
-  ALERT_SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional(),
+  ALERT_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL')
+    .optional(),
   ALERT_EMAIL_FROM: z.string().email().default('csp-billing@localhost'),
   ALERT_EMAIL_TO: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((a) => a.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().email())),
   ALERT_EVALUATE_EVERY_MINUTES: z.coerce.number().int().min(1).max(1440).default(5),
   ALERT_GIVE_UP_HOURS: positiveInt.default(24),
@@ -110,15 +139,26 @@ export type Config = z.infer<typeof configSchema>;
 /** The carrier's base URLs: configured, or the simulator on loopback (the default carrier). */
 export function carrierUrls(cfg: Config): { identityUrl: string; apiUrl: string } {
   const simulator = `http://127.0.0.1:${cfg.SIMULATOR_PORT}`;
-  return { identityUrl: cfg.RHIPE_IDENTITY_URL ?? cfg.RHIPE_API_URL ?? simulator, apiUrl: cfg.RHIPE_API_URL ?? simulator };
+  return {
+    identityUrl: cfg.RHIPE_IDENTITY_URL ?? cfg.RHIPE_API_URL ?? simulator,
+    apiUrl: cfg.RHIPE_API_URL ?? simulator,
+  };
 }
 
 /** Alert delivery channels from configuration. */
-export function alertChannels(cfg: Config): { webhookUrls: string[]; webhookFormat: 'slack' | 'teams'; email: { smtpUrl: string; from: string; to: string[] } | null; giveUpHours: number } {
+export function alertChannels(cfg: Config): {
+  webhookUrls: string[];
+  webhookFormat: 'slack' | 'teams';
+  email: { smtpUrl: string; from: string; to: string[] } | null;
+  giveUpHours: number;
+} {
   return {
     webhookUrls: cfg.ALERT_WEBHOOK_URLS,
     webhookFormat: cfg.ALERT_WEBHOOK_FORMAT,
-    email: cfg.ALERT_SMTP_URL && cfg.ALERT_EMAIL_TO.length > 0 ? { smtpUrl: cfg.ALERT_SMTP_URL, from: cfg.ALERT_EMAIL_FROM, to: cfg.ALERT_EMAIL_TO } : null,
+    email:
+      cfg.ALERT_SMTP_URL && cfg.ALERT_EMAIL_TO.length > 0
+        ? { smtpUrl: cfg.ALERT_SMTP_URL, from: cfg.ALERT_EMAIL_FROM, to: cfg.ALERT_EMAIL_TO }
+        : null,
     giveUpHours: cfg.ALERT_GIVE_UP_HOURS,
   };
 }

@@ -26,7 +26,12 @@ export class Keyring {
 
   /** Per key id, a fingerprint that identifies the key without revealing it (HMAC of a fixed text under the key). */
   fingerprints(): Map<string, string> {
-    return new Map([...this.keys].map(([id, key]) => [id, createHmac('sha256', key).update('csp-billing key fingerprint v1').digest('hex').slice(0, 32)]));
+    return new Map(
+      [...this.keys].map(([id, key]) => [
+        id,
+        createHmac('sha256', key).update('csp-billing key fingerprint v1').digest('hex').slice(0, 32),
+      ]),
+    );
   }
 
   get source(): string {
@@ -38,7 +43,8 @@ export class Keyring {
   }
 
   private assertUsable(): void {
-    if (this.opts.mustVerify && !this.verified) throw new Error('the encryption keys were not checked against the database yet (verifyKeyring)');
+    if (this.opts.mustVerify && !this.verified)
+      throw new Error('the encryption keys were not checked against the database yet (verifyKeyring)');
   }
 
   get currentKeyId(): string {
@@ -50,15 +56,25 @@ export class Keyring {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentId)!, iv);
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return ['v1', this.currentId, iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join(':');
+    return [
+      'v1',
+      this.currentId,
+      iv.toString('base64'),
+      cipher.getAuthTag().toString('base64'),
+      ct.toString('base64'),
+    ].join(':');
   }
 
   decrypt(sealed: string): string {
     this.assertUsable();
     const [version, keyId, iv, tag, ct] = sealed.split(':');
-    if (version !== 'v1' || !keyId || !iv || !tag || ct === undefined) throw new Error('stored secret is not in the v1 format');
+    if (version !== 'v1' || !keyId || !iv || !tag || ct === undefined)
+      throw new Error('stored secret is not in the v1 format');
     const key = this.keys.get(keyId);
-    if (!key) throw new Error(`stored secret was sealed with key "${keyId}", which is not configured (add it to ENCRYPTION_OLD_KEYS)`);
+    if (!key)
+      throw new Error(
+        `stored secret was sealed with key "${keyId}", which is not configured (add it to ENCRYPTION_OLD_KEYS)`,
+      );
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
     try {

@@ -24,12 +24,42 @@ export interface RuleDefinition {
 }
 
 export const RULE_DEFINITIONS: Record<AlertRule, RuleDefinition> = {
-  cycle_failed: { rule: 'cycle_failed', description: "the provider's latest usage cycle failed or the provider needs attention", thresholdUnit: null, defaultThreshold: null },
-  no_successful_cycle: { rule: 'no_successful_cycle', description: 'no usage cycle completed for longer than the threshold', thresholdUnit: 'hours', defaultThreshold: 26 },
-  quarantine_growth: { rule: 'quarantine_growth', description: 'quarantined lines or amount grew by more than the threshold since the previous cycle', thresholdUnit: 'percent', defaultThreshold: 50 },
-  quarantine_line_age: { rule: 'quarantine_line_age', description: 'a line has waited in quarantine longer than the threshold', thresholdUnit: 'days', defaultThreshold: 7 },
-  reconciliation_difference: { rule: 'reconciliation_difference', description: "an invoice reconciliation's difference exceeds the threshold (default: any difference)", thresholdUnit: 'cents', defaultThreshold: 0 },
-  licence_change_failed: { rule: 'licence_change_failed', description: 'a licence change sent to the carrier failed', thresholdUnit: null, defaultThreshold: null },
+  cycle_failed: {
+    rule: 'cycle_failed',
+    description: "the provider's latest usage cycle failed or the provider needs attention",
+    thresholdUnit: null,
+    defaultThreshold: null,
+  },
+  no_successful_cycle: {
+    rule: 'no_successful_cycle',
+    description: 'no usage cycle completed for longer than the threshold',
+    thresholdUnit: 'hours',
+    defaultThreshold: 26,
+  },
+  quarantine_growth: {
+    rule: 'quarantine_growth',
+    description: 'quarantined lines or amount grew by more than the threshold since the previous cycle',
+    thresholdUnit: 'percent',
+    defaultThreshold: 50,
+  },
+  quarantine_line_age: {
+    rule: 'quarantine_line_age',
+    description: 'a line has waited in quarantine longer than the threshold',
+    thresholdUnit: 'days',
+    defaultThreshold: 7,
+  },
+  reconciliation_difference: {
+    rule: 'reconciliation_difference',
+    description: "an invoice reconciliation's difference exceeds the threshold (default: any difference)",
+    thresholdUnit: 'cents',
+    defaultThreshold: 0,
+  },
+  licence_change_failed: {
+    rule: 'licence_change_failed',
+    description: 'a licence change sent to the carrier failed',
+    thresholdUnit: null,
+    defaultThreshold: null,
+  },
 };
 
 export function isAlertRule(name: string): name is AlertRule {
@@ -50,7 +80,11 @@ export interface StoredRuleSetting extends Partial<RuleSetting> {
 export const ALL_PROVIDERS = '*';
 
 /** The setting in force: the provider's own, else the all-providers one, else the default; field by field. */
-export function effectiveSetting(rule: AlertRule, providerId: string, stored: StoredRuleSetting[]): RuleSetting & { source: 'default' | 'all providers' | 'provider' } {
+export function effectiveSetting(
+  rule: AlertRule,
+  providerId: string,
+  stored: StoredRuleSetting[],
+): RuleSetting & { source: 'default' | 'all providers' | 'provider' } {
   const own = stored.find((s) => s.rule === rule && s.providerId === providerId);
   const all = stored.find((s) => s.rule === rule && s.providerId === ALL_PROVIDERS);
   const def = RULE_DEFINITIONS[rule];
@@ -133,22 +167,39 @@ export function conditionsFor(r: ProviderReadings, stored: StoredRuleSetting[], 
   const out: AlertCondition[] = [];
   const setting = (rule: AlertRule) => effectiveSetting(rule, r.providerId, stored);
   const add = (rule: AlertRule, subject: string, summary: string, details: Record<string, unknown>) => {
-    if (setting(rule).enabled) out.push({ providerId: r.providerId, rule, subject, summary: `${r.providerName}: ${summary}`, details });
+    if (setting(rule).enabled)
+      out.push({ providerId: r.providerId, rule, subject, summary: `${r.providerName}: ${summary}`, details });
   };
 
   if (r.needsAttention !== null) {
-    add('cycle_failed', 'provider', `needs attention: ${r.needsAttention}`, { needsAttention: r.needsAttention, cycleId: r.latestCycle?.cycleId ?? null });
+    add('cycle_failed', 'provider', `needs attention: ${r.needsAttention}`, {
+      needsAttention: r.needsAttention,
+      cycleId: r.latestCycle?.cycleId ?? null,
+    });
   } else if (r.latestCycle?.status === 'FAILED') {
-    add('cycle_failed', 'provider', `usage cycle ${r.latestCycle.cycleId} failed: ${r.latestCycle.error ?? 'no reason recorded'}`, { cycleId: r.latestCycle.cycleId, error: r.latestCycle.error });
+    add(
+      'cycle_failed',
+      'provider',
+      `usage cycle ${r.latestCycle.cycleId} failed: ${r.latestCycle.error ?? 'no reason recorded'}`,
+      { cycleId: r.latestCycle.cycleId, error: r.latestCycle.error },
+    );
   }
 
   const hours = setting('no_successful_cycle').threshold!;
   const since = r.latestSuccessAt ?? r.createdAt;
   const waited = hoursBetween(since, now);
   if (waited > hours) {
-    add('no_successful_cycle', 'provider', r.latestSuccessAt ? `no successful usage cycle for ${Math.floor(waited)} hours (since ${r.latestSuccessAt})` : `no successful usage cycle since onboarding ${Math.floor(waited)} hours ago`, {
-      lastSuccessAt: r.latestSuccessAt, thresholdHours: hours,
-    });
+    add(
+      'no_successful_cycle',
+      'provider',
+      r.latestSuccessAt
+        ? `no successful usage cycle for ${Math.floor(waited)} hours (since ${r.latestSuccessAt})`
+        : `no successful usage cycle since onboarding ${Math.floor(waited)} hours ago`,
+      {
+        lastSuccessAt: r.latestSuccessAt,
+        thresholdHours: hours,
+      },
+    );
   }
 
   const [latest, previous] = r.snapshots;
@@ -158,30 +209,60 @@ export function conditionsFor(r: ProviderReadings, stored: StoredRuleSetting[], 
     const amount = growthPercent(Number(previous.amount), Number(latest.amount));
     if (lines > limit || amount > limit) {
       const pct = (g: number) => (Number.isFinite(g) ? `${g.toFixed(1)} %` : 'from none');
-      add('quarantine_growth', 'provider', `quarantine grew since the previous cycle: lines ${previous.lines} → ${latest.lines} (${pct(lines)}), amount ${previous.amount} → ${latest.amount} (${pct(amount)}); threshold ${limit} %`, {
-        cycleId: latest.cycleId, previousCycleId: previous.cycleId, linesBefore: previous.lines, linesAfter: latest.lines, amountBefore: previous.amount, amountAfter: latest.amount, thresholdPercent: limit,
-      });
+      add(
+        'quarantine_growth',
+        'provider',
+        `quarantine grew since the previous cycle: lines ${previous.lines} → ${latest.lines} (${pct(lines)}), amount ${previous.amount} → ${latest.amount} (${pct(amount)}); threshold ${limit} %`,
+        {
+          cycleId: latest.cycleId,
+          previousCycleId: previous.cycleId,
+          linesBefore: previous.lines,
+          linesAfter: latest.lines,
+          amountBefore: previous.amount,
+          amountAfter: latest.amount,
+          thresholdPercent: limit,
+        },
+      );
     }
   }
 
   if (r.quarantinedOlderThanThreshold > 0 && r.oldestQuarantinedAt) {
     const days = setting('quarantine_line_age').threshold!;
-    add('quarantine_line_age', 'provider', `${r.quarantinedOlderThanThreshold} quarantined line(s) waiting longer than ${days} days (oldest since ${r.oldestQuarantinedAt})`, {
-      lines: r.quarantinedOlderThanThreshold, oldestSince: r.oldestQuarantinedAt, thresholdDays: days,
-    });
+    add(
+      'quarantine_line_age',
+      'provider',
+      `${r.quarantinedOlderThanThreshold} quarantined line(s) waiting longer than ${days} days (oldest since ${r.oldestQuarantinedAt})`,
+      {
+        lines: r.quarantinedOlderThanThreshold,
+        oldestSince: r.oldestQuarantinedAt,
+        thresholdDays: days,
+      },
+    );
   }
 
   const cents = setting('reconciliation_difference').threshold!;
   for (const rec of r.reconciliations) {
     if (Math.abs(rec.differenceCents) > cents) {
-      add('reconciliation_difference', rec.subject, `invoice reconciliation differs: ${rec.detail}`, { differenceCents: rec.differenceCents, thresholdCents: cents });
+      add('reconciliation_difference', rec.subject, `invoice reconciliation differs: ${rec.detail}`, {
+        differenceCents: rec.differenceCents,
+        thresholdCents: cents,
+      });
     }
   }
 
   for (const f of r.failedLicenceChanges) {
-    add('licence_change_failed', `tenant:${f.tenantId}`, `licence change ${f.kind} (${f.changeId}) for tenant ${f.tenantId} failed: ${f.error ?? 'no answer from the carrier'}`, {
-      tenantId: f.tenantId, changeId: f.changeId, kind: f.kind, error: f.error, at: f.at,
-    });
+    add(
+      'licence_change_failed',
+      `tenant:${f.tenantId}`,
+      `licence change ${f.kind} (${f.changeId}) for tenant ${f.tenantId} failed: ${f.error ?? 'no answer from the carrier'}`,
+      {
+        tenantId: f.tenantId,
+        changeId: f.changeId,
+        kind: f.kind,
+        error: f.error,
+        at: f.at,
+      },
+    );
   }
   return out;
 }
@@ -198,11 +279,18 @@ export interface AlertPlan {
  * open alert without its condition clears. Open alerts of providers not evaluated this time
  * (removed, say) are left as they are.
  */
-export function planAlerts(conditions: AlertCondition[], open: OpenAlert[], evaluatedProviders: ReadonlySet<string>): AlertPlan {
-  const key = (a: { providerId: string; rule: string; subject: string }) => `${a.providerId}\u0000${a.rule}\u0000${a.subject}`;
+export function planAlerts(
+  conditions: AlertCondition[],
+  open: OpenAlert[],
+  evaluatedProviders: ReadonlySet<string>,
+): AlertPlan {
+  const key = (a: { providerId: string; rule: string; subject: string }) =>
+    `${a.providerId}\u0000${a.rule}\u0000${a.subject}`;
   const openKeys = new Set(open.map(key));
   const nowKeys = new Set(conditions.map(key));
-  const fire = conditions.filter((c, i) => !openKeys.has(key(c)) && conditions.findIndex((d) => key(d) === key(c)) === i);
+  const fire = conditions.filter(
+    (c, i) => !openKeys.has(key(c)) && conditions.findIndex((d) => key(d) === key(c)) === i,
+  );
   const resolve = open.filter((a) => evaluatedProviders.has(a.providerId) && !nowKeys.has(key(a)));
   return { fire, resolve, unchanged: open.length - resolve.length };
 }

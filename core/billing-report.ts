@@ -49,7 +49,17 @@ export interface ChargesReport {
   period: string;
   currency: string;
   by: ReportGrouping;
-  totals: { lines: number; units: string; cost: string; charge: string; margin: string; marginPercent: string | null; creditLines: number; credits: string; adjustmentLines: number };
+  totals: {
+    lines: number;
+    units: string;
+    cost: string;
+    charge: string;
+    margin: string;
+    marginPercent: string | null;
+    creditLines: number;
+    credits: string;
+    adjustmentLines: number;
+  };
   rows: ReportRow[];
 }
 
@@ -57,13 +67,36 @@ const customerLabel = (b: BucketInput) => b.customerName ?? b.tenantDomain ?? b.
 const money = (d: Decimal) => formatMoney(d);
 
 function marginPercent(margin: Decimal, charge: Decimal): string | null {
-  return charge.isZero() ? null : margin.dividedBy(charge).times(100).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
+  return charge.isZero()
+    ? null
+    : margin.dividedBy(charge).times(100).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
 }
 
-export function chargesReport(providerId: string, period: string, currency: string, by: ReportGrouping, buckets: readonly BucketInput[]): ChargesReport {
-  const groups = new Map<string, { row: Omit<ReportRow, 'units' | 'cost' | 'charge' | 'margin' | 'credits' | 'marginPercent'>; units: Decimal; cost: Decimal; charge: Decimal; margin: Decimal; credits: Decimal }>();
+export function chargesReport(
+  providerId: string,
+  period: string,
+  currency: string,
+  by: ReportGrouping,
+  buckets: readonly BucketInput[],
+): ChargesReport {
+  const groups = new Map<
+    string,
+    {
+      row: Omit<ReportRow, 'units' | 'cost' | 'charge' | 'margin' | 'credits' | 'marginPercent'>;
+      units: Decimal;
+      cost: Decimal;
+      charge: Decimal;
+      margin: Decimal;
+      credits: Decimal;
+    }
+  >();
   for (const b of buckets) {
-    const key = by === 'customer' ? `c|${b.customerId ?? customerLabel(b)}` : by === 'service' ? `s|${b.serviceId}` : `p|${b.productId}`;
+    const key =
+      by === 'customer'
+        ? `c|${b.customerId ?? customerLabel(b)}`
+        : by === 'service'
+          ? `s|${b.serviceId}`
+          : `p|${b.productId}`;
     let g = groups.get(key);
     if (!g) {
       g = {
@@ -77,7 +110,11 @@ export function chargesReport(providerId: string, period: string, currency: stri
           creditLines: 0,
           adjustmentLines: 0,
         },
-        units: new Decimal(0), cost: new Decimal(0), charge: new Decimal(0), margin: new Decimal(0), credits: new Decimal(0),
+        units: new Decimal(0),
+        cost: new Decimal(0),
+        charge: new Decimal(0),
+        margin: new Decimal(0),
+        credits: new Decimal(0),
       };
       groups.set(key, g);
     }
@@ -101,14 +138,20 @@ export function chargesReport(providerId: string, period: string, currency: stri
   }));
   const sum = (f: (b: BucketInput) => string) => buckets.reduce((a, b) => a.plus(f(b)), new Decimal(0));
   return {
-    providerId, period, currency, by,
+    providerId,
+    period,
+    currency,
+    by,
     totals: {
       lines: buckets.reduce((a, b) => a + b.lines, 0),
       units: sum((b) => b.units).toFixed(),
       cost: money(sum((b) => b.cost)),
       charge: money(sum((b) => b.charge)),
       margin: money(sum((b) => b.margin)),
-      marginPercent: marginPercent(sum((b) => b.margin), sum((b) => b.charge)),
+      marginPercent: marginPercent(
+        sum((b) => b.margin),
+        sum((b) => b.charge),
+      ),
       creditLines: buckets.reduce((a, b) => a + b.creditLines, 0),
       credits: money(sum((b) => b.credits)),
       adjustmentLines: buckets.reduce((a, b) => a + b.adjustmentLines, 0),
@@ -124,10 +167,26 @@ export function twoPlaces(amount: string): string {
 
 /** The bucket export (`--format csv`): one row per service × product. Columns, in order: */
 export const BUCKET_EXPORT_COLUMNS = [
-  'period', 'customer', 'customerId', 'serviceId', 'tenantDomain', 'product', 'productId', 'units', 'unitPrice', 'charge', 'currency', 'recordIds', 'lines',
+  'period',
+  'customer',
+  'customerId',
+  'serviceId',
+  'tenantDomain',
+  'product',
+  'productId',
+  'units',
+  'unitPrice',
+  'charge',
+  'currency',
+  'recordIds',
+  'lines',
 ] as const;
 
-export function bucketExportRows(period: string, currency: string, buckets: readonly BucketInput[]): Array<Record<(typeof BUCKET_EXPORT_COLUMNS)[number], string>> {
+export function bucketExportRows(
+  period: string,
+  currency: string,
+  buckets: readonly BucketInput[],
+): Array<Record<(typeof BUCKET_EXPORT_COLUMNS)[number], string>> {
   return buckets.map((b) => {
     const units = new Decimal(b.units);
     return {
@@ -153,9 +212,35 @@ export function bucketExportRows(period: string, currency: string, buckets: read
  * Xero's sales-invoice import columns (its documented template; * marks the required ones).
  */
 export const XERO_COLUMNS = [
-  '*ContactName', 'EmailAddress', 'POAddressLine1', 'POAddressLine2', 'POAddressLine3', 'POAddressLine4', 'POCity', 'PORegion', 'POPostalCode',
-  'POCountry', '*InvoiceNumber', 'Reference', '*InvoiceDate', '*DueDate', 'Total', 'InventoryItemCode', '*Description', '*Quantity', '*UnitAmount',
-  'Discount', '*AccountCode', '*TaxType', 'TaxAmount', 'TrackingName1', 'TrackingOption1', 'TrackingName2', 'TrackingOption2', 'Currency', 'BrandingTheme',
+  '*ContactName',
+  'EmailAddress',
+  'POAddressLine1',
+  'POAddressLine2',
+  'POAddressLine3',
+  'POAddressLine4',
+  'POCity',
+  'PORegion',
+  'POPostalCode',
+  'POCountry',
+  '*InvoiceNumber',
+  'Reference',
+  '*InvoiceDate',
+  '*DueDate',
+  'Total',
+  'InventoryItemCode',
+  '*Description',
+  '*Quantity',
+  '*UnitAmount',
+  'Discount',
+  '*AccountCode',
+  '*TaxType',
+  'TaxAmount',
+  'TrackingName1',
+  'TrackingOption1',
+  'TrackingName2',
+  'TrackingOption2',
+  'Currency',
+  'BrandingTheme',
 ] as const;
 
 export interface XeroSettings {
@@ -181,7 +266,11 @@ function xeroDate(iso: string): string {
  * invoice totals equal the report's to the cent; units and line counts are in the description.
  */
 export function xeroRows(
-  period: string, currency: string, settings: XeroSettings, numbers: ReadonlyMap<string, string>, buckets: readonly BucketInput[],
+  period: string,
+  currency: string,
+  settings: XeroSettings,
+  numbers: ReadonlyMap<string, string>,
+  buckets: readonly BucketInput[],
 ): Array<Record<(typeof XERO_COLUMNS)[number], string>> {
   const invoiceDate = lastDayOf(period);
   const dueDate = addDays(invoiceDate, settings.dueDays);

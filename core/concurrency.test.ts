@@ -8,14 +8,21 @@ test('every item once, never more than the limit at a time, and actually concurr
   let running = 0;
   let peak = 0;
   const seen: number[] = [];
-  await forEachConcurrently(Array.from({ length: 50 }, (_, i) => i), 8, async (n) => {
-    running++;
-    peak = Math.max(peak, running);
-    await tick(n % 3);
-    seen.push(n);
-    running--;
-  });
-  assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+  await forEachConcurrently(
+    Array.from({ length: 50 }, (_, i) => i),
+    8,
+    async (n) => {
+      running++;
+      peak = Math.max(peak, running);
+      await tick(n % 3);
+      seen.push(n);
+      running--;
+    },
+  );
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   assert.equal(peak, 8);
 });
 
@@ -23,12 +30,16 @@ test('a failure is thrown after the calls in flight settle; nothing new starts',
   let started = 0;
   let settled = 0;
   await assert.rejects(
-    forEachConcurrently(Array.from({ length: 100 }, (_, i) => i), 4, async (n) => {
-      started++;
-      await tick(2);
-      settled++;
-      if (n === 5) throw new Error('group 5 refused');
-    }),
+    forEachConcurrently(
+      Array.from({ length: 100 }, (_, i) => i),
+      4,
+      async (n) => {
+        started++;
+        await tick(2);
+        settled++;
+        if (n === 5) throw new Error('group 5 refused');
+      },
+    ),
     /group 5 refused/,
   );
   assert.equal(settled, started);
@@ -37,7 +48,10 @@ test('a failure is thrown after the calls in flight settle; nothing new starts',
 
 test('an empty list and a bad limit', async () => {
   await forEachConcurrently([], 4, async () => assert.fail('not called'));
-  await assert.rejects(forEachConcurrently([1], 0, async () => undefined), /limit must be at least 1/);
+  await assert.rejects(
+    forEachConcurrently([1], 0, async () => undefined),
+    /limit must be at least 1/,
+  );
 });
 
 test('Slots: at most the size at once, waiters served in order, heartbeating while they wait; a cancelled waiter leaves the queue', async () => {

@@ -3,7 +3,11 @@
  * particular order. The first failure is thrown once every call already started has settled (no
  * call is left running unobserved); no new call starts after a failure.
  */
-export async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function forEachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   if (!(limit >= 1)) throw new Error('limit must be at least 1');
   let next = 0;
   let failure: { error: unknown } | undefined;

@@ -26,8 +26,10 @@ export const MIN_PASSWORD_LENGTH = 12;
 
 /** Length is what makes a password strong; no composition rules (NIST SP 800-63B). */
 export function passwordProblem(password: unknown, username?: string): string | null {
-  if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH) return `a password needs at least ${MIN_PASSWORD_LENGTH} characters`;
+  if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH)
+    return `a password needs at least ${MIN_PASSWORD_LENGTH} characters`;
   if (password.length > 1024) return 'a password may have at most 1024 characters';
-  if (username && password.toLowerCase().includes(username.toLowerCase())) return 'a password must not contain the username';
+  if (username && password.toLowerCase().includes(username.toLowerCase()))
+    return 'a password must not contain the username';
   return null;
 }

@@ -17,10 +17,27 @@ test('pages: clamped to what exists', () => {
 });
 
 test('providers needing attention come first, with their reasons', () => {
-  const ok = { name: 'A ok', status: 'ACTIVE', attentionReason: null, lastCycleStatus: 'COMPLETED', lastCycleError: null, quarantinedLines: 0 };
+  const ok = {
+    name: 'A ok',
+    status: 'ACTIVE',
+    attentionReason: null,
+    lastCycleStatus: 'COMPLETED',
+    lastCycleError: null,
+    quarantinedLines: 0,
+  };
   const quarantined = { ...ok, name: 'B quarantine', quarantinedLines: 3 };
-  const broken = { ...ok, name: 'C creds', status: 'NEEDS_ATTENTION', attentionReason: 'invalid_client', lastCycleStatus: 'FAILED', lastCycleError: 'bad credentials' };
-  assert.deepEqual(byAttention([ok, quarantined, broken]).map((p) => p.name), ['C creds', 'B quarantine', 'A ok']);
+  const broken = {
+    ...ok,
+    name: 'C creds',
+    status: 'NEEDS_ATTENTION',
+    attentionReason: 'invalid_client',
+    lastCycleStatus: 'FAILED',
+    lastCycleError: 'bad credentials',
+  };
+  assert.deepEqual(
+    byAttention([ok, quarantined, broken]).map((p) => p.name),
+    ['C creds', 'B quarantine', 'A ok'],
+  );
   assert.deepEqual(attentionReasons(broken), ['invalid_client', 'last usage cycle failed: bad credentials']);
   assert.deepEqual(attentionReasons(quarantined), ['3 usage lines in quarantine']);
   assert.deepEqual(attentionReasons(ok), []);

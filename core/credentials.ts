@@ -15,7 +15,9 @@ export function checkCredentialShape(clientId: string, clientSecret: string): st
   if (isGuid(secret) && !isGuid(id)) {
     return 'client_id and client_secret look swapped: the value given as client_secret is a GUID, which is what a client_id looks like';
   }
-  if (!isGuid(id)) return `client_id must be a GUID (36 characters with dashes, e.g. 8db0xxxx-xxxx-xxxx-xxxx-9155086axxxx); got ${idLength} characters`;
-  if (!secretShape.test(secret)) return `client_secret must be 32 hexadecimal characters; got ${secret.length} characters (the value is not shown)`;
+  if (!isGuid(id))
+    return `client_id must be a GUID (36 characters with dashes, e.g. 8db0xxxx-xxxx-xxxx-xxxx-9155086axxxx); got ${idLength} characters`;
+  if (!secretShape.test(secret))
+    return `client_secret must be 32 hexadecimal characters; got ${secret.length} characters (the value is not shown)`;
   return null;
 }

@@ -19,7 +19,16 @@ test("times read in the provider's zone with the zone shown", () => {
 });
 
 test('schedule times read as the admin set them', () => {
-  assert.equal(displayCycleTimes([{ hour: [{ start: 6, end: 6, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] }, { hour: [{ start: 18, end: 18, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] }], 'Australia/Sydney'), '06:00, 18:00 (Australia/Sydney)');
+  assert.equal(
+    displayCycleTimes(
+      [
+        { hour: [{ start: 6, end: 6, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] },
+        { hour: [{ start: 18, end: 18, step: 1 }], minute: [{ start: 0, end: 0, step: 1 }] },
+      ],
+      'Australia/Sydney',
+    ),
+    '06:00, 18:00 (Australia/Sydney)',
+  );
   assert.equal(displayCycleTimes([{ hour: 6, minute: 30 }], undefined), '06:30');
 });
 

@@ -108,7 +108,10 @@ function scanAndParse(text: string, arrayKey: string | null): NumberPreservingPa
   }
   // Fewer keys than colons: a repeated key, which JSON.parse merged silently.
   if (walk.keys !== colons || walk.next !== numbers.length) return null;
-  const array = arrayKey !== null && value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[arrayKey] : undefined;
+  const array =
+    arrayKey !== null && value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)[arrayKey]
+      : undefined;
   if (!Array.isArray(array)) return { value, elementTexts: null };
   // Several arrays under the key (a repeated key) were caught above; this guards the spans.
   if (!elements || elements.length !== array.length) return null;
@@ -125,7 +128,13 @@ const recentNumbers: Array<SharedNumber | undefined> = new Array(RECENT_SLOTS).f
 function sharedNumber(text: string, from: number, to: number, h: number): SharedNumber | null {
   const slot = h & (RECENT_SLOTS - 1);
   const recent = recentNumbers[slot];
-  if (recent !== undefined && recentHashes[slot] === h && recent.value.length === to - from && text.startsWith(recent.value, from)) return recent;
+  if (
+    recent !== undefined &&
+    recentHashes[slot] === h &&
+    recent.value.length === to - from &&
+    text.startsWith(recent.value, from)
+  )
+    return recent;
   let made: SharedNumber;
   try {
     // A copy of the text: a slice would keep the whole page alive.
@@ -166,7 +175,8 @@ function revive(v: unknown, walk: { numbers: SharedNumber[]; next: number; keys:
     const x = o[key];
     if (typeof x === 'number') {
       // An own "__proto__" key must stay a plain property, never set the prototype.
-      if (key === '__proto__') Object.defineProperty(o, key, { value: numberAt(walk), writable: true, enumerable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(o, key, { value: numberAt(walk), writable: true, enumerable: true, configurable: true });
       else o[key] = numberAt(walk);
     } else if (x !== null && typeof x === 'object') revive(x, walk);
   }
@@ -180,7 +190,10 @@ function numberAt(walk: { numbers: SharedNumber[]; next: number }): SharedNumber
 }
 
 function elementTextsOf(value: unknown, arrayKey: string | null): string[] | null {
-  const array = arrayKey !== null && value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[arrayKey] : undefined;
+  const array =
+    arrayKey !== null && value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)[arrayKey]
+      : undefined;
   if (!Array.isArray(array)) return null;
   // The slow path (rare): the element's lossless text, numbers exact.
   return array.map((e) => stringifyLossless(e));

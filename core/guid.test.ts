@@ -5,7 +5,14 @@ import { GUID_PATTERN, isGuid } from './guid';
 test('isGuid: exactly what GUID_PATTERN accepts, any case', () => {
   assert.equal(isGuid('f9a31386-aa03-4f24-a5b5-954df043c71a'), true);
   assert.equal(isGuid('F9A31386-AA03-4F24-A5B5-954DF043C71A'), true);
-  for (const text of ['', 'f9a31386aa034f24a5b5954df043c71a', 'f9a31386-aa03-4f24-a5b5-954df043c71', 'f9a31386-aa03-4f24-a5b5-954df043c71g', 'f9a31386_aa03-4f24-a5b5-954df043c71a', '{9a31386-aa03-4f24-a5b5-954df043c71a}']) {
+  for (const text of [
+    '',
+    'f9a31386aa034f24a5b5954df043c71a',
+    'f9a31386-aa03-4f24-a5b5-954df043c71',
+    'f9a31386-aa03-4f24-a5b5-954df043c71g',
+    'f9a31386_aa03-4f24-a5b5-954df043c71a',
+    '{9a31386-aa03-4f24-a5b5-954df043c71a}',
+  ]) {
     assert.equal(isGuid(text), false, text);
   }
   assert.equal(isGuid(12), false);

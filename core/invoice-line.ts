@@ -7,7 +7,14 @@ import { LosslessNumber } from 'lossless-json';
  * (mediation then reports the missing field); text that is not a number stays text (and is
  * quarantined as INVALID_RECORD, whole).
  */
-export const NUMERIC_USAGE_FIELDS = ['UnitPrice', 'UnitPriceRrp', 'Quantity', 'BillableRatio', 'SubTotal', 'SubTotalRrp'] as const;
+export const NUMERIC_USAGE_FIELDS = [
+  'UnitPrice',
+  'UnitPriceRrp',
+  'Quantity',
+  'BillableRatio',
+  'SubTotal',
+  'SubTotalRrp',
+] as const;
 const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 export function invoiceRowToUsageRecord(row: Readonly<Record<string, string>>): Record<string, unknown> {
@@ -15,17 +22,22 @@ export function invoiceRowToUsageRecord(row: Readonly<Record<string, string>>): 
   for (const [column, raw] of Object.entries(row)) {
     const text = raw.trim();
     if (text === '') record[column] = null;
-    else if ((NUMERIC_USAGE_FIELDS as readonly string[]).includes(column) && JSON_NUMBER.test(text)) record[column] = new LosslessNumber(text);
+    else if ((NUMERIC_USAGE_FIELDS as readonly string[]).includes(column) && JSON_NUMBER.test(text))
+      record[column] = new LosslessNumber(text);
     else record[column] = raw;
   }
   return record;
 }
 
 /** The columns reconciliation needs, with a clear error naming the row when one is missing. */
-export function invoiceLineKey(row: Readonly<Record<string, string>>, n: number): { recordId: string; subTotal: string } {
+export function invoiceLineKey(
+  row: Readonly<Record<string, string>>,
+  n: number,
+): { recordId: string; subTotal: string } {
   const recordId = row.RecordId?.trim();
   const subTotal = row.SubTotal?.trim();
   if (!recordId) throw new Error(`invoice row ${n + 1} has no RecordId`);
-  if (!subTotal || !JSON_NUMBER.test(subTotal)) throw new Error(`invoice row ${n + 1} (${recordId}) has no numeric SubTotal (got "${row.SubTotal ?? ''}")`);
+  if (!subTotal || !JSON_NUMBER.test(subTotal))
+    throw new Error(`invoice row ${n + 1} (${recordId}) has no numeric SubTotal (got "${row.SubTotal ?? ''}")`);
   return { recordId, subTotal };
 }

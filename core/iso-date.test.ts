@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { parsePlainDate, plainDateProblem, requirePlainDate } from './iso-date';
 
 test('calendar dates: the pattern is not enough, the day must exist', () => {
-  for (const ok of ['2026-02-28', '2028-02-29', '2000-02-29', '2026-12-31', '2026-01-01']) assert.equal(plainDateProblem(ok), null, ok);
+  for (const ok of ['2026-02-28', '2028-02-29', '2000-02-29', '2026-12-31', '2026-01-01'])
+    assert.equal(plainDateProblem(ok), null, ok);
   assert.match(plainDateProblem('2026-02-30')!, /February 2026 has 28 days/);
   assert.match(plainDateProblem('2100-02-29')!, /February 2100 has 28 days/);
   assert.match(plainDateProblem('2026-13-01')!, /month 13 does not exist/);

@@ -29,9 +29,15 @@ function parseInstantOnce(text: string): CarrierInstant | null {
   const m = ISO_WITH_OFFSET.exec(text);
   if (!m) return null;
   const [, y, mo, d, h, mi, s = '00', frac = '', offset = 'Z'] = m;
-  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d),
+    hour = Number(h),
+    minute = Number(mi),
+    second = Number(s);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
-  if (hour > 24 || minute > 59 || second > 60 || (hour === 24 && (minute > 0 || second > 0 || /[1-9]/.test(frac)))) return null;
+  if (hour > 24 || minute > 59 || second > 60 || (hour === 24 && (minute > 0 || second > 0 || /[1-9]/.test(frac))))
+    return null;
   let offsetMinutes = 0;
   if (offset !== 'Z') {
     const sign = offset.startsWith('-') ? -1 : 1;
@@ -63,7 +69,20 @@ export function parsePlainDate(text: unknown): string | null {
   return plainDateProblem(text) === null ? (text as string) : null;
 }
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /**
  * Why a text is not a calendar date (YYYY-MM-DD), or null when it is one. The pattern alone lets
@@ -72,7 +91,9 @@ const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 
 export function plainDateProblem(text: unknown): string | null {
   if (typeof text !== 'string' || !PLAIN_DATE.test(text)) return `"${String(text)}" is not a date written YYYY-MM-DD`;
   const [, y, m, d] = PLAIN_DATE.exec(text)!;
-  const year = Number(y), month = Number(m), day = Number(d);
+  const year = Number(y),
+    month = Number(m),
+    day = Number(d);
   if (year < 1) return `${text} is not a calendar date: there is no year 0`;
   if (month < 1 || month > 12) return `${text} is not a calendar date: month ${m} does not exist`;
   const days = daysInMonth(year, month);

@@ -15,7 +15,12 @@ export interface LicenceView {
 
 export type LicenceChange =
   | { kind: 'order'; productId: string; quantity: number; billingCycle: 'Monthly' | 'Annual' }
-  | { kind: 'setQuantity'; subscriptionId: string; quantity: number; /** As the workflow knew it: the event's old value. */ oldQuantity?: number }
+  | {
+      kind: 'setQuantity';
+      subscriptionId: string;
+      quantity: number;
+      /** As the workflow knew it: the event's old value. */ oldQuantity?: number;
+    }
   | { kind: 'cancelService'; effectiveDate: string }
   | { kind: 'reactivateService' };
 
@@ -40,9 +45,12 @@ export function diffLicences(known: LicenceView[], now: LicenceView[]): LicenceD
       out.push({ kind: 'added', subscriptionId: id, oldValue: null, newValue: describe(l) });
       continue;
     }
-    if (old.quantity !== l.quantity) out.push({ kind: 'quantity', subscriptionId: id, oldValue: String(old.quantity), newValue: String(l.quantity) });
-    if (old.status !== l.status) out.push({ kind: 'status', subscriptionId: id, oldValue: old.status, newValue: l.status });
-    if ((old.billingCycle ?? '') !== (l.billingCycle ?? '')) out.push({ kind: 'billingCycle', subscriptionId: id, oldValue: old.billingCycle, newValue: l.billingCycle });
+    if (old.quantity !== l.quantity)
+      out.push({ kind: 'quantity', subscriptionId: id, oldValue: String(old.quantity), newValue: String(l.quantity) });
+    if (old.status !== l.status)
+      out.push({ kind: 'status', subscriptionId: id, oldValue: old.status, newValue: l.status });
+    if ((old.billingCycle ?? '') !== (l.billingCycle ?? ''))
+      out.push({ kind: 'billingCycle', subscriptionId: id, oldValue: old.billingCycle, newValue: l.billingCycle });
   }
   for (const [id, l] of before) {
     if (!after.has(id)) out.push({ kind: 'removed', subscriptionId: id, oldValue: describe(l), newValue: null });
@@ -54,9 +62,19 @@ export function diffLicences(known: LicenceView[], now: LicenceView[]): LicenceD
 export function changeEvent(change: LicenceChange, createdSubscriptionId: string | null): LicenceDifference {
   switch (change.kind) {
     case 'order':
-      return { kind: 'ordered', subscriptionId: createdSubscriptionId, oldValue: null, newValue: `${change.productId} x ${change.quantity}` };
+      return {
+        kind: 'ordered',
+        subscriptionId: createdSubscriptionId,
+        oldValue: null,
+        newValue: `${change.productId} x ${change.quantity}`,
+      };
     case 'setQuantity':
-      return { kind: 'quantity', subscriptionId: change.subscriptionId, oldValue: change.oldQuantity === undefined ? null : String(change.oldQuantity), newValue: String(change.quantity) };
+      return {
+        kind: 'quantity',
+        subscriptionId: change.subscriptionId,
+        oldValue: change.oldQuantity === undefined ? null : String(change.oldQuantity),
+        newValue: String(change.quantity),
+      };
     case 'cancelService':
       return { kind: 'serviceCancelled', subscriptionId: null, oldValue: null, newValue: change.effectiveDate };
     case 'reactivateService':

@@ -27,7 +27,8 @@ export class SharedNumber extends LosslessNumber {
 
 /** Exact Decimal of a JSON number; null for anything else (strings, booleans, null, absurd magnitudes). */
 export function jsonNumberToDecimal(value: unknown): Decimal | null {
-  if (value instanceof SharedNumber) return value.decimal === undefined ? (value.decimal = parseDecimalText(value.value)) : value.decimal;
+  if (value instanceof SharedNumber)
+    return value.decimal === undefined ? (value.decimal = parseDecimalText(value.value)) : value.decimal;
   return isLosslessNumber(value) ? parseDecimalText(value.value) : null;
 }
 

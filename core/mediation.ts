@@ -34,8 +34,7 @@ export interface KnownVersion {
 
 export type Decision =
   /** Same content as a line already received (every field equal, numbers as decimals): never billed again. */
-  | { status: 'REPEAT'; detail: string }
-  | Exclude<Mediated, { status: 'DUPLICATE' }>;
+  { status: 'REPEAT'; detail: string } | Exclude<Mediated, { status: 'DUPLICATE' }>;
 
 export interface BatchContext extends Omit<MediationContext, 'seen'> {
   /** Earlier stored versions of a RecordId (the batch's own lines excluded). */
@@ -60,7 +59,9 @@ export function decideBatch(lines: readonly BatchLine[], ctx: BatchContext): Dec
  * The versions a decided page adds for the pages decided after it: each line it stores, as
  * received (exact repeats are not stored; a line without a RecordId is nobody's version).
  */
-export function versionsOf(decided: ReadonlyArray<Pick<LineFacts, 'recordKey' | 'contentHash'> & { raw: string; decision: Decision | null }>): Array<[string, KnownVersion]> {
+export function versionsOf(
+  decided: ReadonlyArray<Pick<LineFacts, 'recordKey' | 'contentHash'> & { raw: string; decision: Decision | null }>,
+): Array<[string, KnownVersion]> {
   const versions: Array<[string, KnownVersion]> = [];
   for (const l of decided) {
     if (l.decision?.status === 'REPEAT' || l.recordKey === '') continue;
@@ -98,12 +99,22 @@ export function batchDecider(ctx: BatchContext): (line: BatchLine) => Decision {
     const stored = ctx.known(line.recordKey);
     const batch = inBatch.get(line.recordKey);
     // Its canonical text is computed only if a hash differs (rare): see canonicalOf.
-    const self: BatchVersion = { contentHash: line.contentHash, invalid: false, record: line.record, canonical: undefined };
+    const self: BatchVersion = {
+      contentHash: line.contentHash,
+      invalid: false,
+      record: line.record,
+      canonical: undefined,
+    };
     const repeat =
-      stored.some((v) => v.contentHash === line.contentHash || (v.raw !== null && canonicalStored(v.raw) === canonicalOf(self))) ||
-      (batch !== undefined && batch.some((v) => v.contentHash === line.contentHash || canonicalOf(v) === canonicalOf(self)));
+      stored.some(
+        (v) => v.contentHash === line.contentHash || (v.raw !== null && canonicalStored(v.raw) === canonicalOf(self)),
+      ) ||
+      (batch !== undefined &&
+        batch.some((v) => v.contentHash === line.contentHash || canonicalOf(v) === canonicalOf(self)));
     if (repeat) return { status: 'REPEAT', detail: REPEAT_DETAIL } as const;
-    const revised = line.recordKey !== '' && (stored.some((v) => !v.invalid) || (batch !== undefined && batch.some((v) => !v.invalid)));
+    const revised =
+      line.recordKey !== '' &&
+      (stored.some((v) => !v.invalid) || (batch !== undefined && batch.some((v) => !v.invalid)));
     const decision = mediate(line.record, revised ? seenRevised : seenNew, line.contentHash) as Decision;
     self.invalid = decision.status === 'QUARANTINED' && decision.reason === 'INVALID_RECORD';
     if (batch) batch.push(self);

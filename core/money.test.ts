@@ -13,7 +13,10 @@ test('sharedDecimal: one instance per decimal text, exact, so a rule read twice 
   assert.equal(sharedDecimal('1e-30').toFixed(), '0.000000000000000000000000000001');
   // The charge of the same record under the same rule read twice is the very same object.
   const record = {
-    unitPriceRrp: null, billableRatio: sharedDecimal('0.5'), quantity: sharedDecimal('3'), subTotal: sharedDecimal('30'),
+    unitPriceRrp: null,
+    billableRatio: sharedDecimal('0.5'),
+    quantity: sharedDecimal('3'),
+    subTotal: sharedDecimal('30'),
   } as unknown as UsageRecord;
   const a = rate(record, { productId: 'p', kind: 'price', value: sharedDecimal('27.60') });
   const b = rate(record, { productId: 'p', kind: 'price', value: sharedDecimal('27.60') });
@@ -24,7 +27,27 @@ test('sharedDecimal: one instance per decimal text, exact, so a rule read twice 
 test('decimalText: a carrier number written as a charge column is the normal form of its text, exponents included', () => {
   // The usage pipeline writes units, rate and ratio as decimalText of the validated numbers; the
   // line's own columns use canonicalNumber of the text. They must never disagree.
-  const texts = ['0', '-0', '0.0', '-0.000', '1', '10', '100', '100.000', '1.50', '0.10', '-1.2300', '0.3870967741935483870967741935', '1e3', '1E-3', '-1.5e+2', '5e0', '-0e5', '1e-7', '12345678901234567890.123456789012345678'];
+  const texts = [
+    '0',
+    '-0',
+    '0.0',
+    '-0.000',
+    '1',
+    '10',
+    '100',
+    '100.000',
+    '1.50',
+    '0.10',
+    '-1.2300',
+    '0.3870967741935483870967741935',
+    '1e3',
+    '1E-3',
+    '-1.5e+2',
+    '5e0',
+    '-0e5',
+    '1e-7',
+    '12345678901234567890.123456789012345678',
+  ];
   for (const text of texts) assert.equal(decimalText(parseDecimalText(text)!), canonicalNumber(text), text);
   assert.equal(decimalText(parseDecimalText('1E-3')!), '0.001');
   // Written once per instance: the same text again, even after the first was read.

@@ -6,7 +6,12 @@ import { memoByText } from './memo';
  * carrier's 28 significant digits so products of three such numbers stay exact; the only
  * rounding is the final one (4 places, half away from zero) that domain.md prescribes.
  */
-export const Decimal = DecimalJs.clone({ precision: 200, rounding: DecimalJs.ROUND_HALF_UP, toExpNeg: -1000, toExpPos: 1000 });
+export const Decimal = DecimalJs.clone({
+  precision: 200,
+  rounding: DecimalJs.ROUND_HALF_UP,
+  toExpNeg: -1000,
+  toExpPos: 1000,
+});
 export type Decimal = InstanceType<typeof Decimal>;
 
 export const MONEY_SCALE = 4;

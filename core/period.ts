@@ -41,6 +41,10 @@ export function previousPeriodOf(date: Date, timeZone?: string): string {
 
 /** The calendar month (YYYY-MM) an instant falls in, in a time zone: "this month" for a provider. */
 export function monthIn(at: Date, timeZone: string): string {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(at).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' })
+      .formatToParts(at)
+      .map((p) => [p.type, p.value]),
+  );
   return `${parts.year}-${parts.month}`;
 }

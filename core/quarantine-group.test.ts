@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  allocationIdentifiesTenant, allocationRefusal, allocationTargetProblem, describeTrigger, linesReleasedBy, parseGroupKey, quarantineGroupKey,
+  allocationIdentifiesTenant,
+  allocationRefusal,
+  allocationTargetProblem,
+  describeTrigger,
+  linesReleasedBy,
+  parseGroupKey,
+  quarantineGroupKey,
 } from './quarantine-group';
 import { QUARANTINE_REASONS } from './rating';
 
@@ -23,7 +29,8 @@ test('a malformed tenant identifier cannot break the key: unsafe characters beco
 });
 
 test('a string that is not a group key is refused with what a key looks like', () => {
-  for (const bad of ['', 'p-1', 'p-1|NO_RATE_CARD', '|NO_RATE_CARD|t']) assert.throws(() => parseGroupKey(bad), /not a quarantine group key \(provider\|reason\|tenant\)/, bad);
+  for (const bad of ['', 'p-1', 'p-1|NO_RATE_CARD', '|NO_RATE_CARD|t'])
+    assert.throws(() => parseGroupKey(bad), /not a quarantine group key \(provider\|reason\|tenant\)/, bad);
 });
 
 test('allocation is refused for INVALID_RECORD and DUPLICATE_USAGE only', () => {
@@ -39,17 +46,43 @@ test('the allocated service must exist and be the same provider’s', () => {
 });
 
 test('only allocating an unknown tenant GUID remembers the tenant → service mapping', () => {
-  assert.equal(allocationIdentifiesTenant({ providerId: 'p-1', reason: 'NON_EXISTENT_SERVICE', tenantRef: TENANT }), true);
-  assert.equal(allocationIdentifiesTenant({ providerId: 'p-1', reason: 'NON_EXISTENT_SERVICE', tenantRef: 'no-tenant' }), false);
+  assert.equal(
+    allocationIdentifiesTenant({ providerId: 'p-1', reason: 'NON_EXISTENT_SERVICE', tenantRef: TENANT }),
+    true,
+  );
+  assert.equal(
+    allocationIdentifiesTenant({ providerId: 'p-1', reason: 'NON_EXISTENT_SERVICE', tenantRef: 'no-tenant' }),
+    false,
+  );
   assert.equal(allocationIdentifiesTenant({ providerId: 'p-1', reason: 'NO_RATE_CARD', tenantRef: TENANT }), false);
 });
 
 test('which fix releases which reason: new service → NON_EXISTENT_SERVICE, rate → NO_RATE_CARD, reactivation → SERVICE_INACTIVE', () => {
-  assert.deepEqual(linesReleasedBy({ kind: 'serviceCreated', tenantId: TENANT }), { reason: 'NON_EXISTENT_SERVICE', tenantId: TENANT, productId: null, serviceId: null });
-  assert.deepEqual(linesReleasedBy({ kind: 'rateAdded', productId: 'P' }), { reason: 'NO_RATE_CARD', tenantId: null, productId: 'P', serviceId: null });
+  assert.deepEqual(linesReleasedBy({ kind: 'serviceCreated', tenantId: TENANT }), {
+    reason: 'NON_EXISTENT_SERVICE',
+    tenantId: TENANT,
+    productId: null,
+    serviceId: null,
+  });
+  assert.deepEqual(linesReleasedBy({ kind: 'rateAdded', productId: 'P' }), {
+    reason: 'NO_RATE_CARD',
+    tenantId: null,
+    productId: 'P',
+    serviceId: null,
+  });
   // A default markup rates every product: all the provider's NO_RATE_CARD groups.
-  assert.deepEqual(linesReleasedBy({ kind: 'rateAdded', productId: null }), { reason: 'NO_RATE_CARD', tenantId: null, productId: null, serviceId: null });
-  assert.deepEqual(linesReleasedBy({ kind: 'serviceReactivated', serviceId: 'S-1' }), { reason: 'SERVICE_INACTIVE', tenantId: null, productId: null, serviceId: 'S-1' });
+  assert.deepEqual(linesReleasedBy({ kind: 'rateAdded', productId: null }), {
+    reason: 'NO_RATE_CARD',
+    tenantId: null,
+    productId: null,
+    serviceId: null,
+  });
+  assert.deepEqual(linesReleasedBy({ kind: 'serviceReactivated', serviceId: 'S-1' }), {
+    reason: 'SERVICE_INACTIVE',
+    tenantId: null,
+    productId: null,
+    serviceId: 'S-1',
+  });
   assert.equal(describeTrigger({ kind: 'rateAdded', productId: null }), 'rate added (default markup)');
   assert.equal(describeTrigger({ kind: 'serviceReactivated', serviceId: 'S-1' }), 'service S-1 reactivated');
 });

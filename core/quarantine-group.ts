@@ -21,7 +21,8 @@ export function quarantineGroupKey(providerId: string, reason: QuarantineReason,
 
 export function parseGroupKey(groupKey: string): GroupKeyParts {
   const [providerId, reason, ...rest] = groupKey.split('|');
-  if (!providerId || !reason || rest.length === 0) throw new Error(`"${groupKey}" is not a quarantine group key (provider|reason|tenant)`);
+  if (!providerId || !reason || rest.length === 0)
+    throw new Error(`"${groupKey}" is not a quarantine group key (provider|reason|tenant)`);
   return { providerId, reason, tenantRef: rest.join('|') };
 }
 
@@ -104,7 +105,9 @@ export function suggestService(
 }
 
 /** suggestService for many groups of one provider: the services' names are prepared once. */
-export function serviceSuggestions(services: ServiceCandidate[]): (group: { reason: string; customer: string | null; domain: string | null }) => { id: string; score: number } | null {
+export function serviceSuggestions(
+  services: ServiceCandidate[],
+): (group: { reason: string; customer: string | null; domain: string | null }) => { id: string; score: number } | null {
   const best = serviceSuggester(services);
   return (group) => {
     if (group.reason !== 'NON_EXISTENT_SERVICE') return null;

@@ -18,14 +18,19 @@ function decimalField(value: unknown, path: string, required: boolean): Decimal 
     return null;
   }
   // Numbers written as JSON strings are accepted here (a card is written by people), but parsed exactly.
-  const d = isLosslessNumber(value) ? jsonNumberToDecimal(value) : typeof value === 'string' ? parseDecimalText(value.trim()) : null;
+  const d = isLosslessNumber(value)
+    ? jsonNumberToDecimal(value)
+    : typeof value === 'string'
+      ? parseDecimalText(value.trim())
+      : null;
   if (!d) throw new InputError(`${path} must be a decimal number`);
   return d;
 }
 
 /** A rate card in domain.md's JSON shape (already parsed losslessly). */
 export function parseRateCard(input: unknown): RateCard {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new InputError('rate card must be a JSON object');
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw new InputError('rate card must be a JSON object');
   const card = input as Record<string, unknown>;
   if (typeof card.currency !== 'string' || !/^[A-Za-z]{3}$/.test(card.currency)) {
     throw new InputError('currency must be a 3-letter currency code such as "AUD"');
@@ -38,7 +43,10 @@ export function parseRateCard(input: unknown): RateCard {
     const path = `rules[${i}]`;
     const rule = parseRateRule(raw, path);
     const key = `${rule.productId}|${rule.serviceId ?? ''}`;
-    if (seen.has(key)) throw new InputError(`${path} repeats the rule for product ${rule.productId}${rule.serviceId ? ` and service ${rule.serviceId}` : ''}`);
+    if (seen.has(key))
+      throw new InputError(
+        `${path} repeats the rule for product ${rule.productId}${rule.serviceId ? ` and service ${rule.serviceId}` : ''}`,
+      );
     seen.add(key);
     return rule;
   });
@@ -49,15 +57,26 @@ export function parseRateRule(raw: unknown, path = 'rule'): RateRule {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(`${path} must be an object`);
   const r = raw as Record<string, unknown>;
   if (!isGuid(r.productId)) throw new InputError(`${path}.productId must be a product GUID`);
-  if (r.serviceId !== undefined && r.serviceId !== null && (typeof r.serviceId !== 'string' || r.serviceId.trim() === '')) {
+  if (
+    r.serviceId !== undefined &&
+    r.serviceId !== null &&
+    (typeof r.serviceId !== 'string' || r.serviceId.trim() === '')
+  ) {
     throw new InputError(`${path}.serviceId must be a non-empty string when present`);
   }
-  if (typeof r.kind !== 'string' || !KINDS.includes(r.kind as RuleKind)) throw new InputError(`${path}.kind must be one of price, rrp, markup`);
+  if (typeof r.kind !== 'string' || !KINDS.includes(r.kind as RuleKind))
+    throw new InputError(`${path}.kind must be one of price, rrp, markup`);
   const kind = r.kind as RuleKind;
   const value = kind === 'rrp' ? null : decimalField(r.value, `${path}.value`, true);
   if (kind === 'price' && value!.isNegative()) throw new InputError(`${path}.value: a price cannot be negative`);
-  if (kind === 'markup' && value!.lessThan(-100)) throw new InputError(`${path}.value: a markup below -100% would charge a negative amount`);
-  return { productId: normalizeGuid(r.productId), serviceId: typeof r.serviceId === 'string' ? r.serviceId.trim() : null, kind, value };
+  if (kind === 'markup' && value!.lessThan(-100))
+    throw new InputError(`${path}.value: a markup below -100% would charge a negative amount`);
+  return {
+    productId: normalizeGuid(r.productId),
+    serviceId: typeof r.serviceId === 'string' ? r.serviceId.trim() : null,
+    kind,
+    value,
+  };
 }
 
 /** services.json of the rating command: [{serviceId, tenantId, cancelledOn?}]. */
@@ -67,7 +86,8 @@ export function parseServices(input: unknown): ServiceRef[] {
     const path = `[${i}]`;
     if (raw === null || typeof raw !== 'object') throw new InputError(`${path} must be an object`);
     const s = raw as Record<string, unknown>;
-    if (typeof s.serviceId !== 'string' || s.serviceId.trim() === '') throw new InputError(`${path}.serviceId must be a non-empty string`);
+    if (typeof s.serviceId !== 'string' || s.serviceId.trim() === '')
+      throw new InputError(`${path}.serviceId must be a non-empty string`);
     if (!isGuid(s.tenantId)) throw new InputError(`${path}.tenantId must be a tenant GUID`);
     let cancelledOn: string | null = null;
     if (s.cancelledOn !== undefined && s.cancelledOn !== null) {

@@ -21,11 +21,25 @@ export function rateRecords(card: RateCard, services: ServiceRef[], records: unk
     const recordId = rawRecordId(raw);
     switch (result.status) {
       case 'COMPLETED':
-        return { recordId, status: 'COMPLETED', reason: null, serviceId: result.serviceId, charge: formatMoney(result.rated.charge), cost: formatMoney(result.rated.cost) };
+        return {
+          recordId,
+          status: 'COMPLETED',
+          reason: null,
+          serviceId: result.serviceId,
+          charge: formatMoney(result.rated.charge),
+          cost: formatMoney(result.rated.cost),
+        };
       case 'DUPLICATE':
         return { recordId, status: 'DUPLICATE', reason: null, serviceId: null, charge: null, cost: null };
       case 'QUARANTINED':
-        return { recordId, status: 'QUARANTINED', reason: result.reason, serviceId: result.serviceId, charge: null, cost: null };
+        return {
+          recordId,
+          status: 'QUARANTINED',
+          reason: result.reason,
+          serviceId: result.serviceId,
+          charge: null,
+          cost: null,
+        };
     }
   });
 }

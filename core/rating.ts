@@ -27,7 +27,12 @@ export interface ServiceRef {
 }
 
 export const QUARANTINE_REASONS = [
-  'INVALID_RECORD', 'DUPLICATE_USAGE', 'CURRENCY_MISMATCH', 'NON_EXISTENT_SERVICE', 'SERVICE_INACTIVE', 'NO_RATE_CARD',
+  'INVALID_RECORD',
+  'DUPLICATE_USAGE',
+  'CURRENCY_MISMATCH',
+  'NON_EXISTENT_SERVICE',
+  'SERVICE_INACTIVE',
+  'NO_RATE_CARD',
 ] as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
@@ -41,7 +46,13 @@ export interface Charge {
 
 export type Mediated =
   | { status: 'COMPLETED'; record: UsageRecord; serviceId: string; period: string; productKey: string; rated: Charge }
-  | { status: 'QUARANTINED'; reason: QuarantineReason; detail: string; record: UsageRecord | null; serviceId: string | null }
+  | {
+      status: 'QUARANTINED';
+      reason: QuarantineReason;
+      detail: string;
+      record: UsageRecord | null;
+      serviceId: string | null;
+    }
   | { status: 'DUPLICATE'; record: UsageRecord };
 
 /** What is known about a RecordId before this line: never seen, seen with this content, or with other content. */
@@ -64,30 +75,59 @@ export interface MediationContext {
  */
 export function mediate(raw: unknown, ctx: MediationContext, hash: string = contentHash(raw)): Mediated {
   const validation = validateUsageRecord(raw);
-  if (!validation.ok) return { status: 'QUARANTINED', reason: 'INVALID_RECORD', detail: validation.problem, record: null, serviceId: null };
+  if (!validation.ok)
+    return {
+      status: 'QUARANTINED',
+      reason: 'INVALID_RECORD',
+      detail: validation.problem,
+      record: null,
+      serviceId: null,
+    };
   const record = validation.record;
 
   const seen = ctx.seen(record.recordId, hash);
   if (seen === 'SAME') return { status: 'DUPLICATE', record };
   if (seen === 'REVISED') {
-    return quarantine('DUPLICATE_USAGE', `RecordId ${record.recordId} was received before with different content`, record, null);
+    return quarantine(
+      'DUPLICATE_USAGE',
+      `RecordId ${record.recordId} was received before with different content`,
+      record,
+      null,
+    );
   }
 
   if (ctx.card && record.currency !== ctx.card.currency.toUpperCase()) {
-    return quarantine('CURRENCY_MISMATCH', `record is in ${record.currency}, the provider bills in ${ctx.card.currency.toUpperCase()}`, record, null);
+    return quarantine(
+      'CURRENCY_MISMATCH',
+      `record is in ${record.currency}, the provider bills in ${ctx.card.currency.toUpperCase()}`,
+      record,
+      null,
+    );
   }
 
   const service = identifyService(record, ctx);
   if (!service) return quarantine('NON_EXISTENT_SERVICE', `no service holds tenant ${record.tenantId}`, record, null);
   if (service.cancelledOn && record.chargeStart.localDate >= service.cancelledOn) {
-    return quarantine('SERVICE_INACTIVE', `service ${service.serviceId} was cancelled on ${service.cancelledOn}`, record, service.serviceId);
+    return quarantine(
+      'SERVICE_INACTIVE',
+      `service ${service.serviceId} was cancelled on ${service.cancelledOn}`,
+      record,
+      service.serviceId,
+    );
   }
 
   if (!ctx.card) return quarantine('NO_RATE_CARD', 'the provider has no rate card', record, service.serviceId);
   const rule = selectRule(ctx.card, service.serviceId, record.productId);
-  if (!rule) return quarantine('NO_RATE_CARD', `no rate rule for product ${record.productId}`, record, service.serviceId);
+  if (!rule)
+    return quarantine('NO_RATE_CARD', `no rate rule for product ${record.productId}`, record, service.serviceId);
   const rated = rate(record, rule);
-  if (!rated) return quarantine('NO_RATE_CARD', `rrp rule for product ${record.productId} but the record has no UnitPriceRrp`, record, service.serviceId);
+  if (!rated)
+    return quarantine(
+      'NO_RATE_CARD',
+      `rrp rule for product ${record.productId} but the record has no UnitPriceRrp`,
+      record,
+      service.serviceId,
+    );
 
   return {
     status: 'COMPLETED',
@@ -142,12 +182,16 @@ export function rate(record: UsageRecord, rule: SelectedRule): Charge | null {
       // price: the rule's sell price; rrp: the record's UnitPriceRrp. Either × ratio × quantity.
       const unit = rule.kind === 'price' ? requireValue(rule) : record.unitPriceRrp;
       if (!unit) return null;
-      return ratings.get([rule.kind, unit, record.billableRatio, record.quantity, record.subTotal], () => charged(rule.kind, unit.times(record.billableRatio).times(record.quantity), record.subTotal));
+      return ratings.get([rule.kind, unit, record.billableRatio, record.quantity, record.subTotal], () =>
+        charged(rule.kind, unit.times(record.billableRatio).times(record.quantity), record.subTotal),
+      );
     }
     case 'markup':
     case 'defaultMarkup': {
       const factor = markupFactor(requireValue(rule));
-      return ratings.get([rule.kind, factor, record.subTotal], () => charged(rule.kind, record.subTotal.times(factor), record.subTotal));
+      return ratings.get([rule.kind, factor, record.subTotal], () =>
+        charged(rule.kind, record.subTotal.times(factor), record.subTotal),
+      );
     }
   }
 }
@@ -177,7 +221,11 @@ function rulesByProduct(card: RateCard): Map<string, RateRule[]> {
 }
 
 /** Items grouped by a GUID (lower-cased), in their given order; built once per list. */
-function indexByGuid<T>(cache: WeakMap<readonly T[], Map<string, T[]>>, items: readonly T[], guidOf: (item: T) => string): Map<string, T[]> {
+function indexByGuid<T>(
+  cache: WeakMap<readonly T[], Map<string, T[]>>,
+  items: readonly T[],
+  guidOf: (item: T) => string,
+): Map<string, T[]> {
   let index = cache.get(items);
   if (!index) {
     index = new Map();

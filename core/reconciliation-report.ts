@@ -2,7 +2,13 @@
  * Reconciliation classes, report shape and its one-line summary: no decimal arithmetic here, so
  * workflow code can use it (the arithmetic is in reconciliation.ts).
  */
-export const RECONCILIATION_CLASSES = ['MATCHED', 'NOT_IN_FEED', 'AMOUNT_DIFFERS', 'NOT_ON_INVOICE', 'REPEATED_ON_INVOICE'] as const;
+export const RECONCILIATION_CLASSES = [
+  'MATCHED',
+  'NOT_IN_FEED',
+  'AMOUNT_DIFFERS',
+  'NOT_ON_INVOICE',
+  'REPEATED_ON_INVOICE',
+] as const;
 export type ReconciliationClass = (typeof RECONCILIATION_CLASSES)[number];
 
 export interface InvoiceLineInput {
@@ -69,7 +75,9 @@ export interface ReconciliationReport {
 
 export const DIFFERENCES_SHOWN = 100;
 
-export function reconciliationSummary(r: Pick<ReconciliationReport, 'invoiceId' | 'period' | 'classes' | 'differenceCents' | 'currency'>): string {
+export function reconciliationSummary(
+  r: Pick<ReconciliationReport, 'invoiceId' | 'period' | 'classes' | 'differenceCents' | 'currency'>,
+): string {
   const parts = RECONCILIATION_CLASSES.filter((c) => r.classes[c].lines > 0).map((c) => `${r.classes[c].lines} ${c}`);
   return `invoice ${r.invoiceId} (${r.period}): difference ${centsText(r.differenceCents)} ${r.currency}; ${parts.join(', ') || 'no lines'}`;
 }

@@ -39,7 +39,10 @@ test('every line falls in exactly one class; differences in cents per class and 
   );
   assert.equal(r.differenceCents, 700 + 25 + 333 + 1000);
   assert.equal(r.invoiceLines, 4);
-  assert.deepEqual(r.differences.map((d) => d.class), ['AMOUNT_DIFFERS', 'NOT_IN_FEED', 'NOT_ON_INVOICE', 'REPEATED_ON_INVOICE']);
+  assert.deepEqual(
+    r.differences.map((d) => d.class),
+    ['AMOUNT_DIFFERS', 'NOT_IN_FEED', 'NOT_ON_INVOICE', 'REPEATED_ON_INVOICE'],
+  );
 });
 
 test('a revised line matches when any received version agrees; otherwise it differs from the latest', () => {
@@ -54,7 +57,10 @@ test('a revised line matches when any received version agrees; otherwise it diff
 });
 
 test('an identical invoice and feed: everything MATCHED, difference 0', () => {
-  const lines = [{ recordId: A, subTotal: '1.23' }, { recordId: B, subTotal: '-0.005' }];
+  const lines = [
+    { recordId: A, subTotal: '1.23' },
+    { recordId: B, subTotal: '-0.005' },
+  ];
   const r = reconcile(lines, lines);
   assert.equal(r.classes.MATCHED.lines, 2);
   assert.equal(r.differenceCents, 0);
@@ -75,8 +81,15 @@ test('cents: half away from zero; text keeps the sign', () => {
 });
 
 test('an invoice row becomes a usage record with exact JSON numbers, equal in content to the feed line', () => {
-  const feed = parseLosslessJson(`{"RecordId":"${A}","SubTotal":0.0322580645161290322580645161,"Quantity":3,"CustomerName":"X"}`);
-  const row = invoiceRowToUsageRecord({ RecordId: A, SubTotal: '0.0322580645161290322580645161', Quantity: '3', CustomerName: 'X' });
+  const feed = parseLosslessJson(
+    `{"RecordId":"${A}","SubTotal":0.0322580645161290322580645161,"Quantity":3,"CustomerName":"X"}`,
+  );
+  const row = invoiceRowToUsageRecord({
+    RecordId: A,
+    SubTotal: '0.0322580645161290322580645161',
+    Quantity: '3',
+    CustomerName: 'X',
+  });
   assert.equal(contentHash(row), contentHash(feed));
   const bad = invoiceRowToUsageRecord({ RecordId: A, SubTotal: 'abc', Quantity: '' });
   assert.equal(bad.SubTotal, 'abc');

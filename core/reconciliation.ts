@@ -1,6 +1,14 @@
 import { Decimal, parseDecimalText } from './money';
 import { isGuid, normalizeGuid } from './guid';
-import { RECONCILIATION_CLASSES, type ClassTotals, type InvoiceLineInput, type ReceivedLineInput, type ReconciledLine, type Reconciliation, type ReconciliationClass } from './reconciliation-report';
+import {
+  RECONCILIATION_CLASSES,
+  type ClassTotals,
+  type InvoiceLineInput,
+  type ReceivedLineInput,
+  type ReconciledLine,
+  type Reconciliation,
+  type ReconciliationClass,
+} from './reconciliation-report';
 
 export * from './reconciliation-report';
 
@@ -33,7 +41,10 @@ function amount(text: string, what: string): Decimal {
  * - a further invoice line of the same RecordId: REPEATED_ON_INVOICE (charged again in full);
  * - a received RecordId the invoice does not carry: NOT_ON_INVOICE.
  */
-export function reconcile(invoice: readonly InvoiceLineInput[], received: readonly ReceivedLineInput[]): Reconciliation {
+export function reconcile(
+  invoice: readonly InvoiceLineInput[],
+  received: readonly ReceivedLineInput[],
+): Reconciliation {
   const versions = new Map<string, Decimal[]>();
   for (const r of received) {
     const k = recordKeyOf(r.recordId);
@@ -41,10 +52,9 @@ export function reconcile(invoice: readonly InvoiceLineInput[], received: readon
     list.push(amount(r.subTotal, `received line ${r.recordId}`));
     versions.set(k, list);
   }
-  const sums = Object.fromEntries(RECONCILIATION_CLASSES.map((c) => [c, { lines: 0, subTotal: new Decimal(0), differenceCents: 0 }])) as Record<
-    ReconciliationClass,
-    { lines: number; subTotal: Decimal; differenceCents: number }
-  >;
+  const sums = Object.fromEntries(
+    RECONCILIATION_CLASSES.map((c) => [c, { lines: 0, subTotal: new Decimal(0), differenceCents: 0 }]),
+  ) as Record<ReconciliationClass, { lines: number; subTotal: Decimal; differenceCents: number }>;
   const differences: ReconciledLine[] = [];
   const add = (line: ReconciledLine, sum: Decimal) => {
     const c = sums[line.class];
@@ -77,17 +87,37 @@ export function reconcile(invoice: readonly InvoiceLineInput[], received: readon
       return;
     }
     const latest = got[got.length - 1]!;
-    add({ ...base, class: 'AMOUNT_DIFFERS', received: latest.toFixed(), differenceCents: invoicedCents - toCents(latest) }, invoiced);
+    add(
+      {
+        ...base,
+        class: 'AMOUNT_DIFFERS',
+        received: latest.toFixed(),
+        differenceCents: invoicedCents - toCents(latest),
+      },
+      invoiced,
+    );
   });
 
   for (const [k, got] of versions) {
     if (onInvoice.has(k)) continue;
     const latest = got[got.length - 1]!;
-    add({ recordId: k, class: 'NOT_ON_INVOICE', invoiced: null, received: latest.toFixed(), differenceCents: -toCents(latest) }, latest);
+    add(
+      {
+        recordId: k,
+        class: 'NOT_ON_INVOICE',
+        invoiced: null,
+        received: latest.toFixed(),
+        differenceCents: -toCents(latest),
+      },
+      latest,
+    );
   }
 
   const classes = Object.fromEntries(
-    RECONCILIATION_CLASSES.map((c) => [c, { lines: sums[c].lines, subTotal: sums[c].subTotal.toFixed(), differenceCents: sums[c].differenceCents }]),
+    RECONCILIATION_CLASSES.map((c) => [
+      c,
+      { lines: sums[c].lines, subTotal: sums[c].subTotal.toFixed(), differenceCents: sums[c].differenceCents },
+    ]),
   ) as Record<ReconciliationClass, ClassTotals>;
   const differenceCents = RECONCILIATION_CLASSES.reduce((a, c) => a + sums[c].differenceCents, 0);
   differences.sort((a, b) => a.class.localeCompare(b.class) || a.recordId.localeCompare(b.recordId));

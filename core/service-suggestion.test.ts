@@ -14,7 +14,10 @@ test('allocation picker: the most alike service first, suggested only when alike
   assert.equal(r.ranked.length, 3);
   const none = rankServices({ customer: 'Qqq Xxx', domain: 'qqqxxx.onmicrosoft.com' }, services);
   assert.equal(none.suggested, null);
-  assert.deepEqual(none.ranked.map((s) => s.id), ['S-3', 'S-2', 'S-1']);
+  assert.deepEqual(
+    none.ranked.map((s) => s.id),
+    ['S-3', 'S-2', 'S-1'],
+  );
 });
 
 test("serviceSuggester picks rankServices' suggestion, ties included (score, then name, then list order)", () => {
@@ -25,7 +28,11 @@ test("serviceSuggester picks rankServices' suggestion, ties included (score, the
     { id: 'S-4', tenant_domain: 'contosodental.onmicrosoft.com', customer_name: 'Contoso Dental Pty' },
     { id: 'S-5', tenant_domain: 'contosodental.onmicrosoft.com', customer_name: 'Contoso Dental Pty' },
     { id: 'S-6', tenant_domain: null, customer_name: null },
-    ...Array.from({ length: 200 }, (_, i) => ({ id: `S-${100 + i}`, tenant_domain: `customer${i}.onmicrosoft.com`, customer_name: `Customer ${i} Pty Ltd` })),
+    ...Array.from({ length: 200 }, (_, i) => ({
+      id: `S-${100 + i}`,
+      tenant_domain: `customer${i}.onmicrosoft.com`,
+      customer_name: `Customer ${i} Pty Ltd`,
+    })),
   ];
   const suggest = serviceSuggester(services);
   const names = [
@@ -33,7 +40,10 @@ test("serviceSuggester picks rankServices' suggestion, ties included (score, the
     { customer: null, domain: 'shared.onmicrosoft.com' },
     { customer: 'Qqq Xxx', domain: 'qqqxxx.onmicrosoft.com' },
     { customer: null, domain: null },
-    ...Array.from({ length: 50 }, (_, i) => ({ customer: `Customer ${i * 7} Limited`, domain: `cust${i}.onmicrosoft.com` })),
+    ...Array.from({ length: 50 }, (_, i) => ({
+      customer: `Customer ${i * 7} Limited`,
+      domain: `cust${i}.onmicrosoft.com`,
+    })),
   ];
   for (const n of names) assert.deepEqual(suggest(n), rankServices(n, services).suggested, JSON.stringify(n));
   assert.equal(suggest(names[1]!)?.id, 'S-3', 'equal scores: the name first in order');

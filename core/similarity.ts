@@ -5,7 +5,11 @@ export interface PreparedName {
 }
 
 export function prepareName(s: string): PreparedName {
-  const norm = s.toLowerCase().replace(/\.onmicrosoft\.com$/, '').replace(/\b(pty|ltd|limited|inc|co|nz|au)\b/g, '').replace(/[^a-z0-9]/g, '');
+  const norm = s
+    .toLowerCase()
+    .replace(/\.onmicrosoft\.com$/, '')
+    .replace(/\b(pty|ltd|limited|inc|co|nz|au)\b/g, '')
+    .replace(/[^a-z0-9]/g, '');
   const pairs = new Map<string, number>();
   for (let i = 0; i < norm.length - 1; i++) pairs.set(norm.slice(i, i + 2), (pairs.get(norm.slice(i, i + 2)) ?? 0) + 1);
   return { norm, pairs };

@@ -7,15 +7,29 @@ const T1 = 'AAAAAAAA-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const P1 = '11111111-1111-4111-8111-11111111111B';
 
 const VALID: Record<string, string> = {
-  RecordId: '"R-1"', TenantId: `"${T1}"`, ProductId: `"${P1}"`, SubscriptionId: '"sub-9"',
-  ChargeStartDate: '"2026-10-01T00:00:00+10:00"', ChargeEndDate: '"2026-10-31T23:59:59.9999999+10:00"',
-  UnitPrice: '10.50', UnitPriceRrp: '13', Quantity: '3', BillableRatio: '1', SubTotal: '31.5', Currency: '" aud "',
+  RecordId: '"R-1"',
+  TenantId: `"${T1}"`,
+  ProductId: `"${P1}"`,
+  SubscriptionId: '"sub-9"',
+  ChargeStartDate: '"2026-10-01T00:00:00+10:00"',
+  ChargeEndDate: '"2026-10-31T23:59:59.9999999+10:00"',
+  UnitPrice: '10.50',
+  UnitPriceRrp: '13',
+  Quantity: '3',
+  BillableRatio: '1',
+  SubTotal: '31.5',
+  Currency: '" aud "',
 };
 
 /** A record's parsed value with fields replaced (JSON text) or, given undefined, left out. */
 function record(set: Record<string, string | undefined> = {}): unknown {
   const fields = { ...VALID, ...set };
-  return parseLosslessJson(`{${Object.entries(fields).filter(([, v]) => v !== undefined).map(([k, v]) => `"${k}":${v}`).join(',')}}`);
+  return parseLosslessJson(
+    `{${Object.entries(fields)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `"${k}":${v}`)
+      .join(',')}}`,
+  );
 }
 
 function problemOf(raw: unknown): string {
@@ -44,7 +58,9 @@ test('a valid usage line: exact decimals, GUIDs in their one form, RecordId and 
   assert.ok(guid.ok);
   assert.equal(guid.record.recordId, T1.toLowerCase());
   assert.equal(guid.record.subscriptionId, '12345678901234567890');
-  const numbered = validateUsageRecord(record({ RecordId: '900000000000000000001', SubscriptionId: undefined, UnitPriceRrp: 'null' }));
+  const numbered = validateUsageRecord(
+    record({ RecordId: '900000000000000000001', SubscriptionId: undefined, UnitPriceRrp: 'null' }),
+  );
   assert.ok(numbered.ok);
   assert.equal(numbered.record.recordId, '900000000000000000001');
   assert.equal(numbered.record.subscriptionId, null);
@@ -62,7 +78,11 @@ test('each required field, missing or null, is named; the first in the documente
     assert.equal(problemOf(record(gone)), `${field} is missing or null`);
   });
   assert.equal(problemOf(record({ Currency: undefined, TenantId: 'null' })), 'TenantId is missing or null');
-  assert.equal(problemOf(record({ SubTotal: undefined, UnitPrice: '"x"' })), 'SubTotal is missing or null', 'missing fields are reported before wrong ones');
+  assert.equal(
+    problemOf(record({ SubTotal: undefined, UnitPrice: '"x"' })),
+    'SubTotal is missing or null',
+    'missing fields are reported before wrong ones',
+  );
 });
 
 test('each wrong field gets its own problem, in the order the rules are checked', () => {

@@ -24,8 +24,16 @@ export type RecordValidation = { ok: true; record: UsageRecord } | { ok: false; 
 
 /** The fields every usage line must carry (not null), in the order a missing one is reported. */
 export const REQUIRED_FIELDS = [
-  'RecordId', 'TenantId', 'ProductId', 'ChargeStartDate', 'ChargeEndDate',
-  'UnitPrice', 'Quantity', 'BillableRatio', 'SubTotal', 'Currency',
+  'RecordId',
+  'TenantId',
+  'ProductId',
+  'ChargeStartDate',
+  'ChargeEndDate',
+  'UnitPrice',
+  'Quantity',
+  'BillableRatio',
+  'SubTotal',
+  'Currency',
 ] as const;
 
 /**
@@ -34,15 +42,44 @@ export const REQUIRED_FIELDS = [
  * through a variable key (a loop over names) costs a dictionary lookup each time.
  */
 export function validateUsageRecord(raw: unknown): RecordValidation {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, problem: 'record is not a JSON object' };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    return { ok: false, problem: 'record is not a JSON object' };
   const r = raw as Record<string, unknown>;
-  const recordIdValue = r.RecordId, tenantId = r.TenantId, productId = r.ProductId, start = r.ChargeStartDate, end = r.ChargeEndDate;
-  const unitPriceValue = r.UnitPrice, quantityValue = r.Quantity, ratioValue = r.BillableRatio, subTotalValue = r.SubTotal, currency = r.Currency;
+  const recordIdValue = r.RecordId,
+    tenantId = r.TenantId,
+    productId = r.ProductId,
+    start = r.ChargeStartDate,
+    end = r.ChargeEndDate;
+  const unitPriceValue = r.UnitPrice,
+    quantityValue = r.Quantity,
+    ratioValue = r.BillableRatio,
+    subTotalValue = r.SubTotal,
+    currency = r.Currency;
   const missing: number =
-    recordIdValue == null ? 0 : tenantId == null ? 1 : productId == null ? 2 : start == null ? 3 : end == null ? 4
-      : unitPriceValue == null ? 5 : quantityValue == null ? 6 : ratioValue == null ? 7 : subTotalValue == null ? 8 : currency == null ? 9 : -1;
+    recordIdValue == null
+      ? 0
+      : tenantId == null
+        ? 1
+        : productId == null
+          ? 2
+          : start == null
+            ? 3
+            : end == null
+              ? 4
+              : unitPriceValue == null
+                ? 5
+                : quantityValue == null
+                  ? 6
+                  : ratioValue == null
+                    ? 7
+                    : subTotalValue == null
+                      ? 8
+                      : currency == null
+                        ? 9
+                        : -1;
   if (missing >= 0) return { ok: false, problem: `${REQUIRED_FIELDS[missing]} is missing or null` };
-  if (typeof recordIdValue !== 'string' && !isJsonNumberLike(recordIdValue)) return { ok: false, problem: 'RecordId is not a string' };
+  if (typeof recordIdValue !== 'string' && !isJsonNumberLike(recordIdValue))
+    return { ok: false, problem: 'RecordId is not a string' };
   const recordId = recordIdOf(recordIdValue);
   if (recordId === null) return { ok: false, problem: 'RecordId is empty' };
   if (typeof recordIdValue === 'string' && recordIdValue.includes('\u0000')) {
@@ -68,8 +105,10 @@ export function validateUsageRecord(raw: unknown): RecordValidation {
   if (!chargeStart) return { ok: false, problem: 'ChargeStartDate is not an ISO 8601 date-time with an offset' };
   const chargeEnd = parseCarrierInstant(end);
   if (!chargeEnd) return { ok: false, problem: 'ChargeEndDate is not an ISO 8601 date-time with an offset' };
-  if (compareInstants(chargeEnd, chargeStart) < 0) return { ok: false, problem: 'ChargeEndDate precedes ChargeStartDate' };
-  if (typeof currency !== 'string' || currency.trim() === '') return { ok: false, problem: 'Currency is not a non-empty string' };
+  if (compareInstants(chargeEnd, chargeStart) < 0)
+    return { ok: false, problem: 'ChargeEndDate precedes ChargeStartDate' };
+  if (typeof currency !== 'string' || currency.trim() === '')
+    return { ok: false, problem: 'Currency is not a non-empty string' };
   const subscriptionId = r.SubscriptionId;
   return {
     ok: true,
@@ -77,7 +116,12 @@ export function validateUsageRecord(raw: unknown): RecordValidation {
       recordId,
       tenantId: normalizeGuid(tenantId),
       productId: normalizeGuid(productId),
-      subscriptionId: typeof subscriptionId === 'string' ? subscriptionId : isJsonNumberLike(subscriptionId) ? (subscriptionId as { value: string }).value : null,
+      subscriptionId:
+        typeof subscriptionId === 'string'
+          ? subscriptionId
+          : isJsonNumberLike(subscriptionId)
+            ? (subscriptionId as { value: string }).value
+            : null,
       chargeStart,
       chargeEnd,
       unitPrice,

@@ -16,10 +16,22 @@ test("the month is the provider's: late on the last UTC day of a month is alread
 });
 
 test('month ends: February in a leap year and not, across a new year', () => {
-  assert.deepEqual(usageWindow(new Date('2028-02-03T00:00:00Z'), 'UTC', 0), { startDate: '2028-02-01', endDate: '2028-02-29' });
-  assert.deepEqual(usageWindow(new Date('2027-02-03T00:00:00Z'), 'UTC', 0), { startDate: '2027-02-01', endDate: '2027-02-28' });
-  assert.deepEqual(usageWindow(new Date('2027-01-10T12:00:00Z'), 'UTC', 1), { startDate: '2026-12-01', endDate: '2027-01-31' });
-  assert.deepEqual(usageWindow(new Date('2027-01-10T12:00:00Z'), 'UTC', 13), { startDate: '2025-12-01', endDate: '2027-01-31' });
+  assert.deepEqual(usageWindow(new Date('2028-02-03T00:00:00Z'), 'UTC', 0), {
+    startDate: '2028-02-01',
+    endDate: '2028-02-29',
+  });
+  assert.deepEqual(usageWindow(new Date('2027-02-03T00:00:00Z'), 'UTC', 0), {
+    startDate: '2027-02-01',
+    endDate: '2027-02-28',
+  });
+  assert.deepEqual(usageWindow(new Date('2027-01-10T12:00:00Z'), 'UTC', 1), {
+    startDate: '2026-12-01',
+    endDate: '2027-01-31',
+  });
+  assert.deepEqual(usageWindow(new Date('2027-01-10T12:00:00Z'), 'UTC', 13), {
+    startDate: '2025-12-01',
+    endDate: '2027-01-31',
+  });
 });
 
 test('an explicit window: real dates, start not after end', () => {

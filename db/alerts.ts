@@ -6,33 +6,61 @@ type Queryable = Pool | PoolClient;
 
 /** Tables alert_rule_setting, alert and alert_delivery. */
 
-export async function listRuleSettings(db: Queryable): Promise<Array<StoredRuleSetting & { updatedBy: string; updatedAt: Date }>> {
-  const r = await db.query<{ provider_id: string; rule: AlertRule; enabled: boolean | null; threshold: string | null; updated_by: string; updated_at: Date }>(
+export async function listRuleSettings(
+  db: Queryable,
+): Promise<Array<StoredRuleSetting & { updatedBy: string; updatedAt: Date }>> {
+  const r = await db.query<{
+    provider_id: string;
+    rule: AlertRule;
+    enabled: boolean | null;
+    threshold: string | null;
+    updated_by: string;
+    updated_at: Date;
+  }>(
     'SELECT provider_id, rule, enabled, threshold::text, updated_by, updated_at FROM alert_rule_setting ORDER BY provider_id, rule',
   );
   return r.rows.map((x) => ({
-    providerId: x.provider_id, rule: x.rule, updatedBy: x.updated_by, updatedAt: x.updated_at,
+    providerId: x.provider_id,
+    rule: x.rule,
+    updatedBy: x.updated_by,
+    updatedAt: x.updated_at,
     ...(x.enabled === null ? {} : { enabled: x.enabled }),
     ...(x.threshold === null ? {} : { threshold: Number(x.threshold) }),
   }));
 }
 
 /** Sets what was given, keeps the rest; null clears a field back to the inherited value. */
-export async function upsertRuleSetting(db: Queryable, s: { providerId: string; rule: AlertRule; enabled?: boolean | null; threshold?: number | null; by: string }): Promise<void> {
+export async function upsertRuleSetting(
+  db: Queryable,
+  s: { providerId: string; rule: AlertRule; enabled?: boolean | null; threshold?: number | null; by: string },
+): Promise<void> {
   await db.query(
     `INSERT INTO alert_rule_setting (provider_id, rule, enabled, threshold, updated_by) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (provider_id, rule) DO UPDATE SET
        enabled = CASE WHEN $6 THEN EXCLUDED.enabled ELSE alert_rule_setting.enabled END,
        threshold = CASE WHEN $7 THEN EXCLUDED.threshold ELSE alert_rule_setting.threshold END,
        updated_by = EXCLUDED.updated_by, updated_at = now()`,
-    [s.providerId, s.rule, s.enabled ?? null, s.threshold ?? null, s.by, s.enabled !== undefined, s.threshold !== undefined],
+    [
+      s.providerId,
+      s.rule,
+      s.enabled ?? null,
+      s.threshold ?? null,
+      s.by,
+      s.enabled !== undefined,
+      s.threshold !== undefined,
+    ],
   );
   // A setting with nothing left in it is no setting: the inherited one applies again.
-  await db.query('DELETE FROM alert_rule_setting WHERE provider_id = $1 AND rule = $2 AND enabled IS NULL AND threshold IS NULL', [s.providerId, s.rule]);
+  await db.query(
+    'DELETE FROM alert_rule_setting WHERE provider_id = $1 AND rule = $2 AND enabled IS NULL AND threshold IS NULL',
+    [s.providerId, s.rule],
+  );
 }
 
 export async function openAlerts(db: Queryable): Promise<OpenAlert[]> {
-  const r = await db.query<{ id: number; provider_id: string; rule: AlertRule; subject: string }>(`SELECT id, provider_id, rule, subject FROM alert WHERE status = 'FIRING' ORDER BY id`);
+  const r = await db.query<{ id: number; provider_id: string; rule: AlertRule; subject: string }>(
+    `SELECT id, provider_id, rule, subject FROM alert WHERE status = 'FIRING' ORDER BY id`,
+  );
   return r.rows.map((x) => ({ id: x.id, providerId: x.provider_id, rule: x.rule, subject: x.subject }));
 }
 
@@ -57,14 +85,22 @@ export async function fireAlert(pool: Pool, c: AlertCondition, channels: string[
 /** Clears an open occurrence and queues its resolved message; a second call does nothing. */
 export async function resolveAlert(pool: Pool, alertId: number, channels: string[]): Promise<boolean> {
   return inTransaction(pool, async (db) => {
-    const r = await db.query(`UPDATE alert SET status = 'RESOLVED', resolved_at = now() WHERE id = $1 AND status = 'FIRING'`, [alertId]);
+    const r = await db.query(
+      `UPDATE alert SET status = 'RESOLVED', resolved_at = now() WHERE id = $1 AND status = 'FIRING'`,
+      [alertId],
+    );
     if (r.rowCount === 0) return false;
     await addDeliveries(db, alertId, 'RESOLVED', channels);
     return true;
   });
 }
 
-async function addDeliveries(db: PoolClient, alertId: number, kind: 'FIRING' | 'RESOLVED', channels: string[]): Promise<void> {
+async function addDeliveries(
+  db: PoolClient,
+  alertId: number,
+  kind: 'FIRING' | 'RESOLVED',
+  channels: string[],
+): Promise<void> {
   if (channels.length === 0) return;
   await db.query(
     `INSERT INTO alert_delivery (alert_id, kind, channel) SELECT $1, $2, unnest($3::text[]) ON CONFLICT (alert_id, kind, channel) DO NOTHING`,
@@ -74,8 +110,13 @@ async function addDeliveries(db: PoolClient, alertId: number, kind: 'FIRING' | '
 
 /** Deliveries still to send; those pending longer than `giveUpHours` are abandoned first. */
 export async function pendingDeliveries(db: Queryable, giveUpHours: number): Promise<number[]> {
-  await db.query(`UPDATE alert_delivery SET status = 'ABANDONED' WHERE status = 'PENDING' AND created_at < now() - make_interval(hours => $1)`, [giveUpHours]);
-  const r = await db.query<{ id: number }>(`SELECT id FROM alert_delivery WHERE status = 'PENDING' ORDER BY id LIMIT 500`);
+  await db.query(
+    `UPDATE alert_delivery SET status = 'ABANDONED' WHERE status = 'PENDING' AND created_at < now() - make_interval(hours => $1)`,
+    [giveUpHours],
+  );
+  const r = await db.query<{ id: number }>(
+    `SELECT id FROM alert_delivery WHERE status = 'PENDING' ORDER BY id LIMIT 500`,
+  );
   return r.rows.map((x) => x.id);
 }
 
@@ -93,7 +134,18 @@ export interface DeliveryToSend extends Omit<AlertMessage, 'status' | 'key'> {
  * is not yet delivered on that channel.
  */
 export async function claimDelivery(db: Queryable, id: number, leaseSeconds: number): Promise<DeliveryToSend | null> {
-  const r = await db.query<{ id: number; alert_id: number; kind: 'FIRING' | 'RESOLVED'; channel: string; rule: AlertRule; provider_id: string; subject: string; summary: string; fired_at: Date; resolved_at: Date | null }>(
+  const r = await db.query<{
+    id: number;
+    alert_id: number;
+    kind: 'FIRING' | 'RESOLVED';
+    channel: string;
+    rule: AlertRule;
+    provider_id: string;
+    subject: string;
+    summary: string;
+    fired_at: Date;
+    resolved_at: Date | null;
+  }>(
     `WITH claimed AS (
        UPDATE alert_delivery d SET claimed_until = now() + make_interval(secs => $2), attempts = attempts + 1
         WHERE d.id = $1 AND d.status = 'PENDING' AND (d.claimed_until IS NULL OR d.claimed_until < now())
@@ -108,8 +160,16 @@ export async function claimDelivery(db: Queryable, id: number, leaseSeconds: num
   const x = r.rows[0];
   if (!x) return null;
   return {
-    id: x.id, alertId: x.alert_id, kind: x.kind, channel: x.channel, rule: x.rule, providerId: x.provider_id, subject: x.subject, summary: x.summary,
-    firedAt: x.fired_at.toISOString(), resolvedAt: x.resolved_at?.toISOString() ?? null,
+    id: x.id,
+    alertId: x.alert_id,
+    kind: x.kind,
+    channel: x.channel,
+    rule: x.rule,
+    providerId: x.provider_id,
+    subject: x.subject,
+    summary: x.summary,
+    firedAt: x.fired_at.toISOString(),
+    resolvedAt: x.resolved_at?.toISOString() ?? null,
   };
 }
 
@@ -119,11 +179,17 @@ export async function deliveryStatus(db: Queryable, id: number): Promise<string 
 }
 
 export async function markDelivered(db: Queryable, id: number): Promise<void> {
-  await db.query(`UPDATE alert_delivery SET status = 'SENT', sent_at = now(), claimed_until = NULL, last_error = NULL WHERE id = $1`, [id]);
+  await db.query(
+    `UPDATE alert_delivery SET status = 'SENT', sent_at = now(), claimed_until = NULL, last_error = NULL WHERE id = $1`,
+    [id],
+  );
 }
 
 export async function markDeliveryFailed(db: Queryable, id: number, error: string): Promise<void> {
-  await db.query(`UPDATE alert_delivery SET last_error = $2, claimed_until = NULL WHERE id = $1 AND status = 'PENDING'`, [id, error.slice(0, 500)]);
+  await db.query(
+    `UPDATE alert_delivery SET last_error = $2, claimed_until = NULL WHERE id = $1 AND status = 'PENDING'`,
+    [id, error.slice(0, 500)],
+  );
 }
 
 export interface AlertView {
@@ -138,7 +204,10 @@ export interface AlertView {
   deliveries: string;
 }
 
-export async function listAlerts(db: Queryable, opts: { providerId: string | null; includeResolved: boolean; limit: number }): Promise<AlertView[]> {
+export async function listAlerts(
+  db: Queryable,
+  opts: { providerId: string | null; includeResolved: boolean; limit: number },
+): Promise<AlertView[]> {
   const r = await db.query<AlertView>(
     `SELECT a.id, a.provider_id, a.rule, a.subject, a.status, a.summary, a.fired_at, a.resolved_at,
             coalesce(string_agg(d.kind || ' ' || d.channel || ' ' || d.status, ', ' ORDER BY d.id), '') AS deliveries
@@ -152,6 +221,8 @@ export async function listAlerts(db: Queryable, opts: { providerId: string | nul
 
 /** Firing alerts per rule, for the csp_alerts_firing gauge. */
 export async function firingCounts(db: Queryable): Promise<Array<{ rule: string; n: number }>> {
-  const r = await db.query<{ rule: string; n: number }>(`SELECT rule, count(*)::int AS n FROM alert WHERE status = 'FIRING' GROUP BY rule`);
+  const r = await db.query<{ rule: string; n: number }>(
+    `SELECT rule, count(*)::int AS n FROM alert WHERE status = 'FIRING' GROUP BY rule`,
+  );
   return r.rows;
 }

@@ -34,7 +34,17 @@ export async function recordAudit(db: Queryable, e: AuditEventInput): Promise<vo
   await db.query(
     `INSERT INTO audit_event (actor, source, kind, provider_id, subject, old_value, new_value, detail, remote_addr)
      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9)`,
-    [e.actor, e.source, e.kind, e.providerId ?? null, e.subject ?? null, json(e.oldValue), json(e.newValue), e.detail ?? null, e.remoteAddr ?? null],
+    [
+      e.actor,
+      e.source,
+      e.kind,
+      e.providerId ?? null,
+      e.subject ?? null,
+      json(e.oldValue),
+      json(e.newValue),
+      e.detail ?? null,
+      e.remoteAddr ?? null,
+    ],
   );
 }
 
@@ -48,7 +58,10 @@ export interface AuditFilter {
 
 function where(f: AuditFilter): { sql: string; params: unknown[] } {
   const params: unknown[] = [f.kinds ?? null, f.kindPrefix ? `${f.kindPrefix}%` : null, f.providerId ?? null];
-  return { sql: 'WHERE ($1::text[] IS NULL OR kind = ANY($1)) AND ($2::text IS NULL OR kind LIKE $2) AND ($3::text IS NULL OR provider_id = $3)', params };
+  return {
+    sql: 'WHERE ($1::text[] IS NULL OR kind = ANY($1)) AND ($2::text IS NULL OR kind LIKE $2) AND ($3::text IS NULL OR provider_id = $3)',
+    params,
+  };
 }
 
 export async function countAudit(db: Queryable, f: AuditFilter): Promise<number> {
@@ -56,8 +69,16 @@ export async function countAudit(db: Queryable, f: AuditFilter): Promise<number>
   return (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_event ${w.sql}`, w.params)).rows[0]!.n;
 }
 
-export async function listAudit(db: Queryable, f: AuditFilter, page: { offset: number; limit: number }): Promise<AuditEventRow[]> {
+export async function listAudit(
+  db: Queryable,
+  f: AuditFilter,
+  page: { offset: number; limit: number },
+): Promise<AuditEventRow[]> {
   const w = where(f);
-  const res = await db.query<AuditEventRow>(`SELECT * FROM audit_event ${w.sql} ORDER BY id DESC OFFSET $4 LIMIT $5`, [...w.params, page.offset, page.limit]);
+  const res = await db.query<AuditEventRow>(`SELECT * FROM audit_event ${w.sql} ORDER BY id DESC OFFSET $4 LIMIT $5`, [
+    ...w.params,
+    page.offset,
+    page.limit,
+  ]);
   return res.rows;
 }

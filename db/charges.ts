@@ -32,4 +32,3 @@ export async function bucketRows(db: Queryable, providerId: string, period: stri
   );
   return res.rows;
 }
-

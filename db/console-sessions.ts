@@ -14,7 +14,10 @@ export interface Flash {
   text: string;
 }
 
-export async function createSession(db: Queryable, s: { tokenHash: string; userId: number; idleSeconds: number; remoteAddr: string | null }): Promise<void> {
+export async function createSession(
+  db: Queryable,
+  s: { tokenHash: string; userId: number; idleSeconds: number; remoteAddr: string | null },
+): Promise<void> {
   await db.query(
     `INSERT INTO console_session (token_hash, user_id, expires_at, remote_addr) VALUES ($1, $2, now() + make_interval(secs => $3), $4)`,
     [s.tokenHash, s.userId, s.idleSeconds, s.remoteAddr],
@@ -25,7 +28,12 @@ export async function createSession(db: Queryable, s: { tokenHash: string; userI
  * The live session for a token hash, its idle expiry pushed forward. A session also ends
  * `maxSeconds` after it began, however active.
  */
-export async function touchSession(db: Queryable, tokenHash: string, idleSeconds: number, maxSeconds: number): Promise<SessionUser | null> {
+export async function touchSession(
+  db: Queryable,
+  tokenHash: string,
+  idleSeconds: number,
+  maxSeconds: number,
+): Promise<SessionUser | null> {
   const res = await db.query<{ user_id: number; username: string; role: Role }>(
     `UPDATE console_session s SET last_seen_at = now(), expires_at = now() + make_interval(secs => $2)
        FROM console_user u
@@ -42,7 +50,10 @@ export async function deleteSession(db: Queryable, tokenHash: string): Promise<v
 }
 
 export async function deleteExpiredSessions(db: Queryable, maxSeconds: number): Promise<number> {
-  const res = await db.query('DELETE FROM console_session WHERE expires_at <= now() OR created_at <= now() - make_interval(secs => $1)', [maxSeconds]);
+  const res = await db.query(
+    'DELETE FROM console_session WHERE expires_at <= now() OR created_at <= now() - make_interval(secs => $1)',
+    [maxSeconds],
+  );
   return res.rowCount ?? 0;
 }
 

@@ -18,7 +18,10 @@ export class DuplicateUserError extends Error {
   override name = 'DuplicateUserError';
 }
 
-export async function insertUser(db: Queryable, u: { username: string; passwordHash: string; role: Role }): Promise<ConsoleUser> {
+export async function insertUser(
+  db: Queryable,
+  u: { username: string; passwordHash: string; role: Role },
+): Promise<ConsoleUser> {
   const res = await db.query<ConsoleUser>(
     `INSERT INTO console_user (username, password_hash, role) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING RETURNING ${COLUMNS}`,
     [u.username, u.passwordHash, u.role],
@@ -28,7 +31,10 @@ export async function insertUser(db: Queryable, u: { username: string; passwordH
 }
 
 /** The first start's admin: inserted only while no user exists (two starters at once: one wins). */
-export async function insertFirstUser(db: Queryable, u: { username: string; passwordHash: string; role: Role }): Promise<ConsoleUser | null> {
+export async function insertFirstUser(
+  db: Queryable,
+  u: { username: string; passwordHash: string; role: Role },
+): Promise<ConsoleUser | null> {
   const res = await db.query<ConsoleUser>(
     `INSERT INTO console_user (username, password_hash, role)
      SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM console_user)
@@ -43,11 +49,19 @@ export async function listUsers(db: Queryable): Promise<ConsoleUser[]> {
 }
 
 export async function getUser(db: Queryable, username: string): Promise<ConsoleUser | null> {
-  return (await db.query<ConsoleUser>(`SELECT ${COLUMNS} FROM console_user WHERE username = $1`, [username])).rows[0] ?? null;
+  return (
+    (await db.query<ConsoleUser>(`SELECT ${COLUMNS} FROM console_user WHERE username = $1`, [username])).rows[0] ?? null
+  );
 }
 
-export async function getPasswordHash(db: Queryable, username: string): Promise<{ user: ConsoleUser; hash: string } | null> {
-  const res = await db.query<ConsoleUser & { password_hash: string }>(`SELECT ${COLUMNS}, password_hash FROM console_user WHERE username = $1`, [username]);
+export async function getPasswordHash(
+  db: Queryable,
+  username: string,
+): Promise<{ user: ConsoleUser; hash: string } | null> {
+  const res = await db.query<ConsoleUser & { password_hash: string }>(
+    `SELECT ${COLUMNS}, password_hash FROM console_user WHERE username = $1`,
+    [username],
+  );
   const row = res.rows[0];
   if (!row) return null;
   const { password_hash: hash, ...user } = row;

@@ -33,12 +33,18 @@ export async function cycleOverview(db: Queryable): Promise<{ last: CycleRunRow[
   const last = await db.query<CycleRunRow>(
     `SELECT DISTINCT ON (provider_id) ${CYCLE_COLUMNS} FROM cycle_run WHERE status <> 'RUNNING' ORDER BY provider_id, started_at DESC`,
   );
-  const running = await db.query<CycleRunRow>(`SELECT ${CYCLE_COLUMNS} FROM cycle_run WHERE status = 'RUNNING' ORDER BY started_at`);
+  const running = await db.query<CycleRunRow>(
+    `SELECT ${CYCLE_COLUMNS} FROM cycle_run WHERE status = 'RUNNING' ORDER BY started_at`,
+  );
   return { last: last.rows, running: running.rows };
 }
 
 export async function runningCycles(db: Queryable): Promise<Array<{ id: string; provider_id: string }>> {
-  return (await db.query<{ id: string; provider_id: string }>(`SELECT id, provider_id FROM cycle_run WHERE status = 'RUNNING'`)).rows;
+  return (
+    await db.query<{ id: string; provider_id: string }>(
+      `SELECT id, provider_id FROM cycle_run WHERE status = 'RUNNING'`,
+    )
+  ).rows;
 }
 
 export interface QuarantineTotal {
@@ -66,7 +72,10 @@ export interface MonthTotal {
 }
 
 /** Billed totals of one billing period per provider (each provider's "this month" is in its own zone). */
-export async function monthTotals(db: Queryable, periods: Array<{ providerId: string; period: string }>): Promise<MonthTotal[]> {
+export async function monthTotals(
+  db: Queryable,
+  periods: Array<{ providerId: string; period: string }>,
+): Promise<MonthTotal[]> {
   if (periods.length === 0) return [];
   const res = await db.query<MonthTotal>(
     `SELECT c.provider_id, count(*)::int AS lines, sum(c.charge)::text AS charge, sum(c.carrier_cost)::text AS cost, sum(c.margin)::text AS margin
@@ -78,7 +87,10 @@ export async function monthTotals(db: Queryable, periods: Array<{ providerId: st
 }
 
 /** The names a quarantined group's lines carry (from the carrier record), for suggestions and headings. */
-export async function groupNames(db: Queryable, groupKey: string): Promise<{ customer: string | null; domain: string | null }> {
+export async function groupNames(
+  db: Queryable,
+  groupKey: string,
+): Promise<{ customer: string | null; domain: string | null }> {
   const res = await db.query<{ customer: string | null; domain: string | null }>(
     `SELECT min(raw::jsonb ->> 'CustomerName') AS customer, min(raw::jsonb ->> 'PrimaryDomainName') AS domain
        FROM usage_line WHERE group_key = $1 OR id IN (SELECT unnest(line_ids) FROM quarantine_action WHERE group_key = $1)`,
@@ -154,10 +166,20 @@ const TENANT_WHERE = `($1::text IS NULL OR s.provider_id = $1) AND ($2::text IS 
 const like = (q: string | null) => (q ? `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null);
 
 export async function countTenants(db: Queryable, providerId: string | null, q: string | null): Promise<number> {
-  return (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM service s WHERE ${TENANT_WHERE}`, [providerId, like(q)])).rows[0]!.n;
+  return (
+    await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM service s WHERE ${TENANT_WHERE}`, [
+      providerId,
+      like(q),
+    ])
+  ).rows[0]!.n;
 }
 
-export async function searchTenants(db: Queryable, providerId: string | null, q: string | null, page: Paging): Promise<TenantRow[]> {
+export async function searchTenants(
+  db: Queryable,
+  providerId: string | null,
+  q: string | null,
+  page: Paging,
+): Promise<TenantRow[]> {
   const res = await db.query<TenantRow>(
     `SELECT s.id, s.provider_id, s.tenant_id, s.tenant_domain, s.customer_name, to_char(s.cancelled_on, 'YYYY-MM-DD') AS cancelled_on, s.gone_at_carrier_since,
             count(l.subscription_id)::int AS licences, coalesce(sum(l.quantity), 0)::int AS seats
@@ -170,7 +192,10 @@ export async function searchTenants(db: Queryable, providerId: string | null, q:
 }
 
 /** Product names known for a provider (from its tenants' licences), for rate card pickers. */
-export async function knownProducts(db: Queryable, providerId: string): Promise<Array<{ product_id: string; product_name: string | null }>> {
+export async function knownProducts(
+  db: Queryable,
+  providerId: string,
+): Promise<Array<{ product_id: string; product_name: string | null }>> {
   const res = await db.query<{ product_id: string; product_name: string | null }>(
     `SELECT lower(product_id) AS product_id, min(product_name) AS product_name FROM licence WHERE provider_id = $1 GROUP BY lower(product_id)
      UNION

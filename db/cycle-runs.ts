@@ -22,7 +22,11 @@ export interface CycleRunListing {
   finished_at: Date | null;
 }
 
-export async function listCycleRuns(db: Queryable, providerId: string | null, limit: number): Promise<CycleRunListing[]> {
+export async function listCycleRuns(
+  db: Queryable,
+  providerId: string | null,
+  limit: number,
+): Promise<CycleRunListing[]> {
   const res = await db.query<CycleRunListing>(
     `SELECT id, provider_id, status, to_char(window_start, 'YYYY-MM-DD') AS window_start, to_char(window_end, 'YYYY-MM-DD') AS window_end, fetched,
             (summary ->> 'billed')::int AS billed, (summary ->> 'quarantined')::int AS quarantined, summary ->> 'charge' AS charge, error, started_at, finished_at
@@ -38,7 +42,12 @@ export async function getCycleRun(db: Queryable, id: string): Promise<Record<str
 }
 
 /** Opens (or reopens, idempotently) the run row; the window first stored is the cycle's window. */
-export async function openCycleRun(db: Queryable, cycleId: string, providerId: string, window: UsageWindow): Promise<UsageWindow> {
+export async function openCycleRun(
+  db: Queryable,
+  cycleId: string,
+  providerId: string,
+  window: UsageWindow,
+): Promise<UsageWindow> {
   const row = await db.query<{ window_start: string; window_end: string }>(
     `INSERT INTO cycle_run (id, provider_id, status, window_start, window_end) VALUES ($1, $2, 'RUNNING', $3, $4)
      ON CONFLICT (id) DO UPDATE SET status = 'RUNNING', error = NULL
@@ -56,13 +65,26 @@ export interface FetchCursor {
 }
 
 export async function fetchCursor(db: Queryable, cycleId: string): Promise<FetchCursor | null> {
-  const run = await db.query<{ next_page: number; last_fingerprint: string | null; fetch_done: boolean; ws: string; we: string }>(
+  const run = await db.query<{
+    next_page: number;
+    last_fingerprint: string | null;
+    fetch_done: boolean;
+    ws: string;
+    we: string;
+  }>(
     `SELECT next_page, last_fingerprint, fetch_done, to_char(window_start, 'YYYY-MM-DD') AS ws, to_char(window_end, 'YYYY-MM-DD') AS we
        FROM cycle_run WHERE id = $1`,
     [cycleId],
   );
   const r = run.rows[0];
-  return r ? { nextPage: r.next_page, lastFingerprint: r.last_fingerprint, fetchDone: r.fetch_done, window: { startDate: r.ws, endDate: r.we } } : null;
+  return r
+    ? {
+        nextPage: r.next_page,
+        lastFingerprint: r.last_fingerprint,
+        fetchDone: r.fetch_done,
+        window: { startDate: r.ws, endDate: r.we },
+      }
+    : null;
 }
 
 /**
@@ -72,7 +94,11 @@ export async function fetchCursor(db: Queryable, cycleId: string): Promise<Fetch
  * page is simply fetched again. What a fetch call reports as stored is made durable before it
  * returns (flushStoredPages).
  */
-export async function advanceCursor(db: Queryable, cycleId: string, page: { page: number; fingerprint: string; fetched: number; repeats: number }): Promise<void> {
+export async function advanceCursor(
+  db: Queryable,
+  cycleId: string,
+  page: { page: number; fingerprint: string; fetched: number; repeats: number },
+): Promise<void> {
   await db.query({
     name: 'cycle-run-advance',
     text: `UPDATE cycle_run SET next_page = $2 + 1, last_fingerprint = $3, fetched = fetched + $4, repeats = repeats + $5 WHERE id = $1
@@ -94,11 +120,17 @@ export async function markFetchDone(db: Queryable, cycleId: string): Promise<voi
 }
 
 export async function completeCycleRun(db: Queryable, cycleId: string, summary: CycleSummary): Promise<void> {
-  await db.query(`UPDATE cycle_run SET status = 'COMPLETED', summary = $2, finished_at = now() WHERE id = $1`, [cycleId, summary]);
+  await db.query(`UPDATE cycle_run SET status = 'COMPLETED', summary = $2, finished_at = now() WHERE id = $1`, [
+    cycleId,
+    summary,
+  ]);
 }
 
 export async function failCycleRun(db: Queryable, cycleId: string, reason: string): Promise<void> {
-  await db.query(`UPDATE cycle_run SET status = 'FAILED', error = $2, finished_at = now() WHERE id = $1`, [cycleId, reason]);
+  await db.query(`UPDATE cycle_run SET status = 'FAILED', error = $2, finished_at = now() WHERE id = $1`, [
+    cycleId,
+    reason,
+  ]);
 }
 
 /** The cycle's summary, computed from the database (the truth). */
@@ -150,6 +182,8 @@ export async function cycleSummary(db: Pool, cycleId: string): Promise<CycleSumm
 
 /** Lines fetched so far by the cycles still running (0 when none is): how far along they are. */
 export async function runningCyclesFetched(db: Queryable): Promise<{ running: number; fetched: number }> {
-  const res = await db.query<{ running: number; fetched: string | null }>(`SELECT count(*)::int AS running, sum(fetched)::text AS fetched FROM cycle_run WHERE status = 'RUNNING'`);
+  const res = await db.query<{ running: number; fetched: string | null }>(
+    `SELECT count(*)::int AS running, sum(fetched)::text AS fetched FROM cycle_run WHERE status = 'RUNNING'`,
+  );
   return { running: res.rows[0]!.running, fetched: Number(res.rows[0]!.fetched ?? 0) };
 }

@@ -7,7 +7,6 @@ export type { DiscoveryProgress };
 
 type Queryable = Pool | PoolClient;
 
-
 export interface DiscoveredTenant {
   tenantId: string;
   customerId: string | null;
@@ -17,9 +16,14 @@ export interface DiscoveredTenant {
 
 /** The provider's open discovery (a resumed onboarding continues it), or a new one. */
 export async function openDiscovery(db: Queryable, providerId: string): Promise<string> {
-  const open = await db.query<{ id: string }>(`SELECT id FROM discovery_run WHERE provider_id = $1 AND status <> 'COMPLETED'`, [providerId]);
+  const open = await db.query<{ id: string }>(
+    `SELECT id FROM discovery_run WHERE provider_id = $1 AND status <> 'COMPLETED'`,
+    [providerId],
+  );
   if (open.rows[0]) {
-    await db.query(`UPDATE discovery_run SET status = 'RUNNING', error = NULL, updated_at = now() WHERE id = $1`, [open.rows[0].id]);
+    await db.query(`UPDATE discovery_run SET status = 'RUNNING', error = NULL, updated_at = now() WHERE id = $1`, [
+      open.rows[0].id,
+    ]);
     return open.rows[0].id;
   }
   const id = `d-${randomUUID().slice(0, 8)}`;
@@ -32,7 +36,11 @@ export async function openDiscovery(db: Queryable, providerId: string): Promise<
 }
 
 /** Records the customer list's tenants once; a repeat (a retried activity) adds nothing. */
-export async function recordCustomerTenants(db: Queryable, discoveryId: string, tenants: DiscoveredTenant[]): Promise<void> {
+export async function recordCustomerTenants(
+  db: Queryable,
+  discoveryId: string,
+  tenants: DiscoveredTenant[],
+): Promise<void> {
   await db.query(
     `INSERT INTO discovery_tenant (discovery_id, tenant_id, customer_id, customer_name, contract_agreement_id)
      SELECT $1, lower(t->>'tenantId'), t->>'customerId', t->>'customerName', t->>'contractAgreementId' FROM jsonb_array_elements($2::jsonb) t
@@ -43,12 +51,18 @@ export async function recordCustomerTenants(db: Queryable, discoveryId: string, 
 }
 
 export async function customersListed(db: Queryable, discoveryId: string): Promise<boolean> {
-  const r = await db.query<{ customers_listed: boolean }>('SELECT customers_listed FROM discovery_run WHERE id = $1', [discoveryId]);
+  const r = await db.query<{ customers_listed: boolean }>('SELECT customers_listed FROM discovery_run WHERE id = $1', [
+    discoveryId,
+  ]);
   return r.rows[0]?.customers_listed ?? false;
 }
 
 /** Contract agreements with tenants still to read (null: tenants without an agreement, read one by one). */
-export async function pendingAgreements(db: Queryable, discoveryId: string, limit: number): Promise<Array<string | null>> {
+export async function pendingAgreements(
+  db: Queryable,
+  discoveryId: string,
+  limit: number,
+): Promise<Array<string | null>> {
   const r = await db.query<{ contract_agreement_id: string | null }>(
     `SELECT DISTINCT contract_agreement_id FROM discovery_tenant WHERE discovery_id = $1 AND NOT done
       ORDER BY contract_agreement_id NULLS LAST LIMIT $2`,
@@ -57,23 +71,50 @@ export async function pendingAgreements(db: Queryable, discoveryId: string, limi
   return r.rows.map((x) => x.contract_agreement_id);
 }
 
-export async function pendingTenants(db: Queryable, discoveryId: string, contractAgreementId: string | null): Promise<DiscoveredTenant[]> {
-  const r = await db.query<{ tenant_id: string; customer_id: string | null; customer_name: string | null; contract_agreement_id: string | null }>(
+export async function pendingTenants(
+  db: Queryable,
+  discoveryId: string,
+  contractAgreementId: string | null,
+): Promise<DiscoveredTenant[]> {
+  const r = await db.query<{
+    tenant_id: string;
+    customer_id: string | null;
+    customer_name: string | null;
+    contract_agreement_id: string | null;
+  }>(
     `SELECT tenant_id, customer_id, customer_name, contract_agreement_id FROM discovery_tenant
       WHERE discovery_id = $1 AND NOT done AND contract_agreement_id IS NOT DISTINCT FROM $2 ORDER BY tenant_id`,
     [discoveryId, contractAgreementId],
   );
-  return r.rows.map((x) => ({ tenantId: x.tenant_id, customerId: x.customer_id, customerName: x.customer_name, contractAgreementId: x.contract_agreement_id }));
+  return r.rows.map((x) => ({
+    tenantId: x.tenant_id,
+    customerId: x.customer_id,
+    customerName: x.customer_name,
+    contractAgreementId: x.contract_agreement_id,
+  }));
 }
 
 /** Marks tenants read and stored, in the transaction that stored them. */
-export async function markTenantsDone(db: Queryable, discoveryId: string, tenantIds: string[], servicesCreated: number): Promise<void> {
-  await db.query(`UPDATE discovery_tenant SET done = true WHERE discovery_id = $1 AND tenant_id = ANY($2::text[])`, [discoveryId, tenantIds.map((t) => t.toLowerCase())]);
-  await db.query(`UPDATE discovery_run SET services_created = services_created + $2, updated_at = now() WHERE id = $1`, [discoveryId, servicesCreated]);
+export async function markTenantsDone(
+  db: Queryable,
+  discoveryId: string,
+  tenantIds: string[],
+  servicesCreated: number,
+): Promise<void> {
+  await db.query(`UPDATE discovery_tenant SET done = true WHERE discovery_id = $1 AND tenant_id = ANY($2::text[])`, [
+    discoveryId,
+    tenantIds.map((t) => t.toLowerCase()),
+  ]);
+  await db.query(
+    `UPDATE discovery_run SET services_created = services_created + $2, updated_at = now() WHERE id = $1`,
+    [discoveryId, servicesCreated],
+  );
 }
 
 export async function discoveredTenantIds(db: Queryable, discoveryId: string): Promise<string[]> {
-  const r = await db.query<{ tenant_id: string }>('SELECT tenant_id FROM discovery_tenant WHERE discovery_id = $1', [discoveryId]);
+  const r = await db.query<{ tenant_id: string }>('SELECT tenant_id FROM discovery_tenant WHERE discovery_id = $1', [
+    discoveryId,
+  ]);
   return r.rows.map((x) => x.tenant_id);
 }
 
@@ -86,19 +127,35 @@ export async function finishDiscovery(db: Queryable, discoveryId: string, flagge
 }
 
 export async function failDiscovery(db: Queryable, discoveryId: string, error: string): Promise<void> {
-  await db.query(`UPDATE discovery_run SET status = 'FAILED', error = $2, updated_at = now() WHERE id = $1 AND status <> 'COMPLETED'`, [discoveryId, error]);
+  await db.query(
+    `UPDATE discovery_run SET status = 'FAILED', error = $2, updated_at = now() WHERE id = $1 AND status <> 'COMPLETED'`,
+    [discoveryId, error],
+  );
 }
 
 export async function markProviderOnboarded(db: Queryable, providerId: string): Promise<void> {
-  await db.query('UPDATE provider SET onboarded_at = COALESCE(onboarded_at, now()), updated_at = now() WHERE id = $1', [providerId]);
+  await db.query('UPDATE provider SET onboarded_at = COALESCE(onboarded_at, now()), updated_at = now() WHERE id = $1', [
+    providerId,
+  ]);
 }
 
 /** The provider's latest discovery with its counts (null: never discovered). */
 export async function latestDiscovery(db: Queryable, providerId: string): Promise<DiscoveryProgress | null> {
   const r = await db.query<{
-    id: string; provider_id: string; status: DiscoveryProgress['status']; customers_listed: boolean; tenants: number; tenants_done: number;
-    agreements: number; agreements_done: number; services_created: number; flagged_gone: number; error: string | null;
-    started_at: Date; updated_at: Date; finished_at: Date | null;
+    id: string;
+    provider_id: string;
+    status: DiscoveryProgress['status'];
+    customers_listed: boolean;
+    tenants: number;
+    tenants_done: number;
+    agreements: number;
+    agreements_done: number;
+    services_created: number;
+    flagged_gone: number;
+    error: string | null;
+    started_at: Date;
+    updated_at: Date;
+    finished_at: Date | null;
   }>(
     `SELECT d.*, coalesce(t.tenants, 0)::int AS tenants, coalesce(t.tenants_done, 0)::int AS tenants_done,
             coalesce(t.agreements, 0)::int AS agreements, coalesce(t.agreements_done, 0)::int AS agreements_done
@@ -114,8 +171,19 @@ export async function latestDiscovery(db: Queryable, providerId: string): Promis
   const x = r.rows[0];
   if (!x) return null;
   return {
-    discoveryId: x.id, providerId: x.provider_id, status: x.status, customersListed: x.customers_listed, tenants: x.tenants, tenantsDone: x.tenants_done,
-    agreements: x.agreements, agreementsDone: x.agreements_done, servicesCreated: x.services_created, flaggedGone: x.flagged_gone, error: x.error,
-    startedAt: x.started_at, updatedAt: x.updated_at, finishedAt: x.finished_at,
+    discoveryId: x.id,
+    providerId: x.provider_id,
+    status: x.status,
+    customersListed: x.customers_listed,
+    tenants: x.tenants,
+    tenantsDone: x.tenants_done,
+    agreements: x.agreements,
+    agreementsDone: x.agreements_done,
+    servicesCreated: x.services_created,
+    flaggedGone: x.flagged_gone,
+    error: x.error,
+    startedAt: x.started_at,
+    updatedAt: x.updated_at,
+    finishedAt: x.finished_at,
   };
 }

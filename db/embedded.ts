@@ -1,6 +1,17 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import os from 'node:os';
@@ -79,7 +90,10 @@ export function embeddedUrlFor(dataDir: string, port: number, database: string):
 export async function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -90,7 +104,9 @@ export function postgresBinDir(): string {
   try {
     entry = require.resolve(pkg);
   } catch {
-    throw new Error(`PostgreSQL binaries for ${os.platform()}-${os.arch()} are missing (${pkg}): run "bash scripts/setup.sh"`);
+    throw new Error(
+      `PostgreSQL binaries for ${os.platform()}-${os.arch()} are missing (${pkg}): run "bash scripts/setup.sh"`,
+    );
   }
   return path.resolve(path.dirname(entry), '..', 'native', 'bin');
 }
@@ -106,7 +122,14 @@ export async function prepareEmbeddedPostgres(dataDir: string, port: number): Pr
   const binDir = postgresBinDir();
   const passwordFile = path.join(dataDir, PASSWORD_FILE);
   const runAs = chooseRunAs(pgData, binDir);
-  const cluster: EmbeddedCluster = { pgData, port, password: '', binDir, runAs, logFile: path.join(dataDir, 'postgres.log') };
+  const cluster: EmbeddedCluster = {
+    pgData,
+    port,
+    password: '',
+    binDir,
+    runAs,
+    logFile: path.join(dataDir, 'postgres.log'),
+  };
   if (!existsSync(path.join(pgData, 'PG_VERSION'))) {
     cluster.password = randomBytes(24).toString('base64url');
     mkdirSync(pgData, { recursive: true, mode: 0o700 });
@@ -117,11 +140,17 @@ export async function prepareEmbeddedPostgres(dataDir: string, port: number): Pr
     writeFileSync(pwfile, cluster.password + '\n', { mode: 0o600 });
     if (runAs.kind === 'user') chownSync(pwfile, runAs.uid, runAs.gid);
     const [cmd, args, ids] = command(runAs, path.join(binDir, 'initdb'), [
-      `--pgdata=${pgData}`, `--username=${SUPERUSER}`, '--auth=scram-sha-256', `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C',
+      `--pgdata=${pgData}`,
+      `--username=${SUPERUSER}`,
+      '--auth=scram-sha-256',
+      `--pwfile=${pwfile}`,
+      '--encoding=UTF8',
+      '--locale=C',
     ]);
     const init = spawnSync(cmd, args, { ...ids, encoding: 'utf8' });
     rmSync(pwfile, { force: true });
-    if (init.status !== 0) throw new Error(`initdb failed for ${pgData}: ${(init.error?.message ?? init.stderr ?? '').trim().slice(-1500)}`);
+    if (init.status !== 0)
+      throw new Error(`initdb failed for ${pgData}: ${(init.error?.message ?? init.stderr ?? '').trim().slice(-1500)}`);
     writeFileSync(passwordFile, cluster.password + '\n', { mode: 0o600 });
   } else if (existsSync(passwordFile)) {
     cluster.password = readFileSync(passwordFile, 'utf8').trim();
@@ -135,12 +164,16 @@ export async function prepareEmbeddedPostgres(dataDir: string, port: number): Pr
 /** Only the superuser, only from 127.0.0.1 over TCP, only with its SCRAM password. */
 function writeHba(cluster: EmbeddedCluster): void {
   const file = path.join(cluster.pgData, 'pg_hba.conf');
-  writeFileSync(file, [
-    '# Written by csp-billing (db/embedded.ts) at every start: edits here are replaced.',
-    '# Only the superuser, only over TCP from 127.0.0.1, only with its password (SCRAM). Everything else is refused.',
-    `host all ${SUPERUSER} 127.0.0.1/32 scram-sha-256`,
-    '',
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(
+    file,
+    [
+      '# Written by csp-billing (db/embedded.ts) at every start: edits here are replaced.',
+      '# Only the superuser, only over TCP from 127.0.0.1, only with its password (SCRAM). Everything else is refused.',
+      `host all ${SUPERUSER} 127.0.0.1/32 scram-sha-256`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   if (cluster.runAs.kind === 'user') chownSync(file, cluster.runAs.uid, cluster.runAs.gid);
 }
 
@@ -158,7 +191,8 @@ function chooseRunAs(pgData: string, binDir: string): RunAs {
     if (owner === 0) return { kind: 'userns', mapUser: pgUser ? 'postgres' : 'nobody' };
     return { kind: 'user', uid: owner, gid: statSync(pgData).gid };
   }
-  if (pgUser && reachable(binDir, pgUser) && reachable(path.dirname(pgData), pgUser)) return { kind: 'user', ...pgUser };
+  if (pgUser && reachable(binDir, pgUser) && reachable(path.dirname(pgData), pgUser))
+    return { kind: 'user', ...pgUser };
   return { kind: 'userns', mapUser: pgUser ? 'postgres' : 'nobody' };
 }
 
@@ -182,7 +216,8 @@ function reachable(dir: string, user: { uid: number; gid: number }): boolean {
 }
 
 function command(runAs: RunAs, bin: string, args: string[]): [string, string[], { uid?: number; gid?: number }] {
-  if (runAs.kind === 'userns') return ['unshare', ['--user', `--map-user=${runAs.mapUser}`, `--map-group=${runAs.mapUser}`, bin, ...args], {}];
+  if (runAs.kind === 'userns')
+    return ['unshare', ['--user', `--map-user=${runAs.mapUser}`, `--map-group=${runAs.mapUser}`, bin, ...args], {}];
   if (runAs.kind === 'user') return [bin, args, { uid: runAs.uid, gid: runAs.gid }];
   return [bin, args, {}];
 }
@@ -200,28 +235,58 @@ export function withParentDeathSignal(cmd: string, args: string[]): [string, str
 /** Starts the postmaster and waits until it accepts our connections. */
 export async function spawnPostgres(cluster: EmbeddedCluster, timeoutMs = 60_000): Promise<ChildProcess> {
   if (await portOpen(cluster.port)) {
-    throw new Error(`port ${cluster.port} on 127.0.0.1 is already in use (another PostgreSQL, or a system already running): stop it or set EMBEDDED_PG_PORT`);
+    throw new Error(
+      `port ${cluster.port} on 127.0.0.1 is already in use (another PostgreSQL, or a system already running): stop it or set EMBEDDED_PG_PORT`,
+    );
   }
   // The parent-death signal is set innermost: entering a user namespace would clear it.
-  const [cmd, argv, ids] = command(cluster.runAs, ...withParentDeathSignal(path.join(cluster.binDir, 'postgres'), [
-    '-D', cluster.pgData, '-p', String(cluster.port),
-    '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200', '-c', 'fsync=on',
-    '-c', 'password_encryption=scram-sha-256',
-    // Sized for the usage pipeline (millions of lines a month): a buffer cache of a quarter of the
-    // memory, PostgreSQL's usual advice, so a cycle's new rows and index pages stay in it and are
-    // written back by the checkpointer between cycles, not by the backends saving the next page
-    // (with 512 MB, a million-line cycle spent a tenth of PostgreSQL's time there); checkpoints
-    // far enough apart that the WAL is not doubled by full-page images every gigabyte. Durability
-    // is unchanged (fsync, full pages on). Memory is taken as pages are used, not at start.
-    '-c', `shared_buffers=${sharedBuffersMb()}MB`, '-c', 'max_wal_size=4GB', '-c', 'checkpoint_timeout=15min',
-  ]));
+  const [cmd, argv, ids] = command(
+    cluster.runAs,
+    ...withParentDeathSignal(path.join(cluster.binDir, 'postgres'), [
+      '-D',
+      cluster.pgData,
+      '-p',
+      String(cluster.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'fsync=on',
+      '-c',
+      'password_encryption=scram-sha-256',
+      // Sized for the usage pipeline (millions of lines a month): a buffer cache of a quarter of the
+      // memory, PostgreSQL's usual advice, so a cycle's new rows and index pages stay in it and are
+      // written back by the checkpointer between cycles, not by the backends saving the next page
+      // (with 512 MB, a million-line cycle spent a tenth of PostgreSQL's time there); checkpoints
+      // far enough apart that the WAL is not doubled by full-page images every gigabyte. Durability
+      // is unchanged (fsync, full pages on). Memory is taken as pages are used, not at start.
+      '-c',
+      `shared_buffers=${sharedBuffersMb()}MB`,
+      '-c',
+      'max_wal_size=4GB',
+      '-c',
+      'checkpoint_timeout=15min',
+    ]),
+  );
   const logFd = openSync(cluster.logFile, 'a', 0o600);
   // Its own process group: a terminal's Ctrl-C reaches only our process, which stops the server in order.
-  const child = spawn(cmd, argv, { ...ids, stdio: ['ignore', logFd, logFd], detached: true, env: { ...process.env, LC_MESSAGES: 'C' } });
+  const child = spawn(cmd, argv, {
+    ...ids,
+    stdio: ['ignore', logFd, logFd],
+    detached: true,
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
   closeSync(logFd);
   let exited: string | null = null;
-  child.once('exit', (code, signal) => { exited = `exited with ${code ?? signal}`; });
-  child.once('error', (err) => { exited = `could not start: ${err.message}`; });
+  child.once('exit', (code, signal) => {
+    exited = `exited with ${code ?? signal}`;
+  });
+  child.once('error', (err) => {
+    exited = `could not start: ${err.message}`;
+  });
   const url = embeddedServerUrl(cluster.port, cluster.password);
   try {
     await waitForConnection(url, timeoutMs, () => exited);
@@ -229,7 +294,9 @@ export async function spawnPostgres(cluster: EmbeddedCluster, timeoutMs = 60_000
     if (child.exitCode === null) await stopPostgres(child);
     const log = tail(cluster.logFile);
     // Bound already, though nothing listened when checked: the port can be the local end of an outgoing connection.
-    const busy = /Address already in use/.test(log) ? ` (port ${cluster.port} on 127.0.0.1 is already in use: set EMBEDDED_PG_PORT to another)` : '';
+    const busy = /Address already in use/.test(log)
+      ? ` (port ${cluster.port} on 127.0.0.1 is already in use: set EMBEDDED_PG_PORT to another)`
+      : '';
     throw new Error(`${(err as Error).message}${busy}; see ${cluster.logFile}: ${log}`);
   }
   if (cluster.password === LEGACY_PASSWORD) await replaceLegacyPassword(cluster);
@@ -275,7 +342,11 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   return { url: embeddedServerUrl(port, cluster.password), process: child, stop: () => stopPostgres(child) };
 }
 
-export async function waitForConnection(url: string, timeoutMs = 30_000, gaveUp: () => string | null = () => null): Promise<void> {
+export async function waitForConnection(
+  url: string,
+  timeoutMs = 30_000,
+  gaveUp: () => string | null = () => null,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
@@ -288,7 +359,10 @@ export async function waitForConnection(url: string, timeoutMs = 30_000, gaveUp:
       await client.end().catch(() => undefined);
       const why = gaveUp();
       if (why) throw new Error(`PostgreSQL ${why}`);
-      if (Date.now() > deadline) throw new Error(`PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')} did not accept connections: ${(err as Error).message}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')} did not accept connections: ${(err as Error).message}`,
+        );
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -296,12 +370,16 @@ export async function waitForConnection(url: string, timeoutMs = 30_000, gaveUp:
 
 /** Creates a database if missing (CREATE DATABASE cannot run in a transaction or take IF NOT EXISTS). */
 export async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`database name ${name} must be lower-case letters, digits and _`);
+  if (!/^[a-z_][a-z0-9_]*$/.test(name))
+    throw new Error(`database name ${name} must be lower-case letters, digits and _`);
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${name}`).catch((e: { code?: string }) => { if (e.code !== '42P04') throw e; });
+    if (exists.rowCount === 0)
+      await client.query(`CREATE DATABASE ${name}`).catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e;
+      });
   } finally {
     await client.end();
   }

@@ -23,11 +23,20 @@ export async function takeQuarantineSnapshot(db: Queryable, providerId: string, 
 export const LICENCE_CHANGE_GIVE_UP_MINUTES = 35;
 
 /** What alert rules need to know about one provider, as of now. */
-export async function providerReadings(db: Queryable, providerId: string, quarantineAgeDays: number): Promise<ProviderReadings | null> {
-  const p = await db.query<{ id: string; name: string; created_at: Date; status: string; attention_reason: string | null }>(
-    `SELECT id, name, created_at, status, attention_reason FROM provider WHERE id = $1 AND status <> 'REMOVED'`,
-    [providerId],
-  );
+export async function providerReadings(
+  db: Queryable,
+  providerId: string,
+  quarantineAgeDays: number,
+): Promise<ProviderReadings | null> {
+  const p = await db.query<{
+    id: string;
+    name: string;
+    created_at: Date;
+    status: string;
+    attention_reason: string | null;
+  }>(`SELECT id, name, created_at, status, attention_reason FROM provider WHERE id = $1 AND status <> 'REMOVED'`, [
+    providerId,
+  ]);
   const provider = p.rows[0];
   if (!provider) return null;
   const [latest, success, snapshots, quarantine, licences, reconciliations] = await Promise.all([
@@ -36,7 +45,10 @@ export async function providerReadings(db: Queryable, providerId: string, quaran
         ORDER BY finished_at DESC LIMIT 1`,
       [providerId],
     ),
-    db.query<{ at: Date | null }>(`SELECT max(finished_at) AS at FROM cycle_run WHERE provider_id = $1 AND status = 'COMPLETED'`, [providerId]),
+    db.query<{ at: Date | null }>(
+      `SELECT max(finished_at) AS at FROM cycle_run WHERE provider_id = $1 AND status = 'COMPLETED'`,
+      [providerId],
+    ),
     db.query<{ cycle_id: string; lines: number; amount: string }>(
       `SELECT cycle_id, lines, amount::text FROM quarantine_snapshot WHERE provider_id = $1 ORDER BY taken_at DESC, cycle_id DESC LIMIT 2`,
       [providerId],
@@ -46,7 +58,14 @@ export async function providerReadings(db: Queryable, providerId: string, quaran
          FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED'`,
       [providerId, quarantineAgeDays],
     ),
-    db.query<{ tenant_id: string; change_id: string; kind: string; status: string; failure: string | null; created_at: Date }>(
+    db.query<{
+      tenant_id: string;
+      change_id: string;
+      kind: string;
+      status: string;
+      failure: string | null;
+      created_at: Date;
+    }>(
       `SELECT * FROM (
          SELECT DISTINCT ON (tenant_id) tenant_id, change_id, kind, status, failure, created_at
            FROM licence_change WHERE provider_id = $1 ORDER BY tenant_id, created_at DESC, change_id) latest
@@ -69,15 +88,25 @@ export async function providerReadings(db: Queryable, providerId: string, quaran
     providerName: provider.name,
     createdAt: provider.created_at.toISOString(),
     needsAttention: provider.status === 'NEEDS_ATTENTION' ? (provider.attention_reason ?? 'needs attention') : null,
-    latestCycle: cycle ? { cycleId: cycle.id, status: cycle.status, finishedAt: cycle.finished_at.toISOString(), error: cycle.error } : null,
+    latestCycle: cycle
+      ? { cycleId: cycle.id, status: cycle.status, finishedAt: cycle.finished_at.toISOString(), error: cycle.error }
+      : null,
     latestSuccessAt: success.rows[0]?.at?.toISOString() ?? null,
     snapshots: snapshots.rows.map((s) => ({ cycleId: s.cycle_id, lines: Number(s.lines), amount: s.amount })),
     oldestQuarantinedAt: quarantine.rows[0]?.oldest?.toISOString() ?? null,
     quarantinedOlderThanThreshold: quarantine.rows[0]?.old ?? 0,
-    reconciliations: reconciliations.rows.map((r) => ({ subject: `invoice:${r.invoice_id}`, differenceCents: Number(r.difference_cents), detail: reconciliationSummary(r.report) })),
+    reconciliations: reconciliations.rows.map((r) => ({
+      subject: `invoice:${r.invoice_id}`,
+      differenceCents: Number(r.difference_cents),
+      detail: reconciliationSummary(r.report),
+    })),
     failedLicenceChanges: licences.rows.map((l) => ({
-      tenantId: l.tenant_id, changeId: l.change_id, kind: l.kind, at: l.created_at.toISOString(),
-      error: l.status === 'FAILED' ? l.failure : `no result ${LICENCE_CHANGE_GIVE_UP_MINUTES} minutes after it was sent`,
+      tenantId: l.tenant_id,
+      changeId: l.change_id,
+      kind: l.kind,
+      at: l.created_at.toISOString(),
+      error:
+        l.status === 'FAILED' ? l.failure : `no result ${LICENCE_CHANGE_GIVE_UP_MINUTES} minutes after it was sent`,
     })),
   };
 }
@@ -91,7 +120,9 @@ export interface QuarantineGaugeRow {
 }
 
 /** Quarantine waiting now, by provider, reason and age band (bounded label values). */
-export async function quarantineWaiting(db: Queryable): Promise<{ lines: QuarantineGaugeRow[]; groups: Array<{ provider_id: string; reason: string; groups: number }> }> {
+export async function quarantineWaiting(
+  db: Queryable,
+): Promise<{ lines: QuarantineGaugeRow[]; groups: Array<{ provider_id: string; reason: string; groups: number }> }> {
   const [lines, groups] = await Promise.all([
     db.query<QuarantineGaugeRow>(
       `SELECT provider_id, reason,
@@ -110,7 +141,9 @@ export async function quarantineWaiting(db: Queryable): Promise<{ lines: Quarant
 }
 
 /** The difference of each provider's most recent invoice reconciliation, in cents. */
-export async function latestReconciliationDifferences(db: Queryable): Promise<Array<{ provider_id: string; difference_cents: number }>> {
+export async function latestReconciliationDifferences(
+  db: Queryable,
+): Promise<Array<{ provider_id: string; difference_cents: number }>> {
   const r = await db.query<{ provider_id: string; difference_cents: number }>(
     `SELECT DISTINCT ON (provider_id) provider_id, difference_cents::float8 AS difference_cents FROM invoice_reconciliation ORDER BY provider_id, id DESC`,
   );
@@ -124,7 +157,10 @@ export async function activeProviderIds(db: Queryable): Promise<string[]> {
 }
 
 /** The stored summary of a cycle and when it started and finished (for the duration histogram). */
-export async function cycleTiming(db: Queryable, cycleId: string): Promise<{ seconds: number; currency: string } | null> {
+export async function cycleTiming(
+  db: Queryable,
+  cycleId: string,
+): Promise<{ seconds: number; currency: string } | null> {
   const r = await db.query<{ seconds: number; currency: string }>(
     `SELECT extract(epoch FROM (coalesce(c.finished_at, now()) - c.started_at))::float8 AS seconds, p.currency
        FROM cycle_run c JOIN provider p ON p.id = c.provider_id WHERE c.id = $1`,

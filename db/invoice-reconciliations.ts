@@ -10,7 +10,11 @@ export const INVOICE_SOURCE_PREFIX = 'invoice:';
  * reconciliation. Lines fed into mediation from an invoice are not the feed's and are left out,
  * so a second run classifies them as the first did.
  */
-export async function receivedLinesForPeriod(db: Queryable, providerId: string, period: string): Promise<Array<{ recordId: string; subTotal: string }>> {
+export async function receivedLinesForPeriod(
+  db: Queryable,
+  providerId: string,
+  period: string,
+): Promise<Array<{ recordId: string; subTotal: string }>> {
   const res = await db.query<{ recordId: string; subTotal: string }>(
     `SELECT record_key AS "recordId", coalesce(sub_total, 0)::text AS "subTotal"
        FROM usage_line
@@ -48,23 +52,52 @@ interface Row<R> {
 }
 
 const toStored = <R>(r: Row<R>, created: boolean): StoredReconciliation<R> => ({
-  id: r.id, providerId: r.provider_id, invoiceId: r.invoice_id, period: r.period, version: r.version, report: r.report,
-  differenceCents: Number(r.difference_cents), workflowId: r.workflow_id, createdAt: r.created_at, created,
+  id: r.id,
+  providerId: r.provider_id,
+  invoiceId: r.invoice_id,
+  period: r.period,
+  version: r.version,
+  report: r.report,
+  differenceCents: Number(r.difference_cents),
+  workflowId: r.workflow_id,
+  createdAt: r.created_at,
+  created,
 });
 
 /** Stores the reconciliation of one invoice version once; a repeat returns the first one stored. */
 export async function storeReconciliation<R>(
   db: Queryable,
-  r: { providerId: string; invoiceId: string; period: string; version: string; invoiceLines: number; report: R; differenceCents: number; workflowId: string | null },
+  r: {
+    providerId: string;
+    invoiceId: string;
+    period: string;
+    version: string;
+    invoiceLines: number;
+    report: R;
+    differenceCents: number;
+    workflowId: string | null;
+  },
 ): Promise<StoredReconciliation<R>> {
   const inserted = await db.query<Row<R>>(
     `INSERT INTO invoice_reconciliation (provider_id, invoice_id, period, version, invoice_lines, report, difference_cents, workflow_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (provider_id, invoice_id, version) DO NOTHING RETURNING *`,
-    [r.providerId, r.invoiceId, r.period, r.version, r.invoiceLines, JSON.stringify(r.report), r.differenceCents, r.workflowId],
+    [
+      r.providerId,
+      r.invoiceId,
+      r.period,
+      r.version,
+      r.invoiceLines,
+      JSON.stringify(r.report),
+      r.differenceCents,
+      r.workflowId,
+    ],
   );
   if (inserted.rows[0]) return toStored(inserted.rows[0], true);
-  const existing = await db.query<Row<R>>('SELECT * FROM invoice_reconciliation WHERE provider_id = $1 AND invoice_id = $2 AND version = $3', [r.providerId, r.invoiceId, r.version]);
+  const existing = await db.query<Row<R>>(
+    'SELECT * FROM invoice_reconciliation WHERE provider_id = $1 AND invoice_id = $2 AND version = $3',
+    [r.providerId, r.invoiceId, r.version],
+  );
   return toStored(existing.rows[0]!, false);
 }
 
@@ -73,7 +106,11 @@ export async function getReconciliation<R>(db: Queryable, id: number): Promise<S
   return res.rows[0] ? toStored(res.rows[0], false) : null;
 }
 
-export async function listReconciliations<R>(db: Queryable, providerId: string, period?: string): Promise<Array<StoredReconciliation<R>>> {
+export async function listReconciliations<R>(
+  db: Queryable,
+  providerId: string,
+  period?: string,
+): Promise<Array<StoredReconciliation<R>>> {
   const res = await db.query<Row<R>>(
     'SELECT * FROM invoice_reconciliation WHERE provider_id = $1 AND ($2::text IS NULL OR period = $2) ORDER BY period, id',
     [providerId, period ?? null],
@@ -83,10 +120,17 @@ export async function listReconciliations<R>(db: Queryable, providerId: string, 
 
 /** The figure an admin must look at (null: the latest reconciliation agrees with the invoice). */
 export async function setInvoiceAttention(db: Queryable, providerId: string, attention: string | null): Promise<void> {
-  await db.query('UPDATE provider SET invoice_attention = $2, updated_at = now() WHERE id = $1', [providerId, attention]);
+  await db.query('UPDATE provider SET invoice_attention = $2, updated_at = now() WHERE id = $1', [
+    providerId,
+    attention,
+  ]);
 }
 
-export async function countInvoiceLinesMediated(db: Queryable, providerId: string, invoiceId: string): Promise<{ lines: number; billed: number; quarantined: number }> {
+export async function countInvoiceLinesMediated(
+  db: Queryable,
+  providerId: string,
+  invoiceId: string,
+): Promise<{ lines: number; billed: number; quarantined: number }> {
   const res = await db.query<{ lines: number; billed: number; quarantined: number }>(
     `SELECT count(*)::int AS lines, count(*) FILTER (WHERE status = 'COMPLETED')::int AS billed, count(*) FILTER (WHERE status = 'QUARANTINED')::int AS quarantined
        FROM usage_line WHERE provider_id = $1 AND first_cycle_id = $2`,
@@ -94,4 +138,3 @@ export async function countInvoiceLinesMediated(db: Queryable, providerId: strin
   );
   return res.rows[0]!;
 }
-

@@ -10,13 +10,28 @@ export async function completedLicenceChange(db: Queryable, changeId: string): P
   return row?.status === 'DONE' && row.result ? row.result : null;
 }
 
-export async function licenceChangeStatus(db: Queryable, changeId: string): Promise<{ status: string; result: ChangeResult | null; failure: string | null } | null> {
-  const res = await db.query<{ status: string; result: ChangeResult | null; failure: string | null }>('SELECT status, result, failure FROM licence_change WHERE change_id = $1', [changeId]);
+export async function licenceChangeStatus(
+  db: Queryable,
+  changeId: string,
+): Promise<{ status: string; result: ChangeResult | null; failure: string | null } | null> {
+  const res = await db.query<{ status: string; result: ChangeResult | null; failure: string | null }>(
+    'SELECT status, result, failure FROM licence_change WHERE change_id = $1',
+    [changeId],
+  );
   return res.rows[0] ?? null;
 }
 
 export async function recordLicenceChangeSent(
-  db: Queryable, c: { changeId: string; providerId: string; tenantId: string; change: LicenceChange; by: string; osUser?: string | null; principal?: string | null },
+  db: Queryable,
+  c: {
+    changeId: string;
+    providerId: string;
+    tenantId: string;
+    change: LicenceChange;
+    by: string;
+    osUser?: string | null;
+    principal?: string | null;
+  },
 ): Promise<void> {
   await db.query(
     `INSERT INTO licence_change (change_id, provider_id, tenant_id, kind, request, requested_by, os_user, principal, status)
@@ -27,12 +42,25 @@ export async function recordLicenceChangeSent(
 
 /** A change that will not be sent (again): FAILED with why, so nobody waits for it. */
 export async function recordLicenceChangeFailed(db: Queryable, changeId: string, failure: string): Promise<void> {
-  await db.query(`UPDATE licence_change SET status = 'FAILED', failure = $2, completed_at = now() WHERE change_id = $1 AND status = 'SENT'`, [changeId, failure]);
+  await db.query(
+    `UPDATE licence_change SET status = 'FAILED', failure = $2, completed_at = now() WHERE change_id = $1 AND status = 'SENT'`,
+    [changeId, failure],
+  );
 }
 
 /** Changes of a tenant that failed, newest first, with their reason. */
-export async function failedLicenceChanges(db: Queryable, providerId: string, tenantId: string): Promise<Array<{ change_id: string; kind: string; requested_by: string; failure: string | null; created_at: Date }>> {
-  const res = await db.query<{ change_id: string; kind: string; requested_by: string; failure: string | null; created_at: Date }>(
+export async function failedLicenceChanges(
+  db: Queryable,
+  providerId: string,
+  tenantId: string,
+): Promise<Array<{ change_id: string; kind: string; requested_by: string; failure: string | null; created_at: Date }>> {
+  const res = await db.query<{
+    change_id: string;
+    kind: string;
+    requested_by: string;
+    failure: string | null;
+    created_at: Date;
+  }>(
     `SELECT change_id, kind, requested_by, failure, created_at FROM licence_change
       WHERE provider_id = $1 AND tenant_id = lower($2) AND status = 'FAILED' ORDER BY created_at DESC LIMIT 20`,
     [providerId, tenantId],
@@ -41,5 +69,8 @@ export async function failedLicenceChanges(db: Queryable, providerId: string, te
 }
 
 export async function recordLicenceChangeDone(db: Queryable, changeId: string, result: ChangeResult): Promise<void> {
-  await db.query(`UPDATE licence_change SET status = 'DONE', result = $2, completed_at = now() WHERE change_id = $1`, [changeId, result]);
+  await db.query(`UPDATE licence_change SET status = 'DONE', result = $2, completed_at = now() WHERE change_id = $1`, [
+    changeId,
+    result,
+  ]);
 }

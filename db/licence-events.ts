@@ -6,7 +6,14 @@ type Queryable = Pool | PoolClient;
 export type LicenceEventSource = 'THIS_SYSTEM' | 'OFFICE365_OR_CARRIER_PORTAL' | 'DISCOVERY';
 
 /** Records one licence event; a retried reconcile or change (same change id) records it once. */
-export async function recordLicenceEvent(db: Queryable, providerId: string, tenantId: string, source: LicenceEventSource, changeId: string, e: LicenceDifference): Promise<void> {
+export async function recordLicenceEvent(
+  db: Queryable,
+  providerId: string,
+  tenantId: string,
+  source: LicenceEventSource,
+  changeId: string,
+  e: LicenceDifference,
+): Promise<void> {
   await db.query(
     `INSERT INTO licence_event (provider_id, tenant_id, subscription_id, source, kind, old_value, new_value, change_id)
      VALUES ($1, lower($2), $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
@@ -28,7 +35,13 @@ export interface LicenceEventRow {
 }
 
 /** The tenant's latest licence events, newest first, with who asked for those made here (from their change); `offset` pages further back. */
-export async function recentLicenceEvents(db: Queryable, providerId: string, tenantId: string, limit = 20, offset = 0): Promise<LicenceEventRow[]> {
+export async function recentLicenceEvents(
+  db: Queryable,
+  providerId: string,
+  tenantId: string,
+  limit = 20,
+  offset = 0,
+): Promise<LicenceEventRow[]> {
   const res = await db.query<LicenceEventRow>(
     `SELECT e.observed_at, e.source, e.kind, e.subscription_id, l.product_name, e.old_value, e.new_value,
             c.requested_by AS by, c.os_user, c.principal
@@ -42,6 +55,9 @@ export async function recentLicenceEvents(db: Queryable, providerId: string, ten
 }
 
 export async function countLicenceEvents(db: Queryable, providerId: string, tenantId: string): Promise<number> {
-  const res = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM licence_event WHERE provider_id = $1 AND tenant_id = lower($2)', [providerId, tenantId]);
+  const res = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM licence_event WHERE provider_id = $1 AND tenant_id = lower($2)',
+    [providerId, tenantId],
+  );
   return res.rows[0]!.n;
 }

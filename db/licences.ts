@@ -21,8 +21,16 @@ export function flattenSubscriptions(subs: CarrierSubscription[], parent: string
 }
 
 /** The tenant's licences as last seen at the carrier (a read model for the CLI). */
-export async function replaceLicences(db: Queryable, providerId: string, tenantId: string, subs: CarrierSubscription[] | LicenceView[]): Promise<void> {
-  const flat = subs.length > 0 && 'SubscriptionId' in subs[0]! ? flattenSubscriptions(subs as CarrierSubscription[]) : (subs as LicenceView[]);
+export async function replaceLicences(
+  db: Queryable,
+  providerId: string,
+  tenantId: string,
+  subs: CarrierSubscription[] | LicenceView[],
+): Promise<void> {
+  const flat =
+    subs.length > 0 && 'SubscriptionId' in subs[0]!
+      ? flattenSubscriptions(subs as CarrierSubscription[])
+      : (subs as LicenceView[]);
   await db.query('DELETE FROM licence WHERE provider_id = $1 AND tenant_id = lower($2)', [providerId, tenantId]);
   for (const l of flat) {
     await db.query(
@@ -30,18 +38,41 @@ export async function replaceLicences(db: Queryable, providerId: string, tenantI
        VALUES ($1, lower($2), $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (provider_id, subscription_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, quantity = EXCLUDED.quantity,
          status = EXCLUDED.status, billing_cycle = EXCLUDED.billing_cycle, product_name = EXCLUDED.product_name, updated_at = now()`,
-      [providerId, tenantId, l.subscriptionId, l.parentSubscriptionId, l.productId, l.productName, l.quantity, l.status, l.billingCycle],
+      [
+        providerId,
+        tenantId,
+        l.subscriptionId,
+        l.parentSubscriptionId,
+        l.productId,
+        l.productName,
+        l.quantity,
+        l.status,
+        l.billingCycle,
+      ],
     );
   }
 }
 
 export async function listLicences(db: Queryable, providerId: string, tenantId: string): Promise<LicenceView[]> {
-  const res = await db.query<{ subscription_id: string; parent_subscription_id: string | null; product_id: string; product_name: string | null; quantity: number; status: string; billing_cycle: string | null }>(
+  const res = await db.query<{
+    subscription_id: string;
+    parent_subscription_id: string | null;
+    product_id: string;
+    product_name: string | null;
+    quantity: number;
+    status: string;
+    billing_cycle: string | null;
+  }>(
     'SELECT * FROM licence WHERE provider_id = $1 AND tenant_id = lower($2) ORDER BY parent_subscription_id NULLS FIRST, product_name',
     [providerId, tenantId],
   );
   return res.rows.map((r) => ({
-    subscriptionId: r.subscription_id, parentSubscriptionId: r.parent_subscription_id, productId: r.product_id, productName: r.product_name,
-    quantity: r.quantity, status: r.status, billingCycle: r.billing_cycle,
+    subscriptionId: r.subscription_id,
+    parentSubscriptionId: r.parent_subscription_id,
+    productId: r.product_id,
+    productName: r.product_name,
+    quantity: r.quantity,
+    status: r.status,
+    billingCycle: r.billing_cycle,
   }));
 }

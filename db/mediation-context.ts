@@ -17,8 +17,14 @@ export async function loadBillingContext(db: Queryable, providerId: string): Pro
     `SELECT id, tenant_id, to_char(cancelled_on, 'YYYY-MM-DD') AS cancelled_on FROM service WHERE provider_id = $1 ORDER BY id`,
     [providerId],
   );
-  const allocations = await db.query<{ tenant_id: string; service_id: string }>('SELECT tenant_id, service_id FROM tenant_allocation WHERE provider_id = $1', [providerId]);
-  const card = await db.query<{ currency: string; default_markup_percent: string | null }>('SELECT currency, default_markup_percent::text FROM rate_card WHERE provider_id = $1', [providerId]);
+  const allocations = await db.query<{ tenant_id: string; service_id: string }>(
+    'SELECT tenant_id, service_id FROM tenant_allocation WHERE provider_id = $1',
+    [providerId],
+  );
+  const card = await db.query<{ currency: string; default_markup_percent: string | null }>(
+    'SELECT currency, default_markup_percent::text FROM rate_card WHERE provider_id = $1',
+    [providerId],
+  );
   const rules = await db.query<{ product_id: string; service_id: string | null; kind: RuleKind; value: string | null }>(
     'SELECT product_id, service_id, kind, value::text FROM rate_rule WHERE provider_id = $1 ORDER BY id',
     [providerId],
@@ -30,8 +36,14 @@ export async function loadBillingContext(db: Queryable, providerId: string): Pro
     card: cardRow
       ? {
           currency: cardRow.currency,
-          defaultMarkupPercent: cardRow.default_markup_percent === null ? null : sharedDecimal(cardRow.default_markup_percent),
-          rules: rules.rows.map((r) => ({ productId: r.product_id, serviceId: r.service_id, kind: r.kind, value: r.value === null ? null : sharedDecimal(r.value) })),
+          defaultMarkupPercent:
+            cardRow.default_markup_percent === null ? null : sharedDecimal(cardRow.default_markup_percent),
+          rules: rules.rows.map((r) => ({
+            productId: r.product_id,
+            serviceId: r.service_id,
+            kind: r.kind,
+            value: r.value === null ? null : sharedDecimal(r.value),
+          })),
         }
       : null,
   };

@@ -9,10 +9,24 @@ const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
  * starting at the same moment waits for the first's advisory lock, then finds nothing to do
  * (node-pg-migrate's default, 'fail', would stop that worker at start-up).
  */
-export async function migrateUp(databaseUrl: string, log: (msg: string) => void = () => undefined, connectTimeoutMs?: number): Promise<string[]> {
+export async function migrateUp(
+  databaseUrl: string,
+  log: (msg: string) => void = () => undefined,
+  connectTimeoutMs?: number,
+): Promise<string[]> {
   const { runner } = await import('node-pg-migrate');
   return withMigrationClient(clientConfig(databaseUrl, { connectTimeoutMs }), async (dbClient) => {
-    const applied = await runner({ dbClient, dir: MIGRATIONS_DIR, direction: 'up', migrationsTable: 'pgmigrations', count: Infinity, singleTransaction: true, advisoryLockMode: 'wait', log, verbose: false });
+    const applied = await runner({
+      dbClient,
+      dir: MIGRATIONS_DIR,
+      direction: 'up',
+      migrationsTable: 'pgmigrations',
+      count: Infinity,
+      singleTransaction: true,
+      advisoryLockMode: 'wait',
+      log,
+      verbose: false,
+    });
     return applied.map((m) => m.name);
   });
 }
@@ -36,7 +50,14 @@ async function withMigrationClient<T>(config: pg.ClientConfig, run: (client: pg.
 export async function migrateDown(databaseUrl: string, count = 1): Promise<string[]> {
   const { runner } = await import('node-pg-migrate');
   return withMigrationClient({ connectionString: databaseUrl }, async (dbClient) => {
-    const done = await runner({ dbClient, dir: MIGRATIONS_DIR, direction: 'down', migrationsTable: 'pgmigrations', count, log: () => undefined });
+    const done = await runner({
+      dbClient,
+      dir: MIGRATIONS_DIR,
+      direction: 'down',
+      migrationsTable: 'pgmigrations',
+      count,
+      log: () => undefined,
+    });
     return done.map((m) => m.name);
   });
 }

@@ -5,7 +5,15 @@
  * closes the pool and ends the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PageSaves, pageFromMessage, replyError, saverPool, type SaveMessage, type SaveReply, type SaverThreadData } from './page-saver';
+import {
+  PageSaves,
+  pageFromMessage,
+  replyError,
+  saverPool,
+  type SaveMessage,
+  type SaveReply,
+  type SaverThreadData,
+} from './page-saver';
 
 const port = parentPort;
 if (!port) throw new Error('db/page-saver-thread runs as a worker thread (ThreadPageSaver starts it)');
@@ -16,7 +24,9 @@ const running = new Set<Promise<void>>();
 
 port.on('message', (message: SaveMessage | 'close') => {
   if (message === 'close') {
-    void Promise.all([...running]).then(() => pool.end()).finally(() => port.close());
+    void Promise.all([...running])
+      .then(() => pool.end())
+      .finally(() => port.close());
     return;
   }
   const job = pageFromMessage(message);
@@ -24,7 +34,9 @@ port.on('message', (message: SaveMessage | 'close') => {
     (saved) => {
       // Committed: every byte was sent and taken, so the memory can go back. Never after a
       // failure: a broken connection's socket may still be reading it.
-      const memory = [job.page.lines.ownMemory(), job.page.charges.ownMemory()].filter((m): m is ArrayBuffer => m !== null);
+      const memory = [job.page.lines.ownMemory(), job.page.charges.ownMemory()].filter(
+        (m): m is ArrayBuffer => m !== null,
+      );
       port.postMessage({ id: message.id, saved, memory } satisfies SaveReply, memory);
     },
     (err: unknown) => port.postMessage({ id: message.id, error: replyError(err) } satisfies SaveReply),

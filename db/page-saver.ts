@@ -62,11 +62,13 @@ export class PageSaves {
     committed.catch(() => undefined);
     call.last = committed;
     const state = call;
-    void done.catch(() => undefined).finally(() => {
-      // A page that failed before its save began (no connection) must not hold up the next one's ids.
-      turn.release();
-      if (--state.pending === 0 && this.calls.get(job.call) === state) this.calls.delete(job.call);
-    });
+    void done
+      .catch(() => undefined)
+      .finally(() => {
+        // A page that failed before its save began (no connection) must not hold up the next one's ids.
+        turn.release();
+        if (--state.pending === 0 && this.calls.get(job.call) === state) this.calls.delete(job.call);
+      });
     return done;
   }
 }
@@ -77,11 +79,15 @@ export class PageSaves {
 /** A page save as a message: the page's rows as bytes handed over, its counts as they are. */
 export interface SaveMessage {
   id: number;
-  job: Omit<PageSave, 'page'> & { page: Omit<EncodedPage, 'lines' | 'charges'> & { lines: CopyRowsData; charges: CopyRowsData } };
+  job: Omit<PageSave, 'page'> & {
+    page: Omit<EncodedPage, 'lines' | 'charges'> & { lines: CopyRowsData; charges: CopyRowsData };
+  };
 }
 
 /** A save's outcome; a committed page's row memory comes back with it, for the next pages (CopyRows.recycle). */
-export type SaveReply = { id: number; saved: SavedPage; memory: ArrayBuffer[] } | { id: number; error: { name: string; message: string; code?: string; concurrent: boolean } };
+export type SaveReply =
+  | { id: number; saved: SavedPage; memory: ArrayBuffer[] }
+  | { id: number; error: { name: string; message: string; code?: string; concurrent: boolean } };
 
 export interface SaverThreadData {
   databaseUrl: string;
@@ -102,7 +108,10 @@ export function pageMessage(id: number, job: PageSave): { message: SaveMessage; 
 /** The page a message carries, as saveEncodedPage takes it. */
 export function pageFromMessage(message: SaveMessage): PageSave {
   const { page } = message.job;
-  return { ...message.job, page: { ...page, lines: CopyRows.takeOver(page.lines), charges: CopyRows.takeOver(page.charges) } };
+  return {
+    ...message.job,
+    page: { ...page, lines: CopyRows.takeOver(page.lines), charges: CopyRows.takeOver(page.charges) },
+  };
 }
 
 /** What a failed save says across the thread boundary: its message, SQLSTATE, and whether deciding again sorts it out. */
@@ -167,7 +176,10 @@ export class ThreadPageSaver implements PageSaver {
     const file = path.join(__dirname, `page-saver-thread${path.extname(__filename)}`);
     const options = { workerData: this.data, resourceLimits: THREAD_HEAP };
     const thread = file.endsWith('.ts')
-      ? threadWithOwnHeap(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, { ...options, eval: true })
+      ? threadWithOwnHeap(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, {
+          ...options,
+          eval: true,
+        })
       : threadWithOwnHeap(file, options);
     thread.on('message', (reply: SaveReply) => {
       const waiter = this.waiting.get(reply.id);
@@ -203,7 +215,8 @@ const THREAD_HEAP = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 };
  * (workers/node-flags.ts, sized for the thread that decides pages) and the rest, in either of the
  * spellings V8 accepts (dashes or underscores).
  */
-const HEAP_FLAG = /^--(max[-_]old[-_]space[-_]size|initial[-_]old[-_]space[-_]size|max[-_]semi[-_]space[-_]size|min[-_]semi[-_]space[-_]size|max[-_]heap[-_]size|initial[-_]heap[-_]size)=/;
+const HEAP_FLAG =
+  /^--(max[-_]old[-_]space[-_]size|initial[-_]old[-_]space[-_]size|max[-_]semi[-_]space[-_]size|min[-_]semi[-_]space[-_]size|max[-_]heap[-_]size|initial[-_]heap[-_]size)=/;
 
 /**
  * A worker thread whose heap is sized by its own `resourceLimits`, not by the process's heap flags.

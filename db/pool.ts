@@ -53,15 +53,23 @@ export function describeDatabase(databaseUrl: string): string {
 }
 
 /** Connects and runs `SELECT 1` within the connect timeout; otherwise says what is unreachable. */
-export async function assertDatabaseAnswers(databaseUrl: string, connectTimeoutMs: number = DEFAULT_TIMEOUTS.connectTimeoutMs): Promise<void> {
-  const client = new pg.Client({ ...clientConfig(databaseUrl, { connectTimeoutMs, statementTimeoutMs: connectTimeoutMs }), query_timeout: connectTimeoutMs });
+export async function assertDatabaseAnswers(
+  databaseUrl: string,
+  connectTimeoutMs: number = DEFAULT_TIMEOUTS.connectTimeoutMs,
+): Promise<void> {
+  const client = new pg.Client({
+    ...clientConfig(databaseUrl, { connectTimeoutMs, statementTimeoutMs: connectTimeoutMs }),
+    query_timeout: connectTimeoutMs,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
     await client.query('SELECT 1');
   } catch (err) {
     const why = (err as Error).message || (err as { code?: string }).code || 'no answer';
-    throw new DatabaseUnavailableError(`PostgreSQL at ${describeDatabase(databaseUrl)} is unavailable: ${why} (DB_CONNECT_TIMEOUT_MS=${connectTimeoutMs})`);
+    throw new DatabaseUnavailableError(
+      `PostgreSQL at ${describeDatabase(databaseUrl)} is unavailable: ${why} (DB_CONNECT_TIMEOUT_MS=${connectTimeoutMs})`,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -73,7 +81,9 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   // transaction): without one the 'error' event would crash the process. The failing query
   // rejects anyway; the broken client is then discarded, not returned to the pool.
   let broken: Error | undefined;
-  const onError = (err: Error) => { broken = err; };
+  const onError = (err: Error) => {
+    broken = err;
+  };
   client.on('error', onError);
   try {
     await client.query('BEGIN');

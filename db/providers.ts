@@ -30,7 +30,14 @@ export function view(row: ProviderRow): ProviderView {
 
 export async function insertProvider(
   db: Queryable,
-  p: { name: string; clientId: string; secretCiphertext: string; currency: string; timeZone: string; cycleTimes: string[] },
+  p: {
+    name: string;
+    clientId: string;
+    secretCiphertext: string;
+    currency: string;
+    timeZone: string;
+    cycleTimes: string[];
+  },
 ): Promise<ProviderView> {
   const id = `p-${randomUUID().slice(0, 8)}`;
   const res = await db.query<ProviderRow>(
@@ -46,16 +53,24 @@ export async function getProvider(db: Queryable, idOrName: string): Promise<Prov
     'SELECT * FROM provider WHERE id = $1 OR lower(name) = lower($1) OR client_id = lower($1) ORDER BY (id = $1) DESC LIMIT 2',
     [idOrName],
   );
-  if (res.rows.length > 1 && res.rows[0]!.id !== idOrName) throw new Error(`"${idOrName}" names more than one provider: use its id`);
+  if (res.rows.length > 1 && res.rows[0]!.id !== idOrName)
+    throw new Error(`"${idOrName}" names more than one provider: use its id`);
   return res.rows[0] ?? null;
 }
 
 export async function listProviders(db: Queryable, includeRemoved = false): Promise<ProviderView[]> {
-  const res = await db.query<ProviderRow>(`SELECT * FROM provider ${includeRemoved ? '' : "WHERE status <> 'REMOVED'"} ORDER BY created_at, id`);
+  const res = await db.query<ProviderRow>(
+    `SELECT * FROM provider ${includeRemoved ? '' : "WHERE status <> 'REMOVED'"} ORDER BY created_at, id`,
+  );
   return res.rows.map(view);
 }
 
-export async function updateProviderSecret(db: Queryable, id: string, clientId: string, secretCiphertext: string): Promise<void> {
+export async function updateProviderSecret(
+  db: Queryable,
+  id: string,
+  clientId: string,
+  secretCiphertext: string,
+): Promise<void> {
   await db.query(
     `UPDATE provider SET client_id = lower($2), secret_ciphertext = $3, status = CASE WHEN status = 'NEEDS_ATTENTION' THEN 'ACTIVE' ELSE status END,
             attention_reason = NULL, updated_at = now() WHERE id = $1`,
@@ -73,15 +88,27 @@ export async function setProviderAttention(db: Queryable, id: string, reason: st
 
 /** A provider that needed attention is active again (a cycle got through with its credentials). */
 export async function clearProviderAttention(db: Queryable, id: string): Promise<void> {
-  await db.query(`UPDATE provider SET status = 'ACTIVE', attention_reason = NULL, updated_at = now() WHERE id = $1 AND status = 'NEEDS_ATTENTION'`, [id]);
+  await db.query(
+    `UPDATE provider SET status = 'ACTIVE', attention_reason = NULL, updated_at = now() WHERE id = $1 AND status = 'NEEDS_ATTENTION'`,
+    [id],
+  );
 }
 
 export async function markProviderRemoved(db: Queryable, id: string): Promise<void> {
   await db.query(`UPDATE provider SET status = 'REMOVED', removed_at = now(), updated_at = now() WHERE id = $1`, [id]);
 }
 
-export async function updateProviderSchedule(db: Queryable, id: string, timeZone: string, cycleTimes: string[]): Promise<void> {
-  await db.query('UPDATE provider SET time_zone = $2, cycle_times = $3, updated_at = now() WHERE id = $1', [id, timeZone, cycleTimes]);
+export async function updateProviderSchedule(
+  db: Queryable,
+  id: string,
+  timeZone: string,
+  cycleTimes: string[],
+): Promise<void> {
+  await db.query('UPDATE provider SET time_zone = $2, cycle_times = $3, updated_at = now() WHERE id = $1', [
+    id,
+    timeZone,
+    cycleTimes,
+  ]);
 }
 
 /** A removed provider onboarded again (same client id): active, its history kept. */
@@ -97,5 +124,8 @@ export async function listSealedSecrets(db: Queryable): Promise<Array<{ id: stri
 
 /** Replaces a sealed secret only if it is still the one read (a concurrent change wins). */
 export async function replaceSealedSecret(db: Queryable, id: string, previous: string, sealed: string): Promise<void> {
-  await db.query('UPDATE provider SET secret_ciphertext = $2, updated_at = now() WHERE id = $1 AND secret_ciphertext = $3', [id, sealed, previous]);
+  await db.query(
+    'UPDATE provider SET secret_ciphertext = $2, updated_at = now() WHERE id = $1 AND secret_ciphertext = $3',
+    [id, sealed, previous],
+  );
 }

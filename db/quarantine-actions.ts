@@ -16,7 +16,11 @@ export interface QuarantineActionRow {
 }
 
 /** Request ids are scoped to their group: another group's id is not a replay of its action. */
-export async function getQuarantineAction(db: Queryable, groupKey: string, requestId: string): Promise<QuarantineActionRow | null> {
+export async function getQuarantineAction(
+  db: Queryable,
+  groupKey: string,
+  requestId: string,
+): Promise<QuarantineActionRow | null> {
   const res = await db.query<QuarantineActionRow>(
     'SELECT request_id, action, actor, outcome, rejection, params, line_ids, created_at FROM quarantine_action WHERE group_key = $1 AND request_id = $2',
     [groupKey, requestId],
@@ -43,13 +47,29 @@ export async function insertQuarantineAction(db: Queryable, a: NewQuarantineActi
   await db.query(
     `INSERT INTO quarantine_action (request_id, provider_id, group_key, action, actor, note, params, outcome, rejection, line_ids, os_user, principal)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-    [a.requestId, a.providerId, a.groupKey, a.action, a.actor, a.note, a.params, a.rejection ? 'REJECTED' : 'APPLIED', a.rejection, a.rejection ? [] : a.lineIds, a.osUser ?? null, a.principal ?? null],
+    [
+      a.requestId,
+      a.providerId,
+      a.groupKey,
+      a.action,
+      a.actor,
+      a.note,
+      a.params,
+      a.rejection ? 'REJECTED' : 'APPLIED',
+      a.rejection,
+      a.rejection ? [] : a.lineIds,
+      a.osUser ?? null,
+      a.principal ?? null,
+    ],
   );
 }
 
 /** What became of the action's lines, kept on its audit row. */
 export async function storeQuarantineActionResult(
-  db: Queryable, groupKey: string, requestId: string, r: { billed: number; requarantined: number; writtenOff: number; amount: string },
+  db: Queryable,
+  groupKey: string,
+  requestId: string,
+  r: { billed: number; requarantined: number; writtenOff: number; amount: string },
 ): Promise<void> {
   await db.query(
     'UPDATE quarantine_action SET billed = $2, requarantined = $3, written_off = $4, amount = $5 WHERE request_id = $1 AND group_key = $6',

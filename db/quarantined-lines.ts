@@ -11,7 +11,10 @@ type Queryable = Pool | PoolClient;
 
 /** The group's quarantined lines, locked until the transaction ends so one action takes them. */
 export async function lockGroupLines(db: PoolClient, groupKey: string): Promise<number[]> {
-  const res = await db.query<{ id: number }>(`SELECT id FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED' ORDER BY id FOR UPDATE`, [groupKey]);
+  const res = await db.query<{ id: number }>(
+    `SELECT id FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED' ORDER BY id FOR UPDATE`,
+    [groupKey],
+  );
   return res.rows.map((r) => r.id);
 }
 
@@ -28,7 +31,10 @@ export async function markLinesCleansed(db: Queryable, ids: number[]): Promise<v
 }
 
 /** Where these lines ended up, and what the billed ones were charged. */
-export async function lineOutcomes(db: Queryable, ids: number[]): Promise<{ billed: number; requarantined: number; writtenOff: number; amount: string | null }> {
+export async function lineOutcomes(
+  db: Queryable,
+  ids: number[],
+): Promise<{ billed: number; requarantined: number; writtenOff: number; amount: string | null }> {
   const res = await db.query<{ billed: number; requarantined: number; written_off: number; amount: string | null }>(
     `SELECT count(*) FILTER (WHERE l.status = 'COMPLETED')::int AS billed,
             count(*) FILTER (WHERE l.status = 'QUARANTINED')::int AS requarantined,
@@ -64,11 +70,24 @@ interface SummaryRow {
 
 function summaryOf(groupKey: string, r: SummaryRow): GroupSummary {
   const { providerId, reason, tenantRef } = parseGroupKey(groupKey);
-  return { groupKey, providerId, reason, tenantRef, lines: r.n, carrierCharge: r.total ?? '0', periodFrom: r.from, periodTo: r.to, asOf: r.as_of };
+  return {
+    groupKey,
+    providerId,
+    reason,
+    tenantRef,
+    lines: r.n,
+    carrierCharge: r.total ?? '0',
+    periodFrom: r.from,
+    periodTo: r.to,
+    asOf: r.as_of,
+  };
 }
 
 export async function groupSummary(db: Queryable, groupKey: string): Promise<GroupSummary> {
-  const res = await db.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`, [groupKey]);
+  const res = await db.query<SummaryRow>(
+    `SELECT ${SUMMARY_COLUMNS} FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`,
+    [groupKey],
+  );
   return summaryOf(groupKey, res.rows[0]!);
 }
 
@@ -77,7 +96,10 @@ export async function groupSummary(db: Queryable, groupKey: string): Promise<Gro
  * and `groupIdentity` give for one group (the identity from the group's first quarantined line).
  * Groups without quarantined lines are left out.
  */
-export async function groupSummaries(db: Queryable, groupKeys: readonly string[]): Promise<Array<GroupSummary & { customer: string | null; domain: string | null }>> {
+export async function groupSummaries(
+  db: Queryable,
+  groupKeys: readonly string[],
+): Promise<Array<GroupSummary & { customer: string | null; domain: string | null }>> {
   const res = await db.query<SummaryRow & { group_key: string; customer: string | null; domain: string | null }>(
     `SELECT group_key, ${SUMMARY_COLUMNS},
             (array_agg(raw ORDER BY id))[1]::jsonb ->> 'CustomerName' AS customer, (array_agg(raw ORDER BY id))[1]::jsonb ->> 'PrimaryDomainName' AS domain
@@ -88,7 +110,11 @@ export async function groupSummaries(db: Queryable, groupKeys: readonly string[]
 }
 
 /** The groups that received lines from one cycle or action, with how many. */
-export async function groupsMediatedBy(db: Queryable, providerId: string, mediatedBy: string): Promise<Array<{ groupKey: string; lines: number }>> {
+export async function groupsMediatedBy(
+  db: Queryable,
+  providerId: string,
+  mediatedBy: string,
+): Promise<Array<{ groupKey: string; lines: number }>> {
   const res = await db.query<{ group_key: string; n: number }>(
     `SELECT group_key, count(*)::int AS n FROM usage_line
       WHERE provider_id = $1 AND mediated_cycle_id = $2 AND status = 'QUARANTINED' GROUP BY group_key ORDER BY group_key`,
@@ -145,8 +171,14 @@ export async function listQuarantineGroups(
   return res.rows;
 }
 
-export async function countQuarantineGroups(db: Queryable, filter: { reason: string | null; providerId: string | null }): Promise<number> {
-  const res = await db.query<{ n: number }>(`SELECT count(DISTINCT group_key)::int AS n FROM usage_line WHERE ${GROUPS_WHERE}`, [filter.reason, filter.providerId]);
+export async function countQuarantineGroups(
+  db: Queryable,
+  filter: { reason: string | null; providerId: string | null },
+): Promise<number> {
+  const res = await db.query<{ n: number }>(
+    `SELECT count(DISTINCT group_key)::int AS n FROM usage_line WHERE ${GROUPS_WHERE}`,
+    [filter.reason, filter.providerId],
+  );
   return res.rows[0]!.n;
 }
 
@@ -192,7 +224,10 @@ export async function groupsOfServedTenants(db: Queryable, providerId: string): 
  * The records' own currencies of the CURRENCY_MISMATCH lines still quarantined, by group (of one
  * provider, or one group): only these lines are not in their provider's currency.
  */
-export async function mismatchCurrencies(db: Queryable, where: { providerId?: string | null; groupKey?: string | null }): Promise<Map<string, string[]>> {
+export async function mismatchCurrencies(
+  db: Queryable,
+  where: { providerId?: string | null; groupKey?: string | null },
+): Promise<Map<string, string[]>> {
   const res = await db.query<{ group_key: string; currencies: string[] }>(
     `SELECT group_key, array_agg(DISTINCT upper(raw::jsonb ->> 'Currency')) AS currencies FROM usage_line
       WHERE status = 'QUARANTINED' AND reason = 'CURRENCY_MISMATCH' AND ($1::text IS NULL OR provider_id = $1) AND ($2::text IS NULL OR group_key = $2)
@@ -215,7 +250,10 @@ export async function groupExists(db: Queryable, groupKey: string): Promise<bool
 }
 
 /** Who a group's lines belong to, as the carrier named them (its first line). */
-export async function groupIdentity(db: Queryable, groupKey: string): Promise<{ customer: string | null; domain: string | null }> {
+export async function groupIdentity(
+  db: Queryable,
+  groupKey: string,
+): Promise<{ customer: string | null; domain: string | null }> {
   const res = await db.query<{ customer: string | null; domain: string | null }>(
     `SELECT raw::jsonb ->> 'CustomerName' AS customer, raw::jsonb ->> 'PrimaryDomainName' AS domain FROM usage_line WHERE group_key = $1 ORDER BY id LIMIT 1`,
     [groupKey],

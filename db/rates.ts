@@ -12,7 +12,12 @@ export async function getRateCard(db: Queryable, providerId: string): Promise<Ra
 }
 
 /** Ensures the provider has a card (its currency is the provider's) and sets its default markup when given. */
-export async function ensureRateCard(db: Queryable, providerId: string, currency: string, defaultMarkupPercent?: string | null): Promise<void> {
+export async function ensureRateCard(
+  db: Queryable,
+  providerId: string,
+  currency: string,
+  defaultMarkupPercent?: string | null,
+): Promise<void> {
   await db.query(
     `INSERT INTO rate_card (provider_id, currency, default_markup_percent) VALUES ($1, upper($2), $3::numeric)
      ON CONFLICT (provider_id) DO UPDATE SET
@@ -30,8 +35,16 @@ export async function setRateRule(db: Queryable, providerId: string, rule: RateR
   );
 }
 
-export async function removeRateRule(db: Queryable, providerId: string, productId: string, serviceId: string | null): Promise<boolean> {
-  const res = await db.query('DELETE FROM rate_rule WHERE provider_id = $1 AND product_id = lower($2) AND service_id IS NOT DISTINCT FROM $3', [providerId, productId, serviceId]);
+export async function removeRateRule(
+  db: Queryable,
+  providerId: string,
+  productId: string,
+  serviceId: string | null,
+): Promise<boolean> {
+  const res = await db.query(
+    'DELETE FROM rate_rule WHERE provider_id = $1 AND product_id = lower($2) AND service_id IS NOT DISTINCT FROM $3',
+    [providerId, productId, serviceId],
+  );
   return (res.rowCount ?? 0) > 0;
 }
 
@@ -70,7 +83,12 @@ export interface StoredRule {
   value: string | null;
 }
 
-async function ruleOf(db: Queryable, providerId: string, productId: string, serviceId: string | null): Promise<StoredRule | null> {
+async function ruleOf(
+  db: Queryable,
+  providerId: string,
+  productId: string,
+  serviceId: string | null,
+): Promise<StoredRule | null> {
   const res = await db.query<{ product_id: string; service_id: string | null; kind: string; value: string | null }>(
     'SELECT product_id, service_id, kind, value::text FROM rate_rule WHERE provider_id = $1 AND product_id = lower($2) AND service_id IS NOT DISTINCT FROM $3',
     [providerId, productId, serviceId],
@@ -109,8 +127,14 @@ export async function changeRateRule(
     const now = rule ? await ruleOf(db, providerId, rule.productId, rule.serviceId ?? null) : null;
     if (old || now) {
       await recordAudit(db, {
-        actor: audit.actor, source: audit.source, kind: rule ? 'rate.set' : 'rate.remove', providerId,
-        subject: `${target.productId.toLowerCase()}${target.serviceId ? ` on ${target.serviceId}` : ''}`, oldValue: old, newValue: now, remoteAddr: audit.remoteAddr,
+        actor: audit.actor,
+        source: audit.source,
+        kind: rule ? 'rate.set' : 'rate.remove',
+        providerId,
+        subject: `${target.productId.toLowerCase()}${target.serviceId ? ` on ${target.serviceId}` : ''}`,
+        oldValue: old,
+        newValue: now,
+        remoteAddr: audit.remoteAddr,
       });
     }
     return { old, new: now };
@@ -127,11 +151,26 @@ export async function changeDefaultMarkup(
 ): Promise<{ old: string | null; new: string | null }> {
   return inTransaction(pool, async (db) => {
     await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`rate_card:${providerId}`]);
-    const before = await db.query<{ v: string | null }>('SELECT default_markup_percent::text AS v FROM rate_card WHERE provider_id = $1', [providerId]);
+    const before = await db.query<{ v: string | null }>(
+      'SELECT default_markup_percent::text AS v FROM rate_card WHERE provider_id = $1',
+      [providerId],
+    );
     await ensureRateCard(db, providerId, currency, percent);
-    const after = await db.query<{ v: string | null }>('SELECT default_markup_percent::text AS v FROM rate_card WHERE provider_id = $1', [providerId]);
+    const after = await db.query<{ v: string | null }>(
+      'SELECT default_markup_percent::text AS v FROM rate_card WHERE provider_id = $1',
+      [providerId],
+    );
     const change = { old: before.rows[0]?.v ?? null, new: after.rows[0]?.v ?? null };
-    await recordAudit(db, { actor: audit.actor, source: audit.source, kind: 'rate.default-markup', providerId, subject: 'default markup %', oldValue: change.old, newValue: change.new, remoteAddr: audit.remoteAddr });
+    await recordAudit(db, {
+      actor: audit.actor,
+      source: audit.source,
+      kind: 'rate.default-markup',
+      providerId,
+      subject: 'default markup %',
+      oldValue: change.old,
+      newValue: change.new,
+      remoteAddr: audit.remoteAddr,
+    });
     return change;
   });
 }

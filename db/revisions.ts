@@ -32,9 +32,18 @@ interface LineRow {
  * link to each other. The unique index on live charges keeps one live charge per RecordId.
  * Runs inside the caller's transaction, with the lines locked.
  */
-export async function acceptRevisions(db: PoolClient, providerId: string, lineIds: number[], actionTag: string, by: string): Promise<RevisionOutcome> {
+export async function acceptRevisions(
+  db: PoolClient,
+  providerId: string,
+  lineIds: number[],
+  actionTag: string,
+  by: string,
+): Promise<RevisionOutcome> {
   const out: RevisionOutcome = { accepted: 0, credited: 0, requarantined: 0, superseded: 0 };
-  const lines = await db.query<LineRow>('SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line WHERE id = ANY($1::bigint[]) ORDER BY id', [lineIds]);
+  const lines = await db.query<LineRow>(
+    'SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line WHERE id = ANY($1::bigint[]) ORDER BY id',
+    [lineIds],
+  );
   const latest = new Map<string, LineRow>();
   for (const l of lines.rows) latest.set(l.record_key, l);
   const ctx = await loadBillingContext(db, providerId);
@@ -42,9 +51,10 @@ export async function acceptRevisions(db: PoolClient, providerId: string, lineId
   for (const line of lines.rows) {
     const newest = latest.get(line.record_key)!;
     if (newest.id !== line.id) {
-      await db.query(`UPDATE usage_line SET status = 'WRITTEN_OFF', reason_detail = $2, mediated_cycle_id = $3, updated_at = now() WHERE id = $1`, [
-        line.id, `superseded by line ${newest.id} (a later revision) accepted by ${by}`, actionTag,
-      ]);
+      await db.query(
+        `UPDATE usage_line SET status = 'WRITTEN_OFF', reason_detail = $2, mediated_cycle_id = $3, updated_at = now() WHERE id = $1`,
+        [line.id, `superseded by line ${newest.id} (a later revision) accepted by ${by}`, actionTag],
+      );
       out.superseded++;
       continue;
     }
@@ -56,14 +66,25 @@ export async function acceptRevisions(db: PoolClient, providerId: string, lineId
     if (outcome.status === 'QUARANTINED') {
       await db.query(
         `UPDATE usage_line SET status = 'QUARANTINED', reason = $2, reason_detail = $3, service_id = $4, group_key = $5, mediated_cycle_id = $6, updated_at = now() WHERE id = $1`,
-        [line.id, outcome.reason, outcome.detail, outcome.serviceId, groupKeyOf(providerId, outcome.reason, outcome.record?.tenantId ?? line.tenant_ref), actionTag],
+        [
+          line.id,
+          outcome.reason,
+          outcome.detail,
+          outcome.serviceId,
+          groupKeyOf(providerId, outcome.reason, outcome.record?.tenantId ?? line.tenant_ref),
+          actionTag,
+        ],
       );
       out.requarantined++;
       continue;
     }
-    if (outcome.status !== 'COMPLETED') throw new Error(`line ${line.id}: unexpected mediation outcome ${outcome.status}`);
+    if (outcome.status !== 'COMPLETED')
+      throw new Error(`line ${line.id}: unexpected mediation outcome ${outcome.status}`);
 
-    const billed = await db.query<{ id: number }>(`SELECT id FROM usage_charge WHERE provider_id = $1 AND record_key = $2 AND live FOR UPDATE`, [providerId, line.record_key]);
+    const billed = await db.query<{ id: number }>(
+      `SELECT id FROM usage_charge WHERE provider_id = $1 AND record_key = $2 AND live FOR UPDATE`,
+      [providerId, line.record_key],
+    );
     const previous = billed.rows[0]?.id ?? null;
     if (previous !== null) {
       await db.query('UPDATE usage_charge SET live = false WHERE id = $1', [previous]);
@@ -82,9 +103,23 @@ export async function acceptRevisions(db: PoolClient, providerId: string, lineId
                                  carrier_cost, charge, margin, rule_kind, cycle_id, charge_start, charge_end, entry, live, replaces_charge_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'CHARGE', true, $17)`,
       [
-        line.id, providerId, line.record_key, outcome.serviceId, outcome.period, outcome.productKey, decimalText(outcome.record.quantity),
-        decimalText(outcome.record.unitPrice), decimalText(outcome.record.billableRatio), formatMoney(outcome.rated.cost), formatMoney(outcome.rated.charge),
-        formatMoney(outcome.rated.margin), outcome.rated.ruleKind, actionTag, outcome.record.chargeStart.text, outcome.record.chargeEnd.text, previous,
+        line.id,
+        providerId,
+        line.record_key,
+        outcome.serviceId,
+        outcome.period,
+        outcome.productKey,
+        decimalText(outcome.record.quantity),
+        decimalText(outcome.record.unitPrice),
+        decimalText(outcome.record.billableRatio),
+        formatMoney(outcome.rated.cost),
+        formatMoney(outcome.rated.charge),
+        formatMoney(outcome.rated.margin),
+        outcome.rated.ruleKind,
+        actionTag,
+        outcome.record.chargeStart.text,
+        outcome.record.chargeEnd.text,
+        previous,
       ],
     );
     await db.query(

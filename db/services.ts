@@ -34,7 +34,11 @@ export interface TenantFacts {
 }
 
 /** One service per tenant: created when new, its carrier facts refreshed when known. */
-export async function upsertTenantService(db: Queryable, providerId: string, t: TenantFacts): Promise<{ service: ServiceRow; created: boolean }> {
+export async function upsertTenantService(
+  db: Queryable,
+  providerId: string,
+  t: TenantFacts,
+): Promise<{ service: ServiceRow; created: boolean }> {
   const res = await db.query<ServiceRow & { created: boolean }>(
     `INSERT INTO service (provider_id, tenant_id, tenant_domain, customer_id, customer_name, client_ref, contract_agreement_id, carrier_status)
      VALUES ($1, lower($2), $3, $4, $5, $6, $7, $8)
@@ -47,7 +51,16 @@ export async function upsertTenantService(db: Queryable, providerId: string, t: 
        carrier_status = COALESCE(EXCLUDED.carrier_status, service.carrier_status),
        gone_at_carrier_since = NULL
      RETURNING ${COLUMNS}, (xmax = 0) AS created`,
-    [providerId, t.tenantId, t.domain, t.customerId, t.customerName, t.clientRef, t.contractAgreementId, t.carrierStatus],
+    [
+      providerId,
+      t.tenantId,
+      t.domain,
+      t.customerId,
+      t.customerName,
+      t.clientRef,
+      t.contractAgreementId,
+      t.carrierStatus,
+    ],
   );
   const { created, ...service } = res.rows[0]!;
   return { service, created };
@@ -63,7 +76,10 @@ export async function listServices(db: Queryable, providerId?: string): Promise<
 
 /** The provider's service for one tenant (a tenant is one service of its provider). */
 export async function tenantService(db: Queryable, providerId: string, tenantId: string): Promise<ServiceRow | null> {
-  const res = await db.query<ServiceRow>(`SELECT ${COLUMNS} FROM service WHERE provider_id = $1 AND tenant_id = lower($2)`, [providerId, tenantId]);
+  const res = await db.query<ServiceRow>(
+    `SELECT ${COLUMNS} FROM service WHERE provider_id = $1 AND tenant_id = lower($2)`,
+    [providerId, tenantId],
+  );
   return res.rows[0] ?? null;
 }
 
@@ -85,7 +101,11 @@ export async function reactivateService(db: Queryable, serviceId: string): Promi
 }
 
 /** Tenants no longer listed at the carrier are flagged, never deleted. */
-export async function flagTenantsGone(db: Queryable, providerId: string, presentTenantIds: string[]): Promise<string[]> {
+export async function flagTenantsGone(
+  db: Queryable,
+  providerId: string,
+  presentTenantIds: string[],
+): Promise<string[]> {
   const res = await db.query<{ id: string }>(
     `UPDATE service SET gone_at_carrier_since = now()
       WHERE provider_id = $1 AND gone_at_carrier_since IS NULL AND NOT (tenant_id = ANY($2::text[])) RETURNING id`,
@@ -102,5 +122,8 @@ export async function serviceOwner(db: Queryable, serviceId: string): Promise<st
 
 /** The carrier no longer knows the tenant: flagged (from the first time seen), never deleted. */
 export async function flagTenantGone(db: Queryable, providerId: string, tenantId: string): Promise<void> {
-  await db.query(`UPDATE service SET gone_at_carrier_since = coalesce(gone_at_carrier_since, now()) WHERE provider_id = $1 AND tenant_id = lower($2)`, [providerId, tenantId]);
+  await db.query(
+    `UPDATE service SET gone_at_carrier_since = coalesce(gone_at_carrier_since, now()) WHERE provider_id = $1 AND tenant_id = lower($2)`,
+    [providerId, tenantId],
+  );
 }

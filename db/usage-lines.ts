@@ -1,11 +1,26 @@
 import type { Pool, PoolClient } from './pool';
 import { inTransaction } from './pool';
 import { copyRows } from './copy';
-import { chargeColumns, CHARGE_COPY_COLUMNS, encodePage, fillIds, LINE_COPY_COLUMNS, type EncodedPage } from './usage-rows';
+import {
+  chargeColumns,
+  CHARGE_COPY_COLUMNS,
+  encodePage,
+  fillIds,
+  LINE_COPY_COLUMNS,
+  type EncodedPage,
+} from './usage-rows';
 import type { QuarantineReason } from '../core/rating';
 import { parseNumberPreserving } from '../core/fast-json';
 import { stringifyLossless } from '../core/lossless';
-import { decideBatch, lineFacts, REPEAT_DETAIL, type BatchContext, type Decision, type KnownVersion, type LineFacts } from '../core/mediation';
+import {
+  decideBatch,
+  lineFacts,
+  REPEAT_DETAIL,
+  type BatchContext,
+  type Decision,
+  type KnownVersion,
+  type LineFacts,
+} from '../core/mediation';
 import { loadBillingContext, type ProviderBillingContext } from './mediation-context';
 import { quarantineGroupKey } from '../core/quarantine-group';
 import type { Turn } from '../core/concurrency';
@@ -46,7 +61,11 @@ export function receivedLines(records: readonly unknown[], texts: readonly strin
  * Every stored version of the RecordIds of `lines` (ids ascending). The stored text comes along
  * only where it may be needed: a version whose hash differs from an incoming line's of its RecordId.
  */
-export async function knownVersions(db: Queryable, providerId: string, lines: readonly Pick<LineFacts, 'recordKey' | 'contentHash'>[]): Promise<Map<string, Array<KnownVersion & { id: number }>>> {
+export async function knownVersions(
+  db: Queryable,
+  providerId: string,
+  lines: readonly Pick<LineFacts, 'recordKey' | 'contentHash'>[],
+): Promise<Map<string, Array<KnownVersion & { id: number }>>> {
   const incoming = new Map<string, string[]>();
   for (const l of lines) {
     if (l.recordKey === '') continue;
@@ -76,7 +95,11 @@ export async function knownVersions(db: Queryable, providerId: string, lines: re
     else map.set(r.record_key, [v]);
   }
   if (needText.length > 0) {
-    const texts = await db.query<{ id: number; raw: string }>({ name: 'usage-known-version-texts', text: 'SELECT id, raw FROM usage_line WHERE id = ANY($1::bigint[])', values: [needText] });
+    const texts = await db.query<{ id: number; raw: string }>({
+      name: 'usage-known-version-texts',
+      text: 'SELECT id, raw FROM usage_line WHERE id = ANY($1::bigint[])',
+      values: [needText],
+    });
     for (const t of texts.rows) byId.get(t.id)!.raw = t.raw;
   }
   return map;
@@ -84,7 +107,11 @@ export async function knownVersions(db: Queryable, providerId: string, lines: re
 
 const NO_VERSIONS: readonly KnownVersion[] = Object.freeze([]);
 
-export function batchContext(billing: ProviderBillingContext, known: Map<string, KnownVersion[]>, forceServiceId?: string): BatchContext {
+export function batchContext(
+  billing: ProviderBillingContext,
+  known: Map<string, KnownVersion[]>,
+  forceServiceId?: string,
+): BatchContext {
   return {
     card: billing.card,
     services: billing.services,
@@ -115,7 +142,10 @@ export class ConcurrentSaveError extends Error {}
  * such against what is stored (knownVersions) and are not written. See saveEncodedPage.
  */
 export async function savePage(
-  db: PoolClient, providerId: string, source: { receivedBy: string; mediatedBy: string }, lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
+  db: PoolClient,
+  providerId: string,
+  source: { receivedBy: string; mediatedBy: string },
+  lines: ReadonlyArray<ReceivedLine & { decision: Decision | null }>,
   turn?: Turn,
 ): Promise<SavedPage> {
   let page: EncodedPage;
@@ -146,7 +176,12 @@ export async function savePage(
  * in page order): the page draws its ids only once the page before it has drawn its own, then lets
  * the next go; on any failure the turn is released too.
  */
-export async function saveEncodedPage(db: PoolClient, page: EncodedPage, providerId: string, turn?: Turn): Promise<SavedPage> {
+export async function saveEncodedPage(
+  db: PoolClient,
+  page: EncodedPage,
+  providerId: string,
+  turn?: Turn,
+): Promise<SavedPage> {
   try {
     return await saveInTurn(db, page, providerId, turn);
   } finally {
@@ -154,7 +189,12 @@ export async function saveEncodedPage(db: PoolClient, page: EncodedPage, provide
   }
 }
 
-async function saveInTurn(db: PoolClient, page: EncodedPage, providerId: string, turn: Turn | undefined): Promise<SavedPage> {
+async function saveInTurn(
+  db: PoolClient,
+  page: EncodedPage,
+  providerId: string,
+  turn: Turn | undefined,
+): Promise<SavedPage> {
   if (page.lines.count === 0) return { inserted: 0, repeats: page.repeats, processed: 0, billed: 0, quarantined: {} };
   // Awaited before any lock is taken: a page waiting here holds nothing the page before it needs.
   if (turn) await turn.ready;
@@ -177,11 +217,19 @@ async function saveInTurn(db: PoolClient, page: EncodedPage, providerId: string,
     if (page.charges.count > 0) await copyRows(db, 'usage_charge', CHARGE_COPY_COLUMNS, page.charges);
   } catch (err) {
     if ((err as { code?: string }).code === '23505') {
-      throw new ConcurrentSaveError(`lines of this page were stored or billed meanwhile by another writer (${(err as Error).message}); deciding the page again`);
+      throw new ConcurrentSaveError(
+        `lines of this page were stored or billed meanwhile by another writer (${(err as Error).message}); deciding the page again`,
+      );
     }
     throw err;
   }
-  return { inserted: page.lines.count, repeats: page.repeats, processed: page.processed, billed: page.charges.count, quarantined: { ...page.quarantined } };
+  return {
+    inserted: page.lines.count,
+    repeats: page.repeats,
+    processed: page.processed,
+    billed: page.charges.count,
+    quarantined: { ...page.quarantined },
+  };
 }
 
 /**
@@ -190,12 +238,23 @@ async function saveInTurn(db: PoolClient, page: EncodedPage, providerId: string,
  * texts as received (their lossless serialisation when they were not received as text).
  */
 export async function mediatePage(
-  pool: Pool, providerId: string, source: { receivedBy: string; mediatedBy: string }, records: readonly unknown[], texts: readonly string[] = records.map(stringifyLossless),
+  pool: Pool,
+  providerId: string,
+  source: { receivedBy: string; mediatedBy: string },
+  records: readonly unknown[],
+  texts: readonly string[] = records.map(stringifyLossless),
 ): Promise<SavedPage> {
   const lines = receivedLines(records, texts);
   const billing = await loadBillingContext(pool, providerId);
   const decisions = decideBatch(lines, batchContext(billing, await knownVersions(pool, providerId, lines)));
-  return inTransaction(pool, (db) => savePage(db, providerId, source, lines.map((l, i) => ({ ...l, decision: decisions[i]! }))));
+  return inTransaction(pool, (db) =>
+    savePage(
+      db,
+      providerId,
+      source,
+      lines.map((l, i) => ({ ...l, decision: decisions[i]! })),
+    ),
+  );
 }
 
 function count(result: MediationResult, reason: QuarantineReason): void {
@@ -203,10 +262,17 @@ function count(result: MediationResult, reason: QuarantineReason): void {
 }
 
 /** A RecordId billed already (a concurrent revision got there first): quarantine, never bill twice. */
-async function quarantineAsBilledAlready(db: PoolClient, providerId: string, id: number, recordKey: string, tenantRef: string | null): Promise<void> {
-  await db.query(`UPDATE usage_line SET status = 'QUARANTINED', reason = 'DUPLICATE_USAGE', reason_detail = $2, service_id = NULL, group_key = $3, updated_at = now() WHERE id = $1`, [
-    id, `RecordId ${recordKey} is already billed`, groupKeyOf(providerId, 'DUPLICATE_USAGE', tenantRef),
-  ]);
+async function quarantineAsBilledAlready(
+  db: PoolClient,
+  providerId: string,
+  id: number,
+  recordKey: string,
+  tenantRef: string | null,
+): Promise<void> {
+  await db.query(
+    `UPDATE usage_line SET status = 'QUARANTINED', reason = 'DUPLICATE_USAGE', reason_detail = $2, service_id = NULL, group_key = $3, updated_at = now() WHERE id = $1`,
+    [id, `RecordId ${recordKey} is already billed`, groupKeyOf(providerId, 'DUPLICATE_USAGE', tenantRef)],
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,19 +305,39 @@ export async function mediateBatch(pool: Pool, sel: MediationSelection): Promise
   return inTransaction(pool, async (db) => {
     const picked =
       sel.source.kind === 'pending'
-        ? await db.query<{ id: number; record_key: string; content_hash: string; raw: string; tenant_ref: string | null }>(
+        ? await db.query<{
+            id: number;
+            record_key: string;
+            content_hash: string;
+            raw: string;
+            tenant_ref: string | null;
+          }>(
             `SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line
               WHERE provider_id = $1 AND status = 'NEW' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
             [sel.providerId, sel.limit],
           )
-        : await db.query<{ id: number; record_key: string; content_hash: string; raw: string; tenant_ref: string | null }>(
+        : await db.query<{
+            id: number;
+            record_key: string;
+            content_hash: string;
+            raw: string;
+            tenant_ref: string | null;
+          }>(
             `SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line
               WHERE provider_id = $1 AND status = 'CLEANSED' AND group_key = $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
             [sel.providerId, sel.source.groupKey, sel.limit],
           );
     const lines: StoredLine[] = picked.rows.map((r) => {
       const record = parseNumberPreserving(r.raw, null).value;
-      return { ...lineFacts(record, r.raw), id: r.id, recordKey: r.record_key, contentHash: r.content_hash, raw: r.raw, record, tenantRef: r.tenant_ref };
+      return {
+        ...lineFacts(record, r.raw),
+        id: r.id,
+        recordKey: r.record_key,
+        contentHash: r.content_hash,
+        raw: r.raw,
+        record,
+        tenantRef: r.tenant_ref,
+      };
     });
     const result: MediationResult = { processed: 0, billed: 0, quarantined: {} };
     if (lines.length === 0) return result;
@@ -275,20 +361,43 @@ export async function mediateBatch(pool: Pool, sel: MediationSelection): Promise
  * Writes the decided outcomes of stored lines, claiming each only if it is still in the state it
  * was read in (NEW, or CLEANSED for a group), then the charges of the billed ones.
  */
-async function saveOutcomes(db: PoolClient, sel: MediationSelection, lines: StoredLine[], decisions: Decision[]): Promise<MediationResult> {
+async function saveOutcomes(
+  db: PoolClient,
+  sel: MediationSelection,
+  lines: StoredLine[],
+  decisions: Decision[],
+): Promise<MediationResult> {
   const result: MediationResult = { processed: 0, billed: 0, quarantined: {} };
   const expected = sel.source.kind === 'pending' ? 'NEW' : 'CLEANSED';
-  const u = { id: [] as number[], status: [] as string[], reason: [] as (string | null)[], detail: [] as (string | null)[], svc: [] as (string | null)[], group: [] as (string | null)[] };
+  const u = {
+    id: [] as number[],
+    status: [] as string[],
+    reason: [] as (string | null)[],
+    detail: [] as (string | null)[],
+    svc: [] as (string | null)[],
+    group: [] as (string | null)[],
+  };
   lines.forEach((line, i) => {
     const d = decisions[i]!;
     u.id.push(line.id);
     if (d.status === 'COMPLETED') {
-      u.status.push('COMPLETED'); u.reason.push(null); u.detail.push(null); u.svc.push(d.serviceId); u.group.push(null);
+      u.status.push('COMPLETED');
+      u.reason.push(null);
+      u.detail.push(null);
+      u.svc.push(d.serviceId);
+      u.group.push(null);
     } else if (d.status === 'QUARANTINED') {
-      u.status.push('QUARANTINED'); u.reason.push(d.reason); u.detail.push(d.detail); u.svc.push(d.serviceId);
+      u.status.push('QUARANTINED');
+      u.reason.push(d.reason);
+      u.detail.push(d.detail);
+      u.svc.push(d.serviceId);
       u.group.push(groupKeyOf(sel.providerId, d.reason, d.record?.tenantId ?? line.tenantRef));
     } else {
-      u.status.push('DUPLICATE'); u.reason.push(null); u.detail.push(REPEAT_DETAIL); u.svc.push(null); u.group.push(null);
+      u.status.push('DUPLICATE');
+      u.reason.push(null);
+      u.detail.push(REPEAT_DETAIL);
+      u.svc.push(null);
+      u.group.push(null);
     }
   });
   const claimed = await db.query<{ id: number }>(
@@ -308,7 +417,12 @@ async function saveOutcomes(db: PoolClient, sel: MediationSelection, lines: Stor
   });
   const chargedIds = new Set<number>();
   if (billable.length > 0) {
-    const rows = billable.map(({ line, d }) => ({ line: line.id, key: line.recordKey, svc: d.serviceId, ...chargeColumns(d) }));
+    const rows = billable.map(({ line, d }) => ({
+      line: line.id,
+      key: line.recordKey,
+      svc: d.serviceId,
+      ...chargeColumns(d),
+    }));
     const inserted = await db.query<{ usage_line_id: number }>(
       `INSERT INTO usage_charge (usage_line_id, provider_id, cycle_id, record_key, service_id, billing_period, product_key, units, unit_rate,
                                  billable_ratio, carrier_cost, charge, margin, rule_kind, charge_end, charge_start)

@@ -14,14 +14,43 @@ import type { Charge, QuarantineReason } from '../core/rating';
 
 /** usage_line columns, in row order: id, then the outcome, then what was received. */
 export const LINE_COPY_COLUMNS = [
-  'id', 'mediated_cycle_id', 'status', 'reason', 'reason_detail', 'service_id', 'group_key',
-  'provider_id', 'first_cycle_id', 'record_key', 'content_hash', 'raw', 'tenant_ref', 'product_ref', 'charge_start', 'sub_total',
+  'id',
+  'mediated_cycle_id',
+  'status',
+  'reason',
+  'reason_detail',
+  'service_id',
+  'group_key',
+  'provider_id',
+  'first_cycle_id',
+  'record_key',
+  'content_hash',
+  'raw',
+  'tenant_ref',
+  'product_ref',
+  'charge_start',
+  'sub_total',
 ] as const;
 
 /** usage_charge columns, in row order: the line's id and the billing month, then the rest. */
 export const CHARGE_COPY_COLUMNS = [
-  'usage_line_id', 'billing_period', 'provider_id', 'cycle_id', 'record_key', 'service_id', 'usage_period', 'product_key', 'units', 'unit_rate',
-  'billable_ratio', 'carrier_cost', 'charge', 'margin', 'rule_kind', 'charge_start', 'charge_end',
+  'usage_line_id',
+  'billing_period',
+  'provider_id',
+  'cycle_id',
+  'record_key',
+  'service_id',
+  'usage_period',
+  'product_key',
+  'units',
+  'unit_rate',
+  'billable_ratio',
+  'carrier_cost',
+  'charge',
+  'margin',
+  'rule_kind',
+  'charge_start',
+  'charge_end',
 ] as const;
 
 export interface RowSource {
@@ -72,7 +101,10 @@ interface Constants {
 function constants(source: RowSource): Constants {
   const mediatedBy = field(source.mediatedBy);
   return {
-    source, providerId: field(source.providerId), receivedBy: field(source.receivedBy), mediatedBy,
+    source,
+    providerId: field(source.providerId),
+    receivedBy: field(source.receivedBy),
+    mediatedBy,
     // mediated_cycle_id … group_key of a line left NEW.
     newOutcome: Buffer.concat([field(null), field('NEW'), field(null), field(null), field(null), field(null)]),
     // The outcome columns a billed line starts with (its service and group follow), and a quarantined one.
@@ -84,8 +116,13 @@ function constants(source: RowSource): Constants {
 export function encodePage(rowSource: RowSource, lines: readonly DecidedLine[]): EncodedPage {
   const source = constants(rowSource);
   const page: EncodedPage = {
-    lines: new CopyRows(64 + lines.length * 1200), charges: new CopyRows(64 + lines.length * 400),
-    chargeLine: [], periods: new Set(), repeats: 0, processed: 0, quarantined: {},
+    lines: new CopyRows(64 + lines.length * 1200),
+    charges: new CopyRows(64 + lines.length * 400),
+    chargeLine: [],
+    periods: new Set(),
+    repeats: 0,
+    processed: 0,
+    quarantined: {},
   };
   const staged = new Set<string>();
   for (const line of lines) {
@@ -117,7 +154,12 @@ export function encodePage(rowSource: RowSource, lines: readonly DecidedLine[]):
 }
 
 /** A line's row: its outcome (null: deciding failed, the line stays NEW for the sweep), then what was received. */
-function writeLine(rows: CopyRows, source: Constants, line: DecidedLine, d: Exclude<Decision, { status: 'REPEAT' }> | null): void {
+function writeLine(
+  rows: CopyRows,
+  source: Constants,
+  line: DecidedLine,
+  d: Exclude<Decision, { status: 'REPEAT' }> | null,
+): void {
   rows.row(LINE_COPY_COLUMNS.length);
   rows.bigint();
   if (!d) {
@@ -145,7 +187,12 @@ function writeLine(rows: CopyRows, source: Constants, line: DecidedLine, d: Excl
 }
 
 /** A billed line's charge row: its line's id (filled in at save time) and its usage month (checked in encodePage), then the rest (as chargeColumns gives them). */
-function writeCharge(rows: CopyRows, source: Constants, line: DecidedLine, d: Extract<Decision, { status: 'COMPLETED' }>): void {
+function writeCharge(
+  rows: CopyRows,
+  source: Constants,
+  line: DecidedLine,
+  d: Extract<Decision, { status: 'COMPLETED' }>,
+): void {
   rows.row(CHARGE_COPY_COLUMNS.length);
   rows.bigint();
   rows.repeated(d.period);
@@ -180,7 +227,12 @@ function numberField(value: Decimal): Buffer {
 function amountFields(rated: Charge): Buffer {
   let encoded = amounts.get(rated);
   if (encoded === undefined) {
-    encoded = Buffer.concat([numericField(formatMoney(rated.cost)), numericField(formatMoney(rated.charge)), numericField(formatMoney(rated.margin)), field(rated.ruleKind)]);
+    encoded = Buffer.concat([
+      numericField(formatMoney(rated.cost)),
+      numericField(formatMoney(rated.charge)),
+      numericField(formatMoney(rated.margin)),
+      field(rated.ruleKind),
+    ]);
     amounts.set(rated, encoded);
   }
   return encoded;
@@ -192,7 +244,8 @@ function amountFields(rated: Charge): Buffer {
  */
 export function fillIds(page: EncodedPage, ids: string, routes: Readonly<Record<string, string>>): void {
   const values = idList(ids);
-  if (values.length !== page.lines.count) throw new Error(`a page of ${page.lines.count} lines was given ${values.length} ids`);
+  if (values.length !== page.lines.count)
+    throw new Error(`a page of ${page.lines.count} lines was given ${values.length} ids`);
   values.forEach((id, row) => page.lines.fillBigint(row, ID_AT, id));
   const rerouted = Object.entries(routes).some(([usage, billing]) => usage !== billing);
   page.chargeLine.forEach((line, row) => {
@@ -238,11 +291,16 @@ export function idList(text: string): number[] {
  */
 export function chargeColumns(d: Extract<Decision, { status: 'COMPLETED' }>) {
   return {
-    period: d.period, product: d.productKey,
+    period: d.period,
+    product: d.productKey,
     units: decimalText(d.record.quantity),
     rate: decimalText(d.record.unitPrice),
     ratio: decimalText(d.record.billableRatio),
-    cost: formatMoney(d.rated.cost), charge: formatMoney(d.rated.charge), margin: formatMoney(d.rated.margin), kind: d.rated.ruleKind,
-    start: d.record.chargeStart.text, end_: d.record.chargeEnd.text,
+    cost: formatMoney(d.rated.cost),
+    charge: formatMoney(d.rated.charge),
+    margin: formatMoney(d.rated.margin),
+    kind: d.rated.ruleKind,
+    start: d.record.chargeStart.text,
+    end_: d.record.chargeEnd.text,
   };
 }

@@ -22,7 +22,12 @@ const transports = new Map<string, Transporter>();
 export async function sendEmail(settings: EmailSettings, m: EmailMessage): Promise<void> {
   let transport = transports.get(settings.smtpUrl);
   if (!transport) {
-    transport = nodemailer.createTransport({ url: settings.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
+    transport = nodemailer.createTransport({
+      url: settings.smtpUrl,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 20_000,
+    });
     transports.set(settings.smtpUrl, transport);
   }
   try {

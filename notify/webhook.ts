@@ -4,7 +4,11 @@ import { request } from 'undici';
  * Posts one JSON message to an incoming-webhook URL (Slack, Microsoft Teams or anything that
  * takes JSON). Such URLs carry their own secret: errors name the host only, never the URL.
  */
-export async function postWebhook(url: string, body: unknown, opts: { idempotencyKey: string; timeoutMs?: number }): Promise<void> {
+export async function postWebhook(
+  url: string,
+  body: unknown,
+  opts: { idempotencyKey: string; timeoutMs?: number },
+): Promise<void> {
   const host = safeHost(url);
   let status: number;
   let text = '';
@@ -21,7 +25,8 @@ export async function postWebhook(url: string, body: unknown, opts: { idempotenc
   } catch (err) {
     throw new Error(`webhook ${host}: ${(err as { code?: string }).code ?? (err as Error).name}`);
   }
-  if (status < 200 || status >= 300) throw new Error(`webhook ${host}: HTTP ${status}${text ? ` (${text.replace(/\s+/g, ' ')})` : ''}`);
+  if (status < 200 || status >= 300)
+    throw new Error(`webhook ${host}: HTTP ${status}${text ? ` (${text.replace(/\s+/g, ' ')})` : ''}`);
 }
 
 function safeHost(url: string): string {

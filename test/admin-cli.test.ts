@@ -6,7 +6,13 @@ import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { groupStateQuery, quarantineGroupWorkflow, resolveUpdate, signalsQuery, writeOffSignal } from '../workflows/quarantine-group';
+import {
+  groupStateQuery,
+  quarantineGroupWorkflow,
+  resolveUpdate,
+  signalsQuery,
+  writeOffSignal,
+} from '../workflows/quarantine-group';
 import { groupWorkflowId } from '../workflows/quarantine-group.api';
 import { osUserName } from '../client/actor';
 import { PROJECT_ROOT } from '../config';
@@ -22,7 +28,11 @@ before(async () => {
   env = await localTemporal();
   sys = await startTestSystem(env, { usageRecords: 400, pageSize: 100 });
   providerId = (await sys.onboardSimProvider(0)).id;
-  firstCycle = await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'qa-cycle-1', args: [{ providerId }] });
+  firstCycle = await env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: 'qa-cycle-1',
+    args: [{ providerId }],
+  });
 });
 let firstCycle: CycleSummary;
 after(async () => {
@@ -36,15 +46,26 @@ after(async () => {
  */
 function csp(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', 'client/cli.ts', ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, DATABASE_URL: sys.db.url, TEMPORAL_ADDRESS: env.address, TASK_QUEUE: sys.taskQueue, LOG_LEVEL: 'warn' },
-      encoding: 'utf8',
-      timeout: 120_000,
-    }, (err, out, errText) => {
-      if (err && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, out, err: errText });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'client/cli.ts', ...args],
+      {
+        cwd: PROJECT_ROOT,
+        env: {
+          ...process.env,
+          DATABASE_URL: sys.db.url,
+          TEMPORAL_ADDRESS: env.address,
+          TASK_QUEUE: sys.taskQueue,
+          LOG_LEVEL: 'warn',
+        },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+      (err, out, errText) => {
+        if (err && typeof err.code !== 'number') return reject(err);
+        resolve({ code: err ? (err.code as number) : 0, out, err: errText });
+      },
+    );
   });
 }
 
@@ -57,9 +78,20 @@ async function groups(reason: string) {
 }
 
 async function audit(groupKey: string) {
-  return (await sys.db.pool.query<{ request_id: string; action: string; actor: string; os_user: string | null; outcome: string; rejection: string | null; written_off: number }>(
-    'SELECT request_id, action, actor, os_user, outcome, rejection, written_off FROM quarantine_action WHERE group_key = $1 ORDER BY id', [groupKey],
-  )).rows;
+  return (
+    await sys.db.pool.query<{
+      request_id: string;
+      action: string;
+      actor: string;
+      os_user: string | null;
+      outcome: string;
+      rejection: string | null;
+      written_off: number;
+    }>(
+      'SELECT request_id, action, actor, os_user, outcome, rejection, written_off FROM quarantine_action WHERE group_key = $1 ORDER BY id',
+      [groupKey],
+    )
+  ).rows;
 }
 
 test('refusals through the CLI are in the audit trail, with the OS user beside the name given', async () => {
@@ -69,7 +101,9 @@ test('refusals through the CLI are in the audit trail, with the OS user beside t
   assert.equal(unknown.code, 2, unknown.err);
   assert.match(unknown.err, /refused: service S-999999 does not exist/);
   const other = await sys.onboardSimProvider(1, { withRateCard: false });
-  const foreign = (await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 LIMIT 1', [other.id])).rows[0]!.id;
+  const foreign = (
+    await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 LIMIT 1', [other.id])
+  ).rows[0]!.id;
   const elsewhere = await csp('quarantine', 'allocate', group.group_key, '--service', foreign, '--by', 'alice');
   assert.equal(elsewhere.code, 2);
   assert.match(elsewhere.err, /belongs to another provider/);
@@ -77,11 +111,14 @@ test('refusals through the CLI are in the audit trail, with the OS user beside t
   assert.equal(noReason.code, 2);
   assert.match(noReason.err, /needs a reason/);
   const trail = await audit(group.group_key);
-  assert.deepEqual(trail.map((a) => [a.action, a.actor, a.outcome, a.os_user]), [
-    ['allocate', 'alice', 'REJECTED', osUserName()],
-    ['allocate', 'alice', 'REJECTED', osUserName()],
-    ['writeOff', 'mallory', 'REJECTED', osUserName()],
-  ]);
+  assert.deepEqual(
+    trail.map((a) => [a.action, a.actor, a.outcome, a.os_user]),
+    [
+      ['allocate', 'alice', 'REJECTED', osUserName()],
+      ['allocate', 'alice', 'REJECTED', osUserName()],
+      ['writeOff', 'mallory', 'REJECTED', osUserName()],
+    ],
+  );
   // A typo in the group key is not an action on a group: exit 2, nothing recorded anywhere.
   const typo = await csp('quarantine', 'cleanse', `${providerId}|NO_RATE_CARD|nope`, '--by', 'alice');
   assert.equal(typo.code, 2);
@@ -92,15 +129,30 @@ test("a request id is scoped to its group: group A's id sent to group B is B's o
   const [a, b] = await groups('NO_RATE_CARD').then((g) => (g.length >= 2 ? g : groups('NON_EXISTENT_SERVICE')));
   assert.ok(a && b, 'two groups');
   const requestId = 'shared-request-1';
-  const first = await env.client.workflow.getHandle(groupWorkflowId(a.group_key)).executeUpdate(resolveUpdate, { args: [{ action: "cleanse", by: "alice", requestId }] });
+  const first = await env.client.workflow
+    .getHandle(groupWorkflowId(a.group_key))
+    .executeUpdate(resolveUpdate, { args: [{ action: 'cleanse', by: 'alice', requestId }] });
   assert.equal(first.outcome, 'APPLIED');
   const handleB = env.client.workflow.getHandle<typeof quarantineGroupWorkflow>(groupWorkflowId(b.group_key));
   await handleB.signal(writeOffSignal, { by: 'bob', reason: 'duplicate of a credit note', requestId });
-  const trailB = await waitFor("B audit row", async () => { const t = await audit(b.group_key); return t.length > 0 ? t : undefined; });
-  assert.deepEqual(trailB.map((x) => [x.request_id, x.action, x.actor, x.outcome, x.written_off]), [[requestId, 'writeOff', 'bob', 'APPLIED', b.n]]);
+  const trailB = await waitFor('B audit row', async () => {
+    const t = await audit(b.group_key);
+    return t.length > 0 ? t : undefined;
+  });
+  assert.deepEqual(
+    trailB.map((x) => [x.request_id, x.action, x.actor, x.outcome, x.written_off]),
+    [[requestId, 'writeOff', 'bob', 'APPLIED', b.n]],
+  );
   const state = await handleB.result();
-  assert.deepEqual(state.actions.map((x) => [x.action, x.by]), [['writeOff', 'bob']]);
-  assert.deepEqual((await audit(a.group_key)).map((x) => [x.action, x.actor]), [['cleanse', 'alice']], "A's trail unchanged");
+  assert.deepEqual(
+    state.actions.map((x) => [x.action, x.by]),
+    [['writeOff', 'bob']],
+  );
+  assert.deepEqual(
+    (await audit(a.group_key)).map((x) => [x.action, x.actor]),
+    [['cleanse', 'alice']],
+    "A's trail unchanged",
+  );
   // Sent to the same group again, the id still makes it act once.
   await assert.doesNotReject(env.client.workflow.getHandle(groupWorkflowId(a.group_key)).query(groupStateQuery));
 });
@@ -115,12 +167,22 @@ test('an unknown carrier label is a mistake to fix: exit 2, naming the known lab
 });
 
 test('listings read for people: amounts with 2 decimals and the currency, names beside ids, times in the provider zone', async () => {
-  const provider = (await sys.db.pool.query<{ name: string; currency: string; time_zone: string }>('SELECT name, currency, time_zone FROM provider WHERE id = $1', [providerId])).rows[0]!;
+  const provider = (
+    await sys.db.pool.query<{ name: string; currency: string; time_zone: string }>(
+      'SELECT name, currency, time_zone FROM provider WHERE id = $1',
+      [providerId],
+    )
+  ).rows[0]!;
   const list = await csp('quarantine', 'list', '--provider', providerId);
   assert.equal(list.code, 0, list.err);
   assert.match(list.out, new RegExp(`${provider.name}.*\\d\\.\\d\\d ${provider.currency}`));
   assert.doesNotMatch(list.out, /\d\.\d{3,}/, 'no long decimals for people');
-  const json = JSON.parse((await csp('quarantine', 'list', '--provider', providerId, '--json')).out) as Array<{ group: string; carrierCharge: string; currency: string; providerName: string }>;
+  const json = JSON.parse((await csp('quarantine', 'list', '--provider', providerId, '--json')).out) as Array<{
+    group: string;
+    carrierCharge: string;
+    currency: string;
+    providerName: string;
+  }>;
   // Every group but a CURRENCY_MISMATCH one is in the provider's currency (that one: the next test).
   const inProviderCurrency = json.find((g) => !g.group.includes('|CURRENCY_MISMATCH|'))!;
   assert.equal(inProviderCurrency.currency, provider.currency);
@@ -149,26 +211,46 @@ test('listings read for people: amounts with 2 decimals and the currency, names 
 });
 
 test("a CURRENCY_MISMATCH group's amounts carry its records' currency, not the provider's: list, --json and show", async () => {
-  const provider = (await sys.db.pool.query<{ currency: string }>('SELECT currency FROM provider WHERE id = $1', [providerId])).rows[0]!;
+  const provider = (
+    await sys.db.pool.query<{ currency: string }>('SELECT currency FROM provider WHERE id = $1', [providerId])
+  ).rows[0]!;
   const [group] = await groups('CURRENCY_MISMATCH');
   assert.ok(group, 'a CURRENCY_MISMATCH group');
-  const recordCurrency = (await sys.db.pool.query<{ c: string }>(`SELECT DISTINCT upper(raw::jsonb ->> 'Currency') AS c FROM usage_line WHERE group_key = $1`, [group.group_key])).rows.map((r) => r.c);
+  const recordCurrency = (
+    await sys.db.pool.query<{ c: string }>(
+      `SELECT DISTINCT upper(raw::jsonb ->> 'Currency') AS c FROM usage_line WHERE group_key = $1`,
+      [group.group_key],
+    )
+  ).rows.map((r) => r.c);
   assert.equal(recordCurrency.length, 1);
   assert.notEqual(recordCurrency[0], provider.currency);
-  const json = JSON.parse((await csp('quarantine', 'list', '--provider', providerId, '--reason', 'CURRENCY_MISMATCH', '--json')).out) as Array<{ group: string; currency: string }>;
-  assert.deepEqual(json.map((g) => [g.group, g.currency]).find(([g]) => g === group.group_key), [group.group_key, recordCurrency[0]]);
+  const json = JSON.parse(
+    (await csp('quarantine', 'list', '--provider', providerId, '--reason', 'CURRENCY_MISMATCH', '--json')).out,
+  ) as Array<{ group: string; currency: string }>;
+  assert.deepEqual(
+    json.map((g) => [g.group, g.currency]).find(([g]) => g === group.group_key),
+    [group.group_key, recordCurrency[0]],
+  );
   const list = await csp('quarantine', 'list', '--provider', providerId, '--reason', 'CURRENCY_MISMATCH');
   assert.match(list.out, new RegExp(`\\d\\.\\d\\d ${recordCurrency[0]}`));
   assert.doesNotMatch(list.out, new RegExp(`\\d\\.\\d\\d ${provider.currency}`));
   const show = await csp('quarantine', 'show', group.group_key);
   assert.match(show.out, new RegExp(`carrierCharge: [\\d,]+\\.\\d\\d ${recordCurrency[0]}`));
-  assert.doesNotMatch(show.out, new RegExp(`\\d\\.\\d\\d ${provider.currency}`), 'no line labelled with the provider currency');
+  assert.doesNotMatch(
+    show.out,
+    new RegExp(`\\d\\.\\d\\d ${provider.currency}`),
+    'no line labelled with the provider currency',
+  );
 });
 
 test('an action on a group whose lines were all billed is refused as resolved, not as a group that does not exist', async () => {
   const [group] = await groups('NON_EXISTENT_SERVICE');
   assert.ok(group);
-  const service = (await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 ORDER BY id LIMIT 1', [providerId])).rows[0]!.id;
+  const service = (
+    await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 ORDER BY id LIMIT 1', [
+      providerId,
+    ])
+  ).rows[0]!.id;
   const first = await csp('quarantine', 'allocate', group.group_key, '--service', service, '--by', 'alice');
   assert.equal(first.code, 0, first.err);
   const again = await csp('quarantine', 'allocate', group.group_key, '--service', service, '--by', 'alice');
@@ -185,7 +267,11 @@ test('every command says what it does; --version works', async () => {
     const help = await csp(group, '--help');
     const commands = help.out.split('Commands:')[1] ?? '';
     for (const line of commands.split('\n').filter((l) => /^ {2}\S/.test(l) && !l.trim().startsWith('help'))) {
-      assert.match(line, /^ {2}\S+(?: \[options\])?(?: <[^>]+>| \[[^\]]+\])* {2,}\S/, `${group}: "${line.trim()}" has a description`);
+      assert.match(
+        line,
+        /^ {2}\S+(?: \[options\])?(?: <[^>]+>| \[[^\]]+\])* {2,}\S/,
+        `${group}: "${line.trim()}" has a description`,
+      );
     }
   }
 });
@@ -209,16 +295,30 @@ test('the Web UI page of a group and a cycle: static summary and details, curren
   const described = await handle.describe();
   assert.match((await described.staticSummary()) ?? '', /^Quarantine group: NON_EXISTENT_SERVICE, tenant /);
   assert.match((await described.staticDetails()) ?? '', /`allocate` \{"serviceId":"S-1001","by":"alice"/);
-  const current = await waitFor('current details', async () => (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails || undefined);
-  const currency = (await sys.db.pool.query<{ currency: string }>('SELECT currency FROM provider WHERE id = $1', [providerId])).rows[0]!.currency;
-  assert.match(current, new RegExp(`\\*\\*NON_EXISTENT_SERVICE\\*\\*: ${group.n} line\\(s\\), carrier charge [\\d,]+\\.\\d\\d ${currency}`));
+  const current = await waitFor(
+    'current details',
+    async () =>
+      (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails || undefined,
+  );
+  const currency = (
+    await sys.db.pool.query<{ currency: string }>('SELECT currency FROM provider WHERE id = $1', [providerId])
+  ).rows[0]!.currency;
+  assert.match(
+    current,
+    new RegExp(`\\*\\*NON_EXISTENT_SERVICE\\*\\*: ${group.n} line\\(s\\), carrier charge [\\d,]+\\.\\d\\d ${currency}`),
+  );
   assert.match(current, /customer \S+/);
   assert.match(current, /Suggested service: S-\d+|No similar service/);
   assert.match(current, /`writeOff` \{"by":"alice","reason":/);
   // A misspelled signal is accepted by Temporal silently; the group lists the names it takes.
   const signals = await handle.query(signalsQuery);
-  assert.deepEqual(signals.signals.map((x) => x.name), ['allocate', 'cleanse', 'writeOff', 'acceptRevision']);
+  assert.deepEqual(
+    signals.signals.map((x) => x.name),
+    ['allocate', 'cleanse', 'writeOff', 'acceptRevision'],
+  );
 
-  const cycle = await env.client.workflow.getHandle('qa-cycle-1').query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  const cycle = await env.client.workflow
+    .getHandle('qa-cycle-1')
+    .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
   assert.match(cycle.currentDetails ?? '', /^Phase: completed\. .*mediated \d+ \(100%\): billed \d+/);
 });

@@ -22,7 +22,10 @@ function contract(profile: ShapeProfile): void {
     sim = await startSimulator({ usageRecords: 230, usageMonth: '2026-11', tokenTtlSeconds: 3600, shape: profile });
     const p = sim.dataset.providers[0]!;
     secret = p.clientSecret;
-    client = new RhipeClient({ identityUrl: sim.url, apiUrl: sim.url, timeoutMs: 1500 }, { clientId: p.clientId, clientSecret: p.clientSecret });
+    client = new RhipeClient(
+      { identityUrl: sim.url, apiUrl: sim.url, timeoutMs: 1500 },
+      { clientId: p.clientId, clientSecret: p.clientSecret },
+    );
   });
   after(() => sim.close());
   beforeEach(() => {
@@ -44,7 +47,10 @@ function contract(profile: ShapeProfile): void {
   /** Every line the simulator serves for provider 0, from its own data (orders add lines). */
   const expectedIds = () => {
     const p = sim.dataset.providers[0]!;
-    return Array.from({ length: p.usageRecords + p.extraLines.length }, (_, i) => JSON.parse(sim.dataset.usageLineJson(0, i)).RecordId as string);
+    return Array.from(
+      { length: p.usageRecords + p.extraLines.length },
+      (_, i) => JSON.parse(sim.dataset.usageLineJson(0, i)).RecordId as string,
+    );
   };
 
   test('token: fetched once and reused until shortly before expiry', async () => {
@@ -67,7 +73,10 @@ function contract(profile: ShapeProfile): void {
     const shortSim = await startSimulator({ usageRecords: 10, tokenTtlSeconds: 30, shape: profile });
     try {
       const p = shortSim.dataset.providers[0]!;
-      const c = new RhipeClient({ identityUrl: shortSim.url, apiUrl: shortSim.url, timeoutMs: 1500 }, { clientId: p.clientId, clientSecret: p.clientSecret });
+      const c = new RhipeClient(
+        { identityUrl: shortSim.url, apiUrl: shortSim.url, timeoutMs: 1500 },
+        { clientId: p.clientId, clientSecret: p.clientSecret },
+      );
       await c.listCustomers();
       await c.listCustomers();
       // 30 s lifetime is inside the 60 s safety margin: every call asks for a fresh one.
@@ -78,8 +87,14 @@ function contract(profile: ShapeProfile): void {
   });
 
   test('token: wrong credentials are INVALID_CLIENT, not retryable, and name no secret', async () => {
-    const bad = new RhipeClient({ identityUrl: sim.url, apiUrl: sim.url, timeoutMs: 1500 }, { clientId: sim.dataset.providers[0]!.clientId, clientSecret: '0'.repeat(32) });
-    await assert.rejects(bad.listCustomers(), (e: CarrierError) => e.code === 'INVALID_CLIENT' && !e.retryable && !e.message.includes('0'.repeat(32)));
+    const bad = new RhipeClient(
+      { identityUrl: sim.url, apiUrl: sim.url, timeoutMs: 1500 },
+      { clientId: sim.dataset.providers[0]!.clientId, clientSecret: '0'.repeat(32) },
+    );
+    await assert.rejects(
+      bad.listCustomers(),
+      (e: CarrierError) => e.code === 'INVALID_CLIENT' && !e.retryable && !e.message.includes('0'.repeat(32)),
+    );
   });
 
   test('every endpoint: customers, tenants, tenant, price list, orders, quantity, usage, invoices, invoice CSV', async () => {
@@ -97,19 +112,43 @@ function contract(profile: ShapeProfile): void {
     const prices = await client.getPriceList(contractId, new Date());
     const product = prices.ProductGroups[0]!.Products[0]!;
     assert.equal(product.UnitPrice.value, sim.dataset.products[0]!.cost);
-    const order = await client.placeOrder({ tenantId, orderBillingCycle: 'Monthly', products: [{ productId: product.ProductId, qty: 3 }], clientReference: 'order-1' });
+    const order = await client.placeOrder({
+      tenantId,
+      orderBillingCycle: 'Monthly',
+      products: [{ productId: product.ProductId, qty: 3 }],
+      clientReference: 'order-1',
+    });
     assert.equal(order.Subscriptions[0]!.Quantity, 3);
-    const again = await client.placeOrder({ tenantId, orderBillingCycle: 'Monthly', products: [{ productId: product.ProductId, qty: 3 }], clientReference: 'order-1' });
-    assert.equal(again.Subscriptions[0]!.SubscriptionId, order.Subscriptions[0]!.SubscriptionId, 'a retried order is recognised');
+    const again = await client.placeOrder({
+      tenantId,
+      orderBillingCycle: 'Monthly',
+      products: [{ productId: product.ProductId, qty: 3 }],
+      clientReference: 'order-1',
+    });
+    assert.equal(
+      again.Subscriptions[0]!.SubscriptionId,
+      order.Subscriptions[0]!.SubscriptionId,
+      'a retried order is recognised',
+    );
     const changed = await client.setSubscriptionQuantity(order.Subscriptions[0]!.SubscriptionId, 5);
     assert.equal(changed.Quantity, 5);
-    assert.equal((await client.getTenant(tenantId)).Subscriptions.find((s) => s.SubscriptionId === changed.SubscriptionId)!.Quantity, 5);
-    await assert.rejects(client.setSubscriptionQuantity(changed.SubscriptionId, 100000), (e: CarrierError) => e.code === 'BAD_REQUEST' && !e.retryable);
+    assert.equal(
+      (await client.getTenant(tenantId)).Subscriptions.find((s) => s.SubscriptionId === changed.SubscriptionId)!
+        .Quantity,
+      5,
+    );
+    await assert.rejects(
+      client.setSubscriptionQuantity(changed.SubscriptionId, 100000),
+      (e: CarrierError) => e.code === 'BAD_REQUEST' && !e.retryable,
+    );
     const invoices = await client.listInvoices();
     assert.ok(invoices.length > 0);
     const csv = await client.getInvoiceCsv(invoices[0]!.InvoiceId);
     assert.ok(csv.length > 0 && 'RecordId' in csv[0]!);
-    await assert.rejects(client.getTenant('99999999-9999-4999-8999-999999999999'), (e: CarrierError) => e.code === 'NOT_FOUND' && !e.retryable);
+    await assert.rejects(
+      client.getTenant('99999999-9999-4999-8999-999999999999'),
+      (e: CarrierError) => e.code === 'NOT_FOUND' && !e.retryable,
+    );
   });
 
   test('identifiers are text with every digit; nulls, empty lists and unknown fields are tolerated', async () => {
@@ -123,7 +162,10 @@ function contract(profile: ShapeProfile): void {
     if (profile === 'numeric') {
       assert.match(customer.CustomerId!, /^\d{19}$/);
       assert.ok(BigInt(customer.CustomerId!) > BigInt(Number.MAX_SAFE_INTEGER), 'beyond a double');
-      assert.ok(customers.some((c) => c.CustomerProgramAgreements.length === 0), 'a customer whose agreements are null');
+      assert.ok(
+        customers.some((c) => c.CustomerProgramAgreements.length === 0),
+        'a customer whose agreements are null',
+      );
     }
     // A tenant without subscriptions (null in the numeric dialect) and add-ons absent or empty.
     const bare = sim.dataset.addTenant(p, 'Empty Shelf Pty');
@@ -134,7 +176,8 @@ function contract(profile: ShapeProfile): void {
       const full = await client.getTenant(t.tenantId);
       const sub = full.Subscriptions[0]!;
       assert.equal(sub.SubscriptionId, wire(t.subscriptions[0]!.subscriptionId));
-      for (const s of full.Subscriptions) assert.ok(s.AddonSubscriptions === null || Array.isArray(s.AddonSubscriptions));
+      for (const s of full.Subscriptions)
+        assert.ok(s.AddonSubscriptions === null || Array.isArray(s.AddonSubscriptions));
       // The id read back is the id the carrier understands in a URL.
       const changed = await client.setSubscriptionQuantity(sub.SubscriptionId, sub.Quantity + 1);
       assert.equal(changed.SubscriptionId, sub.SubscriptionId);
@@ -151,7 +194,10 @@ function contract(profile: ShapeProfile): void {
     assert.deepEqual(ids(records), expectedIds());
     const ratio = (records[0] as { BillableRatio: { value: string } }).BillableRatio.value;
     assert.equal(ratio, /"BillableRatio":([-0-9.]+)/.exec(sim.dataset.usageLineJson(0, 0))![1]);
-    assert.ok(records.some((r) => /^-?0\.\d{28}$/.test((r as { BillableRatio: { value: string } }).BillableRatio.value)), 'some ratio has 28 places');
+    assert.ok(
+      records.some((r) => /^-?0\.\d{28}$/.test((r as { BillableRatio: { value: string } }).BillableRatio.value)),
+      'some ratio has 28 places',
+    );
   });
 
   test('usage: a page that fails mid-way resumes from that page, nothing skipped or repeated', async () => {
@@ -208,20 +254,31 @@ function contract(profile: ShapeProfile): void {
   test('fault: 403 is not retryable and says what to fix', async () => {
     await client.token();
     sim.faults.add({ endpoint: 'customers', kind: 'http403' });
-    await assert.rejects(client.listCustomers(), (e: CarrierError) => e.code === 'FORBIDDEN' && !e.retryable && /check its Rhipe program membership/.test(e.message));
+    await assert.rejects(
+      client.listCustomers(),
+      (e: CarrierError) =>
+        e.code === 'FORBIDDEN' && !e.retryable && /check its Rhipe program membership/.test(e.message),
+    );
   });
 
   test('fault: 400 is not retryable and carries the carrier message', async () => {
     await client.token();
     sim.faults.add({ endpoint: 'usage', kind: 'http400' });
-    await assert.rejects(client.usagePage(window, 1, 10), (e: CarrierError) => e.code === 'BAD_REQUEST' && !e.retryable && /HTTP 400/.test(e.message));
+    await assert.rejects(
+      client.usagePage(window, 1, 10),
+      (e: CarrierError) => e.code === 'BAD_REQUEST' && !e.retryable && /HTTP 400/.test(e.message),
+    );
   });
 
   test('malformed body: an undocumented shape names the endpoint and the field', async () => {
     const p = sim.dataset.providers[0]!;
     p.tenants[0]!.subscriptions[0]!.quantity = 'many' as unknown as number;
     try {
-      await assert.rejects(client.getTenant(p.tenants[0]!.tenantId), (e: CarrierError) => e.code === 'UNEXPECTED_SHAPE' && /Subscriptions\.0\.Quantity/.test(e.message) && !e.retryable);
+      await assert.rejects(
+        client.getTenant(p.tenants[0]!.tenantId),
+        (e: CarrierError) =>
+          e.code === 'UNEXPECTED_SHAPE' && /Subscriptions\.0\.Quantity/.test(e.message) && !e.retryable,
+      );
     } finally {
       p.tenants[0]!.subscriptions[0]!.quantity = 5;
     }
@@ -241,7 +298,10 @@ function contract(profile: ShapeProfile): void {
         await client.usagePage(window, 1, 5);
         log.info({ page: 1 }, 'page fetched');
       } catch (err) {
-        log.error({ err, access_token: token, client_secret: secret, headers: { authorization: `Bearer ${token}` } }, 'carrier call failed');
+        log.error(
+          { err, access_token: token, client_secret: secret, headers: { authorization: `Bearer ${token}` } },
+          'carrier call failed',
+        );
       }
     }
     const text = logs.text();

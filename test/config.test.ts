@@ -26,7 +26,11 @@ test('config: each bad value names the variable and what is expected', () => {
     [{ RHIPE_API_URL: 'ftp://carrier' }, /RHIPE_API_URL/],
   ];
   for (const [env, pattern] of bad) {
-    assert.throws(() => loadConfig(env), (e: Error) => e instanceof ConfigError && pattern.test(e.message), `${JSON.stringify(env)}`);
+    assert.throws(
+      () => loadConfig(env),
+      (e: Error) => e instanceof ConfigError && pattern.test(e.message),
+      `${JSON.stringify(env)}`,
+    );
   }
 });
 
@@ -37,13 +41,20 @@ test('config: a secret value is never echoed in the error', () => {
   ];
   for (const [env, secret] of secrets) {
     const name = Object.keys(env)[0]!;
-    assert.throws(() => loadConfig(env), (e: Error) => e instanceof ConfigError && e.message.includes(name) && !e.message.includes(secret), name);
+    assert.throws(
+      () => loadConfig(env),
+      (e: Error) => e instanceof ConfigError && e.message.includes(name) && !e.message.includes(secret),
+      name,
+    );
   }
 });
 
 test('config: a bad value stops start-up with the message and a non-zero exit', () => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-    cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, USAGE_PAGE_SIZE: 'lots', DATABASE_URL: 'postgres://127.0.0.1:1/none' }, timeout: 60_000,
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, USAGE_PAGE_SIZE: 'lots', DATABASE_URL: 'postgres://127.0.0.1:1/none' },
+    timeout: 60_000,
   });
   assert.equal(r.status, 2, 'a configuration mistake to fix');
   assert.match(r.stderr, /USAGE_PAGE_SIZE/);

@@ -23,7 +23,11 @@ after(async () => {
 
 function csp(args: string[], input?: string) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'client/cli.ts', ...args], {
-    cwd: PROJECT_ROOT, env: { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir }, input, encoding: 'utf8', timeout: 60_000,
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, DATABASE_URL: db.url, DATA_DIR: dataDir },
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -58,7 +62,10 @@ test('csp user add|list|set-password|set-role|remove: clear refusals, exit codes
   const shown = /password \(shown once\): (\S+)/.exec(generated.out)![1]!;
   assert.ok(await checkPassword(db.pool, 'vic', shown));
 
-  assert.deepEqual([csp(['user', 'add', 'bea', '--role', 'viewer']).code, csp(['user', 'add', 'bea', '--role', 'viewer']).err.trim()], [2, 'csp: user "bea" already exists']);
+  assert.deepEqual(
+    [csp(['user', 'add', 'bea', '--role', 'viewer']).code, csp(['user', 'add', 'bea', '--role', 'viewer']).err.trim()],
+    [2, 'csp: user "bea" already exists'],
+  );
   assert.match(csp(['user', 'add', 'Bad Name', '--role', 'viewer']).err, /lower-case letters/);
   assert.match(csp(['user', 'add', 'zed', '--role', 'root']).err, /--role must be one of viewer, billing, admin/);
   const short = csp(['user', 'set-password', 'bea', '--password-stdin'], 'short\n');
@@ -66,7 +73,14 @@ test('csp user add|list|set-password|set-role|remove: clear refusals, exit codes
   assert.match(short.err, /at least 12 characters/);
 
   const list = JSON.parse(csp(['user', 'list', '--json']).out) as Array<{ username: string; role: string }>;
-  assert.deepEqual(list.map((u) => [u.username, u.role]), [['admin', 'admin'], ['bea', 'billing'], ['vic', 'viewer']]);
+  assert.deepEqual(
+    list.map((u) => [u.username, u.role]),
+    [
+      ['admin', 'admin'],
+      ['bea', 'billing'],
+      ['vic', 'viewer'],
+    ],
+  );
 
   assert.equal(csp(['user', 'set-password', 'bea', '--password-stdin'], 'a-brand-new-password\n').code, 0);
   assert.ok(await checkPassword(db.pool, 'bea', 'a-brand-new-password'));
@@ -79,8 +93,11 @@ test('csp user add|list|set-password|set-role|remove: clear refusals, exit codes
   assert.equal(csp(['user', 'remove', 'vic']).code, 0);
   assert.match(csp(['user', 'remove', 'vic']).err, /no user "vic"/);
 
-  const audit = await db.pool.query<{ kind: string; subject: string; source: string }>(`SELECT kind, subject, source FROM audit_event ORDER BY id`);
-  assert.deepEqual(audit.rows.map((r) => `${r.source}:${r.kind}:${r.subject}`), [
-    'cli:user.add:bea', 'cli:user.add:vic', 'cli:user.password:bea', 'cli:user.role:vic', 'cli:user.remove:vic',
-  ]);
+  const audit = await db.pool.query<{ kind: string; subject: string; source: string }>(
+    `SELECT kind, subject, source FROM audit_event ORDER BY id`,
+  );
+  assert.deepEqual(
+    audit.rows.map((r) => `${r.source}:${r.kind}:${r.subject}`),
+    ['cli:user.add:bea', 'cli:user.add:vic', 'cli:user.password:bea', 'cli:user.role:vic', 'cli:user.remove:vic'],
+  );
 });

@@ -28,14 +28,29 @@ before(async () => {
   env = await localTemporal();
   sys = await startTestSystem(env, { usageRecords: 300, pageSize: 100 });
   provider = await sys.onboardSimProvider(0);
-  await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'console-cycle-1', args: [{ providerId: provider.id }] });
+  await env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: 'console-cycle-1',
+    args: [{ providerId: provider.id }],
+  });
   // A second provider (NZD) so the dashboard shows providers side by side, each in its currency.
   const second = await sys.onboardSimProvider(1);
-  await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'console-cycle-2', args: [{ providerId: second.id }] });
+  await env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: 'console-cycle-2',
+    args: [{ providerId: second.id }],
+  });
   await addUser(sys.db.pool, 'alice', PASSWORD.alice, 'billing');
   await addUser(sys.db.pool, 'victor', PASSWORD.victor, 'viewer');
   web = await startConsole(
-    { pool: sys.db.pool, temporal: env.client, taskQueue: sys.taskQueue, namespace: env.namespace ?? 'default', temporalUiUrl: 'http://127.0.0.1:8233', log: sys.logs.logger() },
+    {
+      pool: sys.db.pool,
+      temporal: env.client,
+      taskQueue: sys.taskQueue,
+      namespace: env.namespace ?? 'default',
+      temporalUiUrl: 'http://127.0.0.1:8233',
+      log: sys.logs.logger(),
+    },
     { port: 0 },
     // Every test signs in from 127.0.0.1; the limit itself is tested on a console of its own.
     { loginAttemptsPerMinute: 1000 },
@@ -75,10 +90,19 @@ test('sign in: the dashboard shows each provider, its cycles, quarantine by reas
     assert.match((await card.textContent()) ?? '', /COMPLETED/);
     assert.match((await card.locator('caption').textContent()) ?? '', /Quarantine by reason/);
     assert.match((await card.textContent()) ?? '', /NON_EXISTENT_SERVICE/);
-    assert.match((await card.locator('.money-line').textContent()) ?? '', new RegExp(`charge [\\d,]+\\.\\d\\d ${provider.currency}`));
-    assert.equal(await card.locator('a[href*="/namespaces/default/workflows/console-cycle-1"]').count(), 1, 'the last cycle links to the Temporal Web UI');
+    assert.match(
+      (await card.locator('.money-line').textContent()) ?? '',
+      new RegExp(`charge [\\d,]+\\.\\d\\d ${provider.currency}`),
+    );
+    assert.equal(
+      await card.locator('a[href*="/namespaces/default/workflows/console-cycle-1"]').count(),
+      1,
+      'the last cycle links to the Temporal Web UI',
+    );
     await screenshot(page, 'dashboard');
-    const audit = await sys.db.pool.query(`SELECT actor, kind FROM audit_event WHERE kind = 'login' AND actor = 'alice'`);
+    const audit = await sys.db.pool.query(
+      `SELECT actor, kind FROM audit_event WHERE kind = 'login' AND actor = 'alice'`,
+    );
     assert.equal(audit.rowCount, 1);
   } finally {
     await context.close();
@@ -94,32 +118,59 @@ test('quarantine: from the filtered list to a group, allocated to the suggested 
     await page.selectOption('select[name=provider]', provider.id);
     await Promise.all([page.waitForURL(/reason=NON_EXISTENT_SERVICE/), page.click('form.filters button')]);
     assert.ok((await page.locator('table.groups tbody tr').count()) > 0);
-    assert.match((await page.locator('table.groups tbody tr').first().textContent()) ?? '', new RegExp(`-?[\\d,]+\\.\\d\\d ${provider.currency}`), 'amounts carry the currency');
+    assert.match(
+      (await page.locator('table.groups tbody tr').first().textContent()) ?? '',
+      new RegExp(`-?[\\d,]+\\.\\d\\d ${provider.currency}`),
+      'amounts carry the currency',
+    );
     await screenshot(page, 'quarantine');
 
     await Promise.all([page.waitForURL(/\/quarantine\/group\?key=/), page.locator('a.group-link').first().click()]);
     const key = new URL(page.url()).searchParams.get('key')!;
-    const quarantined = await sys.db.pool.query<{ id: number }>(`SELECT id FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`, [key]);
+    const quarantined = await sys.db.pool.query<{ id: number }>(
+      `SELECT id FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`,
+      [key],
+    );
     assert.ok(quarantined.rowCount! > 0);
     const firstChoice = await page.locator('#allocate select[name=serviceId] option').first().getAttribute('value');
     const suggested = await page.locator('dl.facts').textContent();
     assert.ok(firstChoice && /^S-\d+$/.test(firstChoice));
-    if (!/none alike enough/.test(suggested ?? '')) assert.match(suggested ?? '', new RegExp(firstChoice), 'the suggestion is the first choice');
+    if (!/none alike enough/.test(suggested ?? ''))
+      assert.match(suggested ?? '', new RegExp(firstChoice), 'the suggestion is the first choice');
 
     await page.fill('#allocate input[name=note]', 'new tenant of the customer');
     await Promise.all([page.waitForURL(/\/quarantine\/group\?key=/), page.click('#allocate button')]);
     const message = await flash(page);
-    assert.match(message, new RegExp(`Allocated to ${firstChoice} by alice: ${quarantined.rowCount} line\\(s\\); billed ${quarantined.rowCount}`));
+    assert.match(
+      message,
+      new RegExp(
+        `Allocated to ${firstChoice} by alice: ${quarantined.rowCount} line\\(s\\); billed ${quarantined.rowCount}`,
+      ),
+    );
     assert.equal(await page.locator('table.lines .status.QUARANTINED').count(), 0);
-    assert.equal(await page.locator('table.lines .status.COMPLETED').count(), Math.min(quarantined.rowCount!, 25), 'every line shows as billed');
+    assert.equal(
+      await page.locator('table.lines .status.COMPLETED').count(),
+      Math.min(quarantined.rowCount!, 25),
+      'every line shows as billed',
+    );
     assert.match((await page.locator('table.audit tbody tr').first().textContent()) ?? '', /allocate.*alice.*APPLIED/s);
     await screenshot(page, 'quarantine-allocated');
 
     const ids = quarantined.rows.map((r) => r.id);
-    const billed = await sys.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_charge WHERE usage_line_id = ANY($1::bigint[]) AND service_id = $2', [ids, firstChoice]);
+    const billed = await sys.db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM usage_charge WHERE usage_line_id = ANY($1::bigint[]) AND service_id = $2',
+      [ids, firstChoice],
+    );
     assert.equal(billed.rows[0]!.n, ids.length);
-    const action = await sys.db.pool.query<{ actor: string; principal: string; outcome: string }>('SELECT actor, principal, outcome FROM quarantine_action WHERE group_key = $1', [key]);
-    assert.deepEqual(action.rows, [{ actor: 'alice', principal: 'alice', outcome: 'APPLIED' }], 'recorded as the signed-in user, its authenticated principal too');
+    const action = await sys.db.pool.query<{ actor: string; principal: string; outcome: string }>(
+      'SELECT actor, principal, outcome FROM quarantine_action WHERE group_key = $1',
+      [key],
+    );
+    assert.deepEqual(
+      action.rows,
+      [{ actor: 'alice', principal: 'alice', outcome: 'APPLIED' }],
+      'recorded as the signed-in user, its authenticated principal too',
+    );
   } finally {
     await context.close();
   }
@@ -133,7 +184,9 @@ test("quarantine: a CURRENCY_MISMATCH group's amounts carry its records' currenc
       [provider.id],
     );
     const { group_key: key, currency } = group.rows[0]!;
-    const own = (await sys.db.pool.query<{ currency: string }>('SELECT currency FROM provider WHERE id = $1', [provider.id])).rows[0]!.currency;
+    const own = (
+      await sys.db.pool.query<{ currency: string }>('SELECT currency FROM provider WHERE id = $1', [provider.id])
+    ).rows[0]!.currency;
     assert.notEqual(currency, own);
     await page.goto(`${web.url}/`);
     const row = (await page.locator('table.compact tr', { hasText: 'CURRENCY_MISMATCH' }).first().textContent()) ?? '';
@@ -145,7 +198,9 @@ test("quarantine: a CURRENCY_MISMATCH group's amounts carry its records' currenc
     const still = (await page.locator('dd.quarantined-count').textContent()) ?? '';
     assert.match(still, new RegExp(`carrier charge [\\d,]+\\.\\d\\d ${currency}`), `group page: ${still}`);
     // Each form names its own action by its own request id.
-    const ids = await page.locator('form input[name=requestId]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
+    const ids = await page
+      .locator('form input[name=requestId]')
+      .evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
     assert.ok(ids.length >= 2, `${ids.length} forms`);
     assert.equal(new Set(ids).size, ids.length, `request ids: ${ids.join(', ')}`);
   } finally {
@@ -156,12 +211,17 @@ test("quarantine: a CURRENCY_MISMATCH group's amounts carry its records' currenc
 test('quarantine: a refusal is shown on the page with its reason (a write-off without a reason)', async () => {
   const { context, page } = await signedIn('alice');
   try {
-    const group = await sys.db.pool.query<{ group_key: string }>(`SELECT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' ORDER BY group_key LIMIT 1`, [provider.id]);
+    const group = await sys.db.pool.query<{ group_key: string }>(
+      `SELECT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' ORDER BY group_key LIMIT 1`,
+      [provider.id],
+    );
     const key = group.rows[0]!.group_key;
     await page.goto(`${web.url}/quarantine/group?key=${encodeURIComponent(key)}`);
     await Promise.all([page.waitForURL(/\/quarantine\/group\?key=/), page.click('#write-off button')]);
     assert.match(await flash(page), /Refused: a write-off needs a reason/);
-    const still = await sys.db.pool.query(`SELECT 1 FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`, [key]);
+    const still = await sys.db.pool.query(`SELECT 1 FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`, [
+      key,
+    ]);
     assert.ok(still.rowCount! > 0, 'nothing changed');
   } finally {
     await context.close();
@@ -171,14 +231,18 @@ test('quarantine: a refusal is shown on the page with its reason (a write-off wi
 test("tenants: search, open a tenant, an invalid quantity is refused with the validator's message, a valid one is applied and in the history with who", async () => {
   const { context, page } = await signedIn('alice');
   try {
-    const service = (await sys.db.pool.query<{ id: string; tenant_id: string; customer_name: string }>(
-      `SELECT s.id, s.tenant_id, s.customer_name FROM service s JOIN licence l ON l.provider_id = s.provider_id AND l.tenant_id = s.tenant_id
+    const service = (
+      await sys.db.pool.query<{ id: string; tenant_id: string; customer_name: string }>(
+        `SELECT s.id, s.tenant_id, s.customer_name FROM service s JOIN licence l ON l.provider_id = s.provider_id AND l.tenant_id = s.tenant_id
         WHERE s.provider_id = $1 AND l.parent_subscription_id IS NULL ORDER BY s.id LIMIT 1`,
-      [provider.id],
-    )).rows[0]!;
+        [provider.id],
+      )
+    ).rows[0]!;
     // The tenant workflow knows its price list once its first reconcile is done.
     await waitFor('tenant reconciled', async () => {
-      const s = await env.client.workflow.getHandle(tenantWorkflowId(provider.id, service.tenant_id)).query(tenantStateQuery);
+      const s = await env.client.workflow
+        .getHandle(tenantWorkflowId(provider.id, service.tenant_id))
+        .query(tenantStateQuery);
       return s.products.length > 0 && s.licences.length > 0;
     });
     await page.goto(`${web.url}/tenants`);
@@ -193,13 +257,25 @@ test("tenants: search, open a tenant, an invalid quantity is refused with the va
     await screenshot(page, 'tenant-refused');
 
     const current = Number(await page.locator('form.quantity').first().locator('input[name=quantity]').inputValue());
-    await page.locator('form.quantity').first().locator('input[name=quantity]').fill(String(current + 1));
-    await Promise.all([page.waitForURL(new RegExp(`/tenants/${service.id}$`)), page.locator('form.quantity').first().locator('button').click()]);
+    await page
+      .locator('form.quantity')
+      .first()
+      .locator('input[name=quantity]')
+      .fill(String(current + 1));
+    await Promise.all([
+      page.waitForURL(new RegExp(`/tenants/${service.id}$`)),
+      page.locator('form.quantity').first().locator('button').click(),
+    ]);
     assert.match(await flash(page), new RegExp(`Done \\(change .*\\) by alice: .*× ${current + 1}`));
-    assert.match((await page.locator('table.events tbody tr').first().textContent()) ?? '', new RegExp(`this system.*${current}.*${current + 1}.*alice`, 's'), 'old, new and who');
+    assert.match(
+      (await page.locator('table.events tbody tr').first().textContent()) ?? '',
+      new RegExp(`this system.*${current}.*${current + 1}.*alice`, 's'),
+      'old, new and who',
+    );
     await screenshot(page, 'tenant-changed');
     const change = await sys.db.pool.query<{ requested_by: string; principal: string }>(
-      `SELECT requested_by, principal FROM licence_change WHERE tenant_id = $1 AND kind = 'setQuantity' AND status = 'DONE'`, [service.tenant_id],
+      `SELECT requested_by, principal FROM licence_change WHERE tenant_id = $1 AND kind = 'setQuantity' AND status = 'DONE'`,
+      [service.tenant_id],
     );
     assert.deepEqual(change.rows, [{ requested_by: 'alice', principal: 'alice' }]);
   } finally {
@@ -210,9 +286,12 @@ test("tenants: search, open a tenant, an invalid quantity is refused with the va
 test('rates: a rule edited in the page is checked like `csp rates` and audited with who, old and new', async () => {
   const { context, page } = await signedIn('alice');
   try {
-    const rule = (await sys.db.pool.query<{ product_id: string; kind: string; value: string | null }>(
-      `SELECT product_id, kind, value::text FROM rate_rule WHERE provider_id = $1 AND service_id IS NULL ORDER BY product_id LIMIT 1`, [provider.id],
-    )).rows[0]!;
+    const rule = (
+      await sys.db.pool.query<{ product_id: string; kind: string; value: string | null }>(
+        `SELECT product_id, kind, value::text FROM rate_rule WHERE provider_id = $1 AND service_id IS NULL ORDER BY product_id LIMIT 1`,
+        [provider.id],
+      )
+    ).rows[0]!;
     await page.goto(`${web.url}/rates?provider=${provider.id}`);
     await page.fill('#set-rule input[name=productId]', rule.product_id);
     await page.selectOption('#set-rule select[name=kind]', 'markup');
@@ -224,21 +303,40 @@ test('rates: a rule edited in the page is checked like `csp rates` and audited w
     await page.selectOption('#set-rule select[name=kind]', 'markup');
     await page.fill('#set-rule input[name=value]', '18.5');
     await Promise.all([page.waitForURL(/\/rates\?provider=/), page.click('#set-rule button')]);
-    assert.match(await flash(page), new RegExp(`Rule for ${rule.product_id}: ${rule.kind}${rule.value ? ` ${rule.value}` : ''} → markup 18.5`));
+    assert.match(
+      await flash(page),
+      new RegExp(`Rule for ${rule.product_id}: ${rule.kind}${rule.value ? ` ${rule.value}` : ''} → markup 18.5`),
+    );
     const row = page.locator('table.rate-audit tbody tr').first();
     assert.equal((await row.locator('.who').textContent())?.trim(), 'alice');
     assert.equal((await row.locator('.new').textContent())?.trim(), 'markup 18.5');
-    assert.equal((await row.locator('.old').textContent())?.trim(), `${rule.kind}${rule.value ? ` ${rule.value}` : ''}`);
+    assert.equal(
+      (await row.locator('.old').textContent())?.trim(),
+      `${rule.kind}${rule.value ? ` ${rule.value}` : ''}`,
+    );
     await screenshot(page, 'rates-audited');
 
-    const stored = await sys.db.pool.query<{ kind: string; value: string }>('SELECT kind, value::text FROM rate_rule WHERE provider_id = $1 AND product_id = $2 AND service_id IS NULL', [provider.id, rule.product_id]);
+    const stored = await sys.db.pool.query<{ kind: string; value: string }>(
+      'SELECT kind, value::text FROM rate_rule WHERE provider_id = $1 AND product_id = $2 AND service_id IS NULL',
+      [provider.id, rule.product_id],
+    );
     assert.deepEqual(stored.rows[0], { kind: 'markup', value: '18.5' });
-    const audit = await sys.db.pool.query<{ actor: string; old_value: { kind: string }; new_value: { kind: string; value: string } }>(
-      `SELECT actor, old_value, new_value FROM audit_event WHERE kind = 'rate.set' AND provider_id = $1 ORDER BY id DESC LIMIT 1`, [provider.id],
+    const audit = await sys.db.pool.query<{
+      actor: string;
+      old_value: { kind: string };
+      new_value: { kind: string; value: string };
+    }>(
+      `SELECT actor, old_value, new_value FROM audit_event WHERE kind = 'rate.set' AND provider_id = $1 ORDER BY id DESC LIMIT 1`,
+      [provider.id],
     );
     assert.equal(audit.rows[0]!.actor, 'alice');
     assert.equal(audit.rows[0]!.old_value.kind, rule.kind);
-    assert.deepEqual(audit.rows[0]!.new_value, { productId: rule.product_id, serviceId: null, kind: 'markup', value: '18.5' });
+    assert.deepEqual(audit.rows[0]!.new_value, {
+      productId: rule.product_id,
+      serviceId: null,
+      kind: 'markup',
+      value: '18.5',
+    });
   } finally {
     await context.close();
   }
@@ -249,7 +347,10 @@ test('month end: the charges report with its margin chart (chart.js served here)
   try {
     const period = monthIn(new Date(), provider.time_zone);
     await page.goto(`${web.url}/month-end?provider=${provider.id}&period=${period}&by=product`);
-    assert.match((await page.locator('table.report tfoot').textContent()) ?? '', new RegExp(`Total.*[\\d,]+\\.\\d\\d ${provider.currency}`, 's'));
+    assert.match(
+      (await page.locator('table.report tfoot').textContent()) ?? '',
+      new RegExp(`Total.*[\\d,]+\\.\\d\\d ${provider.currency}`, 's'),
+    );
     // The chart is drawn by the locally served chart.js (a CDN would be blocked by the page's CSP).
     await page.waitForFunction(() => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -264,7 +365,10 @@ test('month end: the charges report with its margin chart (chart.js served here)
     await Promise.all([page.waitForURL(/\/month-end\?provider=/), page.click('#close-period button')]);
     assert.match(await flash(page), new RegExp(`${period} closed by alice`));
     await screenshot(page, 'month-end');
-    const state = await sys.db.pool.query<{ status: string; changed_by: string }>('SELECT status, changed_by FROM billing_period WHERE provider_id = $1 AND period = $2', [provider.id, period]);
+    const state = await sys.db.pool.query<{ status: string; changed_by: string }>(
+      'SELECT status, changed_by FROM billing_period WHERE provider_id = $1 AND period = $2',
+      [provider.id, period],
+    );
     assert.deepEqual(state.rows, [{ status: 'CLOSED', changed_by: 'alice' }]);
   } finally {
     await context.close();
@@ -274,7 +378,12 @@ test('month end: the charges report with its margin chart (chart.js served here)
 test('a viewer sees no action, and the server refuses one sent anyway (with a valid session and CSRF token)', async () => {
   const { context, page } = await signedIn('victor');
   try {
-    const key = (await sys.db.pool.query<{ group_key: string }>(`SELECT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' ORDER BY group_key DESC LIMIT 1`, [provider.id])).rows[0]!.group_key;
+    const key = (
+      await sys.db.pool.query<{ group_key: string }>(
+        `SELECT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' ORDER BY group_key DESC LIMIT 1`,
+        [provider.id],
+      )
+    ).rows[0]!.group_key;
     await page.goto(`${web.url}/quarantine/group?key=${encodeURIComponent(key)}`);
     assert.equal(await page.locator('section.actions form').count(), 0, 'no action form for a viewer');
     assert.match((await page.locator('p.note').textContent()) ?? '', /need the billing role/);
@@ -298,11 +407,19 @@ test('a viewer sees no action, and the server refuses one sent anyway (with a va
       form.submit();
     }, key);
     await page.waitForURL(`${web.url}/quarantine/group/action`);
-    assert.match((await page.locator('.flash.error').textContent()) ?? '', /Your role \(viewer\) may not do this: it needs the billing role/);
+    assert.match(
+      (await page.locator('.flash.error').textContent()) ?? '',
+      /Your role \(viewer\) may not do this: it needs the billing role/,
+    );
     await screenshot(page, 'viewer-refused');
-    const actions = await sys.db.pool.query(`SELECT 1 FROM quarantine_action WHERE group_key = $1 AND actor = 'victor'`, [key]);
+    const actions = await sys.db.pool.query(
+      `SELECT 1 FROM quarantine_action WHERE group_key = $1 AND actor = 'victor'`,
+      [key],
+    );
     assert.equal(actions.rowCount, 0);
-    const still = await sys.db.pool.query(`SELECT 1 FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`, [key]);
+    const still = await sys.db.pool.query(`SELECT 1 FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`, [
+      key,
+    ]);
     assert.ok(still.rowCount! > 0);
   } finally {
     await context.close();
@@ -314,9 +431,18 @@ test('HTTP: without a session, pages redirect to sign-in and changes are refused
   const page = await anon.request('GET', '/quarantine');
   assert.equal(page.status, 303);
   assert.equal(page.headers.get('location'), '/login?next=%2Fquarantine');
-  const key = (await sys.db.pool.query<{ group_key: string }>(`SELECT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' LIMIT 1`, [provider.id])).rows[0]!.group_key;
+  const key = (
+    await sys.db.pool.query<{ group_key: string }>(
+      `SELECT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' LIMIT 1`,
+      [provider.id],
+    )
+  ).rows[0]!.group_key;
   const before = await sys.db.pool.query('SELECT count(*)::int AS n FROM quarantine_action');
-  const post = await anon.request('POST', '/quarantine/group/action', { key, action: 'writeOff', reason: 'no session' });
+  const post = await anon.request('POST', '/quarantine/group/action', {
+    key,
+    action: 'writeOff',
+    reason: 'no session',
+  });
   assert.equal(post.status, 401);
   const rate = await anon.request('POST', `/rates/${provider.id}/default-markup`, { percent: '50' });
   assert.equal(rate.status, 401);
@@ -335,12 +461,21 @@ test('HTTP: with a session but without (or with a wrong) CSRF token, changes are
   const stored = await sys.db.pool.query('SELECT 1 FROM console_session WHERE token_hash = $1', [token]);
   assert.equal(stored.rowCount, 0, 'the database holds only a hash of the session token');
 
-  const markup = async () => (await sys.db.pool.query<{ v: string | null }>('SELECT default_markup_percent::text AS v FROM rate_card WHERE provider_id = $1', [provider.id])).rows[0]!.v;
+  const markup = async () =>
+    (
+      await sys.db.pool.query<{ v: string | null }>(
+        'SELECT default_markup_percent::text AS v FROM rate_card WHERE provider_id = $1',
+        [provider.id],
+      )
+    ).rows[0]!.v;
   const before = await markup();
   const missing = await s.request('POST', `/rates/${provider.id}/default-markup`, { percent: '42' });
   assert.equal(missing.status, 403);
   assert.match(await missing.text(), /CSRF/);
-  const wrong = await s.request('POST', `/rates/${provider.id}/default-markup`, { percent: '42', _csrf: 'x'.repeat(43) });
+  const wrong = await s.request('POST', `/rates/${provider.id}/default-markup`, {
+    percent: '42',
+    _csrf: 'x'.repeat(43),
+  });
   assert.equal(wrong.status, 403);
   assert.equal(await markup(), before, 'nothing changed');
 
@@ -369,13 +504,22 @@ test('HTTP: sign-in needs the form it was given (login CSRF), and failed sign-in
   assert.equal(s.cookies.has('csp_session'), false);
   const wrong = await s.login('alice', 'not-her-password');
   assert.equal(wrong.status, 401);
-  const audited = await sys.db.pool.query<{ actor: string }>(`SELECT actor FROM audit_event WHERE kind = 'login.failed' ORDER BY id DESC LIMIT 1`);
+  const audited = await sys.db.pool.query<{ actor: string }>(
+    `SELECT actor FROM audit_event WHERE kind = 'login.failed' ORDER BY id DESC LIMIT 1`,
+  );
   assert.equal(audited.rows[0]!.actor, 'alice');
 });
 
 test('HTTP: sign-in attempts are rate-limited per address', async () => {
   const limited = await startConsole(
-    { pool: sys.db.pool, temporal: env.client, taskQueue: sys.taskQueue, namespace: 'default', temporalUiUrl: null, log: sys.logs.logger() },
+    {
+      pool: sys.db.pool,
+      temporal: env.client,
+      taskQueue: sys.taskQueue,
+      namespace: 'default',
+      temporalUiUrl: null,
+      log: sys.logs.logger(),
+    },
     { port: 0 },
     // A long window: under load, four argon2 checks can take longer than a minute.
     { loginAttemptsPerMinute: 3, loginWindowMs: 15 * 60_000 },
@@ -387,7 +531,9 @@ test('HTTP: sign-in attempts are rate-limited per address', async () => {
     assert.deepEqual(statuses, [401, 401, 401, 429]);
     const right = await s.login('victor', PASSWORD.victor);
     assert.equal(right.status, 429, 'even the right password waits for the window to pass');
-    const limitedAudit = await sys.db.pool.query(`SELECT 1 FROM audit_event WHERE kind = 'login.rate-limited' AND actor = 'victor'`);
+    const limitedAudit = await sys.db.pool.query(
+      `SELECT 1 FROM audit_event WHERE kind = 'login.rate-limited' AND actor = 'victor'`,
+    );
     assert.ok(limitedAudit.rowCount! >= 1);
   } finally {
     await limited.close();

@@ -21,12 +21,24 @@ after(async () => {
 });
 
 const windowOf = async (cycleId: string) =>
-  (await sys.db.pool.query<{ ws: string; we: string; status: string }>(`SELECT to_char(window_start, 'YYYY-MM-DD') AS ws, to_char(window_end, 'YYYY-MM-DD') AS we, status FROM cycle_run WHERE id = $1`, [cycleId])).rows[0];
+  (
+    await sys.db.pool.query<{ ws: string; we: string; status: string }>(
+      `SELECT to_char(window_start, 'YYYY-MM-DD') AS ws, to_char(window_end, 'YYYY-MM-DD') AS we, status FROM cycle_run WHERE id = $1`,
+      [cycleId],
+    )
+  ).rows[0];
 
 test('cycle run --from/--to runs one cycle for exactly that window and prints its summary', async () => {
-  const r = await runCli(['cycle', 'run', providerId, '--from', '2026-10-01', '--to', '2026-10-31', '--json'], cliEnv(sys, env));
+  const r = await runCli(
+    ['cycle', 'run', providerId, '--from', '2026-10-01', '--to', '2026-10-31', '--json'],
+    cliEnv(sys, env),
+  );
   assert.equal(r.code, 0, r.err);
-  const summary = JSON.parse(r.out) as { cycleId: string; window: { startDate: string; endDate: string }; fetched: number };
+  const summary = JSON.parse(r.out) as {
+    cycleId: string;
+    window: { startDate: string; endDate: string };
+    fetched: number;
+  };
   assert.deepEqual(summary.window, { startDate: '2026-10-01', endDate: '2026-10-31' });
   assert.deepEqual(await windowOf(summary.cycleId), { ws: '2026-10-01', we: '2026-10-31', status: 'COMPLETED' });
   // October only: the simulator's November lines are not in it.
@@ -34,7 +46,10 @@ test('cycle run --from/--to runs one cycle for exactly that window and prints it
 });
 
 test('schedule trigger --from/--to starts a cycle for that window', async () => {
-  const r = await runCli(['schedule', 'trigger', providerId, '--from', '2026-11-01', '--to', '2026-11-30'], cliEnv(sys, env));
+  const r = await runCli(
+    ['schedule', 'trigger', providerId, '--from', '2026-11-01', '--to', '2026-11-30'],
+    cliEnv(sys, env),
+  );
   assert.equal(r.code, 0, r.err);
   const cycleId = /usage cycle (\S+) started for 2026-11-01 to 2026-11-30/.exec(r.out)?.[1];
   assert.ok(cycleId, r.out);
@@ -60,7 +75,10 @@ test('an impossible or reversed window is refused before anything starts', async
 test('a failed cycle is printed with its cause chain', async () => {
   sys.sim.faults.set([{ endpoint: 'usage', kind: 'http403', times: 1 }]);
   try {
-    const r = await runCli(['cycle', 'run', providerId, '--from', '2026-11-01', '--to', '2026-11-30'], cliEnv(sys, env));
+    const r = await runCli(
+      ['cycle', 'run', providerId, '--from', '2026-11-01', '--to', '2026-11-30'],
+      cliEnv(sys, env),
+    );
     assert.equal(r.code, 1, r.err);
     assert.match(r.err, /workflow usage-cycle:p-[0-9a-f]+:now-\S+ failed/);
     assert.match(r.err, /caused by: FORBIDDEN: .*HTTP 403/);

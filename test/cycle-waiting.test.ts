@@ -22,7 +22,11 @@ after(async () => {
 test('a cycle waiting on a retried activity shows the activity, its attempt and the last failure in its progress', async () => {
   const provider = await sys.onboardSimProvider(0, { withRateCard: true });
   sys.sim.faults.set([{ endpoint: 'usage', kind: 'http503', times: 1000 }]);
-  const handle = await env.client.workflow.start(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: `waiting-${provider.id}`, args: [{ providerId: provider.id }] });
+  const handle = await env.client.workflow.start(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: `waiting-${provider.id}`,
+    args: [{ providerId: provider.id }],
+  });
   const deadline = Date.now() + 90_000;
   let view = await describeCycleProgress(env.client, handle.workflowId);
   while (!view.waitingOn.some((w) => w.attempt >= 2)) {

@@ -30,7 +30,13 @@ const base = { currency: 'AUD', timeZone: 'Australia/Sydney', cycleTimes: ['06:0
 
 function deadline<T>(what: Promise<T>, seconds: number, label: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([what, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${label}: not done within ${seconds} s`)), seconds * 1000)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    what,
+    new Promise<T>(
+      (_, reject) =>
+        (timer = setTimeout(() => reject(new Error(`${label}: not done within ${seconds} s`)), seconds * 1000)),
+    ),
+  ]).finally(() => clearTimeout(timer));
 }
 
 test('discovery of ~90 contract agreements finishes under 4 % transient faults; each request is retried on its own (numeric ids)', async () => {
@@ -46,7 +52,11 @@ test('discovery of ~90 contract agreements finishes under 4 % transient faults; 
   ]);
   const before = sys.sim.stats.calls.tenants ?? 0;
   try {
-    const { provider, onboarding } = await deadline(addProvider(sys.ctx, { ...base, name: p.name, clientId: p.clientId, clientSecret: p.clientSecret }), 240, 'onboarding under faults');
+    const { provider, onboarding } = await deadline(
+      addProvider(sys.ctx, { ...base, name: p.name, clientId: p.clientId, clientSecret: p.clientSecret }),
+      240,
+      'onboarding under faults',
+    );
     assert.equal(onboarding.tenants, p.tenants.length);
     assert.equal((await listServices(sys.db.pool, provider.id)).length, p.tenants.length);
     const tenantCalls = (sys.sim.stats.calls.tenants ?? 0) - before;
@@ -70,11 +80,19 @@ test('a failed onboarding says its root cause; the same add again continues wher
   sys.sim.dataset.addCustomers(p, 30, 1);
   const agreements = new Set(p.tenants.map((t) => t.contractAgreementId)).size;
   sys.sim.faults.set([{ endpoint: 'tenants', kind: 'http403', afterCalls: 12, times: 1 }]);
-  const add = () => addProvider(sys.ctx, { ...base, currency: 'NZD', name: p.name, clientId: p.clientId, clientSecret: p.clientSecret }, { agreementsPerActivity: 4 });
+  const add = () =>
+    addProvider(
+      sys.ctx,
+      { ...base, currency: 'NZD', name: p.name, clientId: p.clientId, clientSecret: p.clientSecret },
+      { agreementsPerActivity: 4 },
+    );
   await assert.rejects(add(), (e: UserError) => {
     assert.match(e.message, /^workflow onboarding:p-[0-9a-f]+ failed/);
     assert.match(e.message, /caused by: activity discoverAgreements/);
-    assert.match(e.message, /caused by: FORBIDDEN: GET \/api\/v2\/contractagreements\/\{id\}\/tenants: HTTP 403: Access to this resource is forbidden/);
+    assert.match(
+      e.message,
+      /caused by: FORBIDDEN: GET \/api\/v2\/contractagreements\/\{id\}\/tenants: HTTP 403: Access to this resource is forbidden/,
+    );
     assert.doesNotMatch(e.message, /^Workflow execution failed$/m);
     return true;
   });
@@ -84,13 +102,20 @@ test('a failed onboarding says its root cause; the same add again continues wher
   const stopped = (await latestDiscovery(sys.db.pool, provider.id))!;
   assert.equal(stopped.status, 'FAILED');
   assert.match(stopped.error!, /HTTP 403/);
-  assert.ok(stopped.agreementsDone >= 8 && stopped.agreementsDone < agreements, `${stopped.agreementsDone} of ${agreements} agreements kept`);
+  assert.ok(
+    stopped.agreementsDone >= 8 && stopped.agreementsDone < agreements,
+    `${stopped.agreementsDone} of ${agreements} agreements kept`,
+  );
 
   const before = sys.sim.stats.calls.tenants ?? 0;
   const { provider: again, onboarding } = await add();
   assert.equal(again.id, provider.id, 'the same provider, not a second one');
   assert.equal(onboarding.tenants, p.tenants.length);
-  assert.equal((sys.sim.stats.calls.tenants ?? 0) - before, agreements - stopped.agreementsDone, 'only the agreements not yet read are read');
+  assert.equal(
+    (sys.sim.stats.calls.tenants ?? 0) - before,
+    agreements - stopped.agreementsDone,
+    'only the agreements not yet read are read',
+  );
   assert.equal((await listServices(sys.db.pool, provider.id)).length, p.tenants.length);
   assert.ok((await getProvider(sys.db.pool, provider.id))!.onboarded_at);
   await assert.rejects(add(), /already onboarded as/);
@@ -106,7 +131,9 @@ test('a huge provider is discovered in bounded history: the workflow continues a
   assert.equal(result.tenants, p.tenants.length);
   assert.equal(result.servicesCreated, 400);
   const runs: number[] = [];
-  for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${onboardingWorkflowId(provider.id)}' AND StartTime > '${startedAfter}'` })) {
+  for await (const wf of env.client.workflow.list({
+    query: `WorkflowId = '${onboardingWorkflowId(provider.id)}' AND StartTime > '${startedAfter}'`,
+  })) {
     runs.push((await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events!.length);
   }
   assert.ok(runs.length >= 4, `${runs.length} runs: continued as new`);
@@ -121,18 +148,29 @@ test('Ctrl-C on provider add stops the watching, not the onboarding', async () =
   await sys.db.pool.query('UPDATE provider SET onboarded_at = NULL WHERE id = $1', [provider.id]);
   sys.sim.dataset.addCustomers(p, 20, 1);
   sys.sim.faults.set([{ endpoint: 'tenants', kind: 'slow', delayMs: 400, times: 1000 }]);
-  const cli = spawnCli(['provider', 'add', '--name', p.name, '--client-id', p.clientId, '--currency', 'NZD'], cliEnv(sys, env, { RHIPE_CLIENT_SECRET: p.clientSecret }));
+  const cli = spawnCli(
+    ['provider', 'add', '--name', p.name, '--client-id', p.clientId, '--currency', 'NZD'],
+    cliEnv(sys, env, { RHIPE_CLIENT_SECRET: p.clientSecret }),
+  );
   let stderr = '';
   let stdout = '';
   cli.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   cli.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   // 'close', not 'exit': the whole output is read by then. The signal says whether the CLI handled the Ctrl-C.
   let closedAt = 0;
-  const exit = new Promise<string>((resolve) => cli.on('close', (code, signal) => {
-    closedAt = Date.now();
-    resolve(`code ${code} signal ${signal}`);
-  }));
-  await deadline((async () => { while (!/continuing the unfinished onboarding/.test(stderr)) await new Promise((r) => setTimeout(r, 100)); })(), 60, 'cli start');
+  const exit = new Promise<string>((resolve) =>
+    cli.on('close', (code, signal) => {
+      closedAt = Date.now();
+      resolve(`code ${code} signal ${signal}`);
+    }),
+  );
+  await deadline(
+    (async () => {
+      while (!/continuing the unfinished onboarding/.test(stderr)) await new Promise((r) => setTimeout(r, 100));
+    })(),
+    60,
+    'cli start',
+  );
   const sentAt = Date.now();
   cli.kill('SIGINT');
   const exited = await exit;
@@ -140,7 +178,11 @@ test('Ctrl-C on provider add stops the watching, not the onboarding', async () =
   // onboarding was still running, i.e. whether the watch could have ended before the Ctrl-C came.
   const handle = env.client.workflow.getHandle(onboardingWorkflowId(provider.id));
   const status = (await handle.describe()).status.name;
-  assert.equal(exited, 'code 130 signal null', `ended ${closedAt - sentAt} ms after the SIGINT; onboarding ${status}\nstderr: ${stderr}\nstdout: ${stdout}`);
+  assert.equal(
+    exited,
+    'code 130 signal null',
+    `ended ${closedAt - sentAt} ms after the SIGINT; onboarding ${status}\nstderr: ${stderr}\nstdout: ${stdout}`,
+  );
   assert.match(stderr, /stopped watching; the onboarding of p-[0-9a-f]+ goes on/);
   assert.equal(status, 'RUNNING');
   sys.sim.faults.clear();
@@ -155,16 +197,24 @@ test('discovery progress shows while it runs: in provider show, and on the onboa
   sys.sim.faults.set([{ endpoint: 'tenants', kind: 'slow', delayMs: 700, times: 1000 }]);
   const cli = cliEnv(sys, env);
   // The workflow reports after each step (here 4 agreements; 20 by default), the database after each agreement.
-  const adding = addProvider(sys.ctx, { ...base, name: p.name, clientId: p.clientId, clientSecret: p.clientSecret }, { agreementsPerActivity: 4, tenantWorkflowsPerActivity: 8 });
+  const adding = addProvider(
+    sys.ctx,
+    { ...base, name: p.name, clientId: p.clientId, clientSecret: p.clientSecret },
+    { agreementsPerActivity: 4, tenantWorkflowsPerActivity: 8 },
+  );
   adding.catch(() => undefined);
   try {
-    const provider = await deadline((async () => {
-      for (;;) {
-        const found = await getProvider(sys.db.pool, p.clientId);
-        if (found && (await latestDiscovery(sys.db.pool, found.id))?.tenantsDone) return found;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })(), 60, 'discovery under way');
+    const provider = await deadline(
+      (async () => {
+        for (;;) {
+          const found = await getProvider(sys.db.pool, p.clientId);
+          if (found && (await latestDiscovery(sys.db.pool, found.id))?.tenantsDone) return found;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })(),
+      60,
+      'discovery under way',
+    );
 
     // provider show, as an admin runs it: the discovery's status and counts, part way.
     const shown = await runCli(['provider', 'show', provider.id], cli);
@@ -180,21 +230,29 @@ test('discovery progress shows while it runs: in provider show, and on the onboa
     // (the __temporal_workflow_metadata query the UI sends), part way too.
     const handle = env.client.workflow.getHandle(onboardingWorkflowId(provider.id));
     const found: string[] = [];
-    for await (const wf of env.client.workflow.list({ query: `CspProviderId = '${provider.id}' AND ExecutionStatus = 'Running'` })) found.push(wf.workflowId);
+    for await (const wf of env.client.workflow.list({
+      query: `CspProviderId = '${provider.id}' AND ExecutionStatus = 'Running'`,
+    }))
+      found.push(wf.workflowId);
     assert.deepEqual(found, [onboardingWorkflowId(provider.id)]);
     const described = await handle.describe();
     assert.equal(described.typedSearchAttributes.get(CSP_PROVIDER_ID), provider.id);
     assert.equal(await described.staticSummary(), `onboarding of provider ${provider.id}`);
-    const details = async () => ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
-    const running = await deadline((async () => {
-      for (;;) {
-        const text = await details();
-        const m = /^\*\*reading tenants\*\*: (\d+)\/(\d+) tenants, (\d+)\/(\d+) contract agreements/.exec(text);
-        assert.ok(m, text);
-        if (Number(m[1]) > 0) return { text, done: Number(m[1]), total: Number(m[2]) };
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    })(), 60, 'progress in the current details');
+    const details = async () =>
+      ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+    const running = await deadline(
+      (async () => {
+        for (;;) {
+          const text = await details();
+          const m = /^\*\*reading tenants\*\*: (\d+)\/(\d+) tenants, (\d+)\/(\d+) contract agreements/.exec(text);
+          assert.ok(m, text);
+          if (Number(m[1]) > 0) return { text, done: Number(m[1]), total: Number(m[2]) };
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })(),
+      60,
+      'progress in the current details',
+    );
     assert.equal(running.total, p.tenants.length, running.text);
     assert.ok(running.done < p.tenants.length, running.text);
 
@@ -206,7 +264,12 @@ test('discovery progress shows while it runs: in provider show, and on the onboa
     assert.match(after.out, new RegExp(`^ {2}tenants: ${p.tenants.length}/${p.tenants.length}$`, 'm'));
     assert.doesNotMatch(after.out, /^onboarded: not yet/m);
     const finished = await details();
-    assert.match(finished, new RegExp(`^\\*\\*completed\\*\\*: ${p.tenants.length}/${p.tenants.length} tenants, .*, ${p.tenants.length}/${p.tenants.length} tenant workflows$`));
+    assert.match(
+      finished,
+      new RegExp(
+        `^\\*\\*completed\\*\\*: ${p.tenants.length}/${p.tenants.length} tenants, .*, ${p.tenants.length}/${p.tenants.length} tenant workflows$`,
+      ),
+    );
     // The tenants' workflows were started in steps (8 at most each), the progress set after each.
     const steps = [];
     for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${onboardingWorkflowId(provider.id)}'` })) {

@@ -16,7 +16,8 @@ let port: number;
 let signalListenersBefore: number;
 
 before(async () => {
-  signalListenersBefore = process.listenerCount('SIGINT') + process.listenerCount('SIGTERM') + process.listenerCount('SIGHUP');
+  signalListenersBefore =
+    process.listenerCount('SIGINT') + process.listenerCount('SIGTERM') + process.listenerCount('SIGHUP');
   port = await freePort();
   server = await startEmbeddedPostgres(dataDir, port);
 });
@@ -55,9 +56,16 @@ test('embedded PostgreSQL: pg_hba admits only the superuser, from 127.0.0.1, wit
   await admin.connect();
   try {
     await admin.query(`CREATE ROLE mallory LOGIN PASSWORD 'mallory-password'`);
-    const hba = await admin.query<{ type: string; user_name: string[]; address: string | null; auth_method: string }>('SELECT type, user_name, address, auth_method FROM pg_hba_file_rules');
-    assert.deepEqual(hba.rows.map((r) => [r.type, r.user_name, r.address, r.auth_method]), [['host', ['postgres'], '127.0.0.1', 'scram-sha-256']]);
-    const listen = await admin.query<{ setting: string }>(`SELECT setting FROM pg_settings WHERE name = 'listen_addresses'`);
+    const hba = await admin.query<{ type: string; user_name: string[]; address: string | null; auth_method: string }>(
+      'SELECT type, user_name, address, auth_method FROM pg_hba_file_rules',
+    );
+    assert.deepEqual(
+      hba.rows.map((r) => [r.type, r.user_name, r.address, r.auth_method]),
+      [['host', ['postgres'], '127.0.0.1', 'scram-sha-256']],
+    );
+    const listen = await admin.query<{ setting: string }>(
+      `SELECT setting FROM pg_settings WHERE name = 'listen_addresses'`,
+    );
     assert.equal(listen.rows[0]!.setting, '127.0.0.1');
   } finally {
     await admin.end();
@@ -80,14 +88,20 @@ test('embedded PostgreSQL: a server is a child we can watch, and starting one in
   // ourselves; this fails if an upgrade (or a change here) brings such handlers back.
   assert.ok(server.process.pid! > 0);
   assert.equal(server.process.exitCode, null);
-  assert.equal(process.listenerCount('SIGINT') + process.listenerCount('SIGTERM') + process.listenerCount('SIGHUP'), signalListenersBefore);
+  assert.equal(
+    process.listenerCount('SIGINT') + process.listenerCount('SIGTERM') + process.listenerCount('SIGHUP'),
+    signalListenersBefore,
+  );
   assert.ok(!Object.keys(require.cache).some((m) => m.includes('async-exit-hook')), 'async-exit-hook is not loaded');
 });
 
 test('loading the whole system (npm start) registers no signal handler of a dependency', () => {
   require('../workers/system');
   require('../workers/runtime');
-  assert.equal(process.listenerCount('SIGINT') + process.listenerCount('SIGTERM') + process.listenerCount('SIGHUP'), signalListenersBefore);
+  assert.equal(
+    process.listenerCount('SIGINT') + process.listenerCount('SIGTERM') + process.listenerCount('SIGHUP'),
+    signalListenersBefore,
+  );
   assert.ok(!Object.keys(require.cache).some((m) => m.includes('async-exit-hook')), 'async-exit-hook is not loaded');
 });
 
@@ -115,15 +129,17 @@ test('embedded PostgreSQL: its buffer cache is a quarter of the memory (the cont
   const client = new pg.Client({ connectionString: server.url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ setting: string; unit: string }>(`SELECT setting, unit FROM pg_settings WHERE name = 'shared_buffers'`);
+    const { rows } = await client.query<{ setting: string; unit: string }>(
+      `SELECT setting, unit FROM pg_settings WHERE name = 'shared_buffers'`,
+    );
     assert.equal(rows[0]!.unit, '8kB');
-    assert.equal(Number(rows[0]!.setting) * 8 / 1024, sharedBuffersMb());
+    assert.equal((Number(rows[0]!.setting) * 8) / 1024, sharedBuffersMb());
   } finally {
     await client.end();
   }
 });
 
-test('test servers: ports below the ephemeral range, and the test run\'s database passes over a port an outgoing connection holds', async (t) => {
+test("test servers: ports below the ephemeral range, and the test run's database passes over a port an outgoing connection holds", async (t) => {
   const range = path.join(dataDir, 'port-range');
   writeFileSync(range, '32768\t60999\n');
   assert.deepEqual(serverPortRange(range), [16384, 32768]);
@@ -156,17 +172,26 @@ test('test servers: ports below the ephemeral range, and the test run\'s databas
     listener.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  await assert.rejects(startEmbeddedPostgres(dir, held), new RegExp(`port ${held} on 127\\.0\\.0\\.1 is already in use: set EMBEDDED_PG_PORT to another`));
+  await assert.rejects(
+    startEmbeddedPostgres(dir, held),
+    new RegExp(`port ${held} on 127\\.0\\.0\\.1 is already in use: set EMBEDDED_PG_PORT to another`),
+  );
   const started = await startTestServer(dir, [held, next]);
   try {
     assert.equal(started.port, next);
     assert.equal(await tryConnect(started.url), null);
-    assert.match(readFileSync(path.join(dir, 'postgres.log'), 'utf8'), new RegExp(`Address already in use[\\s\\S]*port ${held}\\b`));
+    assert.match(
+      readFileSync(path.join(dir, 'postgres.log'), 'utf8'),
+      new RegExp(`Address already in use[\\s\\S]*port ${held}\\b`),
+    );
   } finally {
     await started.stop();
   }
   // Any other failure is not a busy port: it is thrown as it is, and no other port is tried.
   const notAFolder = path.join(dir, 'file');
   writeFileSync(notAFolder, '');
-  await assert.rejects(startTestServer(path.join(notAFolder, 'data'), [next]), (err: Error) => !/no free port/.test(err.message) && /ENOTDIR/.test(err.message));
+  await assert.rejects(
+    startTestServer(path.join(notAFolder, 'data'), [next]),
+    (err: Error) => !/no free port/.test(err.message) && /ENOTDIR/.test(err.message),
+  );
 });

@@ -1,7 +1,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chownSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, lstatSync } from 'node:fs';
+import {
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  lstatSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config';
@@ -50,7 +61,9 @@ function cloneInto(parent: string, { copyTools = false } = {}): string {
     utimesSync(path.join(clone, f), st.atime, st.mtime);
   }
   // Never let setup run `npm ci` over the linked node_modules.
-  const wouldInstall = spawnSync('bash', ['-c', '[ package-lock.json -nt node_modules/.package-lock.json ]'], { cwd: clone });
+  const wouldInstall = spawnSync('bash', ['-c', '[ package-lock.json -nt node_modules/.package-lock.json ]'], {
+    cwd: clone,
+  });
   assert.notEqual(wouldInstall.status, 0, 'setup would reinstall npm packages in the clone');
   return clone;
 }
@@ -64,21 +77,35 @@ function chownTree(p: string, uid: number): void {
 
 async function quickStartEnv(home: string): Promise<NodeJS.ProcessEnv> {
   const env: NodeJS.ProcessEnv = {
-    ...process.env, HOME: home, CYCLE_ONCE: '1', SIMULATOR_RECORDS: '50', LOG_FORMAT: 'json', LOG_LEVEL: 'warn',
-    TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()),
-    SIMULATOR_PORT: String(await freePort()), METRICS_PORT: '0', npm_config_cache: path.join(home, '.npm'), npm_config_update_notifier: 'false',
+    ...process.env,
+    HOME: home,
+    CYCLE_ONCE: '1',
+    SIMULATOR_RECORDS: '50',
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'warn',
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    EMBEDDED_PG_PORT: String(await freePort()),
+    SIMULATOR_PORT: String(await freePort()),
+    METRICS_PORT: '0',
+    npm_config_cache: path.join(home, '.npm'),
+    npm_config_update_notifier: 'false',
   };
-  for (const k of ['DATA_DIR', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEST_DATABASE_SERVER_URL', 'NODE_TEST_CONTEXT']) delete env[k];
+  for (const k of ['DATA_DIR', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'TEST_DATABASE_SERVER_URL', 'NODE_TEST_CONTEXT'])
+    delete env[k];
   return env;
 }
 
 function run(cmd: string[], cwd: string, env: NodeJS.ProcessEnv, asUid?: number) {
-  const argv = asUid === undefined ? cmd : ['setpriv', `--reuid=${asUid}`, `--regid=${asUid}`, '--clear-groups', ...cmd];
+  const argv =
+    asUid === undefined ? cmd : ['setpriv', `--reuid=${asUid}`, `--regid=${asUid}`, '--clear-groups', ...cmd];
   return spawnSync(argv[0]!, argv.slice(1), { cwd, env, encoding: 'utf8', timeout: 420_000 });
 }
 
 const roots: string[] = [];
-after(() => { for (const r of roots) rmSync(r, { recursive: true, force: true }); });
+after(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
 
 let rootClone: string;
 before(() => {
@@ -97,20 +124,28 @@ test(`a fresh clone in a 0700 folder: "npm start" runs a cycle and exits 0 (as $
 });
 
 test(`a fresh clone in a 0700 folder: "npm test" starts its own database and runs (as ${isRoot ? 'root' : 'this user'})`, async () => {
-  const r = run(['npm', 'test', '--silent', '--', 'config.test'], rootClone, await quickStartEnv(path.dirname(rootClone)));
+  const r = run(
+    ['npm', 'test', '--silent', '--', 'config.test'],
+    rootClone,
+    await quickStartEnv(path.dirname(rootClone)),
+  );
   assert.equal(r.status, 0, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
   assert.match(r.stdout, /# pass [1-9]/);
   assert.match(r.stdout, /# fail 0/);
 });
 
-test('a fresh clone in a 0700 folder of an ordinary user: "npm start" works for that user', { skip: isRoot ? false : 'needs root to act as another user' }, async () => {
-  const parent = mkdtempSync(path.join(os.tmpdir(), 'csp-clone-user-'));
-  roots.push(parent);
-  const clone = cloneInto(parent, { copyTools: true });
-  chownTree(parent, NOBODY);
-  const r = run(['npm', 'start', '--silent'], clone, await quickStartEnv(parent), NOBODY);
-  assert.equal(r.status, 0, `${r.stderr.slice(-3000)}`);
-  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { billed: number };
-  assert.ok(summary.billed > 0);
-  assert.equal(statSync(path.join(clone, '.data', 'pg')).uid, NOBODY, 'the database belongs to that user');
-});
+test(
+  'a fresh clone in a 0700 folder of an ordinary user: "npm start" works for that user',
+  { skip: isRoot ? false : 'needs root to act as another user' },
+  async () => {
+    const parent = mkdtempSync(path.join(os.tmpdir(), 'csp-clone-user-'));
+    roots.push(parent);
+    const clone = cloneInto(parent, { copyTools: true });
+    chownTree(parent, NOBODY);
+    const r = run(['npm', 'start', '--silent'], clone, await quickStartEnv(parent), NOBODY);
+    assert.equal(r.status, 0, `${r.stderr.slice(-3000)}`);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { billed: number };
+    assert.ok(summary.billed > 0);
+    assert.equal(statSync(path.join(clone, '.data', 'pg')).uid, NOBODY, 'the database belongs to that user');
+  },
+);

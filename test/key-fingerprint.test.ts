@@ -35,21 +35,42 @@ test('a keyring from the configuration encrypts nothing until its fingerprint wa
   assert.match(rows[0].fingerprint, /^[0-9a-f]{32}$/);
 });
 
-test('another data folder\'s dev key under the same id is refused, naming the file to fix; nothing is encrypted', async () => {
+test("another data folder's dev key under the same id is refused, naming the file to fix; nothing is encrypted", async () => {
   const b = keyringFromConfig(loadConfig({ DATA_DIR: folderB }));
-  await assert.rejects(verifyKeyring(db.pool, b), (e: Error) => e instanceof KeyMismatchError && e.message.includes(path.join(folderB, 'encryption.key')) && /ENCRYPTION_KEY/.test(e.message));
+  await assert.rejects(
+    verifyKeyring(db.pool, b),
+    (e: Error) =>
+      e instanceof KeyMismatchError &&
+      e.message.includes(path.join(folderB, 'encryption.key')) &&
+      /ENCRYPTION_KEY/.test(e.message),
+  );
   assert.throws(() => b.encrypt('x'), /not checked/);
 });
 
 test('a wrong ENCRYPTION_KEY is refused, naming the variable; the right one and old keys pass', async () => {
   const wrong = keyringFromConfig(loadConfig({ ENCRYPTION_KEY: randomBytes(32).toString('base64') }));
-  await assert.rejects(verifyKeyring(db.pool, wrong), (e: Error) => e instanceof KeyMismatchError && /from ENCRYPTION_KEY is not the key/.test(e.message));
+  await assert.rejects(
+    verifyKeyring(db.pool, wrong),
+    (e: Error) => e instanceof KeyMismatchError && /from ENCRYPTION_KEY is not the key/.test(e.message),
+  );
   // A rotation: the new key under a new id is recorded; the old one (the dev key) still matches as k1.
   const { readFileSync } = await import('node:fs');
   const oldKey = readFileSync(path.join(folderA, 'encryption.key'), 'utf8').trim();
-  const rotated = keyringFromConfig(loadConfig({ ENCRYPTION_KEY: randomBytes(32).toString('base64'), ENCRYPTION_KEY_ID: 'k2', ENCRYPTION_OLD_KEYS: `k1:${oldKey}` }));
+  const rotated = keyringFromConfig(
+    loadConfig({
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      ENCRYPTION_KEY_ID: 'k2',
+      ENCRYPTION_OLD_KEYS: `k1:${oldKey}`,
+    }),
+  );
   await verifyKeyring(db.pool, rotated);
-  const badOld = keyringFromConfig(loadConfig({ ENCRYPTION_KEY: randomBytes(32).toString('base64'), ENCRYPTION_KEY_ID: 'k3', ENCRYPTION_OLD_KEYS: `k1:${randomBytes(32).toString('base64')}` }));
+  const badOld = keyringFromConfig(
+    loadConfig({
+      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      ENCRYPTION_KEY_ID: 'k3',
+      ENCRYPTION_OLD_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    }),
+  );
   await assert.rejects(verifyKeyring(db.pool, badOld), /"k1" from ENCRYPTION_OLD_KEYS/);
 });
 
@@ -58,7 +79,10 @@ test('a database sealed before fingerprints existed: the first key must open wha
   try {
     const a = keyringFromConfig(loadConfig({ DATA_DIR: folderA }));
     await verifyKeyring(legacy.pool, a);
-    await legacy.pool.query(`INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ('p-1', 'P', 'c', $1, 'UTC', '{06:00}')`, [a.encrypt('s')]);
+    await legacy.pool.query(
+      `INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ('p-1', 'P', 'c', $1, 'UTC', '{06:00}')`,
+      [a.encrypt('s')],
+    );
     await legacy.pool.query('DELETE FROM encryption_key');
     const b = keyringFromConfig(loadConfig({ DATA_DIR: folderB }));
     await assert.rejects(verifyKeyring(legacy.pool, b), /cannot open the secrets this database holds/);

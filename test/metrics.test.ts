@@ -24,11 +24,25 @@ before(async () => {
   const sdkPort = await freePort();
   Runtime.install({
     logger: new DefaultLogger('WARN'),
-    telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkPort}`, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } } },
+    telemetryOptions: {
+      metrics: {
+        prometheus: {
+          bindAddress: `127.0.0.1:${sdkPort}`,
+          countersTotalSuffix: true,
+          unitSuffix: true,
+          useSecondsForDurations: true,
+        },
+      },
+    },
   });
   env = await localTemporal();
   sys = await startTestSystem(env, { usageRecords: 600, pageSize: 50 });
-  server = await startMetricsServer({ host: '127.0.0.1', port: 0, pool: sys.db.pool, sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics` });
+  server = await startMetricsServer({
+    host: '127.0.0.1',
+    port: 0,
+    pool: sys.db.pool,
+    sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics`,
+  });
 });
 after(async () => {
   await server?.close();
@@ -54,7 +68,11 @@ test('scraped during a cycle and after it: the counters equal the cycle summary;
     { endpoint: 'usage', kind: 'http429', retryAfterSeconds: 1, afterCalls: 6, times: 1 },
     { endpoint: 'usage', kind: 'http500', afterCalls: 8, times: 1 },
   ]);
-  const handle = await env.client.workflow.start(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: `metrics-cycle-${provider.id}`, args: [{ providerId: provider.id }] });
+  const handle = await env.client.workflow.start(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: `metrics-cycle-${provider.id}`,
+    args: [{ providerId: provider.id }],
+  });
   let seenMidCycle = false;
   for (let i = 0; i < 200 && !seenMidCycle; i++) {
     const mid = await scrape();
@@ -76,7 +94,8 @@ test('scraped during a cycle and after it: the counters equal the cycle summary;
   assert.equal(total(m, 'csp_usage_lines_billed_total', p), summary.billed);
   assert.equal(total(m, 'csp_usage_lines_repeated_total', p), summary.duplicatesSkipped);
   assert.equal(total(m, 'csp_usage_lines_quarantined_total', p), summary.quarantined);
-  for (const [reason, n] of Object.entries(summary.quarantinedByReason)) assert.equal(total(m, 'csp_usage_lines_quarantined_total', { ...p, reason }), n, reason);
+  for (const [reason, n] of Object.entries(summary.quarantinedByReason))
+    assert.equal(total(m, 'csp_usage_lines_quarantined_total', { ...p, reason }), n, reason);
   assert.equal(total(m, 'csp_usage_charge_billed', p).toFixed(4), Number(summary.charge).toFixed(4));
   assert.equal(total(m, 'csp_usage_cost_billed', p).toFixed(4), Number(summary.cost).toFixed(4));
   assert.equal(total(m, 'csp_usage_margin_billed', p).toFixed(4), Number(summary.margin).toFixed(4));
@@ -116,21 +135,28 @@ test('ops/: the Grafana dashboard and the Prometheus rules use only metric names
   const check = (where: string, expr: string) => {
     const names = metricNamesIn(expr);
     assert.ok(names.length > 0, `${where}: "${expr}" names a metric`);
-    for (const n of names) assert.ok(exposed.has(familyOf(n)) || exposed.has(n), `${where}: ${n} is not exposed by the metrics endpoint`);
+    for (const n of names)
+      assert.ok(exposed.has(familyOf(n)) || exposed.has(n), `${where}: ${n} is not exposed by the metrics endpoint`);
   };
   const dashDir = path.join(PROJECT_ROOT, 'ops', 'grafana', 'dashboards');
   let exprs = 0;
   for (const file of readdirSync(dashDir).filter((f) => f.endsWith('.json'))) {
-    const dashboard = JSON.parse(readFileSync(path.join(dashDir, file), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
-    for (const panel of dashboard.panels) for (const t of panel.targets ?? []) {
-      check(`${file} "${panel.title}"`, t.expr);
+    const dashboard = JSON.parse(readFileSync(path.join(dashDir, file), 'utf8')) as {
+      panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+    };
+    for (const panel of dashboard.panels)
+      for (const t of panel.targets ?? []) {
+        check(`${file} "${panel.title}"`, t.expr);
+        exprs++;
+      }
+  }
+  const rules = parseYaml(readFileSync(path.join(PROJECT_ROOT, 'ops', 'prometheus', 'alerts.yml'), 'utf8')) as {
+    groups: Array<{ rules: Array<{ alert: string; expr: string }> }>;
+  };
+  for (const g of rules.groups)
+    for (const r of g.rules) {
+      check(`alerts.yml ${r.alert}`, r.expr);
       exprs++;
     }
-  }
-  const rules = parseYaml(readFileSync(path.join(PROJECT_ROOT, 'ops', 'prometheus', 'alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> };
-  for (const g of rules.groups) for (const r of g.rules) {
-    check(`alerts.yml ${r.alert}`, r.expr);
-    exprs++;
-  }
   assert.ok(exprs >= 12, `${exprs} expressions checked`);
 });

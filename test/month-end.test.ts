@@ -8,7 +8,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { ensureInvoiceReconciliationSchedule, invoiceReconciliationScheduleId, startInvoiceReconciliation } from '../workflows/invoice-reconciliation.api';
+import {
+  ensureInvoiceReconciliationSchedule,
+  invoiceReconciliationScheduleId,
+  startInvoiceReconciliation,
+} from '../workflows/invoice-reconciliation.api';
 import type { invoiceReconciliationWorkflow } from '../workflows/invoice-reconciliation';
 import { acceptRevisionSignal, resolveUpdate } from '../workflows/quarantine-group';
 import { groupWorkflowId } from '../workflows/quarantine-group.api';
@@ -48,14 +52,24 @@ after(async () => {
 
 let seq = 0;
 function runCycle(): Promise<CycleSummary> {
-  return env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: `me-cycle-${++seq}`, args: [{ providerId: provider.id }] });
+  return env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: `me-cycle-${++seq}`,
+    args: [{ providerId: provider.id }],
+  });
 }
 
 /** The CLI as an admin runs it, against the test's database and Temporal. */
 async function csp(...args: string[]): Promise<string> {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'client/cli.ts', ...args], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, DATABASE_URL: sys.db.url, TEMPORAL_ADDRESS: env.address, TASK_QUEUE: sys.taskQueue, LOG_LEVEL: 'silent' },
+    env: {
+      ...process.env,
+      DATABASE_URL: sys.db.url,
+      TEMPORAL_ADDRESS: env.address,
+      TASK_QUEUE: sys.taskQueue,
+      LOG_LEVEL: 'silent',
+    },
     maxBuffer: 20 * 1024 * 1024,
   });
   return stdout;
@@ -74,7 +88,10 @@ async function waitForScheduledRun(): Promise<string> {
 const sum = (values: string[]) => values.reduce((a, v) => a.plus(v), new Decimal(0)).toFixed(4);
 
 async function liveChargeTotals() {
-  const r = await sys.db.pool.query<{ n: number; charge: string }>(`SELECT count(*)::int AS n, coalesce(sum(charge), 0)::text AS charge FROM usage_charge WHERE provider_id = $1`, [provider.id]);
+  const r = await sys.db.pool.query<{ n: number; charge: string }>(
+    `SELECT count(*)::int AS n, coalesce(sum(charge), 0)::text AS charge FROM usage_charge WHERE provider_id = $1`,
+    [provider.id],
+  );
   return r.rows[0]!;
 }
 
@@ -87,36 +104,69 @@ test('charges report: totals equal the cycle summaries to the cent; every groupi
   for (const by of ['customer', 'service', 'product'] as const) {
     const r = await buildChargesReport(sys.db.pool, provider, prev, by);
     assert.equal(sum(r.rows.map((x) => x.charge)), r.totals.charge, `rows by ${by} add up`);
-    assert.equal(r.rows.reduce((a, x) => a + x.lines, 0), r.totals.lines);
+    assert.equal(
+      r.rows.reduce((a, x) => a + x.lines, 0),
+      r.totals.lines,
+    );
   }
-  assert.ok(reports[0]!.rows.some((r) => r.creditLines > 0 && new Decimal(r.credits).isNegative()), 'credits shown as negative');
+  assert.ok(
+    reports[0]!.rows.some((r) => r.creditLines > 0 && new Decimal(r.credits).isNegative()),
+    'credits shown as negative',
+  );
 
   const json = JSON.parse(await csp('billing', 'report', '--provider', provider.id, '--period', prev, '--json'));
-  assert.deepEqual(Object.keys(json).filter((k) => k !== 'by'), ['providerId', 'period', 'currency', 'totals', 'rows']);
+  assert.deepEqual(
+    Object.keys(json).filter((k) => k !== 'by'),
+    ['providerId', 'period', 'currency', 'totals', 'rows'],
+  );
   assert.deepEqual(Object.keys(json.totals).slice(0, 5), ['lines', 'units', 'cost', 'charge', 'margin']);
   assert.equal(json.totals.charge, reports[0]!.totals.charge);
   assert.match(json.totals.charge, /^-?\d+\.\d{4}$/);
-  const csv = parseCsv(await csp('billing', 'report', '--provider', provider.id, '--period', prev, '--csv', '--by', 'product'), { columns: true }) as Array<Record<string, string>>;
+  const csv = parseCsv(
+    await csp('billing', 'report', '--provider', provider.id, '--period', prev, '--csv', '--by', 'product'),
+    { columns: true },
+  ) as Array<Record<string, string>>;
   assert.equal(sum(csv.map((r) => r.charge!)), reports[0]!.totals.charge);
   const human = await csp('billing', 'report', '--provider', provider.id, '--period', prev);
   const totalLine = human.split('\n').find((l) => l.startsWith('TOTAL'))!;
-  assert.ok(totalLine.includes(new Decimal(reports[0]!.totals.charge).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2)), totalLine);
+  assert.ok(
+    totalLine.includes(new Decimal(reports[0]!.totals.charge).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2)),
+    totalLine,
+  );
 });
 
 test('invoice reconciliation finds exactly the planted differences, bills invoice-only lines once, is idempotent', async () => {
   const planned = buildInvoice(sys.sim.dataset, sys.sim.dataset.providers[0]!, prev);
-  for (const k of ['NOT_IN_FEED', 'AMOUNT_DIFFERS', 'NOT_ON_INVOICE', 'REPEATED_ON_INVOICE'] as const) assert.ok(planned.planted[k].length >= 2, `${k} planted`);
+  for (const k of ['NOT_IN_FEED', 'AMOUNT_DIFFERS', 'NOT_ON_INVOICE', 'REPEATED_ON_INVOICE'] as const)
+    assert.ok(planned.planted[k].length >= 2, `${k} planted`);
   const before = await liveChargeTotals();
 
-  const handle = await startInvoiceReconciliation({ temporal: env.client, taskQueue: sys.taskQueue }, provider.id, prev);
+  const handle = await startInvoiceReconciliation(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    provider.id,
+    prev,
+  );
   const result = await handle.result();
   for (const k of ['NOT_IN_FEED', 'AMOUNT_DIFFERS', 'NOT_ON_INVOICE', 'REPEATED_ON_INVOICE'] as const) {
     assert.equal(result.classes[k].lines, planned.planted[k].length, k);
     assert.equal(result.classes[k].differenceCents, planned.plantedCents[k], `${k} cents`);
-    assert.deepEqual(result.differences.filter((d) => d.class === k).map((d) => d.recordId).sort(), [...planned.planted[k]].sort(), `${k} lines`);
+    assert.deepEqual(
+      result.differences
+        .filter((d) => d.class === k)
+        .map((d) => d.recordId)
+        .sort(),
+      [...planned.planted[k]].sort(),
+      `${k} lines`,
+    );
   }
   assert.equal(result.classes.MATCHED.differenceCents, 0);
-  assert.equal(result.classes.MATCHED.lines, planned.rows.length - planned.planted.NOT_IN_FEED.length - planned.planted.AMOUNT_DIFFERS.length - planned.planted.REPEATED_ON_INVOICE.length);
+  assert.equal(
+    result.classes.MATCHED.lines,
+    planned.rows.length -
+      planned.planted.NOT_IN_FEED.length -
+      planned.planted.AMOUNT_DIFFERS.length -
+      planned.planted.REPEATED_ON_INVOICE.length,
+  );
   const plantedTotal = Object.values(planned.plantedCents).reduce((a, b) => a + b, 0);
   assert.equal(result.differenceCents, plantedTotal);
   assert.notEqual(result.differenceCents, 0);
@@ -125,32 +175,53 @@ test('invoice reconciliation finds exactly the planted differences, bills invoic
   assert.equal(result.notInFeedMediated.lines, planned.planted.NOT_IN_FEED.length);
   assert.equal(result.notInFeedMediated.billed, planned.planted.NOT_IN_FEED.length);
   const billedOnce = async () =>
-    (await sys.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM usage_charge WHERE provider_id = $1 AND record_key = ANY($2::text[])`, [provider.id, planned.planted.NOT_IN_FEED])).rows[0]!.n;
+    (
+      await sys.db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM usage_charge WHERE provider_id = $1 AND record_key = ANY($2::text[])`,
+        [provider.id, planned.planted.NOT_IN_FEED],
+      )
+    ).rows[0]!.n;
   assert.equal(await billedOnce(), planned.planted.NOT_IN_FEED.length);
   assert.equal((await liveChargeTotals()).n, before.n + planned.planted.NOT_IN_FEED.length);
 
   // The admin sees the figure; the Web UI shows the summary.
-  const p = await sys.db.pool.query<{ invoice_attention: string | null }>('SELECT invoice_attention FROM provider WHERE id = $1', [provider.id]);
-  assert.match(p.rows[0]!.invoice_attention ?? '', new RegExp(`difference ${result.difference.replace('.', '\\.')} AUD`));
+  const p = await sys.db.pool.query<{ invoice_attention: string | null }>(
+    'SELECT invoice_attention FROM provider WHERE id = $1',
+    [provider.id],
+  );
+  assert.match(
+    p.rows[0]!.invoice_attention ?? '',
+    new RegExp(`difference ${result.difference.replace('.', '\\.')} AUD`),
+  );
   assert.match((await handle.describe().then((d) => d.staticSummary())) ?? '', /Invoice reconciliation/);
   const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
   assert.match(metadata.currentDetails ?? '', new RegExp(`difference ${result.difference.replace('.', '\\.')} AUD`));
   // The alert rule for reconciliation differences sees it.
   const readings = await providerReadings(sys.db.pool, provider.id, 7);
-  assert.deepEqual(readings!.reconciliations.map((r) => [r.subject, r.differenceCents]), [[`invoice:${result.invoiceId}`, result.differenceCents]]);
+  assert.deepEqual(
+    readings!.reconciliations.map((r) => [r.subject, r.differenceCents]),
+    [[`invoice:${result.invoiceId}`, result.differenceCents]],
+  );
   await recordHistory(handle, 'invoice-reconciliation');
 
   // Again, through the CLI: same result, one stored report, nothing billed twice; a usage cycle bills nothing new.
   const again = JSON.parse(await csp('invoice', 'reconcile', '--provider', provider.id, '--period', prev, '--json'));
   assert.deepEqual(Object.keys(again).slice(0, 5), ['providerId', 'period', 'invoiceId', 'classes', 'differenceCents']);
   assert.equal(again.differenceCents, result.differenceCents);
-  assert.deepEqual(again.classes.NOT_IN_FEED, { lines: result.classes.NOT_IN_FEED.lines, subTotal: result.classes.NOT_IN_FEED.subTotal, differenceCents: result.classes.NOT_IN_FEED.differenceCents });
+  assert.deepEqual(again.classes.NOT_IN_FEED, {
+    lines: result.classes.NOT_IN_FEED.lines,
+    subTotal: result.classes.NOT_IN_FEED.subTotal,
+    differenceCents: result.classes.NOT_IN_FEED.differenceCents,
+  });
   // For people: every amount with 2 decimals and the currency, never the exact sum's 20-odd decimals.
   const text = await csp('invoice', 'reconcile', '--provider', provider.id, '--period', prev);
   const notInFeedRow = text.split('\n').find((l) => l.startsWith('NOT_IN_FEED'))!;
   assert.match(notInFeedRow, /^NOT_IN_FEED\s+\d+\s+-?[\d,]+\.\d\d AUD\s+-?[\d,]+\.\d\d AUD$/, notInFeedRow);
   assert.doesNotMatch(text.split('\n\n')[1] ?? '', /\d\.\d{3,}/, 'no long decimals in the class table');
-  const stored = await sys.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM invoice_reconciliation WHERE provider_id = $1 AND invoice_id = $2', [provider.id, result.invoiceId]);
+  const stored = await sys.db.pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM invoice_reconciliation WHERE provider_id = $1 AND invoice_id = $2',
+    [provider.id, result.invoiceId],
+  );
   assert.equal(stored.rows[0]!.n, 1);
   const cycle = await runCycle();
   assert.equal(cycle.billed, 0);
@@ -159,9 +230,21 @@ test('invoice reconciliation finds exactly the planted differences, bills invoic
   // The monthly schedule: created at onboarding (day 7 by default), moved by configuration, and a
   // scheduled run reconciles the month before with the same result.
   const schedule = env.client.schedule.getHandle(invoiceReconciliationScheduleId(provider.id));
-  assert.deepEqual((await schedule.describe()).spec.calendars?.map((c) => [c.dayOfMonth, c.hour]), [[[{ start: 7, end: 7, step: 1 }], [{ start: 9, end: 9, step: 1 }]]]);
-  assert.equal(await ensureInvoiceReconciliationSchedule({ temporal: env.client, taskQueue: sys.taskQueue }, provider, { dayOfMonth: 12, time: '08:30' }), 'updated');
-  assert.deepEqual((await schedule.describe()).spec.calendars?.map((c) => [c.dayOfMonth, c.hour, c.minute]), [[[{ start: 12, end: 12, step: 1 }], [{ start: 8, end: 8, step: 1 }], [{ start: 30, end: 30, step: 1 }]]]);
+  assert.deepEqual(
+    (await schedule.describe()).spec.calendars?.map((c) => [c.dayOfMonth, c.hour]),
+    [[[{ start: 7, end: 7, step: 1 }], [{ start: 9, end: 9, step: 1 }]]],
+  );
+  assert.equal(
+    await ensureInvoiceReconciliationSchedule({ temporal: env.client, taskQueue: sys.taskQueue }, provider, {
+      dayOfMonth: 12,
+      time: '08:30',
+    }),
+    'updated',
+  );
+  assert.deepEqual(
+    (await schedule.describe()).spec.calendars?.map((c) => [c.dayOfMonth, c.hour, c.minute]),
+    [[[{ start: 12, end: 12, step: 1 }], [{ start: 8, end: 8, step: 1 }], [{ start: 30, end: 30, step: 1 }]]],
+  );
   await schedule.trigger();
   const scheduledRun = await waitForScheduledRun();
   const scheduled = await env.client.workflow.getHandle<typeof invoiceReconciliationWorkflow>(scheduledRun).result();
@@ -170,7 +253,13 @@ test('invoice reconciliation finds exactly the planted differences, bills invoic
   assert.equal(scheduled.newlyStored, false);
 
   // An invoice for a month with no usage and no lines: nothing differs.
-  const older = await (await startInvoiceReconciliation({ temporal: env.client, taskQueue: sys.taskQueue }, provider.id, previousMonth(prev))).result();
+  const older = await (
+    await startInvoiceReconciliation(
+      { temporal: env.client, taskQueue: sys.taskQueue },
+      provider.id,
+      previousMonth(prev),
+    )
+  ).result();
   assert.equal(older.differenceCents, 0);
 });
 
@@ -179,8 +268,17 @@ test('period close: the database refuses changes; accept-revision after close cr
   await closePeriod(sys.db.pool, provider.id, prev, 'alice');
   await assert.rejects(closePeriod(sys.db.pool, provider.id, prev, 'alice'), PeriodStateError);
   // Whoever writes, a closed month's charges do not change.
-  await assert.rejects(sys.db.pool.query(`UPDATE usage_charge SET charge = charge + 1 WHERE provider_id = $1 AND billing_period = $2`, [provider.id, prev]), /is closed/);
-  await assert.rejects(sys.db.pool.query(`DELETE FROM usage_charge WHERE provider_id = $1 AND billing_period = $2`, [provider.id, prev]), /is closed/);
+  await assert.rejects(
+    sys.db.pool.query(`UPDATE usage_charge SET charge = charge + 1 WHERE provider_id = $1 AND billing_period = $2`, [
+      provider.id,
+      prev,
+    ]),
+    /is closed/,
+  );
+  await assert.rejects(
+    sys.db.pool.query(`DELETE FROM usage_charge WHERE provider_id = $1 AND billing_period = $2`, [provider.id, prev]),
+    /is closed/,
+  );
   await assert.rejects(sys.db.pool.query('TRUNCATE usage_charge CASCADE'), /closed/);
 
   // Exports of the closed month: byte-identical each time; they parse back to the report's totals.
@@ -189,9 +287,13 @@ test('period close: the database refuses changes; accept-revision after close cr
   assert.equal(xero2, xero1);
   const xeroRows = parseCsv(xero1, { columns: true }) as Array<Record<string, string>>;
   assert.deepEqual(Object.keys(xeroRows[0]!), [...XERO_COLUMNS]);
-  assert.equal(sum(xeroRows.map((r) => new Decimal(r['*UnitAmount']!).times(r['*Quantity']!).toFixed())), reportBefore.totals.charge);
+  assert.equal(
+    sum(xeroRows.map((r) => new Decimal(r['*UnitAmount']!).times(r['*Quantity']!).toFixed())),
+    reportBefore.totals.charge,
+  );
   const invoices = new Map<string, Set<string>>();
-  for (const r of xeroRows) invoices.set(r['*InvoiceNumber']!, (invoices.get(r['*InvoiceNumber']!) ?? new Set()).add(r['*ContactName']!));
+  for (const r of xeroRows)
+    invoices.set(r['*InvoiceNumber']!, (invoices.get(r['*InvoiceNumber']!) ?? new Set()).add(r['*ContactName']!));
   assert.equal(invoices.size, new Set(xeroRows.map((r) => r['*ContactName'])).size, 'one invoice per customer');
   assert.ok([...invoices.values()].every((names) => names.size === 1));
   assert.ok(xeroRows.every((r) => r['*TaxType'] === 'OUTPUT' && r['*AccountCode'] === '200' && r.Currency === 'AUD'));
@@ -200,7 +302,10 @@ test('period close: the database refuses changes; accept-revision after close cr
   const csvRows = parseCsv(csv1, { columns: true }) as Array<Record<string, string>>;
   assert.deepEqual(Object.keys(csvRows[0]!), [...BUCKET_EXPORT_COLUMNS]);
   assert.equal(sum(csvRows.map((r) => r.charge!)), reportBefore.totals.charge);
-  assert.equal(csvRows.reduce((a, r) => a + Number(r.recordIds), 0), reportBefore.totals.lines);
+  assert.equal(
+    csvRows.reduce((a, r) => a + Number(r.recordIds), 0),
+    reportBefore.totals.lines,
+  );
 
   // Revisions arrive; an admin accepts them.
   sys.sim.dataset.epoch = 1;
@@ -214,25 +319,51 @@ test('period close: the database refuses changes; accept-revision after close cr
     [provider.id, prev],
   );
   const groupKey = group.rows[0]!.group_key;
-  const lines = await sys.db.pool.query<{ id: number; record_key: string }>(`SELECT id, record_key FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED' AND left(charge_start, 7) = $2`, [groupKey, prev]);
+  const lines = await sys.db.pool.query<{ id: number; record_key: string }>(
+    `SELECT id, record_key FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED' AND left(charge_start, 7) = $2`,
+    [groupKey, prev],
+  );
   const keys = lines.rows.map((l) => l.record_key);
-  const outcome = await env.client.workflow.getHandle(groupWorkflowId(groupKey)).executeUpdate(resolveUpdate, { args: [{ action: 'acceptRevision', by: 'alice', requestId: randomUUID() }] });
+  const outcome = await env.client.workflow
+    .getHandle(groupWorkflowId(groupKey))
+    .executeUpdate(resolveUpdate, { args: [{ action: 'acceptRevision', by: 'alice', requestId: randomUUID() }] });
   assert.equal(outcome.outcome, 'APPLIED');
   await recordHistory(env.client.workflow.getHandle(groupWorkflowId(groupKey)), 'quarantine-group-accept-revision');
   assert.ok(outcome.billed >= lines.rows.length);
 
-  const entries = await sys.db.pool.query<{ record_key: string; entry: string; live: boolean; billing_period: string; usage_period: string; charge: string; reverses_charge_id: number | null; replaces_charge_id: number | null; id: number }>(
+  const entries = await sys.db.pool.query<{
+    record_key: string;
+    entry: string;
+    live: boolean;
+    billing_period: string;
+    usage_period: string;
+    charge: string;
+    reverses_charge_id: number | null;
+    replaces_charge_id: number | null;
+    id: number;
+  }>(
     `SELECT id, record_key, entry, live, billing_period, usage_period, charge::text, reverses_charge_id, replaces_charge_id FROM usage_charge WHERE provider_id = $1 AND record_key = ANY($2::text[]) ORDER BY id`,
     [provider.id, keys],
   );
   for (const key of keys) {
     const e = entries.rows.filter((r) => r.record_key === key);
     assert.equal(e.length, 3, `${key}: the billed charge, its credit, the revision's charge`);
-    const [old, credit, charge] = e as [typeof e[0], typeof e[0], typeof e[0]];
-    assert.deepEqual([old.entry, old.live, old.billing_period], ['CHARGE', false, prev], 'the closed month keeps its charge');
-    assert.deepEqual([credit.entry, credit.billing_period, credit.usage_period, credit.reverses_charge_id], ['CREDIT', cur, prev, old.id], 'credit as an adjustment in the open month');
+    const [old, credit, charge] = e as [(typeof e)[0], (typeof e)[0], (typeof e)[0]];
+    assert.deepEqual(
+      [old.entry, old.live, old.billing_period],
+      ['CHARGE', false, prev],
+      'the closed month keeps its charge',
+    );
+    assert.deepEqual(
+      [credit.entry, credit.billing_period, credit.usage_period, credit.reverses_charge_id],
+      ['CREDIT', cur, prev, old.id],
+      'credit as an adjustment in the open month',
+    );
     assert.equal(new Decimal(credit.charge).plus(old.charge).toFixed(), '0');
-    assert.deepEqual([charge.entry, charge.live, charge.billing_period, charge.usage_period, charge.replaces_charge_id], ['CHARGE', true, cur, prev, old.id]);
+    assert.deepEqual(
+      [charge.entry, charge.live, charge.billing_period, charge.usage_period, charge.replaces_charge_id],
+      ['CHARGE', true, cur, prev, old.id],
+    );
     assert.equal(e.filter((x) => x.live).length, 1, 'one live charge per RecordId');
   }
   // The same action from the CLI (an Update) and as a signal (the Web UI's "Send signal"), on the other groups.
@@ -245,7 +376,10 @@ test('period close: the database refuses changes; accept-revision after close cr
   assert.match(await csp('quarantine', 'accept-revision', viaCli, '--by', 'bob'), /acceptRevision by bob/);
   await env.client.workflow.getHandle(groupWorkflowId(viaSignal)).signal(acceptRevisionSignal, { by: 'carol' });
   for (let i = 0; i < 100; i++) {
-    const left = await sys.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`, [viaSignal]);
+    const left = await sys.db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`,
+      [viaSignal],
+    );
     if (left.rows[0]!.n === 0) break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -254,7 +388,10 @@ test('period close: the database refuses changes; accept-revision after close cr
     [provider.id],
   );
   assert.equal(oneLive.rows[0]!.n, 0);
-  const accepted = await sys.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM quarantine_action WHERE action = 'acceptRevision' AND outcome = 'APPLIED' AND group_key = ANY($1::text[])`, [[viaCli, viaSignal]]);
+  const accepted = await sys.db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM quarantine_action WHERE action = 'acceptRevision' AND outcome = 'APPLIED' AND group_key = ANY($1::text[])`,
+    [[viaCli, viaSignal]],
+  );
   assert.equal(accepted.rows[0]!.n, 2, 'both audited');
   // In the open month the charge is replaced there: its credit and the new charge both in that month.
   const openMonth = await sys.db.pool.query<{ entry: string; billing_period: string; usage_period: string }>(
@@ -262,11 +399,19 @@ test('period close: the database refuses changes; accept-revision after close cr
       WHERE c.provider_id = $1 AND c.usage_period = $2 AND (c.entry = 'CREDIT' OR c.replaces_charge_id IS NOT NULL)`,
     [provider.id, cur],
   );
-  assert.ok(openMonth.rows.some((r) => r.entry === 'CREDIT') && openMonth.rows.some((r) => r.entry === 'CHARGE'), 'revisions accepted in the open month');
+  assert.ok(
+    openMonth.rows.some((r) => r.entry === 'CREDIT') && openMonth.rows.some((r) => r.entry === 'CHARGE'),
+    'revisions accepted in the open month',
+  );
   assert.ok(openMonth.rows.every((r) => r.billing_period === cur));
   // Only revised lines can be accepted as revisions.
-  const other = await sys.db.pool.query<{ group_key: string }>(`SELECT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' AND reason = 'NO_RATE_CARD' LIMIT 1`, [provider.id]);
-  const refused = await env.client.workflow.getHandle(groupWorkflowId(other.rows[0]!.group_key)).executeUpdate(resolveUpdate, { args: [{ action: 'acceptRevision', by: 'alice', requestId: randomUUID() }] });
+  const other = await sys.db.pool.query<{ group_key: string }>(
+    `SELECT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' AND reason = 'NO_RATE_CARD' LIMIT 1`,
+    [provider.id],
+  );
+  const refused = await env.client.workflow
+    .getHandle(groupWorkflowId(other.rows[0]!.group_key))
+    .executeUpdate(resolveUpdate, { args: [{ action: 'acceptRevision', by: 'alice', requestId: randomUUID() }] });
   assert.equal(refused.outcome, 'REJECTED');
   assert.match(refused.rejection ?? '', /DUPLICATE_USAGE/);
 
@@ -299,7 +444,10 @@ test('period close: the database refuses changes; accept-revision after close cr
     [spare.rows[0]!.id, provider.id, spare.rows[0]!.record_key, spare.rows[0]!.service_id, prev],
   );
   assert.deepEqual(late.rows[0], { billing_period: cur, usage_period: prev });
-  await sys.db.pool.query(`DELETE FROM usage_charge WHERE record_key = $1 AND provider_id = $2`, [spare.rows[0]!.record_key, provider.id]);
+  await sys.db.pool.query(`DELETE FROM usage_charge WHERE record_key = $1 AND provider_id = $2`, [
+    spare.rows[0]!.record_key,
+    provider.id,
+  ]);
 
   const reportAfter = await buildChargesReport(sys.db.pool, provider, prev, 'service');
   assert.deepEqual(reportAfter, reportBefore, "the closed month's report is unchanged");
@@ -311,5 +459,11 @@ test('period close: the database refuses changes; accept-revision after close cr
   await assert.rejects(reopenPeriod(sys.db.pool, provider.id, prev, 'bob', '  '), /reason/);
   await reopenPeriod(sys.db.pool, provider.id, prev, 'bob', 'customer disputed a line');
   const periods = await listPeriods(sys.db.pool, provider.id);
-  assert.deepEqual(periods.find((p) => p.period === prev)!.events.map((e) => [e.action, e.actor, e.reason]), [['close', 'alice', null], ['reopen', 'bob', 'customer disputed a line']]);
+  assert.deepEqual(
+    periods.find((p) => p.period === prev)!.events.map((e) => [e.action, e.actor, e.reason]),
+    [
+      ['close', 'alice', null],
+      ['reopen', 'bob', 'customer disputed a line'],
+    ],
+  );
 });

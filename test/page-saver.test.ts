@@ -37,14 +37,26 @@ function carrierRecords(ids: string[], quantity = 3): { records: unknown[]; text
 async function decidedPage(providerId: string, cycleId: string, ids: string[]): Promise<EncodedPage> {
   const { records, texts } = carrierRecords(ids);
   const lines = receivedLines(records, texts);
-  const decisions = decideBatch(lines, batchContext(await loadBillingContext(db.pool, providerId), await knownVersions(db.pool, providerId, lines)));
-  return encodePage({ providerId, receivedBy: cycleId, mediatedBy: cycleId }, lines.map((l, i) => ({ ...l, decision: decisions[i]! })));
+  const decisions = decideBatch(
+    lines,
+    batchContext(await loadBillingContext(db.pool, providerId), await knownVersions(db.pool, providerId, lines)),
+  );
+  return encodePage(
+    { providerId, receivedBy: cycleId, mediatedBy: cycleId },
+    lines.map((l, i) => ({ ...l, decision: decisions[i]! })),
+  );
 }
 
 before(async () => {
   db = await freshDatabase();
-  await db.pool.query(`INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ('p1', 'P', 'p1', 'x', 'UTC', '{06:00}')`);
-  await importRateCard(db.pool, 'p1', { currency: 'AUD', defaultMarkupPercent: null, rules: [{ productId: P1, kind: 'price', value: new Decimal('12.5') }] });
+  await db.pool.query(
+    `INSERT INTO provider (id, name, client_id, secret_ciphertext, time_zone, cycle_times) VALUES ('p1', 'P', 'p1', 'x', 'UTC', '{06:00}')`,
+  );
+  await importRateCard(db.pool, 'p1', {
+    currency: 'AUD',
+    defaultMarkupPercent: null,
+    rules: [{ productId: P1, kind: 'price', value: new Decimal('12.5') }],
+  });
   await db.pool.query(`INSERT INTO service (id, provider_id, tenant_id) VALUES ('S-1', 'p1', $1)`, [T1]);
   saver = threadPageSaver(db.url, {}, 4);
 });
@@ -59,17 +71,38 @@ test("a call's pages saved at once on the saver's thread: stored and billed, ids
   const first = await decidedPage('p1', 'c-order', ['o-1', 'o-2', 'o-3', 'o-4', 'o-5']);
   const second = await decidedPage('p1', 'c-order', ['o-6', 'o-7']);
   const saves = [
-    saver.save({ call: 'c-order#1', providerId: 'p1', cycleId: 'c-order', page: first, cursor: { page: 1, fingerprint: 'f1', fetched: 5 } }),
-    saver.save({ call: 'c-order#1', providerId: 'p1', cycleId: 'c-order', page: second, cursor: { page: 2, fingerprint: 'f2', fetched: 2 } }),
+    saver.save({
+      call: 'c-order#1',
+      providerId: 'p1',
+      cycleId: 'c-order',
+      page: first,
+      cursor: { page: 1, fingerprint: 'f1', fetched: 5 },
+    }),
+    saver.save({
+      call: 'c-order#1',
+      providerId: 'p1',
+      cycleId: 'c-order',
+      page: second,
+      cursor: { page: 2, fingerprint: 'f2', fetched: 2 },
+    }),
   ];
   // The rows' bytes went to the thread: this thread no longer holds them.
   assert.equal(first.lines.ownMemory()?.byteLength, 0);
   const saved = await Promise.all(saves);
-  assert.deepEqual(saved.map((s) => [s.inserted, s.billed]), [[5, 5], [2, 2]]);
+  assert.deepEqual(
+    saved.map((s) => [s.inserted, s.billed]),
+    [
+      [5, 5],
+      [2, 2],
+    ],
+  );
   const rows = await db.pool.query<{ record_key: string; charged: boolean }>(
     `SELECT l.record_key, c.id IS NOT NULL AS charged FROM usage_line l LEFT JOIN usage_charge c ON c.usage_line_id = l.id WHERE l.first_cycle_id = 'c-order' ORDER BY l.id`,
   );
-  assert.deepEqual(rows.rows.map((r) => r.record_key), ['o-1', 'o-2', 'o-3', 'o-4', 'o-5', 'o-6', 'o-7']);
+  assert.deepEqual(
+    rows.rows.map((r) => r.record_key),
+    ['o-1', 'o-2', 'o-3', 'o-4', 'o-5', 'o-6', 'o-7'],
+  );
   assert.ok(rows.rows.every((r) => r.charged));
   const cursor = await fetchCursor(db.pool, 'c-order');
   assert.equal(cursor?.nextPage, 3);
@@ -82,11 +115,32 @@ test('a page stored meanwhile by another writer fails on the thread as Concurren
   const next = await decidedPage('p1', 'c-clash', ['x-3']);
   // Another writer bills x-2 between this page's deciding and its save.
   const revision = carrierRecords(['x-2'], 4);
-  const other = await mediatePage(db.pool, 'p1', { receivedBy: 'other', mediatedBy: 'other' }, revision.records, revision.texts);
+  const other = await mediatePage(
+    db.pool,
+    'p1',
+    { receivedBy: 'other', mediatedBy: 'other' },
+    revision.records,
+    revision.texts,
+  );
   assert.equal(other.billed, 1);
-  const first = saver.save({ call: 'c-clash#1', providerId: 'p1', cycleId: 'c-clash', page: clashing, cursor: { page: 1, fingerprint: 'f1', fetched: 2 } });
-  const second = saver.save({ call: 'c-clash#1', providerId: 'p1', cycleId: 'c-clash', page: next, cursor: { page: 2, fingerprint: 'f2', fetched: 1 } });
-  await assert.rejects(first, (err: Error) => err instanceof ConcurrentSaveError && /deciding the page again/.test(err.message));
+  const first = saver.save({
+    call: 'c-clash#1',
+    providerId: 'p1',
+    cycleId: 'c-clash',
+    page: clashing,
+    cursor: { page: 1, fingerprint: 'f1', fetched: 2 },
+  });
+  const second = saver.save({
+    call: 'c-clash#1',
+    providerId: 'p1',
+    cycleId: 'c-clash',
+    page: next,
+    cursor: { page: 2, fingerprint: 'f2', fetched: 1 },
+  });
+  await assert.rejects(
+    first,
+    (err: Error) => err instanceof ConcurrentSaveError && /deciding the page again/.test(err.message),
+  );
   await assert.rejects(second);
   const stored = await db.pool.query(`SELECT 1 FROM usage_line WHERE first_cycle_id = 'c-clash'`);
   assert.equal(stored.rowCount, 0);
@@ -98,7 +152,13 @@ test("a database the saver's thread cannot reach: the save fails with the connec
   try {
     const page = await decidedPage('p1', 'c-none', ['n-1']);
     await assert.rejects(
-      nowhere.save({ call: 'c-none#1', providerId: 'p1', cycleId: 'c-none', page, cursor: { page: 1, fingerprint: 'f', fetched: 1 } }),
+      nowhere.save({
+        call: 'c-none#1',
+        providerId: 'p1',
+        cycleId: 'c-none',
+        page,
+        cursor: { page: 1, fingerprint: 'f', fetched: 1 },
+      }),
       (err: Error & { code?: string }) => err.code === 'ECONNREFUSED' && !(err instanceof ConcurrentSaveError),
     );
   } finally {
@@ -108,14 +168,24 @@ test("a database the saver's thread cannot reach: the save fails with the connec
 
 test("the saver's thread gets its own heap limits, and the worker's heap flags are the process's again afterwards", () => {
   // The worker's flags as written, and in V8's other spelling (underscores).
-  for (const flags of [[...WORKER_NODE_FLAGS], WORKER_NODE_FLAGS.map((f) => f.replace(/-(?=[a-z])/g, (d, at: number) => (at < 2 ? d : '_')))]) {
-    const run = spawnSync(process.execPath, [...flags, '--import', 'tsx', path.join(PROJECT_ROOT, 'test', 'fixtures', 'thread-heap.ts')], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
+  for (const flags of [
+    [...WORKER_NODE_FLAGS],
+    WORKER_NODE_FLAGS.map((f) => f.replace(/-(?=[a-z])/g, (d, at: number) => (at < 2 ? d : '_'))),
+  ]) {
+    const run = spawnSync(
+      process.execPath,
+      [...flags, '--import', 'tsx', path.join(PROJECT_ROOT, 'test', 'fixtures', 'thread-heap.ts')],
+      { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 },
+    );
     assert.equal(run.status, 0, run.stderr);
     const limits = JSON.parse(run.stdout.trim()) as { own: number; plain: number };
     // 48 MB old and 8 MB young, against the flags' 512 MB old generation.
     assert.ok(limits.own < 100, `with ${flags.join(' ')}, the thread's heap limit is ${limits.own} MB`);
     // The flags' 512 MB and young generation; without them V8 would size the heap from the machine's memory (gigabytes).
-    assert.ok(limits.plain >= 512 && limits.plain < 1024, `with ${flags.join(' ')}, a thread made afterwards has ${limits.plain} MB: the flags were not set again`);
+    assert.ok(
+      limits.plain >= 512 && limits.plain < 1024,
+      `with ${flags.join(' ')}, a thread made afterwards has ${limits.plain} MB: the flags were not set again`,
+    );
   }
 });
 
@@ -123,5 +193,6 @@ test('ids drawn for a page are read from their list exactly, and anything else i
   assert.deepEqual(idList('41,42,57'), [41, 42, 57]);
   assert.deepEqual(idList('9007199254740991'), [9007199254740991]);
   assert.deepEqual(idList(''), []);
-  for (const bad of ['41,,42', '41,', ',41', '4a', '-1', '9007199254740993']) assert.throws(() => idList(bad), /not a list of ids/, bad);
+  for (const bad of ['41,,42', '41,', ',41', '4a', '-1', '9007199254740993'])
+    assert.throws(() => idList(bad), /not a list of ids/, bad);
 });

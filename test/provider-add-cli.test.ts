@@ -19,22 +19,30 @@ async function csp(args: string[], env: Record<string, string> = {}) {
     cwd: PROJECT_ROOT,
     encoding: 'utf8',
     env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir,
-      EMBEDDED_PG_PORT: String(await freePort()), TEMPORAL_PORT: String(await freePort()), ...env,
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATA_DIR: dataDir,
+      EMBEDDED_PG_PORT: String(await freePort()),
+      TEMPORAL_PORT: String(await freePort()),
+      ...env,
     },
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 test('provider add, nothing running: swapped credentials are reported as swapped before any connection', async () => {
-  const r = await csp(['provider', 'add', '--name', 'Harbour IT', '--client-id', secret], { RHIPE_CLIENT_SECRET: clientId });
+  const r = await csp(['provider', 'add', '--name', 'Harbour IT', '--client-id', secret], {
+    RHIPE_CLIENT_SECRET: clientId,
+  });
   assert.equal(r.code, 2, r.err);
   assert.match(r.err, /look swapped/);
   assert.ok(!r.err.includes(clientId) && !r.err.includes(secret), 'no credential echoed');
 });
 
 test('provider add, nothing running: a well-formed pair is told to start the system first', async () => {
-  const r = await csp(['provider', 'add', '--name', 'Harbour IT', '--client-id', clientId], { RHIPE_CLIENT_SECRET: secret });
+  const r = await csp(['provider', 'add', '--name', 'Harbour IT', '--client-id', clientId], {
+    RHIPE_CLIENT_SECRET: secret,
+  });
   assert.equal(r.code, 3, r.err);
   assert.match(r.err, /start the system first/);
 });
@@ -42,7 +50,10 @@ test('provider add, nothing running: a well-formed pair is told to start the sys
 test('the client secret is never taken from the command line', async () => {
   const r = await csp(['provider', 'add', '--name', 'Harbour IT', '--client-id', clientId, '--client-secret', secret]);
   assert.equal(r.code, 2, r.err);
-  assert.match(r.err, /--client-secret is not accepted: a secret on the command line is shown by npm and in the process list/);
+  assert.match(
+    r.err,
+    /--client-secret is not accepted: a secret on the command line is shown by npm and in the process list/,
+  );
   const help = await csp(['provider', 'add', '--help']);
   assert.doesNotMatch(help.out, /--client-secret </);
   assert.match(help.out, /--client-secret-env/);
@@ -56,14 +67,33 @@ test('the secret from a named variable, from stdin, or from the default variable
   assert.equal(await readClientSecret({ clientSecretEnv: 'MY_SECRET' }, io({ MY_SECRET: ` ${secret}\n` })), secret);
   assert.equal(await readClientSecret({}, io({ RHIPE_CLIENT_SECRET: secret })), secret);
   await assert.rejects(readClientSecret({ clientSecretEnv: 'MISSING' }, io({})), /MISSING is not set/);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "require('./client/secret-input').readClientSecret({ clientSecretStdin: true }).then((s) => process.stdout.write(s.length + ':' + (s === process.env.EXPECTED)))"], {
-    cwd: PROJECT_ROOT, input: `${secret}\n`, encoding: 'utf8', env: { ...process.env, EXPECTED: secret },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      "require('./client/secret-input').readClientSecret({ clientSecretStdin: true }).then((s) => process.stdout.write(s.length + ':' + (s === process.env.EXPECTED)))",
+    ],
+    {
+      cwd: PROJECT_ROOT,
+      input: `${secret}\n`,
+      encoding: 'utf8',
+      env: { ...process.env, EXPECTED: secret },
+    },
+  );
   assert.equal(r.stdout, '32:true', r.stderr);
 });
 
 test('on a terminal the secret is asked for without echo', async () => {
-  const input = Object.assign(new PassThrough(), { isTTY: true, isRaw: false, setRawMode(this: { isRaw: boolean }, on: boolean) { this.isRaw = on; return this; } });
+  const input = Object.assign(new PassThrough(), {
+    isTTY: true,
+    isRaw: false,
+    setRawMode(this: { isRaw: boolean }, on: boolean) {
+      this.isRaw = on;
+      return this;
+    },
+  });
   const output = new PassThrough();
   let shown = '';
   output.on('data', (d: Buffer) => (shown += d.toString()));

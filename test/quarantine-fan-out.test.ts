@@ -51,11 +51,13 @@ function countingClient(real: Client) {
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
-  const client = new Proxy(real, { get: (target, prop) => (prop === 'workflow' ? workflow : Reflect.get(target, prop)) });
+  const client = new Proxy(real, {
+    get: (target, prop) => (prop === 'workflow' ? workflow : Reflect.get(target, prop)),
+  });
   return { client, seen };
 }
 
-test("a cycle tells each of its quarantine groups exactly once, at most NOTIFY_CONCURRENCY at a time; a group starts with its summary and runs no activity", async () => {
+test('a cycle tells each of its quarantine groups exactly once, at most NOTIFY_CONCURRENCY at a time; a group starts with its summary and runs no activity', async () => {
   // 150 tenants the provider has no service for, one usage line each: 150 NON_EXISTENT_SERVICE groups.
   const p = sys.sim.dataset.providers[0]!;
   const tenants = sys.sim.dataset.addCustomers(p, 150);
@@ -67,7 +69,11 @@ test("a cycle tells each of its quarantine groups exactly once, at most NOTIFY_C
   sys.deps.temporal = client; // what the worker's notify activity signals through
   let summary;
   try {
-    summary = await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: `fan-out-${Date.now()}`, args: [{ providerId }] });
+    summary = await env.client.workflow.execute(usageCycleWorkflow, {
+      taskQueue: sys.taskQueue,
+      workflowId: `fan-out-${Date.now()}`,
+      args: [{ providerId }],
+    });
   } finally {
     sys.deps.temporal = real;
   }
@@ -92,13 +98,23 @@ test("a cycle tells each of its quarantine groups exactly once, at most NOTIFY_C
     const signals = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
     assert.equal(signals.length, 1, `${id}: ${signals.length} signals`);
     assert.equal(signals[0]!.workflowExecutionSignaledEventAttributes?.signalName, 'linesAdded');
-    assert.equal(events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length, 0, `${id} ran an activity`);
-    assert.equal(events.filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES).length, 0, `${id} upserted search attributes`);
+    assert.equal(
+      events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length,
+      0,
+      `${id} ran an activity`,
+    );
+    assert.equal(
+      events.filter((e) => e.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES).length,
+      0,
+      `${id} upserted search attributes`,
+    );
   }
 
   // What the Web UI shows for one of them: the search attributes set at start, the details from the summary.
   const tenant = tenants[7]!;
-  const handle = env.client.workflow.getHandle(groupWorkflowId(`${providerId}|NON_EXISTENT_SERVICE|${tenant.tenantId}`));
+  const handle = env.client.workflow.getHandle(
+    groupWorkflowId(`${providerId}|NON_EXISTENT_SERVICE|${tenant.tenantId}`),
+  );
   const sa = (await handle.describe()).typedSearchAttributes;
   assert.equal(sa.get(CSP_QUARANTINE_REASON), 'NON_EXISTENT_SERVICE');
   assert.equal(sa.get(CSP_TENANT_ID), tenant.tenantId);
@@ -108,7 +124,11 @@ test("a cycle tells each of its quarantine groups exactly once, at most NOTIFY_C
   assert.ok(metadata.currentDetails!.includes(tenant.customerName), metadata.currentDetails);
 
   // Such a group goes on as any other: written off, it loads its summary again and completes.
-  const outcome = await resolveGroup(sys.deps, `${providerId}|NON_EXISTENT_SERVICE|${tenant.tenantId}`, { action: 'writeOff', by: 'grace', reason: 'test tenant' });
+  const outcome = await resolveGroup(sys.deps, `${providerId}|NON_EXISTENT_SERVICE|${tenant.tenantId}`, {
+    action: 'writeOff',
+    by: 'grace',
+    reason: 'test tenant',
+  });
   assert.equal(outcome.writtenOff, 1);
   assert.equal((await handle.result()).summary!.lines, 0);
   await recordHistory(handle, 'quarantine-group-summary-at-start');
@@ -120,19 +140,36 @@ test('a group already waiting takes the summary sent with its new lines and runs
   const tenants = sys.sim.dataset.addCustomers(p, 2);
   const today = new Date();
   for (const t of tenants) sys.sim.dataset.addChangeLine(p, t, t.subscriptions[0]!, 1, today);
-  await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: `fan-out-first-${Date.now()}`, args: [{ providerId }] });
+  await env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: `fan-out-first-${Date.now()}`,
+    args: [{ providerId }],
+  });
   const groupKey = `${providerId}|NON_EXISTENT_SERVICE|${tenants[0]!.tenantId}`;
   const handle = env.client.workflow.getHandle(groupWorkflowId(groupKey));
-  const first = (await waitFor('first summary', async () => (await handle.query(groupStateQuery)).summary ?? undefined))!;
+  const first = (await waitFor(
+    'first summary',
+    async () => (await handle.query(groupStateQuery)).summary ?? undefined,
+  ))!;
   assert.equal(first.lines, 1);
   assert.match(first.asOf ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, 'stamped by the database');
 
   for (const t of tenants) sys.sim.dataset.addChangeLine(p, t, t.subscriptions[0]!, 2, today);
-  const summary = await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: `fan-out-again-${Date.now()}`, args: [{ providerId }] });
+  const summary = await env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: `fan-out-again-${Date.now()}`,
+    args: [{ providerId }],
+  });
   assert.equal(summary.quarantined, tenants.length, 'only the new lines are mediated');
 
-  const activities = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).length;
-  const signalled = async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED).length;
+  const activities = async () =>
+    ((await handle.fetchHistory()).events ?? []).filter(
+      (e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+    ).length;
+  const signalled = async () =>
+    ((await handle.fetchHistory()).events ?? []).filter(
+      (e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+    ).length;
   const second = await waitFor('the second summary', async () => {
     const s = (await handle.query(groupStateQuery)).summary;
     return s && s.lines === 2 ? s : undefined;
@@ -146,14 +183,17 @@ test('a group already waiting takes the summary sent with its new lines and runs
   await waitFor('the older summary handled (its workflow task completed)', async () => {
     const events = (await handle.fetchHistory()).events ?? [];
     const signals = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
-    return (signals.length === 3 && events[events.length - 1]!.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) || undefined;
+    return (
+      (signals.length === 3 && events[events.length - 1]!.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) ||
+      undefined
+    );
   });
   assert.equal((await handle.query(groupStateQuery)).summary!.lines, 2, 'the older summary was not taken');
   assert.equal(await activities(), 0);
 
   // No summary: the group reads its lines itself, once.
   await handle.signal(linesAddedSignal, { source: 'test', count: 1 });
-  await waitFor('the group read its lines', async () => ((await activities()) === 1) || undefined);
+  await waitFor('the group read its lines', async () => (await activities()) === 1 || undefined);
   const reread = await waitFor('its own summary', async () => {
     const s = (await handle.query(groupStateQuery)).summary;
     return s && s.asOf! > second.asOf! ? s : undefined;

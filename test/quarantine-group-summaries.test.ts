@@ -9,7 +9,14 @@ import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
-import { groupStateQuery, linesAddedSignal, quarantineGroupWorkflow, writeOffSignal, type LinesAdded, type QuarantineActivities } from '../workflows/quarantine-group';
+import {
+  groupStateQuery,
+  linesAddedSignal,
+  quarantineGroupWorkflow,
+  writeOffSignal,
+  type LinesAdded,
+  type QuarantineActivities,
+} from '../workflows/quarantine-group';
 import type { ActionOutcome, GroupSummary } from '../workflows/types';
 
 // A group workflow against a real dev server, with activities the test holds: which summary the
@@ -33,21 +40,38 @@ const activities: QuarantineActivities = {
       clearInterval(beat);
     }
   },
-  applyQuarantineAction: async (input) => ({
-    requestId: input.request.requestId!, action: input.request.action, by: input.request.by, outcome: 'APPLIED', writtenOff: 3,
-  } as unknown as ActionOutcome),
+  applyQuarantineAction: async (input) =>
+    ({
+      requestId: input.request.requestId!,
+      action: input.request.action,
+      by: input.request.by,
+      outcome: 'APPLIED',
+      writtenOff: 3,
+    }) as unknown as ActionOutcome,
 };
 
 function summary(lines: number, asOf: string | undefined): GroupSummary {
   return {
-    groupKey, providerId: 'p-test', reason: 'NON_EXISTENT_SERVICE', tenantRef: 'tenant-1', lines, carrierCharge: String(lines), periodFrom: null, periodTo: null,
+    groupKey,
+    providerId: 'p-test',
+    reason: 'NON_EXISTENT_SERVICE',
+    tenantRef: 'tenant-1',
+    lines,
+    carrierCharge: String(lines),
+    periodFrom: null,
+    periodTo: null,
     ...(asOf ? { asOf } : {}),
   };
 }
 
 before(async () => {
   env = await localTemporal();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
   running = worker.run();
 });
 after(async () => {
@@ -65,14 +89,20 @@ async function settledAfter(handle: Awaited<ReturnType<typeof startGroup>>, acti
     const completed = events.filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
     if (completed.length < activities) return undefined;
     const last = events[events.length - 1]!;
-    return last.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED || last.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED || undefined;
+    return (
+      last.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED ||
+      last.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED ||
+      undefined
+    );
   });
 }
 
 /** The workflow's result, or a failure after 60 s (not the whole test run's timeout). */
 async function resultWithin(handle: Awaited<ReturnType<typeof startGroup>>) {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${handle.workflowId} did not complete within 60 s`)), 60_000); });
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${handle.workflowId} did not complete within 60 s`)), 60_000);
+  });
   try {
     return await Promise.race([handle.result(), late]);
   } finally {
@@ -83,8 +113,19 @@ async function resultWithin(handle: Awaited<ReturnType<typeof startGroup>>) {
 async function startGroup(workflowId: string, first: GroupSummary) {
   assert.equal(reads.length, 0, 'a read left held by an earlier test');
   return env.client.workflow.signalWithStart(quarantineGroupWorkflow, {
-    taskQueue, workflowId, args: [{ groupKey, providerId: 'p-test', reason: 'NON_EXISTENT_SERVICE', tenantRef: 'tenant-1', searchAttributesAtStart: true }],
-    signal: linesAddedSignal, signalArgs: [{ source: 'cycle-1', count: 3, summary: first }],
+    taskQueue,
+    workflowId,
+    args: [
+      {
+        groupKey,
+        providerId: 'p-test',
+        reason: 'NON_EXISTENT_SERVICE',
+        tenantRef: 'tenant-1',
+        searchAttributesAtStart: true,
+      },
+    ],
+    signal: linesAddedSignal,
+    signalArgs: [{ source: 'cycle-1', count: 3, summary: first }],
   });
 }
 
@@ -99,7 +140,13 @@ async function writeOffCrossedByLines(name: string, told: LinesAdded, zeroAt: st
   await waitFor('the read after the write-off', async () => reads.length === 1 || undefined);
   await handle.signal(linesAddedSignal, told);
   // In history before the read's result, so the group handles it first.
-  await waitFor('the signal recorded', async () => ((await handle.fetchHistory()).events ?? []).filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED).length === 3 || undefined);
+  await waitFor(
+    'the signal recorded',
+    async () =>
+      ((await handle.fetchHistory()).events ?? []).filter(
+        (e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+      ).length === 3 || undefined,
+  );
   reads.shift()!(summary(0, zeroAt));
   await waitFor('the group reads again', async () => reads.length === 1 || undefined);
   return handle;
@@ -116,7 +163,11 @@ async function findsTheTwoLines(handle: Awaited<ReturnType<typeof startGroup>>, 
 }
 
 test('new lines told while the group reads its own summary: the later-read summary is kept, and a zero read meanwhile is read again', async () => {
-  const handle = await writeOffCrossedByLines('group-crossing', { source: 'cycle-2', count: 2, summary: summary(2, '2026-11-27T10:00:02.000000Z') }, '2026-11-27T10:00:01.000000Z');
+  const handle = await writeOffCrossedByLines(
+    'group-crossing',
+    { source: 'cycle-2', count: 2, summary: summary(2, '2026-11-27T10:00:02.000000Z') },
+    '2026-11-27T10:00:01.000000Z',
+  );
   // Until then it shows the summary sent with the lines, read later than its own.
   const state = await handle.query(groupStateQuery);
   assert.equal(state.summary!.lines, 2);
@@ -125,21 +176,38 @@ test('new lines told while the group reads its own summary: the later-read summa
 });
 
 test('new lines told with no summary while the group reads its own: it reads again before it may complete', async () => {
-  const handle = await writeOffCrossedByLines('group-crossing-unsummarised', { source: 'cycle-2', count: 2 }, '2026-11-27T10:00:01.000000Z');
+  const handle = await writeOffCrossedByLines(
+    'group-crossing-unsummarised',
+    { source: 'cycle-2', count: 2 },
+    '2026-11-27T10:00:01.000000Z',
+  );
   await findsTheTwoLines(handle, 'quarantine-group-read-crossed-unsummarised');
 });
 
 test('a zero read while new lines were told is read again, even when its stamp says it is the later read', async () => {
   // Stamps order reads closely, not exactly (a clock step, or a statement's snapshot taken just
   // before its stamp): completion never rests on them.
-  const handle = await writeOffCrossedByLines('group-crossing-stamps', { source: 'cycle-2', count: 2, summary: summary(2, '2026-11-27T10:00:01.000000Z') }, '2026-11-27T10:00:02.000000Z');
+  const handle = await writeOffCrossedByLines(
+    'group-crossing-stamps',
+    { source: 'cycle-2', count: 2, summary: summary(2, '2026-11-27T10:00:01.000000Z') },
+    '2026-11-27T10:00:02.000000Z',
+  );
   await findsTheTwoLines(handle, 'quarantine-group-read-crossed-stamps-out-of-order');
 });
 
 // A read with no lines told during it is the truth, whatever its stamp says.
 for (const { title, heldAt, readAt } of [
-  { title: 'a read replaces the summary, and a group with no line left completes', heldAt: '2026-11-27T11:00:00.000000Z', readAt: '2026-11-27T11:00:01.000000Z' },
-  { title: 'a read stamped earlier than the summary held (a clock stepped back) replaces it all the same: the group completes', heldAt: '2026-11-27T15:00:05.000000Z', readAt: '2026-11-27T15:00:03.000000Z' },
+  {
+    title: 'a read replaces the summary, and a group with no line left completes',
+    heldAt: '2026-11-27T11:00:00.000000Z',
+    readAt: '2026-11-27T11:00:01.000000Z',
+  },
+  {
+    title:
+      'a read stamped earlier than the summary held (a clock stepped back) replaces it all the same: the group completes',
+    heldAt: '2026-11-27T15:00:05.000000Z',
+    readAt: '2026-11-27T15:00:03.000000Z',
+  },
 ]) {
   test(title, async () => {
     const handle = await startGroup(`group-read-${randomUUID()}`, summary(3, heldAt));
@@ -153,10 +221,14 @@ for (const { title, heldAt, readAt } of [
 test('summaries without a stamp (an earlier version read them) are taken as read, as before', async () => {
   const handle = await startGroup(`group-unstamped-${randomUUID()}`, summary(3, undefined));
   // An unstamped summary cannot be compared: a later signal with one makes the group read again.
-  await handle.signal(linesAddedSignal, { source: 'cycle-2', count: 1, summary: summary(4, '2026-11-27T12:00:00.000000Z') });
+  await handle.signal(linesAddedSignal, {
+    source: 'cycle-2',
+    count: 1,
+    summary: summary(4, '2026-11-27T12:00:00.000000Z'),
+  });
   await waitFor('the group reads again', async () => reads.length === 1 || undefined);
   reads.shift()!(summary(4, undefined));
-  await waitFor('the read taken', async () => ((await handle.query(groupStateQuery)).summary?.lines === 4) || undefined);
+  await waitFor('the read taken', async () => (await handle.query(groupStateQuery)).summary?.lines === 4 || undefined);
   assert.equal((await handle.query(groupStateQuery)).summary!.asOf, undefined, 'the read replaced the summary');
   await handle.terminate('test done');
 });

@@ -7,7 +7,13 @@ import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { allocateSignal, cleanseSignal, groupStateQuery, resolveUpdate, writeOffSignal } from '../workflows/quarantine-group';
+import {
+  allocateSignal,
+  cleanseSignal,
+  groupStateQuery,
+  resolveUpdate,
+  writeOffSignal,
+} from '../workflows/quarantine-group';
 import { groupWorkflowId, resolveGroup } from '../workflows/quarantine-group.api';
 import { CSP_CARRIER } from '../workflows/search-attributes';
 import { setRateRule } from '../db/rates';
@@ -24,7 +30,11 @@ before(async () => {
   env = await localTemporal();
   sys = await startTestSystem(env, { usageRecords: 400, pageSize: 100 });
   providerId = (await sys.onboardSimProvider(0)).id;
-  await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'q-cycle-1', args: [{ providerId }] });
+  await env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: 'q-cycle-1',
+    args: [{ providerId }],
+  });
 });
 after(async () => {
   await sys?.stop();
@@ -39,7 +49,6 @@ async function groups(reason: string) {
   return r.rows;
 }
 
-
 async function statuses(groupKey: string, ids?: number[]) {
   const r = await sys.db.pool.query<{ status: string; n: number }>(
     `SELECT status, count(*)::int AS n FROM usage_line WHERE ${ids ? 'id = ANY($1::bigint[])' : 'group_key = $1'} GROUP BY 1`,
@@ -49,17 +58,36 @@ async function statuses(groupKey: string, ids?: number[]) {
 }
 
 async function chargesFor(ids: number[]) {
-  return (await sys.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM usage_charge WHERE usage_line_id = ANY($1::bigint[])', [ids])).rows[0]!.n;
+  return (
+    await sys.db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM usage_charge WHERE usage_line_id = ANY($1::bigint[])',
+      [ids],
+    )
+  ).rows[0]!.n;
 }
 
 async function audit(groupKey: string) {
-  return (await sys.db.pool.query<{ action: string; actor: string; outcome: string; rejection: string | null; billed: number; written_off: number; line_ids: number[] }>(
-    'SELECT action, actor, outcome, rejection, billed, written_off, line_ids FROM quarantine_action WHERE group_key = $1 ORDER BY id', [groupKey],
-  )).rows;
+  return (
+    await sys.db.pool.query<{
+      action: string;
+      actor: string;
+      outcome: string;
+      rejection: string | null;
+      billed: number;
+      written_off: number;
+      line_ids: number[];
+    }>(
+      'SELECT action, actor, outcome, rejection, billed, written_off, line_ids FROM quarantine_action WHERE group_key = $1 ORDER BY id',
+      [groupKey],
+    )
+  ).rows;
 }
 
 test('every quarantined line is in a group workflow, findable by its search attributes', async () => {
-  const all = await sys.db.pool.query<{ group_key: string }>(`SELECT DISTINCT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED'`, [providerId]);
+  const all = await sys.db.pool.query<{ group_key: string }>(
+    `SELECT DISTINCT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED'`,
+    [providerId],
+  );
   assert.ok(all.rows.length >= 5);
   for (const g of all.rows) {
     const state = await waitFor('group summary', async () => {
@@ -70,7 +98,10 @@ test('every quarantined line is in a group workflow, findable by its search attr
   }
   const found = await waitFor('visibility', async () => {
     const list: string[] = [];
-    for await (const wf of env.client.workflow.list({ query: `CspCarrier = 'Rhipe - Microsoft' AND CspProviderId = '${providerId}' AND CspQuarantineReason = 'NON_EXISTENT_SERVICE'` })) list.push(wf.workflowId);
+    for await (const wf of env.client.workflow.list({
+      query: `CspCarrier = 'Rhipe - Microsoft' AND CspProviderId = '${providerId}' AND CspQuarantineReason = 'NON_EXISTENT_SERVICE'`,
+    }))
+      list.push(wf.workflowId);
     return list.length > 0 ? list : undefined;
   });
   assert.ok(found.every((id) => id.includes('NON_EXISTENT_SERVICE')));
@@ -79,8 +110,17 @@ test('every quarantined line is in a group workflow, findable by its search attr
 test('allocate bills exactly the group once, even sent twice and across a worker restart; the next cycle bills the tenant directly', async () => {
   const [group] = await groups('NON_EXISTENT_SERVICE');
   assert.ok(group);
-  const lineIds = (await sys.db.pool.query<{ id: number }>(`SELECT id FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`, [group.group_key])).rows.map((r) => r.id);
-  const serviceId = (await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 ORDER BY id LIMIT 1', [providerId])).rows[0]!.id;
+  const lineIds = (
+    await sys.db.pool.query<{ id: number }>(
+      `SELECT id FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`,
+      [group.group_key],
+    )
+  ).rows.map((r) => r.id);
+  const serviceId = (
+    await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 ORDER BY id LIMIT 1', [
+      providerId,
+    ])
+  ).rows[0]!.id;
   const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
   await handle.signal(allocateSignal, { serviceId, by: 'alice', note: 'same customer, new tenant' });
   await handle.signal(allocateSignal, { serviceId, by: 'alice', note: 'sent twice by mistake' });
@@ -90,7 +130,13 @@ test('allocate bills exactly the group once, even sent twice and across a worker
   assert.deepEqual(await statuses('', lineIds), { COMPLETED: lineIds.length });
   assert.equal(await chargesFor(lineIds), lineIds.length);
   const trail = await audit(group.group_key);
-  assert.deepEqual(trail.map((a) => [a.action, a.actor, a.outcome]), [['allocate', 'alice', 'APPLIED'], ['allocate', 'alice', 'REJECTED']]);
+  assert.deepEqual(
+    trail.map((a) => [a.action, a.actor, a.outcome]),
+    [
+      ['allocate', 'alice', 'APPLIED'],
+      ['allocate', 'alice', 'REJECTED'],
+    ],
+  );
   assert.equal(trail[0]!.billed, lineIds.length);
   assert.match(trail[1]!.rejection!, /no quarantined lines/);
   await recordHistory(handle, 'quarantine-group-allocate');
@@ -101,7 +147,11 @@ test('allocate bills exactly the group once, even sent twice and across a worker
   const tenant = p.tenants[0]!;
   const fake = { ...tenant, tenantId };
   sys.sim.dataset.addChangeLine(p, fake, tenant.subscriptions[0]!, 1, new Date());
-  const next = await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'q-cycle-2', args: [{ providerId }] });
+  const next = await env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: 'q-cycle-2',
+    args: [{ providerId }],
+  });
   assert.equal(next.billed, 1);
   assert.equal(next.quarantined, 0);
 });
@@ -117,12 +167,25 @@ test('cleanse after nothing changed re-quarantines; after adding a rate it bills
   assert.deepEqual(await statuses(group.group_key), { QUARANTINED: group.n });
 
   const visio = sys.sim.dataset.products.find((x) => x.name === UNRATED_PRODUCT_NAME)!;
-  await setRateRule(sys.db.pool, providerId, { productId: visio.productId, kind: 'markup', value: new Decimal('12.5') });
-  await autoCleanse({ pool: sys.db.pool, temporal: env.client, taskQueue: sys.taskQueue }, providerId, { kind: 'rateAdded', productId: visio.productId });
+  await setRateRule(sys.db.pool, providerId, {
+    productId: visio.productId,
+    kind: 'markup',
+    value: new Decimal('12.5'),
+  });
+  await autoCleanse({ pool: sys.db.pool, temporal: env.client, taskQueue: sys.taskQueue }, providerId, {
+    kind: 'rateAdded',
+    productId: visio.productId,
+  });
   const state = await handle.result();
   assert.equal(state.summary!.lines, 0);
   const trail = await audit(group.group_key);
-  assert.deepEqual(trail.map((a) => [a.action, a.actor, a.outcome]), [['cleanse', 'bob', 'APPLIED'], ['cleanse', 'system:auto-cleanse', 'APPLIED']]);
+  assert.deepEqual(
+    trail.map((a) => [a.action, a.actor, a.outcome]),
+    [
+      ['cleanse', 'bob', 'APPLIED'],
+      ['cleanse', 'system:auto-cleanse', 'APPLIED'],
+    ],
+  );
   assert.equal(trail[1]!.billed, group.n);
   assert.equal(await chargesFor(trail[1]!.line_ids), group.n);
 });
@@ -132,33 +195,63 @@ test('write-off bills nothing; a write-off without a reason and other nonsense a
   assert.ok(group);
   const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
   // Refused, and recorded as refused: the Update path keeps the same audit trail as signals.
-  const noReason = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'writeOff', by: 'carol', reason: '' }] });
+  const noReason = await handle.executeUpdate(resolveUpdate, {
+    args: [{ action: 'writeOff', by: 'carol', reason: '' }],
+  });
   assert.equal(noReason.outcome, 'REJECTED');
   assert.match(noReason.rejection!, /needs a reason/);
   const nobody = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'cleanse', by: '' }] });
   assert.match(nobody.rejection!, /by .* is required/);
-  await assert.rejects(handle.executeUpdate(resolveUpdate, { args: [{ action: 'delete' as 'cleanse', by: 'carol' }] }), WorkflowUpdateFailedError);
+  await assert.rejects(
+    handle.executeUpdate(resolveUpdate, { args: [{ action: 'delete' as 'cleanse', by: 'carol' }] }),
+    WorkflowUpdateFailedError,
+  );
   const otherProvider = await sys.onboardSimProvider(1, { withRateCard: false });
-  const foreign = (await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 LIMIT 1', [otherProvider.id])).rows[0]!.id;
-  const foreignResult = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'allocate', serviceId: foreign, by: 'carol' }] });
+  const foreign = (
+    await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 LIMIT 1', [otherProvider.id])
+  ).rows[0]!.id;
+  const foreignResult = await handle.executeUpdate(resolveUpdate, {
+    args: [{ action: 'allocate', serviceId: foreign, by: 'carol' }],
+  });
   assert.equal(foreignResult.outcome, 'REJECTED');
   assert.match(foreignResult.rejection!, /belongs to another provider/);
-  const unknown = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'allocate', serviceId: 'S-999999', by: 'carol' }] });
+  const unknown = await handle.executeUpdate(resolveUpdate, {
+    args: [{ action: 'allocate', serviceId: 'S-999999', by: 'carol' }],
+  });
   assert.match(unknown.rejection!, /does not exist/);
   // A signal from the Web UI without a reason is recorded as rejected, with why.
   await handle.signal(writeOffSignal, { by: 'carol', reason: '  ' });
   await waitFor('rejected signal recorded', async () => (await audit(group.group_key)).length === 5 || undefined);
   assert.deepEqual(await statuses(group.group_key), { QUARANTINED: group.n });
-  assert.equal(await chargesFor((await sys.db.pool.query<{ id: number }>('SELECT id FROM usage_line WHERE group_key = $1', [group.group_key])).rows.map((r) => r.id)), 0);
+  assert.equal(
+    await chargesFor(
+      (
+        await sys.db.pool.query<{ id: number }>('SELECT id FROM usage_line WHERE group_key = $1', [group.group_key])
+      ).rows.map((r) => r.id),
+    ),
+    0,
+  );
 
-  const done = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'writeOff', by: 'carol', reason: 'NZD line on an AUD account: billed by the NZ entity', note: 'ticket 42' }] });
+  const done = await handle.executeUpdate(resolveUpdate, {
+    args: [
+      {
+        action: 'writeOff',
+        by: 'carol',
+        reason: 'NZD line on an AUD account: billed by the NZ entity',
+        note: 'ticket 42',
+      },
+    ],
+  });
   assert.equal(done.outcome, 'APPLIED');
   assert.equal(done.writtenOff, group.n);
   assert.equal(done.billed, 0);
   await handle.result();
   assert.deepEqual(await statuses(group.group_key), { WRITTEN_OFF: group.n });
   const trail = await audit(group.group_key);
-  assert.deepEqual(trail.map((a) => a.outcome), ['REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'APPLIED']);
+  assert.deepEqual(
+    trail.map((a) => a.outcome),
+    ['REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'APPLIED'],
+  );
   await recordHistory(handle, 'quarantine-group-writeoff');
 });
 
@@ -167,13 +260,17 @@ test('INVALID_RECORD and DUPLICATE_USAGE cannot be allocated; they can be writte
     const [group] = await groups(reason);
     assert.ok(group, reason);
     const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
-    const serviceId = (await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 LIMIT 1', [providerId])).rows[0]!.id;
+    const serviceId = (
+      await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 LIMIT 1', [providerId])
+    ).rows[0]!.id;
     const refused = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'allocate', serviceId, by: 'dan' }] });
     assert.equal(refused.outcome, 'REJECTED');
     const cleansed = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'cleanse', by: 'dan' }] });
     assert.equal(cleansed.requarantined, group.n);
     assert.deepEqual(await statuses(group.group_key), { QUARANTINED: group.n });
-    const written = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'writeOff', by: 'dan', reason: 'carrier error' }] });
+    const written = await handle.executeUpdate(resolveUpdate, {
+      args: [{ action: 'writeOff', by: 'dan', reason: 'carrier error' }],
+    });
     assert.equal(written.writtenOff, group.n);
   }
 });
@@ -183,24 +280,38 @@ test('cleanse signal from the CLI path (temporal workflow signal) is handled lik
   const p = sys.sim.dataset.providers[0]!;
   const tenantId = randomUUID();
   sys.sim.dataset.addChangeLine(p, { ...p.tenants[0]!, tenantId }, p.tenants[0]!.subscriptions[0]!, 1, new Date());
-  await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'q-cycle-signal', args: [{ providerId }] });
+  await env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: 'q-cycle-signal',
+    args: [{ providerId }],
+  });
   const group = (await groups('NON_EXISTENT_SERVICE')).find((g) => g.group_key.endsWith(`|${tenantId}`));
   assert.ok(group, 'the new tenant has its unknown-tenant group');
   const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
   await handle.signal(cleanseSignal, { by: 'erin' });
-  await waitFor('cleanse recorded', async () => (await audit(group.group_key)).some((a) => a.actor === 'erin') || undefined);
+  await waitFor(
+    'cleanse recorded',
+    async () => (await audit(group.group_key)).some((a) => a.actor === 'erin') || undefined,
+  );
   // The audit row is written when the lines are marked CLEANSED; their re-mediation follows it.
   await waitFor('cleansed lines mediated again', async () => !('CLEANSED' in (await statuses(group.group_key))));
   assert.deepEqual(await statuses(group.group_key), { QUARANTINED: group.n });
 });
 
 test("an admin's action reaches a group whose workflow is not running: it is started (update-with-start) with the group's search attributes", async () => {
-  const all = await sys.db.pool.query<{ group_key: string }>(`SELECT DISTINCT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' ORDER BY 1 LIMIT 1`, [providerId]);
+  const all = await sys.db.pool.query<{ group_key: string }>(
+    `SELECT DISTINCT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' ORDER BY 1 LIMIT 1`,
+    [providerId],
+  );
   const groupKey = all.rows[0]?.group_key;
   assert.ok(groupKey, 'a quarantined group is left to act on');
   const handle = env.client.workflow.getHandle(groupWorkflowId(groupKey));
   await handle.terminate('test: the group workflow is gone');
-  const outcome = await resolveGroup(sys.deps, groupKey, { action: 'cleanse', by: 'frank', requestId: `restart-${groupKey}` });
+  const outcome = await resolveGroup(sys.deps, groupKey, {
+    action: 'cleanse',
+    by: 'frank',
+    requestId: `restart-${groupKey}`,
+  });
   assert.equal(outcome.outcome, 'APPLIED');
   const described = await handle.describe();
   assert.equal(described.status.name, 'RUNNING');

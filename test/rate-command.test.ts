@@ -9,7 +9,11 @@ import { PROJECT_ROOT } from '../config';
 const FIX = path.join(PROJECT_ROOT, 'test', 'fixtures', 'rate');
 
 function rate(card: string, services: string, records: string) {
-  const r = spawnSync('npm', ['run', '--silent', 'rate', '--', '--rate-card', card, '--services', services, '--records', records], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  const r = spawnSync(
+    'npm',
+    ['run', '--silent', 'rate', '--', '--rate-card', card, '--services', services, '--records', records],
+    { cwd: PROJECT_ROOT, encoding: 'utf8' },
+  );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

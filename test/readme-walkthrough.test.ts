@@ -21,12 +21,24 @@ before(async () => {
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   uiPort = await freePort();
   env = {
-    ...process.env, DATA_DIR: dataDir, TEMPORAL_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(uiPort),
-    EMBEDDED_PG_PORT: String(await freePort()), SIMULATOR_PORT: String(await freePort()), CONSOLE_PORT: String(await freePort()), METRICS_PORT: String(await freePort()),
-    LOG_FORMAT: 'json', LOG_LEVEL: 'info',
+    ...process.env,
+    DATA_DIR: dataDir,
+    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(uiPort),
+    EMBEDDED_PG_PORT: String(await freePort()),
+    SIMULATOR_PORT: String(await freePort()),
+    CONSOLE_PORT: String(await freePort()),
+    METRICS_PORT: String(await freePort()),
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'info',
   };
-  for (const k of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'CYCLE_ONCE', 'RHIPE_IDENTITY_URL', 'RHIPE_API_URL']) delete env[k];
-  system = spawn(process.execPath, ['--import', 'tsx', 'workers/system.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const k of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'CYCLE_ONCE', 'RHIPE_IDENTITY_URL', 'RHIPE_API_URL'])
+    delete env[k];
+  system = spawn(process.execPath, ['--import', 'tsx', 'workers/system.ts'], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   system.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   system.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -41,7 +53,10 @@ before(async () => {
 after(async () => {
   if (system && system.exitCode === null) {
     system.kill('SIGTERM');
-    await new Promise((r) => { system!.once('exit', r); setTimeout(r, 30_000); });
+    await new Promise((r) => {
+      system!.once('exit', r);
+      setTimeout(r, 30_000);
+    });
     if (system.exitCode === null) system.kill('SIGKILL');
   }
   rmSync(dataDir, { recursive: true, force: true });
@@ -52,7 +67,10 @@ function readmeCommands(): string[] {
   const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Using it'));
   const block = section.slice(section.indexOf('```sh\n') + 6, section.indexOf('\n```', section.indexOf('```sh\n')));
-  return block.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return block
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }
 
 /** Splits a shell line as sh would for these commands: VAR=value prefixes, words, double and single quotes. */
@@ -74,10 +92,20 @@ function run(line: string): Promise<{ code: number; out: string; err: string }> 
   const rest = words.slice(2).filter((w) => w !== '--silent');
   const script = rest[0];
   const args = rest.slice(rest.indexOf('--') + 1);
-  const entry = script === 'csp' ? 'client/cli.ts' : script === 'rate' ? 'client/rate.ts' : assert.fail(`unknown npm script in README: ${line}`);
+  const entry =
+    script === 'csp'
+      ? 'client/cli.ts'
+      : script === 'rate'
+        ? 'client/rate.ts'
+        : assert.fail(`unknown npm script in README: ${line}`);
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: PROJECT_ROOT, env: { ...env, ...vars, LOG_LEVEL: 'warn' }, encoding: 'utf8', timeout: 180_000 },
-      (err, out, errText) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errText }));
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', entry, ...args],
+      { cwd: PROJECT_ROOT, env: { ...env, ...vars, LOG_LEVEL: 'warn' }, encoding: 'utf8', timeout: 180_000 },
+      (err, out, errText) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errText }),
+    );
   });
 }
 
@@ -103,9 +131,12 @@ const KEY_LINES: Array<[RegExp, RegExp]> = [
   [/provider add/, /Reseller 3 Pty Ltd/],
 ];
 
-test("every command of the README's \"Using it\" block runs as written against the demo", async () => {
+test('every command of the README\'s "Using it" block runs as written against the demo', async () => {
   assert.match(stderr, /try onboarding a provider yourself/);
-  assert.match(stderr, /"tryIt":"RHIPE_CLIENT_SECRET=\w+ npm run csp -- provider add --name \\"Reseller 3 Pty Ltd\\" --client-id [0-9a-f-]{36}"/);
+  assert.match(
+    stderr,
+    /"tryIt":"RHIPE_CLIENT_SECRET=\w+ npm run csp -- provider add --name \\"Reseller 3 Pty Ltd\\" --client-id [0-9a-f-]{36}"/,
+  );
   assert.equal(stderr.split('try onboarding a provider yourself').length, 2, 'printed once');
   const commands = readmeCommands();
   assert.ok(commands.length >= 15, `${commands.length} commands`);
@@ -118,18 +149,27 @@ test("every command of the README's \"Using it\" block runs as written against t
   }
 });
 
-test("the Web UI page of a quarantine group shows its summary (real Chromium)", async () => {
+test('the Web UI page of a quarantine group shows its summary (real Chromium)', async () => {
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  assert.ok(existsSync(executablePath), `${executablePath}: run bash scripts/setup.sh (it installs chromium when missing)`);
+  assert.ok(
+    existsSync(executablePath),
+    `${executablePath}: run bash scripts/setup.sh (it installs chromium when missing)`,
+  );
   const group = 'p-'; // found below from the CLI's JSON
   const list = await run('npm run csp -- quarantine list --reason NO_RATE_CARD --json');
   const groups = JSON.parse(list.out) as Array<{ group: string }>;
   const key = groups[0]?.group ?? assert.fail(`no group to look at ${group}`);
   const workflowId = `quarantine:${key.split('|').join(':')}`;
-  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await chromium.launch({
+    executablePath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
+    await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`, {
+      waitUntil: 'domcontentloaded',
+      timeout: 120_000,
+    });
     mkdirSync(OUTPUT, { recursive: true });
     try {
       // The page's "User Metadata" tab holds the static summary and details and the current details.
@@ -152,22 +192,39 @@ test("the Web UI page of a quarantine group shows its summary (real Chromium)", 
 });
 
 async function pageText(page: import('playwright-core').Page): Promise<string> {
-  const texts = await Promise.all(page.frames().map((f) => f.locator('body').innerText({ timeout: 5000 }).catch(() => '')));
+  const texts = await Promise.all(
+    page.frames().map((f) =>
+      f
+        .locator('body')
+        .innerText({ timeout: 5000 })
+        .catch(() => ''),
+    ),
+  );
   return texts.join('\n');
 }
 
 test("the README's Web UI search example finds the quarantine groups it names (real Chromium)", async () => {
   // The query is taken from the README itself, so the example and this check cannot drift apart.
   const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-  const query = /`(CspCarrier = 'Rhipe - Microsoft' AND CspQuarantineReason = '[A-Z_]+')`/.exec(readme)?.[1] ?? assert.fail('no Web UI search example in the README');
+  const query =
+    /`(CspCarrier = 'Rhipe - Microsoft' AND CspQuarantineReason = '[A-Z_]+')`/.exec(readme)?.[1] ??
+    assert.fail('no Web UI search example in the README');
   const reason = /CspQuarantineReason = '([A-Z_]+)'/.exec(query)![1]!;
   const list = await run(`npm run csp -- quarantine list --reason ${reason} --json`);
-  const expected = (JSON.parse(list.out) as Array<{ group: string }>).map((g) => `quarantine:${g.group.split('|').join(':')}`);
+  const expected = (JSON.parse(list.out) as Array<{ group: string }>).map(
+    (g) => `quarantine:${g.group.split('|').join(':')}`,
+  );
   assert.ok(expected.length > 0, `the demo has ${reason} groups`);
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent(query)}`, { waitUntil: 'domcontentloaded', timeout: 120_000 });
+    await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows?query=${encodeURIComponent(query)}`, {
+      waitUntil: 'domcontentloaded',
+      timeout: 120_000,
+    });
     mkdirSync(OUTPUT, { recursive: true });
     let text = '';
     try {

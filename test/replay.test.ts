@@ -8,11 +8,23 @@ import { HISTORIES_DIR, loadHistory } from './support/histories';
 
 // Histories recorded from earlier runs of each workflow (RECORD_HISTORIES=1 npm test) must replay
 // against today's workflow code without non-determinism.
-const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 test('recorded histories exist for every workflow type', () => {
-  for (const type of ['usage-cycle', 'quarantine-group', 'onboarding', 'tenant', 'invoice-reconciliation', 'alerting']) {
-    assert.ok(files.some((f) => f.startsWith(type)), `a recorded ${type} history`);
+  for (const type of [
+    'usage-cycle',
+    'quarantine-group',
+    'onboarding',
+    'tenant',
+    'invoice-reconciliation',
+    'alerting',
+  ]) {
+    assert.ok(
+      files.some((f) => f.startsWith(type)),
+      `a recorded ${type} history`,
+    );
   }
 });
 

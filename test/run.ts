@@ -38,10 +38,14 @@ async function main(): Promise<number> {
     serverUrl = pg.url;
     stop = pg.stop;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files], {
-    stdio: 'inherit',
-    env: { ...process.env, TEST_DATABASE_SERVER_URL: serverUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, TEST_DATABASE_SERVER_URL: serverUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    },
+  );
   const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
   await stop();
   rmSync(runDir, { recursive: true, force: true });

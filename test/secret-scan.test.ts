@@ -33,14 +33,22 @@ function strings(value: unknown, out: string[] = []): string[] {
 test('after onboarding, a cycle, a rotation and a failure: no client secret or bearer token in logs, histories or the database', async () => {
   const p = sys.sim.dataset.providers[0]!;
   const provider = await sys.onboardSimProvider(0);
-  await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'scan-cycle', args: [{ providerId: provider.id }] });
+  await env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: 'scan-cycle',
+    args: [{ providerId: provider.id }],
+  });
   await rotateSecrets(sys.ctx);
   // A failing cycle too: errors are where secrets usually leak.
   sys.sim.faults.set([{ endpoint: 'token', kind: 'http400', times: 100 }]);
   const { clearTokenCache } = await import('../carrier/client.js');
   clearTokenCache();
   await assert.rejects(
-    env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: 'scan-cycle-failing', args: [{ providerId: provider.id }] }),
+    env.client.workflow.execute(usageCycleWorkflow, {
+      taskQueue: sys.taskQueue,
+      workflowId: 'scan-cycle-failing',
+      args: [{ providerId: provider.id }],
+    }),
     WorkflowFailedError,
     'the failing cycle must fail, or the error path is not scanned',
   );
@@ -65,7 +73,9 @@ test('after onboarding, a cycle, a rotation and a failure: no client secret or b
   assert.ok(histories >= 3, `scanned ${histories} histories`);
 
   // The whole database, every row of every table, as text.
-  const tables = await sys.db.pool.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`);
+  const tables = await sys.db.pool.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
+  );
   let dump = '';
   for (const t of tables.rows) {
     const rows = await sys.db.pool.query(`SELECT t::text AS row FROM "${t.table_name}" t`);
@@ -74,7 +84,11 @@ test('after onboarding, a cycle, a rotation and a failure: no client secret or b
   assert.ok(dump.length > 10_000);
   for (const s of secrets) assert.ok(!dump.includes(s), 'a secret in the database');
   // The secret is there, encrypted: it decrypts to the original.
-  const sealed = (await sys.db.pool.query<{ secret_ciphertext: string }>('SELECT secret_ciphertext FROM provider WHERE id = $1', [provider.id])).rows[0]!.secret_ciphertext;
+  const sealed = (
+    await sys.db.pool.query<{ secret_ciphertext: string }>('SELECT secret_ciphertext FROM provider WHERE id = $1', [
+      provider.id,
+    ])
+  ).rows[0]!.secret_ciphertext;
   assert.match(sealed, /^v1:test:/);
   assert.equal(sys.deps.keyring.decrypt(sealed), p.clientSecret);
 });

@@ -10,7 +10,15 @@ import { waitFor } from './support/wait';
 import { E3_LIMITS, licence } from './support/tenant';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
-import { cancelServiceUpdate, orderProductUpdate, reconcileSignal, setQuantityUpdate, tenantStateQuery, tenantWorkflow, type TenantActivities } from '../workflows/tenant';
+import {
+  cancelServiceUpdate,
+  orderProductUpdate,
+  reconcileSignal,
+  setQuantityUpdate,
+  tenantStateQuery,
+  tenantWorkflow,
+  type TenantActivities,
+} from '../workflows/tenant';
 import type { ChangeResult, LicenceChange } from '../workflows/types';
 
 // Admins' changes racing each other and a reconcile the carrier refuses, on a real dev server, with
@@ -30,7 +38,11 @@ const activities: TenantActivities = {
   reconcileTenant: async (input) => {
     if (!input.initial) {
       await new Promise<void>((resolve) => held.push(resolve));
-      if (refuseReconcile) throw ApplicationFailure.nonRetryable('the carrier refused the client credentials (invalid_client)', 'INVALID_CLIENT');
+      if (refuseReconcile)
+        throw ApplicationFailure.nonRetryable(
+          'the carrier refused the client credentials (invalid_client)',
+          'INVALID_CLIENT',
+        );
     }
     return { gone: false, licences: [licence(5)], products: [E3_LIMITS], events: 0 };
   },
@@ -53,11 +65,20 @@ async function answerUntil(what: string, done: () => boolean): Promise<void> {
   }
 }
 
-const outcome = (p: Promise<ChangeResult>) => p.then((r) => `applied ${r.kind}`, (err: Error) => `refused: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+const outcome = (p: Promise<ChangeResult>) =>
+  p.then(
+    (r) => `applied ${r.kind}`,
+    (err: Error) => `refused: ${(err.cause as Error | undefined)?.message ?? err.message}`,
+  );
 
 before(async () => {
   env = await localTemporal();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
   running = worker.run();
 });
 after(async () => {
@@ -69,9 +90,13 @@ after(async () => {
 
 async function startTenant() {
   const handle = await env.client.workflow.start(tenantWorkflow, {
-    taskQueue, workflowId: `tenant-races-${randomUUID()}`, args: [{ providerId: 'p-test', tenantId: 'tenant-1', serviceId: 'S-1', reconcileEveryHours: 24 * 365 }],
+    taskQueue,
+    workflowId: `tenant-races-${randomUUID()}`,
+    args: [{ providerId: 'p-test', tenantId: 'tenant-1', serviceId: 'S-1', reconcileEveryHours: 24 * 365 }],
   });
-  await waitFor('the first reconcile', async () => ((await handle.query(tenantStateQuery)).lastReconciledAt ? true : undefined));
+  await waitFor('the first reconcile', async () =>
+    (await handle.query(tenantStateQuery)).lastReconciledAt ? true : undefined,
+  );
   return handle;
 }
 
@@ -79,9 +104,18 @@ test('two admins cancel at once and a third orders meanwhile: the first cancel s
   applied.length = 0;
   const handle = await startTenant();
   // Each is accepted against the state before any of them ran: none has been cancelled yet.
-  const alice = await handle.startUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: '2026-10-01' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
-  const bob = await handle.startUpdate(cancelServiceUpdate, { args: [{ by: 'bob', effectiveDate: '2026-12-01' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
-  const carol = await handle.startUpdate(orderProductUpdate, { args: [{ by: 'carol', productId: 'prod-1', quantity: 5 }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  const alice = await handle.startUpdate(cancelServiceUpdate, {
+    args: [{ by: 'alice', effectiveDate: '2026-10-01' }],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+  });
+  const bob = await handle.startUpdate(cancelServiceUpdate, {
+    args: [{ by: 'bob', effectiveDate: '2026-12-01' }],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+  });
+  const carol = await handle.startUpdate(orderProductUpdate, {
+    args: [{ by: 'carol', productId: 'prod-1', quantity: 5 }],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+  });
   const results = Promise.all([outcome(alice.result()), outcome(bob.result()), outcome(carol.result())]);
   let settled = false;
   void results.finally(() => (settled = true));
@@ -90,9 +124,19 @@ test('two admins cancel at once and a third orders meanwhile: the first cancel s
   const state = await handle.query(tenantStateQuery);
   await recordHistory(handle, 'tenant-change-refused-when-run');
   assert.equal(a, 'applied cancelService');
-  assert.match(b, /^refused: the service is already cancelled: billing stopped from 2026-10-01 \(after the changes accepted before this one ran\)$/);
-  assert.match(c, /^refused: the service was cancelled on 2026-10-01: no licence changes \(after the changes accepted before this one ran\)$/);
-  assert.deepEqual(applied.map((x) => x.kind), ['cancelService'], 'only the first cancel reached the activity');
+  assert.match(
+    b,
+    /^refused: the service is already cancelled: billing stopped from 2026-10-01 \(after the changes accepted before this one ran\)$/,
+  );
+  assert.match(
+    c,
+    /^refused: the service was cancelled on 2026-10-01: no licence changes \(after the changes accepted before this one ran\)$/,
+  );
+  assert.deepEqual(
+    applied.map((x) => x.kind),
+    ['cancelService'],
+    'only the first cancel reached the activity',
+  );
   assert.equal(state.cancelledOn, '2026-10-01');
   assert.equal((await handle.describe()).status.name, 'RUNNING');
 });
@@ -103,7 +147,10 @@ test('a reconcile the carrier refuses for good leaves the tenant running: the ch
   refuseReconcile = true;
   await handle.signal(reconcileSignal);
   await waitFor('the reconcile under way', async () => held.length === 1 || undefined);
-  const order = await handle.startUpdate(orderProductUpdate, { args: [{ by: 'dave', productId: 'prod-1', quantity: 3 }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  const order = await handle.startUpdate(orderProductUpdate, {
+    args: [{ by: 'dave', productId: 'prod-1', quantity: 3 }],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+  });
   const result = outcome(order.result());
   let settled = false;
   void result.finally(() => (settled = true));
@@ -127,20 +174,42 @@ test('a reconcile the carrier refuses for good leaves the tenant running: the ch
   });
 });
 
-test('changes the state still allows when their turn comes go through: an order behind a cancel dated in the future, and two quantity changes, the second recording the first\'s quantity as its old one', async () => {
+test("changes the state still allows when their turn comes go through: an order behind a cancel dated in the future, and two quantity changes, the second recording the first's quantity as its old one", async () => {
   applied.length = 0;
   const handle = await startTenant();
   const updates = [
-    await handle.startUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: '2099-01-31' }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
-    await handle.startUpdate(orderProductUpdate, { args: [{ by: 'bob', productId: 'prod-1', quantity: 2 }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
-    await handle.startUpdate(setQuantityUpdate, { args: [{ by: 'carol', subscriptionId: 'sub-1', quantity: 7 }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
-    await handle.startUpdate(setQuantityUpdate, { args: [{ by: 'dave', subscriptionId: 'sub-1', quantity: 9 }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    await handle.startUpdate(cancelServiceUpdate, {
+      args: [{ by: 'alice', effectiveDate: '2099-01-31' }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    }),
+    await handle.startUpdate(orderProductUpdate, {
+      args: [{ by: 'bob', productId: 'prod-1', quantity: 2 }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    }),
+    await handle.startUpdate(setQuantityUpdate, {
+      args: [{ by: 'carol', subscriptionId: 'sub-1', quantity: 7 }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    }),
+    await handle.startUpdate(setQuantityUpdate, {
+      args: [{ by: 'dave', subscriptionId: 'sub-1', quantity: 9 }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    }),
   ];
   const results = Promise.all(updates.map((u) => outcome(u.result())));
   let settled = false;
   void results.finally(() => (settled = true));
   await answerUntil('the changes to settle', () => settled);
-  assert.deepEqual(await results, ['applied cancelService', 'applied order', 'applied setQuantity', 'applied setQuantity']);
-  const quantities = applied.filter((c) => c.kind === 'setQuantity').map((c) => c.kind === 'setQuantity' && [c.oldQuantity, c.quantity]);
-  assert.deepEqual(quantities, [[5, 7], [7, 9]]);
+  assert.deepEqual(await results, [
+    'applied cancelService',
+    'applied order',
+    'applied setQuantity',
+    'applied setQuantity',
+  ]);
+  const quantities = applied
+    .filter((c) => c.kind === 'setQuantity')
+    .map((c) => c.kind === 'setQuantity' && [c.oldQuantity, c.quantity]);
+  assert.deepEqual(quantities, [
+    [5, 7],
+    [7, 9],
+  ]);
 });

@@ -9,7 +9,13 @@ import { waitFor } from './support/wait';
 import { E3_LIMITS, licence } from './support/tenant';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
-import { reconcileSignal, setQuantityUpdate, tenantStateQuery, tenantWorkflow, type TenantActivities } from '../workflows/tenant';
+import {
+  reconcileSignal,
+  setQuantityUpdate,
+  tenantStateQuery,
+  tenantWorkflow,
+  type TenantActivities,
+} from '../workflows/tenant';
 import type { ChangeResult } from '../workflows/types';
 
 // A tenant workflow told to continue as new while an admin's change is under way, against a dev
@@ -31,14 +37,24 @@ const activities: TenantActivities = {
   applyLicenceChange: async (input) => {
     await new Promise<void>((resolve) => changes.push(resolve));
     const quantity = input.change.kind === 'setQuantity' ? input.change.quantity : 0;
-    return { changeId: input.changeId, kind: input.change.kind, licences: [licence(quantity)], cancelledOn: null } satisfies ChangeResult;
+    return {
+      changeId: input.changeId,
+      kind: input.change.kind,
+      licences: [licence(quantity)],
+      cancelledOn: null,
+    } satisfies ChangeResult;
   },
   markLicenceChangeFailed: async () => undefined,
 };
 
 before(async () => {
   env = await localTemporal({ 'limit.historyCount.suggestContinueAsNew': 14 });
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
   running = worker.run();
 });
 after(async () => {
@@ -48,39 +64,60 @@ after(async () => {
   await env?.teardown();
 });
 
-test('an admin\'s change under way when the tenant is due to continue as new finishes first: its Update is answered, the new run holds it; changes sent meanwhile are refused; a reconcile asked for meanwhile runs in the new run', async () => {
+test("an admin's change under way when the tenant is due to continue as new finishes first: its Update is answered, the new run holds it; changes sent meanwhile are refused; a reconcile asked for meanwhile runs in the new run", async () => {
   const handle = await env.client.workflow.start(tenantWorkflow, {
-    taskQueue, workflowId: `tenant-can-${randomUUID()}`, args: [{ providerId: 'p-test', tenantId: 'tenant-1', serviceId: 'S-1', reconcileEveryHours: 24 * 365 }],
+    taskQueue,
+    workflowId: `tenant-can-${randomUUID()}`,
+    args: [{ providerId: 'p-test', tenantId: 'tenant-1', serviceId: 'S-1', reconcileEveryHours: 24 * 365 }],
   });
-  await waitFor('the first reconcile', async () => ((await handle.query(tenantStateQuery)).lastReconciledAt ? true : undefined));
+  await waitFor('the first reconcile', async () =>
+    (await handle.query(tenantStateQuery)).lastReconciledAt ? true : undefined,
+  );
   // A reconcile on demand, held; a change accepted meanwhile waits behind it.
   await handle.signal(reconcileSignal);
   await waitFor('the reconcile under way', async () => reconciles.length === 1 || undefined);
-  const update = await handle.startUpdate(setQuantityUpdate, { args: [{ subscriptionId: 'sub-1', quantity: 7, by: 'grace' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  const update = await handle.startUpdate(setQuantityUpdate, {
+    args: [{ subscriptionId: 'sub-1', quantity: 7, by: 'grace' }],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+  });
   // The reconcile ends and the change starts; the server now suggests continuing as new, and the
   // run waits for the change.
   reconciles.shift()!();
   await waitFor('the change under way', async () => changes.length === 1 || undefined);
   // A change sent now is refused by the validator (a refused Update is answered at once; an
   // accepted one would wait for its own change, which the test holds).
-  const probe = await handle.startUpdate(setQuantityUpdate, { args: [{ subscriptionId: 'sub-1', quantity: 8, by: 'heidi' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+  const probe = await handle.startUpdate(setQuantityUpdate, {
+    args: [{ subscriptionId: 'sub-1', quantity: 8, by: 'heidi' }],
+    waitForStage: WorkflowUpdateStage.ACCEPTED,
+  });
   const refusal = await Promise.race([
-    probe.result().then(() => 'answered as applied', (err: unknown) => err),
+    probe.result().then(
+      () => 'answered as applied',
+      (err: unknown) => err,
+    ),
     new Promise((r) => setTimeout(() => r('accepted: it waits for its change'), 10_000)),
   ]);
-  assert.ok(refusal instanceof WorkflowUpdateFailedError, `the change sent while the run waited to continue as new was ${String(refusal)}`);
+  assert.ok(
+    refusal instanceof WorkflowUpdateFailedError,
+    `the change sent while the run waited to continue as new was ${String(refusal)}`,
+  );
   assert.match(String(refusal.cause?.message), /continuing as new/);
   await handle.signal(reconcileSignal);
   changes.shift()!();
   const result = await update.result();
   assert.equal(result.licences[0]!.quantity, 7);
-  await waitFor('continued as new', async () => ((await handle.describe()).runId !== handle.firstExecutionRunId ? true : undefined));
-  await recordHistory(env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId), 'tenant-change-across-continue-as-new');
+  await waitFor('continued as new', async () =>
+    (await handle.describe()).runId !== handle.firstExecutionRunId ? true : undefined,
+  );
+  await recordHistory(
+    env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId),
+    'tenant-change-across-continue-as-new',
+  );
   // The new run: it holds the change, and runs the reconcile asked for while the old one waited.
   await waitFor('the reconcile asked for meanwhile', async () => reconciles.length === 1 || undefined);
   reconciles.shift()!();
   const latest = env.client.workflow.getHandle(handle.workflowId);
-  const state = await waitFor('the new run\'s state', async () => {
+  const state = await waitFor("the new run's state", async () => {
     const s = await latest.query(tenantStateQuery);
     return s.recentChanges.length === 1 ? s : undefined;
   });

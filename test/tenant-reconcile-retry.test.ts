@@ -6,7 +6,13 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { timeSkippingTemporal } from './support/temporal';
 import { workflowBundle } from '../workers/worker';
-import { reconcileSignal, tenantStateQuery, tenantWorkflow, type TenantActivities, type TenantState } from '../workflows/tenant';
+import {
+  reconcileSignal,
+  tenantStateQuery,
+  tenantWorkflow,
+  type TenantActivities,
+  type TenantState,
+} from '../workflows/tenant';
 
 // A reconcile that failed for good is tried again within the hour (not at the daily interval),
 // also in a run continued as new with the failure in its state. Time-skipping server.
@@ -18,7 +24,11 @@ let reconciles = 0;
 const activities: TenantActivities = {
   reconcileTenant: async () => {
     reconciles++;
-    if (refuse) throw ApplicationFailure.nonRetryable('the carrier refused the client credentials (invalid_client)', 'INVALID_CLIENT');
+    if (refuse)
+      throw ApplicationFailure.nonRetryable(
+        'the carrier refused the client credentials (invalid_client)',
+        'INVALID_CLIENT',
+      );
     return { gone: false, licences: [], products: [], events: 0 };
   },
   applyLicenceChange: async () => assert.fail('no change in these tests'),
@@ -33,7 +43,12 @@ after(async () => {
 });
 
 async function withWorker(fn: () => Promise<void>): Promise<void> {
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
   await worker.runUntil(fn());
 }
 
@@ -43,7 +58,11 @@ test('a reconcile refused for good is tried again within the hour, and its failu
   withWorker(async () => {
     reconciles = 0;
     refuse = false;
-    const handle = await env.client.workflow.start(tenantWorkflow, { taskQueue, workflowId: `tenant-retry-${randomUUID()}`, args: [input] });
+    const handle = await env.client.workflow.start(tenantWorkflow, {
+      taskQueue,
+      workflowId: `tenant-retry-${randomUUID()}`,
+      args: [input],
+    });
     while (!(await handle.query(tenantStateQuery)).lastReconciledAt) await env.sleep('1 second');
     refuse = true;
     await handle.signal(reconcileSignal);
@@ -62,10 +81,20 @@ test('a run continued as new with a failed reconcile in its state tries again wi
     reconciles = 0;
     refuse = false;
     const state: TenantState = {
-      licences: [], products: [], cancelledOn: null, goneAtCarrier: false, lastReconciledAt: '2026-11-26T00:00:00.000Z', outOfBandEvents: 0, recentChanges: [],
+      licences: [],
+      products: [],
+      cancelledOn: null,
+      goneAtCarrier: false,
+      lastReconciledAt: '2026-11-26T00:00:00.000Z',
+      outOfBandEvents: 0,
+      recentChanges: [],
       lastReconcileFailure: { at: '2026-11-27T00:00:00.000Z', reason: 'invalid_client' },
     };
-    const handle = await env.client.workflow.start(tenantWorkflow, { taskQueue, workflowId: `tenant-retry-${randomUUID()}`, args: [{ ...input, state }] });
+    const handle = await env.client.workflow.start(tenantWorkflow, {
+      taskQueue,
+      workflowId: `tenant-retry-${randomUUID()}`,
+      args: [{ ...input, state }],
+    });
     await env.sleep('61 minutes');
     assert.equal(reconciles, 1, 'tried again within the hour');
     assert.equal((await handle.query(tenantStateQuery)).lastReconcileFailure, null);

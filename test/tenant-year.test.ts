@@ -24,8 +24,18 @@ test('a tenant workflow over a year of simulated days: reconciles daily, history
   const p = sys.sim.dataset.providers[0]!;
   // Onboarding here would start tenant workflows with search attributes the time-skipping server
   // does not know; the provider and its services are set up the same way, without it.
-  const ctx = { ...sys.ctx, temporal: { workflow: { start: async () => ({ workflowId: 'onboarding', result: async () => ({}) }) } } as never };
-  const { provider } = await addProvider(ctx, { name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: 'AUD', timeZone: 'Australia/Sydney', cycleTimes: ['06:00'] });
+  const ctx = {
+    ...sys.ctx,
+    temporal: { workflow: { start: async () => ({ workflowId: 'onboarding', result: async () => ({}) }) } } as never,
+  };
+  const { provider } = await addProvider(ctx, {
+    name: p.name,
+    clientId: p.clientId,
+    clientSecret: p.clientSecret,
+    currency: 'AUD',
+    timeZone: 'Australia/Sydney',
+    cycleTimes: ['06:00'],
+  });
   await onboardingActivities({ ...sys.deps, temporal: ctx.temporal }).discoverTenants({ providerId: provider.id });
   const service = (await listServices(sys.db.pool, provider.id))[0]!;
 
@@ -42,7 +52,8 @@ test('a tenant workflow over a year of simulated days: reconciles daily, history
 
   const state = await handle.query(tenantStateQuery);
   assert.ok(state.lastReconciledAt, 'reconciled');
-  const days = (Date.parse(state.lastReconciledAt!) - Date.parse(new Date(await env.currentTimeMs()).toISOString())) / 86_400_000;
+  const days =
+    (Date.parse(state.lastReconciledAt!) - Date.parse(new Date(await env.currentTimeMs()).toISOString())) / 86_400_000;
   assert.ok(days > -2, `last reconcile was ${-days} days ago`);
   assert.equal(state.outOfBandEvents, 1);
   assert.equal(state.licences.find((l) => l.subscriptionId === sub.subscriptionId)!.quantity, sub.quantity);
@@ -50,7 +61,10 @@ test('a tenant workflow over a year of simulated days: reconciles daily, history
   const history = await env.client.workflow.getHandle(handle.workflowId, desc.runId).fetchHistory();
   assert.ok(history.events!.length <= 1100, `current run's history: ${history.events!.length} events`);
   assert.notEqual(desc.runId, handle.firstExecutionRunId, 'continued as new at least once');
-  const reconciles = await sys.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM licence_event WHERE tenant_id = $1 AND source = 'OFFICE365_OR_CARRIER_PORTAL'`, [service.tenant_id]);
+  const reconciles = await sys.db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM licence_event WHERE tenant_id = $1 AND source = 'OFFICE365_OR_CARRIER_PORTAL'`,
+    [service.tenant_id],
+  );
   assert.equal(reconciles.rows[0]!.n, 1);
   await handle.terminate('test done');
 });

@@ -25,7 +25,11 @@ after(async () => {
 
 let cycleSeq = 0;
 function runCycle(providerId: string): Promise<CycleSummary> {
-  return env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId: `cycle-${providerId}-${++cycleSeq}`, args: [{ providerId }] });
+  return env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: `cycle-${providerId}-${++cycleSeq}`,
+    args: [{ providerId }],
+  });
 }
 
 async function chargeCheck(providerId: string) {
@@ -38,7 +42,11 @@ async function chargeCheck(providerId: string) {
 }
 
 async function servicesOf(providerId: string) {
-  return (await listServices(sys.db.pool, providerId)).map((s) => ({ serviceId: s.id, tenantId: s.tenant_id, cancelledOn: s.cancelled_on }));
+  return (await listServices(sys.db.pool, providerId)).map((s) => ({
+    serviceId: s.id,
+    tenantId: s.tenant_id,
+    cancelledOn: s.cancelled_on,
+  }));
 }
 
 test('a cycle bills every billable line once, quarantines the rest with the reason its data causes, money exact', async () => {
@@ -49,7 +57,13 @@ test('a cycle bills every billable line once, quarantines the rest with the reas
   assert.equal(summary.billed, expected.billed);
   assert.deepEqual(summary.quarantinedByReason, expected.quarantined);
   assert.equal(summary.duplicatesSkipped, expected.repeats);
-  for (const reason of ['INVALID_RECORD', 'DUPLICATE_USAGE', 'CURRENCY_MISMATCH', 'NON_EXISTENT_SERVICE', 'NO_RATE_CARD']) {
+  for (const reason of [
+    'INVALID_RECORD',
+    'DUPLICATE_USAGE',
+    'CURRENCY_MISMATCH',
+    'NON_EXISTENT_SERVICE',
+    'NO_RATE_CARD',
+  ]) {
     assert.ok((summary.quarantinedByReason[reason] ?? 0) > 0, `${reason} produced`);
   }
   const totals = recomputedTotals(sys.sim.dataset, 0, await servicesOf(provider.id));
@@ -60,7 +74,10 @@ test('a cycle bills every billable line once, quarantines the rest with the reas
   assert.equal(db.cost, totals.cost);
   assert.equal(summary.charge, totals.charge);
   // Quarantined lines are kept whole and unmodified: the raw text parses back to the carrier's line.
-  const q = await sys.db.pool.query<{ raw: string }>(`SELECT raw FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' LIMIT 1`, [provider.id]);
+  const q = await sys.db.pool.query<{ raw: string }>(
+    `SELECT raw FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' LIMIT 1`,
+    [provider.id],
+  );
   assert.match(q.rows[0]!.raw, /"RecordId"/);
 
   // The same window again: everything is a repeat, nothing billed twice.
@@ -111,8 +128,14 @@ test('overlapping cycles, carrier faults on every kind, and a worker restart sti
     assert.equal(db.n, expected.billed);
     assert.equal(db.keys, db.n);
     assert.equal(a.billed + b.billed, expected.billed);
-    const q = await sys.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED'`, [provider.id]);
-    assert.equal(q.rows[0]!.n, Object.values(expected.quarantined).reduce((x, y) => x + y, 0));
+    const q = await sys.db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED'`,
+      [provider.id],
+    );
+    assert.equal(
+      q.rows[0]!.n,
+      Object.values(expected.quarantined).reduce((x, y) => x + y, 0),
+    );
     const totals = recomputedTotals(sys.sim.dataset, 1, await servicesOf(provider.id));
     assert.equal(db.charge, totals.charge);
     assert.ok(sys.sim.faults.firedLog.length >= 7, `faults fired: ${sys.sim.faults.firedLog.length}`);
@@ -132,7 +155,11 @@ test('a carrier page slower than the heartbeat timeout, within the carrier timeo
   const firedBefore = sys.sim.faults.firedLog.length;
   try {
     const summary = await runCycle(provider.id);
-    assert.deepEqual(sys.sim.faults.firedLog.slice(firedBefore).map((f) => f.kind), ['slow'], 'the slow page was served');
+    assert.deepEqual(
+      sys.sim.faults.firedLog.slice(firedBefore).map((f) => f.kind),
+      ['slow'],
+      'the slow page was served',
+    );
     assert.equal(summary.billed, expectedOutcomes(sys.sim.dataset, 2).billed);
     const history = await env.client.workflow.getHandle(`cycle-${provider.id}-${cycleSeq}`).fetchHistory();
     const timedOut = (history.events ?? []).filter((e) => e.activityTaskTimedOutEventAttributes);
@@ -145,7 +172,11 @@ test('a carrier page slower than the heartbeat timeout, within the carrier timeo
 });
 
 test('a cancelled service: its lines from the cancellation date are SERVICE_INACTIVE', async () => {
-  const provider = (await sys.db.pool.query<{ id: string }>(`SELECT id FROM provider WHERE client_id = $1`, [sys.sim.dataset.providers[1]!.clientId])).rows[0]!;
+  const provider = (
+    await sys.db.pool.query<{ id: string }>(`SELECT id FROM provider WHERE client_id = $1`, [
+      sys.sim.dataset.providers[1]!.clientId,
+    ])
+  ).rows[0]!;
   const services = await servicesOf(provider.id);
   const target = services[0]!;
   await sys.db.pool.query(`UPDATE service SET cancelled_on = '2000-01-01' WHERE id = $1`, [target.serviceId]);
@@ -158,21 +189,39 @@ test('a cancelled service: its lines from the cancellation date are SERVICE_INAC
 });
 
 test('revoked credentials fail the cycle at once with a clear reason and flag the provider', async () => {
-  const provider = (await sys.db.pool.query<{ id: string; secret_ciphertext: string }>(`SELECT id, secret_ciphertext FROM provider WHERE client_id = $1`, [sys.sim.dataset.providers[0]!.clientId])).rows[0]!;
-  await sys.db.pool.query('UPDATE provider SET secret_ciphertext = $2 WHERE id = $1', [provider.id, sys.deps.keyring.encrypt('f'.repeat(32))]);
+  const provider = (
+    await sys.db.pool.query<{ id: string; secret_ciphertext: string }>(
+      `SELECT id, secret_ciphertext FROM provider WHERE client_id = $1`,
+      [sys.sim.dataset.providers[0]!.clientId],
+    )
+  ).rows[0]!;
+  await sys.db.pool.query('UPDATE provider SET secret_ciphertext = $2 WHERE id = $1', [
+    provider.id,
+    sys.deps.keyring.encrypt('f'.repeat(32)),
+  ]);
   clearTokenCache();
   try {
     const started = Date.now();
-    await assert.rejects(runCycle(provider.id), (e: WorkflowFailedError) => /invalid_client/.test(String((e.cause as Error)?.message)));
+    await assert.rejects(runCycle(provider.id), (e: WorkflowFailedError) =>
+      /invalid_client/.test(String((e.cause as Error)?.message)),
+    );
     assert.ok(Date.now() - started < 20_000, 'not retried for long');
-    const p = await sys.db.pool.query<{ status: string; attention_reason: string }>('SELECT status, attention_reason FROM provider WHERE id = $1', [provider.id]);
+    const p = await sys.db.pool.query<{ status: string; attention_reason: string }>(
+      'SELECT status, attention_reason FROM provider WHERE id = $1',
+      [provider.id],
+    );
     assert.equal(p.rows[0]!.status, 'NEEDS_ATTENTION');
     assert.match(p.rows[0]!.attention_reason, /client_id\/client_secret/);
-    const run = await sys.db.pool.query<{ status: string }>(`SELECT status FROM cycle_run WHERE id = $1`, [`cycle-${provider.id}-${cycleSeq}`]);
+    const run = await sys.db.pool.query<{ status: string }>(`SELECT status FROM cycle_run WHERE id = $1`, [
+      `cycle-${provider.id}-${cycleSeq}`,
+    ]);
     assert.equal(run.rows[0]!.status, 'FAILED');
     await recordHistory(env.client.workflow.getHandle(`cycle-${provider.id}-${cycleSeq}`), 'usage-cycle-revoked');
   } finally {
-    await sys.db.pool.query('UPDATE provider SET secret_ciphertext = $2 WHERE id = $1', [provider.id, provider.secret_ciphertext]);
+    await sys.db.pool.query('UPDATE provider SET secret_ciphertext = $2 WHERE id = $1', [
+      provider.id,
+      provider.secret_ciphertext,
+    ]);
   }
   // With the credentials fixed the next cycle runs and clears the flag.
   await runCycle(provider.id);

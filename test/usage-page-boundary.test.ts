@@ -56,13 +56,24 @@ test("a revision and an exact repeat on the page after their line's page are fou
   // Missed, they would still not be billed twice (UNIQUE refuses the page and a retry decides it
   // again), but only after retries: the bound turns that into a failure rather than a long wait.
   const workflowId = `page-boundary-${provider.id}`;
-  const summary = await env.client.workflow.execute(usageCycleWorkflow, { taskQueue: sys.taskQueue, workflowId, args: [{ providerId: provider.id }], workflowExecutionTimeout: '2 minutes' });
+  const summary = await env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId,
+    args: [{ providerId: provider.id }],
+    workflowExecutionTimeout: '2 minutes',
+  });
   assert.equal(summary.fetched, PAGE + extra.length);
   // Every activity got through at its first attempt: no page was refused as stored meanwhile.
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-  const attempts = history.events!.flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : []));
+  const attempts = history.events!.flatMap((e) =>
+    e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : [],
+  );
   assert.ok(attempts.length > 0);
-  assert.deepEqual(attempts.filter((a) => a !== 1), [], 'retried activity attempts');
+  assert.deepEqual(
+    attempts.filter((a) => a !== 1),
+    [],
+    'retried activity attempts',
+  );
 
   const lines = await sys.db.pool.query<{ record_key: string; status: string; reason: string | null }>(
     `SELECT record_key, status, reason FROM usage_line WHERE provider_id = $1 AND record_key = ANY($2::text[]) ORDER BY id`,
@@ -76,8 +87,19 @@ test("a revision and an exact repeat on the page after their line's page are fou
   for (const id of straddling) {
     const stored = lines.rows.filter((l) => l.record_key === id);
     // The exact repeat is not stored again; the original is billed, the revision quarantined.
-    assert.deepEqual(stored.map((l) => [l.status, l.reason]), [['COMPLETED', null], ['QUARANTINED', 'DUPLICATE_USAGE']], `RecordId ${id}`);
-    assert.deepEqual(charges.rows.filter((c) => c.record_key === id).map((c) => c.units), [units], `RecordId ${id} billed once, as first received`);
+    assert.deepEqual(
+      stored.map((l) => [l.status, l.reason]),
+      [
+        ['COMPLETED', null],
+        ['QUARANTINED', 'DUPLICATE_USAGE'],
+      ],
+      `RecordId ${id}`,
+    );
+    assert.deepEqual(
+      charges.rows.filter((c) => c.record_key === id).map((c) => c.units),
+      [units],
+      `RecordId ${id} billed once, as first received`,
+    );
   }
   assert.ok(summary.duplicatesSkipped >= BOUNDARIES, `repeats skipped: ${summary.duplicatesSkipped}`);
   assert.ok((summary.quarantinedByReason.DUPLICATE_USAGE ?? 0) >= BOUNDARIES);

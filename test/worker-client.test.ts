@@ -24,7 +24,10 @@ let starter: WorkflowStarter;
 before(async () => {
   env = await localTemporal();
   connection = await workerConnection(env.connection.options.address!);
-  starter = { temporal: new Client({ connection, namespace: env.namespace ?? 'default' }), taskQueue: `worker-client-${randomUUID()}` };
+  starter = {
+    temporal: new Client({ connection, namespace: env.namespace ?? 'default' }),
+    taskQueue: `worker-client-${randomUUID()}`,
+  };
 });
 
 after(async () => {
@@ -32,12 +35,20 @@ after(async () => {
   await env?.teardown();
 });
 
-test('the worker\'s client (native connection): schedules are created or updated, deleted once; a second start and a missing workflow are told apart', async () => {
-  const provider = { id: randomUUID(), name: 'Native Co', time_zone: 'Australia/Sydney', cycle_times: ['06:00', '18:00'] };
+test("the worker's client (native connection): schedules are created or updated, deleted once; a second start and a missing workflow are told apart", async () => {
+  const provider = {
+    id: randomUUID(),
+    name: 'Native Co',
+    time_zone: 'Australia/Sydney',
+    cycle_times: ['06:00', '18:00'],
+  };
   assert.equal(await ensureUsageSchedule(starter, provider), 'created');
   assert.equal(await ensureUsageSchedule(starter, { ...provider, cycle_times: ['07:30'] }), 'updated');
   const described = await usageScheduleHandle(starter.temporal, provider.id).describe();
-  assert.deepEqual(described.spec.calendars?.map((c) => [c.hour, c.minute]), [[[{ start: 7, end: 7, step: 1 }], [{ start: 30, end: 30, step: 1 }]]]);
+  assert.deepEqual(
+    described.spec.calendars?.map((c) => [c.hour, c.minute]),
+    [[[{ start: 7, end: 7, step: 1 }], [{ start: 30, end: 30, step: 1 }]]],
+  );
   assert.equal(await deleteUsageSchedule(starter.temporal, provider.id), true);
   assert.equal(await deleteUsageSchedule(starter.temporal, provider.id), false);
 

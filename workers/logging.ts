@@ -5,14 +5,33 @@ import type { Logger } from 'pino';
 class PinoLogger implements TemporalLogger {
   constructor(private readonly pino: Logger) {}
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
+    const method =
+      level === 'TRACE'
+        ? 'trace'
+        : level === 'DEBUG'
+          ? 'debug'
+          : level === 'INFO'
+            ? 'info'
+            : level === 'WARN'
+              ? 'warn'
+              : 'error';
     this.pino[method]({ ...(meta ?? {}), temporal: true }, message);
   }
-  trace(message: string, meta?: LogMetadata): void { this.pino.trace(meta ?? {}, message); }
-  debug(message: string, meta?: LogMetadata): void { this.pino.debug(meta ?? {}, message); }
-  info(message: string, meta?: LogMetadata): void { this.pino.info(meta ?? {}, message); }
-  warn(message: string, meta?: LogMetadata): void { this.pino.warn(meta ?? {}, message); }
-  error(message: string, meta?: LogMetadata): void { this.pino.error(meta ?? {}, message); }
+  trace(message: string, meta?: LogMetadata): void {
+    this.pino.trace(meta ?? {}, message);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.pino.debug(meta ?? {}, message);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.pino.info(meta ?? {}, message);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.pino.warn(meta ?? {}, message);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.pino.error(meta ?? {}, message);
+  }
 }
 
 let installed = false;
@@ -22,13 +41,28 @@ let installed = false;
  * With `sdkMetricsAddress` the SDK serves its own Prometheus metrics there (read by
  * workers/metrics-server.ts), with Prometheus-conventional names (_total, _seconds).
  */
-export function installTemporalRuntime(log: Logger, sdkMetricsAddress?: string, shutdownSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): void {
+export function installTemporalRuntime(
+  log: Logger,
+  sdkMetricsAddress?: string,
+  shutdownSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
+): void {
   if (installed) return;
   Runtime.install({
     logger: new PinoLogger(log),
     shutdownSignals,
     ...(sdkMetricsAddress
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } } } }
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: {
+                bindAddress: sdkMetricsAddress,
+                countersTotalSuffix: true,
+                unitSuffix: true,
+                useSecondsForDurations: true,
+              },
+            },
+          },
+        }
       : {}),
   });
   installed = true;

@@ -28,15 +28,48 @@ let refreshDatabaseGauges: (() => Promise<void>) | undefined;
 /** Registers the gauges read from the database; they are refreshed at the start of each scrape. */
 export function registerDatabaseGauges(pool: Pool, log?: Logger): void {
   if (refreshDatabaseGauges) return;
-  const linesWaiting = new Gauge({ name: 'csp_quarantine_lines_waiting', help: 'Usage lines waiting in quarantine now, by provider, reason and age band', labelNames: ['provider', 'reason', 'age'], registers: [registry] });
-  const amountWaiting = new Gauge({ name: 'csp_quarantine_amount_waiting', help: 'Carrier charge of the lines waiting in quarantine now, by provider, reason and age band', labelNames: ['provider', 'reason', 'age'], registers: [registry] });
-  const groupsWaiting = new Gauge({ name: 'csp_quarantine_groups_waiting', help: 'Quarantine groups (provider + reason + tenant) with lines waiting now', labelNames: ['provider', 'reason'], registers: [registry] });
-  const alertsFiring = new Gauge({ name: 'csp_alerts_firing', help: 'Alert occurrences open now, by rule', labelNames: ['rule'], registers: [registry] });
-  const reconciliation = new Gauge({ name: 'csp_reconciliation_difference_cents', help: "Difference of the provider's most recent invoice reconciliation, in cents (0: the invoice agrees with what was received)", labelNames: ['provider'], registers: [registry] });
-  const databaseUp = new Gauge({ name: 'csp_metrics_database_up', help: '1 when the database gauges could be read at this scrape, else 0', registers: [registry] });
+  const linesWaiting = new Gauge({
+    name: 'csp_quarantine_lines_waiting',
+    help: 'Usage lines waiting in quarantine now, by provider, reason and age band',
+    labelNames: ['provider', 'reason', 'age'],
+    registers: [registry],
+  });
+  const amountWaiting = new Gauge({
+    name: 'csp_quarantine_amount_waiting',
+    help: 'Carrier charge of the lines waiting in quarantine now, by provider, reason and age band',
+    labelNames: ['provider', 'reason', 'age'],
+    registers: [registry],
+  });
+  const groupsWaiting = new Gauge({
+    name: 'csp_quarantine_groups_waiting',
+    help: 'Quarantine groups (provider + reason + tenant) with lines waiting now',
+    labelNames: ['provider', 'reason'],
+    registers: [registry],
+  });
+  const alertsFiring = new Gauge({
+    name: 'csp_alerts_firing',
+    help: 'Alert occurrences open now, by rule',
+    labelNames: ['rule'],
+    registers: [registry],
+  });
+  const reconciliation = new Gauge({
+    name: 'csp_reconciliation_difference_cents',
+    help: "Difference of the provider's most recent invoice reconciliation, in cents (0: the invoice agrees with what was received)",
+    labelNames: ['provider'],
+    registers: [registry],
+  });
+  const databaseUp = new Gauge({
+    name: 'csp_metrics_database_up',
+    help: '1 when the database gauges could be read at this scrape, else 0',
+    registers: [registry],
+  });
   refreshDatabaseGauges = async () => {
     try {
-      const [q, firing, differences] = await Promise.all([quarantineWaiting(pool), firingCounts(pool), latestReconciliationDifferences(pool)]);
+      const [q, firing, differences] = await Promise.all([
+        quarantineWaiting(pool),
+        firingCounts(pool),
+        latestReconciliationDifferences(pool),
+      ]);
       for (const g of [linesWaiting, amountWaiting, groupsWaiting, alertsFiring, reconciliation]) g.reset();
       for (const r of q.lines) {
         linesWaiting.set({ provider: r.provider_id, reason: r.reason, age: r.age }, r.lines);
@@ -53,7 +86,13 @@ export function registerDatabaseGauges(pool: Pool, log?: Logger): void {
   };
 }
 
-export async function startMetricsServer(opts: { host: string; port: number; pool?: Pool; sdkMetricsUrl?: string; log?: Logger }): Promise<MetricsServer> {
+export async function startMetricsServer(opts: {
+  host: string;
+  port: number;
+  pool?: Pool;
+  sdkMetricsUrl?: string;
+  log?: Logger;
+}): Promise<MetricsServer> {
   if (opts.pool) registerDatabaseGauges(opts.pool, opts.log);
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
@@ -85,7 +124,9 @@ async function scrape(sdkMetricsUrl: string | undefined): Promise<string> {
   try {
     const res = await request(sdkMetricsUrl, { headersTimeout: 3000, bodyTimeout: 3000 });
     const sdk = await res.body.text();
-    return res.statusCode === 200 ? `${own}\n${sdk}` : `${own}\n# Temporal SDK metrics unavailable (HTTP ${res.statusCode})\n`;
+    return res.statusCode === 200
+      ? `${own}\n${sdk}`
+      : `${own}\n# Temporal SDK metrics unavailable (HTTP ${res.statusCode})\n`;
   } catch (err) {
     return `${own}\n# Temporal SDK metrics unavailable (${(err as { code?: string }).code ?? 'error'})\n`;
   }

@@ -11,7 +11,11 @@
  * 22–25 for a million lines; peak RSS 396–417 MB with one cycle, 431–471 with twenty on two
  * workers (`npm run bench`, README).
  */
-export const WORKER_NODE_FLAGS = ['--max-old-space-size=512', '--initial-old-space-size=192', '--max-semi-space-size=48'] as const;
+export const WORKER_NODE_FLAGS = [
+  '--max-old-space-size=512',
+  '--initial-old-space-size=192',
+  '--max-semi-space-size=48',
+] as const;
 
 /**
  * What a worker process has in its environment beside: glibc keeps at most two malloc arenas. Its

@@ -38,13 +38,20 @@ export async function startDatabase(cfg: Config, log: Logger): Promise<{ url: st
   return { url: await ensureDatabase(server.url, 'csp'), stop: server.stop };
 }
 
-export async function startTemporal(cfg: Config, log: Logger): Promise<{ address: string; uiUrl: string | null; stop: () => Promise<void> }> {
+export async function startTemporal(
+  cfg: Config,
+  log: Logger,
+): Promise<{ address: string; uiUrl: string | null; stop: () => Promise<void> }> {
   if (cfg.TEMPORAL_ADDRESS) {
     await ensureNamespaceAndSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE, temporalTls(cfg));
     return { address: cfg.TEMPORAL_ADDRESS, uiUrl: null, stop: async () => undefined };
   }
   const dev = await startDevServer({
-    cliPath: cfg.TEMPORAL_CLI_PATH, port: cfg.TEMPORAL_PORT, uiPort: cfg.TEMPORAL_UI_PORT, namespace: cfg.TEMPORAL_NAMESPACE, dataDir: path.join(cfg.DATA_DIR, 'temporal'),
+    cliPath: cfg.TEMPORAL_CLI_PATH,
+    port: cfg.TEMPORAL_PORT,
+    uiPort: cfg.TEMPORAL_UI_PORT,
+    namespace: cfg.TEMPORAL_NAMESPACE,
+    dataDir: path.join(cfg.DATA_DIR, 'temporal'),
   });
   log.info({ address: dev.address, webUi: dev.uiUrl }, 'Temporal dev server running');
   return { address: dev.address, uiUrl: dev.uiUrl, stop: dev.stop };
@@ -81,7 +88,14 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
     invoiceReconciliation: reconciliationTiming(cfg),
   };
   return {
-    cfg, pool, databaseUrl: db.url, temporalAddress: temporal.address, uiUrl: temporal.uiUrl, client, connection, deps,
+    cfg,
+    pool,
+    databaseUrl: db.url,
+    temporalAddress: temporal.address,
+    uiUrl: temporal.uiUrl,
+    client,
+    connection,
+    deps,
     async stop() {
       await connection.close().catch(() => undefined);
       await pageSaver.close().catch(() => undefined);

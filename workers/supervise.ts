@@ -39,10 +39,14 @@ export async function supervise(opts: SuperviseOptions): Promise<Supervised> {
   let wake: (() => void) | undefined;
   let restarting: Promise<void> | undefined;
 
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    wake = () => { clearTimeout(t); resolve(); };
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
 
   const watch = (c: ChildProcess, startedAt: number) => {
     c.once('exit', (code, signal) => {
@@ -56,13 +60,19 @@ export async function supervise(opts: SuperviseOptions): Promise<Supervised> {
   const restartLoop = async (exit: { code: number | null; signal: NodeJS.Signals | null }) => {
     for (;;) {
       restarts++;
-      opts.log.warn({ child: opts.name, exitCode: exit.code, signal: exit.signal, restart: restarts, inMs: backoff }, `${opts.name} exited; restarting in ${backoff} ms`);
+      opts.log.warn(
+        { child: opts.name, exitCode: exit.code, signal: exit.signal, restart: restarts, inMs: backoff },
+        `${opts.name} exited; restarting in ${backoff} ms`,
+      );
       await sleep(backoff);
       backoff = Math.min(backoff * 2, max);
       if (stopped) return;
       try {
         const c = await opts.start();
-        if (stopped) { await opts.stop(c); return; }
+        if (stopped) {
+          await opts.stop(c);
+          return;
+        }
         child = c;
         watch(c, Date.now());
         opts.log.warn({ child: opts.name, pid: c.pid, restart: restarts }, `${opts.name} restarted`);

@@ -22,7 +22,14 @@ import { createLogger } from '../config/logger';
 import { keyringFromConfig } from '../config/secrets';
 import { temporalTls } from '../config/temporal-tls';
 import { startSimulator, type Simulator } from '../carrier/simulator/server';
-import { embeddedServerUrl, ensureDatabase, portOpen, prepareEmbeddedPostgres, spawnPostgres, stopPostgres } from '../db/embedded';
+import {
+  embeddedServerUrl,
+  ensureDatabase,
+  portOpen,
+  prepareEmbeddedPostgres,
+  spawnPostgres,
+  stopPostgres,
+} from '../db/embedded';
 import { assertDatabaseAnswers, createPool, DatabaseUnavailableError } from '../db/pool';
 import { migrateUp } from '../db/migrate';
 import { KeyMismatchError, verifyKeyring } from '../db/encryption-keys';
@@ -41,7 +48,10 @@ import { startSystemConsole } from '../client/console/start';
 export const EXIT = { ok: 0, failed: 1, mistake: 2, unavailable: 3 } as const;
 
 class SystemError extends Error {
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }
@@ -65,7 +75,11 @@ class Stopper {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       for (const part of this.parts.reverse()) {
-        await part.stop().catch((err: Error) => this.log.warn({ part: part.name, err: err.message }, `${part.name} did not stop cleanly`));
+        await part
+          .stop()
+          .catch((err: Error) =>
+            this.log.warn({ part: part.name, err: err.message }, `${part.name} did not stop cleanly`),
+          );
       }
     })();
     return this.stopping;
@@ -108,7 +122,11 @@ async function refuseSecondSystem(cfg: Config): Promise<void> {
   }
   const ours: Array<[string, number]> = [];
   if (!cfg.DATABASE_URL) ours.push(['embedded PostgreSQL (EMBEDDED_PG_PORT)', cfg.EMBEDDED_PG_PORT]);
-  if (!cfg.TEMPORAL_ADDRESS) ours.push(['Temporal dev server (TEMPORAL_PORT)', cfg.TEMPORAL_PORT], ['Temporal Web UI (TEMPORAL_UI_PORT)', cfg.TEMPORAL_UI_PORT]);
+  if (!cfg.TEMPORAL_ADDRESS)
+    ours.push(
+      ['Temporal dev server (TEMPORAL_PORT)', cfg.TEMPORAL_PORT],
+      ['Temporal Web UI (TEMPORAL_UI_PORT)', cfg.TEMPORAL_UI_PORT],
+    );
   if (usesSimulator(cfg)) ours.push(['carrier simulator (SIMULATOR_PORT)', cfg.SIMULATOR_PORT]);
   if (cfg.CONSOLE_PORT) ours.push(['web console (CONSOLE_PORT)', cfg.CONSOLE_PORT]);
   const busy: string[] = [];
@@ -129,21 +147,42 @@ async function startDatabase(cfg: Config, log: Logger, stopper: Stopper): Promis
     return cfg.DATABASE_URL;
   }
   const cluster = await prepareEmbeddedPostgres(cfg.DATA_DIR, cfg.EMBEDDED_PG_PORT);
-  const postgres = await supervise({ name: 'postgres', log, start: () => spawnPostgres(cluster), stop: (c) => stopPostgres(c) });
+  const postgres = await supervise({
+    name: 'postgres',
+    log,
+    start: () => spawnPostgres(cluster),
+    stop: (c) => stopPostgres(c),
+  });
   await stopper.add('postgres', () => postgres.stop());
-  log.info({ port: cfg.EMBEDDED_PG_PORT, dataDir: cluster.pgData, pid: postgres.current()?.pid }, 'embedded PostgreSQL running');
+  log.info(
+    { port: cfg.EMBEDDED_PG_PORT, dataDir: cluster.pgData, pid: postgres.current()?.pid },
+    'embedded PostgreSQL running',
+  );
   return ensureDatabase(embeddedServerUrl(cfg.EMBEDDED_PG_PORT, cluster.password), 'csp');
 }
 
-async function startTemporal(cfg: Config, log: Logger, stopper: Stopper): Promise<{ address: string; uiUrl: string | null }> {
+async function startTemporal(
+  cfg: Config,
+  log: Logger,
+  stopper: Stopper,
+): Promise<{ address: string; uiUrl: string | null }> {
   if (cfg.TEMPORAL_ADDRESS) {
     await ensureNamespaceAndSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE, temporalTls(cfg));
     return { address: cfg.TEMPORAL_ADDRESS, uiUrl: null };
   }
   const opts = {
-    cliPath: cfg.TEMPORAL_CLI_PATH, port: cfg.TEMPORAL_PORT, uiPort: cfg.TEMPORAL_UI_PORT, namespace: cfg.TEMPORAL_NAMESPACE, dataDir: path.join(cfg.DATA_DIR, 'temporal'),
+    cliPath: cfg.TEMPORAL_CLI_PATH,
+    port: cfg.TEMPORAL_PORT,
+    uiPort: cfg.TEMPORAL_UI_PORT,
+    namespace: cfg.TEMPORAL_NAMESPACE,
+    dataDir: path.join(cfg.DATA_DIR, 'temporal'),
   };
-  const temporal = await supervise({ name: 'temporal', log, start: async () => (await startDevServer(opts)).process, stop: (c) => stopChild(c, 'SIGTERM', 10_000) });
+  const temporal = await supervise({
+    name: 'temporal',
+    log,
+    start: async () => (await startDevServer(opts)).process,
+    stop: (c) => stopChild(c, 'SIGTERM', 10_000),
+  });
   await stopper.add('temporal', () => temporal.stop());
   const address = `127.0.0.1:${cfg.TEMPORAL_PORT}`;
   const uiUrl = `http://127.0.0.1:${cfg.TEMPORAL_UI_PORT}`;
@@ -160,9 +199,14 @@ function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const entry = path.join(__dirname, compiled ? 'main.js' : 'main.ts');
   // The worker's heap budget and environment, as deployed (workers/node-flags.ts).
   const args = [...WORKER_NODE_FLAGS, ...(compiled ? [entry] : ['--import', 'tsx', entry])];
-  const child = spawn(process.execPath, args, { env: { ...env, ...WORKER_ENV }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+  const child = spawn(process.execPath, args, {
+    env: { ...env, ...WORKER_ENV },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    detached: true,
+  });
   return new Promise((resolve, reject) => {
-    const onExit = (code: number | null, signal: string | null) => reject(new Error(`worker exited with ${code ?? signal} before it was ready`));
+    const onExit = (code: number | null, signal: string | null) =>
+      reject(new Error(`worker exited with ${code ?? signal} before it was ready`));
     child.once('exit', onExit);
     child.once('error', reject);
     child.on('message', (m: { ready?: boolean }) => {
@@ -176,9 +220,16 @@ function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
 async function startDemoCarrier(cfg: Config, log: Logger, stopper: Stopper): Promise<Simulator | null> {
   if (!usesSimulator(cfg)) return null;
   // A third provider is left for the admin to onboard with `provider add` (the README shows how).
-  const simulator = await startSimulator({ port: cfg.SIMULATOR_PORT, usageRecords: cfg.SIMULATOR_RECORDS, providers: DEMO_PROVIDERS + 1 });
+  const simulator = await startSimulator({
+    port: cfg.SIMULATOR_PORT,
+    usageRecords: cfg.SIMULATOR_RECORDS,
+    providers: DEMO_PROVIDERS + 1,
+  });
   await stopper.add('simulator', () => simulator.close());
-  log.info({ carrier: simulator.url, usageLinesPerProvider: cfg.SIMULATOR_RECORDS }, 'carrier simulator running (default carrier)');
+  log.info(
+    { carrier: simulator.url, usageLinesPerProvider: cfg.SIMULATOR_RECORDS },
+    'carrier simulator running (default carrier)',
+  );
   return simulator;
 }
 
@@ -186,12 +237,20 @@ async function startDemoCarrier(cfg: Config, log: Logger, stopper: Stopper): Pro
 const DEMO_PROVIDERS = 2;
 
 /** The demo's providers: the simulator's, onboarded once (idempotent by client id), with a rate card. */
-async function onboardSimulatorProviders(ctx: ProviderContext, sim: Simulator, cfg: Config, log: Logger): Promise<void> {
+async function onboardSimulatorProviders(
+  ctx: ProviderContext,
+  sim: Simulator,
+  cfg: Config,
+  log: Logger,
+): Promise<void> {
   const yours = sim.dataset.providers[DEMO_PROVIDERS];
   if (yours && !(await getProvider(ctx.pool, yours.clientId))) {
     // Once, while it is not onboarded: how to try onboarding against the simulator.
     log.info(
-      { tryIt: `RHIPE_CLIENT_SECRET=${yours.clientSecret} npm run csp -- provider add --name "${yours.name}" --client-id ${yours.clientId}`, credentials: `${sim.url}/sim/providers` },
+      {
+        tryIt: `RHIPE_CLIENT_SECRET=${yours.clientSecret} npm run csp -- provider add --name "${yours.name}" --client-id ${yours.clientId}`,
+        credentials: `${sim.url}/sim/providers`,
+      },
       'try onboarding a provider yourself: the simulator has one the demo left for you (its client ids and secrets are listed at /sim/providers)',
     );
   }
@@ -199,8 +258,14 @@ async function onboardSimulatorProviders(ctx: ProviderContext, sim: Simulator, c
     if (await getProvider(ctx.pool, p.clientId)) continue;
     const timeZone = p.currency === 'NZD' ? 'Pacific/Auckland' : cfg.DEFAULT_TIME_ZONE;
     try {
-      const { provider, onboarding } = await onboardSimulatorProvider(ctx, sim.dataset, index, { timeZone, cycleTimes: cfg.CYCLE_TIMES });
-      log.info({ provider: provider.id, name: provider.name, services: onboarding.servicesCreated }, 'demo provider onboarded');
+      const { provider, onboarding } = await onboardSimulatorProvider(ctx, sim.dataset, index, {
+        timeZone,
+        cycleTimes: cfg.CYCLE_TIMES,
+      });
+      log.info(
+        { provider: provider.id, name: provider.name, services: onboarding.servicesCreated },
+        'demo provider onboarded',
+      );
     } catch (err) {
       log.error({ provider: p.name, reason: rootCause(err) }, 'demo provider could not be onboarded; the others go on');
     }
@@ -214,7 +279,8 @@ export function rootCause(err: unknown): string {
   return e?.message ?? String(err);
 }
 
-export type CycleOutcome = ({ outcome: 'completed' } & CycleSummary) | { outcome: 'failed'; providerId: string; name: string; reason: string };
+export type CycleOutcome =
+  ({ outcome: 'completed' } & CycleSummary) | { outcome: 'failed'; providerId: string; name: string; reason: string };
 
 async function runCycleNow(ctx: ProviderContext, provider: ProviderView, log: Logger): Promise<CycleOutcome> {
   try {
@@ -223,7 +289,10 @@ async function runCycleNow(ctx: ProviderContext, provider: ProviderView, log: Lo
   } catch (err) {
     const reason = rootCause(err);
     await setProviderAttention(ctx.pool, provider.id, reason).catch(() => undefined);
-    log.error({ provider: provider.id, name: provider.name, reason }, 'usage cycle failed; the provider needs attention, the others go on');
+    log.error(
+      { provider: provider.id, name: provider.name, reason },
+      'usage cycle failed; the provider needs attention, the others go on',
+    );
     return { outcome: 'failed', providerId: provider.id, name: provider.name, reason };
   }
 }
@@ -231,12 +300,21 @@ async function runCycleNow(ctx: ProviderContext, provider: ProviderView, log: Lo
 async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number> {
   await refuseSecondSystem(cfg);
   mkdirSync(cfg.DATA_DIR, { recursive: true });
-  const lock: Lock = { pid: process.pid, startedAt: new Date().toISOString(), dataDir: path.resolve(cfg.DATA_DIR), temporal: '', webUi: null };
+  const lock: Lock = {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    dataDir: path.resolve(cfg.DATA_DIR),
+    temporal: '',
+    webUi: null,
+  };
 
   const databaseUrl = await startDatabase(cfg, log, stopper);
   const applied = await migrateUp(databaseUrl, undefined, cfg.DB_CONNECT_TIMEOUT_MS);
   if (applied.length) log.info({ applied }, 'database migrated');
-  const pool = createPool(databaseUrl, 10, { connectTimeoutMs: cfg.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: cfg.DB_STATEMENT_TIMEOUT_MS });
+  const pool = createPool(databaseUrl, 10, {
+    connectTimeoutMs: cfg.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: cfg.DB_STATEMENT_TIMEOUT_MS,
+  });
   await stopper.add('pool', () => pool.end());
   // Checked before any worker starts: a key that cannot open this database's secrets stops start-up.
   const keyring = keyringFromConfig(cfg);
@@ -246,7 +324,11 @@ async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number>
   Object.assign(lock, { temporal: temporal.address, webUi: temporal.uiUrl });
   writeFileSync(lockFile(cfg), JSON.stringify(lock) + '\n', { mode: 0o600 });
   await stopper.add('lock', async () => rmSync(lockFile(cfg), { force: true }));
-  const connection = await Connection.connect({ address: temporal.address, tls: temporalTls(cfg), connectTimeout: '10 seconds' });
+  const connection = await Connection.connect({
+    address: temporal.address,
+    tls: temporalTls(cfg),
+    connectTimeout: '10 seconds',
+  });
   await stopper.add('connection', () => connection.close());
   const client = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 
@@ -255,12 +337,29 @@ async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number>
   // Bundled once here, so each worker (re)start loads it instead of running webpack again.
   const bundlePath = path.join(cfg.DATA_DIR, 'workflow-bundle.js');
   writeFileSync(bundlePath, (await workflowBundle()).code);
-  const workerEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, WORKFLOW_BUNDLE: bundlePath, CYCLE_ONCE: '0' };
-  const worker = await supervise({ name: 'worker', log, start: () => startWorkerProcess(workerEnv), stop: (c) => stopChild(c, 'SIGTERM', 30_000) });
+  const workerEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporal.address,
+    WORKFLOW_BUNDLE: bundlePath,
+    CYCLE_ONCE: '0',
+  };
+  const worker = await supervise({
+    name: 'worker',
+    log,
+    start: () => startWorkerProcess(workerEnv),
+    stop: (c) => stopChild(c, 'SIGTERM', 30_000),
+  });
   await stopper.add('worker', () => worker.stop());
   log.info({ pid: worker.current()?.pid }, 'worker running (supervised)');
 
-  const ctx: ProviderContext = { pool, keyring, carrier: { ...carrierUrls(cfg), timeoutMs: cfg.CARRIER_TIMEOUT_MS }, temporal: client, taskQueue: cfg.TASK_QUEUE };
+  const ctx: ProviderContext = {
+    pool,
+    keyring,
+    carrier: { ...carrierUrls(cfg), timeoutMs: cfg.CARRIER_TIMEOUT_MS },
+    temporal: client,
+    taskQueue: cfg.TASK_QUEUE,
+  };
   const webConsole = await startSystemConsole(cfg, { pool, temporal: client, temporalUiUrl: temporal.uiUrl }, log);
   if (webConsole) await stopper.add('console', () => webConsole.close());
   if (simulator) await onboardSimulatorProviders(ctx, simulator, cfg, log);
@@ -270,7 +369,9 @@ async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number>
     await ensureInvoiceReconciliationSchedule(ctx, p, reconciliationTiming(cfg));
   }
   const cycles = await Promise.all(providers.map((p) => runCycleNow(ctx, p, log)));
-  const completed = cycles.filter((c): c is Extract<CycleOutcome, { outcome: 'completed' }> => c.outcome === 'completed');
+  const completed = cycles.filter(
+    (c): c is Extract<CycleOutcome, { outcome: 'completed' }> => c.outcome === 'completed',
+  );
   const line = {
     billed: completed.reduce((n, s) => n + s.billed, 0),
     quarantined: completed.reduce((n, s) => n + s.quarantined, 0),
@@ -282,7 +383,10 @@ async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number>
   process.stdout.write(JSON.stringify(line) + '\n');
   const code = completed.length === cycles.length ? EXIT.ok : EXIT.failed;
   if (cfg.CYCLE_ONCE) return code;
-  log.info({ webUi: temporal.uiUrl, temporal: temporal.address, taskQueue: cfg.TASK_QUEUE }, 'system running; Ctrl-C stops it');
+  log.info(
+    { webUi: temporal.uiUrl, temporal: temporal.address, taskQueue: cfg.TASK_QUEUE },
+    'system running; Ctrl-C stops it',
+  );
   return new Promise<number>(() => undefined); // until a signal
 }
 
@@ -333,7 +437,9 @@ if (require.main === module) {
     void finish(EXIT.ok);
   }, 1000).unref();
   main(log, cfg, stopper).then(
-    (code) => { if (!stopper.isStopping) void finish(code); },
+    (code) => {
+      if (!stopper.isStopping) void finish(code);
+    },
     (err: unknown) => {
       if (stopper.isStopping) return;
       process.stderr.write(`csp-billing: ${(err as Error).message}\n`);

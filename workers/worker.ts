@@ -1,4 +1,10 @@
-import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities/deps';
 
@@ -16,7 +22,12 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 /** `prebuiltBundle` (WORKFLOW_BUNDLE, made by workers/bundle.ts): no webpack in the worker process. */
-export async function createWorker(connection: NativeConnection, namespace: string, deps: ActivityDeps, prebuiltBundle?: string): Promise<Worker> {
+export async function createWorker(
+  connection: NativeConnection,
+  namespace: string,
+  deps: ActivityDeps,
+  prebuiltBundle?: string,
+): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,

@@ -18,7 +18,15 @@ export function alertingScheduleOptions(taskQueue: string, everyMinutes: number)
   return {
     scheduleId: ALERTING_SCHEDULE_ID,
     spec: { intervals: [{ every: `${everyMinutes} minutes` }] },
-    action: { type: 'startWorkflow', workflowType: alertingWorkflow, workflowId: alertingWorkflowId(), taskQueue, args: [], staticSummary: SUMMARY, workflowRunTimeout: '30 minutes' },
+    action: {
+      type: 'startWorkflow',
+      workflowType: alertingWorkflow,
+      workflowId: alertingWorkflowId(),
+      taskQueue,
+      args: [],
+      staticSummary: SUMMARY,
+      workflowRunTimeout: '30 minutes',
+    },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute', pauseOnFailure: false },
     state: { note: 'evaluates alert rules and delivers alert messages (csp alerts list)' },
   };
@@ -33,11 +41,22 @@ export async function ensureAlertingSchedule(t: WorkflowStarter, everyMinutes: n
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  await t.temporal.schedule.getHandle(ALERTING_SCHEDULE_ID).update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: options.policies }));
+  await t.temporal.schedule
+    .getHandle(ALERTING_SCHEDULE_ID)
+    .update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: options.policies }));
   return 'updated';
 }
 
 /** One evaluation now (`csp alerts evaluate`), beside the schedule's; waits for its result. */
-export async function runAlertingNow(t: WorkflowStarter, workflowId = alertingWorkflowId(`now-${new Date().toISOString()}`)): Promise<AlertRunResult> {
-  return t.temporal.workflow.execute(alertingWorkflow, { staticSummary: SUMMARY, workflowRunTimeout: '30 minutes', taskQueue: t.taskQueue, workflowId, args: [] });
+export async function runAlertingNow(
+  t: WorkflowStarter,
+  workflowId = alertingWorkflowId(`now-${new Date().toISOString()}`),
+): Promise<AlertRunResult> {
+  return t.temporal.workflow.execute(alertingWorkflow, {
+    staticSummary: SUMMARY,
+    workflowRunTimeout: '30 minutes',
+    taskQueue: t.taskQueue,
+    workflowId,
+    args: [],
+  });
 }

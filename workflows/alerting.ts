@@ -24,7 +24,13 @@ const evaluation = proxyActivities<Pick<AlertingActivities, 'evaluateAlerts'>>({
 // runs until ALERT_GIVE_UP_HOURS, so one run never waits long on it.
 const delivery = proxyActivities<Pick<AlertingActivities, 'deliverAlert'>>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '8 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['CHANNEL_GONE'] },
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '8 seconds',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: ['CHANNEL_GONE'],
+  },
 });
 
 /** Messages sent per run at most: the rest wait for the next run, keeping history small. */
@@ -38,8 +44,17 @@ const MAX_DELIVERIES_PER_RUN = 100;
  */
 export async function alertingWorkflow(): Promise<AlertRunResult> {
   const evaluated = await evaluation.evaluateAlerts();
-  const outcomes = await Promise.allSettled(evaluated.pending.slice(0, MAX_DELIVERIES_PER_RUN).map((deliveryId) => delivery.deliverAlert({ deliveryId })));
+  const outcomes = await Promise.allSettled(
+    evaluated.pending.slice(0, MAX_DELIVERIES_PER_RUN).map((deliveryId) => delivery.deliverAlert({ deliveryId })),
+  );
   const delivered = outcomes.filter((o) => o.status === 'fulfilled' && o.value.sent).length;
   const deliveryFailures = outcomes.filter((o) => o.status === 'rejected').length;
-  return { providers: evaluated.providers, fired: evaluated.fired, resolved: evaluated.resolved, open: evaluated.open, delivered, deliveryFailures };
+  return {
+    providers: evaluated.providers,
+    fired: evaluated.fired,
+    resolved: evaluated.resolved,
+    open: evaluated.open,
+    delivered,
+    deliveryFailures,
+  };
 }

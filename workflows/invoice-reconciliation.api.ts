@@ -1,6 +1,12 @@
 import {
-  ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
-  type Client, type ScheduleOptions, type WorkflowHandle,
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  type Client,
+  type ScheduleOptions,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import { invoiceReconciliationWorkflow, type InvoiceReconciliationInput } from './invoice-reconciliation';
 import { CSP_PROVIDER_ID } from './search-attributes';
@@ -10,16 +16,22 @@ import type { WorkflowStarter } from './starter';
 export type { ReconciliationTiming } from './types';
 
 /** How the invoice reconciliation workflow is started: on demand per month, and monthly by schedule. */
-export const invoiceReconciliationWorkflowId = (providerId: string, period: string) => `invoice-reconciliation:${providerId}:${period}`;
+export const invoiceReconciliationWorkflowId = (providerId: string, period: string) =>
+  `invoice-reconciliation:${providerId}:${period}`;
 export const invoiceReconciliationScheduleId = (providerId: string) => `invoice-reconciliation-schedule:${providerId}`;
 /** Scheduled runs get this id plus the schedule's timestamp. */
-export const scheduledInvoiceReconciliationWorkflowId = (providerId: string) => `invoice-reconciliation:${providerId}:scheduled`;
+export const scheduledInvoiceReconciliationWorkflowId = (providerId: string) =>
+  `invoice-reconciliation:${providerId}:scheduled`;
 
 /**
  * Starts (or joins, if one is running) the reconciliation of one provider's month. A finished one
  * may be run again: the result is stored per invoice version, so a repeat changes nothing.
  */
-export async function startInvoiceReconciliation(t: WorkflowStarter, providerId: string, period: string): Promise<WorkflowHandle<typeof invoiceReconciliationWorkflow>> {
+export async function startInvoiceReconciliation(
+  t: WorkflowStarter,
+  providerId: string,
+  period: string,
+): Promise<WorkflowHandle<typeof invoiceReconciliationWorkflow>> {
   const input: InvoiceReconciliationInput = { providerId, period };
   return t.temporal.workflow.start(invoiceReconciliationWorkflow, {
     taskQueue: t.taskQueue,
@@ -32,7 +44,11 @@ export async function startInvoiceReconciliation(t: WorkflowStarter, providerId:
   });
 }
 
-export function reconciliationScheduleOptions(provider: { id: string; name: string; time_zone: string }, taskQueue: string, timing: ReconciliationTiming): ScheduleOptions {
+export function reconciliationScheduleOptions(
+  provider: { id: string; name: string; time_zone: string },
+  taskQueue: string,
+  timing: ReconciliationTiming,
+): ScheduleOptions {
   const [hour, minute] = timing.time.split(':').map(Number) as [number, number];
   return {
     scheduleId: invoiceReconciliationScheduleId(provider.id),
@@ -55,7 +71,9 @@ export function reconciliationScheduleOptions(provider: { id: string; name: stri
 
 /** Create-or-update, like the usage schedule: safe on every worker start and settings change. */
 export async function ensureInvoiceReconciliationSchedule(
-  t: WorkflowStarter, provider: { id: string; name: string; time_zone: string }, timing: ReconciliationTiming,
+  t: WorkflowStarter,
+  provider: { id: string; name: string; time_zone: string },
+  timing: ReconciliationTiming,
 ): Promise<'created' | 'updated'> {
   const options = reconciliationScheduleOptions(provider, t.taskQueue, timing);
   try {
@@ -64,7 +82,9 @@ export async function ensureInvoiceReconciliationSchedule(
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  await t.temporal.schedule.getHandle(options.scheduleId).update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: options.policies }));
+  await t.temporal.schedule
+    .getHandle(options.scheduleId)
+    .update((previous) => ({ ...previous, spec: options.spec, action: options.action, policies: options.policies }));
   return 'updated';
 }
 

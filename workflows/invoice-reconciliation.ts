@@ -1,4 +1,12 @@
-import { ApplicationFailure, ActivityFailure, proxyActivities, setCurrentDetails, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  ActivityFailure,
+  proxyActivities,
+  setCurrentDetails,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ReconciliationReport } from '../core/reconciliation-report';
 import { reconciliationSummary } from '../core/reconciliation-report';
 import { previousPeriodOf } from '../core/period';
@@ -32,7 +40,11 @@ export interface NotInFeedOutcome {
 
 /** The activities this workflow calls (activities/invoices.ts implements them). */
 export interface InvoiceReconciliationActivities {
-  reconcileInvoice(input: { providerId: string; period: string; workflowId: string | null }): Promise<{ reconciliationId: number; report: ReconciliationReport; created: boolean }>;
+  reconcileInvoice(input: {
+    providerId: string;
+    period: string;
+    workflowId: string | null;
+  }): Promise<{ reconciliationId: number; report: ReconciliationReport; created: boolean }>;
   mediateNotInFeed(input: { reconciliationId: number }): Promise<NotInFeedOutcome>;
 }
 
@@ -46,14 +58,20 @@ const { reconcileInvoice, mediateNotInFeed } = proxyActivities<InvoiceReconcilia
  * by the provider's monthly schedule (for the month before) and on demand for a given month.
  * Invoice lines never enter history: the activities store them and return counts and sums.
  */
-export async function invoiceReconciliationWorkflow(input: InvoiceReconciliationInput): Promise<InvoiceReconciliationResult> {
+export async function invoiceReconciliationWorkflow(
+  input: InvoiceReconciliationInput,
+): Promise<InvoiceReconciliationResult> {
   const period = input.period ?? previousPeriodOf(new Date(workflowInfo().startTime), input.timeZone);
   upsertSearchAttributes([{ key: CSP_PROVIDER_ID, value: input.providerId }]);
   setCurrentDetails(`Reconciling the carrier's invoice for ${period}`);
   let waited = 0;
   for (;;) {
     try {
-      const { reconciliationId, report, created } = await reconcileInvoice({ providerId: input.providerId, period, workflowId: workflowInfo().workflowId });
+      const { reconciliationId, report, created } = await reconcileInvoice({
+        providerId: input.providerId,
+        period,
+        workflowId: workflowInfo().workflowId,
+      });
       const notInFeedMediated = await mediateNotInFeed({ reconciliationId });
       const summary = reconciliationSummary(report);
       // Shown in the Web UI beside the result.
@@ -63,13 +81,18 @@ export async function invoiceReconciliationWorkflow(input: InvoiceReconciliation
       );
       return { ...report, reconciliationId, newlyStored: created, notInFeedMediated, summary };
     } catch (err) {
-      const type = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+      const type =
+        err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
       if (type !== 'INVOICE_NOT_FOUND' || waited >= (input.waitForInvoiceDays ?? 0)) {
-        setCurrentDetails(`Failed: ${(err instanceof ActivityFailure && err.cause?.message) || (err as Error).message}`);
+        setCurrentDetails(
+          `Failed: ${(err instanceof ActivityFailure && err.cause?.message) || (err as Error).message}`,
+        );
         throw err;
       }
       waited++;
-      setCurrentDetails(`No invoice for ${period} yet: checking again tomorrow (day ${waited} of ${input.waitForInvoiceDays})`);
+      setCurrentDetails(
+        `No invoice for ${period} yet: checking again tomorrow (day ${waited} of ${input.waitForInvoiceDays})`,
+      );
       await sleep('1 day');
     }
   }

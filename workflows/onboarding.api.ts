@@ -1,5 +1,16 @@
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { onboardingProgressQuery, onboardProviderWorkflow, type OnboardingInput, type OnboardingProgress } from './onboarding';
+import {
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import {
+  onboardingProgressQuery,
+  onboardProviderWorkflow,
+  type OnboardingInput,
+  type OnboardingProgress,
+} from './onboarding';
 import { CSP_PROVIDER_ID } from './search-attributes';
 import type { WorkflowStarter } from './starter';
 
@@ -10,9 +21,16 @@ import type { WorkflowStarter } from './starter';
  */
 export const onboardingWorkflowId = (providerId: string) => `onboarding:${providerId}`;
 
-export type OnboardingTuning = Pick<OnboardingInput, 'agreementsPerActivity' | 'historyLimit' | 'tenantWorkflowsPerActivity'>;
+export type OnboardingTuning = Pick<
+  OnboardingInput,
+  'agreementsPerActivity' | 'historyLimit' | 'tenantWorkflowsPerActivity'
+>;
 
-export async function startOnboarding(t: WorkflowStarter, providerId: string, tuning: OnboardingTuning = {}): Promise<WorkflowHandle<typeof onboardProviderWorkflow>> {
+export async function startOnboarding(
+  t: WorkflowStarter,
+  providerId: string,
+  tuning: OnboardingTuning = {},
+): Promise<WorkflowHandle<typeof onboardProviderWorkflow>> {
   return t.temporal.workflow.start(onboardProviderWorkflow, {
     taskQueue: t.taskQueue,
     workflowId: onboardingWorkflowId(providerId),
@@ -25,7 +43,10 @@ export async function startOnboarding(t: WorkflowStarter, providerId: string, tu
 }
 
 /** The onboarding workflow's state: its status and, while it runs, its progress (the same the CLI's bar and the Web UI show). */
-export async function onboardingState(client: Client, providerId: string): Promise<{ status: string; progress: OnboardingProgress | null } | null> {
+export async function onboardingState(
+  client: Client,
+  providerId: string,
+): Promise<{ status: string; progress: OnboardingProgress | null } | null> {
   const handle = client.workflow.getHandle<typeof onboardProviderWorkflow>(onboardingWorkflowId(providerId));
   try {
     const status = (await handle.describe()).status.name;

@@ -1,6 +1,15 @@
 import {
-  ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, isCancellation, patched, proxyActivities, setCurrentDetails, setHandler,
-  upsertSearchAttributes, workflowInfo,
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  defineQuery,
+  isCancellation,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { CSP_PROVIDER_ID } from './search-attributes';
 import type { DiscoveryProgress, DiscoveryResult, DiscoveryStep, TenantWorkflowsStep } from './types';
@@ -17,7 +26,12 @@ import type { DiscoveryProgress, DiscoveryResult, DiscoveryStep, TenantWorkflows
 export interface OnboardingActivities {
   beginDiscovery(input: { providerId: string }): Promise<{ discoveryId: string }>;
   listDiscoveryCustomers(input: { providerId: string; discoveryId: string }): Promise<DiscoveryProgress>;
-  discoverAgreements(input: { providerId: string; discoveryId: string; maxAgreements: number; maxSingleTenants?: number }): Promise<DiscoveryStep>;
+  discoverAgreements(input: {
+    providerId: string;
+    discoveryId: string;
+    maxAgreements: number;
+    maxSingleTenants?: number;
+  }): Promise<DiscoveryStep>;
   finishDiscovery(input: { providerId: string; discoveryId: string }): Promise<DiscoveryResult>;
   failDiscovery(input: { discoveryId: string; reason: string }): Promise<void>;
   markProviderOnboarded(input: { providerId: string }): Promise<void>;
@@ -79,13 +93,31 @@ export async function onboardProviderWorkflow(input: OnboardingInput): Promise<O
   upsertSearchAttributes([{ key: CSP_PROVIDER_ID, value: input.providerId }]);
   if (!patched('resumable-discovery')) return legacyOnboarding(input);
 
-  const progress: OnboardingProgress = { phase: 'listing customers', tenants: 0, tenantsDone: 0, agreements: 0, agreementsDone: 0, servicesCreated: 0 };
+  const progress: OnboardingProgress = {
+    phase: 'listing customers',
+    tenants: 0,
+    tenantsDone: 0,
+    agreements: 0,
+    agreementsDone: 0,
+    servicesCreated: 0,
+  };
   setHandler(onboardingProgressQuery, () => progress);
   const show = (p?: DiscoveryProgress) => {
-    if (p) Object.assign(progress, { tenants: p.tenants, tenantsDone: p.tenantsDone, agreements: p.agreements, agreementsDone: p.agreementsDone, servicesCreated: p.servicesCreated });
+    if (p)
+      Object.assign(progress, {
+        tenants: p.tenants,
+        tenantsDone: p.tenantsDone,
+        agreements: p.agreements,
+        agreementsDone: p.agreementsDone,
+        servicesCreated: p.servicesCreated,
+      });
     // Shown as "Current details" in the Web UI.
-    const workflows = progress.tenantWorkflows ? `, ${progress.tenantWorkflows.done}/${progress.tenantWorkflows.total} tenant workflows` : '';
-    setCurrentDetails(`**${progress.phase}**: ${progress.tenantsDone}/${progress.tenants} tenants, ${progress.agreementsDone}/${progress.agreements} contract agreements, ${progress.servicesCreated} services created${workflows}${progress.error ? `\n\nfailed: ${progress.error}` : ''}`);
+    const workflows = progress.tenantWorkflows
+      ? `, ${progress.tenantWorkflows.done}/${progress.tenantWorkflows.total} tenant workflows`
+      : '';
+    setCurrentDetails(
+      `**${progress.phase}**: ${progress.tenantsDone}/${progress.tenants} tenants, ${progress.agreementsDone}/${progress.agreements} contract agreements, ${progress.servicesCreated} services created${workflows}${progress.error ? `\n\nfailed: ${progress.error}` : ''}`,
+    );
   };
   show();
   const discoveryId = input.discoveryId ?? (await acts.beginDiscovery({ providerId: input.providerId })).discoveryId;
@@ -94,10 +126,17 @@ export async function onboardProviderWorkflow(input: OnboardingInput): Promise<O
     progress.phase = 'reading tenants';
     show();
     for (;;) {
-      const step = await acts.discoverAgreements({ providerId: input.providerId, discoveryId, maxAgreements: input.agreementsPerActivity ?? AGREEMENTS_PER_ACTIVITY });
+      const step = await acts.discoverAgreements({
+        providerId: input.providerId,
+        discoveryId,
+        maxAgreements: input.agreementsPerActivity ?? AGREEMENTS_PER_ACTIVITY,
+      });
       show(step.progress);
       if (step.done) break;
-      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > (input.historyLimit ?? HISTORY_LIMIT)) {
+      if (
+        workflowInfo().continueAsNewSuggested ||
+        workflowInfo().historyLength > (input.historyLimit ?? HISTORY_LIMIT)
+      ) {
         return await continueAsNew<typeof onboardProviderWorkflow>({ ...input, discoveryId });
       }
     }
@@ -110,7 +149,11 @@ export async function onboardProviderWorkflow(input: OnboardingInput): Promise<O
     if (patched('tenant-workflows-in-steps')) {
       // In steps, so the progress shows how far it got (thousands of tenants take minutes).
       for (let after: string | undefined; ;) {
-        const step = await acts.ensureTenantWorkflowsStep({ providerId: input.providerId, after, max: input.tenantWorkflowsPerActivity ?? TENANT_WORKFLOWS_PER_ACTIVITY });
+        const step = await acts.ensureTenantWorkflowsStep({
+          providerId: input.providerId,
+          after,
+          max: input.tenantWorkflowsPerActivity ?? TENANT_WORKFLOWS_PER_ACTIVITY,
+        });
         started += step.started;
         progress.tenantWorkflows = { done: step.done, total: step.total };
         show();

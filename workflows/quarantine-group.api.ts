@@ -1,5 +1,12 @@
 import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
-import { cleanseSignal, linesAddedSignal, quarantineGroupWorkflow, resolveUpdate, signalsHelp, type LinesAdded } from './quarantine-group';
+import {
+  cleanseSignal,
+  linesAddedSignal,
+  quarantineGroupWorkflow,
+  resolveUpdate,
+  signalsHelp,
+  type LinesAdded,
+} from './quarantine-group';
 import { CARRIER_LABEL, CSP_CARRIER, CSP_PROVIDER_ID, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from './search-attributes';
 import { parseGroupKey } from '../core/quarantine-group';
 import type { ActionOutcome, AdminAction, ResolveRequest } from './types';
@@ -26,7 +33,9 @@ function groupStartOptions(t: WorkflowStarter, groupKey: string) {
   return {
     taskQueue: t.taskQueue,
     workflowId: groupWorkflowId(groupKey),
-    args: [{ groupKey, providerId, reason, tenantRef, searchAttributesAtStart: true }] as Parameters<typeof quarantineGroupWorkflow>,
+    args: [{ groupKey, providerId, reason, tenantRef, searchAttributesAtStart: true }] as Parameters<
+      typeof quarantineGroupWorkflow
+    >,
     // Temporal user metadata: the Web UI shows these on the workflow's page (current details come from the workflow).
     staticSummary: `Quarantine group: ${reason}, tenant ${tenantRef}, provider ${providerId}`,
     staticDetails: `Usage lines of provider ${providerId} that could not be billed (${reason}), for tenant ${tenantRef}, carrier ${CARRIER_LABEL}. They stay in the database; this workflow waits for an admin to resolve them.\n\n${signalsHelp()}`,
@@ -44,20 +53,35 @@ function groupStartOptions(t: WorkflowStarter, groupKey: string) {
  * when the sender has it; the lines stay in the database).
  */
 export async function signalLinesAdded(t: WorkflowStarter, groupKey: string, added: LinesAdded): Promise<void> {
-  await t.temporal.workflow.signalWithStart(quarantineGroupWorkflow, { ...groupStartOptions(t, groupKey), signal: linesAddedSignal, signalArgs: [added] });
+  await t.temporal.workflow.signalWithStart(quarantineGroupWorkflow, {
+    ...groupStartOptions(t, groupKey),
+    signal: linesAddedSignal,
+    signalArgs: [added],
+  });
 }
 
 /** Asks the group to cleanse itself (what made its lines fail was fixed). */
 export async function signalCleanse(t: WorkflowStarter, groupKey: string, action: AdminAction): Promise<void> {
-  await t.temporal.workflow.signalWithStart(quarantineGroupWorkflow, { ...groupStartOptions(t, groupKey), signal: cleanseSignal, signalArgs: [action] });
+  await t.temporal.workflow.signalWithStart(quarantineGroupWorkflow, {
+    ...groupStartOptions(t, groupKey),
+    signal: cleanseSignal,
+    signalArgs: [action],
+  });
 }
 
 /**
  * An admin's allocate, cleanse or write-off, answered at once (an Update); a group whose
  * workflow is not running is started first, with the same options as above.
  */
-export async function resolveGroup(t: WorkflowStarter, groupKey: string, request: ResolveRequest): Promise<ActionOutcome> {
-  const startWorkflowOperation = new WithStartWorkflowOperation(quarantineGroupWorkflow, { ...groupStartOptions(t, groupKey), workflowIdConflictPolicy: 'USE_EXISTING' });
+export async function resolveGroup(
+  t: WorkflowStarter,
+  groupKey: string,
+  request: ResolveRequest,
+): Promise<ActionOutcome> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(quarantineGroupWorkflow, {
+    ...groupStartOptions(t, groupKey),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
   return t.temporal.workflow.executeUpdateWithStart(resolveUpdate, { args: [request], startWorkflowOperation });
 }
 

@@ -1,9 +1,29 @@
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, setCurrentDetails, setHandler,
-  upsertSearchAttributes, uuid4, workflowInfo,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { CARRIER_LABEL, CSP_CARRIER, CSP_PROVIDER_ID, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from './search-attributes';
-import type { ActionOutcome, AdminAction, AllocateRequest, ApplyActionInput, GroupState, GroupSummary, ResolveRequest, WriteOffRequest } from './types';
+import type {
+  ActionOutcome,
+  AdminAction,
+  AllocateRequest,
+  ApplyActionInput,
+  GroupState,
+  GroupSummary,
+  ResolveRequest,
+  WriteOffRequest,
+} from './types';
 
 /**
  * New lines reached the group: where from and how many. `summary`, when the sender read it (a
@@ -29,12 +49,30 @@ export const groupStateQuery = defineQuery<GroupState>('state');
  * signal name silently, so the names are listed by the `signals` query and on the Web UI page.
  */
 export const GROUP_SIGNALS = [
-  { name: 'allocate', does: 'bill the lines to a service of the same provider', example: { serviceId: 'S-1001', by: 'alice', note: 'new tenant of the customer' } },
-  { name: 'cleanse', does: 'process the lines again after the cause was fixed', example: { by: 'alice', note: 'rate added' } },
-  { name: 'writeOff', does: 'never bill the lines (a reason is required)', example: { by: 'alice', reason: 'billed by the NZ entity' } },
-  { name: 'acceptRevision', does: 'DUPLICATE_USAGE only: credit the billed version, charge the revision', example: { by: 'alice' } },
+  {
+    name: 'allocate',
+    does: 'bill the lines to a service of the same provider',
+    example: { serviceId: 'S-1001', by: 'alice', note: 'new tenant of the customer' },
+  },
+  {
+    name: 'cleanse',
+    does: 'process the lines again after the cause was fixed',
+    example: { by: 'alice', note: 'rate added' },
+  },
+  {
+    name: 'writeOff',
+    does: 'never bill the lines (a reason is required)',
+    example: { by: 'alice', reason: 'billed by the NZ entity' },
+  },
+  {
+    name: 'acceptRevision',
+    does: 'DUPLICATE_USAGE only: credit the billed version, charge the revision',
+    example: { by: 'alice' },
+  },
 ] as const;
-export const signalsQuery = defineQuery<{ signals: typeof GROUP_SIGNALS; queries: string[]; update: string }>('signals');
+export const signalsQuery = defineQuery<{ signals: typeof GROUP_SIGNALS; queries: string[]; update: string }>(
+  'signals',
+);
 
 /** The signal list as the Web UI shows it (markdown). */
 export function signalsHelp(): string {
@@ -85,9 +123,12 @@ export function isNewer(a: GroupSummary, b: GroupSummary): boolean {
 export function validateRequest(req: ResolveRequest | undefined): string | null {
   if (!req || typeof req !== 'object') return 'request must be an object';
   if (typeof req.by !== 'string' || req.by.trim() === '') return 'by (the admin taking the action) is required';
-  if (req.action === 'allocate' && (typeof req.serviceId !== 'string' || req.serviceId.trim() === '')) return 'allocate needs a serviceId';
-  if (req.action === 'writeOff' && (typeof req.reason !== 'string' || req.reason.trim() === '')) return 'a write-off needs a reason';
-  if (!['allocate', 'cleanse', 'writeOff', 'acceptRevision'].includes(req.action)) return `unknown action "${String((req as { action?: unknown }).action)}"`;
+  if (req.action === 'allocate' && (typeof req.serviceId !== 'string' || req.serviceId.trim() === ''))
+    return 'allocate needs a serviceId';
+  if (req.action === 'writeOff' && (typeof req.reason !== 'string' || req.reason.trim() === ''))
+    return 'a write-off needs a reason';
+  if (!['allocate', 'cleanse', 'writeOff', 'acceptRevision'].includes(req.action))
+    return `unknown action "${String((req as { action?: unknown }).action)}"`;
   return null;
 }
 
@@ -121,19 +162,26 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
   // The Web UI shows this beside the static summary: what the group holds now, and what to send it.
   const showDetails = () => {
     const last = actions[actions.length - 1];
-    setCurrentDetails([
-      summary?.details ?? `${input.reason} · tenant ${input.tenantRef} · provider ${input.providerId}`,
-      last ? `Last action: ${last.action} by ${last.by}, ${last.outcome}${last.rejection ? ` (${last.rejection})` : ''}` : 'No action yet.',
-      '',
-      signalsHelp(),
-    ].join('\n'));
+    setCurrentDetails(
+      [
+        summary?.details ?? `${input.reason} · tenant ${input.tenantRef} · provider ${input.providerId}`,
+        last
+          ? `Last action: ${last.action} by ${last.by}, ${last.outcome}${last.rejection ? ` (${last.rejection})` : ''}`
+          : 'No action yet.',
+        '',
+        signalsHelp(),
+      ].join('\n'),
+    );
   };
   // linesAdded signals handled so far: a read scheduled after the n-th was handled counts its lines
   // (they were stored before the signal was sent), whatever the clocks say.
   let told = 0;
   setHandler(linesAddedSignal, (added) => {
     told++;
-    const sent = added?.summary && added.summary.groupKey === input.groupKey && added.summary.lines > 0 ? added.summary : undefined;
+    const sent =
+      added?.summary && added.summary.groupKey === input.groupKey && added.summary.lines > 0
+        ? added.summary
+        : undefined;
     if (!sent) {
       refresh = true; // nothing usable sent along: the group reads its lines again
     } else if (summary === null) {
@@ -154,18 +202,15 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
   setHandler(cleanseSignal, (req) => void queue.push({ req: { ...req, action: 'cleanse' } }));
   setHandler(writeOffSignal, (req) => void queue.push({ req: { ...req, action: 'writeOff' } }));
   setHandler(acceptRevisionSignal, (req) => void queue.push({ req: { ...req, action: 'acceptRevision' } }));
-  setHandler(
-    resolveUpdate,
-    (req) => new Promise<ActionOutcome>((resolve) => queue.push({ req, done: resolve })),
-    {
-      // Only what cannot be recorded is refused here (an Update refused by its validator leaves no
-      // trace); every other refusal is recorded in the audit trail and answered as REJECTED.
-      validator: (req) => {
-        if (!req || typeof req !== 'object') throw new Error('request must be an object');
-        if (!['allocate', 'cleanse', 'writeOff', 'acceptRevision'].includes(req.action)) throw new Error(`unknown action "${String((req as { action?: unknown }).action)}"`);
-      },
+  setHandler(resolveUpdate, (req) => new Promise<ActionOutcome>((resolve) => queue.push({ req, done: resolve })), {
+    // Only what cannot be recorded is refused here (an Update refused by its validator leaves no
+    // trace); every other refusal is recorded in the audit trail and answered as REJECTED.
+    validator: (req) => {
+      if (!req || typeof req !== 'object') throw new Error('request must be an object');
+      if (!['allocate', 'cleanse', 'writeOff', 'acceptRevision'].includes(req.action))
+        throw new Error(`unknown action "${String((req as { action?: unknown }).action)}"`);
     },
-  );
+  });
 
   /**
    * The group reads its lines. A read scheduled after a signal was handled counts that signal's

@@ -5,7 +5,8 @@ import type { WorkflowStarter } from './starter';
 
 /** How a tenant's entity workflow is started, reached (updates, signal, query) and stopped. */
 
-export const tenantWorkflowId = (providerId: string, tenantId: string) => `tenant:${providerId}:${tenantId.toLowerCase()}`;
+export const tenantWorkflowId = (providerId: string, tenantId: string) =>
+  `tenant:${providerId}:${tenantId.toLowerCase()}`;
 
 /** Starts the tenant's workflow unless one is running; true when this call started it. */
 export async function ensureTenantWorkflow(t: WorkflowStarter, input: TenantInput): Promise<boolean> {
@@ -15,7 +16,8 @@ export async function ensureTenantWorkflow(t: WorkflowStarter, input: TenantInpu
       workflowId: tenantWorkflowId(input.providerId, input.tenantId),
       args: [input],
       staticSummary: `Tenant ${input.tenantId} (service ${input.serviceId}), provider ${input.providerId}`,
-      staticDetails: 'Holds the tenant\'s licences. Updates: orderProduct, setQuantity, cancelService, reactivateService (validated first). Signal `reconcile` reads the carrier now. Query `licences`.',
+      staticDetails:
+        "Holds the tenant's licences. Updates: orderProduct, setQuantity, cancelService, reactivateService (validated first). Signal `reconcile` reads the carrier now. Query `licences`.",
       typedSearchAttributes: [
         { key: CSP_PROVIDER_ID, value: input.providerId },
         { key: CSP_TENANT_ID, value: input.tenantId },
@@ -29,11 +31,22 @@ export async function ensureTenantWorkflow(t: WorkflowStarter, input: TenantInpu
   }
 }
 
-export function tenantHandle(client: Client, providerId: string, tenantId: string): WorkflowHandle<typeof tenantWorkflow> {
+export function tenantHandle(
+  client: Client,
+  providerId: string,
+  tenantId: string,
+): WorkflowHandle<typeof tenantWorkflow> {
   return client.workflow.getHandle<typeof tenantWorkflow>(tenantWorkflowId(providerId, tenantId));
 }
 
 /** Ends the tenant's workflow (its provider was removed); one already gone is fine. */
-export async function stopTenantWorkflow(client: Client, providerId: string, tenantId: string, reason: string): Promise<void> {
-  await tenantHandle(client, providerId, tenantId).terminate(reason).catch(() => undefined);
+export async function stopTenantWorkflow(
+  client: Client,
+  providerId: string,
+  tenantId: string,
+  reason: string,
+): Promise<void> {
+  await tenantHandle(client, providerId, tenantId)
+    .terminate(reason)
+    .catch(() => undefined);
 }

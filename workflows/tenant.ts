@@ -1,5 +1,17 @@
 import {
-  ApplicationFailure, allHandlersFinished, condition, isCancellation, continueAsNew, defineQuery, defineSignal, defineUpdate, patched, proxyActivities, setHandler, uuid4, workflowInfo,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  patched,
+  proxyActivities,
+  setHandler,
+  uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { CarrierTenantView, ChangeResult, LicenceChange, LicenceView, ProductLimits } from './types';
 import { requirePlainDate } from '../core/iso-date';
@@ -37,9 +49,18 @@ export interface RequestActor {
   principal?: string;
 }
 
-export interface OrderRequest extends RequestActor { productId: string; quantity: number; billingCycle?: 'Monthly' | 'Annual' }
-export interface SetQuantityRequest extends RequestActor { subscriptionId: string; quantity: number }
-export interface CancelRequest extends RequestActor { effectiveDate?: string }
+export interface OrderRequest extends RequestActor {
+  productId: string;
+  quantity: number;
+  billingCycle?: 'Monthly' | 'Annual';
+}
+export interface SetQuantityRequest extends RequestActor {
+  subscriptionId: string;
+  quantity: number;
+}
+export interface CancelRequest extends RequestActor {
+  effectiveDate?: string;
+}
 export type ReactivateRequest = RequestActor;
 
 export const orderProductUpdate = defineUpdate<ChangeResult, [OrderRequest]>('orderProduct');
@@ -51,8 +72,22 @@ export const tenantStateQuery = defineQuery<TenantState>('licences');
 
 /** The activities this workflow calls (activities/tenant.ts implements them). */
 export interface TenantActivities {
-  reconcileTenant(input: { providerId: string; tenantId: string; reconcileId: string; known: LicenceView[]; initial: boolean }): Promise<CarrierTenantView & { events: number }>;
-  applyLicenceChange(input: { providerId: string; tenantId: string; serviceId: string; changeId: string; by: string; actor?: ChangeActor; change: LicenceChange }): Promise<ChangeResult>;
+  reconcileTenant(input: {
+    providerId: string;
+    tenantId: string;
+    reconcileId: string;
+    known: LicenceView[];
+    initial: boolean;
+  }): Promise<CarrierTenantView & { events: number }>;
+  applyLicenceChange(input: {
+    providerId: string;
+    tenantId: string;
+    serviceId: string;
+    changeId: string;
+    by: string;
+    actor?: ChangeActor;
+    change: LicenceChange;
+  }): Promise<ChangeResult>;
   markLicenceChangeFailed(input: { changeId: string; reason: string }): Promise<void>;
 }
 
@@ -88,7 +123,13 @@ const RECONCILE_RETRY_MS = 3600_000;
  */
 export async function tenantWorkflow(input: TenantInput): Promise<void> {
   const state: TenantState = input.state ?? {
-    licences: [], products: [], cancelledOn: null, goneAtCarrier: false, lastReconciledAt: null, outOfBandEvents: 0, recentChanges: [],
+    licences: [],
+    products: [],
+    cancelledOn: null,
+    goneAtCarrier: false,
+    lastReconciledAt: null,
+    outOfBandEvents: 0,
+    recentChanges: [],
   };
   const everyMs = (input.reconcileEveryHours ?? 24) * 3600_000;
   // Asked for and not yet done: carried across continue-as-new, so a request is never dropped.
@@ -113,14 +154,20 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
   // The provider's calendar date now (workflow time, so replay sees the same day).
   const today = (): string => {
     try {
-      return new Intl.DateTimeFormat('en-CA', { timeZone: input.timeZone ?? 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+      return new Intl.DateTimeFormat('en-CA', {
+        timeZone: input.timeZone ?? 'UTC',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      }).format(new Date());
     } catch {
       return new Date().toISOString().slice(0, 10);
     }
   };
   // A cancellation dated in the future leaves the service active until that day.
   const requireActive = () => {
-    if (state.cancelledOn && state.cancelledOn <= today()) throw new Error(`the service was cancelled on ${state.cancelledOn}: no licence changes`);
+    if (state.cancelledOn && state.cancelledOn <= today())
+      throw new Error(`the service was cancelled on ${state.cancelledOn}: no licence changes`);
   };
   const limitsOf = (productId: string) => state.products.find((p) => p.productId === String(productId).toLowerCase());
   const refusalOf = (check: () => void): string | undefined => {
@@ -133,7 +180,8 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
   };
   const checkQuantity = (q: unknown, p: ProductLimits) => {
     if (typeof q !== 'number' || !Number.isInteger(q)) throw new Error('quantity must be a whole number');
-    if (q < p.minQty || q > p.maxQty) throw new Error(`quantity for ${p.name} must be between ${p.minQty} and ${p.maxQty} (price list); got ${q}`);
+    if (q < p.minQty || q > p.maxQty)
+      throw new Error(`quantity for ${p.name} must be between ${p.minQty} and ${p.maxQty} (price list); got ${q}`);
   };
 
   // `check` is the Update's validator: it ran when the change was accepted, against the state then;
@@ -142,7 +190,11 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     serial(async () => {
       const refusal = refusalOf(check);
       if (refusal !== undefined && patched(CHANGE_CHECKED_WHEN_RUN)) {
-        throw ApplicationFailure.create({ type: 'CHANGE_REFUSED', message: `${refusal} (after the changes accepted before this one ran)`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: 'CHANGE_REFUSED',
+          message: `${refusal} (after the changes accepted before this one ran)`,
+          nonRetryable: true,
+        });
       }
       // The quantity before, as it is when the change runs (a change queued before it may have moved it).
       if (c.kind === 'setQuantity') {
@@ -154,7 +206,15 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
       const actor = { by, osUser: req.osUser ?? null, principal: req.principal ?? null };
       let result: ChangeResult;
       try {
-        result = await applyLicenceChange({ providerId: input.providerId, tenantId: input.tenantId, serviceId: input.serviceId, changeId, by, actor, change: c });
+        result = await applyLicenceChange({
+          providerId: input.providerId,
+          tenantId: input.tenantId,
+          serviceId: input.serviceId,
+          changeId,
+          by,
+          actor,
+          change: c,
+        });
       } catch (err) {
         // Retries ran out: the change is closed as FAILED with why, and the next one in line runs.
         if (patched('licence-change-failed-recorded')) {
@@ -186,23 +246,32 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     const p = limitsOf(req.productId);
     if (!p) throw new Error(`unknown product ${req.productId}: not in the provider's price list`);
     checkQuantity(req.quantity, p);
-    if (req.billingCycle !== undefined && !['Monthly', 'Annual'].includes(req.billingCycle)) throw new Error('billingCycle must be Monthly or Annual');
+    if (req.billingCycle !== undefined && !['Monthly', 'Annual'].includes(req.billingCycle))
+      throw new Error('billingCycle must be Monthly or Annual');
   };
   const checkSetQuantity = (req: SetQuantityRequest) => {
     requireBy(req?.by);
     requireActive();
     const l = state.licences.find((x) => x.subscriptionId === String(req.subscriptionId).toLowerCase());
     if (!l) throw new Error(`subscription ${req.subscriptionId} is not a licence of this tenant`);
-    const p = limitsOf(l.productId) ?? { productId: l.productId, name: l.productName ?? l.productId, minQty: 1, maxQty: 10_000 };
+    const p = limitsOf(l.productId) ?? {
+      productId: l.productId,
+      name: l.productName ?? l.productId,
+      minQty: 1,
+      maxQty: 10_000,
+    };
     checkQuantity(req.quantity, p);
-    if (req.quantity === l.quantity) throw new Error(`subscription ${req.subscriptionId} already has quantity ${l.quantity}`);
+    if (req.quantity === l.quantity)
+      throw new Error(`subscription ${req.subscriptionId} already has quantity ${l.quantity}`);
   };
   const checkCancel = (req: CancelRequest) => {
     requireBy(req?.by);
     if (state.cancelledOn) {
-      throw new Error(state.cancelledOn <= today()
-        ? `the service is already cancelled: billing stopped from ${state.cancelledOn}`
-        : `the service is already being cancelled: billing stops from ${state.cancelledOn} (reactivate first to change the date)`);
+      throw new Error(
+        state.cancelledOn <= today()
+          ? `the service is already cancelled: billing stopped from ${state.cancelledOn}`
+          : `the service is already being cancelled: billing stops from ${state.cancelledOn} (reactivate first to change the date)`,
+      );
     }
     if (req.effectiveDate !== undefined) requirePlainDate(req.effectiveDate, 'effectiveDate');
   };
@@ -218,11 +287,43 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
       check(req);
     },
   });
-  setHandler(orderProductUpdate, (req) => change(req, { kind: 'order', productId: req.productId.toLowerCase(), quantity: req.quantity, billingCycle: req.billingCycle ?? 'Monthly' }, () => checkOrder(req)), validatedBy(checkOrder));
+  setHandler(
+    orderProductUpdate,
+    (req) =>
+      change(
+        req,
+        {
+          kind: 'order',
+          productId: req.productId.toLowerCase(),
+          quantity: req.quantity,
+          billingCycle: req.billingCycle ?? 'Monthly',
+        },
+        () => checkOrder(req),
+      ),
+    validatedBy(checkOrder),
+  );
   // Its quantity before is taken when it runs (change()).
-  setHandler(setQuantityUpdate, (req) => change(req, { kind: 'setQuantity', subscriptionId: req.subscriptionId.toLowerCase(), quantity: req.quantity }, () => checkSetQuantity(req)), validatedBy(checkSetQuantity));
-  setHandler(cancelServiceUpdate, (req) => change(req, { kind: 'cancelService', effectiveDate: req.effectiveDate ?? today() }, () => checkCancel(req)), validatedBy(checkCancel));
-  setHandler(reactivateServiceUpdate, (req) => change(req, { kind: 'reactivateService' }, () => checkReactivate(req)), validatedBy(checkReactivate));
+  setHandler(
+    setQuantityUpdate,
+    (req) =>
+      change(
+        req,
+        { kind: 'setQuantity', subscriptionId: req.subscriptionId.toLowerCase(), quantity: req.quantity },
+        () => checkSetQuantity(req),
+      ),
+    validatedBy(checkSetQuantity),
+  );
+  setHandler(
+    cancelServiceUpdate,
+    (req) =>
+      change(req, { kind: 'cancelService', effectiveDate: req.effectiveDate ?? today() }, () => checkCancel(req)),
+    validatedBy(checkCancel),
+  );
+  setHandler(
+    reactivateServiceUpdate,
+    (req) => change(req, { kind: 'reactivateService' }, () => checkReactivate(req)),
+    validatedBy(checkReactivate),
+  );
 
   // A failure carried across continue-as-new keeps its earlier retry.
   let nextReconcileMs = state.lastReconcileFailure ? Math.min(everyMs, RECONCILE_RETRY_MS) : everyMs;
@@ -234,7 +335,11 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     try {
       await serial(async () => {
         const r = await reconcileTenant({
-          providerId: input.providerId, tenantId: input.tenantId, reconcileId: uuid4(), known: state.licences, initial: state.lastReconciledAt === null,
+          providerId: input.providerId,
+          tenantId: input.tenantId,
+          reconcileId: uuid4(),
+          known: state.licences,
+          initial: state.lastReconciledAt === null,
         });
         state.goneAtCarrier = r.gone;
         if (!r.gone) state.licences = r.licences;
@@ -260,7 +365,11 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
         continuing = true;
         await condition(allHandlersFinished);
       }
-      await continueAsNew<typeof tenantWorkflow>({ ...input, state, reconcileRequested: reconcileRequested || undefined });
+      await continueAsNew<typeof tenantWorkflow>({
+        ...input,
+        state,
+        reconcileRequested: reconcileRequested || undefined,
+      });
     }
   }
 }

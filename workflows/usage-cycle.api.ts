@@ -1,4 +1,12 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleHandle, type ScheduleOptions, type WorkflowHandle } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleHandle,
+  type ScheduleOptions,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { progressQuery, usageCycleWorkflow, type CycleProgress, type UsageCycleInput } from './usage-cycle';
 import { CSP_PROVIDER_ID } from './search-attributes';
 import type { CycleSummary } from './types';
@@ -51,7 +59,10 @@ export function scheduleOptions(provider: ScheduledProvider, taskQueue: string):
 }
 
 /** Create-or-update: safe to call on every worker start and every settings change. */
-export async function ensureUsageSchedule(t: WorkflowStarter, provider: ScheduledProvider): Promise<'created' | 'updated'> {
+export async function ensureUsageSchedule(
+  t: WorkflowStarter,
+  provider: ScheduledProvider,
+): Promise<'created' | 'updated'> {
   const options = scheduleOptions(provider, t.taskQueue);
   try {
     await t.temporal.schedule.create(options);
@@ -86,7 +97,10 @@ export async function deleteUsageSchedule(client: Client, providerId: string): P
  * A cycle outside the schedule (the demo's first run, `cycle run`, `schedule trigger --from/--to`):
  * its own id, so it never collides with a scheduled one; an explicit window when given.
  */
-export async function startUsageCycleNow(t: WorkflowStarter, input: UsageCycleInput): Promise<WorkflowHandle<typeof usageCycleWorkflow>> {
+export async function startUsageCycleNow(
+  t: WorkflowStarter,
+  input: UsageCycleInput,
+): Promise<WorkflowHandle<typeof usageCycleWorkflow>> {
   return t.temporal.workflow.start(usageCycleWorkflow, {
     taskQueue: t.taskQueue,
     workflowId: `${usageCycleWorkflowId(input.providerId)}:now-${new Date().toISOString()}`,
@@ -100,8 +114,9 @@ export async function startUsageCycleNow(t: WorkflowStarter, input: UsageCycleIn
 function cycleMetadata(providerId: string, providerName?: string) {
   return {
     staticSummary: `Usage cycle of ${providerName ?? providerId}${providerName ? ` (${providerId})` : ''}`,
-    staticDetails: 'Fetches the usage window page by page from the carrier, persists and mediates each page (identify, bucket, rate), '
-      + 'tells quarantine groups about new lines and stores the summary. Query `progress` for the counts.',
+    staticDetails:
+      'Fetches the usage window page by page from the carrier, persists and mediates each page (identify, bucket, rate), ' +
+      'tells quarantine groups about new lines and stores the summary. Query `progress` for the counts.',
   };
 }
 
@@ -140,7 +155,9 @@ export async function describeCycleProgress(client: Client, cycleId: string): Pr
       activity: a.activityType?.name ?? 'activity',
       attempt: a.attempt ?? 1,
       lastFailure: rootFailureMessage(a.lastFailure),
-      nextAttemptAt: a.nextAttemptScheduleTime?.seconds ? new Date(Number(a.nextAttemptScheduleTime.seconds) * 1000).toISOString() : null,
+      nextAttemptAt: a.nextAttemptScheduleTime?.seconds
+        ? new Date(Number(a.nextAttemptScheduleTime.seconds) * 1000).toISOString()
+        : null,
     }));
   return { status, progress, waitingOn };
 }

@@ -1,6 +1,14 @@
 import {
-  ActivityFailure, ApplicationFailure, continueAsNew, defineQuery, isCancellation, proxyActivities, setCurrentDetails, setHandler,
-  upsertSearchAttributes, workflowInfo,
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { CSP_CYCLE_STATUS, CSP_PROVIDER_ID } from './search-attributes';
 import type { CycleSummary, FetchResult, UsageWindow } from './types';
@@ -40,7 +48,12 @@ export const progressQuery = defineQuery<CycleProgress>('progress');
 export interface UsageCycleActivities {
   beginCycle(input: { providerId: string; cycleId: string; window?: UsageWindow }): Promise<{ window: UsageWindow }>;
   fetchUsage(input: { providerId: string; cycleId: string; maxPages: number }): Promise<FetchResult>;
-  mediateUsage(input: { providerId: string; cycleId: string; batchSize: number; maxBatches: number }): Promise<{ processed: number; billed: number; quarantined: number; done: boolean }>;
+  mediateUsage(input: {
+    providerId: string;
+    cycleId: string;
+    batchSize: number;
+    maxBatches: number;
+  }): Promise<{ processed: number; billed: number; quarantined: number; done: boolean }>;
   notifyQuarantineGroups(input: { providerId: string; mediatedBy: string }): Promise<{ groups: number }>;
   completeCycle(input: { providerId: string; cycleId: string }): Promise<CycleSummary>;
   failCycle(input: { providerId: string; cycleId: string; reason: string; needsAttention: boolean }): Promise<void>;
@@ -76,17 +89,31 @@ const HISTORY_LIMIT = 1500;
  */
 export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleSummary> {
   const cycleId = input.cycleId ?? workflowInfo().workflowId;
-  const progress: CycleProgress = input.progress ?? { phase: 'starting', pagesFetched: 0, linesFetched: 0, linesNew: 0, linesMediated: 0, billed: 0, quarantined: 0, expectedLines: null, percent: null };
+  const progress: CycleProgress = input.progress ?? {
+    phase: 'starting',
+    pagesFetched: 0,
+    linesFetched: 0,
+    linesNew: 0,
+    linesMediated: 0,
+    billed: 0,
+    quarantined: 0,
+    expectedLines: null,
+    percent: null,
+  };
   const updatePercent = () => {
     if (progress.expectedLines === null || progress.expectedLines === undefined) return;
-    progress.percent = progress.expectedLines === 0 ? 100 : Math.min(100, Math.floor((progress.linesMediated / progress.expectedLines) * 100));
+    progress.percent =
+      progress.expectedLines === 0
+        ? 100
+        : Math.min(100, Math.floor((progress.linesMediated / progress.expectedLines) * 100));
   };
   setHandler(progressQuery, () => progress);
   // The Web UI shows the phase and counts beside the static summary.
-  const showProgress = () => setCurrentDetails(
-    `Phase: ${progress.phase}. Pages fetched ${progress.pagesFetched}, lines ${progress.linesFetched} (${progress.linesNew ?? 0} new); `
-    + `mediated ${progress.linesMediated}${progress.percent === null || progress.percent === undefined ? '' : ` (${progress.percent}%)`}: billed ${progress.billed}, quarantined ${progress.quarantined}.`,
-  );
+  const showProgress = () =>
+    setCurrentDetails(
+      `Phase: ${progress.phase}. Pages fetched ${progress.pagesFetched}, lines ${progress.linesFetched} (${progress.linesNew ?? 0} new); ` +
+        `mediated ${progress.linesMediated}${progress.percent === null || progress.percent === undefined ? '' : ` (${progress.percent}%)`}: billed ${progress.billed}, quarantined ${progress.quarantined}.`,
+    );
   upsertSearchAttributes([
     { key: CSP_PROVIDER_ID, value: input.providerId },
     { key: CSP_CYCLE_STATUS, value: 'RUNNING' },
@@ -119,7 +146,12 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
 
     progress.phase = 'mediating';
     for (;;) {
-      const mediated = await database.mediateUsage({ providerId: input.providerId, cycleId, batchSize: BATCH_SIZE, maxBatches: BATCHES_PER_ACTIVITY });
+      const mediated = await database.mediateUsage({
+        providerId: input.providerId,
+        cycleId,
+        batchSize: BATCH_SIZE,
+        maxBatches: BATCHES_PER_ACTIVITY,
+      });
       progress.linesMediated += mediated.processed;
       progress.billed += mediated.billed;
       progress.quarantined += mediated.quarantined;
@@ -146,6 +178,10 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
     setCurrentDetails(`Failed: ${reason}`);
     await database.failCycle({ providerId: input.providerId, cycleId, reason, needsAttention });
     upsertSearchAttributes([{ key: CSP_CYCLE_STATUS, value: needsAttention ? 'NEEDS_ATTENTION' : 'FAILED' }]);
-    throw ApplicationFailure.create({ type: cause?.type ?? 'CYCLE_FAILED', message: `usage cycle ${cycleId} failed: ${reason}`, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: cause?.type ?? 'CYCLE_FAILED',
+      message: `usage cycle ${cycleId} failed: ${reason}`,
+      nonRetryable: true,
+    });
   }
 }

@@ -84,8 +84,18 @@ const PRODUCT_DEFS: Array<[string, string, string, boolean]> = [
 export const UNRATED_PRODUCT_NAME = 'Visio Plan 2';
 
 const CUSTOMERS = [
-  'Contoso Dental', 'Fabrikam Freight', 'Northwind Traders', 'Tailspin Toys', 'Wingtip Surf Co', 'Adventure Works NZ',
-  'Coho Vineyard', 'Litware Legal', 'Proseware Clinics', 'Woodgrove Accounting', 'Lucerne Publishing', 'Margie Travel',
+  'Contoso Dental',
+  'Fabrikam Freight',
+  'Northwind Traders',
+  'Tailspin Toys',
+  'Wingtip Surf Co',
+  'Adventure Works NZ',
+  'Coho Vineyard',
+  'Litware Legal',
+  'Proseware Clinics',
+  'Woodgrove Accounting',
+  'Lucerne Publishing',
+  'Margie Travel',
 ];
 
 const PROVIDER_DEFS = [
@@ -105,7 +115,8 @@ export interface DatasetOptions {
 
 function providerDefs(count: number): typeof PROVIDER_DEFS {
   const defs = PROVIDER_DEFS.slice(0, count);
-  for (let n = defs.length; n < count; n++) defs.push({ name: `Reseller ${n + 1} Pty Ltd`, currency: n % 2 ? 'NZD' : 'AUD', customers: 4 + (n % 3) });
+  for (let n = defs.length; n < count; n++)
+    defs.push({ name: `Reseller ${n + 1} Pty Ltd`, currency: n % 2 ? 'NZD' : 'AUD', customers: 4 + (n % 3) });
   return defs;
 }
 
@@ -125,7 +136,13 @@ export class Dataset {
     this.seed = opts.seed;
     this.usageMonth = opts.usageMonth;
     this.products = PRODUCT_DEFS.map(([name, cost, retail, addOn], i) => ({
-      productId: guidFor(opts.seed, 1, i), name, cost, retail, minQty: 1, maxQty: 300, addOn,
+      productId: guidFor(opts.seed, 1, i),
+      name,
+      cost,
+      retail,
+      minQty: 1,
+      maxQty: 300,
+      addOn,
     }));
     this.productIndex = new Map(this.products.map((x) => [x.productId, x]));
     this.unratedProduct = this.products.find((x) => x.name === UNRATED_PRODUCT_NAME)!;
@@ -134,7 +151,8 @@ export class Dataset {
     let customerCursor = 0;
     this.providers = providerDefs(opts.providers ?? PROVIDER_DEFS.length).map((def, p) => {
       const tenants: Tenant[] = [];
-      for (let c = 0; c < def.customers; c++) tenants.push(this.makeTenant(p, c, CUSTOMERS[customerCursor++ % CUSTOMERS.length]!));
+      for (let c = 0; c < def.customers; c++)
+        tenants.push(this.makeTenant(p, c, CUSTOMERS[customerCursor++ % CUSTOMERS.length]!));
       return {
         index: p,
         name: def.name,
@@ -170,7 +188,13 @@ export class Dataset {
       };
       if (k === 0 && hash32(s, 11, p, c) % 2 === 0) {
         const addOn = pick(addOns, hash32(s, 12, p, c));
-        sub.addOns.push({ ...sub, subscriptionId: guidFor(s, 13, p, c), productId: addOn.productId, quantity: Math.max(1, Math.floor(sub.quantity / 2)), addOns: [] });
+        sub.addOns.push({
+          ...sub,
+          subscriptionId: guidFor(s, 13, p, c),
+          productId: addOn.productId,
+          quantity: Math.max(1, Math.floor(sub.quantity / 2)),
+          addOns: [],
+        });
       }
       subscriptions.push(sub);
     }
@@ -203,7 +227,10 @@ export class Dataset {
     const months = [previousMonth(this.usageMonth), this.usageMonth];
     const half = Math.floor(provider.usageRecords / 2);
     const total = provider.usageRecords + provider.extraLines.length;
-    const bounds: Array<[number, number]> = [[0, half], [half, total]];
+    const bounds: Array<[number, number]> = [
+      [0, half],
+      [half, total],
+    ];
     const inWindow = months.map((m) => m >= startDate.slice(0, 7) && m <= endDate.slice(0, 7));
     if (inWindow[0] && inWindow[1]) return [0, total];
     if (inWindow[0]) return bounds[0]!;
@@ -232,13 +259,20 @@ export class Dataset {
     if (i >= this.providers[p]!.usageRecords) return 'BILLED';
     const kind = this.lineKind(p, i);
     switch (kind) {
-      case 'unknownTenant': return 'NON_EXISTENT_SERVICE';
-      case 'unratedProduct': return 'NO_RATE_CARD';
-      case 'otherCurrency': return 'CURRENCY_MISMATCH';
-      case 'invalid': return 'INVALID_RECORD';
-      case 'repeat': return 'REPEAT';
-      case 'revision': return 'DUPLICATE_USAGE';
-      default: return 'BILLED';
+      case 'unknownTenant':
+        return 'NON_EXISTENT_SERVICE';
+      case 'unratedProduct':
+        return 'NO_RATE_CARD';
+      case 'otherCurrency':
+        return 'CURRENCY_MISMATCH';
+      case 'invalid':
+        return 'INVALID_RECORD';
+      case 'repeat':
+        return 'REPEAT';
+      case 'revision':
+        return 'DUPLICATE_USAGE';
+      default:
+        return 'BILLED';
     }
   }
 
@@ -259,11 +293,11 @@ export class Dataset {
     const recordId = guidFor(this.seed, 31, provider.index, provider.extraLines.length);
     provider.extraLines.push(
       `{"RecordId":"${recordId}","TenantId":"${tenant.tenantId}","CustomerName":${JSON.stringify(tenant.customerName)},` +
-      `"PrimaryDomainName":"${tenant.domain}","SubscriptionId":"${sub.subscriptionId}","ProductId":"${product.productId}",` +
-      `"OfferName":${JSON.stringify(product.name)},"ChargeStartDate":"${year}-${mm}-${String(startDay).padStart(2, '0')}T00:00:00+10:00",` +
-      `"ChargeEndDate":"${year}-${mm}-${dim}T23:59:59.9999999+10:00","UnitPrice":${product.cost},"UnitPriceRrp":${product.retail},` +
-      `"Quantity":${qty},"BillableRatio":${ratioText},"SubTotal":${netDecimal(new D(product.cost).times(qty).times(new D(ratioText)))},` +
-      `"SubTotalRrp":${netDecimal(new D(product.retail).times(qty).times(new D(ratioText)))},"Currency":"${provider.currency}","BillingCycle":"${sub.billingCycle}"}`,
+        `"PrimaryDomainName":"${tenant.domain}","SubscriptionId":"${sub.subscriptionId}","ProductId":"${product.productId}",` +
+        `"OfferName":${JSON.stringify(product.name)},"ChargeStartDate":"${year}-${mm}-${String(startDay).padStart(2, '0')}T00:00:00+10:00",` +
+        `"ChargeEndDate":"${year}-${mm}-${dim}T23:59:59.9999999+10:00","UnitPrice":${product.cost},"UnitPriceRrp":${product.retail},` +
+        `"Quantity":${qty},"BillableRatio":${ratioText},"SubTotal":${netDecimal(new D(product.cost).times(qty).times(new D(ratioText)))},` +
+        `"SubTotalRrp":${netDecimal(new D(product.retail).times(qty).times(new D(ratioText)))},"Currency":"${provider.currency}","BillingCycle":"${sub.billingCycle}"}`,
     );
   }
 
@@ -332,18 +366,29 @@ export class Dataset {
   private readonly middles = new Map<number, Buffer>();
 
   /** The fields from TenantId to OfferName, per tenant (or unknown tenant), subscription and product. */
-  private lineMiddle(provider: SimProvider, tenant: Tenant, tenantIndex: number, sub: Subscription, subIndex: number, unknownTenant: number, unrated: boolean): Buffer {
-    const key = (((provider.index * 100_000 + tenantIndex) * 64 + subIndex) * 4 + unknownTenant + 1) * 2 + (unrated ? 1 : 0);
+  private lineMiddle(
+    provider: SimProvider,
+    tenant: Tenant,
+    tenantIndex: number,
+    sub: Subscription,
+    subIndex: number,
+    unknownTenant: number,
+    unrated: boolean,
+  ): Buffer {
+    const key =
+      (((provider.index * 100_000 + tenantIndex) * 64 + subIndex) * 4 + unknownTenant + 1) * 2 + (unrated ? 1 : 0);
     let middle = this.middles.get(key);
     if (middle === undefined) {
-      const product = unrated ? this.products.find((x) => x.name === UNRATED_PRODUCT_NAME)! : this.product(sub.productId)!;
+      const product = unrated
+        ? this.products.find((x) => x.name === UNRATED_PRODUCT_NAME)!
+        : this.product(sub.productId)!;
       const tenantId = unknownTenant >= 0 ? this.unknownTenantId(provider.index, unknownTenant) : tenant.tenantId;
       const domain = unknownTenant >= 0 ? `unlisted${unknownTenant}.onmicrosoft.com` : tenant.domain;
       const customerName = unknownTenant >= 0 ? `Unlisted Customer ${unknownTenant}` : tenant.customerName;
       middle = Buffer.from(
         `","TenantId":"${tenantId}","CustomerName":${JSON.stringify(customerName)},` +
-        `"PrimaryDomainName":"${domain}","SubscriptionId":"${sub.subscriptionId}","ProductId":"${product.productId}",` +
-        `"OfferName":${JSON.stringify(product.name)},"ChargeStartDate":"`,
+          `"PrimaryDomainName":"${domain}","SubscriptionId":"${sub.subscriptionId}","ProductId":"${product.productId}",` +
+          `"OfferName":${JSON.stringify(product.name)},"ChargeStartDate":"`,
       );
       this.middles.set(key, middle);
     }
@@ -354,7 +399,7 @@ export class Dataset {
 
   /** UnitPrice to SubTotalRrp, exact to .NET's 28 digits, computed once per combination. */
   private amounts(product: Product, quantity: number, days: number, dim: number, credit: boolean): Buffer {
-    const key = ((((this.products.indexOf(product) * 4096 + quantity) * 32 + days) * 32 + dim) * 2) + (credit ? 1 : 0);
+    const key = (((this.products.indexOf(product) * 4096 + quantity) * 32 + days) * 32 + dim) * 2 + (credit ? 1 : 0);
     let text = quantity < 4096 ? this.amountTexts.get(key) : undefined;
     if (text === undefined) {
       let ratio = new D(days).dividedBy(dim);
@@ -364,7 +409,7 @@ export class Dataset {
       const subTotalRrp = netDecimal(new D(product.retail).times(quantity).times(new D(ratioText)));
       text = Buffer.from(
         `"UnitPrice":${product.cost},"UnitPriceRrp":${product.retail},"Quantity":${quantity},"BillableRatio":${ratioText},` +
-        `"SubTotal":${subTotal},"SubTotalRrp":${subTotalRrp},"Currency":"`,
+          `"SubTotal":${subTotal},"SubTotalRrp":${subTotalRrp},"Currency":"`,
       );
       if (quantity < 4096) this.amountTexts.set(key, text);
     }
@@ -390,7 +435,7 @@ export class Dataset {
 
   /** Adds a tenant at the carrier (a new end customer), as the carrier's portal would. */
   addTenant(provider: SimProvider, customerName: string): Tenant {
-    const c = 1000 + provider.tenants.length + stringCode(customerName) % 1000;
+    const c = 1000 + provider.tenants.length + (stringCode(customerName) % 1000);
     const tenant = this.makeTenant(provider.index, c, customerName);
     provider.tenants.push(tenant);
     return tenant;
@@ -414,9 +459,30 @@ export class Dataset {
   }
 }
 
-const SHOWCASE: readonly LineKind[] = ['normal', 'unknownTenant', 'unratedProduct', 'otherCurrency', 'invalid', 'credit', 'normal', 'repeat', 'normal', 'revision', 'revisable'];
+const SHOWCASE: readonly LineKind[] = [
+  'normal',
+  'unknownTenant',
+  'unratedProduct',
+  'otherCurrency',
+  'invalid',
+  'credit',
+  'normal',
+  'repeat',
+  'normal',
+  'revision',
+  'revisable',
+];
 
-export type LineKind = 'normal' | 'credit' | 'unknownTenant' | 'unratedProduct' | 'otherCurrency' | 'invalid' | 'repeat' | 'revision' | 'revisable';
+export type LineKind =
+  | 'normal'
+  | 'credit'
+  | 'unknownTenant'
+  | 'unratedProduct'
+  | 'otherCurrency'
+  | 'invalid'
+  | 'repeat'
+  | 'revision'
+  | 'revisable';
 
 /** A usage month's date texts by day, from the start date's value to the end date's opening quote. */
 interface MonthFacts {
@@ -492,7 +558,7 @@ class PageWriter {
     // 32 hex digits with dashes after 8, 12, 16 and 20; the version nibble 4, the variant a.
     for (let k = 0; k < 16; k++) {
       const byte = (w[k >> 2]! >>> (24 - 8 * (k & 3))) & 0xff;
-      if (k === 4 || k === 6 || k === 8 || k === 10) buf[at++] = 45 /* - */;
+      if (k === 4 || k === 6 || k === 8 || k === 10) buf[at++] = 45; /* - */
       buf[at++] = k === 6 ? 52 /* 4 */ : k === 8 ? 97 /* a */ : HEX_HI[byte]!;
       buf[at++] = HEX_LO[byte]!;
     }

@@ -9,7 +9,11 @@ export function demoRateCard(dataset: Dataset, currency: string): RateCard {
     .filter((p) => p.name !== UNRATED_PRODUCT_NAME)
     .map((p, i) => {
       const kind = kinds[i % 3]!;
-      return { productId: p.productId, kind, value: kind === 'price' ? new Decimal(p.retail) : kind === 'markup' ? new Decimal('18.5') : null };
+      return {
+        productId: p.productId,
+        kind,
+        value: kind === 'price' ? new Decimal(p.retail) : kind === 'markup' ? new Decimal('18.5') : null,
+      };
     });
   return { currency, defaultMarkupPercent: null, rules };
 }

@@ -1,12 +1,32 @@
 import { hash32 } from './random';
 
 export const ENDPOINTS = [
-  'token', 'customers', 'tenants', 'tenant', 'orders', 'quantity', 'pricelist', 'usage', 'invoices', 'invoiceCsv',
+  'token',
+  'customers',
+  'tenants',
+  'tenant',
+  'orders',
+  'quantity',
+  'pricelist',
+  'usage',
+  'invoices',
+  'invoiceCsv',
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export const FAULT_KINDS = [
-  'http400', 'http403', 'http429', 'http500', 'http503', 'slow', 'expireToken', 'truncated', 'malformed', 'html', 'repeatPage', 'reset',
+  'http400',
+  'http403',
+  'http429',
+  'http500',
+  'http503',
+  'slow',
+  'expireToken',
+  'truncated',
+  'malformed',
+  'html',
+  'repeatPage',
+  'reset',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -72,7 +92,9 @@ export class FaultPlan {
 }
 
 function validateRule(r: FaultRule): void {
-  if (r.endpoint !== '*' && !ENDPOINTS.includes(r.endpoint)) throw new Error(`unknown endpoint "${r.endpoint}"; one of * ${ENDPOINTS.join(' ')}`);
+  if (r.endpoint !== '*' && !ENDPOINTS.includes(r.endpoint))
+    throw new Error(`unknown endpoint "${r.endpoint}"; one of * ${ENDPOINTS.join(' ')}`);
   if (!FAULT_KINDS.includes(r.kind)) throw new Error(`unknown fault kind "${r.kind}"; one of ${FAULT_KINDS.join(' ')}`);
-  if (r.probability !== undefined && !(r.probability >= 0 && r.probability <= 1)) throw new Error('probability must be between 0 and 1');
+  if (r.probability !== undefined && !(r.probability >= 0 && r.probability <= 1))
+    throw new Error('probability must be between 0 and 1');
 }

@@ -10,8 +10,23 @@ import { previousMonth, type Dataset, type SimProvider } from './dataset';
  * positions so tests know exactly what a reconciliation must find.
  */
 export const INVOICE_COLUMNS = [
-  'RecordId', 'TenantId', 'CustomerName', 'PrimaryDomainName', 'SubscriptionId', 'ProductId', 'OfferName', 'ChargeStartDate',
-  'ChargeEndDate', 'UnitPrice', 'UnitPriceRrp', 'Quantity', 'BillableRatio', 'SubTotal', 'SubTotalRrp', 'Currency', 'BillingCycle',
+  'RecordId',
+  'TenantId',
+  'CustomerName',
+  'PrimaryDomainName',
+  'SubscriptionId',
+  'ProductId',
+  'OfferName',
+  'ChargeStartDate',
+  'ChargeEndDate',
+  'UnitPrice',
+  'UnitPriceRrp',
+  'Quantity',
+  'BillableRatio',
+  'SubTotal',
+  'SubTotalRrp',
+  'Currency',
+  'BillingCycle',
 ] as const;
 
 export type PlantedClass = 'NOT_IN_FEED' | 'AMOUNT_DIFFERS' | 'NOT_ON_INVOICE' | 'REPEATED_ON_INVOICE';
@@ -30,7 +45,12 @@ export interface SimInvoice {
 export const AMOUNT_DIFFERENCE = '1.25';
 /** One eligible line in this many gets each planted difference (at its own offset). */
 const PLANT_EVERY = 37;
-const PLANT_AT: Record<PlantedClass, number> = { NOT_ON_INVOICE: 3, AMOUNT_DIFFERS: 11, REPEATED_ON_INVOICE: 19, NOT_IN_FEED: 27 };
+const PLANT_AT: Record<PlantedClass, number> = {
+  NOT_ON_INVOICE: 3,
+  AMOUNT_DIFFERS: 11,
+  REPEATED_ON_INVOICE: 19,
+  NOT_IN_FEED: 27,
+};
 // Lines the first usage lines use to show every outcome are never planted on.
 const FIRST_PLANTABLE = 11;
 
@@ -54,22 +74,35 @@ const D = DecimalJs.clone({ precision: 60 });
 
 function row(json: string): Record<string, string> {
   const line = parse(json) as Record<string, unknown>;
-  return Object.fromEntries(INVOICE_COLUMNS.map((c) => {
-    const v = line[c];
-    return [c, v === null || v === undefined ? '' : isLosslessNumber(v) ? v.value : String(v)];
-  }));
+  return Object.fromEntries(
+    INVOICE_COLUMNS.map((c) => {
+      const v = line[c];
+      return [c, v === null || v === undefined ? '' : isLosslessNumber(v) ? v.value : String(v)];
+    }),
+  );
 }
 
 export function buildInvoice(dataset: Dataset, provider: SimProvider, month: string): SimInvoice {
   const p = provider.index;
-  const planted: SimInvoice['planted'] = { NOT_IN_FEED: [], AMOUNT_DIFFERS: [], NOT_ON_INVOICE: [], REPEATED_ON_INVOICE: [] };
-  const plantedCents: SimInvoice['plantedCents'] = { NOT_IN_FEED: 0, AMOUNT_DIFFERS: 0, NOT_ON_INVOICE: 0, REPEATED_ON_INVOICE: 0 };
+  const planted: SimInvoice['planted'] = {
+    NOT_IN_FEED: [],
+    AMOUNT_DIFFERS: [],
+    NOT_ON_INVOICE: [],
+    REPEATED_ON_INVOICE: [],
+  };
+  const plantedCents: SimInvoice['plantedCents'] = {
+    NOT_IN_FEED: 0,
+    AMOUNT_DIFFERS: 0,
+    NOT_ON_INVOICE: 0,
+    REPEATED_ON_INVOICE: 0,
+  };
   const cents = (amount: string) => new D(amount).times(100).toDecimalPlaces(0, DecimalJs.ROUND_HALF_UP).toNumber();
   // Each RecordId once, in feed order; a revision replaces the line it revises.
   const byRecord = new Map<string, { index: number; row: Record<string, string> }>();
-  const [from, to] = month === previousMonth(dataset.usageMonth) || month === dataset.usageMonth
-    ? dataset.indexRange(provider, `${month}-01`, `${month}-28`)
-    : [0, 0];
+  const [from, to] =
+    month === previousMonth(dataset.usageMonth) || month === dataset.usageMonth
+      ? dataset.indexRange(provider, `${month}-01`, `${month}-28`)
+      : [0, 0];
   for (let i = from; i < to; i++) {
     const r = row(dataset.usageLineJson(p, i));
     const known = byRecord.get(r.RecordId!);
@@ -78,7 +111,9 @@ export function buildInvoice(dataset: Dataset, provider: SimProvider, month: str
   const kindOf = (i: number) => (i < provider.usageRecords ? dataset.lineKind(p, i) : 'normal');
   // Plain billable lines whose RecordId nothing else in the feed touches.
   const plantable = (i: number) =>
-    i >= FIRST_PLANTABLE && ['normal', 'credit'].includes(kindOf(i)) && !['repeat', 'revision'].includes(i + 1 < to ? kindOf(i + 1) : 'normal');
+    i >= FIRST_PLANTABLE &&
+    ['normal', 'credit'].includes(kindOf(i)) &&
+    !['repeat', 'revision'].includes(i + 1 < to ? kindOf(i + 1) : 'normal');
 
   const rows: Array<Record<string, string>> = [];
   let eligible = 0;
@@ -118,7 +153,10 @@ function csvCell(v: string): string {
 }
 
 export function invoiceCsv(invoice: SimInvoice): string {
-  const lines = [INVOICE_COLUMNS.join(','), ...invoice.rows.map((r) => INVOICE_COLUMNS.map((c) => csvCell(r[c] ?? '')).join(','))];
+  const lines = [
+    INVOICE_COLUMNS.join(','),
+    ...invoice.rows.map((r) => INVOICE_COLUMNS.map((c) => csvCell(r[c] ?? '')).join(',')),
+  ];
   return lines.join('\r\n') + '\r\n';
 }
 

@@ -16,17 +16,44 @@ const program = new Command('simulator')
   .option('--seed <n>', 'seed of the generated world', int('seed'), 42)
   .option('--month <yyyy-mm>', 'current usage month')
   .option('--token-ttl <seconds>', 'access token lifetime', int('token-ttl'), 3600)
-  .option('--shape <profile>', `JSON dialect: ${SHAPE_PROFILES.join(' | ')} (numeric: ids as 19-digit numbers, nulls, reordered fields)`, (v: string) => {
-    if (!SHAPE_PROFILES.includes(v as ShapeProfile)) throw new InvalidArgumentError(`one of ${SHAPE_PROFILES.join(', ')}`);
-    return v as ShapeProfile;
-  }, 'documented')
+  .option(
+    '--shape <profile>',
+    `JSON dialect: ${SHAPE_PROFILES.join(' | ')} (numeric: ids as 19-digit numbers, nulls, reordered fields)`,
+    (v: string) => {
+      if (!SHAPE_PROFILES.includes(v as ShapeProfile))
+        throw new InvalidArgumentError(`one of ${SHAPE_PROFILES.join(', ')}`);
+      return v as ShapeProfile;
+    },
+    'documented',
+  )
   .parse();
 
-const o = program.opts<{ port: number; records: number; seed: number; month?: string; tokenTtl: number; shape: ShapeProfile }>();
-startSimulator({ port: o.port, usageRecords: o.records, seed: o.seed, usageMonth: o.month, tokenTtlSeconds: o.tokenTtl, shape: o.shape })
+const o = program.opts<{
+  port: number;
+  records: number;
+  seed: number;
+  month?: string;
+  tokenTtl: number;
+  shape: ShapeProfile;
+}>();
+startSimulator({
+  port: o.port,
+  usageRecords: o.records,
+  seed: o.seed,
+  usageMonth: o.month,
+  tokenTtlSeconds: o.tokenTtl,
+  shape: o.shape,
+})
   .then((sim) => {
     process.stdout.write(
-      JSON.stringify({ simulator: sim.url, providers: sim.dataset.providers.map((p) => ({ name: p.name, clientId: p.clientId, usageRecords: p.usageRecords })) }) + '\n',
+      JSON.stringify({
+        simulator: sim.url,
+        providers: sim.dataset.providers.map((p) => ({
+          name: p.name,
+          clientId: p.clientId,
+          usageRecords: p.usageRecords,
+        })),
+      }) + '\n',
     );
     const stop = () => void sim.close().then(() => process.exit(0));
     process.once('SIGINT', stop);

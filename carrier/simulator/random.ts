@@ -29,7 +29,11 @@ export function pick<T>(items: readonly T[], h: number): T {
 
 /** A GUID derived from the seed and a name, stable across runs. */
 export function guidFor(seed: number, ...parts: number[]): string {
-  const words = [0, 1, 2, 3].map((k) => hash32(seed, ...parts, k).toString(16).padStart(8, '0'));
+  const words = [0, 1, 2, 3].map((k) =>
+    hash32(seed, ...parts, k)
+      .toString(16)
+      .padStart(8, '0'),
+  );
   const hex = words.join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -48,7 +48,9 @@ declare module 'fastify' {
   }
 }
 
-export async function startSimulator(opts: SimulatorOptions & { port?: number; host?: string } = {}): Promise<Simulator> {
+export async function startSimulator(
+  opts: SimulatorOptions & { port?: number; host?: string } = {},
+): Promise<Simulator> {
   const sim = buildSimulator(opts);
   const address = await sim.app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
   sim.url = address.replace('localhost', '127.0.0.1');
@@ -56,7 +58,12 @@ export async function startSimulator(opts: SimulatorOptions & { port?: number; h
 }
 
 export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
-  const dataset = new Dataset({ seed: opts.seed ?? 42, usageRecords: opts.usageRecords ?? 2000, usageMonth: opts.usageMonth ?? currentMonth(), providers: opts.providers });
+  const dataset = new Dataset({
+    seed: opts.seed ?? 42,
+    usageRecords: opts.usageRecords ?? 2000,
+    usageMonth: opts.usageMonth ?? currentMonth(),
+    providers: opts.providers,
+  });
   const faults = new FaultPlan(opts.seed ?? 42);
   const ttl = opts.tokenTtlSeconds ?? 3600;
   const maxPageSize = opts.maxPageSize ?? 10_000;
@@ -71,7 +78,8 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  const message = (reply: FastifyReply, status: number, text: string) => reply.code(status).type('application/json').send({ Message: text });
+  const message = (reply: FastifyReply, status: number, text: string) =>
+    reply.code(status).type('application/json').send({ Message: text });
 
   // Faults first, then authentication, for every carrier endpoint (not /sim).
   app.addHook('onRequest', async (req, reply) => {
@@ -83,7 +91,10 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
       req.faultKind = fault.kind;
       switch (fault.kind) {
         case 'http429':
-          return reply.code(429).header('Retry-After', String(fault.retryAfterSeconds ?? 1)).send({ Message: 'Rate limit exceeded' });
+          return reply
+            .code(429)
+            .header('Retry-After', String(fault.retryAfterSeconds ?? 1))
+            .send({ Message: 'Rate limit exceeded' });
         case 'http400':
           return message(reply, 400, 'The request is invalid.');
         case 'http403':
@@ -109,13 +120,15 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
     const session = sessions.get(token);
     if (session && req.faultKind === 'expireToken') session.expiresAt = 0;
-    if (!session || session.expiresAt <= Date.now()) return message(reply, 401, 'Authorization has been denied for this request.');
+    if (!session || session.expiresAt <= Date.now())
+      return message(reply, 401, 'Authorization has been denied for this request.');
     req.provider = session.provider;
   });
 
   app.addHook('onSend', async (req, reply, payload) => {
     // Usage pages are sent as bytes (see Dataset.usagePage), the rest as text.
-    if (req.faultKind === 'truncated' && (typeof payload === 'string' || Buffer.isBuffer(payload))) return payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
+    if (req.faultKind === 'truncated' && (typeof payload === 'string' || Buffer.isBuffer(payload)))
+      return payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
     if (req.faultKind === 'malformed') {
       reply.type('application/json');
       return '{"Records": [{"RecordId": "broken", "Quantity": 1,,}';
@@ -127,7 +140,8 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     const body = (req.body ?? {}) as Record<string, string>;
     const provider = body.client_id ? dataset.providerByClientId(body.client_id) : undefined;
     if (body.grant_type !== 'client_credentials') return reply.code(400).send({ error: 'unsupported_grant_type' });
-    if (!provider || body.client_secret !== provider.clientSecret) return reply.code(400).send({ error: 'invalid_client' });
+    if (!provider || body.client_secret !== provider.clientSecret)
+      return reply.code(400).send({ error: 'invalid_client' });
     if (body.scope !== 'rhipeapi') return reply.code(400).send({ error: 'invalid_scope' });
     const token = randomBytes(24).toString('base64url');
     sessions.set(token, { provider, expiresAt: Date.now() + ttl * 1000 });
@@ -140,51 +154,95 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     const customers = req.provider!.tenants.map((t) => ({
       CustomerId: shape.id(t.customerId),
       CustomerName: t.customerName,
-      CustomerProgramAgreements: [{ Id: t.tenantId, ContractAgreementId: shape.id(t.contractAgreementId), ProgramName: shape.optional('Microsoft CSP'), ...shape.extras('agreement') }],
+      CustomerProgramAgreements: [
+        {
+          Id: t.tenantId,
+          ContractAgreementId: shape.id(t.contractAgreementId),
+          ProgramName: shape.optional('Microsoft CSP'),
+          ...shape.extras('agreement'),
+        },
+      ],
       ...shape.extras('customer'),
     }));
     // A customer without any program agreement: its agreements come as null in the numeric dialect.
-    if (shape.numeric) customers.push({ CustomerId: shape.id(`no-agreements-${req.provider!.index}`), CustomerName: 'Dormant Holdings', CustomerProgramAgreements: null as never, ...shape.extras('customer') });
+    if (shape.numeric)
+      customers.push({
+        CustomerId: shape.id(`no-agreements-${req.provider!.index}`),
+        CustomerName: 'Dormant Holdings',
+        CustomerProgramAgreements: null as never,
+        ...shape.extras('customer'),
+      });
     return json(reply, customers);
   });
 
-  app.get<{ Params: { id: string } }>('/api/v2/contractagreements/:id/tenants', { config: { endpoint: 'tenants' } }, async (req, reply) => {
-    const provider = req.provider!;
-    const agreement = shape.fromWire(req.params.id).toLowerCase();
-    const tenants = provider.tenants.filter((t) => t.contractAgreementId === agreement);
-    if (tenants.length === 0 && agreement !== provider.contractAgreementId) return message(reply, 404, 'Contract agreement not found');
-    return json(reply, tenants.map((t) => tenantView(dataset, shape, t)));
-  });
+  app.get<{ Params: { id: string } }>(
+    '/api/v2/contractagreements/:id/tenants',
+    { config: { endpoint: 'tenants' } },
+    async (req, reply) => {
+      const provider = req.provider!;
+      const agreement = shape.fromWire(req.params.id).toLowerCase();
+      const tenants = provider.tenants.filter((t) => t.contractAgreementId === agreement);
+      if (tenants.length === 0 && agreement !== provider.contractAgreementId)
+        return message(reply, 404, 'Contract agreement not found');
+      return json(
+        reply,
+        tenants.map((t) => tenantView(dataset, shape, t)),
+      );
+    },
+  );
 
-  app.get<{ Params: { tenantId: string } }>('/api/v2/microsoftcsp/tenants/:tenantId', { config: { endpoint: 'tenant' } }, async (req, reply) => {
-    const tenant = req.provider!.tenants.find((t) => t.tenantId === req.params.tenantId.toLowerCase());
-    if (!tenant) return message(reply, 404, `Tenant ${req.params.tenantId} not found`);
-    return json(reply, tenantView(dataset, shape, tenant));
-  });
+  app.get<{ Params: { tenantId: string } }>(
+    '/api/v2/microsoftcsp/tenants/:tenantId',
+    { config: { endpoint: 'tenant' } },
+    async (req, reply) => {
+      const tenant = req.provider!.tenants.find((t) => t.tenantId === req.params.tenantId.toLowerCase());
+      if (!tenant) return message(reply, 404, `Tenant ${req.params.tenantId} not found`);
+      return json(reply, tenantView(dataset, shape, tenant));
+    },
+  );
 
   app.post('/api/v2/microsoftcsp/orders', { config: { endpoint: 'orders' } }, async (req, reply) => {
-    const body = req.body as { tenantId?: string; orderBillingCycle?: string; products?: Array<{ productId?: string; qty?: number }>; clientReference?: string };
+    const body = req.body as {
+      tenantId?: string;
+      orderBillingCycle?: string;
+      products?: Array<{ productId?: string; qty?: number }>;
+      clientReference?: string;
+    };
     const provider = req.provider!;
     const tenant = provider.tenants.find((t) => t.tenantId === String(body?.tenantId ?? '').toLowerCase());
     if (!tenant) return message(reply, 400, 'tenantId is not a tenant of this customer');
-    if (!Array.isArray(body.products) || body.products.length === 0) return message(reply, 400, 'products must not be empty');
-    if (body.clientReference && orderRefs.has(body.clientReference)) return json(reply, orderRefs.get(body.clientReference));
+    if (!Array.isArray(body.products) || body.products.length === 0)
+      return message(reply, 400, 'products must not be empty');
+    if (body.clientReference && orderRefs.has(body.clientReference))
+      return json(reply, orderRefs.get(body.clientReference));
     const created: Subscription[] = [];
     for (const line of body.products) {
       const product = dataset.product(String(line.productId ?? ''));
       if (!product) return message(reply, 400, `Unknown product ${line.productId}`);
       if (!Number.isInteger(line.qty) || line.qty! < product.minQty || line.qty! > product.maxQty) {
-        return message(reply, 400, `Quantity for ${product.name} must be between ${product.minQty} and ${product.maxQty}`);
+        return message(
+          reply,
+          400,
+          `Quantity for ${product.name} must be between ${product.minQty} and ${product.maxQty}`,
+        );
       }
       const sub: Subscription = {
-        subscriptionId: randomGuid(), productId: product.productId, quantity: line.qty!, status: 'Active',
-        billingCycle: body.orderBillingCycle === 'Annual' ? 'Annual' : 'Monthly', firstPurchased: new Date().toISOString(), addOns: [],
+        subscriptionId: randomGuid(),
+        productId: product.productId,
+        quantity: line.qty!,
+        status: 'Active',
+        billingCycle: body.orderBillingCycle === 'Annual' ? 'Annual' : 'Monthly',
+        firstPurchased: new Date().toISOString(),
+        addOns: [],
       };
       tenant.subscriptions.push(sub);
       dataset.addChangeLine(provider, tenant, sub, sub.quantity, new Date());
       created.push(sub);
     }
-    const result = { OrderId: shape.id(randomGuid()), Subscriptions: created.map((s) => subscriptionView(dataset, shape, s)) };
+    const result = {
+      OrderId: shape.id(randomGuid()),
+      Subscriptions: created.map((s) => subscriptionView(dataset, shape, s)),
+    };
     if (body.clientReference) orderRefs.set(body.clientReference, result);
     return json(reply, result);
   });
@@ -212,7 +270,10 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     { config: { endpoint: 'pricelist' } },
     async (req, reply) => {
       const agreement = shape.fromWire(req.params.id).toLowerCase();
-      if (agreement !== req.provider!.contractAgreementId && !req.provider!.tenants.some((t) => t.contractAgreementId === agreement)) {
+      if (
+        agreement !== req.provider!.contractAgreementId &&
+        !req.provider!.tenants.some((t) => t.contractAgreementId === agreement)
+      ) {
         return message(reply, 404, 'Contract agreement not found');
       }
       return json(reply, {
@@ -220,7 +281,12 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
           {
             Name: shape.optional('Microsoft 365'),
             Products: dataset.products.map((p) => ({
-              ProductId: p.productId, ProductName: p.name, UnitPrice: exactNumber(p.cost), RetailUnitPrice: exactNumber(p.retail), MinQty: p.minQty, MaxQty: p.maxQty,
+              ProductId: p.productId,
+              ProductName: p.name,
+              UnitPrice: exactNumber(p.cost),
+              RetailUnitPrice: exactNumber(p.retail),
+              MinQty: p.minQty,
+              MaxQty: p.maxQty,
               ...shape.extras('product'),
             })),
           },
@@ -238,7 +304,8 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     const page = Number(body.page ?? 1);
     const pageSize = Number(body.pageSize ?? 1000);
     if (!Number.isInteger(page) || page < 1) return message(reply, 400, 'page must be 1 or more');
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxPageSize) return message(reply, 400, `pageSize must be between 1 and ${maxPageSize}`);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > maxPageSize)
+      return message(reply, 400, `pageSize must be between 1 and ${maxPageSize}`);
     const provider = req.provider!;
     let servedPage = page;
     if (req.faultKind === 'repeatPage' && page > 1) servedPage = page - 1;
@@ -254,15 +321,26 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
 
   app.get('/api/v2/invoices', { config: { endpoint: 'invoices' } }, async (req, reply) => {
     const { Records } = invoiceList(dataset, req.provider!);
-    return json(reply, { Records: Records.map((r) => ({ ...r, InvoiceId: shape.id(r.InvoiceId), BillingPeriodStart: shape.optional(r.BillingPeriodStart) })) });
+    return json(reply, {
+      Records: Records.map((r) => ({
+        ...r,
+        InvoiceId: shape.id(r.InvoiceId),
+        BillingPeriodStart: shape.optional(r.BillingPeriodStart),
+      })),
+    });
   });
 
-  app.get<{ Params: { invoiceId: string } }>('/api/v1/me/invoice/:invoiceId/csv', { config: { endpoint: 'invoiceCsv' } }, async (req, reply) => {
-    const provider = req.provider!;
-    const id = parseInvoiceId(shape.fromWire(req.params.invoiceId));
-    if (!id || id.providerIndex !== provider.index || !invoiceMonths(dataset).includes(id.month)) return message(reply, 404, `Invoice ${req.params.invoiceId} not found`);
-    return reply.type('text/csv').send(invoiceCsv(buildInvoice(dataset, provider, id.month)));
-  });
+  app.get<{ Params: { invoiceId: string } }>(
+    '/api/v1/me/invoice/:invoiceId/csv',
+    { config: { endpoint: 'invoiceCsv' } },
+    async (req, reply) => {
+      const provider = req.provider!;
+      const id = parseInvoiceId(shape.fromWire(req.params.invoiceId));
+      if (!id || id.providerIndex !== provider.index || !invoiceMonths(dataset).includes(id.month))
+        return message(reply, 404, `Invoice ${req.params.invoiceId} not found`);
+      return reply.type('text/csv').send(invoiceCsv(buildInvoice(dataset, provider, id.month)));
+    },
+  );
 
   registerAdminRoutes(app, dataset, shape, faults, stats);
 
@@ -270,14 +348,30 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
   return sim;
 }
 
-function registerAdminRoutes(app: FastifyInstance, dataset: Dataset, shape: WireShape, faults: FaultPlan, stats: Simulator['stats']): void {
+function registerAdminRoutes(
+  app: FastifyInstance,
+  dataset: Dataset,
+  shape: WireShape,
+  faults: FaultPlan,
+  stats: Simulator['stats'],
+): void {
   const bad = (reply: FastifyReply, text: string) => reply.code(400).send({ Message: text });
   app.get('/sim/providers', async () =>
     dataset.providers.map((p) => ({
-      name: p.name, clientId: p.clientId, clientSecret: p.clientSecret, currency: p.currency, tenants: p.tenants.length,
+      name: p.name,
+      clientId: p.clientId,
+      clientSecret: p.clientSecret,
+      currency: p.currency,
+      tenants: p.tenants.length,
       usageRecords: p.usageRecords + p.extraLines.length,
-    })));
-  app.get('/sim/stats', async () => ({ tokensIssued: stats.tokensIssued, calls: stats.calls, faultsFired: faults.firedLog.length, epoch: dataset.epoch }));
+    })),
+  );
+  app.get('/sim/stats', async () => ({
+    tokensIssued: stats.tokensIssued,
+    calls: stats.calls,
+    faultsFired: faults.firedLog.length,
+    epoch: dataset.epoch,
+  }));
   app.get('/sim/faults', async () => faults.list());
   app.put('/sim/faults', async (req, reply) => {
     try {
@@ -309,7 +403,8 @@ function registerAdminRoutes(app: FastifyInstance, dataset: Dataset, shape: Wire
         found.sub.quantity = body.quantity;
       }
       if (body.status !== undefined) {
-        if (!['Active', 'Suspended', 'Deleted'].includes(body.status)) return bad(reply, 'status must be Active, Suspended or Deleted');
+        if (!['Active', 'Suspended', 'Deleted'].includes(body.status))
+          return bad(reply, 'status must be Active, Suspended or Deleted');
         found.sub.status = body.status;
       }
       return reply.type('application/json').send(shape.render(subscriptionView(dataset, shape, found.sub)));
@@ -320,7 +415,9 @@ function registerAdminRoutes(app: FastifyInstance, dataset: Dataset, shape: Wire
     const body = (req.body ?? {}) as { clientId?: string; customerName?: string };
     const provider = body.clientId ? dataset.providerByClientId(body.clientId) : undefined;
     if (!provider || !body.customerName) return bad(reply, 'clientId of a provider and customerName are required');
-    return reply.type('application/json').send(shape.render(tenantView(dataset, shape, dataset.addTenant(provider, body.customerName))));
+    return reply
+      .type('application/json')
+      .send(shape.render(tenantView(dataset, shape, dataset.addTenant(provider, body.customerName))));
   });
   app.delete<{ Params: { tenantId: string } }>('/sim/tenants/:tenantId', async (req, reply) => {
     for (const provider of dataset.providers) {
@@ -337,7 +434,10 @@ function registerAdminRoutes(app: FastifyInstance, dataset: Dataset, shape: Wire
   });
 }
 
-function findSubscription(provider: SimProvider, subscriptionId: string): { tenant: Tenant; sub: Subscription } | undefined {
+function findSubscription(
+  provider: SimProvider,
+  subscriptionId: string,
+): { tenant: Tenant; sub: Subscription } | undefined {
   const id = subscriptionId.toLowerCase();
   for (const tenant of provider.tenants) {
     for (const sub of tenant.subscriptions) {
@@ -351,7 +451,11 @@ function findSubscription(provider: SimProvider, subscriptionId: string): { tena
 
 function tenantView(dataset: Dataset, shape: WireShape, t: Tenant) {
   return {
-    TenantId: t.tenantId, TenantDomain: t.domain, TenantStatus: t.status, CustomerId: shape.id(t.customerId), CustomerName: t.customerName,
+    TenantId: t.tenantId,
+    TenantDomain: t.domain,
+    TenantStatus: t.status,
+    CustomerId: shape.id(t.customerId),
+    CustomerName: t.customerName,
     ContractAgreementId: shape.id(t.contractAgreementId),
     Subscriptions: shape.list(t.subscriptions.map((s) => subscriptionView(dataset, shape, s))),
     ...shape.extras('tenant'),
@@ -362,8 +466,14 @@ function subscriptionView(dataset: Dataset, shape: WireShape, s: Subscription): 
   const product = dataset.product(s.productId);
   const addOns = s.addOns.map((a) => subscriptionView(dataset, shape, a));
   return {
-    SubscriptionId: shape.id(s.subscriptionId), Status: s.status, ProductId: s.productId, ProductName: product?.name ?? null,
-    Quantity: s.quantity, UnitPrice: exactNumber(product?.cost ?? '0'), Unit: shape.optional('Licenses'), BillingCycle: s.billingCycle,
+    SubscriptionId: shape.id(s.subscriptionId),
+    Status: s.status,
+    ProductId: s.productId,
+    ProductName: product?.name ?? null,
+    Quantity: s.quantity,
+    UnitPrice: exactNumber(product?.cost ?? '0'),
+    Unit: shape.optional('Licenses'),
+    BillingCycle: s.billingCycle,
     FirstPurchased: shape.optional(s.firstPurchased),
     // Documented dialect: null when there are none; numeric dialect: an empty list.
     AddonSubscriptions: shape.numeric ? addOns : addOns.length ? addOns : null,

@@ -63,7 +63,10 @@ export class WireShape {
   /** The usage line's SubscriptionId in this dialect (the lines are generated as JSON text). */
   usageLine(json: string): string {
     if (!this.numeric) return json;
-    return json.replace(/"SubscriptionId":"([0-9a-f-]{36})"/, (_m, id: string) => `"SubscriptionId":${(this.id(id) as RawDigits).digits}`);
+    return json.replace(
+      /"SubscriptionId":"([0-9a-f-]{36})"/,
+      (_m, id: string) => `"SubscriptionId":${(this.id(id) as RawDigits).digits}`,
+    );
   }
 
   /** The response body's text. */
@@ -75,7 +78,7 @@ export class WireShape {
 /** 19 digits, deterministic per id, always above 2^53 so a double would lose digits. */
 export function numericIdFor(internal: string): string {
   const n = BigInt(`0x${createHash('sha256').update(internal).digest('hex').slice(0, 15)}`);
-  return (n % 8_000_000_000_000_000_000n + 1_000_000_000_000_000_000n).toString();
+  return ((n % 8_000_000_000_000_000_000n) + 1_000_000_000_000_000_000n).toString();
 }
 
 function renderJson(value: unknown, reverse: boolean): string {

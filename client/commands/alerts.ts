@@ -3,13 +3,22 @@ import type { CliContext } from '../context';
 import { requireProvider } from '../lookup';
 import { printRows } from '../output';
 import { UserError } from '../errors';
-import { ALERT_RULES, ALL_PROVIDERS, RULE_DEFINITIONS, effectiveSetting, isAlertRule, validateThreshold } from '../../core/alerts';
+import {
+  ALERT_RULES,
+  ALL_PROVIDERS,
+  RULE_DEFINITIONS,
+  effectiveSetting,
+  isAlertRule,
+  validateThreshold,
+} from '../../core/alerts';
 import { listAlerts, listRuleSettings, upsertRuleSetting } from '../../db/alerts';
 import { listProviders } from '../../db/providers';
 import { runAlertingNow } from '../../workflows/alerting.api';
 
 export function alertCommands(program: Command, ctx: () => CliContext): void {
-  const alerts = program.command('alerts').description('alert rules per provider (thresholds, on/off), alerts raised and their deliveries');
+  const alerts = program
+    .command('alerts')
+    .description('alert rules per provider (thresholds, on/off), alerts raised and their deliveries');
 
   alerts
     .command('list')
@@ -26,7 +35,13 @@ export function alertCommands(program: Command, ctx: () => CliContext): void {
           const s = effectiveSetting(rule, p.id, stored);
           const unit = RULE_DEFINITIONS[rule].thresholdUnit;
           return {
-            provider: p.id, name: p.name, rule, enabled: s.enabled, threshold: s.threshold, unit, source: s.source,
+            provider: p.id,
+            name: p.name,
+            rule,
+            enabled: s.enabled,
+            threshold: s.threshold,
+            unit,
+            source: s.source,
             firing: firing.filter((a) => a.provider_id === p.id && a.rule === rule).length,
           };
         }),
@@ -46,13 +61,16 @@ export function alertCommands(program: Command, ctx: () => CliContext): void {
     .requiredOption('--by <admin>', 'who changes it')
     .action(async (rule: string, o) => {
       if (!isAlertRule(rule)) throw new UserError(`unknown rule "${rule}": one of ${ALERT_RULES.join(', ')}`);
-      if (!!o.provider === !!o.allProviders) throw new UserError('give either --provider <provider> or --all-providers');
+      if (!!o.provider === !!o.allProviders)
+        throw new UserError('give either --provider <provider> or --all-providers');
       if (o.enable && o.disable) throw new UserError('--enable and --disable contradict each other');
-      if (!o.inherit && o.threshold === undefined && !o.enable && !o.disable) throw new UserError('nothing to change: give --threshold, --enable, --disable or --inherit');
+      if (!o.inherit && o.threshold === undefined && !o.enable && !o.disable)
+        throw new UserError('nothing to change: give --threshold, --enable, --disable or --inherit');
       if (String(o.by).trim() === '') throw new UserError('--by must name the admin');
       let threshold: number | undefined;
       if (o.threshold !== undefined) {
-        if (!/^\d+(\.\d+)?$/.test(String(o.threshold))) throw new UserError(`--threshold must be a number ≥ 0, got "${o.threshold}"`);
+        if (!/^\d+(\.\d+)?$/.test(String(o.threshold)))
+          throw new UserError(`--threshold must be a number ≥ 0, got "${o.threshold}"`);
         threshold = Number(o.threshold);
         const problem = validateThreshold(rule, threshold);
         if (problem) throw new UserError(problem);
@@ -60,14 +78,18 @@ export function alertCommands(program: Command, ctx: () => CliContext): void {
       const db = await ctx().db();
       const providerId = o.provider ? (await requireProvider(db, o.provider)).id : ALL_PROVIDERS;
       await upsertRuleSetting(db, {
-        providerId, rule, by: String(o.by).trim(),
+        providerId,
+        rule,
+        by: String(o.by).trim(),
         enabled: o.inherit ? null : o.enable ? true : o.disable ? false : undefined,
         threshold: o.inherit ? null : threshold,
       });
       const stored = await listRuleSettings(db);
       const now = effectiveSetting(rule, providerId, stored);
       const unit = RULE_DEFINITIONS[rule].thresholdUnit;
-      process.stdout.write(`${rule} for ${providerId === ALL_PROVIDERS ? 'all providers' : providerId}: ${now.enabled ? 'enabled' : 'disabled'}${now.threshold !== null ? `, threshold ${now.threshold} ${unit}` : ''} (from the next evaluation)\n`);
+      process.stdout.write(
+        `${rule} for ${providerId === ALL_PROVIDERS ? 'all providers' : providerId}: ${now.enabled ? 'enabled' : 'disabled'}${now.threshold !== null ? `, threshold ${now.threshold} ${unit}` : ''} (from the next evaluation)\n`,
+      );
     });
 
   alerts
@@ -81,7 +103,16 @@ export function alertCommands(program: Command, ctx: () => CliContext): void {
       const db = await ctx().db();
       const providerId = o.provider ? (await requireProvider(db, o.provider)).id : null;
       const rows = await listAlerts(db, { providerId, includeResolved: !o.firing, limit: Number(o.limit) || 50 });
-      printRows(rows as unknown as Array<Record<string, unknown>>, !!o.json, ['id', 'provider_id', 'rule', 'status', 'summary', 'fired_at', 'resolved_at', 'deliveries']);
+      printRows(rows as unknown as Array<Record<string, unknown>>, !!o.json, [
+        'id',
+        'provider_id',
+        'rule',
+        'status',
+        'summary',
+        'fired_at',
+        'resolved_at',
+        'deliveries',
+      ]);
     });
 
   alerts
@@ -91,6 +122,10 @@ export function alertCommands(program: Command, ctx: () => CliContext): void {
     .action(async (o) => {
       const c = ctx();
       const result = await runAlertingNow({ temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE });
-      process.stdout.write(o.json ? JSON.stringify(result, null, 2) + '\n' : `${result.fired} fired, ${result.resolved} resolved, ${result.open} open; ${result.delivered} message(s) sent, ${result.deliveryFailures} failed (retried later)\n`);
+      process.stdout.write(
+        o.json
+          ? JSON.stringify(result, null, 2) + '\n'
+          : `${result.fired} fired, ${result.resolved} resolved, ${result.open} open; ${result.delivered} message(s) sent, ${result.deliveryFailures} failed (retried later)\n`,
+      );
     });
 }

@@ -16,11 +16,15 @@ export function requirePeriod(value: string): string {
 }
 
 export function billingCommands(program: Command, ctx: () => CliContext): void {
-  const billing = program.command('billing').description("month end: what each customer is billed, and exports to invoicing");
+  const billing = program
+    .command('billing')
+    .description('month end: what each customer is billed, and exports to invoicing');
 
   billing
     .command('report')
-    .description("the month's charges per customer, service or product: lines, units, carrier cost, charge, margin (credits negative)")
+    .description(
+      "the month's charges per customer, service or product: lines, units, carrier cost, charge, margin (credits negative)",
+    )
     .requiredOption('--provider <provider>', 'provider id or name')
     .requiredOption('--period <YYYY-MM>', 'billing month')
     .option('--by <grouping>', `one of ${REPORT_GROUPINGS.join(', ')}`, 'customer')
@@ -28,7 +32,8 @@ export function billingCommands(program: Command, ctx: () => CliContext): void {
     .option('--csv', 'print CSV (exact 4-decimal amounts)')
     .action(async (o) => {
       const period = requirePeriod(o.period);
-      if (!(REPORT_GROUPINGS as readonly string[]).includes(o.by)) throw new UserError(`--by must be one of ${REPORT_GROUPINGS.join(', ')}`);
+      if (!(REPORT_GROUPINGS as readonly string[]).includes(o.by))
+        throw new UserError(`--by must be one of ${REPORT_GROUPINGS.join(', ')}`);
       if (o.json && o.csv) throw new UserError('choose one of --json and --csv');
       const db = await ctx().db();
       const provider = await requireProvider(db, o.provider, { allowRemoved: true });
@@ -38,34 +43,59 @@ export function billingCommands(program: Command, ctx: () => CliContext): void {
         return;
       }
       const columns = [
-        ...(o.by === 'product' ? ['product', 'productId'] : o.by === 'service' ? ['customer', 'service', 'tenantDomain'] : ['customer']),
-        'lines', 'units', 'cost', 'charge', 'margin', 'marginPercent', 'creditLines', 'credits', 'adjustmentLines',
+        ...(o.by === 'product'
+          ? ['product', 'productId']
+          : o.by === 'service'
+            ? ['customer', 'service', 'tenantDomain']
+            : ['customer']),
+        'lines',
+        'units',
+        'cost',
+        'charge',
+        'margin',
+        'marginPercent',
+        'creditLines',
+        'credits',
+        'adjustmentLines',
       ];
       if (o.csv) {
         const rows = report.rows.map((r) => ({ ...r, period, currency: report.currency }));
-        process.stdout.write(stringify(rows, { header: true, columns: ['period', 'currency', ...columns], record_delimiter: '\r\n' }));
+        process.stdout.write(
+          stringify(rows, { header: true, columns: ['period', 'currency', ...columns], record_delimiter: '\r\n' }),
+        );
         return;
       }
       const closed = await isPeriodClosed(db, provider.id, period);
-      process.stdout.write(`${provider.name} (${provider.id}), ${period}${closed ? ' (closed)' : ''}, amounts in ${report.currency}, by ${o.by}\n\n`);
-      const human = (r: Omit<ReportRow, 'customer' | 'service' | 'tenantDomain' | 'product' | 'productId'> & Partial<ReportRow>) => ({
+      process.stdout.write(
+        `${provider.name} (${provider.id}), ${period}${closed ? ' (closed)' : ''}, amounts in ${report.currency}, by ${o.by}\n\n`,
+      );
+      const human = (
+        r: Omit<ReportRow, 'customer' | 'service' | 'tenantDomain' | 'product' | 'productId'> & Partial<ReportRow>,
+      ) => ({
         ...r,
-        cost: twoPlaces(r.cost), charge: twoPlaces(r.charge), margin: twoPlaces(r.margin),
+        cost: twoPlaces(r.cost),
+        charge: twoPlaces(r.charge),
+        margin: twoPlaces(r.margin),
         marginPercent: r.marginPercent === null ? '' : `${r.marginPercent}%`,
         // Credits (negative lines) shown as such, beside the net figures.
         credits: r.creditLines ? twoPlaces(r.credits) : '',
       });
-      const total = { customer: 'TOTAL', service: null, tenantDomain: null, product: 'TOTAL', productId: null, ...report.totals };
-      printRows(
-        [...report.rows, total].map(human),
-        false,
-        columns,
-      );
+      const total = {
+        customer: 'TOTAL',
+        service: null,
+        tenantDomain: null,
+        product: 'TOTAL',
+        productId: null,
+        ...report.totals,
+      };
+      printRows([...report.rows, total].map(human), false, columns);
     });
 
   billing
     .command('export')
-    .description("the month's charges for invoicing: csv (one row per service × product) or xero (Xero's sales-invoice import)")
+    .description(
+      "the month's charges for invoicing: csv (one row per service × product) or xero (Xero's sales-invoice import)",
+    )
     .requiredOption('--provider <provider>', 'provider id or name')
     .requiredOption('--period <YYYY-MM>', 'billing month')
     .requiredOption('--format <format>', 'csv or xero')
@@ -77,13 +107,17 @@ export function billingCommands(program: Command, ctx: () => CliContext): void {
       const provider = await requireProvider(db, o.provider, { allowRemoved: true });
       writeOut(await buildExport(db, provider, period, o.format as ExportFormat), o.out);
       if (o.out && !(await isPeriodClosed(db, provider.id, period))) {
-        process.stderr.write(`note: ${period} is still open, its charges may change; close it with "period close" once invoiced\n`);
+        process.stderr.write(
+          `note: ${period} is still open, its charges may change; close it with "period close" once invoiced\n`,
+        );
       }
     });
 
   billing
     .command('configure')
-    .description("how the provider's charges go into Xero: account code, tax type (amounts are ex-GST), invoice number prefix, days until due")
+    .description(
+      "how the provider's charges go into Xero: account code, tax type (amounts are ex-GST), invoice number prefix, days until due",
+    )
     .requiredOption('--provider <provider>', 'provider id or name')
     .requiredOption('--by <name>', 'the admin making the change')
     .option('--account-code <code>', 'Xero account code of the sales lines, e.g. 200')
@@ -101,9 +135,12 @@ export function billingCommands(program: Command, ctx: () => CliContext): void {
         invoicePrefix: o.invoicePrefix ?? current.invoicePrefix,
         dueDays: o.dueDays === undefined ? current.dueDays : Number(o.dueDays),
       };
-      if (!/^[A-Za-z0-9-]{1,12}$/.test(next.invoicePrefix)) throw new UserError('--invoice-prefix must be 1-12 letters, digits or -');
-      if (!Number.isInteger(next.dueDays) || next.dueDays < 0 || next.dueDays > 365) throw new UserError('--due-days must be a whole number from 0 to 365');
-      if (!next.accountCode.trim() || !next.taxType.trim()) throw new UserError('--account-code and --tax-type must not be empty');
+      if (!/^[A-Za-z0-9-]{1,12}$/.test(next.invoicePrefix))
+        throw new UserError('--invoice-prefix must be 1-12 letters, digits or -');
+      if (!Number.isInteger(next.dueDays) || next.dueDays < 0 || next.dueDays > 365)
+        throw new UserError('--due-days must be a whole number from 0 to 365');
+      if (!next.accountCode.trim() || !next.taxType.trim())
+        throw new UserError('--account-code and --tax-type must not be empty');
       await saveInvoicingSettings(db, provider.id, next, o.by);
       printObject({ provider: provider.id, ...next }, !!o.json);
     });
@@ -116,6 +153,9 @@ export function billingCommands(program: Command, ctx: () => CliContext): void {
     .action(async (o) => {
       const db = await ctx().db();
       const provider = await requireProvider(db, o.provider, { allowRemoved: true });
-      printObject({ provider: provider.id, ...(await invoicingSettings(db, provider.id, provider.currency)) }, !!o.json);
+      printObject(
+        { provider: provider.id, ...(await invoicingSettings(db, provider.id, provider.currency)) },
+        !!o.json,
+      );
     });
 }

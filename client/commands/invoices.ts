@@ -17,7 +17,12 @@ export function reconcileJson(r: InvoiceReconciliationResult) {
     providerId: r.providerId,
     period: r.period,
     invoiceId: r.invoiceId,
-    classes: Object.fromEntries(RECONCILIATION_CLASSES.map((c) => [c, { lines: r.classes[c].lines, subTotal: r.classes[c].subTotal, differenceCents: r.classes[c].differenceCents }])),
+    classes: Object.fromEntries(
+      RECONCILIATION_CLASSES.map((c) => [
+        c,
+        { lines: r.classes[c].lines, subTotal: r.classes[c].subTotal, differenceCents: r.classes[c].differenceCents },
+      ]),
+    ),
     differenceCents: r.differenceCents,
     currency: r.currency,
     version: r.version,
@@ -29,11 +34,15 @@ export function reconcileJson(r: InvoiceReconciliationResult) {
 }
 
 export function invoiceCommands(program: Command, ctx: () => CliContext): void {
-  const invoice = program.command('invoice').description("the carrier's monthly invoices, reconciled against the usage received");
+  const invoice = program
+    .command('invoice')
+    .description("the carrier's monthly invoices, reconciled against the usage received");
 
   invoice
     .command('reconcile')
-    .description("fetch the carrier's invoice for the month and classify every line: MATCHED, NOT_IN_FEED, AMOUNT_DIFFERS, NOT_ON_INVOICE, REPEATED_ON_INVOICE")
+    .description(
+      "fetch the carrier's invoice for the month and classify every line: MATCHED, NOT_IN_FEED, AMOUNT_DIFFERS, NOT_ON_INVOICE, REPEATED_ON_INVOICE",
+    )
     .requiredOption('--provider <provider>', 'provider id or name')
     .requiredOption('--period <YYYY-MM>', 'usage month of the invoice')
     .option('--json', 'print JSON')
@@ -41,12 +50,19 @@ export function invoiceCommands(program: Command, ctx: () => CliContext): void {
       const period = requirePeriod(o.period);
       const c = ctx();
       const provider = await requireProvider(await c.db(), o.provider);
-      const handle = await startInvoiceReconciliation({ temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE }, provider.id, period);
+      const handle = await startInvoiceReconciliation(
+        { temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE },
+        provider.id,
+        period,
+      );
       let result: InvoiceReconciliationResult;
       try {
         result = await handle.result();
       } catch (err) {
-        if (err instanceof WorkflowFailedError) throw new UserError(`reconciliation failed: ${((err.cause?.cause ?? err.cause) as Error | undefined)?.message ?? err.message}`);
+        if (err instanceof WorkflowFailedError)
+          throw new UserError(
+            `reconciliation failed: ${((err.cause?.cause ?? err.cause) as Error | undefined)?.message ?? err.message}`,
+          );
         throw err;
       }
       if (o.json) {
@@ -58,17 +74,32 @@ export function invoiceCommands(program: Command, ctx: () => CliContext): void {
       // lines' exact sum rounded once; the difference is the sum of each line's difference in cents.
       const cents = (n: number) => displayMoney(centsText(n), result.currency);
       printRows(
-        RECONCILIATION_CLASSES.map((k) => ({ class: k, lines: result.classes[k].lines, subTotal: displayMoney(result.classes[k].subTotal, result.currency), difference: cents(result.classes[k].differenceCents) })),
+        RECONCILIATION_CLASSES.map((k) => ({
+          class: k,
+          lines: result.classes[k].lines,
+          subTotal: displayMoney(result.classes[k].subTotal, result.currency),
+          difference: cents(result.classes[k].differenceCents),
+        })),
         false,
       );
-      process.stdout.write(`\ndifference (invoiced − received): ${centsText(result.differenceCents)} ${result.currency}\n`);
+      process.stdout.write(
+        `\ndifference (invoiced − received): ${centsText(result.differenceCents)} ${result.currency}\n`,
+      );
       const m = result.notInFeedMediated;
-      if (m.lines > 0) process.stdout.write(`invoice-only lines mediated: ${m.lines} (${m.billed} billed, ${m.quarantined} quarantined)\n`);
+      if (m.lines > 0)
+        process.stdout.write(
+          `invoice-only lines mediated: ${m.lines} (${m.billed} billed, ${m.quarantined} quarantined)\n`,
+        );
       if (result.differences.length > 0) {
         process.stdout.write('\n');
-        printRows(result.differences.map((d) => ({ ...d, differenceCents: centsText(d.differenceCents) })), false);
+        printRows(
+          result.differences.map((d) => ({ ...d, differenceCents: centsText(d.differenceCents) })),
+          false,
+        );
         if (result.differencesTotal > result.differences.length) {
-          process.stdout.write(`(the first ${result.differences.length} of the ${result.differencesTotal} lines that differ are listed; the class totals above count them all)\n`);
+          process.stdout.write(
+            `(the first ${result.differences.length} of the ${result.differencesTotal} lines that differ are listed; the class totals above count them all)\n`,
+          );
         }
       }
     });
@@ -82,14 +113,24 @@ export function invoiceCommands(program: Command, ctx: () => CliContext): void {
     .action(async (o) => {
       const db = await ctx().db();
       const provider = await requireProvider(db, o.provider, { allowRemoved: true });
-      const rows = await listReconciliations<ReconciliationReport>(db, provider.id, o.period ? requirePeriod(o.period) : undefined);
+      const rows = await listReconciliations<ReconciliationReport>(
+        db,
+        provider.id,
+        o.period ? requirePeriod(o.period) : undefined,
+      );
       printRows(
         rows.map((r) => ({
-          period: r.period, invoiceId: r.invoiceId, version: r.version.slice(0, 12), lines: r.report.invoiceLines,
-          difference: `${centsText(r.differenceCents)} ${r.report.currency}`, at: r.createdAt, workflowId: r.workflowId,
+          period: r.period,
+          invoiceId: r.invoiceId,
+          version: r.version.slice(0, 12),
+          lines: r.report.invoiceLines,
+          difference: `${centsText(r.differenceCents)} ${r.report.currency}`,
+          at: r.createdAt,
+          workflowId: r.workflowId,
         })),
         !!o.json,
       );
-      if (!o.json && provider.invoice_attention) process.stdout.write(`\nneeds attention: ${provider.invoice_attention}\n`);
+      if (!o.json && provider.invoice_attention)
+        process.stdout.write(`\nneeds attention: ${provider.invoice_attention}\n`);
     });
 }

@@ -7,7 +7,9 @@ import { requirePeriod } from './billing';
 import { PeriodStateError, closePeriod, listPeriods, reopenPeriod } from '../../db/billing-periods';
 
 export function periodCommands(program: Command, ctx: () => CliContext): void {
-  const period = program.command('period').description("close a month once invoiced (its charges never change again), reopen it with a reason");
+  const period = program
+    .command('period')
+    .description('close a month once invoiced (its charges never change again), reopen it with a reason');
 
   const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
@@ -58,6 +60,18 @@ export function periodCommands(program: Command, ctx: () => CliContext): void {
         printObject(rows, true);
         return;
       }
-      printRows(rows.flatMap((p) => p.events.map((e) => ({ period: p.period, status: p.status, action: e.action, by: e.actor, reason: e.reason, at: e.created_at }))), false);
+      printRows(
+        rows.flatMap((p) =>
+          p.events.map((e) => ({
+            period: p.period,
+            status: p.status,
+            action: e.action,
+            by: e.actor,
+            reason: e.reason,
+            at: e.created_at,
+          })),
+        ),
+        false,
+      );
     });
 }

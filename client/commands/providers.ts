@@ -1,12 +1,23 @@
 import { Option, type Command } from 'commander';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { CliContext } from '../context';
-import { checkNewProvider, removeProvider, rotateSecrets, runOnboarding, startAddProvider, updateCredentials } from '../providers';
+import {
+  checkNewProvider,
+  removeProvider,
+  rotateSecrets,
+  runOnboarding,
+  startAddProvider,
+  updateCredentials,
+} from '../providers';
 import { listProviders, updateProviderSchedule } from '../../db/providers';
 import { latestDiscovery } from '../../db/discovery';
 import { readClientSecret, DEFAULT_SECRET_ENV } from '../secret-input';
 import { waitForWorkflow } from '../workflow-failure';
-import { onboardingProgressQuery, type onboardProviderWorkflow, type OnboardingProgress } from '../../workflows/onboarding';
+import {
+  onboardingProgressQuery,
+  type onboardProviderWorkflow,
+  type OnboardingProgress,
+} from '../../workflows/onboarding';
 import { onboardingState, onboardingWorkflowId } from '../../workflows/onboarding.api';
 import { checkCredentialShape } from '../../core/credentials';
 import { requireProvider } from '../lookup';
@@ -31,24 +42,33 @@ function timeZone(v: string): string {
 }
 
 export function providerCommands(program: Command, ctx: () => CliContext): void {
-  const provider = program.command('provider').description('onboard and manage providers (resellers) and their Rhipe credentials');
+  const provider = program
+    .command('provider')
+    .description('onboard and manage providers (resellers) and their Rhipe credentials');
 
   const secretOptions = (c: Command) =>
     c
-      .option('--client-secret-env <var>', `read the client secret from this environment variable (default: ${DEFAULT_SECRET_ENV})`)
+      .option(
+        '--client-secret-env <var>',
+        `read the client secret from this environment variable (default: ${DEFAULT_SECRET_ENV})`,
+      )
       .option('--client-secret-stdin', 'read the client secret from standard input')
       // Refused with a reason rather than "unknown option": the command line leaks (npm banner, process list).
       .addOption(new Option('--client-secret <value>').hideHelp());
   const refuseSecretOnCommandLine = (o: { clientSecret?: string }) => {
     if (o.clientSecret !== undefined) {
-      throw new UserError(`--client-secret is not accepted: a secret on the command line is shown by npm and in the process list. Use ${DEFAULT_SECRET_ENV}, --client-secret-env VAR, --client-secret-stdin or the prompt`);
+      throw new UserError(
+        `--client-secret is not accepted: a secret on the command line is shown by npm and in the process list. Use ${DEFAULT_SECRET_ENV}, --client-secret-env VAR, --client-secret-stdin or the prompt`,
+      );
     }
   };
 
   secretOptions(
     provider
       .command('add')
-      .description(`onboard a provider: check and verify its Rhipe credentials, store them encrypted, discover its tenants (the secret from ${DEFAULT_SECRET_ENV}, --client-secret-env, --client-secret-stdin or a hidden prompt). Run again to continue an unfinished onboarding.`)
+      .description(
+        `onboard a provider: check and verify its Rhipe credentials, store them encrypted, discover its tenants (the secret from ${DEFAULT_SECRET_ENV}, --client-secret-env, --client-secret-stdin or a hidden prompt). Run again to continue an unfinished onboarding.`,
+      )
       .requiredOption('--name <name>', 'provider name')
       .requiredOption('--client-id <guid>', 'Rhipe client_id (a GUID, 36 characters with dashes)'),
   )
@@ -60,14 +80,36 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       refuseSecretOnCommandLine(o);
       const c = ctx();
       const details = {
-        name: o.name, clientId: o.clientId, clientSecret: await readClientSecret(o), currency: o.currency.toUpperCase(),
-        timeZone: timeZone(o.timeZone ?? c.cfg.DEFAULT_TIME_ZONE), cycleTimes: o.cycleTimes ? cycleTimes(o.cycleTimes) : c.cfg.CYCLE_TIMES,
+        name: o.name,
+        clientId: o.clientId,
+        clientSecret: await readClientSecret(o),
+        currency: o.currency.toUpperCase(),
+        timeZone: timeZone(o.timeZone ?? c.cfg.DEFAULT_TIME_ZONE),
+        cycleTimes: o.cycleTimes ? cycleTimes(o.cycleTimes) : c.cfg.CYCLE_TIMES,
       };
       // Everything that needs no connection first: swapped or malformed credentials are said even with nothing running.
       checkNewProvider(details);
       const { provider: p, resumed, handle } = await startAddProvider(await c.providerContext(), details);
-      const onboarding = await watchOnboarding(handle, p.id, o.json ? null : `${resumed ? 'continuing the unfinished onboarding of' : 'onboarding'} ${p.id} (${p.name}); Ctrl-C stops watching, not the onboarding`);
-      printObject({ provider: p.id, name: p.name, currency: p.currency, resumed, tenants: onboarding.tenants, servicesCreated: onboarding.servicesCreated, flaggedGone: onboarding.flaggedGone, schedule: onboarding.schedule }, !!o.json);
+      const onboarding = await watchOnboarding(
+        handle,
+        p.id,
+        o.json
+          ? null
+          : `${resumed ? 'continuing the unfinished onboarding of' : 'onboarding'} ${p.id} (${p.name}); Ctrl-C stops watching, not the onboarding`,
+      );
+      printObject(
+        {
+          provider: p.id,
+          name: p.name,
+          currency: p.currency,
+          resumed,
+          tenants: onboarding.tenants,
+          servicesCreated: onboarding.servicesCreated,
+          flaggedGone: onboarding.flaggedGone,
+          schedule: onboarding.schedule,
+        },
+        !!o.json,
+      );
     });
 
   provider
@@ -83,22 +125,48 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       // At most a few seconds: a query waits for a worker, and none may be running.
       let timer: NodeJS.Timeout | undefined;
       const live = await Promise.race([
-        ctx().temporal().then((client) => onboardingState(client, p.id)),
+        ctx()
+          .temporal()
+          .then((client) => onboardingState(client, p.id)),
         new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 5_000))),
-      ]).catch(() => undefined).finally(() => clearTimeout(timer));
+      ])
+        .catch(() => undefined)
+        .finally(() => clearTimeout(timer));
       const running = live?.status === 'RUNNING' ? live.progress : null;
-      printObject({
-        id: p.id, name: p.name, client_id: p.client_id, currency: p.currency, time_zone: p.time_zone, cycle_times: p.cycle_times.join(','),
-        status: p.status, attention: p.attention_reason,
-        onboarded: p.onboarded_at ?? (running
-          ? `not yet (running: ${running.phase}${running.tenantWorkflows ? `, ${running.tenantWorkflows.done}/${running.tenantWorkflows.total} tenant workflows` : ''})`
-          : 'not yet (run the same "provider add" again to continue)'),
-        onboardingWorkflow: onboardingWorkflowId(p.id),
-        onboardingStatus: live === undefined ? 'not known (Temporal did not answer)' : (live?.status ?? 'none'),
-        discovery: d
-          ? { id: d.discoveryId, status: d.status, tenants: `${d.tenantsDone}/${d.tenants}`, contractAgreements: `${d.agreementsDone}/${d.agreements}`, servicesCreated: d.servicesCreated, flaggedGone: d.flaggedGone, error: d.error, startedAt: d.startedAt, updatedAt: d.updatedAt, finishedAt: d.finishedAt }
-          : null,
-      }, !!o.json);
+      printObject(
+        {
+          id: p.id,
+          name: p.name,
+          client_id: p.client_id,
+          currency: p.currency,
+          time_zone: p.time_zone,
+          cycle_times: p.cycle_times.join(','),
+          status: p.status,
+          attention: p.attention_reason,
+          onboarded:
+            p.onboarded_at ??
+            (running
+              ? `not yet (running: ${running.phase}${running.tenantWorkflows ? `, ${running.tenantWorkflows.done}/${running.tenantWorkflows.total} tenant workflows` : ''})`
+              : 'not yet (run the same "provider add" again to continue)'),
+          onboardingWorkflow: onboardingWorkflowId(p.id),
+          onboardingStatus: live === undefined ? 'not known (Temporal did not answer)' : (live?.status ?? 'none'),
+          discovery: d
+            ? {
+                id: d.discoveryId,
+                status: d.status,
+                tenants: `${d.tenantsDone}/${d.tenants}`,
+                contractAgreements: `${d.agreementsDone}/${d.agreements}`,
+                servicesCreated: d.servicesCreated,
+                flaggedGone: d.flaggedGone,
+                error: d.error,
+                startedAt: d.startedAt,
+                updatedAt: d.updatedAt,
+                finishedAt: d.finishedAt,
+              }
+            : null,
+        },
+        !!o.json,
+      );
     });
 
   provider
@@ -108,7 +176,20 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
     .option('--json', 'print JSON')
     .action(async (o) => {
       const rows = await listProviders(await ctx().db(), !!o.all);
-      printRows(rows.map((p) => ({ id: p.id, name: p.name, client_id: p.client_id, currency: p.currency, time_zone: p.time_zone, cycle_times: p.cycle_times.join(','), status: p.status, attention: p.attention_reason, invoice: p.invoice_attention })), !!o.json);
+      printRows(
+        rows.map((p) => ({
+          id: p.id,
+          name: p.name,
+          client_id: p.client_id,
+          currency: p.currency,
+          time_zone: p.time_zone,
+          cycle_times: p.cycle_times.join(','),
+          status: p.status,
+          attention: p.attention_reason,
+          invoice: p.invoice_attention,
+        })),
+        !!o.json,
+      );
     });
 
   secretOptions(
@@ -116,15 +197,14 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       .command('update-credentials <provider>')
       .description('replace the Rhipe credentials (verified with the carrier before they are stored)')
       .requiredOption('--client-id <guid>', 'Rhipe client_id'),
-  )
-    .action(async (ref: string, o) => {
-      refuseSecretOnCommandLine(o);
-      const secret = await readClientSecret(o);
-      const shape = checkCredentialShape(o.clientId, secret);
-      if (shape) throw new UserError(shape);
-      const p = await updateCredentials(await ctx().providerContext(), ref, o.clientId, secret);
-      process.stdout.write(`credentials of ${p.id} (${p.name}) updated; status ${p.status}\n`);
-    });
+  ).action(async (ref: string, o) => {
+    refuseSecretOnCommandLine(o);
+    const secret = await readClientSecret(o);
+    const shape = checkCredentialShape(o.clientId, secret);
+    if (shape) throw new UserError(shape);
+    const p = await updateCredentials(await ctx().providerContext(), ref, o.clientId, secret);
+    process.stdout.write(`credentials of ${p.id} (${p.name}) updated; status ${p.status}\n`);
+  });
 
   provider
     .command('set-schedule <provider>')
@@ -138,13 +218,18 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       const tz = o.timeZone ? timeZone(o.timeZone) : p.time_zone;
       const times = o.cycleTimes ? cycleTimes(o.cycleTimes) : p.cycle_times;
       await updateProviderSchedule(db, p.id, tz, times);
-      await ensureUsageSchedule({ temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE }, { ...p, time_zone: tz, cycle_times: times });
+      await ensureUsageSchedule(
+        { temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE },
+        { ...p, time_zone: tz, cycle_times: times },
+      );
       process.stdout.write(`${p.id}: usage cycles at ${times.join(', ')} ${tz}\n`);
     });
 
   provider
     .command('discover <provider>')
-    .description('read the provider’s tenants at the carrier again: new tenants become services, vanished ones are flagged')
+    .description(
+      'read the provider’s tenants at the carrier again: new tenants become services, vanished ones are flagged',
+    )
     .option('--json', 'print JSON')
     .action(async (ref: string, o) => {
       const c = ctx();
@@ -176,10 +261,16 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
  * handler is in place: printed first, a Ctrl-C right after it (a busy machine may not run this
  * process again for a while) found no handler and killed the CLI (seen twice in CI).
  */
-async function watchOnboarding(handle: WorkflowHandle<typeof onboardProviderWorkflow>, providerId: string, announce: string | null) {
+async function watchOnboarding(
+  handle: WorkflowHandle<typeof onboardProviderWorkflow>,
+  providerId: string,
+  announce: string | null,
+) {
   const tty = process.stderr.isTTY === true;
   const onInterrupt = () => {
-    process.stderr.write(`\nstopped watching; the onboarding of ${providerId} goes on (npm run csp -- provider show ${providerId}; workflow ${handle.workflowId} in the Web UI)\n`);
+    process.stderr.write(
+      `\nstopped watching; the onboarding of ${providerId} goes on (npm run csp -- provider show ${providerId}; workflow ${handle.workflowId} in the Web UI)\n`,
+    );
     process.exit(130);
   };
   process.once('SIGINT', onInterrupt);
@@ -189,10 +280,16 @@ async function watchOnboarding(handle: WorkflowHandle<typeof onboardProviderWork
     const line = (p: OnboardingProgress) => {
       const width = 24;
       const filled = p.tenants ? Math.round((p.tenantsDone / p.tenants) * width) : 0;
-      const workflows = p.tenantWorkflows ? `, ${p.tenantWorkflows.done}/${p.tenantWorkflows.total} tenant workflows` : '';
+      const workflows = p.tenantWorkflows
+        ? `, ${p.tenantWorkflows.done}/${p.tenantWorkflows.total} tenant workflows`
+        : '';
       return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.phase}: ${p.tenantsDone}/${p.tenants} tenants, ${p.agreementsDone}/${p.agreements} agreements${workflows}\x1b[K`;
     };
-    const tick = () => handle.query(onboardingProgressQuery).then((p) => process.stderr.write(line(p)), () => undefined);
+    const tick = () =>
+      handle.query(onboardingProgressQuery).then(
+        (p) => process.stderr.write(line(p)),
+        () => undefined,
+      );
     timer = setInterval(tick, 500);
   }
   try {

@@ -5,38 +5,76 @@ import { requireProvider } from '../lookup';
 import { userInfo } from 'node:os';
 import { getRateCard, importRateCard, rateCardJson } from '../../db/rates';
 import { parseRateCard } from '../../core/rate-card';
-import { RateEditError, removeRate, setDefaultMarkup, setRate, type RateEditDeps, type RateEditor } from '../rate-changes';
+import {
+  RateEditError,
+  removeRate,
+  setDefaultMarkup,
+  setRate,
+  type RateEditDeps,
+  type RateEditor,
+} from '../rate-changes';
 import { parseLosslessJson } from '../../core/lossless';
 import { autoCleanse } from '../../activities/quarantine-notify';
 import { printRows } from '../output';
 import { UserError } from '../errors';
 
 export function rateCommands(program: Command, ctx: () => CliContext): void {
-  const rates = program.command('rates').description("a provider's rate card: rules by product GUID (price, rrp or markup), optionally for one service");
+  const rates = program
+    .command('rates')
+    .description("a provider's rate card: rules by product GUID (price, rrp or markup), optionally for one service");
 
   const providerOf = async (ref: string) => requireProvider(await ctx().db(), ref);
   async function cleanse(providerId: string, productId: string | null) {
     const c = ctx();
-    const groups = await autoCleanse({ pool: await c.db(), temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE }, providerId, { kind: 'rateAdded', productId });
+    const groups = await autoCleanse(
+      { pool: await c.db(), temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE },
+      providerId,
+      { kind: 'rateAdded', productId },
+    );
     if (groups.length) process.stdout.write(`${groups.length} quarantine group(s) asked to cleanse themselves\n`);
   }
 
-  rates.command('list <provider>').description("the provider's rules, default markup and currency").option('--json', 'print JSON').action(async (ref: string, o) => {
-    const p = await providerOf(ref);
-    const card = await getRateCard(await ctx().db(), p.id);
-    if (o.json) {
-      process.stdout.write(card ? rateCardJson(card) : 'null\n');
-      return;
-    }
-    process.stdout.write(`currency ${card?.currency ?? p.currency}; default markup ${card?.defaultMarkupPercent ? `${card.defaultMarkupPercent.toFixed()}%` : 'none (unrated products are quarantined)'}\n`);
-    printRows((card?.rules ?? []).map((r) => ({ product: r.productId, service: r.serviceId ?? '(all)', kind: r.kind, value: r.value?.toFixed() ?? '' })), false);
-  });
+  rates
+    .command('list <provider>')
+    .description("the provider's rules, default markup and currency")
+    .option('--json', 'print JSON')
+    .action(async (ref: string, o) => {
+      const p = await providerOf(ref);
+      const card = await getRateCard(await ctx().db(), p.id);
+      if (o.json) {
+        process.stdout.write(card ? rateCardJson(card) : 'null\n');
+        return;
+      }
+      process.stdout.write(
+        `currency ${card?.currency ?? p.currency}; default markup ${card?.defaultMarkupPercent ? `${card.defaultMarkupPercent.toFixed()}%` : 'none (unrated products are quarantined)'}\n`,
+      );
+      printRows(
+        (card?.rules ?? []).map((r) => ({
+          product: r.productId,
+          service: r.serviceId ?? '(all)',
+          kind: r.kind,
+          value: r.value?.toFixed() ?? '',
+        })),
+        false,
+      );
+    });
 
   // Rate changes are audited (who, old, new); from the CLI "who" is --by, else the OS user.
   const editor = (by: string | undefined): RateEditor => ({ actor: by?.trim() || userInfo().username, source: 'cli' });
-  const edits = async (): Promise<RateEditDeps> => ({ pool: await ctx().db(), temporal: await ctx().temporal(), taskQueue: ctx().cfg.TASK_QUEUE });
+  const edits = async (): Promise<RateEditDeps> => ({
+    pool: await ctx().db(),
+    temporal: await ctx().temporal(),
+    taskQueue: ctx().cfg.TASK_QUEUE,
+  });
   const cliMessage = (err: unknown) => {
-    if (err instanceof RateEditError) return new UserError(err.message.replace('rule.productId', '--product').replace('rule.value', '--value').replace('rule.kind', '--kind').replace('rule.serviceId', '--service'));
+    if (err instanceof RateEditError)
+      return new UserError(
+        err.message
+          .replace('rule.productId', '--product')
+          .replace('rule.value', '--value')
+          .replace('rule.kind', '--kind')
+          .replace('rule.serviceId', '--service'),
+      );
     return err;
   };
 
@@ -50,10 +88,17 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
     .option('--by <name>', 'who changes it, for the audit trail (default: your OS user)')
     .action(async (ref: string, o) => {
       const p = await providerOf(ref);
-      const r = await setRate(await edits(), p, { productId: o.product, serviceId: o.service, kind: o.kind, value: o.value }, editor(o.by)).catch((err) => {
+      const r = await setRate(
+        await edits(),
+        p,
+        { productId: o.product, serviceId: o.service, kind: o.kind, value: o.value },
+        editor(o.by),
+      ).catch((err) => {
         throw cliMessage(err);
       });
-      process.stdout.write(`${p.id}: ${r.new!.kind} rule set for ${r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}\n`);
+      process.stdout.write(
+        `${p.id}: ${r.new!.kind} rule set for ${r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}\n`,
+      );
       if (r.cleansing) process.stdout.write(`${r.cleansing} quarantine group(s) asked to cleanse themselves\n`);
     });
 
@@ -96,17 +141,24 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
       } catch (err) {
         throw new UserError(`rate card file ${o.file}: ${(err as Error).message}`);
       }
-      if (card.currency !== p.currency) throw new UserError(`rate card file ${o.file}: currency ${card.currency} differs from the provider's ${p.currency}`);
+      if (card.currency !== p.currency)
+        throw new UserError(
+          `rate card file ${o.file}: currency ${card.currency} differs from the provider's ${p.currency}`,
+        );
       await importRateCard(await ctx().db(), p.id, card);
       process.stdout.write(`${p.id}: ${card.rules.length} rule(s) imported\n`);
       await cleanse(p.id, null);
     });
 
-  rates.command('export <provider>').description('the whole card as JSON, in the rating command format').option('--file <path>', 'write to a file instead of stdout').action(async (ref: string, o) => {
-    const p = await providerOf(ref);
-    const card = await getRateCard(await ctx().db(), p.id);
-    if (!card) throw new UserError(`${p.id} has no rate card yet`);
-    if (o.file) writeFileSync(o.file, rateCardJson(card));
-    else process.stdout.write(rateCardJson(card));
-  });
+  rates
+    .command('export <provider>')
+    .description('the whole card as JSON, in the rating command format')
+    .option('--file <path>', 'write to a file instead of stdout')
+    .action(async (ref: string, o) => {
+      const p = await providerOf(ref);
+      const card = await getRateCard(await ctx().db(), p.id);
+      if (!card) throw new UserError(`${p.id} has no rate card yet`);
+      if (o.file) writeFileSync(o.file, rateCardJson(card));
+      else process.stdout.write(rateCardJson(card));
+    });
 }

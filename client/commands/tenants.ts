@@ -7,7 +7,14 @@ import { displayTime } from '../../core/display';
 import { listLicences } from '../../db/licences';
 import { recentLicenceEvents } from '../../db/licence-events';
 import { tenantHandle } from '../../workflows/tenant.api';
-import { cancelServiceUpdate, orderProductUpdate, reactivateServiceUpdate, reconcileSignal, setQuantityUpdate, tenantStateQuery } from '../../workflows/tenant';
+import {
+  cancelServiceUpdate,
+  orderProductUpdate,
+  reactivateServiceUpdate,
+  reconcileSignal,
+  setQuantityUpdate,
+  tenantStateQuery,
+} from '../../workflows/tenant';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { cliActor } from '../actor';
@@ -16,7 +23,9 @@ import { failedLicenceChanges } from '../../db/licence-changes';
 import { failureChain } from '../workflow-failure';
 
 export function tenantCommands(program: Command, ctx: () => CliContext): void {
-  const tenant = program.command('tenant').description('end customers’ Microsoft tenants: one service each, with its licences');
+  const tenant = program
+    .command('tenant')
+    .description('end customers’ Microsoft tenants: one service each, with its licences');
 
   async function serviceOf(ref: string) {
     const s = await getService(await ctx().db(), ref);
@@ -31,8 +40,14 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     try {
       return await run();
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new UserError(`refused: ${failureChain(err.cause ?? err).filter(Boolean).join('\n  caused by: ')}`);
-      if (err instanceof WorkflowNotFoundError) throw new UserError('this tenant has no running workflow (its provider was removed?)');
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new UserError(
+          `refused: ${failureChain(err.cause ?? err)
+            .filter(Boolean)
+            .join('\n  caused by: ')}`,
+        );
+      if (err instanceof WorkflowNotFoundError)
+        throw new UserError('this tenant has no running workflow (its provider was removed?)');
       throw err;
     }
   }
@@ -41,74 +56,170 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     return Number(v);
   };
 
-  tenant.command('list').description('every service (one per tenant), with its customer, domain and provider').option('--provider <provider>', 'provider id or name').option('--json', 'print JSON').action(async (o) => {
-    const db = await ctx().db();
-    const providerId = await providerFilter(db, o.provider);
-    const label = await providerLabels(db);
-    const rows = (await listServices(db, providerId ?? undefined)).map((s) => ({
-      service: s.id, provider: o.json ? s.provider_id : label(s.provider_id).name, tenant: s.tenant_id, domain: s.tenant_domain, customer: s.customer_name, type: s.service_type_id,
-      cancelledOn: s.cancelled_on, goneAtCarrier: s.gone_at_carrier_since ? 'yes' : '',
-    }));
-    printRows(rows, !!o.json);
-  });
+  tenant
+    .command('list')
+    .description('every service (one per tenant), with its customer, domain and provider')
+    .option('--provider <provider>', 'provider id or name')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const db = await ctx().db();
+      const providerId = await providerFilter(db, o.provider);
+      const label = await providerLabels(db);
+      const rows = (await listServices(db, providerId ?? undefined)).map((s) => ({
+        service: s.id,
+        provider: o.json ? s.provider_id : label(s.provider_id).name,
+        tenant: s.tenant_id,
+        domain: s.tenant_domain,
+        customer: s.customer_name,
+        type: s.service_type_id,
+        cancelledOn: s.cancelled_on,
+        goneAtCarrier: s.gone_at_carrier_since ? 'yes' : '',
+      }));
+      printRows(rows, !!o.json);
+    });
 
-  tenant.command('show <tenant>').description('a tenant: its service, licences, licence events (old → new, who) and failed changes').option('--json', 'print JSON').action(async (ref: string, o) => {
-    const { s, handle } = await handleOf(ref);
-    const db = await ctx().db();
-    const state = await handle.query(tenantStateQuery).catch(() => null);
-    const events = await recentLicenceEvents(db, s.provider_id, s.tenant_id);
-    const failed = await failedLicenceChanges(db, s.provider_id, s.tenant_id);
-    const licences = state?.licences ?? (await listLicences(db, s.provider_id, s.tenant_id));
-    if (o.json) {
-      printObject({ service: s, licences, lastReconciledAt: state?.lastReconciledAt ?? null, lastReconcileFailure: state?.lastReconcileFailure ?? null, recentEvents: events, failedChanges: failed }, true);
-      return;
-    }
-    const failure = state?.lastReconcileFailure;
-    printObject({ service: s, licences, lastReconciledAt: state?.lastReconciledAt ?? null, ...(failure ? { lastReconcileFailed: `${failure.at}: ${failure.reason}` } : {}) }, false);
-    const tz = (await providerLabels(db))(s.provider_id).timeZone;
-    process.stdout.write(`licence events (newest first, times in ${tz}):\n`);
-    printRows(events.map((e) => ({
-      at: displayTime(e.observed_at, tz), source: e.source, kind: e.kind, licence: e.product_name ?? e.subscription_id ?? '', old: e.old_value ?? '', new: e.new_value ?? '',
-      // Changes made here name who asked; out-of-band ones were made in Office 365 or the carrier's portal.
-      who: e.by ? `${e.by}${e.principal ? ` (login ${e.principal})` : ''}${e.os_user ? ` (os user ${e.os_user})` : ''}` : '',
-    })), false);
-    if (failed.length > 0) {
-      process.stdout.write('failed changes:\n');
-      printRows(failed.map((f) => ({ at: displayTime(f.created_at, tz), kind: f.kind, by: f.requested_by, reason: f.failure ?? '' })), false);
-    }
-  });
+  tenant
+    .command('show <tenant>')
+    .description('a tenant: its service, licences, licence events (old → new, who) and failed changes')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, o) => {
+      const { s, handle } = await handleOf(ref);
+      const db = await ctx().db();
+      const state = await handle.query(tenantStateQuery).catch(() => null);
+      const events = await recentLicenceEvents(db, s.provider_id, s.tenant_id);
+      const failed = await failedLicenceChanges(db, s.provider_id, s.tenant_id);
+      const licences = state?.licences ?? (await listLicences(db, s.provider_id, s.tenant_id));
+      if (o.json) {
+        printObject(
+          {
+            service: s,
+            licences,
+            lastReconciledAt: state?.lastReconciledAt ?? null,
+            lastReconcileFailure: state?.lastReconcileFailure ?? null,
+            recentEvents: events,
+            failedChanges: failed,
+          },
+          true,
+        );
+        return;
+      }
+      const failure = state?.lastReconcileFailure;
+      printObject(
+        {
+          service: s,
+          licences,
+          lastReconciledAt: state?.lastReconciledAt ?? null,
+          ...(failure ? { lastReconcileFailed: `${failure.at}: ${failure.reason}` } : {}),
+        },
+        false,
+      );
+      const tz = (await providerLabels(db))(s.provider_id).timeZone;
+      process.stdout.write(`licence events (newest first, times in ${tz}):\n`);
+      printRows(
+        events.map((e) => ({
+          at: displayTime(e.observed_at, tz),
+          source: e.source,
+          kind: e.kind,
+          licence: e.product_name ?? e.subscription_id ?? '',
+          old: e.old_value ?? '',
+          new: e.new_value ?? '',
+          // Changes made here name who asked; out-of-band ones were made in Office 365 or the carrier's portal.
+          who: e.by
+            ? `${e.by}${e.principal ? ` (login ${e.principal})` : ''}${e.os_user ? ` (os user ${e.os_user})` : ''}`
+            : '',
+        })),
+        false,
+      );
+      if (failed.length > 0) {
+        process.stdout.write('failed changes:\n');
+        printRows(
+          failed.map((f) => ({
+            at: displayTime(f.created_at, tz),
+            kind: f.kind,
+            by: f.requested_by,
+            reason: f.failure ?? '',
+          })),
+          false,
+        );
+      }
+    });
 
-  tenant.command('order <tenant>').description('order a product for the tenant at Rhipe (checked against the price list first)').requiredOption('--product <guid>', 'product GUID').requiredOption('--quantity <n>', 'licences').option('--billing-cycle <cycle>', 'Monthly | Annual', 'Monthly').requiredOption('--by <name>', 'who orders').action(async (ref: string, o) => {
-    const { handle } = await handleOf(ref);
-    const r = await update(() => handle.executeUpdate(orderProductUpdate, { args: [{ productId: o.product, quantity: quantity(o.quantity), billingCycle: o.billingCycle, ...cliActor(o.by) }] }));
-    process.stdout.write(`ordered (change ${r.changeId}): ${r.licences.map((l) => `${l.subscriptionId} ${l.productName ?? l.productId} x ${l.quantity}`).join('; ')}\n`);
-  });
+  tenant
+    .command('order <tenant>')
+    .description('order a product for the tenant at Rhipe (checked against the price list first)')
+    .requiredOption('--product <guid>', 'product GUID')
+    .requiredOption('--quantity <n>', 'licences')
+    .option('--billing-cycle <cycle>', 'Monthly | Annual', 'Monthly')
+    .requiredOption('--by <name>', 'who orders')
+    .action(async (ref: string, o) => {
+      const { handle } = await handleOf(ref);
+      const r = await update(() =>
+        handle.executeUpdate(orderProductUpdate, {
+          args: [
+            { productId: o.product, quantity: quantity(o.quantity), billingCycle: o.billingCycle, ...cliActor(o.by) },
+          ],
+        }),
+      );
+      process.stdout.write(
+        `ordered (change ${r.changeId}): ${r.licences.map((l) => `${l.subscriptionId} ${l.productName ?? l.productId} x ${l.quantity}`).join('; ')}\n`,
+      );
+    });
 
-  tenant.command('set-quantity <tenant>').description("change a licence's quantity at Rhipe (checked against the price list's min/max first)").requiredOption('--subscription <id>', 'subscription id').requiredOption('--quantity <n>', 'new quantity').requiredOption('--by <name>', 'who changes it').action(async (ref: string, o) => {
-    const { handle } = await handleOf(ref);
-    const r = await update(() => handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: o.subscription, quantity: quantity(o.quantity), ...cliActor(o.by) }] }));
-    process.stdout.write(`quantity set (change ${r.changeId}): ${r.licences.map((l) => `${l.subscriptionId} x ${l.quantity}`).join('; ')}\n`);
-  });
+  tenant
+    .command('set-quantity <tenant>')
+    .description("change a licence's quantity at Rhipe (checked against the price list's min/max first)")
+    .requiredOption('--subscription <id>', 'subscription id')
+    .requiredOption('--quantity <n>', 'new quantity')
+    .requiredOption('--by <name>', 'who changes it')
+    .action(async (ref: string, o) => {
+      const { handle } = await handleOf(ref);
+      const r = await update(() =>
+        handle.executeUpdate(setQuantityUpdate, {
+          args: [{ subscriptionId: o.subscription, quantity: quantity(o.quantity), ...cliActor(o.by) }],
+        }),
+      );
+      process.stdout.write(
+        `quantity set (change ${r.changeId}): ${r.licences.map((l) => `${l.subscriptionId} x ${l.quantity}`).join('; ')}\n`,
+      );
+    });
 
-  tenant.command('cancel <tenant>').description('stop billing the service from a date; the licence at Rhipe is NOT cancelled').option('--date <yyyy-mm-dd>', 'effective date (default today)').requiredOption('--by <name>', 'who cancels').action(async (ref: string, o) => {
-    if (o.date !== undefined) {
-      const problem = plainDateProblem(o.date);
-      if (problem) throw new UserError(`--date: ${problem}`);
-    }
-    const { s, handle } = await handleOf(ref);
-    const r = await update(() => handle.executeUpdate(cancelServiceUpdate, { args: [{ ...cliActor(o.by), effectiveDate: o.date }] }));
-    process.stdout.write(`${s.id} billing stops from ${r.cancelledOn}; the licence at Rhipe is unchanged (cancel it there if intended)\n`);
-  });
+  tenant
+    .command('cancel <tenant>')
+    .description('stop billing the service from a date; the licence at Rhipe is NOT cancelled')
+    .option('--date <yyyy-mm-dd>', 'effective date (default today)')
+    .requiredOption('--by <name>', 'who cancels')
+    .action(async (ref: string, o) => {
+      if (o.date !== undefined) {
+        const problem = plainDateProblem(o.date);
+        if (problem) throw new UserError(`--date: ${problem}`);
+      }
+      const { s, handle } = await handleOf(ref);
+      const r = await update(() =>
+        handle.executeUpdate(cancelServiceUpdate, { args: [{ ...cliActor(o.by), effectiveDate: o.date }] }),
+      );
+      process.stdout.write(
+        `${s.id} billing stops from ${r.cancelledOn}; the licence at Rhipe is unchanged (cancel it there if intended)\n`,
+      );
+    });
 
-  tenant.command('reactivate <tenant>').description('bill a cancelled service again (or withdraw a future cancellation); its SERVICE_INACTIVE lines are cleansed').requiredOption('--by <name>', 'who reactivates').action(async (ref: string, o) => {
-    const { s, handle } = await handleOf(ref);
-    await update(() => handle.executeUpdate(reactivateServiceUpdate, { args: [cliActor(o.by)] }));
-    process.stdout.write(`${s.id} billing active again; quarantined SERVICE_INACTIVE lines are being cleansed\n`);
-  });
+  tenant
+    .command('reactivate <tenant>')
+    .description(
+      'bill a cancelled service again (or withdraw a future cancellation); its SERVICE_INACTIVE lines are cleansed',
+    )
+    .requiredOption('--by <name>', 'who reactivates')
+    .action(async (ref: string, o) => {
+      const { s, handle } = await handleOf(ref);
+      await update(() => handle.executeUpdate(reactivateServiceUpdate, { args: [cliActor(o.by)] }));
+      process.stdout.write(`${s.id} billing active again; quarantined SERVICE_INACTIVE lines are being cleansed\n`);
+    });
 
-  tenant.command('reconcile <tenant>').description("read the carrier's view now and record what changed elsewhere").action(async (ref: string) => {
-    const { s, handle } = await handleOf(ref);
-    await update(() => handle.signal(reconcileSignal));
-    process.stdout.write(`${s.id}: reconcile requested\n`);
-  });
+  tenant
+    .command('reconcile <tenant>')
+    .description("read the carrier's view now and record what changed elsewhere")
+    .action(async (ref: string) => {
+      const { s, handle } = await handleOf(ref);
+      await update(() => handle.signal(reconcileSignal));
+      process.stdout.write(`${s.id}: reconcile requested\n`);
+    });
 }

@@ -18,10 +18,13 @@ async function passwordFromStdin(): Promise<string> {
 }
 
 export function userCommands(program: Command, ctx: () => CliContext): void {
-  const user = program.command('user').description('people who sign in to the web console, with a role: viewer, billing or admin');
+  const user = program
+    .command('user')
+    .description('people who sign in to the web console, with a role: viewer, billing or admin');
   const audit = async (kind: string, subject: string, detail: string) =>
     recordAudit(await ctx().db(), { actor: userInfo().username, source: 'cli', kind, subject, detail });
-  const mistakes = (err: unknown) => (err instanceof UserInputError || err instanceof DuplicateUserError ? new UserError(err.message) : err);
+  const mistakes = (err: unknown) =>
+    err instanceof UserInputError || err instanceof DuplicateUserError ? new UserError(err.message) : err;
 
   user
     .command('add <username>')
@@ -39,24 +42,41 @@ export function userCommands(program: Command, ctx: () => CliContext): void {
       if (!o.passwordStdin) process.stdout.write(`password (shown once): ${password}\n`);
     });
 
-  user.command('list').option('--json', 'print JSON').action(async (o) => {
-    const users = await listUsers(await ctx().db());
-    printRows(users.map((u) => ({ username: u.username, role: u.role, created: u.created_at.toISOString(), passwordChanged: u.password_changed_at.toISOString() })), !!o.json);
-  });
+  user
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const users = await listUsers(await ctx().db());
+      printRows(
+        users.map((u) => ({
+          username: u.username,
+          role: u.role,
+          created: u.created_at.toISOString(),
+          passwordChanged: u.password_changed_at.toISOString(),
+        })),
+        !!o.json,
+      );
+    });
 
-  user.command('remove <username>').description('remove a user; their sessions end at once').action(async (username: string) => {
-    const db = await ctx().db();
-    const target = await getUser(db, username);
-    if (!target) throw new UserError(`no user "${username}"`);
-    if (target.role === 'admin' && (await countAdmins(db)) <= 1) throw new UserError('the last admin cannot be removed: add another admin first');
-    await deleteUser(db, username);
-    await audit('user.remove', username, 'removed; their sessions ended');
-    process.stdout.write(`user ${username} removed\n`);
-  });
+  user
+    .command('remove <username>')
+    .description('remove a user; their sessions end at once')
+    .action(async (username: string) => {
+      const db = await ctx().db();
+      const target = await getUser(db, username);
+      if (!target) throw new UserError(`no user "${username}"`);
+      if (target.role === 'admin' && (await countAdmins(db)) <= 1)
+        throw new UserError('the last admin cannot be removed: add another admin first');
+      await deleteUser(db, username);
+      await audit('user.remove', username, 'removed; their sessions ended');
+      process.stdout.write(`user ${username} removed\n`);
+    });
 
   user
     .command('set-password <username>')
-    .description("set a user's password (their sessions end); without --password-stdin a random one is generated and printed once")
+    .description(
+      "set a user's password (their sessions end); without --password-stdin a random one is generated and printed once",
+    )
     .option('--password-stdin', 'read the password from standard input')
     .action(async (username: string, o) => {
       const password = o.passwordStdin ? await passwordFromStdin() : randomPassword();
@@ -74,7 +94,8 @@ export function userCommands(program: Command, ctx: () => CliContext): void {
     const db = await ctx().db();
     const target = await getUser(db, username);
     if (!target) throw new UserError(`no user "${username}"`);
-    if (target.role === 'admin' && role !== 'admin' && (await countAdmins(db)) <= 1) throw new UserError('the last admin cannot be demoted: add another admin first');
+    if (target.role === 'admin' && role !== 'admin' && (await countAdmins(db)) <= 1)
+      throw new UserError('the last admin cannot be demoted: add another admin first');
     await setUserRole(db, username, role);
     await audit('user.role', username, `role ${target.role} → ${role}`);
     process.stdout.write(`${username} is now ${role}\n`);

@@ -4,7 +4,13 @@ import path from 'node:path';
 import argon2 from 'argon2';
 import type { Logger } from 'pino';
 import type { Pool } from '../../db/pool';
-import { getPasswordHash, insertFirstUser, insertUser, setPasswordHash, type ConsoleUser } from '../../db/console-users';
+import {
+  getPasswordHash,
+  insertFirstUser,
+  insertUser,
+  setPasswordHash,
+  type ConsoleUser,
+} from '../../db/console-users';
 import { passwordProblem, usernameProblem, type Role } from '../../core/console-access';
 
 /**
@@ -88,13 +94,20 @@ export const INITIAL_PASSWORD_FILE = 'initial-admin-password';
 export async function ensureInitialAdmin(pool: Pool, dataDir: string, log: Logger): Promise<string | null> {
   const password = randomPassword();
   const file = path.join(dataDir, INITIAL_PASSWORD_FILE);
-  const created = await insertFirstUser(pool, { username: INITIAL_ADMIN, passwordHash: await hashPassword(password), role: 'admin' });
+  const created = await insertFirstUser(pool, {
+    username: INITIAL_ADMIN,
+    passwordHash: await hashPassword(password),
+    role: 'admin',
+  });
   if (!created) return null;
   mkdirSync(dataDir, { recursive: true });
   // A file left from an earlier database would hold a password that no longer works: replace it.
   rmSync(file, { force: true });
   writeFileSync(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
-  log.warn({ user: INITIAL_ADMIN, passwordFile: file }, 'web console: no user existed, so an admin was created; its password is in this file (read it, sign in, change it with "npm run csp -- user set-password admin", then delete the file)');
+  log.warn(
+    { user: INITIAL_ADMIN, passwordFile: file },
+    'web console: no user existed, so an admin was created; its password is in this file (read it, sign in, change it with "npm run csp -- user set-password admin", then delete the file)',
+  );
   return file;
 }

@@ -6,7 +6,14 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import { Eta } from 'eta';
 import { deleteExpiredSessions, setFlash, takeFlash, touchSession } from '../../db/console-sessions';
-import { HttpError, queryString, type ConsoleContext, type ConsoleDeps, type ConsoleOptions, type ConsoleSession } from './context';
+import {
+  HttpError,
+  queryString,
+  type ConsoleContext,
+  type ConsoleDeps,
+  type ConsoleOptions,
+  type ConsoleSession,
+} from './context';
 import { roleAllows, type Role } from '../../core/console-access';
 import { displayMoney, displayTime } from '../../core/display';
 import { csrfTokenFor, sameToken, tokenHash } from './auth';
@@ -58,7 +65,13 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
   // preHandler: the form is parsed by then, so an exceeded attempt is audited with the username tried.
   await app.register(fastifyRateLimit, { global: false, hook: 'preHandler' });
   await app.register(fastifyStatic, { root: PUBLIC, prefix: '/assets/', index: false });
-  await app.register(fastifyStatic, { root: CHART_JS_DIST, prefix: '/assets/chart.js/', decorateReply: false, index: false, allowedPath: (p) => p === '/chart.umd.min.js' });
+  await app.register(fastifyStatic, {
+    root: CHART_JS_DIST,
+    prefix: '/assets/chart.js/',
+    decorateReply: false,
+    index: false,
+    allowedPath: (p) => p === '/chart.umd.min.js',
+  });
 
   const ctx: ConsoleContext = {
     deps,
@@ -67,28 +80,33 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
       if (request.session) await setFlash(deps.pool, request.session.tokenHash, flash);
     },
     workflowLink(workflowId) {
-      return deps.temporalUiUrl ? `${deps.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(workflowId)}` : null;
+      return deps.temporalUiUrl
+        ? `${deps.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${encodeURIComponent(workflowId)}`
+        : null;
     },
   };
 
   app.decorateRequest('session', null);
-  app.decorateReply('page', async function page(this: FastifyReply, template: string, data: Record<string, unknown> = {}, status = 200) {
-    const request = this.request;
-    const flash = request.session ? await takeFlash(deps.pool, request.session.tokenHash) : null;
-    const html = eta.render(template, {
-      ...data,
-      user: request.session?.user ?? null,
-      csrf: request.session?.csrf ?? null,
-      flash,
-      path: request.url,
-      can: (role: Role) => !!request.session && roleAllows(request.session.user.role, role),
-      money: displayMoney,
-      time: displayTime,
-      wf: ctx.workflowLink,
-      qs: queryString,
-    });
-    return this.code(status).type('text/html; charset=utf-8').send(html);
-  });
+  app.decorateReply(
+    'page',
+    async function page(this: FastifyReply, template: string, data: Record<string, unknown> = {}, status = 200) {
+      const request = this.request;
+      const flash = request.session ? await takeFlash(deps.pool, request.session.tokenHash) : null;
+      const html = eta.render(template, {
+        ...data,
+        user: request.session?.user ?? null,
+        csrf: request.session?.csrf ?? null,
+        flash,
+        path: request.url,
+        can: (role: Role) => !!request.session && roleAllows(request.session.user.role, role),
+        money: displayMoney,
+        time: displayTime,
+        wf: ctx.workflowLink,
+        qs: queryString,
+      });
+      return this.code(status).type('text/html; charset=utf-8').send(html);
+    },
+  );
 
   // Who is asking: the session cookie's token, looked up by its hash; the idle expiry slides.
   app.addHook('onRequest', async (request) => {
@@ -113,10 +131,17 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       const body = request.body as Record<string, unknown> | undefined;
       const sent = body?._csrf ?? request.headers['x-csrf-token'];
-      if (!sameToken(sent, request.session.csrf)) throw new HttpError(403, 'This form is out of date or did not come from this console (missing or wrong CSRF token). Reload the page and try again.');
+      if (!sameToken(sent, request.session.csrf))
+        throw new HttpError(
+          403,
+          'This form is out of date or did not come from this console (missing or wrong CSRF token). Reload the page and try again.',
+        );
     }
     if (!roleAllows(request.session.user.role, needed)) {
-      throw new HttpError(403, `Your role (${request.session.user.role}) may not do this: it needs the ${needed} role.`);
+      throw new HttpError(
+        403,
+        `Your role (${request.session.user.role}) may not do this: it needs the ${needed} role.`,
+      );
     }
   });
 
@@ -124,13 +149,21 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('X-Frame-Options', 'DENY');
     reply.header('Referrer-Policy', 'same-origin');
-    reply.header('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    reply.header(
+      'Content-Security-Policy',
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
     if (!request.url.startsWith('/assets/')) reply.header('Cache-Control', 'no-store');
     return payload;
   });
 
   app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
-    const status = err instanceof HttpError ? err.statusCode : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    const status =
+      err instanceof HttpError
+        ? err.statusCode
+        : err.statusCode && err.statusCode >= 400 && err.statusCode < 500
+          ? err.statusCode
+          : 500;
     const message = status === 500 ? 'Something went wrong on the server; it has been logged.' : err.message;
     if (status === 500) deps.log.error({ err, url: request.url }, 'console: request failed');
     if (request.headers.accept?.includes('application/json') && !request.headers.accept.includes('text/html')) {
@@ -138,7 +171,9 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
     }
     return reply.page('error', { title: status === 429 ? 'Too many attempts' : 'Refused', status, message }, status);
   });
-  app.setNotFoundHandler(async (request, reply) => reply.page('error', { title: 'Not found', status: 404, message: `Nothing at ${request.url}.` }, 404));
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.page('error', { title: 'Not found', status: 404, message: `Nothing at ${request.url}.` }, 404),
+  );
 
   await app.register(async (scope) => loginRoutes(scope, ctx));
   await app.register(async (scope) => dashboardRoutes(scope, ctx));
@@ -149,7 +184,13 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
   await app.register(async (scope) => monthEndRoutes(scope, ctx));
 
   // Expired sessions are deleted now and then (an expired one is refused either way).
-  const sweep = setInterval(() => void deleteExpiredSessions(deps.pool, opts.sessionMaxHours * 3600).catch((err: unknown) => deps.log.warn({ err }, 'console: could not delete expired sessions; will try again in ten minutes')), 10 * 60_000);
+  const sweep = setInterval(
+    () =>
+      void deleteExpiredSessions(deps.pool, opts.sessionMaxHours * 3600).catch((err: unknown) =>
+        deps.log.warn({ err }, 'console: could not delete expired sessions; will try again in ten minutes'),
+      ),
+    10 * 60_000,
+  );
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
   return app;
@@ -161,7 +202,11 @@ export interface RunningConsole {
 }
 
 /** Binds to 127.0.0.1 unless told otherwise: the console is for the people on this machine or behind a proxy. */
-export async function startConsole(deps: ConsoleDeps, listen: { port: number; host?: string }, options: ConsoleOptions = {}): Promise<RunningConsole> {
+export async function startConsole(
+  deps: ConsoleDeps,
+  listen: { port: number; host?: string },
+  options: ConsoleOptions = {},
+): Promise<RunningConsole> {
   const app = await buildConsole(deps, options);
   const host = listen.host ?? '127.0.0.1';
   await app.listen({ port: listen.port, host });

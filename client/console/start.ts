@@ -17,11 +17,21 @@ export async function startSystemConsole(
   if (cfg.CONSOLE_PORT === 0) return null;
   await ensureInitialAdmin(deps.pool, cfg.DATA_DIR, log);
   const running = await startConsole(
-    { pool: deps.pool, temporal: deps.temporal, taskQueue: cfg.TASK_QUEUE, namespace: cfg.TEMPORAL_NAMESPACE, temporalUiUrl: cfg.TEMPORAL_UI_URL ?? deps.temporalUiUrl, log },
+    {
+      pool: deps.pool,
+      temporal: deps.temporal,
+      taskQueue: cfg.TASK_QUEUE,
+      namespace: cfg.TEMPORAL_NAMESPACE,
+      temporalUiUrl: cfg.TEMPORAL_UI_URL ?? deps.temporalUiUrl,
+      log,
+    },
     { port: cfg.CONSOLE_PORT, host: cfg.CONSOLE_HOST },
     { secureCookies: cfg.CONSOLE_SECURE_COOKIES, loginAttemptsPerMinute: cfg.CONSOLE_LOGIN_ATTEMPTS_PER_MINUTE },
   ).catch((err: Error & { code?: string }) => {
-    if (err.code === 'EADDRINUSE') throw new Error(`web console: port ${cfg.CONSOLE_PORT} on ${cfg.CONSOLE_HOST} is in use: set CONSOLE_PORT to a free port (or 0 for no console)`);
+    if (err.code === 'EADDRINUSE')
+      throw new Error(
+        `web console: port ${cfg.CONSOLE_PORT} on ${cfg.CONSOLE_HOST} is in use: set CONSOLE_PORT to a free port (or 0 for no console)`,
+      );
     throw err;
   });
   log.info({ console: running.url }, 'web console running');

@@ -5,7 +5,12 @@ import { tenantHandle } from '../../workflows/tenant.api';
 import { usageScheduleHandle } from '../../workflows/usage-cycle.api';
 import { progressQuery, type CycleProgress } from '../../workflows/usage-cycle';
 import {
-  cancelServiceUpdate, orderProductUpdate, reactivateServiceUpdate, setQuantityUpdate, tenantStateQuery, type TenantState,
+  cancelServiceUpdate,
+  orderProductUpdate,
+  reactivateServiceUpdate,
+  setQuantityUpdate,
+  tenantStateQuery,
+  type TenantState,
 } from '../../workflows/tenant';
 import type { WorkflowStarter } from '../../workflows/starter';
 import type { ActionOutcome, ChangeResult, ResolveRequest } from '../../workflows/types';
@@ -23,8 +28,10 @@ export class Refused extends Error {
 export type TemporalDeps = WorkflowStarter;
 
 function refusal(err: unknown): never {
-  if (err instanceof WorkflowUpdateFailedError) throw new Refused((err.cause as Error | undefined)?.message ?? err.message);
-  if (err instanceof WorkflowNotFoundError) throw new Refused('no running workflow for this item (was its provider removed?)');
+  if (err instanceof WorkflowUpdateFailedError)
+    throw new Refused((err.cause as Error | undefined)?.message ?? err.message);
+  if (err instanceof WorkflowNotFoundError)
+    throw new Refused('no running workflow for this item (was its provider removed?)');
   throw err;
 }
 
@@ -50,16 +57,29 @@ export type TenantChange =
   | { kind: 'cancel'; effectiveDate?: string; by: string }
   | { kind: 'reactivate'; by: string };
 
-export async function changeTenant(deps: TemporalDeps, providerId: string, tenantId: string, c: TenantChange): Promise<ChangeResult> {
+export async function changeTenant(
+  deps: TemporalDeps,
+  providerId: string,
+  tenantId: string,
+  c: TenantChange,
+): Promise<ChangeResult> {
   const handle = tenantHandle(deps.temporal, providerId, tenantId);
   try {
     switch (c.kind) {
       case 'setQuantity':
-        return await handle.executeUpdate(setQuantityUpdate, { args: [{ subscriptionId: c.subscriptionId, quantity: c.quantity, by: c.by, principal: c.by }] });
+        return await handle.executeUpdate(setQuantityUpdate, {
+          args: [{ subscriptionId: c.subscriptionId, quantity: c.quantity, by: c.by, principal: c.by }],
+        });
       case 'order':
-        return await handle.executeUpdate(orderProductUpdate, { args: [{ productId: c.productId, quantity: c.quantity, billingCycle: c.billingCycle, by: c.by, principal: c.by }] });
+        return await handle.executeUpdate(orderProductUpdate, {
+          args: [
+            { productId: c.productId, quantity: c.quantity, billingCycle: c.billingCycle, by: c.by, principal: c.by },
+          ],
+        });
       case 'cancel':
-        return await handle.executeUpdate(cancelServiceUpdate, { args: [{ by: c.by, principal: c.by, effectiveDate: c.effectiveDate }] });
+        return await handle.executeUpdate(cancelServiceUpdate, {
+          args: [{ by: c.by, principal: c.by, effectiveDate: c.effectiveDate }],
+        });
       case 'reactivate':
         return await handle.executeUpdate(reactivateServiceUpdate, { args: [{ by: c.by, principal: c.by }] });
     }
@@ -81,7 +101,11 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T | null> {
   }
 }
 
-export async function tenantState(deps: TemporalDeps, providerId: string, tenantId: string): Promise<TenantState | null> {
+export async function tenantState(
+  deps: TemporalDeps,
+  providerId: string,
+  tenantId: string,
+): Promise<TenantState | null> {
   return within(3000, tenantHandle(deps.temporal, providerId, tenantId).query(tenantStateQuery));
 }
 
@@ -89,6 +113,14 @@ export async function cycleProgress(deps: TemporalDeps, cycleId: string): Promis
   return within(2000, deps.temporal.workflow.getHandle(cycleId).query(progressQuery));
 }
 
-export async function nextCycleAt(deps: TemporalDeps, providerId: string): Promise<{ next: Date | null; paused: boolean } | null> {
-  return within(2000, usageScheduleHandle(deps.temporal, providerId).describe().then((d) => ({ next: d.info.nextActionTimes[0] ?? null, paused: d.state.paused })));
+export async function nextCycleAt(
+  deps: TemporalDeps,
+  providerId: string,
+): Promise<{ next: Date | null; paused: boolean } | null> {
+  return within(
+    2000,
+    usageScheduleHandle(deps.temporal, providerId)
+      .describe()
+      .then((d) => ({ next: d.info.nextActionTimes[0] ?? null, paused: d.state.paused })),
+  );
 }

@@ -30,11 +30,20 @@ export class HttpSession {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
-  async request(method: string, url: string, body?: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  async request(
+    method: string,
+    url: string,
+    body?: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     const res = await fetch(this.base + url, {
       method,
       redirect: 'manual',
-      headers: { cookie: this.cookieHeader(), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...headers },
+      headers: {
+        cookie: this.cookieHeader(),
+        ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        ...headers,
+      },
       body: body ? new URLSearchParams(body).toString() : undefined,
     });
     for (const c of res.headers.getSetCookie()) {

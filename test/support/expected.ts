@@ -17,13 +17,20 @@ export function expectedOutcomes(dataset: Dataset, providerIndex: number) {
     counts[o] = (counts[o] ?? 0) + 1;
   }
   const { BILLED = 0, REPEAT = 0, ...quarantined } = counts;
-  return { billed: BILLED + p.extraLines.length, repeats: REPEAT, quarantined, total: p.usageRecords + p.extraLines.length };
+  return {
+    billed: BILLED + p.extraLines.length,
+    repeats: REPEAT,
+    quarantined,
+    total: p.usageRecords + p.extraLines.length,
+  };
 }
 
 /** Straight recomputation of the charge and cost totals of every line the simulator serves. */
 export function recomputedTotals(dataset: Dataset, providerIndex: number, services: ServiceRef[]) {
   const p = dataset.providers[providerIndex]!;
-  const records = Array.from({ length: p.usageRecords + p.extraLines.length }, (_, i) => parseLosslessJson(dataset.usageLineJson(providerIndex, i)));
+  const records = Array.from({ length: p.usageRecords + p.extraLines.length }, (_, i) =>
+    parseLosslessJson(dataset.usageLineJson(providerIndex, i)),
+  );
   const lines = rateRecords(demoRateCard(dataset, p.currency), services, records);
   let charge = new Decimal(0);
   let cost = new Decimal(0);
@@ -32,5 +39,9 @@ export function recomputedTotals(dataset: Dataset, providerIndex: number, servic
     charge = charge.plus(l.charge!);
     cost = cost.plus(l.cost!);
   }
-  return { charge: charge.toFixed(4), cost: cost.toFixed(4), billed: lines.filter((l) => l.status === 'COMPLETED').length };
+  return {
+    charge: charge.toFixed(4),
+    cost: cost.toFixed(4),
+    billed: lines.filter((l) => l.status === 'COMPLETED').length,
+  };
 }

@@ -19,7 +19,10 @@ export function serverPortRange(rangeFile = '/proc/sys/net/ipv4/ip_local_port_ra
 }
 
 function canListen(port: number): Promise<boolean> {
-  return freeLoopbackPort(port).then(() => true, () => false);
+  return freeLoopbackPort(port).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A port on loopback, below the ephemeral range, that nothing listens on right now. */

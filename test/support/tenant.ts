@@ -2,7 +2,13 @@ import type { LicenceView } from '../../workflows/types';
 
 /** The one licence of the tenant-workflow tests' tenant (Microsoft 365 E3, subscription sub-1). */
 export const licence = (quantity: number): LicenceView => ({
-  subscriptionId: 'sub-1', parentSubscriptionId: null, productId: 'prod-1', productName: 'Microsoft 365 E3', quantity, status: 'Active', billingCycle: 'Monthly',
+  subscriptionId: 'sub-1',
+  parentSubscriptionId: null,
+  productId: 'prod-1',
+  productName: 'Microsoft 365 E3',
+  quantity,
+  status: 'Active',
+  billingCycle: 'Monthly',
 });
 
 /** Its price-list limits. */

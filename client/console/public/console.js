@@ -8,22 +8,42 @@
     if (running.length === 0) return;
     var timer = setInterval(function () {
       fetch('/api/progress', { headers: { accept: 'application/json' }, credentials: 'same-origin' })
-        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (r) {
+          return r.ok ? r.json() : null;
+        })
         .then(function (data) {
           if (!data) return;
           var live = {};
-          data.cycles.forEach(function (c) { live[c.id] = c; });
+          data.cycles.forEach(function (c) {
+            live[c.id] = c;
+          });
           var finished = false;
           running.forEach(function (el) {
             var c = live[el.getAttribute('data-cycle')];
-            if (!c) { finished = true; return; }
+            if (!c) {
+              finished = true;
+              return;
+            }
             var bar = el.querySelector('progress');
-            if (c.percent === null) bar.removeAttribute('value'); else bar.value = c.percent;
-            el.querySelector('.progress-text').textContent = c.phase + ': ' + c.fetched + ' fetched, ' + c.mediated + ' mediated' + (c.percent === null ? '' : ' (' + c.percent + '%)');
+            if (c.percent === null) bar.removeAttribute('value');
+            else bar.value = c.percent;
+            el.querySelector('.progress-text').textContent =
+              c.phase +
+              ': ' +
+              c.fetched +
+              ' fetched, ' +
+              c.mediated +
+              ' mediated' +
+              (c.percent === null ? '' : ' (' + c.percent + '%)');
           });
-          if (finished) { clearInterval(timer); window.location.reload(); }
+          if (finished) {
+            clearInterval(timer);
+            window.location.reload();
+          }
         })
-        .catch(function () { /* the next poll tries again */ });
+        .catch(function () {
+          /* the next poll tries again */
+        });
     }, 2000);
   }
 
@@ -41,7 +61,12 @@
             { label: 'Margin', data: spec.margin, backgroundColor: '#1d7a46' },
           ],
         },
-        options: { animation: false, responsive: true, plugins: { title: { display: true, text: spec.title } }, scales: { y: { title: { display: true, text: spec.currency } } } },
+        options: {
+          animation: false,
+          responsive: true,
+          plugins: { title: { display: true, text: spec.title } },
+          scales: { y: { title: { display: true, text: spec.currency } } },
+        },
       });
     });
   }

@@ -1,5 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { countAdmins, deleteUser, DuplicateUserError, getUser, listUsers, setUserRole } from '../../../db/console-users';
+import {
+  countAdmins,
+  deleteUser,
+  DuplicateUserError,
+  getUser,
+  listUsers,
+  setUserRole,
+} from '../../../db/console-users';
 import { countAudit, listAudit, recordAudit } from '../../../db/audit-events';
 import { isRole } from '../../../core/console-access';
 import { pageOf } from '../../../core/console-view';
@@ -10,14 +17,17 @@ import { HttpError, str, type ConsoleContext } from '../context';
 export async function adminRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const { pool } = ctx.deps;
 
-  app.get('/users', { config: { role: 'admin' } }, async (_request, reply) => reply.page('users', { title: 'Users', users: await listUsers(pool) }));
+  app.get('/users', { config: { role: 'admin' } }, async (_request, reply) =>
+    reply.page('users', { title: 'Users', users: await listUsers(pool) }),
+  );
 
   app.post('/users/:action', { config: { role: 'admin' } }, async (request, reply) => {
     const action = (request.params as { action: string }).action;
     const body = request.body as Record<string, unknown>;
     const me = request.session!.user.username;
     const username = str(body.username).toLowerCase();
-    const audit = (kind: string, detail: string) => recordAudit(pool, { actor: me, source: 'console', kind, subject: username, detail, remoteAddr: request.ip });
+    const audit = (kind: string, detail: string) =>
+      recordAudit(pool, { actor: me, source: 'console', kind, subject: username, detail, remoteAddr: request.ip });
     try {
       if (action === 'add') {
         const role = str(body.role);
@@ -28,8 +38,10 @@ export async function adminRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
       } else if (action === 'remove' || action === 'role') {
         const target = await getUser(pool, username);
         if (!target) throw new UserInputError(`no user ${username}`);
-        if (target.username === me) throw new UserInputError('you cannot remove or demote yourself here (another admin can)');
-        if (target.role === 'admin' && (await countAdmins(pool)) <= 1) throw new UserInputError('the last admin cannot be removed or demoted');
+        if (target.username === me)
+          throw new UserInputError('you cannot remove or demote yourself here (another admin can)');
+        if (target.role === 'admin' && (await countAdmins(pool)) <= 1)
+          throw new UserInputError('the last admin cannot be removed or demoted');
         if (action === 'remove') {
           await deleteUser(pool, username);
           await audit('user.remove', 'removed; their sessions ended');

@@ -16,7 +16,15 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext)
     Promise.all(
       cycleIds.map(async (id) => {
         const p = await cycleProgress(ctx.deps, id);
-        return { id, phase: p?.phase ?? 'unknown', percent: p ? progressPercent(p) : null, fetched: p?.linesFetched ?? 0, mediated: p?.linesMediated ?? 0, billed: p?.billed ?? 0, quarantined: p?.quarantined ?? 0 };
+        return {
+          id,
+          phase: p?.phase ?? 'unknown',
+          percent: p ? progressPercent(p) : null,
+          fetched: p?.linesFetched ?? 0,
+          mediated: p?.linesMediated ?? 0,
+          billed: p?.billed ?? 0,
+          quarantined: p?.quarantined ?? 0,
+        };
       }),
     );
 
@@ -33,7 +41,10 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext)
         foreign.set(providerId, [...(foreign.get(providerId) ?? []), ...currencies]);
       }
     }
-    const months = await monthTotals(pool, providers.map((p) => ({ providerId: p.id, period: monthIn(now, p.time_zone) })));
+    const months = await monthTotals(
+      pool,
+      providers.map((p) => ({ providerId: p.id, period: monthIn(now, p.time_zone) })),
+    );
     const progress = await liveProgress(cycles.running.map((c) => c.id));
     const schedules = await Promise.all(providers.map((p) => nextCycleAt(ctx.deps, p.id)));
     const cards = byAttention(
@@ -41,9 +52,16 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext)
         const last = cycles.last.find((c) => c.provider_id === p.id) ?? null;
         const reasons = quarantine
           .filter((q) => q.provider_id === p.id)
-          .map((q) => ({ ...q, currency: amountsCurrency(p.currency, q.reason === 'CURRENCY_MISMATCH' ? foreign.get(p.id) : []) }));
+          .map((q) => ({
+            ...q,
+            currency: amountsCurrency(p.currency, q.reason === 'CURRENCY_MISMATCH' ? foreign.get(p.id) : []),
+          }));
         const health = {
-          name: p.name, status: p.status, attentionReason: p.attention_reason, lastCycleStatus: last?.status ?? null, lastCycleError: last?.error ?? null,
+          name: p.name,
+          status: p.status,
+          attentionReason: p.attention_reason,
+          lastCycleStatus: last?.status ?? null,
+          lastCycleError: last?.error ?? null,
           quarantinedLines: reasons.reduce((n, r) => n + r.lines, 0),
         };
         return {
@@ -51,7 +69,9 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext)
           provider: p,
           attention: attentionReasons(health),
           last,
-          running: cycles.running.filter((c) => c.provider_id === p.id).map((c) => ({ cycle: c, progress: progress.find((x) => x.id === c.id)! })),
+          running: cycles.running
+            .filter((c) => c.provider_id === p.id)
+            .map((c) => ({ cycle: c, progress: progress.find((x) => x.id === c.id)! })),
           schedule: schedules[i],
           quarantine: reasons,
           period: monthIn(now, p.time_zone),

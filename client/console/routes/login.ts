@@ -15,7 +15,13 @@ function safeNext(next: unknown): string {
 
 export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const { pool } = ctx.deps;
-  const cookie = (maxAgeSeconds?: number) => ({ path: '/', httpOnly: true, sameSite: 'strict' as const, secure: ctx.opts.secureCookies, maxAge: maxAgeSeconds });
+  const cookie = (maxAgeSeconds?: number) => ({
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: ctx.opts.secureCookies,
+    maxAge: maxAgeSeconds,
+  });
 
   const rateLimitAudits = new WeakMap<FastifyRequest, Promise<unknown>>();
 
@@ -26,7 +32,11 @@ export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
     reply.setCookie(LOGIN_CSRF_COOKIE, token, cookie(1800));
     const q = request.query as Record<string, unknown>;
     const body = (request.body ?? {}) as Record<string, unknown>;
-    return reply.page('login', { title: 'Sign in', loginCsrf: token, next: safeNext(body.next ?? q.next), username: str(body.username), error }, status);
+    return reply.page(
+      'login',
+      { title: 'Sign in', loginCsrf: token, next: safeNext(body.next ?? q.next), username: str(body.username), error },
+      status,
+    );
   };
 
   // Browsers ask for it on every page; answering here keeps it out of the sign-in redirect.
@@ -51,13 +61,26 @@ export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
           max: ctx.opts.loginAttemptsPerMinute,
           timeWindow: ctx.opts.loginWindowMs,
           onExceeded: (request: FastifyRequest) => {
-            const username = str((request.body as Record<string, unknown> | undefined)?.username).slice(0, 64) || '(none)';
-            const audit = recordAudit(pool, { actor: username, source: 'console', kind: 'login.rate-limited', detail: 'too many sign-in attempts from this address', remoteAddr: request.ip })
-              .catch((err: unknown) => ctx.deps.log.error({ err, user: username, remoteAddr: request.ip }, 'console: could not audit a rate-limited sign-in'));
+            const username =
+              str((request.body as Record<string, unknown> | undefined)?.username).slice(0, 64) || '(none)';
+            const audit = recordAudit(pool, {
+              actor: username,
+              source: 'console',
+              kind: 'login.rate-limited',
+              detail: 'too many sign-in attempts from this address',
+              remoteAddr: request.ip,
+            }).catch((err: unknown) =>
+              ctx.deps.log.error(
+                { err, user: username, remoteAddr: request.ip },
+                'console: could not audit a rate-limited sign-in',
+              ),
+            );
             rateLimitAudits.set(request, audit);
           },
           errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) => ({
-            statusCode: 429, error: 'Too Many Requests', message: `Too many sign-in attempts from this address. Try again in ${context.after}.`,
+            statusCode: 429,
+            error: 'Too Many Requests',
+            message: `Too many sign-in attempts from this address. Try again in ${context.after}.`,
           }),
         },
       },
@@ -65,20 +88,42 @@ export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
     async (request, reply) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       if (!sameToken(body._csrf, request.cookies[LOGIN_CSRF_COOKIE] ?? '') || !request.cookies[LOGIN_CSRF_COOKIE]) {
-        return form(request, reply, 'The sign-in form expired or did not come from this console. Please try again.', 403);
+        return form(
+          request,
+          reply,
+          'The sign-in form expired or did not come from this console. Please try again.',
+          403,
+        );
       }
       const username = str(body.username).toLowerCase().slice(0, 64);
       const password = typeof body.password === 'string' ? body.password : '';
       const user = username && password ? await checkPassword(pool, username, password) : null;
       if (!user) {
-        await recordAudit(pool, { actor: username || '(none)', source: 'console', kind: 'login.failed', detail: 'wrong username or password', remoteAddr: request.ip });
+        await recordAudit(pool, {
+          actor: username || '(none)',
+          source: 'console',
+          kind: 'login.failed',
+          detail: 'wrong username or password',
+          remoteAddr: request.ip,
+        });
         ctx.deps.log.warn({ user: username, remoteAddr: request.ip }, 'console: failed sign-in');
         return form(request, reply, 'Wrong username or password.', 401);
       }
       // A new token at every sign-in: a token planted before sign-in is worthless after it.
       const token = newToken();
-      await createSession(pool, { tokenHash: tokenHash(token), userId: user.id, idleSeconds: ctx.opts.sessionIdleMinutes * 60, remoteAddr: request.ip });
-      await recordAudit(pool, { actor: user.username, source: 'console', kind: 'login', detail: `signed in as ${user.role}`, remoteAddr: request.ip });
+      await createSession(pool, {
+        tokenHash: tokenHash(token),
+        userId: user.id,
+        idleSeconds: ctx.opts.sessionIdleMinutes * 60,
+        remoteAddr: request.ip,
+      });
+      await recordAudit(pool, {
+        actor: user.username,
+        source: 'console',
+        kind: 'login',
+        detail: `signed in as ${user.role}`,
+        remoteAddr: request.ip,
+      });
       reply.clearCookie(LOGIN_CSRF_COOKIE, { path: '/' });
       reply.setCookie(SESSION_COOKIE, token, cookie());
       return reply.redirect(safeNext(body.next), 303);

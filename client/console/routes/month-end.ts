@@ -25,18 +25,40 @@ export async function monthEndRoutes(app: FastifyInstance, ctx: ConsoleContext):
     if (!provider) return reply.page('month-end', { title: 'Month end', providers, provider: null });
     const by = (REPORT_GROUPINGS as readonly string[]).includes(str(q.by)) ? (str(q.by) as ReportGrouping) : 'customer';
     const report = await buildChargesReport(pool, provider, period, by);
-    const label = (r: (typeof report.rows)[number]) => (by === 'product' ? r.product ?? r.productId : by === 'service' ? `${r.customer ?? ''} (${r.tenantDomain ?? r.service})` : r.customer) ?? '';
+    const label = (r: (typeof report.rows)[number]) =>
+      (by === 'product'
+        ? (r.product ?? r.productId)
+        : by === 'service'
+          ? `${r.customer ?? ''} (${r.tenantDomain ?? r.service})`
+          : r.customer) ?? '';
     // Chart figures are for drawing only (numbers); the table shows the exact amounts.
     const chart = {
-      title: `${provider.name}, ${period}: charge, cost and margin by ${by}`, currency: provider.currency,
-      labels: report.rows.map(label), charge: report.rows.map((r) => Number(r.charge)), cost: report.rows.map((r) => Number(r.cost)), margin: report.rows.map((r) => Number(r.margin)),
+      title: `${provider.name}, ${period}: charge, cost and margin by ${by}`,
+      currency: provider.currency,
+      labels: report.rows.map(label),
+      charge: report.rows.map((r) => Number(r.charge)),
+      cost: report.rows.map((r) => Number(r.cost)),
+      margin: report.rows.map((r) => Number(r.margin)),
     };
     const state = await periodState(pool, provider.id, period);
     const history = (await listPeriods(pool, provider.id)).find((p) => p.period === period)?.events ?? [];
     const reconciliations = await listReconciliations<Reconciliation>(pool, provider.id, period);
     return reply.page('month-end', {
-      title: `Month end: ${provider.name} ${period}`, charts: true, providers, provider, period, by, report, rows: report.rows.map((r) => ({ ...r, label: label(r) })),
-      chart, state, history, reconciliations, classes: RECONCILIATION_CLASSES, centsText, groupings: REPORT_GROUPINGS,
+      title: `Month end: ${provider.name} ${period}`,
+      charts: true,
+      providers,
+      provider,
+      period,
+      by,
+      report,
+      rows: report.rows.map((r) => ({ ...r, label: label(r) })),
+      chart,
+      state,
+      history,
+      reconciliations,
+      classes: RECONCILIATION_CLASSES,
+      centsText,
+      groupings: REPORT_GROUPINGS,
     });
   });
 

@@ -3,7 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { listProviders } from '../../../db/providers';
 import { countGroupLines, groupNames, listGroupLines, providerServices } from '../../../db/console-views';
 import { listQuarantineActions } from '../../../db/quarantine-actions';
-import { countQuarantineGroups, groupSummary, listQuarantineGroups, mismatchCurrencies } from '../../../db/quarantined-lines';
+import {
+  countQuarantineGroups,
+  groupSummary,
+  listQuarantineGroups,
+  mismatchCurrencies,
+} from '../../../db/quarantined-lines';
 import { amountsCurrency } from '../../../core/display';
 import { groupWorkflowId } from '../../../workflows/quarantine-group.api';
 import { parseGroupKey } from '../../../core/quarantine-group';
@@ -37,20 +42,34 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
     const providers = await listProviders(pool, true);
     const filter = { carrier: str(q.carrier), reason: str(q.reason), provider: str(q.provider) };
     let problem: string | null = null;
-    if (filter.carrier && filter.carrier !== CARRIER_LABEL) problem = `Unknown carrier "${filter.carrier}": the only carrier is "${CARRIER_LABEL}".`;
-    if (filter.reason && !(QUARANTINE_REASONS as readonly string[]).includes(filter.reason)) problem = `Unknown reason "${filter.reason}".`;
-    if (filter.provider && !providers.some((p) => p.id === filter.provider)) problem = `Unknown provider "${filter.provider}".`;
+    if (filter.carrier && filter.carrier !== CARRIER_LABEL)
+      problem = `Unknown carrier "${filter.carrier}": the only carrier is "${CARRIER_LABEL}".`;
+    if (filter.reason && !(QUARANTINE_REASONS as readonly string[]).includes(filter.reason))
+      problem = `Unknown reason "${filter.reason}".`;
+    if (filter.provider && !providers.some((p) => p.id === filter.provider))
+      problem = `Unknown provider "${filter.provider}".`;
     const where = { reason: filter.reason || null, providerId: filter.provider || null };
     const total = problem ? 0 : await countQuarantineGroups(pool, where);
     const page = pageOf(total, q.page);
     const groups = problem ? [] : await listQuarantineGroups(pool, where, { offset: page.offset, limit: page.size });
     // A CURRENCY_MISMATCH group's amounts are in its records' currency, not the provider's.
-    const foreign = groups.some((g) => g.reason === 'CURRENCY_MISMATCH') ? await mismatchCurrencies(pool, { providerId: where.providerId }) : new Map<string, string[]>();
+    const foreign = groups.some((g) => g.reason === 'CURRENCY_MISMATCH')
+      ? await mismatchCurrencies(pool, { providerId: where.providerId })
+      : new Map<string, string[]>();
     const rows = groups.map((g) => {
       const provider = providers.find((p) => p.id === g.provider_id)!;
       return { ...g, provider, currency: amountsCurrency(provider?.currency ?? '', foreign.get(g.group_key)) };
     });
-    return reply.page('quarantine', { title: 'Quarantine', filter, problem, rows, page, providers, reasons: QUARANTINE_REASONS, carrier: CARRIER_LABEL });
+    return reply.page('quarantine', {
+      title: 'Quarantine',
+      filter,
+      problem,
+      rows,
+      page,
+      providers,
+      reasons: QUARANTINE_REASONS,
+      carrier: CARRIER_LABEL,
+    });
   });
 
   app.get('/quarantine/group', { config: { role: 'viewer' } }, async (request, reply) => {
@@ -69,12 +88,26 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
     const actions = (await listQuarantineActions(pool, key)).reverse();
     return reply.page('group', {
       title: `Quarantine group ${names.customer ?? tenantRef}`,
-      key, provider, reason, tenantRef, summary, names, lines, page, services, actions,
+      key,
+      provider,
+      reason,
+      tenantRef,
+      summary,
+      names,
+      lines,
+      page,
+      services,
+      actions,
       currency: amountsCurrency(provider.currency, (await mismatchCurrencies(pool, { groupKey: key })).get(key)),
       workflowId: groupWorkflowId(key),
       // One per form: a request id names one action, so a refused write-off's id re-posted with an
       // allocate would be answered with that refusal (each is sent again as is, once, on a retry).
-      requestIds: { allocate: randomUUID(), cleanse: randomUUID(), writeOff: randomUUID(), acceptRevision: randomUUID() },
+      requestIds: {
+        allocate: randomUUID(),
+        cleanse: randomUUID(),
+        writeOff: randomUUID(),
+        acceptRevision: randomUUID(),
+      },
       allocatable: reason !== 'INVALID_RECORD' && reason !== 'DUPLICATE_USAGE',
     });
   });
@@ -97,8 +130,16 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
     else throw new HttpError(400, `Unknown action "${action}".`);
     try {
       const o = await resolveGroup(ctx.deps, key, { ...req, requestId });
-      const what = { writeOff: 'Written off', allocate: `Allocated to ${str(body.serviceId)}`, cleanse: 'Cleansed', acceptRevision: 'Revision accepted' }[action];
-      await ctx.flash(request, { kind: 'ok', text: `${what} by ${o.by}: ${o.lines} line(s); billed ${o.billed}, back in quarantine ${o.requarantined}, written off ${o.writtenOff}.` });
+      const what = {
+        writeOff: 'Written off',
+        allocate: `Allocated to ${str(body.serviceId)}`,
+        cleanse: 'Cleansed',
+        acceptRevision: 'Revision accepted',
+      }[action];
+      await ctx.flash(request, {
+        kind: 'ok',
+        text: `${what} by ${o.by}: ${o.lines} line(s); billed ${o.billed}, back in quarantine ${o.requarantined}, written off ${o.writtenOff}.`,
+      });
     } catch (err) {
       if (!(err instanceof Refused)) throw err;
       await ctx.flash(request, { kind: 'error', text: `Refused: ${err.message}` });

@@ -8,7 +8,12 @@ import { RateEditError, removeRate, setDefaultMarkup, setRate, type RateEditor }
 import { HttpError, str, type ConsoleContext } from '../context';
 
 /** Field paths of core/rate-card's messages, as the form labels them. */
-const formMessage = (m: string) => m.replace('rule.productId', 'product').replace('rule.serviceId', 'service').replace('rule.kind', 'kind').replace('rule.value', 'value');
+const formMessage = (m: string) =>
+  m
+    .replace('rule.productId', 'product')
+    .replace('rule.serviceId', 'service')
+    .replace('rule.kind', 'kind')
+    .replace('rule.value', 'value');
 
 export async function rateRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const { pool } = ctx.deps;
@@ -34,12 +39,26 @@ export async function rateRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
     const auditPage = pageOf(await countAudit(pool, auditFilter), q.auditPage, 10);
     const audit = await listAudit(pool, auditFilter, { offset: auditPage.offset, limit: auditPage.size });
     return reply.page('rates', {
-      title: `Rates: ${provider.name}`, providers, provider, card, names, products, services: await providerServices(pool, provider.id),
-      rules: rules.slice(rulePage.offset, rulePage.offset + rulePage.size), rulePage, audit, auditPage, query: q,
+      title: `Rates: ${provider.name}`,
+      providers,
+      provider,
+      card,
+      names,
+      products,
+      services: await providerServices(pool, provider.id),
+      rules: rules.slice(rulePage.offset, rulePage.offset + rulePage.size),
+      rulePage,
+      audit,
+      auditPage,
+      query: q,
     });
   });
 
-  const editor = (request: { session: { user: { username: string } } | null; ip: string }): RateEditor => ({ actor: request.session!.user.username, source: 'console', remoteAddr: request.ip });
+  const editor = (request: { session: { user: { username: string } } | null; ip: string }): RateEditor => ({
+    actor: request.session!.user.username,
+    source: 'console',
+    remoteAddr: request.ip,
+  });
 
   app.post('/rates/:providerId/:edit', { config: { role: 'billing' } }, async (request, reply) => {
     const params = request.params as { providerId: string; edit: string };
@@ -48,9 +67,22 @@ export async function rateRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
     const back = `/rates?provider=${encodeURIComponent(provider.id)}`;
     try {
       if (params.edit === 'set') {
-        const r = await setRate(edits, provider, { productId: str(body.productId), serviceId: str(body.serviceId), kind: str(body.kind), value: str(body.value) }, editor(request));
+        const r = await setRate(
+          edits,
+          provider,
+          {
+            productId: str(body.productId),
+            serviceId: str(body.serviceId),
+            kind: str(body.kind),
+            value: str(body.value),
+          },
+          editor(request),
+        );
         const shown = (x: typeof r.old) => (x ? `${x.kind}${x.value !== null ? ` ${x.value}` : ''}` : 'no rule');
-        await ctx.flash(request, { kind: 'ok', text: `Rule for ${r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}: ${shown(r.old)} → ${shown(r.new)}.${r.cleansing ? ` ${r.cleansing} quarantine group(s) asked to cleanse themselves.` : ''}` });
+        await ctx.flash(request, {
+          kind: 'ok',
+          text: `Rule for ${r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}: ${shown(r.old)} → ${shown(r.new)}.${r.cleansing ? ` ${r.cleansing} quarantine group(s) asked to cleanse themselves.` : ''}`,
+        });
       } else if (params.edit === 'remove') {
         await removeRate(edits, provider, str(body.productId), str(body.serviceId), editor(request));
         await ctx.flash(request, { kind: 'ok', text: `Rule for ${str(body.productId)} removed.` });

@@ -19,7 +19,9 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
     const providerId = providers.some((p) => p.id === filter.provider) ? filter.provider : null;
     const total = await countTenants(pool, providerId, filter.q || null);
     const page = pageOf(total, q.page);
-    const rows = (await searchTenants(pool, providerId, filter.q || null, { offset: page.offset, limit: page.size })).map((t) => ({ ...t, provider: providers.find((p) => p.id === t.provider_id)! }));
+    const rows = (
+      await searchTenants(pool, providerId, filter.q || null, { offset: page.offset, limit: page.size })
+    ).map((t) => ({ ...t, provider: providers.find((p) => p.id === t.provider_id)! }));
     return reply.page('tenants', { title: 'Tenants', filter, rows, page, providers });
   });
 
@@ -41,7 +43,15 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
     const limits = new Map((state?.products ?? []).map((p) => [p.productId, p]));
     return reply.page('tenant', {
       title: `${s.customer_name ?? s.tenant_domain ?? s.id}`,
-      s, provider, state, live: !!state, licences, limits, products: state?.products ?? [], events, page,
+      s,
+      provider,
+      state,
+      live: !!state,
+      licences,
+      limits,
+      products: state?.products ?? [],
+      events,
+      page,
       workflowId: tenantWorkflowId(s.provider_id, s.tenant_id),
       today: new Date().toISOString().slice(0, 10),
     });
@@ -64,12 +74,23 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
       let change: TenantChange;
       switch (params.change) {
         case 'quantity':
-          change = { kind: 'setQuantity', subscriptionId: str(body.subscriptionId), quantity: whole(body.quantity, 'quantity'), by };
+          change = {
+            kind: 'setQuantity',
+            subscriptionId: str(body.subscriptionId),
+            quantity: whole(body.quantity, 'quantity'),
+            by,
+          };
           break;
         case 'order': {
           const cycle = str(body.billingCycle) || 'Monthly';
           if (cycle !== 'Monthly' && cycle !== 'Annual') throw new Refused('billing cycle must be Monthly or Annual');
-          change = { kind: 'order', productId: str(body.productId), quantity: whole(body.quantity, 'quantity'), billingCycle: cycle, by };
+          change = {
+            kind: 'order',
+            productId: str(body.productId),
+            quantity: whole(body.quantity, 'quantity'),
+            billingCycle: cycle,
+            by,
+          };
           break;
         }
         case 'cancel':
@@ -83,9 +104,11 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
       }
       const r = await changeTenant(ctx.deps, s.provider_id, s.tenant_id, change);
       const text =
-        change.kind === 'cancel' ? `Billing of ${s.id} stops from ${r.cancelledOn}. The licence at Rhipe is NOT cancelled: do that in Rhipe's portal or Office 365 if intended.`
-        : change.kind === 'reactivate' ? `${s.id} is billed again; its SERVICE_INACTIVE lines are being cleansed.`
-        : `Done (change ${r.changeId}) by ${by}: ${r.licences.map((l) => `${l.productName ?? l.productId} × ${l.quantity}`).join('; ')}`;
+        change.kind === 'cancel'
+          ? `Billing of ${s.id} stops from ${r.cancelledOn}. The licence at Rhipe is NOT cancelled: do that in Rhipe's portal or Office 365 if intended.`
+          : change.kind === 'reactivate'
+            ? `${s.id} is billed again; its SERVICE_INACTIVE lines are being cleansed.`
+            : `Done (change ${r.changeId}) by ${by}: ${r.licences.map((l) => `${l.productName ?? l.productId} × ${l.quantity}`).join('; ')}`;
       await ctx.flash(request, { kind: 'ok', text });
     } catch (err) {
       if (!(err instanceof Refused)) throw err;
