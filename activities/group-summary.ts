@@ -2,7 +2,7 @@ import type { Pool } from '../db/pool';
 import { groupIdentity, groupSummaries, groupSummary } from '../db/quarantined-lines';
 import { listServices } from '../db/services';
 import { getProvider } from '../db/providers';
-import { displayMoney } from '../core/display';
+import { displayMoney } from '../client/display';
 import { serviceSuggestions } from '../core/quarantine-group';
 import type { GroupSummary } from '../workflows/types';
 

@@ -14,7 +14,7 @@ import {
   setInvoiceAttention,
   storeReconciliation,
 } from '../db/invoice-reconciliations';
-import { canonicalJson } from '../core/lossless';
+import { canonicalJson } from '../lib/lossless';
 import type { InvoiceReconciliationActivities, NotInFeedOutcome } from '../workflows/invoice-reconciliation';
 import { invoiceLineKey, invoiceRowToUsageRecord } from '../core/invoice-line';
 import {

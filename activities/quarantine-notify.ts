@@ -3,7 +3,7 @@ import type { WorkflowStarter } from '../workflows/starter';
 import { signalCleanse, signalLinesAdded } from '../workflows/quarantine-group.api';
 import { groupsMatching, groupsMediatedBy, groupsOfServedTenants } from '../db/quarantined-lines';
 import { describeTrigger, linesReleasedBy, type AutoCleanseTrigger } from '../core/quarantine-group';
-import { forEachConcurrently } from '../core/concurrency';
+import { forEachConcurrently } from '../lib/concurrency';
 import { groupSummariesWithDetails } from './group-summary';
 import { Context } from '@temporalio/activity';
 import type { GroupSummary } from '../workflows/types';

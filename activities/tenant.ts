@@ -18,7 +18,7 @@ import { recordLicenceEvent } from '../db/licence-events';
 import { changeEvent, diffLicences } from '../core/licences';
 import { autoCleanse } from './quarantine-notify';
 import { ensureTenantWorkflow } from '../workflows/tenant.api';
-import { forEachConcurrently } from '../core/concurrency';
+import { forEachConcurrently } from '../lib/concurrency';
 import type {
   CarrierTenantView,
   ChangeResult,

@@ -23,7 +23,7 @@ import type { CycleSummary, FetchResult } from '../workflows/types';
 import type { UsagePage } from '../carrier/client';
 import { usageWindow, type UsageWindow } from '../core/usage-window';
 import { needsAdminAttention } from '../core/attention';
-import { Slots } from '../core/concurrency';
+import { Slots } from '../lib/concurrency';
 
 type DecidedLine = ReceivedLine & { decision: Decision | null };
 

@@ -18,7 +18,7 @@ import { embeddedUrlFor, startEmbeddedPostgres } from '../db/embedded';
 import { createPool, type Pool } from '../db/pool';
 import { getProvider } from '../db/providers';
 import { Command } from 'commander';
-import { parseLosslessJson } from '../core/lossless';
+import { parseLosslessJson } from '../lib/lossless';
 import { rawRecordId } from '../core/usage-record';
 import { textHash } from '../core/mediation';
 import { listServices } from '../db/services';

@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import { createHash } from 'node:crypto';
-import { parseNumberPreserving } from '../core/fast-json';
+import { parseNumberPreserving } from '../lib/fast-json';
 import { batchDecider, type Decision } from '../core/mediation';
 import { batchContext, receivedLines } from '../db/usage-lines';
 import { encodePage } from '../db/usage-rows';

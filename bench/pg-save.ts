@@ -12,7 +12,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { PROJECT_ROOT } from '../config';
-import { parseNumberPreserving } from '../core/fast-json';
+import { parseNumberPreserving } from '../lib/fast-json';
 import { addVersions, batchDecider, versionsOf, type KnownVersion } from '../core/mediation';
 import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
 import { migrateUp } from '../db/migrate';

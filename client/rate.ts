@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { parseLosslessJson } from '../core/lossless';
+import { parseLosslessJson } from '../lib/lossless';
 import { parseRateCard, parseServices } from '../core/rate-card';
 import { rateRecords } from '../core/rate-file';
 

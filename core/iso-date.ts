@@ -1,4 +1,4 @@
-import { memoByText } from './memo';
+import { memoByText } from '../lib/memo';
 
 /**
  * ISO 8601 date-times as the carrier sends them: always with an offset, up to 7 fraction digits

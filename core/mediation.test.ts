@@ -10,7 +10,7 @@ import {
   type Decision,
   type KnownVersion,
 } from './mediation';
-import { parseLosslessJson } from './lossless';
+import { parseLosslessJson } from '../lib/lossless';
 import { Decimal } from './money';
 
 const T1 = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';

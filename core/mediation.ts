@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
-import { canonicalJson, jsonNumberToDecimal } from './lossless';
-import { memoByText } from './memo';
+import { canonicalJson, jsonNumberToDecimal } from '../lib/lossless';
+import { memoByText } from '../lib/memo';
 import { isGuid, normalizeGuid } from './guid';
 import { decimalText } from './money';
 import { mediate, type Mediated, type MediationContext } from './rating';

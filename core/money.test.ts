@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { decimalText, parseDecimalText, sharedDecimal } from './money';
-import { canonicalNumber } from './lossless';
+import { canonicalNumber } from '../lib/lossless';
 import { rate } from './rating';
 import type { UsageRecord } from './usage-record';
 

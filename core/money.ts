@@ -1,5 +1,5 @@
 import DecimalJs from 'decimal.js';
-import { memoByText } from './memo';
+import { memoByText } from '../lib/memo';
 
 /**
  * Exact decimal arithmetic for every amount in the system. Precision is far above the

@@ -1,6 +1,6 @@
 import { isLosslessNumber } from 'lossless-json';
 import { parseDecimalText, type Decimal } from './money';
-import { jsonNumberToDecimal } from './lossless';
+import { jsonNumberToDecimal } from '../lib/lossless';
 import { isGuid, normalizeGuid } from './guid';
 import { parseCarrierInstant, parsePlainDate } from './iso-date';
 import type { RateCard, RateRule, RuleKind, ServiceRef } from './rating';

@@ -1,5 +1,5 @@
 import { Decimal, roundMoney } from './money';
-import { MemoByRefs } from './memo';
+import { MemoByRefs } from '../lib/memo';
 import type { UsageRecord } from './usage-record';
 import { validateUsageRecord, contentHash } from './usage-record';
 

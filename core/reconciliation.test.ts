@@ -4,7 +4,7 @@ import { reconcile, toCents, centsText } from './reconciliation';
 import { invoiceRowToUsageRecord, invoiceLineKey } from './invoice-line';
 import { Decimal } from './money';
 import { contentHash } from './usage-record';
-import { parseLosslessJson } from './lossless';
+import { parseLosslessJson } from '../lib/lossless';
 import { addMonths, lastDayOf, parsePeriod, previousPeriodOf } from './period';
 
 const A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';

@@ -1,4 +1,4 @@
-import { prepareName, preparedSimilarity, similarity } from './similarity';
+import { prepareName, preparedSimilarity, similarity } from '../lib/similarity';
 
 export interface ServiceCandidate {
   id: string;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REQUIRED_FIELDS, validateUsageRecord } from './usage-record';
-import { parseLosslessJson } from './lossless';
+import { parseLosslessJson } from '../lib/lossless';
 
 const T1 = 'AAAAAAAA-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const P1 = '11111111-1111-4111-8111-11111111111B';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Decimal } from './money';
 import { isGuid, normalizeGuid } from './guid';
-import { canonicalJson, jsonNumberToDecimal } from './lossless';
+import { canonicalJson, jsonNumberToDecimal } from '../lib/lossless';
 import { compareInstants, parseCarrierInstant, type CarrierInstant } from './iso-date';
 
 /** A usage line that passed validation, with exact decimals and normalised GUIDs. */

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from './pool';
-import type { Role } from '../core/console-access';
+import type { Role } from '../client/console/access';
 
 type Queryable = Pool | PoolClient;
 

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from './pool';
-import { memoByText } from '../core/memo';
+import { memoByText } from '../lib/memo';
 
 /**
  * COPY rows into a table in COPY's binary format (CopyRows makes it): the cheapest way to hand

@@ -12,7 +12,7 @@
 import v8 from 'node:v8';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import path from 'node:path';
-import { orderedTurns, type Turn } from '../core/concurrency';
+import { orderedTurns, type Turn } from '../lib/concurrency';
 import { CopyRows, type CopyRowsData } from './copy';
 import { advanceCursor } from './cycle-runs';
 import { createPool, inTransaction, type Pool, type PoolTimeouts } from './pool';

@@ -1,7 +1,7 @@
 import type { PoolClient } from './pool';
 import { loadBillingContext } from './mediation-context';
 import { groupKeyOf } from './usage-lines';
-import { parseLosslessJson } from '../core/lossless';
+import { parseLosslessJson } from '../lib/lossless';
 import { decimalText, formatMoney } from '../core/money';
 import { mediate } from '../core/rating';
 

@@ -10,8 +10,8 @@ import {
   type EncodedPage,
 } from './usage-rows';
 import type { QuarantineReason } from '../core/rating';
-import { parseNumberPreserving } from '../core/fast-json';
-import { stringifyLossless } from '../core/lossless';
+import { parseNumberPreserving } from '../lib/fast-json';
+import { stringifyLossless } from '../lib/lossless';
 import {
   decideBatch,
   lineFacts,
@@ -23,7 +23,7 @@ import {
 } from '../core/mediation';
 import { loadBillingContext, type ProviderBillingContext } from './mediation-context';
 import { quarantineGroupKey } from '../core/quarantine-group';
-import type { Turn } from '../core/concurrency';
+import type { Turn } from '../lib/concurrency';
 
 type Queryable = Pool | PoolClient;
 
@@ -172,7 +172,7 @@ export async function savePage(
  * in a closed month whoever writes it).
  *
  * Line ids are the order of receipt (a RecordId's latest revision is its highest id). Pages saved
- * at once, each in its own transaction, pass `turn` (core/concurrency.ts orderedTurns, handed out
+ * at once, each in its own transaction, pass `turn` (lib/concurrency.ts orderedTurns, handed out
  * in page order): the page draws its ids only once the page before it has drawn its own, then lets
  * the next go; on any failure the turn is released too.
  */

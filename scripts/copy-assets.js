@@ -6,7 +6,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const out = path.resolve(root, process.argv[2] || 'dist');
-const dirs = ['core', 'carrier', 'config', 'db', 'workflows', 'activities', 'workers', 'client'];
+const dirs = ['core', 'lib', 'carrier', 'config', 'db', 'workflows', 'activities', 'workers', 'client'];
 
 function copy(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

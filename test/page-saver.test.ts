@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Decimal } from '../core/money';
-import { parseNumberPreserving } from '../core/fast-json';
+import { parseNumberPreserving } from '../lib/fast-json';
 import { decideBatch } from '../core/mediation';
 import { openCycleRun, fetchCursor } from '../db/cycle-runs';
 import { importRateCard } from '../db/rates';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseLosslessJson } from '../core/lossless';
+import { parseLosslessJson } from '../lib/lossless';
 import { parseRateCard, parseServices, InputError } from '../core/rate-card';
 import { rateRecords } from '../core/rate-file';
 import { formatMoney, roundMoney, Decimal } from '../core/money';
@@ -318,7 +318,7 @@ test('rate rules accept values written as strings (as the CLI passes them), exac
 });
 
 test('canonical numbers: equal decimals give equal text, different ones never do', async () => {
-  const { canonicalNumber } = await import('../core/lossless.js');
+  const { canonicalNumber } = await import('../lib/lossless.js');
   const same: Array<[string, string]> = [
     ['1.10', '1.1'],
     ['1.0', '1'],

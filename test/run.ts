@@ -23,6 +23,8 @@ async function main(): Promise<number> {
   const filter = process.argv.slice(2);
   const files = testFiles(path.join(PROJECT_ROOT, 'test'))
     .concat(testFiles(path.join(PROJECT_ROOT, 'core')))
+    .concat(testFiles(path.join(PROJECT_ROOT, 'lib')))
+    .concat(testFiles(path.join(PROJECT_ROOT, 'client')))
     .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
     .sort();
   let serverUrl = process.env.DATABASE_URL;

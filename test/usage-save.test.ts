@@ -1,9 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decimal } from '../core/money';
-import { parseNumberPreserving } from '../core/fast-json';
+import { parseNumberPreserving } from '../lib/fast-json';
 import { decideBatch } from '../core/mediation';
-import { orderedTurns } from '../core/concurrency';
+import { orderedTurns } from '../lib/concurrency';
 import { CopyRows, numericBinary } from '../db/copy';
 import { closePeriod } from '../db/billing-periods';
 import { inTransaction } from '../db/pool';

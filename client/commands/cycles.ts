@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { providerFilter, providerLabels, requireProvider } from '../lookup';
-import { displayMoney, displayTime } from '../../core/display';
+import { displayMoney, displayTime } from '../display';
 import { getCycleRun, listCycleRuns } from '../../db/cycle-runs';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';

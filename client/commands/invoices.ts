@@ -3,7 +3,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import { requireProvider } from '../lookup';
 import { printRows } from '../output';
-import { displayMoney } from '../../core/display';
+import { displayMoney } from '../display';
 import { UserError } from '../errors';
 import { requirePeriod } from './billing';
 import { startInvoiceReconciliation } from '../../workflows/invoice-reconciliation.api';

@@ -5,7 +5,7 @@ import type { CliContext } from '../context';
 import type { Pool } from '../../db/pool';
 import { getProvider } from '../../db/providers';
 import { providerFilter, providerLabels } from '../lookup';
-import { amountsCurrency, displayMoney, displayTime } from '../../core/display';
+import { amountsCurrency, displayMoney, displayTime } from '../display';
 import {
   groupExists,
   groupSummary,

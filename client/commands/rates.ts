@@ -13,7 +13,7 @@ import {
   type RateEditDeps,
   type RateEditor,
 } from '../rate-changes';
-import { parseLosslessJson } from '../../core/lossless';
+import { parseLosslessJson } from '../../lib/lossless';
 import { autoCleanse } from '../../activities/quarantine-notify';
 import { printRows } from '../output';
 import { UserError } from '../errors';

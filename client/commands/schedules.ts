@@ -7,7 +7,7 @@ import { startUsageCycleNow, usageScheduleHandle } from '../../workflows/usage-c
 import { explicitWindow, type UsageWindow } from '../../core/usage-window';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
-import { displayCycleTimes, displayTime } from '../../core/display';
+import { displayCycleTimes, displayTime } from '../display';
 
 export function scheduleCommands(program: Command, ctx: () => CliContext): void {
   const schedule = program

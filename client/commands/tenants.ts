@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import type { CliContext } from '../context';
 import { getService, listServices } from '../../db/services';
 import { providerFilter, providerLabels } from '../lookup';
-import { displayTime } from '../../core/display';
+import { displayTime } from '../display';
 import { listLicences } from '../../db/licences';
 import { recentLicenceEvents } from '../../db/licence-events';
 import { tenantHandle } from '../../workflows/tenant.api';

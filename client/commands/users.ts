@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { countAdmins, deleteUser, DuplicateUserError, getUser, listUsers, setUserRole } from '../../db/console-users';
 import { recordAudit } from '../../db/audit-events';
-import { isRole, ROLES } from '../../core/console-access';
+import { isRole, ROLES } from '../console/access';
 import { addUser, changePassword, randomPassword, UserInputError } from '../console/auth';
 import { printRows } from '../output';
 import { UserError } from '../errors';

@@ -11,7 +11,7 @@ import {
   setPasswordHash,
   type ConsoleUser,
 } from '../../db/console-users';
-import { passwordProblem, usernameProblem, type Role } from '../../core/console-access';
+import { passwordProblem, usernameProblem, type Role } from './access';
 
 /**
  * Passwords, session tokens and CSRF tokens for the console.

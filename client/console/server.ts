@@ -14,8 +14,8 @@ import {
   type ConsoleOptions,
   type ConsoleSession,
 } from './context';
-import { roleAllows, type Role } from '../../core/console-access';
-import { displayMoney, displayTime } from '../../core/display';
+import { roleAllows, type Role } from './access';
+import { displayMoney, displayTime } from '../display';
 import { csrfTokenFor, sameToken, tokenHash } from './auth';
 import { loginRoutes, SESSION_COOKIE } from './routes/login';
 import { dashboardRoutes } from './routes/dashboard';

@@ -1,5 +1,5 @@
 import type { Dataset } from '../../carrier/simulator/dataset';
-import { parseLosslessJson } from '../../core/lossless';
+import { parseLosslessJson } from '../../lib/lossless';
 import { rateRecords } from '../../core/rate-file';
 import { demoRateCard } from '../../carrier/simulator/demo-card';
 import type { ServiceRef } from '../../core/rating';

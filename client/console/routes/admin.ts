@@ -8,8 +8,8 @@ import {
   setUserRole,
 } from '../../../db/console-users';
 import { countAudit, listAudit, recordAudit } from '../../../db/audit-events';
-import { isRole } from '../../../core/console-access';
-import { pageOf } from '../../../core/console-view';
+import { isRole } from '../access';
+import { pageOf } from '../view';
 import { addUser, UserInputError } from '../auth';
 import { HttpError, str, type ConsoleContext } from '../context';
 

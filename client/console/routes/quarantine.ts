@@ -9,13 +9,13 @@ import {
   listQuarantineGroups,
   mismatchCurrencies,
 } from '../../../db/quarantined-lines';
-import { amountsCurrency } from '../../../core/display';
+import { amountsCurrency } from '../../display';
 import { groupWorkflowId } from '../../../workflows/quarantine-group.api';
 import { parseGroupKey } from '../../../core/quarantine-group';
 import { CARRIER_LABEL } from '../../../workflows/search-attributes';
 import { QUARANTINE_REASONS } from '../../../core/rating';
 import { rankServices } from '../../../core/service-suggestion';
-import { pageOf } from '../../../core/console-view';
+import { pageOf } from '../view';
 import { Refused, resolveGroup } from '../temporal';
 import { HttpError, str, type ConsoleContext } from '../context';
 import type { ResolveRequest } from '../../../workflows/types';

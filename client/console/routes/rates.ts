@@ -3,7 +3,7 @@ import { listProviders } from '../../../db/providers';
 import { getRateCard } from '../../../db/rates';
 import { countAudit, listAudit } from '../../../db/audit-events';
 import { knownProducts, providerServices } from '../../../db/console-views';
-import { pageOf } from '../../../core/console-view';
+import { pageOf } from '../view';
 import { RateEditError, removeRate, setDefaultMarkup, setRate, type RateEditor } from '../../rate-changes';
 import { HttpError, str, type ConsoleContext } from '../context';
 

@@ -4,7 +4,7 @@ import { getService } from '../../../db/services';
 import { listLicences } from '../../../db/licences';
 import { countTenants, searchTenants } from '../../../db/console-views';
 import { countLicenceEvents, recentLicenceEvents } from '../../../db/licence-events';
-import { pageOf } from '../../../core/console-view';
+import { pageOf } from '../view';
 import { tenantWorkflowId } from '../../../workflows/tenant.api';
 import { changeTenant, Refused, tenantState, type TenantChange } from '../temporal';
 import { HttpError, str, type ConsoleContext } from '../context';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attentionReasons, byAttention, pageOf, progressPercent } from './console-view';
-import { monthIn } from './period';
+import { attentionReasons, byAttention, pageOf, progressPercent } from './view';
+import { monthIn } from '../../core/period';
 
 test("this month is the provider's month", () => {
   assert.equal(monthIn(new Date('2026-11-30T14:00:00Z'), 'Australia/Sydney'), '2026-12');

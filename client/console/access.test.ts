@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isRole, passwordProblem, roleAllows, usernameProblem } from './console-access';
+import { isRole, passwordProblem, roleAllows, usernameProblem } from './access';
 
 test('roles: each includes the ones below it, and none above', () => {
   assert.ok(roleAllows('admin', 'billing'));

@@ -1,6 +1,6 @@
 import { isLosslessNumber, LosslessNumber, parse, stringify } from 'lossless-json';
-import { Decimal, decimalText, parseDecimalText } from './money';
-import { isGuid } from './guid';
+import { Decimal, decimalText, parseDecimalText } from '../core/money';
+import { isGuid } from '../core/guid';
 
 /**
  * JSON from outside is parsed without ever passing numbers through a binary float:
@@ -17,7 +17,7 @@ export function stringifyLossless(value: unknown): string {
 }
 
 /**
- * A JSON number that every occurrence of its text may share (core/fast-json.ts hands out one
+ * A JSON number that every occurrence of its text may share (lib/fast-json.ts hands out one
  * instance per text while it is recent). Its text never changes, like every LosslessNumber
  * here; its exact Decimal (immutable too) is filled in once, the first time it is asked for.
  */

@@ -1,5 +1,5 @@
 /**
- * What the console shows people beyond core/display.ts (amounts and times, shared with the CLI)
+ * What the console shows people beyond client/display.ts (amounts and times, shared with the CLI)
  * and core/period.ts ("this month" in a provider's zone): tables in pages, who needs attention,
  * a cycle's progress.
  */

@@ -10,7 +10,7 @@ import { parseLosslessJson, SharedNumber, stringifyLossless } from './lossless';
  * doubles JSON.parse made are only counted, never read. The carrier repeats its prices, quantities
  * and ratios on thousands of lines: a number's text seen recently gives the very same (immutable)
  * SharedNumber again, found by a hash taken while scanning, so a repeated number makes no object
- * and its Decimal is worked out once (core/lossless.ts jsonNumberToDecimal).
+ * and its Decimal is worked out once (lib/lossless.ts jsonNumberToDecimal).
  *
  * Document order is what the walk sees as long as no key looks like an array index (JavaScript
  * lists those first) and no key is repeated (JSON.parse keeps the last silently, lossless-json

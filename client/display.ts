@@ -1,4 +1,4 @@
-import { Decimal } from './money';
+import { Decimal } from '../core/money';
 
 /**
  * How amounts and times read for people (CLI listings, the Web UI's summaries). Exact values stay
