@@ -5,7 +5,7 @@ import { carrierFor } from './deps';
 import { classified } from './failures';
 import { notifyGroups } from './quarantine-notify';
 import { getProvider } from '../db/providers';
-import { mediatePage } from '../db/usage-lines';
+import { mediatePage } from './mediate';
 import {
   INVOICE_SOURCE_PREFIX,
   countInvoiceLinesMediated,

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import { inTransaction } from '../db/pool';
-import { mediateBatch } from '../db/usage-lines';
+import { mediateBatch } from './mediate';
 import { getQuarantineAction, insertQuarantineAction, storeQuarantineActionResult } from '../db/quarantine-actions';
 import { lineOutcomes, lockGroupLines, markLinesCleansed, writeOffLines } from '../db/quarantined-lines';
 import { rememberTenantAllocation } from '../db/tenant-allocations';

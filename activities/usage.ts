@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
 import { carrierFor } from './deps';
 import { classified } from './failures';
-import { batchContext, knownVersions, mediateBatch, receivedLines, type ReceivedLine } from '../db/usage-lines';
+import { knownVersions, type ReceivedLine } from '../db/usage-lines';
+import { batchContext, mediateBatch, receivedLines } from './mediate';
 import { encodePage, type EncodedPage } from '../db/usage-rows';
 import { loadBillingContext } from '../db/mediation-context';
 import {

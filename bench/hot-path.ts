@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { createHash } from 'node:crypto';
 import { parseNumberPreserving } from '../lib/fast-json';
 import { batchDecider, type Decision } from '../core/mediation';
-import { batchContext, receivedLines } from '../db/usage-lines';
+import { batchContext, receivedLines } from '../activities/mediate';
 import { encodePage } from '../db/usage-rows';
 import { benchUsage } from './hot-path-data';
 

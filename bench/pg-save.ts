@@ -17,7 +17,8 @@ import { addVersions, batchDecider, versionsOf, type KnownVersion } from '../cor
 import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
 import { migrateUp } from '../db/migrate';
 import { createPool, inTransaction } from '../db/pool';
-import { batchContext, knownVersions, receivedLines, saveEncodedPage } from '../db/usage-lines';
+import { knownVersions, saveEncodedPage } from '../db/usage-lines';
+import { batchContext, receivedLines } from '../activities/mediate';
 import { encodePage, type EncodedPage } from '../db/usage-rows';
 import { postgresCpuSeconds } from './harness';
 import { benchUsage } from './hot-path-data';

@@ -1,5 +1,4 @@
 import type { Pool, PoolClient } from './pool';
-import { inTransaction } from './pool';
 import { copyRows } from './copy';
 import {
   chargeColumns,
@@ -10,18 +9,7 @@ import {
   type EncodedPage,
 } from './usage-rows';
 import type { QuarantineReason } from '../core/rating';
-import { parseNumberPreserving } from '../lib/fast-json';
-import { stringifyLossless } from '../lib/lossless';
-import {
-  decideBatch,
-  lineFacts,
-  REPEAT_DETAIL,
-  type BatchContext,
-  type Decision,
-  type KnownVersion,
-  type LineFacts,
-} from '../core/mediation';
-import { loadBillingContext, type ProviderBillingContext } from './mediation-context';
+import { REPEAT_DETAIL, type Decision, type KnownVersion, type LineFacts } from '../core/mediation';
 import { quarantineGroupKey } from '../core/quarantine-group';
 import type { Turn } from '../lib/concurrency';
 
@@ -41,17 +29,6 @@ export interface MediationResult {
 export interface ReceivedLine extends LineFacts {
   raw: string;
   record: unknown;
-}
-
-/** Lines from their exact texts and parsed records (a carrier page, or a file of records). */
-export function receivedLines(records: readonly unknown[], texts: readonly string[]): ReceivedLine[] {
-  return records.map((record, i) => {
-    // Built in place (no spread copy): a page makes a thousand of these.
-    const line = lineFacts(record, texts[i]!) as ReceivedLine;
-    line.raw = texts[i]!;
-    line.record = record;
-    return line;
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -103,23 +80,6 @@ export async function knownVersions(
     for (const t of texts.rows) byId.get(t.id)!.raw = t.raw;
   }
   return map;
-}
-
-const NO_VERSIONS: readonly KnownVersion[] = Object.freeze([]);
-
-export function batchContext(
-  billing: ProviderBillingContext,
-  known: Map<string, KnownVersion[]>,
-  forceServiceId?: string,
-): BatchContext {
-  return {
-    card: billing.card,
-    services: billing.services,
-    allocatedTenants: billing.allocatedTenants,
-    forceServiceId,
-    known: (key) => known.get(key) ?? NO_VERSIONS,
-    parse: (raw) => parseNumberPreserving(raw, null).value,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,31 +192,6 @@ async function saveInTurn(
   };
 }
 
-/**
- * Decides and stores one batch of records in one transaction, without the cycle's pipelining or
- * resume point: an invoice's lines the feed never sent, the tests. `texts` are the records'
- * texts as received (their lossless serialisation when they were not received as text).
- */
-export async function mediatePage(
-  pool: Pool,
-  providerId: string,
-  source: { receivedBy: string; mediatedBy: string },
-  records: readonly unknown[],
-  texts: readonly string[] = records.map(stringifyLossless),
-): Promise<SavedPage> {
-  const lines = receivedLines(records, texts);
-  const billing = await loadBillingContext(pool, providerId);
-  const decisions = decideBatch(lines, batchContext(billing, await knownVersions(pool, providerId, lines)));
-  return inTransaction(pool, (db) =>
-    savePage(
-      db,
-      providerId,
-      source,
-      lines.map((l, i) => ({ ...l, decision: decisions[i]! })),
-    ),
-  );
-}
-
 function count(result: MediationResult, reason: QuarantineReason): void {
   result.quarantined[reason] = (result.quarantined[reason] ?? 0) + 1;
 }
@@ -289,79 +224,47 @@ export interface MediationSelection {
   forceServiceId?: string;
 }
 
-interface StoredLine extends LineFacts {
+/** A stored line as mediation reads it again: its id, exact text and what was worked out when it was stored. */
+export interface StoredLineRow {
+  id: number;
+  record_key: string;
+  content_hash: string;
+  raw: string;
+  tenant_ref: string | null;
+}
+
+/**
+ * Locks and reads the lines a selection takes (SKIP LOCKED: overlapping mediations never take the
+ * same line), inside the caller's transaction.
+ */
+export async function pickLinesToMediate(db: PoolClient, sel: MediationSelection): Promise<StoredLineRow[]> {
+  const picked =
+    sel.source.kind === 'pending'
+      ? await db.query<StoredLineRow>(
+          `SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line
+            WHERE provider_id = $1 AND status = 'NEW' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+          [sel.providerId, sel.limit],
+        )
+      : await db.query<StoredLineRow>(
+          `SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line
+            WHERE provider_id = $1 AND status = 'CLEANSED' AND group_key = $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+          [sel.providerId, sel.source.groupKey, sel.limit],
+        );
+  return picked.rows;
+}
+
+/** A stored line read again for mediation, with its facts worked out from its text. */
+export interface StoredLine extends LineFacts {
   id: number;
   raw: string;
   record: unknown;
 }
 
 /**
- * Identify → bucket → rate a batch of stored lines, in one transaction: charges land in the misc
- * usage bucket, failures go to quarantine whole, with their reason. Lines are locked (SKIP
- * LOCKED), so overlapping mediations never take the same line; the charge table's UNIQUE
- * (provider, RecordId) refuses a second bill for a RecordId whatever happens above it.
- */
-export async function mediateBatch(pool: Pool, sel: MediationSelection): Promise<MediationResult> {
-  return inTransaction(pool, async (db) => {
-    const picked =
-      sel.source.kind === 'pending'
-        ? await db.query<{
-            id: number;
-            record_key: string;
-            content_hash: string;
-            raw: string;
-            tenant_ref: string | null;
-          }>(
-            `SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line
-              WHERE provider_id = $1 AND status = 'NEW' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-            [sel.providerId, sel.limit],
-          )
-        : await db.query<{
-            id: number;
-            record_key: string;
-            content_hash: string;
-            raw: string;
-            tenant_ref: string | null;
-          }>(
-            `SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line
-              WHERE provider_id = $1 AND status = 'CLEANSED' AND group_key = $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
-            [sel.providerId, sel.source.groupKey, sel.limit],
-          );
-    const lines: StoredLine[] = picked.rows.map((r) => {
-      const record = parseNumberPreserving(r.raw, null).value;
-      return {
-        ...lineFacts(record, r.raw),
-        id: r.id,
-        recordKey: r.record_key,
-        contentHash: r.content_hash,
-        raw: r.raw,
-        record,
-        tenantRef: r.tenant_ref,
-      };
-    });
-    const result: MediationResult = { processed: 0, billed: 0, quarantined: {} };
-    if (lines.length === 0) return result;
-    const billing = await loadBillingContext(db, sel.providerId);
-    const known = await knownVersions(db, sel.providerId, lines);
-    // A stored line is judged against the versions stored before it, never itself or later ones.
-    const decisions = lines.map((line) => {
-      const versions = known.get(line.recordKey) ?? [];
-      const earlier = new Map([[line.recordKey, versions.filter((v) => v.id < line.id)]]);
-      const d = decideBatch([line], batchContext(billing, earlier, sel.forceServiceId))[0]!;
-      // Decided invalid now: it no longer makes later lines of this batch revisions.
-      const own = versions.find((v) => v.id === line.id);
-      if (own) own.invalid = d.status === 'QUARANTINED' && d.reason === 'INVALID_RECORD';
-      return d;
-    });
-    return saveOutcomes(db, sel, lines, decisions);
-  });
-}
-
-/**
  * Writes the decided outcomes of stored lines, claiming each only if it is still in the state it
  * was read in (NEW, or CLEANSED for a group), then the charges of the billed ones.
  */
-async function saveOutcomes(
+export async function saveOutcomes(
   db: PoolClient,
   sel: MediationSelection,
   lines: StoredLine[],

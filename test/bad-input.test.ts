@@ -7,7 +7,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../config';
 import { parseLosslessJson } from '../lib/lossless';
 import { Decimal } from '../core/money';
-import { mediatePage } from '../db/usage-lines';
+import { mediatePage } from '../activities/mediate';
 import { parseNumberPreserving } from '../lib/fast-json';
 import { importRateCard, getRateCard } from '../db/rates';
 import { RhipeClient, clearTokenCache } from '../carrier/client';

@@ -9,14 +9,8 @@ import { closePeriod } from '../db/billing-periods';
 import { inTransaction } from '../db/pool';
 import { importRateCard } from '../db/rates';
 import { loadBillingContext } from '../db/mediation-context';
-import {
-  batchContext,
-  ConcurrentSaveError,
-  knownVersions,
-  mediatePage,
-  receivedLines,
-  savePage,
-} from '../db/usage-lines';
+import { ConcurrentSaveError, knownVersions, savePage } from '../db/usage-lines';
+import { batchContext, mediatePage, receivedLines } from '../activities/mediate';
 import { freshDatabase, type TestDatabase } from './support/database';
 
 // The usage pipeline's page save (db/usage-lines.ts savePage) and the database checks it relies on.
