@@ -17,7 +17,7 @@ import type { Dataset } from '../carrier/simulator/dataset';
 import { embeddedUrlFor, startEmbeddedPostgres } from '../db/embedded';
 import { createPool, type Pool } from '../db/pool';
 import { getProvider } from '../db/providers';
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { parseLosslessJson } from '../lib/lossless';
 import { rawRecordId } from '../core/usage-record';
 import { textHash } from '../core/mediation';
@@ -34,7 +34,7 @@ const o = new Command('chaos')
   .option('--seed <n>', 'randomness of the kill times', '7')
   .option('--system-records <n>', 'usage lines per provider inside npm start', '100000')
   .parse()
-  .opts<{ records: string; kills: string; seed: string; systemRecords: string }>();
+  .opts();
 const records = Number(o.records);
 const kills = Number(o.kills);
 let seed = Number(o.seed);

@@ -9,7 +9,7 @@
  * progress `provider show` prints (the discovery row) and the Web UI's current details moved on
  * while it ran, and the CPU seconds of the dev server, the worker, PostgreSQL and this process.
  */
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { onboardSimulatorProvider } from '../client/demo-provider';
 import { getProvider } from '../db/providers';
 import { latestDiscovery } from '../db/discovery';
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     .option('--tenants <n>', 'tenants of the provider at the carrier', '5000')
     .option('--per-agreement <n>', 'tenants per contract agreement', '1')
     .parse()
-    .opts<{ tenants: string; perAgreement: string }>();
+    .opts();
   const tenants = Number(o.tenants);
   const stack = await startStack('bench-discovery', 0, { pg: 54403, temporal: 7403, sim: 9403 });
   const worker = stack.startWorker();

@@ -4,7 +4,7 @@
  * decisions → the COPY rows (binary) of lines and charges, as bytes (db/usage-rows.ts
  * encodePage). Prints µs per line for each stage; run with --cpu-prof to see inside them.
  */
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { createHash } from 'node:crypto';
 import { parseNumberPreserving } from '../lib/fast-json';
 import { batchDecider, type Decision } from '../core/mediation';
@@ -17,7 +17,7 @@ const o = new Command('hot-path')
   .option('--page-size <n>', 'lines per page', '1000')
   .option('--rounds <n>', 'passes over the lines', '3')
   .parse()
-  .opts<{ records: string; pageSize: string; rounds: string }>();
+  .opts();
 const records = Number(o.records);
 const pageSize = Number(o.pageSize);
 const { billing, pageTexts } = benchUsage(records, pageSize);

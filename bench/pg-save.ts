@@ -6,7 +6,7 @@
  * CPU every PostgreSQL process used per line, and the wall time per line. Uses DATABASE_URL's
  * server, or an embedded one of its own.
  */
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -28,7 +28,7 @@ const o = new Command('pg-save')
   .option('--rounds <n>', 'fresh databases, one after another', '3')
   .option('--page-size <n>', 'lines per page', '1000')
   .parse()
-  .opts<{ records: string; rounds: string; pageSize: string }>();
+  .opts();
 const records = Number(o.records);
 const pageSize = Number(o.pageSize);
 const providerId = '6f1c2a8e-0000-4000-8000-000000000001';

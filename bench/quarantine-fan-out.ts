@@ -12,7 +12,7 @@
  * Standalone: `npm run bench:fan-out -- --groups 5000` (a stack of its own); `npm run bench`
  * runs it after the cycle, on the same stack.
  */
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import type { ChildProcess } from 'node:child_process';
 import { temporal } from '@temporalio/proto';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     .option('--groups <n>', 'quarantine groups to tell', '5000')
     .option('--again', 'then give each group one more line and tell them again, in a second cycle')
     .parse()
-    .opts<{ groups: string; again?: boolean }>();
+    .opts();
   const stack = await startStack('bench-fan-out', 0, { pg: 54402, temporal: 7402, sim: 9402 });
   const worker = stack.startWorker();
   try {

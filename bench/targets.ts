@@ -9,14 +9,14 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { asBenchRun, judgeTargets, type BenchRun } from './targets-verdict';
 
 const o = new Command('bench:targets')
   .option('--pairs <n>', 'alternating pairs of one cycle and twenty cycles (an odd count gives a true median)', '3')
   .option('--no-default-run', 'skip the default 200,000-line run')
   .parse()
-  .opts<{ pairs: string; defaultRun: boolean }>();
+  .opts();
 
 const pairs = Number(o.pairs);
 if (!Number.isInteger(pairs) || pairs < 1 || pairs > 20) {

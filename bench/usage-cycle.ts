@@ -11,7 +11,7 @@
  * simulator lives here) and the Temporal dev server during the cycle. Last line: one JSON object.
  */
 import { measureQuarantineFanOut } from './quarantine-fan-out';
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -39,7 +39,7 @@ const o = new Command('bench')
   .option('--workers <n>', 'worker processes (default: 1, or 2 with several providers)')
   .option('--fan-out-groups <n>', 'quarantine groups told in the fan-out measurement (0 skips it)', '5000')
   .parse()
-  .opts<{ records: string; pageSize: string; providers: string; workers?: string; fanOutGroups: string }>();
+  .opts();
 const records = Number(o.records);
 const pageSize = Number(o.pageSize);
 const providers = Number(o.providers);

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from '@commander-js/extra-typings';
 import { CliContext } from './context';
 import { UserError } from './errors';
 import { ConfigError, PROJECT_ROOT } from '../config';

@@ -4,7 +4,7 @@
  * or parsed exits 2 with a one-line message naming the file; bad records never stop the run.
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { parseLosslessJson } from '../lib/lossless';
 import { parseRateCard, parseServices } from '../core/rate-card';
 import { rateRecords } from '../core/rate-file';
@@ -42,7 +42,7 @@ function main(argv: string[]): void {
     process.exitCode = (err as { exitCode?: number }).exitCode ?? 2;
     return;
   }
-  const opts = program.opts<{ rateCard: string; services: string; records: string }>();
+  const opts = program.opts();
   try {
     const card = load(opts.rateCard, 'rate card', parseRateCard);
     const services = load(opts.services, 'services', parseServices);

@@ -1,5 +1,5 @@
 /** `npm run simulator -- [--port 8787] [--records 2000] [--seed 42] [--month YYYY-MM] [--shape numeric]`: the carrier simulator alone. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
 import { startSimulator } from './server';
 import { SHAPE_PROFILES, type ShapeProfile } from './shape';
 
@@ -28,14 +28,7 @@ const program = new Command('simulator')
   )
   .parse();
 
-const o = program.opts<{
-  port: number;
-  records: number;
-  seed: number;
-  month?: string;
-  tokenTtl: number;
-  shape: ShapeProfile;
-}>();
+const o = program.opts();
 startSimulator({
   port: o.port,
   usageRecords: o.records,

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import type { CliContext } from '../context';
 import { providerFilter, providerLabels, requireProvider } from '../lookup';
 import { displayMoney, displayTime } from '../display';

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import { requireProvider } from '../lookup';

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { CliContext } from '../context';
 import {
@@ -46,7 +46,9 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
     .command('provider')
     .description('onboard and manage providers (resellers) and their Rhipe credentials');
 
-  const secretOptions = (c: Command) =>
+  const secretOptions = <Args extends unknown[], Opts extends OptionValues, Globals extends OptionValues>(
+    c: Command<Args, Opts, Globals>,
+  ) =>
     c
       .option(
         '--client-secret-env <var>',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import type { Pool } from '../../db/pool';
@@ -63,7 +63,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       if (o.carrier !== undefined && o.carrier !== CARRIER_LABEL) {
         throw new UserError(`unknown carrier label "${o.carrier}"; known: "${CARRIER_LABEL}"`);
       }
-      if (o.reason && !QUARANTINE_REASONS.includes(o.reason))
+      if (o.reason && !(QUARANTINE_REASONS as readonly string[]).includes(o.reason))
         throw new UserError(`--reason must be one of ${QUARANTINE_REASONS.join(', ')}`);
       const db = await ctx().db();
       const providerId = await providerFilter(db, o.provider);

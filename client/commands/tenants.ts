@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import { getService, listServices } from '../../db/services';
@@ -156,7 +156,12 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
       const r = await update(() =>
         handle.executeUpdate(orderProductUpdate, {
           args: [
-            { productId: o.product, quantity: quantity(o.quantity), billingCycle: o.billingCycle, ...cliActor(o.by) },
+            {
+              productId: o.product,
+              quantity: quantity(o.quantity), // The tenant's Update validator refuses any other cycle, with the reason.
+              billingCycle: o.billingCycle as 'Monthly' | 'Annual',
+              ...cliActor(o.by),
+            },
           ],
         }),
       );

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import type { CliContext } from '../context';
 import { countAdmins, deleteUser, DuplicateUserError, getUser, listUsers, setUserRole } from '../../db/console-users';
 import { recordAudit } from '../../db/audit-events';
