@@ -52,9 +52,9 @@ export async function notifyGroups(
         providerId,
         groups.slice(c * SUMMARY_CHUNK, (c + 1) * SUMMARY_CHUNK).map((g) => g.groupKey),
       );
-      chunks[c]!.catch(() => undefined); // awaited by the signals that need it; a failure there stops the fan-out
+      chunks[c].catch(() => undefined); // awaited by the signals that need it; a failure there stops the fan-out
     }
-    return chunks[c]!;
+    return chunks[c];
   };
   return signalGroupsAdded(deps, groups, mediatedBy, async (index, groupKey) => {
     const c = Math.floor(index / SUMMARY_CHUNK);

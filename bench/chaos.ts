@@ -221,8 +221,8 @@ async function chaosInsideNpmStart(recordsPerProvider: number) {
   const logs: Array<Record<string, unknown>> = [];
   let stdout = '';
   let partial = '';
-  system.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  system.stderr!.on('data', (d: Buffer) => {
+  system.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  system.stderr.on('data', (d: Buffer) => {
     const parts = (partial + d.toString()).split('\n');
     partial = parts.pop()!;
     for (const line of parts) {

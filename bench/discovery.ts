@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       const d = await latestDiscovery(stack.pool, providerId);
       if (d) shown.discovery.add(`${d.status} ${d.tenantsDone}/${d.tenants} ${d.agreementsDone}/${d.agreements}`);
       const handle = stack.client.workflow.getHandle(onboardingWorkflowId(providerId));
-      const meta = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+      const meta = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
       if (meta.currentDetails) shown.details.add(meta.currentDetails);
       const { phase } = await handle.query(onboardingProgressQuery);
       phases[phase] ??= Date.now();

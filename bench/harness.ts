@@ -136,7 +136,7 @@ export async function startStack(
       });
       // Always drained: a full pipe would block the worker.
       let partial = '';
-      child.stderr!.on('data', (d: Buffer) => {
+      child.stderr.on('data', (d: Buffer) => {
         const parts = (partial + d.toString()).split('\n');
         partial = parts.pop()!;
         workerLogs.push(...parts.filter(Boolean));

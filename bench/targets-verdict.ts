@@ -117,7 +117,7 @@ export function judgeTargets(
   const twentyRate = median(twenty.map((r) => r.recordsPerSecond));
   const simulatorRate = median(all.map((r) => r.simulatorLinesPerSecond));
   const pairsAhead = twenty.filter(
-    (r, i) => single[i] !== undefined && r.recordsPerSecond >= single[i]!.recordsPerSecond,
+    (r, i) => single[i] !== undefined && r.recordsPerSecond >= single[i].recordsPerSecond,
   ).length;
   const ceiling = cpuCeiling(single, twenty, cores);
   const verdicts: TargetVerdict[] = [

@@ -47,7 +47,7 @@ function benchRun(args: string[]): Promise<Record<string, unknown>> {
         );
       }
       process.stderr.write(
-        `bench:targets: → ${result.recordsPerSecond} lines/s, ratio ${result.ratio}, simulator ${result.simulatorLinesPerSecond} lines/s, peak RSS ${result.peakRssMb} MB, ${result.historyEvents} events\n`,
+        `bench:targets: → ${String(result.recordsPerSecond)} lines/s, ratio ${String(result.ratio)}, simulator ${String(result.simulatorLinesPerSecond)} lines/s, peak RSS ${String(result.peakRssMb)} MB, ${String(result.historyEvents)} events\n`,
       );
       resolve(result);
     });

@@ -169,7 +169,7 @@ async function main(): Promise<void> {
         if (page.length === 0) return 0;
         const rows = page.map(
           (r) =>
-            `${String(r.RecordId ?? '')}\t${JSON.stringify(r).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n')}\n`,
+            `${String((r.RecordId as string | number | undefined) ?? '')}\t${JSON.stringify(r).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n')}\n`,
         );
         await pipeline(Readable.from(rows), db.query(copyFrom('COPY bench_raw (record_id, raw) FROM STDIN')));
         return page.length;

@@ -381,9 +381,12 @@ function safeJson(text: string): unknown {
  */
 export function parseCsv(text: string, endpoint = 'csv'): Array<Record<string, string>> {
   try {
-    return parseCsvText(text, { columns: true, bom: true, skip_empty_lines: true, relax_column_count: false }) as Array<
-      Record<string, string>
-    >;
+    return parseCsvText<Record<string, string>>(text, {
+      columns: true,
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: false,
+    });
   } catch (err) {
     throw new CarrierError('MALFORMED_BODY', endpoint, `invalid CSV: ${(err as Error).message.slice(0, 200)}`);
   }

@@ -85,7 +85,7 @@ export const subscription: z.ZodType<SubscriptionShape> = z.lazy(() =>
     FirstPurchased: text.nullish(),
     AddonSubscriptions: z.array(subscription).nullish(),
   }),
-) as unknown as z.ZodType<SubscriptionShape>;
+);
 
 export const tenantResponse = z.object({
   TenantId: guid,

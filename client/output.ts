@@ -19,7 +19,7 @@ export function printRows(rows: Array<Record<string, unknown>>, json: boolean, c
         ? v.toISOString()
         : typeof v === 'object'
           ? JSON.stringify(v)
-          : String(v);
+          : `${v as string | number | boolean}`;
   // Ids are never cut (admins copy them); free text is, at 80 characters (a reason with a GUID in
   // it fits), and a cut cell ends in "…" so nobody copies a shortened GUID as if it were whole.
   const widths = cols.map((c) =>

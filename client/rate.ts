@@ -14,18 +14,20 @@ function load<T>(file: string, what: string, parse: (v: unknown) => T): T {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`${what} file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new Error(`${what} file ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+      cause: err,
+    });
   }
   let json: unknown;
   try {
     json = parseLosslessJson(text);
   } catch (err) {
-    throw new Error(`${what} file ${file}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`${what} file ${file}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   try {
     return parse(json);
   } catch (err) {
-    throw new Error(`${what} file ${file}: ${(err as Error).message}`);
+    throw new Error(`${what} file ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -47,7 +49,7 @@ function main(argv: string[]): void {
     const card = load(opts.rateCard, 'rate card', parseRateCard);
     const services = load(opts.services, 'services', parseServices);
     const records = load(opts.records, 'records', (v) => {
-      if (Array.isArray(v)) return v;
+      if (Array.isArray(v)) return v as unknown[];
       // Tolerate the carrier's page envelope {"Records": [...]} as well as a bare array.
       if (v && typeof v === 'object' && Array.isArray((v as { Records?: unknown }).Records))
         return (v as { Records: unknown[] }).Records;

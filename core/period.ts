@@ -7,7 +7,7 @@ export function isPeriod(value: unknown): value is string {
 
 /** The period, or an error that says what a period looks like. */
 export function parsePeriod(value: string): string {
-  if (!isPeriod(value)) throw new Error(`"${value}" is not a billing period: use YYYY-MM, e.g. 2026-10`);
+  if (!isPeriod(value)) throw new Error(`"${String(value)}" is not a billing period: use YYYY-MM, e.g. 2026-10`);
   return value;
 }
 

@@ -37,7 +37,7 @@ export async function listCycleRuns(
 }
 
 export async function getCycleRun(db: Queryable, id: string): Promise<Record<string, unknown> | null> {
-  const res = await db.query('SELECT * FROM cycle_run WHERE id = $1', [id]);
+  const res = await db.query<Record<string, unknown>>('SELECT * FROM cycle_run WHERE id = $1', [id]);
   return res.rows[0] ?? null;
 }
 

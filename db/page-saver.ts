@@ -155,7 +155,7 @@ export class ThreadPageSaver implements PageSaver {
       } catch (err) {
         // Not sent (a value that cannot cross threads): nothing of the page was stored.
         this.waiting.delete(id);
-        reject(err as Error);
+        reject(err instanceof Error ? err : new Error(String(err)));
       }
     });
   }

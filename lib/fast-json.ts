@@ -122,7 +122,9 @@ function scanAndParse(text: string, arrayKey: string | null): NumberPreservingPa
 // stay in the CPU's cache, which a Map of every text seen would not.
 const RECENT_SLOTS = 4096;
 const recentHashes = new Int32Array(RECENT_SLOTS);
-const recentNumbers: Array<SharedNumber | undefined> = new Array(RECENT_SLOTS).fill(undefined);
+const recentNumbers: Array<SharedNumber | undefined> = new Array<SharedNumber | undefined>(RECENT_SLOTS).fill(
+  undefined,
+);
 
 /** The number token text[from, to) with hash `h`: the recent instance of its text, else a new one (null: not a number). */
 function sharedNumber(text: string, from: number, to: number, h: number): SharedNumber | null {
@@ -160,7 +162,7 @@ function revive(v: unknown, walk: { numbers: SharedNumber[]; next: number; keys:
   if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) {
     for (let k = 0; k < v.length; k++) {
-      const x = v[k];
+      const x: unknown = v[k];
       if (typeof x === 'number') v[k] = numberAt(walk);
       else if (x !== null && typeof x === 'object') revive(x, walk);
     }

@@ -63,5 +63,6 @@ export function canonicalJson(value: unknown): string {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
-  return JSON.stringify(String(value));
+  // What is left (bigint, symbol, function) is not JSON data; its text is all that is kept.
+  return JSON.stringify(`${value as bigint}`);
 }

@@ -41,6 +41,8 @@ export async function sendEmail(settings: EmailSettings, m: EmailMessage): Promi
     });
   } catch (err) {
     const e = err as { code?: string; responseCode?: number; message?: string };
-    throw new Error(`email via SMTP: ${e.code ?? 'error'}${e.responseCode ? ` ${e.responseCode}` : ''}`);
+    throw new Error(`email via SMTP: ${e.code ?? 'error'}${e.responseCode ? ` ${e.responseCode}` : ''}`, {
+      cause: err,
+    });
   }
 }

@@ -11,7 +11,7 @@ export async function postWebhook(
 ): Promise<void> {
   const host = safeHost(url);
   let status: number;
-  let text = '';
+  let text: string;
   try {
     const res = await request(url, {
       method: 'POST',
@@ -23,7 +23,7 @@ export async function postWebhook(
     status = res.statusCode;
     text = (await res.body.text()).slice(0, 200);
   } catch (err) {
-    throw new Error(`webhook ${host}: ${(err as { code?: string }).code ?? (err as Error).name}`);
+    throw new Error(`webhook ${host}: ${(err as { code?: string }).code ?? (err as Error).name}`, { cause: err });
   }
   if (status < 200 || status >= 300)
     throw new Error(`webhook ${host}: HTTP ${status}${text ? ` (${text.replace(/\s+/g, ' ')})` : ''}`);

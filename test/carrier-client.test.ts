@@ -160,8 +160,8 @@ function contract(profile: ShapeProfile): void {
     assert.equal(customer.CustomerId, wire(t.customerId));
     assert.equal(customer.CustomerProgramAgreements[0]!.ContractAgreementId, wire(t.contractAgreementId));
     if (profile === 'numeric') {
-      assert.match(customer.CustomerId!, /^\d{19}$/);
-      assert.ok(BigInt(customer.CustomerId!) > BigInt(Number.MAX_SAFE_INTEGER), 'beyond a double');
+      assert.match(customer.CustomerId, /^\d{19}$/);
+      assert.ok(BigInt(customer.CustomerId) > BigInt(Number.MAX_SAFE_INTEGER), 'beyond a double');
       assert.ok(
         customers.some((c) => c.CustomerProgramAgreements.length === 0),
         'a customer whose agreements are null',

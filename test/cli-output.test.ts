@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { printRows } from '../client/output';
 
 function printed(rows: Array<Record<string, unknown>>): string {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was, below
   const write = process.stdout.write;
   let out = '';
-  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+  process.stdout.write = (chunk: string) => ((out += chunk), true);
   try {
     printRows(rows, false);
   } finally {

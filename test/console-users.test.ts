@@ -36,17 +36,17 @@ test('first start: an admin with a random password written once to DATA_DIR/init
   const logs = new CapturedLogs();
   const file = await ensureInitialAdmin(db.pool, dataDir, logs.logger());
   assert.equal(file, path.join(dataDir, INITIAL_PASSWORD_FILE));
-  assert.equal(statSync(file!).mode & 0o777, 0o600);
-  const password = readFileSync(file!, 'utf8').trim();
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const password = readFileSync(file, 'utf8').trim();
   assert.equal(password.length, 20);
   assert.ok(await checkPassword(db.pool, 'admin', password), 'the written password signs in');
   assert.equal(await checkPassword(db.pool, 'admin', password + 'x'), null);
-  assert.match(logs.text(), new RegExp(file!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
+  assert.match(logs.text(), new RegExp(file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
   assert.ok(!logs.text().includes(password), 'the password is not in the log');
 
   // A second start finds a user: no new admin, the file is not rewritten.
   assert.equal(await ensureInitialAdmin(db.pool, dataDir, logs.logger()), null);
-  assert.equal(readFileSync(file!, 'utf8').trim(), password);
+  assert.equal(readFileSync(file, 'utf8').trim(), password);
   const hashes = await db.pool.query<{ password_hash: string }>('SELECT password_hash FROM console_user');
   assert.ok(hashes.rows.every((r) => r.password_hash.startsWith('$argon2id$') && !r.password_hash.includes(password)));
 });

@@ -358,7 +358,7 @@ test('month end: the charges report with its margin chart (chart.js served here)
       return !!g.Chart && !!g.Chart.getChart(g.document.getElementById('margin-chart'));
     });
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
-    const csv = readFileSync((await download.path())!, 'utf8');
+    const csv = readFileSync((await download.path()), 'utf8');
     assert.match(csv.split('\r\n')[0]!, /period/);
     assert.ok(csv.split('\r\n').filter(Boolean).length > 1, 'the export has rows');
     page.once('dialog', (d) => void d.accept());

@@ -54,7 +54,7 @@ test('schedule trigger --from/--to starts a cycle for that window', async () => 
   const cycleId = /usage cycle (\S+) started for 2026-11-01 to 2026-11-30/.exec(r.out)?.[1];
   assert.ok(cycleId, r.out);
   const row = await waitFor('the triggered cycle', async () => {
-    const w = await windowOf(cycleId!);
+    const w = await windowOf(cycleId);
     return w?.status === 'COMPLETED' ? w : undefined;
   });
   assert.deepEqual(row, { ws: '2026-11-01', we: '2026-11-30', status: 'COMPLETED' });

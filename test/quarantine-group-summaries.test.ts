@@ -42,7 +42,7 @@ const activities: QuarantineActivities = {
   },
   applyQuarantineAction: async (input) =>
     ({
-      requestId: input.request.requestId!,
+      requestId: input.request.requestId,
       action: input.request.action,
       by: input.request.by,
       outcome: 'APPLIED',

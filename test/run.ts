@@ -38,7 +38,7 @@ async function main(): Promise<number> {
     const ports = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
     const pg = await startTestServer(runDir, ports);
     serverUrl = pg.url;
-    stop = pg.stop;
+    stop = () => pg.stop();
   }
   const child = spawn(
     process.execPath,

@@ -322,8 +322,8 @@ test('npm start killed outright (kill -9, so no signal reaches the system): the 
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  parent.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  parent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  parent.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  parent.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let systemPid = 0;
   try {
     await waitFor(() => stdout.includes('\n') || parent.exitCode !== null, 'summary line');
@@ -343,7 +343,7 @@ test('npm start killed outright (kill -9, so no signal reaches the system): the 
     if (parent.exitCode === null) parent.kill('SIGKILL');
     // Should it have lived on (the test failing), it is stopped here, and its output let go.
     if (systemPid > 0 && alive(systemPid)) process.kill(systemPid, 'SIGTERM');
-    parent.stdout!.destroy();
-    parent.stderr!.destroy();
+    parent.stdout.destroy();
+    parent.stderr.destroy();
   }
 });

@@ -23,7 +23,7 @@ let starter: WorkflowStarter;
 
 before(async () => {
   env = await localTemporal();
-  connection = await workerConnection(env.connection.options.address!);
+  connection = await workerConnection(env.connection.options.address);
   starter = {
     temporal: new Client({ connection, namespace: env.namespace ?? 'default' }),
     taskQueue: `worker-client-${randomUUID()}`,

@@ -77,7 +77,7 @@ function row(json: string): Record<string, string> {
   return Object.fromEntries(
     INVOICE_COLUMNS.map((c) => {
       const v = line[c];
-      return [c, v === null || v === undefined ? '' : isLosslessNumber(v) ? v.value : String(v)];
+      return [c, v === null || v === undefined ? '' : isLosslessNumber(v) ? v.value : `${v as string | boolean}`];
     }),
   );
 }

@@ -375,7 +375,7 @@ function registerAdminRoutes(
   app.get('/sim/faults', async () => faults.list());
   app.put('/sim/faults', async (req, reply) => {
     try {
-      faults.set(((req.body as { rules?: FaultRule[] })?.rules ?? []) as FaultRule[]);
+      faults.set((req.body as { rules?: FaultRule[] })?.rules ?? []);
       return faults.list();
     } catch (err) {
       return bad(reply, (err as Error).message);

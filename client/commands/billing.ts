@@ -11,7 +11,7 @@ import { invoicingSettings, saveInvoicingSettings } from '../../db/invoicing';
 import { isPeriodClosed } from '../../db/billing-periods';
 
 export function requirePeriod(value: string): string {
-  if (!isPeriod(value)) throw new UserError(`--period must be YYYY-MM (e.g. 2026-10), got "${value}"`);
+  if (!isPeriod(value)) throw new UserError(`--period must be YYYY-MM (e.g. 2026-10), got "${String(value)}"`);
   return value;
 }
 

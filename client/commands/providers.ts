@@ -288,7 +288,7 @@ async function watchOnboarding(
       return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.phase}: ${p.tenantsDone}/${p.tenants} tenants, ${p.agreementsDone}/${p.agreements} agreements${workflows}\x1b[K`;
     };
     const tick = () =>
-      handle.query(onboardingProgressQuery).then(
+      void handle.query(onboardingProgressQuery).then(
         (p) => process.stderr.write(line(p)),
         () => undefined,
       );

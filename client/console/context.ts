@@ -53,7 +53,7 @@ export class HttpError extends Error {
 export function queryString(current: Record<string, unknown>, changes: Record<string, unknown>): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries({ ...current, ...changes })) {
-    if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+    if (v !== undefined && v !== null && v !== '') params.set(k, `${v as string | number | boolean}`);
   }
   const s = params.toString();
   return s ? `?${s}` : '';

@@ -28,8 +28,7 @@ export class Refused extends Error {
 export type TemporalDeps = WorkflowStarter;
 
 function refusal(err: unknown): never {
-  if (err instanceof WorkflowUpdateFailedError)
-    throw new Refused((err.cause as Error | undefined)?.message ?? err.message);
+  if (err instanceof WorkflowUpdateFailedError) throw new Refused(err.cause?.message ?? err.message);
   if (err instanceof WorkflowNotFoundError)
     throw new Refused('no running workflow for this item (was its provider removed?)');
   throw err;

@@ -122,6 +122,6 @@ export async function startTestSystem(
       await pageSaver.close();
       await db.drop();
     },
-  } as TestSystem;
+  };
   return sys;
 }
