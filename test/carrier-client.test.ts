@@ -305,7 +305,26 @@ function contract(profile: ShapeProfile): void {
       }
     }
     const text = logs.text();
-    assert.ok(logs.lines.length >= 4);
+    const entries = logs.lines.map(
+      (l) =>
+        JSON.parse(l) as {
+          msg: string;
+          err?: { message: string };
+          access_token?: string;
+          client_secret?: string;
+          headers?: { authorization?: string };
+        },
+    );
+    // The 500 and the malformed page fail; the expired token is refreshed and the call repeated.
+    const failures = entries.filter((e) => e.msg === 'carrier call failed');
+    assert.equal(failures.length, 2, text);
+    assert.equal(entries.filter((e) => e.msg === 'page fetched').length, 2, text);
+    for (const f of failures) {
+      assert.match(f.err?.message ?? '', /licence\/usage/, 'the carrier error itself is logged');
+      assert.equal(f.access_token, '[REDACTED]');
+      assert.equal(f.client_secret, '[REDACTED]');
+      assert.equal(f.headers?.authorization, '[REDACTED]');
+    }
     assert.ok(!text.includes(secret), 'client secret in logs');
     assert.ok(!text.includes(token), 'access token in logs');
     assert.match(text, /\[REDACTED\]/);
