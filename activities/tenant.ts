@@ -16,7 +16,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ChangeActor } from '../workflows/tenant';
 import { recordLicenceEvent } from '../db/licence-events';
 import { changeEvent, diffLicences } from '../core/licences';
-import { autoCleanse } from './quarantine-notify';
+import { autoCleanse, notifyGroups } from './quarantine-notify';
+import { creditCancelledService } from '../db/corrections';
 import { ensureTenantWorkflow } from '../workflows/tenant.api';
 import { forEachConcurrently } from '../lib/concurrency';
 import type {
@@ -33,6 +34,11 @@ export const TENANT_START_CONCURRENCY = 16;
 
 /** Tries of the activity that signal a reactivation's auto-cleanse before it is given up. */
 export const AUTO_CLEANSE_ATTEMPTS = 5;
+
+/** The tag a cancel's credits and re-quarantined lines carry: what their groups are told by. */
+export function cancelCreditTag(changeId: string): string {
+  return `cancel-credit:${changeId}`;
+}
 
 /** This activity's attempt (1 outside an activity: a direct call). */
 function attempt(): number {
@@ -86,6 +92,7 @@ export function tenantActivities(deps: ActivityDeps) {
     tenantId: string;
     serviceId: string;
     changeId: string;
+    by: string;
     change: LicenceChange;
   }): Promise<ChangeResult> {
     return classified(async () => {
@@ -109,8 +116,37 @@ export function tenantActivities(deps: ActivityDeps) {
         result = { changeId, kind: change.kind, licences, cancelledOn: null };
       } else if (change.kind === 'cancelService') {
         // Stops billing from that date; the licence at the carrier is deliberately left alone.
-        await cancelService(deps.pool, input.serviceId, change.effectiveDate);
-        result = { changeId, kind: change.kind, licences: [], cancelledOn: change.effectiveDate };
+        // Lines billed already from that date on are credited and quarantined again, in the same
+        // transaction as the cancel and its record, so a retry finds the change done (and its
+        // credit summary) rather than crediting anything twice.
+        return inTransaction(deps.pool, async (db) => {
+          await cancelService(db, input.serviceId, change.effectiveDate);
+          const credited = await creditCancelledService(
+            db,
+            input.providerId,
+            input.serviceId,
+            change.effectiveDate,
+            cancelCreditTag(changeId),
+            input.by,
+          );
+          const done: ChangeResult = {
+            changeId,
+            kind: change.kind,
+            licences: [],
+            cancelledOn: change.effectiveDate,
+            credited,
+          };
+          await recordLicenceChangeDone(db, changeId, done);
+          await recordLicenceEvent(
+            db,
+            input.providerId,
+            input.tenantId,
+            'THIS_SYSTEM',
+            changeId,
+            changeEvent(change, null),
+          );
+          return done;
+        });
       } else {
         await reactivateService(deps.pool, input.serviceId);
         result = { changeId, kind: change.kind, licences: [], cancelledOn: null };
@@ -259,9 +295,12 @@ export function tenantActivities(deps: ActivityDeps) {
       // leave them waiting for an admin. Cleansing twice bills nothing twice. The change itself is
       // done, though: after a few tries the signal is given up (logged), so the workflow still
       // learns the change was made rather than failing it.
-      if (input.change.kind === 'reactivateService') {
+      if (input.change.kind === 'reactivateService' || (result.credited?.lines ?? 0) > 0) {
         try {
-          await autoCleanse(deps, input.providerId, { kind: 'serviceReactivated', serviceId: input.serviceId });
+          if (input.change.kind === 'reactivateService')
+            await autoCleanse(deps, input.providerId, { kind: 'serviceReactivated', serviceId: input.serviceId });
+          // The credited lines' SERVICE_INACTIVE groups learn of them, as a cycle's groups do.
+          else await notifyGroups(deps, input.providerId, cancelCreditTag(input.changeId));
         } catch (err) {
           if (attempt() < AUTO_CLEANSE_ATTEMPTS) throw err;
           deps.log.warn(
@@ -271,7 +310,9 @@ export function tenantActivities(deps: ActivityDeps) {
               changeId: input.changeId,
               error: (err as Error).message,
             },
-            'service reactivated, but its quarantined lines could not be told to cleanse: cleanse them from the quarantine',
+            input.change.kind === 'reactivateService'
+              ? 'service reactivated, but its quarantined lines could not be told to cleanse: cleanse them from the quarantine'
+              : 'service cancelled and its billed lines credited, but their quarantine groups could not be told: they show at the next cycle',
           );
         }
       }

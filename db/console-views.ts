@@ -116,7 +116,8 @@ export interface GroupLine {
 }
 
 // A group's lines: those quarantined in it now, and those its actions took (billed, written off).
-const GROUP_LINES = `FROM usage_line l LEFT JOIN usage_charge c ON c.usage_line_id = l.id
+// A line's charge shown is its live one (a corrected line also carries credited entries).
+const GROUP_LINES = `FROM usage_line l LEFT JOIN usage_charge c ON c.usage_line_id = l.id AND c.live
   WHERE l.group_key = $1 OR l.id IN (SELECT unnest(line_ids) FROM quarantine_action WHERE group_key = $1)`;
 
 export async function countGroupLines(db: Queryable, groupKey: string): Promise<number> {

@@ -40,7 +40,7 @@ export async function lineOutcomes(
             count(*) FILTER (WHERE l.status = 'QUARANTINED')::int AS requarantined,
             count(*) FILTER (WHERE l.status = 'WRITTEN_OFF')::int AS written_off,
             sum(c.charge)::text AS amount
-       FROM usage_line l LEFT JOIN usage_charge c ON c.usage_line_id = l.id AND c.entry = 'CHARGE'
+       FROM usage_line l LEFT JOIN usage_charge c ON c.usage_line_id = l.id AND c.live
       WHERE l.id = ANY($1::bigint[])`,
     [ids],
   );

@@ -1,6 +1,7 @@
 /** Types shared by workflows, activities and clients. Nothing here may import runtime code. */
 import type { LicenceChange, LicenceView } from '../core/licences';
 import type { UsageWindow } from '../core/usage-window';
+import type { CreditSummary } from '../core/corrections';
 
 export type { LicenceChange, LicenceView, UsageWindow };
 
@@ -146,6 +147,8 @@ export interface ChangeResult {
   /** Licences the change created or altered, as the carrier reported them. */
   licences: LicenceView[];
   cancelledOn: string | null;
+  /** A cancel: the billed lines from its date on that it credited (and returned to quarantine). */
+  credited?: CreditSummary;
 }
 
 export interface ApplyActionInput {

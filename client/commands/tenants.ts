@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import type { CliContext } from '../context';
 import { getService, listServices } from '../../db/services';
 import { providerFilter, providerLabels } from '../lookup';
-import { displayTime } from '../display';
+import { displayMoney, displayTime } from '../display';
 import { listLicences } from '../../db/licences';
 import { recentLicenceEvents } from '../../db/licence-events';
 import { tenantHandle } from '../../workflows/tenant.api';
@@ -21,6 +21,16 @@ import { cliActor } from '../actor';
 import { plainDateProblem } from '../../core/iso-date';
 import { failedLicenceChanges } from '../../db/licence-changes';
 import { failureChain } from '../workflow-failure';
+import { getProvider } from '../../db/providers';
+import { previewCancelCredits } from '../../db/corrections';
+import { localDate } from '../../core/usage-window';
+import type { CreditSummary } from '../../core/corrections';
+
+/** A cancel's credit for people: lines, the amount to the cent, the months it lands in. */
+function creditText(c: CreditSummary): string {
+  if (c.lines === 0) return 'nothing: no line of the service was billed from that date on';
+  return `${c.lines} billed line(s): ${displayMoney(c.amount, c.currency)} in ${c.periods.join(', ')}; they are back in quarantine as SERVICE_INACTIVE (tenant reactivate bills them again)`;
+}
 
 export function tenantCommands(program: Command, ctx: () => CliContext): void {
   const tenant = program
@@ -190,21 +200,41 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
 
   tenant
     .command('cancel <tenant>')
-    .description('stop billing the service from a date; the licence at Rhipe is NOT cancelled')
-    .option('--date <yyyy-mm-dd>', 'effective date (default today)')
-    .requiredOption('--by <name>', 'who cancels')
+    .description(
+      'stop billing the service from a date (lines billed from then on are credited); the licence at Rhipe is NOT cancelled',
+    )
+    .option('--date <yyyy-mm-dd>', "effective date (default the provider's today)")
+    .option('--preview', 'show what the cancel would credit, changing nothing')
+    .option('--json', 'print JSON')
+    .option('--by <name>', 'who cancels (required unless --preview)')
     .action(async (ref: string, o) => {
       if (o.date !== undefined) {
         const problem = plainDateProblem(o.date);
         if (problem) throw new UserError(`--date: ${problem}`);
       }
+      if (o.preview) {
+        const s = await serviceOf(ref);
+        const db = await ctx().db();
+        const timeZone = (await getProvider(db, s.provider_id))?.time_zone ?? 'UTC';
+        const cancelledOn = o.date ?? localDate(new Date(), timeZone);
+        const credited = await previewCancelCredits(db, s.provider_id, s.id, cancelledOn);
+        if (o.json) printObject({ serviceId: s.id, cancelledOn, preview: true, credited }, true);
+        else process.stdout.write(`${s.id} cancelled from ${cancelledOn} would credit ${creditText(credited)}\n`);
+        return;
+      }
+      if (!o.by) throw new UserError('--by is required: who cancels');
+      const by = o.by;
       const { s, handle } = await handleOf(ref);
       const r = await update(() =>
-        handle.executeUpdate(cancelServiceUpdate, { args: [{ ...cliActor(o.by), effectiveDate: o.date }] }),
+        handle.executeUpdate(cancelServiceUpdate, { args: [{ ...cliActor(by), effectiveDate: o.date }] }),
       );
-      process.stdout.write(
-        `${s.id} billing stops from ${r.cancelledOn}; the licence at Rhipe is unchanged (cancel it there if intended)\n`,
-      );
+      const credited = r.credited ?? { lines: 0, amount: '0', currency: '', periods: [] };
+      if (o.json) printObject({ serviceId: s.id, cancelledOn: r.cancelledOn, credited }, true);
+      else
+        process.stdout.write(
+          `${s.id} billing stops from ${r.cancelledOn}; the licence at Rhipe is unchanged (cancel it there if intended)\n` +
+            `credited ${creditText(credited)}\n`,
+        );
     });
 
   tenant

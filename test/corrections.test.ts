@@ -1,0 +1,132 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { localTemporal } from './support/temporal';
+import { waitFor } from './support/wait';
+import { startTestSystem, type TestSystem } from './support/system';
+import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { cancelServiceUpdate, reactivateServiceUpdate } from '../workflows/tenant';
+import { tenantHandle } from '../workflows/tenant.api';
+import { previewCancelCredits } from '../db/corrections';
+import { tenantActivities } from '../activities/tenant';
+import { Decimal } from '../core/money';
+
+// Corrections after billing, against the real system (Temporal dev server, worker, PostgreSQL,
+// simulator): a cancel from a past date credits what was billed from that date on, and a
+// reactivation bills it again, so the service's net charge comes back exactly.
+
+let env: TestWorkflowEnvironment;
+let sys: TestSystem;
+let providerId: string;
+
+before(async () => {
+  env = await localTemporal();
+  sys = await startTestSystem(env, { usageRecords: 400, pageSize: 100 });
+  providerId = (await sys.onboardSimProvider(0)).id;
+  await env.client.workflow.execute(usageCycleWorkflow, {
+    taskQueue: sys.taskQueue,
+    workflowId: 'corrections-cycle-1',
+    args: [{ providerId }],
+  });
+});
+after(async () => {
+  await sys?.stop();
+  await env?.teardown();
+});
+
+/** The service's billed total (every entry, credits included), its live charges and entries. */
+async function ledger(serviceId: string) {
+  const r = await sys.db.pool.query<{ net: string; live: number; entries: number; credits: number }>(
+    `SELECT coalesce(sum(charge), 0)::text AS net, count(*) FILTER (WHERE live)::int AS live, count(*)::int AS entries,
+            count(*) FILTER (WHERE entry = 'CREDIT')::int AS credits
+       FROM usage_charge WHERE service_id = $1`,
+    [serviceId],
+  );
+  return r.rows[0]!;
+}
+
+/** A service with billed lines on at least two charge start dates, and the later of two such dates. */
+async function billedService(): Promise<{ serviceId: string; tenantId: string; from: string }> {
+  const r = await sys.db.pool.query<{ service_id: string; tenant_id: string; from: string }>(
+    `SELECT c.service_id, s.tenant_id, max(left(c.charge_start, 10)) AS from
+       FROM usage_charge c JOIN service s ON s.id = c.service_id
+      WHERE c.provider_id = $1 AND c.live AND s.cancelled_on IS NULL
+      GROUP BY 1, 2 HAVING count(DISTINCT left(c.charge_start, 10)) > 1
+      ORDER BY count(*) DESC LIMIT 1`,
+    [providerId],
+  );
+  const row = r.rows[0] ?? assert.fail('the demo has a service billed on two dates');
+  return { serviceId: row.service_id, tenantId: row.tenant_id, from: row.from };
+}
+
+test('a cancel from a past date credits what was billed from that date on, and reactivating bills it again: the net charge returns exactly', async () => {
+  const { serviceId, tenantId, from } = await billedService();
+  const before = await ledger(serviceId);
+  const expected = await sys.db.pool.query<{ lines: number; amount: string }>(
+    `SELECT count(*)::int AS lines, sum(charge)::text AS amount FROM usage_charge
+      WHERE service_id = $1 AND live AND left(charge_start, 10) >= $2`,
+    [serviceId, from],
+  );
+  const preview = await previewCancelCredits(sys.db.pool, providerId, serviceId, from);
+  assert.equal(preview.lines, expected.rows[0]!.lines);
+  assert.ok(preview.lines > 0 && preview.lines < before.live, 'some lines, not all');
+  assert.ok(new Decimal(preview.amount).equals(expected.rows[0]!.amount));
+  assert.deepEqual(await ledger(serviceId), before, 'a preview changes nothing');
+
+  const handle = tenantHandle(env.client, providerId, tenantId);
+  const cancelled = await handle.executeUpdate(cancelServiceUpdate, {
+    args: [{ by: 'alice', effectiveDate: from }],
+  });
+  assert.equal(cancelled.cancelledOn, from);
+  assert.deepEqual(cancelled.credited, preview, 'the cancel credits what its preview said');
+
+  const after = await ledger(serviceId);
+  assert.ok(new Decimal(after.net).equals(new Decimal(before.net).minus(preview.amount)), 'credited exactly');
+  assert.equal(after.credits - before.credits, preview.lines, 'one CREDIT entry per credited charge');
+  assert.equal(after.live, before.live - preview.lines);
+  const requarantined = await sys.db.pool.query<{ n: number; groups: number }>(
+    `SELECT count(*)::int AS n, count(DISTINCT group_key)::int AS groups FROM usage_line
+      WHERE service_id = $1 AND status = 'QUARANTINED' AND reason = 'SERVICE_INACTIVE' AND left(charge_start, 10) >= $2`,
+    [serviceId, from],
+  );
+  assert.equal(requarantined.rows[0]!.n, preview.lines, 'the credited lines are back in quarantine');
+  // Their group was told (signal-with-start): its workflow runs and counts them.
+  const groupKey = (
+    await sys.db.pool.query<{ group_key: string }>(
+      `SELECT DISTINCT group_key FROM usage_line WHERE service_id = $1 AND status = 'QUARANTINED' AND reason = 'SERVICE_INACTIVE'`,
+      [serviceId],
+    )
+  ).rows[0]!.group_key;
+  const groupId = `quarantine:${groupKey.split('|').join(':')}`;
+  await waitFor(
+    'the SERVICE_INACTIVE group was told',
+    async () => (await env.client.workflow.getHandle(groupId).describe()).status.name === 'RUNNING',
+  );
+
+  // Retried (at least once): the recorded change and its credit summary, nothing credited twice.
+  const again = await tenantActivities(sys.deps).applyLicenceChange({
+    providerId,
+    tenantId,
+    serviceId,
+    changeId: cancelled.changeId,
+    by: 'alice',
+    change: { kind: 'cancelService', effectiveDate: from },
+  });
+  assert.deepEqual(again.credited, preview);
+  assert.deepEqual(await ledger(serviceId), after);
+
+  await handle.executeUpdate(reactivateServiceUpdate, { args: [{ by: 'alice' }] });
+  await waitFor(
+    'the reactivation billed the credited lines again',
+    async () => (await ledger(serviceId)).live === before.live,
+    60_000,
+  );
+  const restored = await ledger(serviceId);
+  assert.ok(new Decimal(restored.net).equals(before.net), `net ${restored.net} against ${before.net}`);
+  const oneLive = await sys.db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT record_key FROM usage_charge WHERE service_id = $1 AND live
+       GROUP BY record_key HAVING count(*) > 1) twice`,
+    [serviceId],
+  );
+  assert.equal(oneLive.rows[0]!.n, 0, 'one live charge per RecordId');
+});
