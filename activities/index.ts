@@ -12,6 +12,8 @@ import type { TenantActivities } from '../workflows/tenant';
 import type { AlertingActivities } from '../workflows/alerting';
 import type { InvoiceReconciliationActivities } from '../workflows/invoice-reconciliation';
 import { invoiceActivities } from './invoices';
+import { rerateActivities } from './rerate';
+import type { RerateActivities } from '../workflows/rerate';
 
 /** Every activity the workflows call: each workflow declares the ones it needs, and this must provide them. */
 export type Activities = UsageCycleActivities &
@@ -19,7 +21,8 @@ export type Activities = UsageCycleActivities &
   OnboardingActivities &
   TenantActivities &
   AlertingActivities &
-  InvoiceReconciliationActivities;
+  InvoiceReconciliationActivities &
+  RerateActivities;
 
 export function createActivities(deps: ActivityDeps): Activities {
   const activities: Activities = {
@@ -29,6 +32,7 @@ export function createActivities(deps: ActivityDeps): Activities {
     ...tenantActivities(deps),
     ...alertingActivities(deps),
     ...invoiceActivities(deps),
+    ...rerateActivities(deps),
   };
   // Metrics, quarantine snapshots and failed licence changes, recorded around the activities.
   return observeActivities(deps, activities);

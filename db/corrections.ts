@@ -92,3 +92,114 @@ export async function creditCancelledService(
   const { amount, periods } = credited.rows[0]!;
   return { lines: charges.rows.length, amount, currency, periods };
 }
+
+/** What a re-rate covers: the live charges invoiced in one month, optionally of one product or service. */
+export interface RerateScope {
+  providerId: string;
+  period: string;
+  productId?: string | null;
+  serviceId?: string | null;
+}
+
+export interface LiveChargeRow {
+  id: number;
+  service_id: string;
+  customer: string;
+  product_key: string;
+  charge: string;
+  raw: string;
+}
+
+/**
+ * The live charges of a re-rate's scope after charge `afterId`, in id order, with the lines they
+ * billed. `lock` takes them for update (inside the caller's transaction), for a re-rate that
+ * writes; a preview reads without locking.
+ */
+export async function liveChargesInScope(
+  db: Queryable,
+  scope: RerateScope,
+  afterId: number,
+  limit: number,
+  lock: boolean,
+): Promise<LiveChargeRow[]> {
+  const res = await db.query<LiveChargeRow>(
+    `SELECT c.id, c.service_id, coalesce(s.customer_name, s.tenant_domain, c.service_id) AS customer, c.product_key,
+            c.charge::text, l.raw
+       FROM usage_charge c
+       JOIN usage_line l ON l.id = c.usage_line_id
+       JOIN service s ON s.id = c.service_id
+      WHERE c.provider_id = $1 AND c.billing_period = $2 AND c.live AND c.id > $3
+        AND ($4::text IS NULL OR c.product_key = $4) AND ($5::text IS NULL OR c.service_id = $5)
+      ORDER BY c.id LIMIT $6 ${lock ? 'FOR UPDATE OF c' : ''}`,
+    [scope.providerId, scope.period, afterId, scope.productId?.toLowerCase() ?? null, scope.serviceId ?? null, limit],
+  );
+  return res.rows;
+}
+
+/** A live charge and what today's rate card charges for its line (4-place texts). */
+export interface Recharge {
+  chargeId: number;
+  charge: string;
+  cost: string;
+  margin: string;
+  ruleKind: string;
+}
+
+/**
+ * Credits each charge (a CREDIT reversing it) and charges its line again at the new amount (a
+ * CHARGE that replaces it), both tagged `tag`, inside the caller's transaction with the charges
+ * locked. The credit lands in the charge's month (or the next open one); so does the new charge.
+ */
+export async function recharge(db: PoolClient, recharges: Recharge[], tag: string): Promise<void> {
+  if (recharges.length === 0) return;
+  const ids = recharges.map((r) => r.chargeId);
+  await db.query('UPDATE usage_charge SET live = false WHERE id = ANY($1::bigint[])', [ids]);
+  await db.query(
+    `INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, units,
+                               unit_rate, billable_ratio, carrier_cost, charge, margin, rule_kind, cycle_id, charge_start, charge_end,
+                               entry, live, reverses_charge_id)
+     SELECT usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, -units,
+            unit_rate, billable_ratio, -carrier_cost, -charge, -margin, rule_kind, $2, charge_start, charge_end,
+            'CREDIT', false, id
+       FROM usage_charge WHERE id = ANY($1::bigint[])`,
+    [ids, tag],
+  );
+  await db.query(
+    `INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, units,
+                               unit_rate, billable_ratio, carrier_cost, charge, margin, rule_kind, cycle_id, charge_start, charge_end,
+                               entry, live, replaces_charge_id)
+     SELECT c.usage_line_id, c.provider_id, c.record_key, c.service_id, c.billing_period, c.usage_period, c.product_key, c.units,
+            c.unit_rate, c.billable_ratio, v.cost, v.charge, v.margin, v.kind, $6, c.charge_start, c.charge_end,
+            'CHARGE', true, c.id
+       FROM unnest($1::bigint[], $2::numeric[], $3::numeric[], $4::numeric[], $5::text[]) AS v(id, charge, cost, margin, kind)
+       JOIN usage_charge c ON c.id = v.id`,
+    [
+      ids,
+      recharges.map((r) => r.charge),
+      recharges.map((r) => r.cost),
+      recharges.map((r) => r.margin),
+      recharges.map((r) => r.ruleKind),
+      tag,
+    ],
+  );
+}
+
+/** What a re-rate wrote (its entries carry `tag`), per customer, in customer order. */
+export async function rerateEntries(
+  db: Queryable,
+  providerId: string,
+  tag: string,
+): Promise<Array<{ customer: string; lines: number; oldCharge: string; newCharge: string; delta: string }>> {
+  const res = await db.query<{ customer: string; lines: number; oldCharge: string; newCharge: string; delta: string }>(
+    `SELECT coalesce(s.customer_name, s.tenant_domain, c.service_id) AS customer,
+            count(*) FILTER (WHERE c.entry = 'CHARGE')::int AS lines,
+            (-coalesce(sum(c.charge) FILTER (WHERE c.entry = 'CREDIT'), 0))::numeric(38, 4)::text AS "oldCharge",
+            coalesce(sum(c.charge) FILTER (WHERE c.entry = 'CHARGE'), 0)::numeric(38, 4)::text AS "newCharge",
+            coalesce(sum(c.charge), 0)::numeric(38, 4)::text AS delta
+       FROM usage_charge c JOIN service s ON s.id = c.service_id
+      WHERE c.provider_id = $1 AND c.cycle_id = $2
+      GROUP BY 1 ORDER BY 1`,
+    [providerId, tag],
+  );
+  return res.rows;
+}

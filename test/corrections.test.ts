@@ -10,6 +10,10 @@ import { tenantHandle } from '../workflows/tenant.api';
 import { previewCancelCredits } from '../db/corrections';
 import { tenantActivities } from '../activities/tenant';
 import { Decimal } from '../core/money';
+import { setRateRule } from '../db/rates';
+import { closePeriod, reopenPeriod } from '../db/billing-periods';
+import { previewRerate } from '../activities/rerate';
+import { RerateRefused, runRerate } from '../workflows/rerate.api';
 
 // Corrections after billing, against the real system (Temporal dev server, worker, PostgreSQL,
 // simulator): a cancel from a past date credits what was billed from that date on, and a
@@ -129,4 +133,72 @@ test('a cancel from a past date credits what was billed from that date on, and r
     [serviceId],
   );
   assert.equal(oneLive.rows[0]!.n, 0, 'one live charge per RecordId');
+});
+
+test("re-rating a month applies today's rate card: a preview first, then credits and new charges that add up exactly; a second run changes nothing; a closed month is refused", async () => {
+  const top = await sys.db.pool.query<{ period: string; product: string }>(
+    `SELECT billing_period AS period, product_key AS product FROM usage_charge
+      WHERE provider_id = $1 AND live GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1`,
+    [providerId],
+  );
+  const { period, product } = top.rows[0] ?? assert.fail('the demo billed something');
+  const monthNet = async () =>
+    (
+      await sys.db.pool.query<{ net: string }>(
+        `SELECT coalesce(sum(charge), 0)::text AS net FROM usage_charge WHERE provider_id = $1 AND billing_period = $2`,
+        [providerId, period],
+      )
+    ).rows[0]!.net;
+  // A rate fixed after the month was billed: 33.3 % over cost for the product.
+  await setRateRule(sys.db.pool, providerId, { productId: product, kind: 'markup', value: new Decimal('33.3') });
+  const scope = { providerId, period, productId: product };
+  const preview = await previewRerate(sys.db.pool, scope);
+  assert.ok(preview.lines > 0, 'the new rate re-prices some charges');
+  const customersAdd = preview.byCustomer.reduce((t, c) => t.plus(c.delta), new Decimal(0));
+  assert.ok(customersAdd.equals(preview.delta), 'the customers add up to the total');
+  assert.ok(new Decimal(preview.newCharge).minus(preview.oldCharge).equals(preview.delta));
+  const before = await monthNet();
+
+  const starter = { temporal: env.client, taskQueue: sys.taskQueue };
+  const run = await runRerate(starter, { ...scope, by: 'alice' });
+  assert.equal(run.status, 'completed');
+  const result = run.status === 'completed' ? run.result : assert.fail();
+  assert.match(run.workflowId, new RegExp(`^rerate:${providerId}:${period}:`));
+  assert.deepEqual(
+    { lines: result.lines, oldCharge: result.oldCharge, newCharge: result.newCharge, delta: result.delta },
+    { lines: preview.lines, oldCharge: preview.oldCharge, newCharge: preview.newCharge, delta: preview.delta },
+    'the re-rate did what its preview said',
+  );
+  assert.deepEqual(
+    result.byCustomer.map((c) => [c.customer, c.lines, c.delta]),
+    preview.byCustomer.map((c) => [c.customer, c.lines, c.delta]),
+  );
+  assert.ok(new Decimal(await monthNet()).equals(new Decimal(before).plus(preview.delta)), 'the month moved by delta');
+  const entries = await sys.db.pool.query<{ entry: string; n: number }>(
+    `SELECT entry, count(*)::int AS n FROM usage_charge WHERE cycle_id = $1 GROUP BY 1 ORDER BY 1`,
+    [run.workflowId],
+  );
+  assert.deepEqual(
+    entries.rows.map((r) => [r.entry, r.n]),
+    [
+      ['CHARGE', preview.lines],
+      ['CREDIT', preview.lines],
+    ],
+    'a credit and a new charge per changed charge, never an edit',
+  );
+
+  const again = await runRerate(starter, { ...scope, by: 'alice' });
+  assert.equal(again.status === 'completed' && again.result.lines, 0, 'running it again changes nothing');
+  assert.equal((await previewRerate(sys.db.pool, scope)).lines, 0);
+
+  await closePeriod(sys.db.pool, providerId, period, 'alice');
+  try {
+    await assert.rejects(runRerate(starter, { ...scope, by: 'alice' }), (err: Error) => {
+      assert.ok(err instanceof RerateRefused, String(err));
+      assert.match(err.message, /is closed: reopen it first/);
+      return true;
+    });
+  } finally {
+    await reopenPeriod(sys.db.pool, providerId, period, 'alice', 'the re-rate test is done');
+  }
 });

@@ -4,3 +4,4 @@ export { onboardProviderWorkflow } from './onboarding';
 export { tenantWorkflow } from './tenant';
 export { alertingWorkflow } from './alerting';
 export { invoiceReconciliationWorkflow } from './invoice-reconciliation';
+export { rerateWorkflow } from './rerate';

@@ -9,6 +9,7 @@ import { REPORT_GROUPINGS, twoPlaces, type ReportGrouping, type ReportRow } from
 import { isPeriod } from '../../core/period';
 import { invoicingSettings, saveInvoicingSettings } from '../../db/invoicing';
 import { isPeriodClosed } from '../../db/billing-periods';
+import { rerateCommand } from './rerate';
 
 export function requirePeriod(value: string): string {
   if (!isPeriod(value)) throw new UserError(`--period must be YYYY-MM (e.g. 2026-10), got "${String(value)}"`);
@@ -19,6 +20,7 @@ export function billingCommands(program: Command, ctx: () => CliContext): void {
   const billing = program
     .command('billing')
     .description('month end: what each customer is billed, and exports to invoicing');
+  rerateCommand(billing, ctx);
 
   billing
     .command('report')
