@@ -6,6 +6,7 @@ import { isPeriodClosed } from '../db/billing-periods';
 import { getRateCard } from '../db/rates';
 import {
   liveChargesInScope,
+  openPeriodsWithCharges,
   recharge,
   rerateEntries,
   type LiveChargeRow,
@@ -90,6 +91,39 @@ export async function previewRerate(pool: Pool, scope: RerateScope): Promise<Rer
     after = rows[rows.length - 1]!.id;
   }
   return total.figures();
+}
+
+/** A month a rate change re-prices, and how many of its live charges. */
+export interface RepricedMonth {
+  period: string;
+  lines: number;
+}
+
+/**
+ * The open months holding live charges that today's rate card prices differently (after a rate
+ * change: of its product, or every product for a default markup), so the admin can re-rate them.
+ */
+export async function repricedOpenMonths(
+  pool: Pool,
+  providerId: string,
+  productId: string | null,
+): Promise<RepricedMonth[]> {
+  const months: RepricedMonth[] = [];
+  for (const period of await openPeriodsWithCharges(pool, providerId, productId)) {
+    const { lines } = await previewRerate(pool, { providerId, period, productId });
+    if (lines > 0) months.push({ period, lines });
+  }
+  return months;
+}
+
+/** The command that re-rates each repriced month, for a message. */
+export function rerateHint(providerId: string, months: RepricedMonth[], productId: string | null): string {
+  if (months.length === 0) return '';
+  return (
+    `open month(s) with charges this change re-prices: ${months.map((m) => `${m.period} (${m.lines})`).join(', ')}; ` +
+    `to apply it to them: npm run csp -- billing rerate --provider ${providerId} --period ${months[0]!.period}` +
+    `${productId ? ` --product ${productId}` : ''} --apply --by NAME (preview without --apply)`
+  );
 }
 
 export function rerateActivities(deps: Pick<ActivityDeps, 'pool'>) {

@@ -7,6 +7,7 @@ import type { AuditSource } from '../db/audit-events';
 import { InputError, parseRateRule } from '../core/rate-card';
 import { normalizeGuid, isGuid } from '../core/guid';
 import { autoCleanse } from '../activities/quarantine-notify';
+import { repricedOpenMonths, type RepricedMonth } from '../activities/rerate';
 
 /**
  * Rate card edits, the same for `csp rates` and the web console: the same checks (core/rate-card),
@@ -44,7 +45,7 @@ export async function setRate(
   provider: ProviderView,
   input: RuleInput,
   by: RateEditor,
-): Promise<RuleChange & { cleansing: number }> {
+): Promise<RuleChange & { cleansing: number; repriced: RepricedMonth[] }> {
   let rule;
   try {
     rule = parseRateRule(
@@ -70,7 +71,8 @@ export async function setRate(
     by,
   );
   const groups = await autoCleanse(deps, provider.id, { kind: 'rateAdded', productId: rule.productId });
-  return { ...change, cleansing: groups.length };
+  const repriced = await repricedOpenMonths(deps.pool, provider.id, rule.productId);
+  return { ...change, cleansing: groups.length, repriced };
 }
 
 export async function removeRate(
@@ -79,7 +81,7 @@ export async function removeRate(
   productId: unknown,
   serviceId: unknown,
   by: RateEditor,
-): Promise<RuleChange> {
+): Promise<RuleChange & { repriced: RepricedMonth[] }> {
   if (!isGuid(productId)) throw new RateEditError('rule.productId must be a product GUID');
   const service = typeof serviceId === 'string' && serviceId.trim() !== '' ? serviceId.trim() : null;
   const change = await changeRateRule(
@@ -94,7 +96,7 @@ export async function removeRate(
     throw new RateEditError(
       `no rule for product ${normalizeGuid(productId)}${service ? ` and service ${service}` : ''}`,
     );
-  return change;
+  return { ...change, repriced: await repricedOpenMonths(deps.pool, provider.id, normalizeGuid(productId)) };
 }
 
 export async function setDefaultMarkup(
@@ -102,7 +104,7 @@ export async function setDefaultMarkup(
   provider: ProviderView,
   percent: string,
   by: RateEditor,
-): Promise<{ old: string | null; new: string | null; cleansing: number }> {
+): Promise<{ old: string | null; new: string | null; cleansing: number; repriced: RepricedMonth[] }> {
   const text = percent.trim();
   if (text !== 'none' && !/^-?\d+(\.\d+)?$/.test(text))
     throw new RateEditError('percent must be a decimal number or "none"');
@@ -116,7 +118,7 @@ export async function setDefaultMarkup(
     by,
   );
   const groups = text === 'none' ? [] : await autoCleanse(deps, provider.id, { kind: 'rateAdded', productId: null });
-  return { ...change, cleansing: groups.length };
+  return { ...change, cleansing: groups.length, repriced: await repricedOpenMonths(deps.pool, provider.id, null) };
 }
 
 async function requireOwnService(pool: Pool, provider: ProviderView, serviceId: string): Promise<void> {

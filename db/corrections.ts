@@ -203,3 +203,19 @@ export async function rerateEntries(
   );
   return res.rows;
 }
+
+/** The open months holding live charges a rate change could re-price (of one product, or all). */
+export async function openPeriodsWithCharges(
+  db: Queryable,
+  providerId: string,
+  productId: string | null,
+): Promise<string[]> {
+  const res = await db.query<{ period: string }>(
+    `SELECT DISTINCT billing_period AS period FROM usage_charge
+      WHERE provider_id = $1 AND live AND ($2::text IS NULL OR product_key = $2)
+        AND NOT billing_period_is_closed(provider_id, billing_period)
+      ORDER BY 1`,
+    [providerId, productId?.toLowerCase() ?? null],
+  );
+  return res.rows.map((r) => r.period);
+}

@@ -14,6 +14,9 @@ import { addUser } from '../client/console/auth';
 import type { ProviderView } from '../db/providers';
 import { readFileSync } from 'node:fs';
 import { monthIn } from '../core/period';
+import { closePeriod, isPeriodClosed, reopenPeriod } from '../db/billing-periods';
+import { setRateRule } from '../db/rates';
+import { Decimal } from '../core/money';
 
 // The web console against the real system: Temporal dev server, worker, PostgreSQL, simulator,
 // driven by Debian's Chromium. Each browser test leaves a screenshot in test-output/console/.
@@ -548,5 +551,54 @@ test('HTTP: sign-in attempts are rate-limited per address', async () => {
     assert.ok(limitedAudit.rowCount! >= 1);
   } finally {
     await limited.close();
+  }
+});
+
+test("re-rate: a closed month says to reopen it first; once open, the preview's table per customer, then the apply credits and charges again, as the signed-in user", async () => {
+  const period = monthIn(new Date(), provider.time_zone);
+  if (await isPeriodClosed(sys.db.pool, provider.id, period))
+    await reopenPeriod(sys.db.pool, provider.id, period, 'alice', 'the re-rate test needs it open');
+  const product = (
+    await sys.db.pool.query<{ product: string }>(
+      `SELECT product_key AS product FROM usage_charge WHERE provider_id = $1 AND billing_period = $2 AND live
+        GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`,
+      [provider.id, period],
+    )
+  ).rows[0]!.product;
+  const { context, page } = await signedIn('alice');
+  try {
+    await closePeriod(sys.db.pool, provider.id, period, 'alice');
+    await page.goto(`${web.url}/rerate?provider=${provider.id}&period=${period}`);
+    assert.match(await page.locator('.flash.error').first().innerText(), /is closed: reopen it first/);
+    assert.equal(await page.locator('#rerate-apply').count(), 0);
+    await reopenPeriod(sys.db.pool, provider.id, period, 'alice', 'a rate was wrong');
+
+    await setRateRule(sys.db.pool, provider.id, { productId: product, kind: 'markup', value: new Decimal('41.5') });
+    await page.goto(`${web.url}/month-end?provider=${provider.id}&period=${period}`);
+    await Promise.all([page.waitForURL(/\/rerate\?/), page.click('#rerate-link')]);
+    await page.fill('#rerate-preview input[name=product]', product);
+    await Promise.all([page.waitForURL(/product=/), page.click('#rerate-preview button')]);
+    const caption = await page.locator('#rerate-table caption').innerText();
+    const lines = Number(/^(\d+) of/.exec(caption)?.[1] ?? assert.fail(caption));
+    assert.ok(lines > 0, caption);
+    assert.match(
+      await page.locator('#rerate-table tfoot').innerText(),
+      new RegExp(`Total\\s+${lines}\\s+[\\d,]+\\.\\d\\d ${provider.currency}`),
+    );
+    await screenshot(page, 'rerate');
+    page.once('dialog', (d) => void d.accept());
+    await Promise.all([page.waitForURL(/\/rerate\?/), page.click('#rerate-apply button')]);
+    assert.match(
+      await flash(page),
+      new RegExp(`Re-rated ${period} by alice: ${lines} charge\\(s\\) credited and charged again`),
+    );
+    const written = await sys.db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM usage_charge WHERE provider_id = $1 AND cycle_id LIKE 'rerate:%' AND entry = 'CREDIT'`,
+      [provider.id],
+    );
+    assert.equal(written.rows[0]!.n, lines);
+    assert.match(await page.locator('#rerate-table tbody').innerText(), /Nothing to re-rate/);
+  } finally {
+    await context.close();
   }
 });

@@ -15,6 +15,7 @@ import {
 } from '../rate-changes';
 import { parseLosslessJson } from '../../lib/lossless';
 import { autoCleanse } from '../../activities/quarantine-notify';
+import { rerateHint } from '../../activities/rerate';
 import { printRows } from '../output';
 import { UserError } from '../errors';
 
@@ -100,6 +101,7 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
         `${p.id}: ${r.new!.kind} rule set for ${r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}\n`,
       );
       if (r.cleansing) process.stdout.write(`${r.cleansing} quarantine group(s) asked to cleanse themselves\n`);
+      if (r.repriced.length) process.stdout.write(`${rerateHint(p.id, r.repriced, r.new!.productId)}\n`);
     });
 
   rates
@@ -113,6 +115,7 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
       });
       process.stdout.write(`${p.id}: default markup ${r.new === null ? 'none' : `${r.new}%`}\n`);
       if (r.cleansing) process.stdout.write(`${r.cleansing} quarantine group(s) asked to cleanse themselves\n`);
+      if (r.repriced.length) process.stdout.write(`${rerateHint(p.id, r.repriced, null)}\n`);
     });
 
   rates
@@ -123,10 +126,11 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
     .option('--by <name>', 'who removes it, for the audit trail (default: your OS user)')
     .action(async (ref: string, o) => {
       const p = await providerOf(ref);
-      await removeRate(await edits(), p, o.product, o.service, editor(o.by)).catch((err) => {
+      const r = await removeRate(await edits(), p, o.product, o.service, editor(o.by)).catch((err) => {
         throw cliMessage(err);
       });
       process.stdout.write(`${p.id}: rule removed\n`);
+      if (r.repriced.length) process.stdout.write(`${rerateHint(p.id, r.repriced, r.old!.productId)}\n`);
     });
 
   rates

@@ -24,6 +24,7 @@ import { tenantRoutes } from './routes/tenants';
 import { rateRoutes } from './routes/rates';
 import { adminRoutes } from './routes/admin';
 import { monthEndRoutes } from './routes/month-end';
+import { rerateRoutes } from './routes/rerate';
 
 /**
  * The billing admins' web console: server-rendered pages (eta), a little JavaScript for live
@@ -182,6 +183,7 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
   await app.register(async (scope) => rateRoutes(scope, ctx));
   await app.register(async (scope) => adminRoutes(scope, ctx));
   await app.register(async (scope) => monthEndRoutes(scope, ctx));
+  await app.register(async (scope) => rerateRoutes(scope, ctx));
 
   // Expired sessions are deleted now and then (an expired one is refused either way).
   const sweep = setInterval(

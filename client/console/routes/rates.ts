@@ -6,6 +6,7 @@ import { knownProducts, providerServices } from '../../../db/console-views';
 import { pageOf } from '../view';
 import { RateEditError, removeRate, setDefaultMarkup, setRate, type RateEditor } from '../../rate-changes';
 import { HttpError, str, type ConsoleContext } from '../context';
+import type { RepricedMonth } from '../../../activities/rerate';
 
 /** Field paths of core/rate-card's messages, as the form labels them. */
 const formMessage = (m: string) =>
@@ -81,14 +82,20 @@ export async function rateRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
         const shown = (x: typeof r.old) => (x ? `${x.kind}${x.value !== null ? ` ${x.value}` : ''}` : 'no rule');
         await ctx.flash(request, {
           kind: 'ok',
-          text: `Rule for ${r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}: ${shown(r.old)} → ${shown(r.new)}.${r.cleansing ? ` ${r.cleansing} quarantine group(s) asked to cleanse themselves.` : ''}`,
+          text: `Rule for ${r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}: ${shown(r.old)} → ${shown(r.new)}.${r.cleansing ? ` ${r.cleansing} quarantine group(s) asked to cleanse themselves.` : ''}${repricedText(r.repriced)}`,
         });
       } else if (params.edit === 'remove') {
-        await removeRate(edits, provider, str(body.productId), str(body.serviceId), editor(request));
-        await ctx.flash(request, { kind: 'ok', text: `Rule for ${str(body.productId)} removed.` });
+        const r = await removeRate(edits, provider, str(body.productId), str(body.serviceId), editor(request));
+        await ctx.flash(request, {
+          kind: 'ok',
+          text: `Rule for ${str(body.productId)} removed.${repricedText(r.repriced)}`,
+        });
       } else if (params.edit === 'default-markup') {
         const r = await setDefaultMarkup(edits, provider, str(body.percent) || 'none', editor(request));
-        await ctx.flash(request, { kind: 'ok', text: `Default markup: ${r.old ?? 'none'} → ${r.new ?? 'none'}.` });
+        await ctx.flash(request, {
+          kind: 'ok',
+          text: `Default markup: ${r.old ?? 'none'} → ${r.new ?? 'none'}.${repricedText(r.repriced)}`,
+        });
       } else {
         throw new HttpError(404, `Unknown rate change "${params.edit}".`);
       }
@@ -98,4 +105,10 @@ export async function rateRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
     }
     return reply.redirect(back, 303);
   });
+}
+
+/** After a rate change: the open months it re-prices, and where to re-rate them (the Re-rate page). */
+function repricedText(months: RepricedMonth[]): string {
+  if (months.length === 0) return '';
+  return ` Open month(s) with charges this change re-prices: ${months.map((m) => `${m.period} (${m.lines})`).join(', ')}; re-rate them from Month end → Re-rate (preview first).`;
 }
