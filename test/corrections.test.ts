@@ -10,6 +10,7 @@ import { tenantHandle } from '../workflows/tenant.api';
 import { previewCancelCredits } from '../db/corrections';
 import { tenantActivities } from '../activities/tenant';
 import { Decimal } from '../core/money';
+import { cliEnv, runCli } from './support/cli';
 import { setRateRule } from '../db/rates';
 import { closePeriod, reopenPeriod } from '../db/billing-periods';
 import { previewRerate } from '../activities/rerate';
@@ -201,4 +202,77 @@ test("re-rating a month applies today's rate card: a preview first, then credits
   } finally {
     await reopenPeriod(sys.db.pool, providerId, period, 'alice', 'the re-rate test is done');
   }
+});
+
+test('the CLI: a rate change names the open months it re-prices; billing rerate previews and applies them (--json), twice changes nothing, a closed month exits 2; tenant cancel --preview changes nothing', async () => {
+  const cli = cliEnv(sys, env);
+  const top = await sys.db.pool.query<{ period: string; product: string }>(
+    `SELECT billing_period AS period, product_key AS product FROM usage_charge
+      WHERE provider_id = $1 AND live GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1`,
+    [providerId],
+  );
+  const { period, product } = top.rows[0]!;
+  const set = await runCli(
+    ['rates', 'set', providerId, '--product', product, '--kind', 'markup', '--value', '12.5', '--by', 'alice'],
+    cli,
+  );
+  assert.equal(set.code, 0, set.err);
+  const hint = new RegExp(`open month\\(s\\) with charges this change re-prices: .*${period} \\((\\d+)\\)`).exec(
+    set.out,
+  );
+  assert.ok(hint, set.out);
+  assert.match(
+    set.out,
+    new RegExp(`billing rerate --provider ${providerId} --period \\d{4}-\\d{2} --product ${product}`),
+  );
+
+  const rerate = (...extra: string[]) =>
+    runCli(['billing', 'rerate', '--provider', providerId, '--period', period, '--product', product, ...extra], cli);
+  const preview = await rerate('--json');
+  assert.equal(preview.code, 0, preview.err);
+  const previewed = JSON.parse(preview.out) as {
+    applied: boolean;
+    lines: number;
+    delta: string;
+    byCustomer: unknown[];
+  };
+  assert.equal(previewed.applied, false);
+  assert.ok(previewed.byCustomer.length > 0);
+  const applied = await rerate('--apply', '--by', 'alice', '--json');
+  assert.equal(applied.code, 0, applied.err);
+  const result = JSON.parse(applied.out) as typeof previewed & { providerId: string; period: string };
+  assert.deepEqual(
+    [result.providerId, result.period, result.applied, result.lines, result.delta],
+    [providerId, period, true, previewed.lines, previewed.delta],
+  );
+  const twice = await rerate('--apply', '--by', 'alice');
+  assert.equal(twice.code, 0, twice.err);
+  assert.match(twice.out, /no charge changes under today’s rate card/);
+
+  await closePeriod(sys.db.pool, providerId, period, 'alice');
+  try {
+    const refused = await rerate('--apply', '--by', 'alice');
+    assert.equal(refused.code, 2);
+    assert.match(refused.err, /is closed: reopen it first/);
+  } finally {
+    await reopenPeriod(sys.db.pool, providerId, period, 'alice', 'the CLI test is done');
+  }
+
+  const tenant = await sys.db.pool.query<{ tenant_domain: string; id: string }>(
+    `SELECT s.tenant_domain, s.id FROM service s JOIN usage_charge c ON c.service_id = s.id
+      WHERE s.provider_id = $1 AND c.live AND s.cancelled_on IS NULL GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1`,
+    [providerId],
+  );
+  const before = await ledger(tenant.rows[0]!.id);
+  const cancelPreview = await runCli(
+    ['tenant', 'cancel', tenant.rows[0]!.tenant_domain, '--date', '2000-01-01', '--preview', '--json'],
+    cli,
+  );
+  assert.equal(cancelPreview.code, 0, cancelPreview.err);
+  const credited = (
+    JSON.parse(cancelPreview.out) as { preview: boolean; credited: { lines: number; currency: string } }
+  ).credited;
+  assert.equal(credited.lines, before.live, 'from a date before every line: all of them');
+  assert.equal(credited.currency, 'AUD');
+  assert.deepEqual(await ledger(tenant.rows[0]!.id), before, 'a preview changes nothing');
 });
