@@ -2,7 +2,7 @@ import type { ActivityDeps } from './deps';
 import { carrierFor } from './deps';
 import { classified } from './failures';
 import { CarrierError } from '../carrier/errors';
-import { inTransaction } from '../db/pool';
+import { inTransaction, type PoolClient } from '../db/pool';
 import { flattenSubscriptions, replaceLicences } from '../db/licences';
 import { cancelService, flagTenantGone, listServices, reactivateService, tenantService } from '../db/services';
 import {
@@ -116,10 +116,8 @@ export function tenantActivities(deps: ActivityDeps) {
         result = { changeId, kind: change.kind, licences, cancelledOn: null };
       } else if (change.kind === 'cancelService') {
         // Stops billing from that date; the licence at the carrier is deliberately left alone.
-        // Lines billed already from that date on are credited and quarantined again, in the same
-        // transaction as the cancel and its record, so a retry finds the change done (and its
-        // credit summary) rather than crediting anything twice.
-        return inTransaction(deps.pool, async (db) => {
+        // Lines billed already from that date on are credited and quarantined again.
+        return changedHere(async (db) => {
           await cancelService(db, input.serviceId, change.effectiveDate);
           const credited = await creditCancelledService(
             db,
@@ -129,40 +127,38 @@ export function tenantActivities(deps: ActivityDeps) {
             cancelCreditTag(changeId),
             input.by,
           );
-          const done: ChangeResult = {
-            changeId,
-            kind: change.kind,
-            licences: [],
-            cancelledOn: change.effectiveDate,
-            credited,
-          };
-          await recordLicenceChangeDone(db, changeId, done);
-          await recordLicenceEvent(
-            db,
-            input.providerId,
-            input.tenantId,
-            'THIS_SYSTEM',
-            changeId,
-            changeEvent(change, null),
-          );
-          return done;
+          return { changeId, kind: change.kind, licences: [], cancelledOn: change.effectiveDate, credited };
         });
       } else {
-        await reactivateService(deps.pool, input.serviceId);
-        result = { changeId, kind: change.kind, licences: [], cancelledOn: null };
+        return changedHere(async (db) => {
+          await reactivateService(db, input.serviceId);
+          return { changeId, kind: change.kind, licences: [], cancelledOn: null };
+        });
       }
-      await inTransaction(deps.pool, async (db) => {
-        await recordLicenceChangeDone(db, changeId, result);
+      await inTransaction(deps.pool, (db) => recordDone(db, result));
+      return result;
+
+      /** The change's record and licence event, beside whatever the change wrote. */
+      async function recordDone(db: PoolClient, done: ChangeResult): Promise<ChangeResult> {
+        await recordLicenceChangeDone(db, changeId, done);
         await recordLicenceEvent(
           db,
           input.providerId,
           input.tenantId,
           'THIS_SYSTEM',
           changeId,
-          changeEvent(change, result.licences[0]?.subscriptionId ?? null),
+          changeEvent(change, done.licences[0]?.subscriptionId ?? null),
         );
-      });
-      return result;
+        return done;
+      }
+
+      /**
+       * A change made in this system's database, in one transaction with its record: a retry
+       * finds the change done (a cancel's credits included) rather than making it twice.
+       */
+      function changedHere(make: (db: PoolClient) => Promise<ChangeResult>): Promise<ChangeResult> {
+        return inTransaction(deps.pool, async (db) => recordDone(db, await make(db)));
+      }
     });
   }
 
