@@ -6,10 +6,13 @@ import {
   bucketExportRows,
   chargesReport,
   customerKey,
+  invoicedAmount,
+  shownFigures,
   twoPlaces,
   xeroRows,
   type BucketInput,
 } from './billing-report';
+import { Decimal } from './money';
 
 const bucket = (over: Partial<BucketInput>): BucketInput => ({
   customerId: 'C1',
@@ -20,6 +23,7 @@ const bucket = (over: Partial<BucketInput>): BucketInput => ({
   productName: 'Office 365 E3',
   lines: 2,
   records: 2,
+  recordIds: ['r-1', 'r-2'],
   units: '5',
   cost: '10.0000',
   charge: '12.3450',
@@ -66,6 +70,8 @@ test('report: grouping by customer, service and product adds up exactly; margin 
     cost: '6.6668',
     charge: '8.5119',
     margin: '1.8451',
+    // 12.35 − 3.83 + 0.00: invoice lines rounded once each, then added.
+    invoiced: '8.52',
     marginPercent: '21.68',
     creditLines: 1,
     credits: '-3.8333',
@@ -98,14 +104,89 @@ test('human amounts: 2 places, half away from zero', () => {
   assert.equal(twoPlaces('12.3449'), '12.34');
 });
 
-test('bucket export: documented columns, average unit price, empty when no units', () => {
+test('bucket export: documented columns, average unit price, empty when no units; the RecordIds, not their count', () => {
   const rows = bucketExportRows('2026-10', 'AUD', [buckets[0]!, bucket({ units: '0' })]);
   assert.deepEqual(Object.keys(rows[0]!), [...BUCKET_EXPORT_COLUMNS]);
   assert.equal(rows[0]!.unitPrice, '2.4690');
   assert.equal(rows[1]!.unitPrice, '');
+  assert.equal(rows[0]!.charge, '12.3450');
+  assert.equal(rows[0]!.invoiced, '12.35');
+  assert.equal(rows[0]!.recordIds, 'r-1 r-2');
 });
 
-test('Xero: one invoice number per customer, Quantity 1 and the exact charge, dates dd/mm/yyyy, tax settings from configuration', () => {
+// Wingtip's invoice on the demo: two invoice lines whose cents, rounded line by line as Xero
+// does, add up to a cent more than their exact sum rounded once.
+const wingtip = [
+  bucket({
+    customerId: 'W',
+    customerName: 'Wingtip Toys',
+    serviceId: 'S-2001',
+    productId: 'p-1',
+    cost: '3500.0000',
+    charge: '4100.0865',
+    margin: '600.0865',
+  }),
+  bucket({
+    customerId: 'W',
+    customerName: 'Wingtip Toys',
+    serviceId: 'S-2001',
+    productId: 'p-2',
+    cost: '2500.0049',
+    charge: '2869.7668',
+    margin: '369.7619',
+  }),
+];
+
+/** What Xero computes from an import: each line Quantity × UnitAmount rounded to cents, summed per invoice. */
+function xeroInvoiceTotals(rows: Array<Record<string, string>>): Map<string, string> {
+  const totals = new Map<string, Decimal>();
+  for (const r of rows) {
+    const line = new Decimal(r['*Quantity']!).times(r['*UnitAmount']!).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+    totals.set(r['*ContactName']!, (totals.get(r['*ContactName']!) ?? new Decimal(0)).plus(line));
+  }
+  return new Map([...totals].map(([k, v]) => [k, v.toFixed(2)]));
+}
+
+test('rounding where money leaves: an invoice line is its exact sum rounded once; the report invoices what Xero computes', () => {
+  assert.equal(invoicedAmount('4100.0865').toFixed(2), '4100.09');
+  assert.equal(invoicedAmount('-0.005').toFixed(2), '-0.01', 'half away from zero');
+  assert.equal(invoicedAmount('-0.004').toFixed(2), '0.00', 'never -0.00');
+  const all = [...wingtip, ...buckets];
+  const report = chargesReport('p1', '2026-11', 'NZD', 'customer', all);
+  const w = report.rows.find((r) => r.customer === 'Wingtip Toys')!;
+  assert.equal(w.charge, '6969.8533');
+  assert.equal(w.invoiced, '6969.86', 'the sum of the invoice lines 4,100.09 + 2,869.77, not 6,969.85');
+  const numbers = new Map([
+    [customerKey(wingtip[0]!), 'CSP-202611-001'],
+    [customerKey(buckets[0]!), 'CSP-202611-002'],
+    [customerKey(buckets[2]!), 'CSP-202611-003'],
+  ]);
+  const xero = xeroInvoiceTotals(
+    xeroRows('2026-11', 'NZD', { accountCode: '200', taxType: 'OUTPUT2', dueDays: 14 }, numbers, all),
+  );
+  for (const row of report.rows) assert.equal(xero.get(row.customer!), row.invoiced, `${row.customer}'s invoice`);
+  assert.equal(
+    [...xero.values()].reduce((a, v) => a.plus(v), new Decimal(0)).toFixed(2),
+    report.totals.invoiced,
+    'the invoices add up to the report total',
+  );
+  // By product or service the same invoice lines add up to the same total.
+  for (const by of ['service', 'product'] as const) {
+    const r = chargesReport('p1', '2026-11', 'NZD', by, all);
+    assert.equal(r.totals.invoiced, report.totals.invoiced);
+    assert.equal(r.rows.reduce((a, x) => a.plus(x.invoiced), new Decimal(0)).toFixed(2), r.totals.invoiced);
+  }
+  // The CSV export's invoiced column carries the same invoice lines.
+  const csv = bucketExportRows('2026-11', 'NZD', wingtip);
+  assert.deepEqual(
+    csv.map((r) => r.invoiced),
+    ['4100.09', '2869.77'],
+  );
+  // People see the invoiced charge, and a margin that is the charge shown minus the cost shown.
+  assert.deepEqual(shownFigures(w), { cost: '6000.00', charge: '6969.86', margin: '969.86', credits: '0.00' });
+});
+
+test('Xero: one invoice number per customer, Quantity 1 and the invoice line rounded to cents, dates dd/mm/yyyy, tax settings from configuration', () => {
   const numbers = new Map([
     [customerKey(buckets[0]!), 'HIT-202610-001'],
     [customerKey(buckets[2]!), 'HIT-202610-002'],
@@ -115,9 +196,9 @@ test('Xero: one invoice number per customer, Quantity 1 and the exact charge, da
   assert.deepEqual(
     rows.map((r) => [r['*InvoiceNumber'], r['*ContactName'], r['*UnitAmount'], r['*Quantity']]),
     [
-      ['HIT-202610-001', 'Contoso Dental', '12.3450', '1'],
-      ['HIT-202610-001', 'Contoso Dental', '-3.8333', '1'],
-      ['HIT-202610-002', 'Fabrikam', '0.0002', '1'],
+      ['HIT-202610-001', 'Contoso Dental', '12.35', '1'],
+      ['HIT-202610-001', 'Contoso Dental', '-3.83', '1'],
+      ['HIT-202610-002', 'Fabrikam', '0.00', '1'],
     ],
   );
   assert.ok(

@@ -4,6 +4,13 @@ import { addDays, lastDayOf } from './period';
 /**
  * The charges report, the bucket export and the Xero export, from the month's bucket rows
  * (service × product). Pure: exact decimals in, exact decimal strings out.
+ *
+ * Rounding where money leaves: a usage line's charge has 4 places. An invoice line is one
+ * service × product for the month (one bucket row, one row of each export): the exact sum of its
+ * entries (charges and credits) rounded once to cents, half away from zero (`invoicedAmount`). A
+ * customer's invoice, and every `invoiced` figure of the report (a row's, the total), is the sum
+ * of those invoice lines, never a rounding of a larger exact sum: an accounting package that
+ * rounds each imported line to cents then computes exactly the report's figures.
  */
 export interface BucketInput {
   customerId: string | null;
@@ -14,6 +21,8 @@ export interface BucketInput {
   productName: string | null;
   lines: number;
   records: number;
+  /** The distinct RecordIds billed in the bucket (charges and credits), sorted. */
+  recordIds: readonly string[];
   units: string;
   cost: string;
   charge: string;
@@ -37,6 +46,8 @@ export interface ReportRow {
   cost: string;
   charge: string;
   margin: string;
+  /** What is invoiced: the sum of the row's invoice lines, each rounded once to cents (2 places). */
+  invoiced: string;
   /** Margin as a percentage of the charge, 2 places; null when the charge is zero. */
   marginPercent: string | null;
   creditLines: number;
@@ -55,6 +66,8 @@ export interface ChargesReport {
     cost: string;
     charge: string;
     margin: string;
+    /** The sum of every invoice line, each rounded once to cents: the invoices' total. */
+    invoiced: string;
     marginPercent: string | null;
     creditLines: number;
     credits: string;
@@ -65,6 +78,22 @@ export interface ChargesReport {
 
 const customerLabel = (b: BucketInput) => b.customerName ?? b.tenantDomain ?? b.serviceId;
 const money = (d: Decimal) => formatMoney(d);
+
+/** Cents, half away from zero, as a decimal (never "-0"). */
+function roundCents(d: Decimal): Decimal {
+  const r = d.toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+  return r.isZero() ? new Decimal(0) : r;
+}
+
+/**
+ * One invoice line's amount: the exact sum of its entries (a bucket's `charge`), rounded once to
+ * cents, half away from zero. Every invoiced figure is a sum of these.
+ */
+export function invoicedAmount(charge: string | Decimal): Decimal {
+  return roundCents(new Decimal(charge));
+}
+
+const cents = (d: Decimal) => roundCents(d).toFixed(2);
 
 function marginPercent(margin: Decimal, charge: Decimal): string | null {
   return charge.isZero()
@@ -82,10 +111,11 @@ export function chargesReport(
   const groups = new Map<
     string,
     {
-      row: Omit<ReportRow, 'units' | 'cost' | 'charge' | 'margin' | 'credits' | 'marginPercent'>;
+      row: Omit<ReportRow, 'units' | 'cost' | 'charge' | 'invoiced' | 'margin' | 'credits' | 'marginPercent'>;
       units: Decimal;
       cost: Decimal;
       charge: Decimal;
+      invoiced: Decimal;
       margin: Decimal;
       credits: Decimal;
     }
@@ -113,6 +143,7 @@ export function chargesReport(
         units: new Decimal(0),
         cost: new Decimal(0),
         charge: new Decimal(0),
+        invoiced: new Decimal(0),
         margin: new Decimal(0),
         credits: new Decimal(0),
       };
@@ -124,6 +155,7 @@ export function chargesReport(
     g.units = g.units.plus(b.units);
     g.cost = g.cost.plus(b.cost);
     g.charge = g.charge.plus(b.charge);
+    g.invoiced = g.invoiced.plus(invoicedAmount(b.charge));
     g.margin = g.margin.plus(b.margin);
     g.credits = g.credits.plus(b.credits);
   }
@@ -133,6 +165,7 @@ export function chargesReport(
     cost: money(g.cost),
     charge: money(g.charge),
     margin: money(g.margin),
+    invoiced: cents(g.invoiced),
     marginPercent: marginPercent(g.margin, g.charge),
     credits: money(g.credits),
   }));
@@ -148,6 +181,7 @@ export function chargesReport(
       cost: money(sum((b) => b.cost)),
       charge: money(sum((b) => b.charge)),
       margin: money(sum((b) => b.margin)),
+      invoiced: cents(buckets.reduce((a, b) => a.plus(invoicedAmount(b.charge)), new Decimal(0))),
       marginPercent: marginPercent(
         sum((b) => b.margin),
         sum((b) => b.charge),
@@ -162,7 +196,29 @@ export function chargesReport(
 
 /** Human output: 2 places, half away from zero (the exact 4-place values are in --json/--csv). */
 export function twoPlaces(amount: string): string {
-  return new Decimal(amount).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
+  return cents(new Decimal(amount));
+}
+
+/**
+ * A report row's (or the totals') currency figures as people see them (CLI table, console):
+ * the charge is what is invoiced (`invoiced`, a sum of invoice lines rounded once each), the cost
+ * and credits are rounded to cents, and the margin is the charge shown minus the cost shown, so
+ * the figures on screen add up as printed.
+ */
+export function shownFigures(r: Pick<ReportRow, 'cost' | 'invoiced' | 'credits'>): {
+  cost: string;
+  charge: string;
+  margin: string;
+  credits: string;
+} {
+  const cost = roundCents(new Decimal(r.cost));
+  const charge = new Decimal(r.invoiced);
+  return {
+    cost: cost.toFixed(2),
+    charge: charge.toFixed(2),
+    margin: cents(charge.minus(cost)),
+    credits: twoPlaces(r.credits),
+  };
 }
 
 /** The bucket export (`--format csv`): one row per service × product. Columns, in order: */
@@ -177,6 +233,7 @@ export const BUCKET_EXPORT_COLUMNS = [
   'units',
   'unitPrice',
   'charge',
+  'invoiced',
   'currency',
   'recordIds',
   'lines',
@@ -201,8 +258,11 @@ export function bucketExportRows(
       // The average price per unit over the month; the charge is the exact figure to bill.
       unitPrice: units.isZero() ? '' : money(new Decimal(b.charge).dividedBy(units)),
       charge: money(new Decimal(b.charge)),
+      // The invoice line: the exact charge rounded once to cents (what Xero's import carries).
+      invoiced: cents(invoicedAmount(b.charge)),
       currency,
-      recordIds: String(b.records),
+      // The RecordIds themselves (space-separated, sorted), so each row can be traced to its lines.
+      recordIds: b.recordIds.join(' '),
       lines: String(b.lines),
     };
   });
@@ -262,8 +322,11 @@ function xeroDate(iso: string): string {
 
 /**
  * One invoice per customer (all its services' lines), dated the month's last day. Each line is
- * one service × product with Quantity 1 and the exact ex-GST charge as UnitAmount, so the
- * invoice totals equal the report's to the cent; units and line counts are in the description.
+ * one service × product: its invoice line amount (the exact ex-GST charge rounded once to cents,
+ * `invoicedAmount`) as UnitAmount with Quantity 1, so Xero's own line amount (Quantity ×
+ * UnitAmount, rounded to cents) is that amount and its invoice totals equal the report's
+ * `invoiced` figures to the cent. A 4-place UnitAmount would not: Xero rounds each line, and
+ * lines rounded one by one drift from their exact sum. Units and line counts are in the description.
  */
 export function xeroRows(
   period: string,
@@ -292,7 +355,7 @@ export function xeroRows(
       '*DueDate': xeroDate(dueDate),
       '*Description': `${b.productName ?? b.productId} for ${b.tenantDomain ?? b.serviceId} (${b.serviceId}), ${period}: ${new Decimal(b.units).toFixed()} units, ${b.lines} usage lines`,
       '*Quantity': '1',
-      '*UnitAmount': money(new Decimal(b.charge)),
+      '*UnitAmount': cents(invoicedAmount(b.charge)),
       '*AccountCode': settings.accountCode,
       '*TaxType': settings.taxType,
       Currency: currency,

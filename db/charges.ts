@@ -7,6 +7,7 @@ import type { BucketInput } from '../core/billing-report';
 /**
  * The misc usage bucket as billed for one month: one row per service × product, with the
  * customer and product names. Credits (negative entries) count in the sums and separately.
+ * `recordIds` are the bucket's distinct RecordIds (sorted), for the export to trace each row.
  * Amounts are numeric text, exact. The shape is the one the pure report (core/) takes.
  */
 export type BucketRow = BucketInput;
@@ -18,6 +19,7 @@ export async function bucketRows(db: Queryable, providerId: string, period: stri
             coalesce((SELECT min(product_name) FROM licence WHERE provider_id = c.provider_id AND product_id = c.product_key),
                      min(l.raw::json ->> 'OfferName')) AS "productName",
             count(*)::int AS lines, count(DISTINCT c.record_key)::int AS records,
+            array_agg(DISTINCT c.record_key ORDER BY c.record_key) AS "recordIds",
             sum(c.units)::text AS units,
             sum(c.carrier_cost)::text AS cost, sum(c.charge)::text AS charge, sum(c.margin)::text AS margin,
             count(*) FILTER (WHERE c.charge < 0)::int AS "creditLines", coalesce(sum(c.charge) FILTER (WHERE c.charge < 0), 0)::text AS credits,

@@ -5,7 +5,7 @@ import { requireProvider } from '../lookup';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { buildChargesReport, buildExport, writeOut, type ExportFormat } from '../month-end';
-import { REPORT_GROUPINGS, twoPlaces, type ReportGrouping, type ReportRow } from '../../core/billing-report';
+import { REPORT_GROUPINGS, shownFigures, type ReportGrouping, type ReportRow } from '../../core/billing-report';
 import { isPeriod } from '../../core/period';
 import { invoicingSettings, saveInvoicingSettings } from '../../db/invoicing';
 import { isPeriodClosed } from '../../db/billing-periods';
@@ -30,8 +30,8 @@ export function billingCommands(program: Command, ctx: () => CliContext): void {
     .requiredOption('--provider <provider>', 'provider id or name')
     .requiredOption('--period <YYYY-MM>', 'billing month')
     .option('--by <grouping>', `one of ${REPORT_GROUPINGS.join(', ')}`, 'customer')
-    .option('--json', 'print JSON (exact 4-decimal amounts)')
-    .option('--csv', 'print CSV (exact 4-decimal amounts)')
+    .option('--json', 'print JSON (exact 4-decimal amounts, and the invoiced 2-decimal figures)')
+    .option('--csv', 'print CSV (exact 4-decimal amounts, and the invoiced 2-decimal figures)')
     .action(async (o) => {
       const period = requirePeriod(o.period);
       if (!(REPORT_GROUPINGS as readonly string[]).includes(o.by))
@@ -62,8 +62,10 @@ export function billingCommands(program: Command, ctx: () => CliContext): void {
       ];
       if (o.csv) {
         const rows = report.rows.map((r) => ({ ...r, period, currency: report.currency }));
+        const csvColumns = [...columns];
+        csvColumns.splice(csvColumns.indexOf('margin') + 1, 0, 'invoiced');
         process.stdout.write(
-          stringify(rows, { header: true, columns: ['period', 'currency', ...columns], record_delimiter: '\r\n' }),
+          stringify(rows, { header: true, columns: ['period', 'currency', ...csvColumns], record_delimiter: '\r\n' }),
         );
         return;
       }
@@ -71,17 +73,22 @@ export function billingCommands(program: Command, ctx: () => CliContext): void {
       process.stdout.write(
         `${provider.name} (${provider.id}), ${period}${closed ? ' (closed)' : ''}, amounts in ${report.currency}, by ${o.by}\n\n`,
       );
+      // The charge shown is what is invoiced (invoice lines rounded once each, as the exports carry
+      // them); the margin shown is that charge minus the cost shown.
       const human = (
         r: Omit<ReportRow, 'customer' | 'service' | 'tenantDomain' | 'product' | 'productId'> & Partial<ReportRow>,
-      ) => ({
-        ...r,
-        cost: twoPlaces(r.cost),
-        charge: twoPlaces(r.charge),
-        margin: twoPlaces(r.margin),
-        marginPercent: r.marginPercent === null ? '' : `${r.marginPercent}%`,
-        // Credits (negative lines) shown as such, beside the net figures.
-        credits: r.creditLines ? twoPlaces(r.credits) : '',
-      });
+      ) => {
+        const shown = shownFigures(r);
+        return {
+          ...r,
+          cost: shown.cost,
+          charge: shown.charge,
+          margin: shown.margin,
+          marginPercent: r.marginPercent === null ? '' : `${r.marginPercent}%`,
+          // Credits (negative lines) shown as such, beside the net figures.
+          credits: r.creditLines ? shown.credits : '',
+        };
+      };
       const total = {
         customer: 'TOTAL',
         service: null,

@@ -3,7 +3,7 @@ import { listProviders } from '../../../db/providers';
 import { closePeriod, listPeriods, periodState, PeriodStateError, reopenPeriod } from '../../../db/billing-periods';
 import { listReconciliations } from '../../../db/invoice-reconciliations';
 import { buildChargesReport, buildExport } from '../../month-end';
-import { REPORT_GROUPINGS, type ReportGrouping } from '../../../core/billing-report';
+import { REPORT_GROUPINGS, shownFigures, type ReportGrouping } from '../../../core/billing-report';
 import { isPeriod, monthIn } from '../../../core/period';
 import { RECONCILIATION_CLASSES, centsText, type Reconciliation } from '../../../core/reconciliation-report';
 import { HttpError, str, type ConsoleContext } from '../context';
@@ -51,7 +51,9 @@ export async function monthEndRoutes(app: FastifyInstance, ctx: ConsoleContext):
       period,
       by,
       report,
-      rows: report.rows.map((r) => ({ ...r, label: label(r) })),
+      // The table's figures: the invoiced charge, the cost to the cent, margin = the two shown.
+      rows: report.rows.map((r) => ({ ...r, ...shownFigures(r), label: label(r) })),
+      totals: { ...report.totals, ...shownFigures(report.totals) },
       chart,
       state,
       history,
