@@ -19,7 +19,6 @@ import type { InvoiceReconciliationActivities, NotInFeedOutcome } from '../workf
 import { invoiceLineKey, invoiceRowToUsageRecord } from '../core/invoice-line';
 import {
   DIFFERENCES_SHOWN,
-  centsText,
   recordKeyOf,
   reconcile,
   reconciliationSummary,
@@ -87,8 +86,10 @@ export function invoiceActivities(deps: ActivityDeps): InvoiceReconciliationActi
         currency: provider.currency,
         invoiceLines: rec.invoiceLines,
         classes: rec.classes,
+        // Exact sums, each rounded once: the classes' exact differences add up to `difference`,
+        // and differenceCents is that rounded once (never a sum of per-line cents).
         differenceCents: rec.differenceCents,
-        difference: centsText(rec.differenceCents),
+        difference: rec.difference,
         differences: rec.differences.slice(0, DIFFERENCES_SHOWN),
         differencesTotal: rec.differences.length,
       };

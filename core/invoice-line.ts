@@ -29,15 +29,24 @@ export function invoiceRowToUsageRecord(row: Readonly<Record<string, string>>): 
   return record;
 }
 
-/** The columns reconciliation needs, with a clear error naming the row when one is missing. */
+/**
+ * The columns reconciliation needs, with a clear error naming the row when one is missing; the
+ * customer and product (offer name, else ProductId) come along for people to recognise the line.
+ */
 export function invoiceLineKey(
   row: Readonly<Record<string, string>>,
   n: number,
-): { recordId: string; subTotal: string } {
+): { recordId: string; subTotal: string; customer: string | null; product: string | null } {
   const recordId = row.RecordId?.trim();
   const subTotal = row.SubTotal?.trim();
   if (!recordId) throw new Error(`invoice row ${n + 1} has no RecordId`);
   if (!subTotal || !JSON_NUMBER.test(subTotal))
     throw new Error(`invoice row ${n + 1} (${recordId}) has no numeric SubTotal (got "${row.SubTotal ?? ''}")`);
-  return { recordId, subTotal };
+  const text = (v: string | undefined) => (v?.trim() ? v.trim() : null);
+  return {
+    recordId,
+    subTotal,
+    customer: text(row.CustomerName),
+    product: text(row.OfferName) ?? text(row.ProductId),
+  };
 }

@@ -16,33 +16,58 @@ export interface InvoiceLineInput {
   recordId: string;
   /** SubTotal as written on the invoice (exact decimal text). */
   subTotal: string;
+  /** Who and what the line is for, as the invoice names them (for people; not compared). */
+  customer?: string | null;
+  product?: string | null;
 }
 
 export interface ReceivedLineInput {
   recordId: string;
   /** SubTotal of each version of the line the feed delivered (a revision adds a version). */
   subTotal: string;
+  customer?: string | null;
+  product?: string | null;
 }
 
+/**
+ * Reconciliation figures are exact sums, each rounded once where it is shown: a class's
+ * `difference` is the exact sum of its lines' differences and its `differenceCents` that sum
+ * rounded once to cents (half away from zero); the overall `difference` is the exact sum of the
+ * classes' (so of every line's) and `differenceCents` that rounded once. Cents are never added up:
+ * per-line cents drift from the exact sum (a few hundred lines, a few cents).
+ */
 export interface ClassTotals {
   lines: number;
   /** Sum of the lines' SubTotal (the invoice's for invoice lines, the feed's for NOT_ON_INVOICE), exact. */
   subTotal: string;
-  /** Invoiced minus received, in cents, over the class. */
+  /**
+   * Invoiced minus received over the class, exact (decimal text). Absent from reports stored
+   * before it was kept.
+   */
+  difference?: string;
+  /** `difference` rounded once to cents, half away from zero. */
   differenceCents: number;
 }
 
 export interface ReconciledLine {
   recordId: string;
   class: ReconciliationClass;
+  /** The carrier's customer name and product (offer name, else ProductId) of the line, when known. */
+  customer?: string | null;
+  product?: string | null;
   invoiced: string | null;
   received: string | null;
+  /** Invoiced minus received for this line, exact (decimal text). */
+  difference?: string;
+  /** `difference` rounded once to cents. */
   differenceCents: number;
 }
 
 export interface Reconciliation {
   classes: Record<ReconciliationClass, ClassTotals>;
-  /** Invoiced minus received, in cents, over every line: the sum of the classes' differences. */
+  /** Invoiced minus received over every line, exact: the sum of the classes' exact differences. */
+  difference: string;
+  /** `difference` rounded once to cents, half away from zero. */
   differenceCents: number;
   invoiceLines: number;
   /** Every line not MATCHED, for the admin to look at. */
@@ -65,8 +90,12 @@ export interface ReconciliationReport {
   currency: string;
   invoiceLines: number;
   classes: Record<ReconciliationClass, ClassTotals>;
+  /** `difference` rounded once to cents (half away from zero). */
   differenceCents: number;
-  /** The same in the provider's currency, e.g. "-12.34". */
+  /**
+   * Invoiced minus received over every line, exact (decimal text), in the provider's currency.
+   * (Reports stored before exact differences were kept hold the cents here, e.g. "-12.34".)
+   */
   difference: string;
   /** The lines that are not MATCHED (at most DIFFERENCES_SHOWN; the count says how many in all). */
   differences: ReconciledLine[];

@@ -37,7 +37,17 @@ test('every line falls in exactly one class; differences in cents per class and 
       REPEATED_ON_INVOICE: [1, '10.004', 1000],
     },
   );
-  assert.equal(r.differenceCents, 700 + 25 + 333 + 1000);
+  // The exact overall difference (7.0000000000000000000000000001 + 0.25 + 3.333 + 10.004) rounded
+  // once: 20.59, not the per-class cents added (20.58).
+  assert.equal(r.difference, '20.5870000000000000000000000001');
+  assert.equal(r.differenceCents, 2059);
+  assert.deepEqual(Object.fromEntries(Object.entries(r.classes).map(([k, v]) => [k, v.difference])), {
+    MATCHED: '0',
+    NOT_IN_FEED: '7.0000000000000000000000000001',
+    AMOUNT_DIFFERS: '0.25',
+    NOT_ON_INVOICE: '3.333',
+    REPEATED_ON_INVOICE: '10.004',
+  });
   assert.equal(r.invoiceLines, 4);
   assert.deepEqual(
     r.differences.map((d) => d.class),
@@ -106,4 +116,52 @@ test('periods', () => {
   assert.equal(previousPeriodOf(new Date('2026-11-30T22:00:00Z')), '2026-10');
   assert.equal(previousPeriodOf(new Date('2026-12-01T10:30:00Z'), 'Pacific/Auckland'), '2026-11');
   assert.throws(() => parsePeriod('2026-13'), /YYYY-MM/);
+});
+
+test('reconciliation figures are exact sums rounded once: per-line cents never drift into a class or the total', () => {
+  const ids = (n: number, d: string) =>
+    Array.from(
+      { length: n },
+      (_, i) => `${d.repeat(8)}-${d.repeat(4)}-4${d.repeat(3)}-8${d.repeat(3)}-${String(i).padStart(12, '0')}`,
+    );
+  // Ten invoice-only lines of 0.0046: each rounds to 0 cents, together they are 4.6 cents.
+  const notInFeed = ids(10, 'a').map((recordId) => ({
+    recordId,
+    subTotal: '0.0046',
+    customer: 'Wingtip',
+    product: 'E3',
+  }));
+  // Six lines the invoice does not carry, of 0.1241 each: each −12 cents, together −74.46 cents.
+  const notOnInvoice = ids(6, 'b').map((recordId) => ({
+    recordId,
+    subTotal: '0.1241',
+    customer: 'Contoso',
+    product: 'Visio',
+  }));
+  const r = reconcile(notInFeed, notOnInvoice);
+  assert.equal(r.classes.NOT_IN_FEED.subTotal, '0.046');
+  assert.equal(r.classes.NOT_IN_FEED.difference, '0.046');
+  assert.equal(r.classes.NOT_IN_FEED.differenceCents, 5, 'the subtotal and the difference round alike');
+  assert.equal(r.classes.NOT_ON_INVOICE.difference, '-0.7446');
+  assert.equal(r.classes.NOT_ON_INVOICE.differenceCents, -74);
+  assert.equal(r.difference, '-0.6986');
+  assert.equal(
+    r.differenceCents,
+    -70,
+    'the exact overall rounded once: not -72 (per-line cents), nor -69 (per-class cents)',
+  );
+  const sumOfClasses = Object.values(r.classes).reduce((a, c) => a.plus(c.difference!), new Decimal(0));
+  assert.equal(sumOfClasses.toFixed(), r.difference);
+  // Each differing line: exact and rounded difference, with whose and what it is.
+  const line = r.differences.find((d) => d.class === 'NOT_ON_INVOICE')!;
+  assert.deepEqual(
+    [line.customer, line.product, line.received, line.difference, line.differenceCents],
+    ['Contoso', 'Visio', '0.1241', '-0.1241', -12],
+  );
+  assert.equal(r.differences.find((d) => d.class === 'NOT_IN_FEED')!.customer, 'Wingtip');
+});
+
+test('invoice rows name their customer and product for people', () => {
+  const k = invoiceLineKey({ RecordId: A, SubTotal: '1.5', CustomerName: 'Wingtip', OfferName: '', ProductId: B }, 0);
+  assert.deepEqual(k, { recordId: A, subTotal: '1.5', customer: 'Wingtip', product: B });
 });

@@ -18,7 +18,13 @@ export * from './reconciliation-report';
  */
 /** Amount in whole cents, half away from zero (the comparison domain.md asks for: "to the cent"). */
 export function toCents(amount: Decimal): number {
-  return amount.times(100).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
+  const cents = amount.times(100).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
+  return cents === 0 ? 0 : cents;
+}
+
+/** An exact figure as decimal text: no exponent, no "-0". */
+function exactText(d: Decimal): string {
+  return d.isZero() ? '0' : d.toFixed();
 }
 
 /** RecordIds compare as GUIDs do (case-insensitively), otherwise as trimmed text. */
@@ -46,23 +52,31 @@ export function reconcile(
   received: readonly ReceivedLineInput[],
 ): Reconciliation {
   const versions = new Map<string, Decimal[]>();
+  const receivedAs = new Map<string, ReceivedLineInput>();
   for (const r of received) {
     const k = recordKeyOf(r.recordId);
     const list = versions.get(k) ?? [];
     list.push(amount(r.subTotal, `received line ${r.recordId}`));
     versions.set(k, list);
+    receivedAs.set(k, r);
   }
   const sums = Object.fromEntries(
-    RECONCILIATION_CLASSES.map((c) => [c, { lines: 0, subTotal: new Decimal(0), differenceCents: 0 }]),
-  ) as Record<ReconciliationClass, { lines: number; subTotal: Decimal; differenceCents: number }>;
+    RECONCILIATION_CLASSES.map((c) => [c, { lines: 0, subTotal: new Decimal(0), difference: new Decimal(0) }]),
+  ) as Record<ReconciliationClass, { lines: number; subTotal: Decimal; difference: Decimal }>;
   const differences: ReconciledLine[] = [];
-  const add = (line: ReconciledLine, sum: Decimal) => {
+  // Each line's difference is kept exact; cents are only ever a rounding of an exact figure.
+  const add = (line: Omit<ReconciledLine, 'difference' | 'differenceCents'>, sum: Decimal, difference: Decimal) => {
     const c = sums[line.class];
     c.lines++;
     c.subTotal = c.subTotal.plus(sum);
-    c.differenceCents += line.differenceCents;
-    if (line.class !== 'MATCHED') differences.push(line);
+    c.difference = c.difference.plus(difference);
+    if (line.class !== 'MATCHED')
+      differences.push({ ...line, difference: exactText(difference), differenceCents: toCents(difference) });
   };
+  const who = (l: { customer?: string | null; product?: string | null } | undefined) => ({
+    customer: l?.customer ?? null,
+    product: l?.product ?? null,
+  });
 
   const onInvoice = new Set<string>();
   invoice.forEach((line, n) => {
@@ -70,56 +84,60 @@ export function reconcile(
     if (k === '') throw new Error(`invoice line ${n + 1} has no RecordId`);
     const invoiced = amount(line.subTotal, `invoice line ${n + 1} (${line.recordId})`);
     const invoicedCents = toCents(invoiced);
-    const base = { recordId: k, invoiced: invoiced.toFixed() };
+    const base = {
+      recordId: k,
+      ...who(line.customer || line.product ? line : receivedAs.get(k)),
+      invoiced: invoiced.toFixed(),
+    };
     if (onInvoice.has(k)) {
-      add({ ...base, class: 'REPEATED_ON_INVOICE', received: null, differenceCents: invoicedCents }, invoiced);
+      add({ ...base, class: 'REPEATED_ON_INVOICE', received: null }, invoiced, invoiced);
       return;
     }
     onInvoice.add(k);
     const got = versions.get(k);
     if (!got) {
-      add({ ...base, class: 'NOT_IN_FEED', received: null, differenceCents: invoicedCents }, invoiced);
+      add({ ...base, class: 'NOT_IN_FEED', received: null }, invoiced, invoiced);
       return;
     }
+    // Compared to the cent (the carrier's invoice and feed may write a line with other digits).
     const same = got.find((v) => toCents(v) === invoicedCents);
     if (same) {
-      add({ ...base, class: 'MATCHED', received: same.toFixed(), differenceCents: 0 }, invoiced);
+      add({ ...base, class: 'MATCHED', received: same.toFixed() }, invoiced, new Decimal(0));
       return;
     }
     const latest = got[got.length - 1]!;
-    add(
-      {
-        ...base,
-        class: 'AMOUNT_DIFFERS',
-        received: latest.toFixed(),
-        differenceCents: invoicedCents - toCents(latest),
-      },
-      invoiced,
-    );
+    add({ ...base, class: 'AMOUNT_DIFFERS', received: latest.toFixed() }, invoiced, invoiced.minus(latest));
   });
 
   for (const [k, got] of versions) {
     if (onInvoice.has(k)) continue;
     const latest = got[got.length - 1]!;
     add(
-      {
-        recordId: k,
-        class: 'NOT_ON_INVOICE',
-        invoiced: null,
-        received: latest.toFixed(),
-        differenceCents: -toCents(latest),
-      },
+      { recordId: k, ...who(receivedAs.get(k)), class: 'NOT_ON_INVOICE', invoiced: null, received: latest.toFixed() },
       latest,
+      latest.negated(),
     );
   }
 
   const classes = Object.fromEntries(
     RECONCILIATION_CLASSES.map((c) => [
       c,
-      { lines: sums[c].lines, subTotal: sums[c].subTotal.toFixed(), differenceCents: sums[c].differenceCents },
+      {
+        lines: sums[c].lines,
+        subTotal: sums[c].subTotal.toFixed(),
+        difference: exactText(sums[c].difference),
+        differenceCents: toCents(sums[c].difference),
+      },
     ]),
   ) as Record<ReconciliationClass, ClassTotals>;
-  const differenceCents = RECONCILIATION_CLASSES.reduce((a, c) => a + sums[c].differenceCents, 0);
+  // The overall difference is the exact sum of the classes' exact differences, rounded once.
+  const difference = RECONCILIATION_CLASSES.reduce((a, c) => a.plus(sums[c].difference), new Decimal(0));
   differences.sort((a, b) => a.class.localeCompare(b.class) || a.recordId.localeCompare(b.recordId));
-  return { classes, differenceCents, invoiceLines: invoice.length, differences };
+  return {
+    classes,
+    difference: exactText(difference),
+    differenceCents: toCents(difference),
+    invoiceLines: invoice.length,
+    differences,
+  };
 }

@@ -7,16 +7,17 @@ export const INVOICE_SOURCE_PREFIX = 'invoice:';
 
 /**
  * What the feed delivered for a month (every version of every line, by RecordId), for
- * reconciliation. Lines fed into mediation from an invoice are not the feed's and are left out,
+ * reconciliation, with the carrier's customer name and product to show. Lines fed into mediation from an invoice are not the feed's and are left out,
  * so a second run classifies them as the first did.
  */
 export async function receivedLinesForPeriod(
   db: Queryable,
   providerId: string,
   period: string,
-): Promise<Array<{ recordId: string; subTotal: string }>> {
-  const res = await db.query<{ recordId: string; subTotal: string }>(
-    `SELECT record_key AS "recordId", coalesce(sub_total, 0)::text AS "subTotal"
+): Promise<Array<{ recordId: string; subTotal: string; customer: string | null; product: string | null }>> {
+  const res = await db.query<{ recordId: string; subTotal: string; customer: string | null; product: string | null }>(
+    `SELECT record_key AS "recordId", coalesce(sub_total, 0)::text AS "subTotal",
+            raw::jsonb ->> 'CustomerName' AS customer, coalesce(raw::jsonb ->> 'OfferName', raw::jsonb ->> 'ProductId') AS product
        FROM usage_line
       WHERE provider_id = $1 AND left(charge_start, 7) = $2 AND record_key <> '' AND first_cycle_id NOT LIKE 'invoice:%'
       ORDER BY id`,

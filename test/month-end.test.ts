@@ -22,6 +22,7 @@ import { buildChargesReport, buildExport } from '../client/month-end';
 import { closePeriod, listPeriods, reopenPeriod, PeriodStateError } from '../db/billing-periods';
 import { XERO_COLUMNS, BUCKET_EXPORT_COLUMNS } from '../core/billing-report';
 import { Decimal } from '../core/money';
+import { RECONCILIATION_CLASSES, centsText } from '../core/reconciliation-report';
 import { PROJECT_ROOT } from '../config';
 import type { CycleSummary } from '../workflows/types';
 import type { ProviderView } from '../db/providers';
@@ -129,10 +130,11 @@ test('charges report: totals equal the cycle summaries to the cent; every groupi
   assert.equal(sum(csv.map((r) => r.charge!)), reports[0]!.totals.charge);
   const human = await csp('billing', 'report', '--provider', provider.id, '--period', prev);
   const totalLine = human.split('\n').find((l) => l.startsWith('TOTAL'))!;
-  assert.ok(
-    totalLine.includes(new Decimal(reports[0]!.totals.charge).toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2)),
-    totalLine,
-  );
+  // The human table's charge is what is invoiced (invoice lines rounded once each).
+  assert.ok(totalLine.includes(reports[0]!.totals.invoiced), totalLine);
+  assert.equal(json.totals.invoiced, reports[0]!.totals.invoiced);
+  assert.match(json.totals.invoiced, /^-?\d+\.\d{2}$/);
+  assert.ok(json.rows.every((r: { invoiced: string }) => /^-?\d+\.\d{2}$/.test(r.invoiced)));
 });
 
 test('invoice reconciliation finds exactly the planted differences, bills invoice-only lines once, is idempotent', async () => {
@@ -147,9 +149,21 @@ test('invoice reconciliation finds exactly the planted differences, bills invoic
     prev,
   );
   const result = await handle.result();
+  // Exact sums, each rounded once: a class's difference is the exact sum of its lines'; its cents
+  // that sum rounded once (within a cent per line of the simulator's per-line cents); the classes'
+  // exact differences add up to the overall, whose cents are it rounded once.
+  const exact = (k: string) => new Decimal(result.classes[k as keyof typeof result.classes].difference!);
+  const roundedOnce = (d: Decimal) => d.times(100).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
   for (const k of ['NOT_IN_FEED', 'AMOUNT_DIFFERS', 'NOT_ON_INVOICE', 'REPEATED_ON_INVOICE'] as const) {
     assert.equal(result.classes[k].lines, planned.planted[k].length, k);
-    assert.equal(result.classes[k].differenceCents, planned.plantedCents[k], `${k} cents`);
+    const lines = result.differences.filter((d) => d.class === k);
+    assert.equal(lines.reduce((a, d) => a.plus(d.difference!), new Decimal(0)).toFixed(), exact(k).toFixed(), k);
+    assert.equal(result.classes[k].differenceCents, roundedOnce(exact(k)), `${k} cents: the exact sum rounded once`);
+    assert.ok(Math.abs(result.classes[k].differenceCents - planned.plantedCents[k]) <= lines.length, `${k} cents`);
+    assert.ok(
+      lines.every((d) => d.customer && d.product),
+      `${k} lines name their customer and product`,
+    );
     assert.deepEqual(
       result.differences
         .filter((d) => d.class === k)
@@ -167,8 +181,13 @@ test('invoice reconciliation finds exactly the planted differences, bills invoic
       planned.planted.AMOUNT_DIFFERS.length -
       planned.planted.REPEATED_ON_INVOICE.length,
   );
-  const plantedTotal = Object.values(planned.plantedCents).reduce((a, b) => a + b, 0);
-  assert.equal(result.differenceCents, plantedTotal);
+  assert.equal(
+    result.classes.AMOUNT_DIFFERS.difference,
+    new Decimal('1.25').times(planned.planted.AMOUNT_DIFFERS.length).toFixed(),
+  );
+  const overall = RECONCILIATION_CLASSES.reduce((a, k) => a.plus(exact(k)), new Decimal(0));
+  assert.equal(result.difference, overall.toFixed(), "the classes' exact differences add up to the overall");
+  assert.equal(result.differenceCents, roundedOnce(overall));
   assert.notEqual(result.differenceCents, 0);
 
   // Invoice-only lines are usage: mediated like any line, billed once.
@@ -191,11 +210,14 @@ test('invoice reconciliation finds exactly the planted differences, bills invoic
   );
   assert.match(
     p.rows[0]!.invoice_attention ?? '',
-    new RegExp(`difference ${result.difference.replace('.', '\\.')} AUD`),
+    new RegExp(`difference ${centsText(result.differenceCents).replace('.', '\\.')} AUD`),
   );
   assert.match((await handle.describe().then((d) => d.staticSummary())) ?? '', /Invoice reconciliation/);
   const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-  assert.match(metadata.currentDetails ?? '', new RegExp(`difference ${result.difference.replace('.', '\\.')} AUD`));
+  assert.match(
+    metadata.currentDetails ?? '',
+    new RegExp(`difference ${centsText(result.differenceCents).replace('.', '\\.')} AUD`),
+  );
   // The alert rule for reconciliation differences sees it.
   const readings = await providerReadings(sys.db.pool, provider.id, 7);
   assert.deepEqual(
@@ -211,8 +233,10 @@ test('invoice reconciliation finds exactly the planted differences, bills invoic
   assert.deepEqual(again.classes.NOT_IN_FEED, {
     lines: result.classes.NOT_IN_FEED.lines,
     subTotal: result.classes.NOT_IN_FEED.subTotal,
+    difference: result.classes.NOT_IN_FEED.difference,
     differenceCents: result.classes.NOT_IN_FEED.differenceCents,
   });
+  assert.equal(again.difference, result.difference);
   // For people: every amount with 2 decimals and the currency, never the exact sum's 20-odd decimals.
   const text = await csp('invoice', 'reconcile', '--provider', provider.id, '--period', prev);
   const notInFeedRow = text.split('\n').find((l) => l.startsWith('NOT_IN_FEED'))!;
@@ -287,9 +311,23 @@ test('period close: the database refuses changes; accept-revision after close cr
   assert.equal(xero2, xero1);
   const xeroRows = parseCsv(xero1, { columns: true }) as Array<Record<string, string>>;
   assert.deepEqual(Object.keys(xeroRows[0]!), [...XERO_COLUMNS]);
-  assert.equal(
-    sum(xeroRows.map((r) => new Decimal(r['*UnitAmount']!).times(r['*Quantity']!).toFixed())),
-    reportBefore.totals.charge,
+  // What Xero computes (each line Quantity × UnitAmount rounded to cents, summed per invoice)
+  // equals the report's invoiced figures to the cent: per customer and in total.
+  const xeroLine = (r: Record<string, string>) =>
+    new Decimal(r['*UnitAmount']!).times(r['*Quantity']!).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+  assert.equal(xeroRows.reduce((a, r) => a.plus(xeroLine(r)), new Decimal(0)).toFixed(2), reportBefore.totals.invoiced);
+  const byCustomer = await buildChargesReport(sys.db.pool, provider, prev, 'customer');
+  for (const row of byCustomer.rows) {
+    const lines = xeroRows.filter((r) => r['*ContactName'] === row.customer);
+    assert.equal(lines.reduce((a, r) => a.plus(xeroLine(r)), new Decimal(0)).toFixed(2), row.invoiced, row.customer!);
+  }
+  assert.ok(
+    xeroRows.every((r) => /^-?\d+\.\d{2}$/.test(r['*UnitAmount']!)),
+    'unit amounts in cents',
+  );
+  assert.ok(
+    Math.abs(new Decimal(reportBefore.totals.invoiced).minus(reportBefore.totals.charge).toNumber()) <=
+      0.005 * xeroRows.length,
   );
   const invoices = new Map<string, Set<string>>();
   for (const r of xeroRows)
@@ -302,9 +340,15 @@ test('period close: the database refuses changes; accept-revision after close cr
   const csvRows = parseCsv(csv1, { columns: true }) as Array<Record<string, string>>;
   assert.deepEqual(Object.keys(csvRows[0]!), [...BUCKET_EXPORT_COLUMNS]);
   assert.equal(sum(csvRows.map((r) => r.charge!)), reportBefore.totals.charge);
-  assert.equal(
-    csvRows.reduce((a, r) => a + Number(r.recordIds), 0),
-    reportBefore.totals.lines,
+  assert.equal(sum(csvRows.map((r) => r.invoiced!)), new Decimal(reportBefore.totals.invoiced).toFixed(4));
+  // Each row carries its RecordIds: together, every RecordId billed in the month.
+  const billedKeys = await sys.db.pool.query<{ k: string }>(
+    'SELECT DISTINCT record_key AS k FROM usage_charge WHERE provider_id = $1 AND billing_period = $2 ORDER BY 1',
+    [provider.id, prev],
+  );
+  assert.deepEqual(
+    [...new Set(csvRows.flatMap((r) => r.recordIds!.split(' ')))].sort(),
+    billedKeys.rows.map((r) => r.k).sort(),
   );
 
   // Revisions arrive; an admin accepts them.

@@ -11,7 +11,13 @@ import type { InvoiceReconciliationResult } from '../../workflows/invoice-reconc
 import { listReconciliations } from '../../db/invoice-reconciliations';
 import { RECONCILIATION_CLASSES, centsText, type ReconciliationReport } from '../../core/reconciliation-report';
 
-/** `invoice reconcile --json`: the shape scripts depend on (issue #15), plus the detail. */
+/**
+ * `invoice reconcile --json`: the shape scripts depend on (issue #15), plus the detail. Each class
+ * carries its exact `difference` (decimal text) beside `differenceCents` (that rounded once); the
+ * top level carries the exact overall `difference` (the sum of the classes') and its cents.
+ * Reports stored before exact differences were kept have no class `difference` (null here) and
+ * the overall cents as `difference`.
+ */
 export function reconcileJson(r: InvoiceReconciliationResult) {
   return {
     providerId: r.providerId,
@@ -20,10 +26,16 @@ export function reconcileJson(r: InvoiceReconciliationResult) {
     classes: Object.fromEntries(
       RECONCILIATION_CLASSES.map((c) => [
         c,
-        { lines: r.classes[c].lines, subTotal: r.classes[c].subTotal, differenceCents: r.classes[c].differenceCents },
+        {
+          lines: r.classes[c].lines,
+          subTotal: r.classes[c].subTotal,
+          difference: r.classes[c].difference ?? null,
+          differenceCents: r.classes[c].differenceCents,
+        },
       ]),
     ),
     differenceCents: r.differenceCents,
+    difference: r.difference,
     currency: r.currency,
     version: r.version,
     invoiceLines: r.invoiceLines,
@@ -70,8 +82,8 @@ export function invoiceCommands(program: Command, ctx: () => CliContext): void {
         return;
       }
       process.stdout.write(`${result.summary}\nworkflow ${handle.workflowId}\n\n`);
-      // For people: 2 decimals with the currency (exact sums stay in --json). The subtotal is the
-      // lines' exact sum rounded once; the difference is the sum of each line's difference in cents.
+      // For people: 2 decimals with the currency (exact sums stay in --json). The subtotal and the
+      // difference are each the class's exact sum rounded once.
       const cents = (n: number) => displayMoney(centsText(n), result.currency);
       printRows(
         RECONCILIATION_CLASSES.map((k) => ({
@@ -92,8 +104,18 @@ export function invoiceCommands(program: Command, ctx: () => CliContext): void {
         );
       if (result.differences.length > 0) {
         process.stdout.write('\n');
+        // Each differing line: whose, what, and its amounts to the cent (exact ones in --json).
+        const two = (v: string | null) => (v === null ? '' : displayMoney(v, result.currency));
         printRows(
-          result.differences.map((d) => ({ ...d, differenceCents: centsText(d.differenceCents) })),
+          result.differences.map((d) => ({
+            class: d.class,
+            recordId: d.recordId,
+            customer: d.customer ?? '',
+            product: d.product ?? '',
+            invoiced: two(d.invoiced),
+            received: two(d.received),
+            difference: d.difference !== undefined ? two(d.difference) : cents(d.differenceCents),
+          })),
           false,
         );
         if (result.differencesTotal > result.differences.length) {
