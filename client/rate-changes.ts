@@ -4,7 +4,9 @@ import type { ProviderView } from '../db/providers';
 import { serviceOwner } from '../db/services';
 import { changeDefaultMarkup, changeRateRule, type RuleChange } from '../db/rates';
 import type { AuditSource } from '../db/audit-events';
-import { InputError, parseRateRule } from '../core/rate-card';
+import { InputError, markupProblem, parseRateRule } from '../core/rate-card';
+import type { RateRule } from '../core/rating';
+import { Decimal } from '../core/money';
 import { normalizeGuid, isGuid } from '../core/guid';
 import { autoCleanse } from '../activities/quarantine-notify';
 import { repricedOpenMonths, type RepricedMonth } from '../activities/rerate';
@@ -40,15 +42,14 @@ export interface RuleInput {
 
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
-export async function setRate(
-  deps: RateEditDeps,
-  provider: ProviderView,
-  input: RuleInput,
-  by: RateEditor,
-): Promise<RuleChange & { cleansing: number; repriced: RepricedMonth[] }> {
-  let rule;
+/**
+ * The rule an edit asks for, checked (kinds, GUIDs, and the bounds of core/rate-card.ts: a value
+ * whose charges could not be stored is refused here); RateEditError says what is wrong. Nothing
+ * is read or written: the CLI checks with it before it connects anywhere.
+ */
+export function checkRuleInput(input: RuleInput): RateRule {
   try {
-    rule = parseRateRule(
+    return parseRateRule(
       {
         productId: input.productId,
         serviceId: blankToUndefined(input.serviceId),
@@ -61,6 +62,26 @@ export async function setRate(
     if (err instanceof InputError) throw new RateEditError(err.message);
     throw err;
   }
+}
+
+/** A default markup as entered: a decimal percent within the bounds of core/rate-card.ts, or "none". */
+export function checkMarkupInput(percent: string): string | null {
+  const text = percent.trim();
+  if (text === 'none') return null;
+  if (!/^-?\d+(\.\d+)?$/.test(text)) throw new RateEditError('percent must be a decimal number or "none"');
+  // The same bounds as a rule's markup: exact, never through a binary float.
+  const refused = markupProblem(new Decimal(text));
+  if (refused) throw new RateEditError(refused);
+  return text;
+}
+
+export async function setRate(
+  deps: RateEditDeps,
+  provider: ProviderView,
+  input: RuleInput,
+  by: RateEditor,
+): Promise<RuleChange & { cleansing: number; repriced: RepricedMonth[] }> {
+  const rule = checkRuleInput(input);
   if (rule.serviceId) await requireOwnService(deps.pool, provider, rule.serviceId);
   const change = await changeRateRule(
     deps.pool,
@@ -105,19 +126,9 @@ export async function setDefaultMarkup(
   percent: string,
   by: RateEditor,
 ): Promise<{ old: string | null; new: string | null; cleansing: number; repriced: RepricedMonth[] }> {
-  const text = percent.trim();
-  if (text !== 'none' && !/^-?\d+(\.\d+)?$/.test(text))
-    throw new RateEditError('percent must be a decimal number or "none"');
-  if (text !== 'none' && Number(text) < -100)
-    throw new RateEditError('a markup below -100% would charge a negative amount');
-  const change = await changeDefaultMarkup(
-    deps.pool,
-    provider.id,
-    provider.currency,
-    text === 'none' ? null : text,
-    by,
-  );
-  const groups = text === 'none' ? [] : await autoCleanse(deps, provider.id, { kind: 'rateAdded', productId: null });
+  const value = checkMarkupInput(percent);
+  const change = await changeDefaultMarkup(deps.pool, provider.id, provider.currency, value, by);
+  const groups = value === null ? [] : await autoCleanse(deps, provider.id, { kind: 'rateAdded', productId: null });
   return { ...change, cleansing: groups.length, repriced: await repricedOpenMonths(deps.pool, provider.id, null) };
 }
 

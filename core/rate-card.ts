@@ -1,5 +1,5 @@
 import { isLosslessNumber } from 'lossless-json';
-import { parseDecimalText, type Decimal } from './money';
+import { Decimal, parseDecimalText } from './money';
 import { jsonNumberToDecimal } from '../lib/lossless';
 import { isGuid, normalizeGuid } from './guid';
 import { parseCarrierInstant, parsePlainDate } from './iso-date';
@@ -11,6 +11,38 @@ export class InputError extends Error {
 }
 
 const KINDS: readonly RuleKind[] = ['price', 'rrp', 'markup'];
+
+/**
+ * Bounds on rate values, from how charges are stored: the charge, cost and margin columns are
+ * NUMERIC(38, 4), so an amount must stay below 10^34. A value whose charges could not be stored
+ * is refused here, where it is entered (CLI, console, rate card files), never discovered later
+ * by a cleanse or cycle failing on "numeric field overflow".
+ *
+ * - A line covers at most 10^9 licence-periods (Quantity × BillableRatio: Microsoft caps a
+ *   subscription far below a million licences, and a ratio is a share of one period). A price
+ *   below 10^20 keeps every line's charge below 10^29.
+ * - A markup below 10^20 % multiplies the carrier's SubTotal by less than 10^18 + 1: a line's
+ *   SubTotal up to 10^15 stays below 10^34.
+ * The leftover digits are headroom for sums. Both bounds are exclusive, and one number:
+ */
+export const MAX_RATE_VALUE = new Decimal('1e20');
+const MAX_RATE_TEXT = '100,000,000,000,000,000,000 (10^20)';
+
+/** Why a price per licence per period cannot be used (null: it can). */
+export function priceProblem(value: Decimal): string | null {
+  if (value.isNegative()) return 'a price cannot be negative';
+  if (value.abs().greaterThanOrEqualTo(MAX_RATE_VALUE))
+    return `a price must be below ${MAX_RATE_TEXT}: charges are stored with 38 digits, 4 after the point, and a line of up to 10^9 licence-periods at a higher price could not be stored`;
+  return null;
+}
+
+/** Why a markup percentage (a rule's or the default) cannot be used (null: it can). */
+export function markupProblem(value: Decimal): string | null {
+  if (value.lessThan(-100)) return 'a markup below -100% would charge a negative amount';
+  if (value.greaterThanOrEqualTo(MAX_RATE_VALUE))
+    return `a markup must be below ${MAX_RATE_TEXT} %: charges are stored with 38 digits, 4 after the point, and a carrier charge marked up further could not be stored`;
+  return null;
+}
 
 function decimalField(value: unknown, path: string, required: boolean): Decimal | null {
   if (value === undefined || value === null) {
@@ -36,6 +68,8 @@ export function parseRateCard(input: unknown): RateCard {
     throw new InputError('currency must be a 3-letter currency code such as "AUD"');
   }
   const defaultMarkupPercent = decimalField(card.defaultMarkupPercent, 'defaultMarkupPercent', false);
+  const markupRefused = defaultMarkupPercent && markupProblem(defaultMarkupPercent);
+  if (markupRefused) throw new InputError(`defaultMarkupPercent: ${markupRefused}`);
   const rulesInput = card.rules ?? [];
   if (!Array.isArray(rulesInput)) throw new InputError('rules must be an array');
   const seen = new Set<string>();
@@ -68,9 +102,8 @@ export function parseRateRule(raw: unknown, path = 'rule'): RateRule {
     throw new InputError(`${path}.kind must be one of price, rrp, markup`);
   const kind = r.kind as RuleKind;
   const value = kind === 'rrp' ? null : decimalField(r.value, `${path}.value`, true);
-  if (kind === 'price' && value!.isNegative()) throw new InputError(`${path}.value: a price cannot be negative`);
-  if (kind === 'markup' && value!.lessThan(-100))
-    throw new InputError(`${path}.value: a markup below -100% would charge a negative amount`);
+  const refused = kind === 'price' ? priceProblem(value!) : kind === 'markup' ? markupProblem(value!) : null;
+  if (refused) throw new InputError(`${path}.value: ${refused}`);
   return {
     productId: normalizeGuid(r.productId),
     serviceId: typeof r.serviceId === 'string' ? r.serviceId.trim() : null,

@@ -7,6 +7,8 @@ import { getRateCard, importRateCard, rateCardJson } from '../../db/rates';
 import { parseRateCard } from '../../core/rate-card';
 import {
   RateEditError,
+  checkMarkupInput,
+  checkRuleInput,
   removeRate,
   setDefaultMarkup,
   setRate,
@@ -88,6 +90,13 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
     .option('--value <decimal>', 'price per licence per full period, or markup percent')
     .option('--by <name>', 'who changes it, for the audit trail (default: your OS user)')
     .action(async (ref: string, o) => {
+      const input = { productId: o.product, serviceId: o.service, kind: o.kind, value: o.value };
+      // Refused before anything is looked up (a value whose charges could not be stored, …): exit 2.
+      try {
+        checkRuleInput(input);
+      } catch (err) {
+        throw cliMessage(err);
+      }
       const p = await providerOf(ref);
       const r = await setRate(
         await edits(),
@@ -109,6 +118,11 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
     .description('the markup for products without a rule ("none" to quarantine them instead)')
     .option('--by <name>', 'who changes it, for the audit trail (default: your OS user)')
     .action(async (ref: string, percent: string, o) => {
+      try {
+        checkMarkupInput(percent);
+      } catch (err) {
+        throw cliMessage(err);
+      }
       const p = await providerOf(ref);
       const r = await setDefaultMarkup(await edits(), p, percent, editor(o.by)).catch((err) => {
         throw cliMessage(err);
@@ -138,13 +152,14 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
     .description('replace the whole card with a JSON file in the rating command format; a bad file changes nothing')
     .requiredOption('--file <path>', 'card JSON')
     .action(async (ref: string, o) => {
-      const p = await providerOf(ref);
+      // The file is checked (shape, and the bounds of core/rate-card.ts) before anything is looked up.
       let card;
       try {
         card = parseRateCard(parseLosslessJson(readFileSync(o.file, 'utf8')));
       } catch (err) {
         throw new UserError(`rate card file ${o.file}: ${(err as Error).message}`);
       }
+      const p = await providerOf(ref);
       if (card.currency !== p.currency)
         throw new UserError(
           `rate card file ${o.file}: currency ${card.currency} differs from the provider's ${p.currency}`,
