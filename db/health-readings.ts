@@ -115,23 +115,30 @@ export interface QuarantineGaugeRow {
   provider_id: string;
   reason: string;
   age: string;
+  /** The records' own currency (a CURRENCY_MISMATCH line's is not its provider's); else the provider's. */
+  currency: string;
   lines: number;
   amount: string;
 }
 
-/** Quarantine waiting now, by provider, reason and age band (bounded label values). */
+/**
+ * Quarantine waiting now, by provider, reason, age band and the records' currency (bounded label
+ * values: amounts in different currencies are never added together).
+ */
 export async function quarantineWaiting(
   db: Queryable,
 ): Promise<{ lines: QuarantineGaugeRow[]; groups: Array<{ provider_id: string; reason: string; groups: number }> }> {
   const [lines, groups] = await Promise.all([
     db.query<QuarantineGaugeRow>(
-      `SELECT provider_id, reason,
-              CASE WHEN received_at > now() - interval '1 day' THEN 'under_1d'
-                   WHEN received_at > now() - interval '7 days' THEN '1d_to_7d'
-                   WHEN received_at > now() - interval '30 days' THEN '7d_to_30d'
+      `SELECT l.provider_id, l.reason,
+              CASE WHEN l.received_at > now() - interval '1 day' THEN 'under_1d'
+                   WHEN l.received_at > now() - interval '7 days' THEN '1d_to_7d'
+                   WHEN l.received_at > now() - interval '30 days' THEN '7d_to_30d'
                    ELSE 'over_30d' END AS age,
-              count(*)::int AS lines, coalesce(sum(sub_total), 0)::text AS amount
-         FROM usage_line WHERE status = 'QUARANTINED' GROUP BY 1, 2, 3`,
+              coalesce(CASE WHEN upper(l.raw::json ->> 'Currency') ~ '^[A-Z]{3}$' THEN upper(l.raw::json ->> 'Currency') END, p.currency, 'unknown') AS currency,
+              count(*)::int AS lines, coalesce(sum(l.sub_total), 0)::text AS amount
+         FROM usage_line l LEFT JOIN provider p ON p.id = l.provider_id
+        WHERE l.status = 'QUARANTINED' GROUP BY 1, 2, 3, 4`,
     ),
     db.query<{ provider_id: string; reason: string; groups: number }>(
       `SELECT provider_id, reason, count(DISTINCT group_key)::int AS groups FROM usage_line WHERE status = 'QUARANTINED' GROUP BY 1, 2`,

@@ -36,8 +36,8 @@ export function registerDatabaseGauges(pool: Pool, log?: Logger): void {
   });
   const amountWaiting = new Gauge({
     name: 'csp_quarantine_amount_waiting',
-    help: 'Carrier charge of the lines waiting in quarantine now, by provider, reason and age band',
-    labelNames: ['provider', 'reason', 'age'],
+    help: "Carrier charge of the lines waiting in quarantine now, by provider, reason, age band and the records' currency",
+    labelNames: ['provider', 'reason', 'age', 'currency'],
     registers: [registry],
   });
   const groupsWaiting = new Gauge({
@@ -72,8 +72,11 @@ export function registerDatabaseGauges(pool: Pool, log?: Logger): void {
       ]);
       for (const g of [linesWaiting, amountWaiting, groupsWaiting, alertsFiring, reconciliation]) g.reset();
       for (const r of q.lines) {
-        linesWaiting.set({ provider: r.provider_id, reason: r.reason, age: r.age }, r.lines);
-        amountWaiting.set({ provider: r.provider_id, reason: r.reason, age: r.age }, Number(r.amount));
+        linesWaiting.inc({ provider: r.provider_id, reason: r.reason, age: r.age }, r.lines);
+        amountWaiting.set(
+          { provider: r.provider_id, reason: r.reason, age: r.age, currency: r.currency },
+          Number(r.amount),
+        );
       }
       for (const g of q.groups) groupsWaiting.set({ provider: g.provider_id, reason: g.reason }, g.groups);
       for (const f of firing) alertsFiring.set({ rule: f.rule }, f.n);
