@@ -13,17 +13,25 @@ export function toFailure(err: unknown): unknown {
       details: [{ endpoint: err.endpoint, status: err.status ?? null }],
     });
   }
+  return dataErrorFailure(err) ?? err;
+}
+
+/**
+ * A data error (SQLSTATE class 22 or 23) as a non-retryable failure carrying its reason and
+ * SQLSTATE, e.g. "cleanse of …: numeric field overflow (SQLSTATE 22003)"; null for anything else.
+ * The same statement with the same values fails the same way: retrying only hides it (and, for
+ * lines waiting half-way, keeps them stuck).
+ */
+export function dataErrorFailure(err: unknown, what?: string): ApplicationFailure | null {
   const sqlState = postgresDataErrorCode(err);
-  if (sqlState) {
-    // The same statement with the same values fails the same way: retrying only hides it.
-    return ApplicationFailure.create({
-      type: `POSTGRES_${sqlState}`,
-      message: (err as Error).message,
-      nonRetryable: true,
-      details: [{ sqlState }],
-    });
-  }
-  return err;
+  if (!sqlState) return null;
+  const reason = (err as Error).message;
+  return ApplicationFailure.create({
+    type: `POSTGRES_${sqlState}`,
+    message: `${what ? `${what}: ` : ''}${reason} (SQLSTATE ${sqlState})`,
+    nonRetryable: true,
+    details: [{ sqlState, reason }],
+  });
 }
 
 /**

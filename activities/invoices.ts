@@ -15,6 +15,8 @@ import {
   storeReconciliation,
 } from '../db/invoice-reconciliations';
 import { canonicalJson } from '../lib/lossless';
+import { recordBilled } from './metrics';
+import { billedFromSource } from '../db/charges';
 import type { InvoiceReconciliationActivities, NotInFeedOutcome } from '../workflows/invoice-reconciliation';
 import { invoiceLineKey, invoiceRowToUsageRecord } from '../core/invoice-line';
 import {
@@ -125,7 +127,19 @@ export function invoiceActivities(deps: ActivityDeps): InvoiceReconciliationActi
       const source = `${INVOICE_SOURCE_PREFIX}${stored.invoiceId}`;
       const mediatedBy = `${source}:${stored.version.slice(0, 16)}`;
       if (records.length > 0) {
-        await mediatePage(deps.pool, stored.providerId, { receivedBy: source, mediatedBy }, records);
+        // One transaction: a data error stores nothing, and fails at once with its reason.
+        const saved = await classified(() =>
+          mediatePage(deps.pool, stored.providerId, { receivedBy: source, mediatedBy }, records),
+        );
+        // Lines billed by the reconciliation count in the billed metrics like a cycle's.
+        if (saved.billed > 0) {
+          const currency = (await getProvider(deps.pool, stored.providerId))?.currency ?? 'unknown';
+          recordBilled(mediatedBy, {
+            providerId: stored.providerId,
+            currency,
+            ...(await billedFromSource(deps.pool, stored.providerId, source, mediatedBy)),
+          });
+        }
         await notifyGroups(deps, stored.providerId, mediatedBy);
       }
       return countInvoiceLinesMediated(deps.pool, stored.providerId, stored.invoiceId);

@@ -23,7 +23,7 @@ export const metrics = {
   ),
   linesBilled: counter(
     'csp_usage_lines_billed_total',
-    'Usage lines billed into the misc usage bucket by completed cycles',
+    'Usage lines billed into the misc usage bucket: by completed cycles, quarantine actions (allocate, cleanse, accept-revision) and invoice reconciliation',
     ['provider'],
   ),
   linesQuarantined: counter(
@@ -38,17 +38,17 @@ export const metrics = {
   ),
   charge: gauge(
     'csp_usage_charge_billed',
-    "Charge billed by completed cycles since the worker started, in the provider's currency (a gauge: credits can lower it)",
+    "Charge billed since the worker started (cycles, quarantine actions, invoice reconciliation), in the provider's currency (a gauge: credits can lower it)",
     ['provider', 'currency'],
   ),
   cost: gauge(
     'csp_usage_cost_billed',
-    "Carrier cost of the lines billed by completed cycles since the worker started, in the provider's currency",
+    "Carrier cost of the lines billed since the worker started (cycles, quarantine actions, invoice reconciliation), in the provider's currency",
     ['provider', 'currency'],
   ),
   margin: gauge(
     'csp_usage_margin_billed',
-    "Margin (charge − cost) billed by completed cycles since the worker started, in the provider's currency",
+    "Margin (charge − cost) billed since the worker started (cycles, quarantine actions, invoice reconciliation), in the provider's currency",
     ['provider', 'currency'],
   ),
   cycles: counter('csp_usage_cycles_total', 'Usage cycles finished, by outcome (completed, failed, needs_attention)', [
@@ -110,16 +110,52 @@ export function recordCycleCompleted(
   if (!once(summary.cycleId)) return;
   const provider = summary.providerId;
   metrics.linesFetched.inc({ provider }, summary.fetched);
-  metrics.linesBilled.inc({ provider }, summary.billed);
+  countBilled({
+    providerId: provider,
+    currency: timing?.currency ?? 'unknown',
+    lines: summary.billed,
+    charge: summary.charge,
+    cost: summary.cost,
+    margin: summary.margin,
+  });
   metrics.linesRepeated.inc({ provider }, summary.duplicatesSkipped);
   for (const [reason, n] of Object.entries(summary.quarantinedByReason))
     metrics.linesQuarantined.inc({ provider, reason }, n);
-  const currency = timing?.currency ?? 'unknown';
-  metrics.charge.inc({ provider, currency }, Number(summary.charge));
-  metrics.cost.inc({ provider, currency }, Number(summary.cost));
-  metrics.margin.inc({ provider, currency }, Number(summary.margin));
   metrics.cycles.inc({ provider, outcome: 'completed' });
   if (timing) metrics.cycleDuration.observe({ provider, outcome: 'completed' }, timing.seconds);
+}
+
+/** Lines billed and their money, by whatever billed them (one provider, its currency). */
+export interface BilledEvent {
+  providerId: string;
+  currency: string;
+  /** Lines billed (CHARGE entries). */
+  lines: number;
+  /** Net sums of the entries written (credits negative), decimal text. */
+  charge: string;
+  cost: string;
+  margin: string;
+}
+
+function countBilled(b: BilledEvent): void {
+  const provider = b.providerId;
+  const currency = b.currency;
+  if (b.lines > 0) metrics.linesBilled.inc({ provider }, b.lines);
+  metrics.charge.inc({ provider, currency }, Number(b.charge));
+  metrics.cost.inc({ provider, currency }, Number(b.cost));
+  metrics.margin.inc({ provider, currency }, Number(b.margin));
+}
+
+/**
+ * Counts billing done outside a usage cycle: a quarantine action (allocate, cleanse,
+ * accept-revision), an invoice's NOT_IN_FEED lines, and whatever bills next (a re-rate). `key`
+ * names the event (the action's or mediation's tag): counted once per process, however often the
+ * activity that billed is retried. Call it with what the event wrote (db/charges.ts billedBy…).
+ */
+export function recordBilled(key: string, b: BilledEvent): void {
+  if (b.lines === 0 && Number(b.charge) === 0 && Number(b.cost) === 0) return;
+  if (!once(`billed:${key}`)) return;
+  countBilled(b);
 }
 
 export function recordCycleFailed(

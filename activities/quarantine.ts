@@ -3,7 +3,18 @@ import type { ActivityDeps } from './deps';
 import { inTransaction } from '../db/pool';
 import { mediateBatch } from './mediate';
 import { getQuarantineAction, insertQuarantineAction, storeQuarantineActionResult } from '../db/quarantine-actions';
-import { lineOutcomes, lockGroupLines, markLinesCleansed, writeOffLines } from '../db/quarantined-lines';
+import {
+  lineOutcomes,
+  lockGroupLines,
+  markLinesCleansed,
+  requarantineCleansedLines,
+  writeOffLines,
+} from '../db/quarantined-lines';
+import { dataErrorFailure } from './failures';
+import { recordBilled } from './metrics';
+import { billedByAction } from '../db/charges';
+import { getProvider } from '../db/providers';
+import { Decimal, formatMoney } from '../core/money';
 import { rememberTenantAllocation } from '../db/tenant-allocations';
 import { serviceOwner } from '../db/services';
 import { acceptRevisions } from '../db/revisions';
@@ -30,73 +41,103 @@ export function quarantineActivities(deps: ActivityDeps) {
      */
     async applyQuarantineAction(input: ApplyActionInput): Promise<ActionOutcome> {
       const { request } = input;
+      const what = `${request.action} of ${input.groupKey}`;
       if (!(await getQuarantineAction(deps.pool, input.groupKey, request.requestId))) {
-        const rejection = input.rejection ?? (await checkAgainstDatabase(deps, input));
-        await inTransaction(deps.pool, async (db) => {
-          const ids = rejection ? [] : await lockGroupLines(db, input.groupKey);
-          const noLines =
-            !rejection && ids.length === 0 ? 'the group has no quarantined lines (already resolved)' : null;
-          const finalRejection = rejection ?? noLines;
-          await insertQuarantineAction(db, {
-            requestId: request.requestId,
-            providerId: input.providerId,
-            groupKey: input.groupKey,
-            action: request.action,
-            actor: String(request.by ?? '').trim() || '(unknown)',
-            note: request.note ?? null,
-            params:
-              request.action === 'allocate'
-                ? { serviceId: request.serviceId }
-                : request.action === 'writeOff'
-                  ? { reason: request.reason }
-                  : {},
-            rejection: finalRejection,
-            lineIds: ids,
-            osUser: textOrNull(request.osUser),
-            principal: textOrNull(request.principal),
-          });
-          if (finalRejection) return;
-          if (request.action === 'acceptRevision') {
-            await acceptRevisions(db, input.providerId, ids, actionTag(input.groupKey, request.requestId), request.by);
-            return;
-          }
-          if (request.action === 'writeOff') {
-            await writeOffLines(
-              db,
-              ids,
-              `written off by ${request.by}: ${request.reason}`,
-              actionTag(input.groupKey, request.requestId),
-            );
-            return;
-          }
-          if (request.action === 'allocate') {
-            const group = parseGroupKey(input.groupKey);
-            if (allocationIdentifiesTenant(group))
-              await rememberTenantAllocation(db, input.providerId, group.tenantRef, request.serviceId, request.by);
-          }
-          await markLinesCleansed(db, ids);
+        // A data error here (a charge that cannot be stored, a constraint) rolls the whole
+        // transaction back: the lines stay QUARANTINED, and no retry would fare better.
+        await applyOnce(deps, input).catch((err) => {
+          throw dataErrorFailure(err, what) ?? err;
         });
       }
       const row = (await getQuarantineAction(deps.pool, input.groupKey, request.requestId))!;
       if (row.outcome === 'APPLIED' && row.action !== 'writeOff') {
         // Re-mediate: lines billed now, or back to quarantine with their current reason.
         const mediatedBy = actionTag(input.groupKey, request.requestId);
-        for (;;) {
-          const r = await mediateBatch(deps.pool, {
-            providerId: input.providerId,
-            mediatedBy,
-            limit: 5000,
-            source: { kind: 'group', groupKey: input.groupKey },
-            forceServiceId: row.action === 'allocate' ? row.params.serviceId : undefined,
-          });
-          Context.current().heartbeat();
-          if (r.processed === 0) break;
+        try {
+          for (;;) {
+            const r = await mediateBatch(deps.pool, {
+              providerId: input.providerId,
+              mediatedBy,
+              limit: 5000,
+              source: { kind: 'group', groupKey: input.groupKey },
+              forceServiceId: row.action === 'allocate' ? row.params.serviceId : undefined,
+            });
+            Context.current().heartbeat();
+            if (r.processed === 0) break;
+          }
+        } catch (err) {
+          const failure = dataErrorFailure(err, what);
+          if (!failure) throw err;
+          // The failed batch was rolled back: its lines (and any not reached yet) wait as CLEANSED.
+          // They return to quarantine, never left half-way, and the action fails now with why.
+          await requarantineCleansedLines(deps.pool, row.line_ids.map(Number), `not billed: ${failure.message}`);
+          await recordOutcome(deps, input.groupKey, request.requestId);
+          throw failure;
         }
         await notifyGroups(deps, input.providerId, mediatedBy, input.groupKey);
+        // Billing outside a cycle counts in the billed metrics too (lines, charge, cost, margin).
+        const currency = (await getProvider(deps.pool, input.providerId))?.currency ?? 'unknown';
+        recordBilled(mediatedBy, {
+          providerId: input.providerId,
+          currency,
+          ...(await billedByAction(deps.pool, input.providerId, mediatedBy, row.line_ids.map(Number))),
+        });
       }
       return recordOutcome(deps, input.groupKey, request.requestId);
     },
   };
+}
+
+/**
+ * Records the action (its audit row) and moves the group's quarantined lines in one transaction:
+ * written off, revisions accepted, or CLEANSED for re-mediation.
+ */
+async function applyOnce(deps: ActivityDeps, input: ApplyActionInput): Promise<void> {
+  const { request } = input;
+  const rejection = input.rejection ?? (await checkAgainstDatabase(deps, input));
+  await inTransaction(deps.pool, async (db) => {
+    const ids = rejection ? [] : await lockGroupLines(db, input.groupKey);
+    const noLines = !rejection && ids.length === 0 ? 'the group has no quarantined lines (already resolved)' : null;
+    const finalRejection = rejection ?? noLines;
+    await insertQuarantineAction(db, {
+      requestId: request.requestId,
+      providerId: input.providerId,
+      groupKey: input.groupKey,
+      action: request.action,
+      actor: String(request.by ?? '').trim() || '(unknown)',
+      note: request.note ?? null,
+      params:
+        request.action === 'allocate'
+          ? { serviceId: request.serviceId }
+          : request.action === 'writeOff'
+            ? { reason: request.reason }
+            : {},
+      rejection: finalRejection,
+      lineIds: ids,
+      osUser: textOrNull(request.osUser),
+      principal: textOrNull(request.principal),
+    });
+    if (finalRejection) return;
+    if (request.action === 'acceptRevision') {
+      await acceptRevisions(db, input.providerId, ids, actionTag(input.groupKey, request.requestId), request.by);
+      return;
+    }
+    if (request.action === 'writeOff') {
+      await writeOffLines(
+        db,
+        ids,
+        `written off by ${request.by}: ${request.reason}`,
+        actionTag(input.groupKey, request.requestId),
+      );
+      return;
+    }
+    if (request.action === 'allocate') {
+      const group = parseGroupKey(input.groupKey);
+      if (allocationIdentifiesTenant(group))
+        await rememberTenantAllocation(db, input.providerId, group.tenantRef, request.serviceId, request.by);
+    }
+    await markLinesCleansed(db, ids);
+  });
 }
 
 /** The checks a workflow cannot make: does the service exist, and is it the same provider's? */
@@ -130,11 +171,14 @@ function actionTag(groupKey: string, requestId: string): string {
 async function recordOutcome(deps: ActivityDeps, groupKey: string, requestId: string): Promise<ActionOutcome> {
   const a = (await getQuarantineAction(deps.pool, groupKey, requestId))!;
   const c = await lineOutcomes(deps.pool, a.line_ids);
+  // A write-off's amount is what the written-off lines were worth (their carrier charge, in the
+  // records' currency), not what was billed (nothing); other actions' is what they billed.
+  const amount = formatMoney(new Decimal((a.action === 'writeOff' ? c.writtenOffAmount : c.amount) ?? '0'));
   await storeQuarantineActionResult(deps.pool, groupKey, requestId, {
     billed: c.billed,
     requarantined: c.requarantined,
     writtenOff: c.writtenOff,
-    amount: c.amount ?? '0',
+    amount,
   });
   return {
     requestId,
@@ -146,7 +190,7 @@ async function recordOutcome(deps: ActivityDeps, groupKey: string, requestId: st
     billed: c.billed,
     requarantined: c.requarantined,
     writtenOff: c.writtenOff,
-    amount: c.amount ?? '0.0000',
+    amount,
     at: a.created_at.toISOString(),
   };
 }

@@ -271,12 +271,16 @@ export function usageActivities(deps: ActivityDeps) {
     }): Promise<{ processed: number; billed: number; quarantined: number; done: boolean }> {
       const totals = { processed: 0, billed: 0, quarantined: 0, done: false };
       for (let b = 0; b < input.maxBatches; b++) {
-        const r = await mediateBatch(deps.pool, {
-          providerId: input.providerId,
-          mediatedBy: input.cycleId,
-          limit: input.batchSize,
-          source: { kind: 'pending' },
-        });
+        // A data error (SQLSTATE 22/23: a charge that cannot be stored) fails the cycle at once
+        // with its reason: the batch is rolled back, so its lines stay NEW, never half-way.
+        const r = await classified(() =>
+          mediateBatch(deps.pool, {
+            providerId: input.providerId,
+            mediatedBy: input.cycleId,
+            limit: input.batchSize,
+            source: { kind: 'pending' },
+          }),
+        );
         totals.processed += r.processed;
         totals.billed += r.billed;
         totals.quarantined += Object.values(r.quarantined).reduce((a, n) => a + (n ?? 0), 0);

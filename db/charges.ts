@@ -34,3 +34,56 @@ export async function bucketRows(db: Queryable, providerId: string, period: stri
   );
   return res.rows;
 }
+
+/** What one billing event put in the misc usage bucket: entries (credits included) and their sums. */
+export interface BilledFigures {
+  /** CHARGE entries written (lines billed). */
+  lines: number;
+  /** Net sums of the entries (a credit counts negative), exact numeric text. */
+  charge: string;
+  cost: string;
+  margin: string;
+}
+
+/**
+ * The entries a quarantine action (allocate, cleanse, accept-revision) wrote, by its tag: the
+ * CHARGE entries on its lines, and the CREDIT entries reversing the charges those replaced.
+ */
+export async function billedByAction(
+  db: Queryable,
+  providerId: string,
+  tag: string,
+  lineIds: readonly number[],
+): Promise<BilledFigures> {
+  const res = await db.query<BilledFigures>(
+    `WITH charged AS (
+       SELECT charge, carrier_cost, margin, replaces_charge_id FROM usage_charge
+        WHERE usage_line_id = ANY($3::bigint[]) AND entry = 'CHARGE' AND provider_id = $1 AND cycle_id = $2),
+     entries AS (
+       SELECT charge, carrier_cost, margin FROM charged
+       UNION ALL
+       SELECT cr.charge, cr.carrier_cost, cr.margin FROM usage_charge cr JOIN charged ch ON cr.reverses_charge_id = ch.replaces_charge_id
+        WHERE cr.cycle_id = $2)
+     SELECT (SELECT count(*) FROM charged)::int AS lines, coalesce(sum(charge), 0)::text AS charge,
+            coalesce(sum(carrier_cost), 0)::text AS cost, coalesce(sum(margin), 0)::text AS margin FROM entries`,
+    [providerId, tag, lineIds],
+  );
+  return res.rows[0]!;
+}
+
+/** The charges of an invoice's NOT_IN_FEED lines mediated under `tag` (lines stored with source `source`). */
+export async function billedFromSource(
+  db: Queryable,
+  providerId: string,
+  source: string,
+  tag: string,
+): Promise<BilledFigures> {
+  const res = await db.query<BilledFigures>(
+    `SELECT count(*) FILTER (WHERE c.entry = 'CHARGE')::int AS lines, coalesce(sum(c.charge), 0)::text AS charge,
+            coalesce(sum(c.carrier_cost), 0)::text AS cost, coalesce(sum(c.margin), 0)::text AS margin
+       FROM usage_line l JOIN usage_charge c ON c.usage_line_id = l.id
+      WHERE l.provider_id = $1 AND l.first_cycle_id = $2 AND c.cycle_id = $3`,
+    [providerId, source, tag],
+  );
+  return res.rows[0]!;
+}

@@ -30,22 +30,57 @@ export async function markLinesCleansed(db: Queryable, ids: number[]): Promise<v
   await db.query(`UPDATE usage_line SET status = 'CLEANSED', updated_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
 }
 
-/** Where these lines ended up, and what the billed ones were charged. */
+/**
+ * Returns these lines still waiting as CLEANSED to quarantine (their reason and group unchanged),
+ * with why they were not billed: a re-mediation that failed for good leaves nothing half-way.
+ */
+export async function requarantineCleansedLines(db: Queryable, ids: number[], detail: string): Promise<number> {
+  const res = await db.query(
+    `UPDATE usage_line SET status = 'QUARANTINED', reason_detail = $2, updated_at = now() WHERE id = ANY($1::bigint[]) AND status = 'CLEANSED'`,
+    [ids, detail],
+  );
+  return res.rowCount ?? 0;
+}
+
+/**
+ * Where these lines ended up, what the billed ones were charged (`amount`), and what the written-off
+ * ones were worth (`writtenOffAmount`: their carrier charge, SubTotal, in the records' own currency,
+ * to 4 places): a write-off bills nothing, but what it gave up is its amount.
+ */
 export async function lineOutcomes(
   db: Queryable,
   ids: number[],
-): Promise<{ billed: number; requarantined: number; writtenOff: number; amount: string | null }> {
-  const res = await db.query<{ billed: number; requarantined: number; written_off: number; amount: string | null }>(
+): Promise<{
+  billed: number;
+  requarantined: number;
+  writtenOff: number;
+  amount: string | null;
+  writtenOffAmount: string | null;
+}> {
+  const res = await db.query<{
+    billed: number;
+    requarantined: number;
+    written_off: number;
+    amount: string | null;
+    written_off_amount: string | null;
+  }>(
     `SELECT count(*) FILTER (WHERE l.status = 'COMPLETED')::int AS billed,
             count(*) FILTER (WHERE l.status = 'QUARANTINED')::int AS requarantined,
             count(*) FILTER (WHERE l.status = 'WRITTEN_OFF')::int AS written_off,
-            sum(c.charge)::text AS amount
+            sum(c.charge)::text AS amount,
+            round(sum(l.sub_total) FILTER (WHERE l.status = 'WRITTEN_OFF'), 4)::text AS written_off_amount
        FROM usage_line l LEFT JOIN usage_charge c ON c.usage_line_id = l.id AND c.live
       WHERE l.id = ANY($1::bigint[])`,
     [ids],
   );
   const r = res.rows[0]!;
-  return { billed: r.billed, requarantined: r.requarantined, writtenOff: r.written_off, amount: r.amount };
+  return {
+    billed: r.billed,
+    requarantined: r.requarantined,
+    writtenOff: r.written_off,
+    amount: r.amount,
+    writtenOffAmount: r.written_off_amount,
+  };
 }
 
 /**
@@ -197,12 +232,20 @@ export interface GroupLineRow {
   currency: string | null;
 }
 
+/**
+ * A group's lines: those under its key now, and those its actions took (a billed line leaves its
+ * group: its key is cleared; a cleansed line may move to another reason's group), each with its
+ * status now. So after an allocation the group still shows the lines, billed, and whose they are.
+ */
 export async function listGroupLines(db: Queryable, groupKey: string): Promise<GroupLineRow[]> {
   const res = await db.query<GroupLineRow>(
     `SELECT id, record_key, status, reason_detail, left(charge_start, 10) AS start, raw::jsonb ->> 'OfferName' AS product,
             raw::jsonb ->> 'CustomerName' AS customer, raw::jsonb ->> 'PrimaryDomainName' AS domain, sub_total::text,
             raw::jsonb ->> 'Currency' AS currency
-       FROM usage_line WHERE group_key = $1 ORDER BY id LIMIT 200`,
+       FROM usage_line
+      WHERE group_key = $1
+         OR id IN (SELECT unnest(line_ids) FROM quarantine_action WHERE group_key = $1 AND outcome = 'APPLIED')
+      ORDER BY id LIMIT 200`,
     [groupKey],
   );
   return res.rows;
@@ -255,7 +298,9 @@ export async function groupIdentity(
   groupKey: string,
 ): Promise<{ customer: string | null; domain: string | null }> {
   const res = await db.query<{ customer: string | null; domain: string | null }>(
-    `SELECT raw::jsonb ->> 'CustomerName' AS customer, raw::jsonb ->> 'PrimaryDomainName' AS domain FROM usage_line WHERE group_key = $1 ORDER BY id LIMIT 1`,
+    `SELECT raw::jsonb ->> 'CustomerName' AS customer, raw::jsonb ->> 'PrimaryDomainName' AS domain FROM usage_line
+      WHERE group_key = $1 OR id IN (SELECT unnest(line_ids) FROM quarantine_action WHERE group_key = $1 AND outcome = 'APPLIED')
+      ORDER BY id LIMIT 1`,
     [groupKey],
   );
   return res.rows[0] ?? { customer: null, domain: null };
