@@ -8,11 +8,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import { freshDatabase, type TestDatabase } from './support/database';
 import { runCli } from './support/cli';
-import { parseLosslessJson } from '../core/lossless';
+import { parseLosslessJson } from '../lib/lossless';
 import { Decimal } from '../core/money';
 import { parseRateCard, MAX_RATE_VALUE } from '../core/rate-card';
 import { importRateCard } from '../db/rates';
-import { mediatePage, groupKeyOf } from '../db/usage-lines';
+import { groupKeyOf } from '../db/usage-lines';
+import { mediatePage } from '../activities/mediate';
 import { listGroupLines, groupIdentity } from '../db/quarantined-lines';
 import { RateEditError, setDefaultMarkup, setRate } from '../client/rate-changes';
 import { quarantineActivities } from '../activities/quarantine';
@@ -91,11 +92,10 @@ async function statuses(groupKey: string): Promise<Record<string, number>> {
 }
 
 const deps = () => ({ pool: db.pool, log: { warn() {}, info() {} } }) as unknown as ActivityDeps;
-const act = (input: ApplyActionInput) =>
-  new MockActivityEnvironment().run(
-    quarantineActivities(deps()).applyQuarantineAction,
-    input,
-  ) as Promise<ActionOutcome>;
+const act = (input: ApplyActionInput): Promise<ActionOutcome> => {
+  const activities = quarantineActivities(deps());
+  return new MockActivityEnvironment().run((i: ApplyActionInput) => activities.applyQuarantineAction(i), input);
+};
 
 test('a rate or markup whose charges could not be stored is refused at input: rate files, the console’s edits', async () => {
   const card = (rule: string, extra = '') =>
@@ -217,7 +217,8 @@ test('a data error while a cycle mediates fails it at once; its lines stay where
     `INSERT INTO rate_rule (provider_id, product_id, service_id, kind, value) VALUES ('p1', $1, NULL, 'price', $2::numeric)`,
     [P3, HUGE],
   );
-  const mediate = usageActivities(deps()).mediateUsage;
+  const activities = usageActivities(deps());
+  const mediate = (i: Parameters<typeof activities.mediateUsage>[0]) => activities.mediateUsage(i);
   await assert.rejects(
     new MockActivityEnvironment().run(mediate, { providerId: 'p1', cycleId: 'cycle-3', batchSize: 100, maxBatches: 5 }),
     (e: unknown) => e instanceof ApplicationFailure && e.nonRetryable && /SQLSTATE 22003/.test(e.message),
