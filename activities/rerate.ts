@@ -1,4 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { recordBilled } from './metrics';
+import { getProvider } from '../db/providers';
 import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 import { inTransaction, type Pool } from '../db/pool';
@@ -155,13 +157,25 @@ export function rerateActivities(deps: Pick<ActivityDeps, 'pool'>) {
       const byCustomer = await rerateEntries(deps.pool, input.providerId, input.tag);
       const sum = (pick: (c: RerateCustomerFigures) => string) =>
         formatMoney(byCustomer.reduce((t, c) => t.plus(pick(c)), new Decimal(0)));
-      return {
+      const outcome = {
         lines: byCustomer.reduce((n, c) => n + c.lines, 0),
         oldCharge: sum((c) => c.oldCharge),
         newCharge: sum((c) => c.newCharge),
         delta: sum((c) => c.delta),
         byCustomer,
       };
+      // Billing counts in the billed metrics wherever it happens: the lines charged again, and the
+      // net change (the cost is the same SubTotal credited and charged again, so it nets to 0).
+      const currency = (await getProvider(deps.pool, input.providerId))?.currency ?? 'unknown';
+      recordBilled(input.tag, {
+        providerId: input.providerId,
+        currency,
+        lines: outcome.lines,
+        charge: outcome.delta,
+        cost: '0',
+        margin: outcome.delta,
+      });
+      return outcome;
     },
   };
 }

@@ -19,6 +19,7 @@ import { RateEditError, setDefaultMarkup, setRate } from '../client/rate-changes
 import { quarantineActivities } from '../activities/quarantine';
 import { usageActivities } from '../activities/usage';
 import { registry } from '../activities/metrics';
+import { rerateActivities } from '../activities/rerate';
 import { quarantineWaiting } from '../db/health-readings';
 import type { ActivityDeps } from '../activities/deps';
 import type { ProviderView } from '../db/providers';
@@ -230,7 +231,7 @@ test('a data error while a cycle mediates fails it at once; its lines stay where
   );
 });
 
-test('after an allocation the group shows its lines (billed) and its customer; the billed metrics count it', async () => {
+test('after an allocation the group shows its lines (billed) and its customer; the billed metrics count it, and a re-rate', async () => {
   const tenant = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
   await store(
     [record(P1, '30', { TenantId: `"${tenant}"` }), record(P1, '30', { TenantId: `"${tenant}"` })],
@@ -261,6 +262,24 @@ test('after an allocation the group shows its lines (billed) and its customer; t
   const afterwards = await metric();
   assert.equal(afterwards.lines - before.lines, 2, 'lines billed by an allocation count');
   assert.equal((afterwards.charge - before.charge).toFixed(4), '75.0000');
+
+  // A re-rate bills too: the lines charged again and the net change count.
+  await importRateCard(db.pool, 'p1', {
+    currency: 'NZD',
+    defaultMarkupPercent: null,
+    rules: [{ productId: P1, kind: 'price', value: new Decimal('20') }],
+  });
+  const rerate = rerateActivities({ pool: db.pool });
+  const scope = { providerId: 'p1', period: '2026-11', productId: P1, tag: 'rerate-1' };
+  const batch = await rerate.rerateBatch({ ...scope, afterChargeId: 0 });
+  assert.equal(batch.next, null);
+  const outcome = await rerate.rerateOutcome({ providerId: 'p1', tag: 'rerate-1' });
+  assert.deepEqual([outcome.lines, outcome.delta], [2, '45.0000']);
+  const rerated = await metric();
+  assert.equal(rerated.lines - afterwards.lines, 2, 'lines charged again by a re-rate count');
+  assert.equal((rerated.charge - afterwards.charge).toFixed(4), '45.0000');
+  await rerate.rerateOutcome({ providerId: 'p1', tag: 'rerate-1' });
+  assert.deepEqual(await metric(), rerated, 'read again, counted once');
 });
 
 test('quarantine amounts waiting are labelled by the records’ currency, never added across currencies', async () => {
