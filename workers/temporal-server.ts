@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { tighten } from '../config/data-dir';
 import path from 'node:path';
 import { Connection, type TLSConfig } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -73,9 +74,14 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
         `port ${port} on 127.0.0.1 is already in use (another Temporal dev server?): stop it or set TEMPORAL_PORT / TEMPORAL_UI_PORT`,
       );
   }
-  mkdirSync(opts.dataDir, { recursive: true });
-  const logFd = openSync(path.join(opts.dataDir, 'temporal.log'), 'a');
-  const [cmd, argv] = withParentDeathSignal(temporalCliPath(opts.cliPath), [
+  // Private: the SQLite database holds every workflow's history (provider names, amounts). The
+  // folder is 0700 and the server starts with umask 077, so every file it creates (the database,
+  // its WAL and shared-memory files) is 0600; files of an older start are tightened here.
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(opts.dataDir, 0o700);
+  tighten(opts.dataDir, true);
+  const logFd = openSync(path.join(opts.dataDir, 'temporal.log'), 'a', 0o600);
+  const [cli, cliArgs] = withParentDeathSignal(temporalCliPath(opts.cliPath), [
     'server',
     'start-dev',
     '--ip',
@@ -94,6 +100,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     '--ui-disable-news-fetch',
     ...searchAttributeArgs(),
   ]);
+  const [cmd, argv] = ['/bin/sh', ['-c', 'umask 077 && exec "$@"', 'temporal', cli, ...cliArgs]];
   // Its own process group: a terminal's Ctrl-C reaches only our process, which stops it in order;
   // the parent-death signal stops it should our process be killed outright.
   const child = spawn(cmd, argv, { stdio: ['ignore', logFd, logFd], detached: true });
