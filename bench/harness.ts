@@ -7,7 +7,8 @@ import { temporal } from '@temporalio/proto';
 import type { ActivitySpan } from './timeline';
 import { PROJECT_ROOT } from '../config';
 import { Keyring } from '../config/secrets';
-import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
+import { startEmbeddedPostgres } from '../db/embedded';
+import { migrateAndGrant } from '../db/roles';
 import { migrateUp } from '../db/migrate';
 import { createPool, type Pool } from '../db/pool';
 import { startDevServer } from '../workers/temporal-server';
@@ -61,8 +62,9 @@ export async function startStack(
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   let pg = await startEmbeddedPostgres(dataDir, ports.pg);
-  const databaseUrl = await ensureDatabase(pg.url, 'csp');
-  await migrateUp(databaseUrl);
+  // As deployed: migrations as the owner, everything else as the application role.
+  const { ownerUrl, appUrl: databaseUrl } = await pg.database('csp');
+  await migrateAndGrant({ ownerUrl, appUrl: databaseUrl }, (url) => migrateUp(url));
   const dev = await startDevServer({
     port: ports.temporal,
     uiPort: ports.ui,
@@ -83,6 +85,7 @@ export async function startStack(
   const workerEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: databaseUrl,
+    DATABASE_OWNER_URL: ownerUrl,
     TEMPORAL_ADDRESS: dev.address,
     RHIPE_API_URL: sim.url,
     RHIPE_IDENTITY_URL: sim.url,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
 
 /**
  * The one place the environment is read. A bad value stops start-up with the variable's name
@@ -24,13 +25,44 @@ const httpUrl = z
 const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
 const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
 
+/**
+ * EMBEDDED_PG_SHARED_BUFFERS_MB: the embedded PostgreSQL's buffer cache, in MB (default 128). Modest,
+ * because tests and benchmarks start several servers on one machine; a machine of its own running a
+ * large usage pipeline may give it up to a quarter of its memory. Exported for db/embedded.ts, which
+ * starts servers where no Config is at hand (tests, benchmarks).
+ */
+export const embeddedSharedBuffersMb = z.coerce.number().int().min(16).max(65_536).default(128);
+
+/**
+ * CONSOLE_TRUSTED_PROXY: the addresses (comma-separated) of reverse proxies in front of the console
+ * whose X-Forwarded-For is believed. Unset: the client address is the connection's, and the header
+ * is ignored (anyone could write it).
+ */
+const addressList = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().refine((a) => net.isIP(a) !== 0, 'must be IP addresses')));
+
 export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default(path.join(ROOT, '.data')),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
+  // Migrations as this role (the schema's owner) when set; DATABASE_URL is then the application role
+  // (db/roles.sql). Unset: DATABASE_URL's role migrates and runs.
+  DATABASE_OWNER_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   EMBEDDED_PG_PORT: port.default(54329),
+  EMBEDDED_PG_SHARED_BUFFERS_MB: embeddedSharedBuffersMb,
   DB_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
   DB_STATEMENT_TIMEOUT_MS: positiveInt.default(300_000),
   TEMPORAL_ADDRESS: z
@@ -95,7 +127,10 @@ export const configSchema = z.object({
   CONSOLE_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   CONSOLE_HOST: z.string().min(1).default('127.0.0.1'),
   CONSOLE_SECURE_COOKIES: flag.default(false),
+  // Failed sign-ins a minute, per user name and (far more) per client address (client/console/auth.ts).
   CONSOLE_LOGIN_ATTEMPTS_PER_MINUTE: positiveInt.default(10),
+  CONSOLE_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: positiveInt.default(100),
+  CONSOLE_TRUSTED_PROXY: addressList,
   TEMPORAL_UI_URL: httpUrl.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),

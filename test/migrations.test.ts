@@ -2,14 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freshDatabase } from './support/database';
 import { migrateDown, migrateUp } from '../db/migrate';
+import { createPool } from '../db/pool';
 
 test('migrations: up from empty, re-run is a no-op, down and up again', async () => {
   const db = await freshDatabase({ migrate: false });
+  // Migrations run as the schema's owner; the application role sees no table it was not granted.
+  const owner = createPool(db.ownerUrl, 2);
   try {
-    const first = await migrateUp(db.url);
+    const first = await migrateUp(db.ownerUrl);
     assert.ok(first.length >= 1);
-    assert.deepEqual(await migrateUp(db.url), []);
-    const tables = await db.pool.query<{ table_name: string }>(
+    assert.deepEqual(await migrateUp(db.ownerUrl), []);
+    const tables = await owner.query<{ table_name: string }>(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
     );
     for (const t of [
@@ -27,23 +30,26 @@ test('migrations: up from empty, re-run is a no-op, down and up again', async ()
         `table ${t}`,
       );
     }
-    await migrateDown(db.url, first.length);
-    const after = await db.pool.query(
+    await migrateDown(db.ownerUrl, first.length);
+    const after = await owner.query(
       `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'usage_line'`,
     );
     assert.equal(after.rows[0].n, 0);
-    assert.deepEqual(await migrateUp(db.url), first);
+    assert.deepEqual(await migrateUp(db.ownerUrl), first);
   } finally {
+    await owner.end();
     await db.drop();
   }
 });
 
 test('migrations: concurrent runs (workers starting together) both succeed, each migration applied once', async () => {
   const db = await freshDatabase({ migrate: false });
+  // Migrations run as the schema's owner; the application role sees no table it was not granted.
+  const owner = createPool(db.ownerUrl, 2);
   try {
     // Two workers starting at once: the second waits for the first's lock, then finds nothing to do.
-    const [a, b] = await Promise.all([migrateUp(db.url), migrateUp(db.url)]);
-    const rows = await db.pool.query<{ name: string }>('SELECT name FROM pgmigrations ORDER BY id');
+    const [a, b] = await Promise.all([migrateUp(db.ownerUrl), migrateUp(db.ownerUrl)]);
+    const rows = await owner.query<{ name: string }>('SELECT name FROM pgmigrations ORDER BY id');
     assert.ok(rows.rowCount! >= 1);
     assert.deepEqual(
       [...a, ...b].sort(),
@@ -51,8 +57,9 @@ test('migrations: concurrent runs (workers starting together) both succeed, each
       'every migration applied by exactly one of them',
     );
     assert.ok(a.length === 0 || b.length === 0, 'one run applied them all');
-    assert.deepEqual(await migrateUp(db.url), []);
+    assert.deepEqual(await migrateUp(db.ownerUrl), []);
   } finally {
+    await owner.end();
     await db.drop();
   }
 });
@@ -151,7 +158,9 @@ test("database: a provider's quarantine is read from its own lines, not every pr
               CASE WHEN g % 400 = 0 THEN 'small' ELSE 'big' END || '|NO_RATE_CARD|t', 1.25
          FROM generate_series(1, 8000) g`,
     );
-    await db.pool.query('VACUUM ANALYZE usage_line');
+    // Maintenance is the owner's (and autovacuum's): the application role may not VACUUM.
+    const owner = createPool(db.ownerUrl, 1);
+    await owner.query('VACUUM ANALYZE usage_line').finally(() => owner.end());
     const plan = (
       await db.pool.query<{
         'QUERY PLAN': Array<{ Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }>;

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config';
+import { embeddedOwnerUrlFor, embeddedUrlFor } from '../db/embedded';
 import { freePort } from './support/ports';
 import { startTestServer } from './support/test-server';
 
@@ -28,6 +29,9 @@ async function main(): Promise<number> {
     .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
     .sort();
   let serverUrl = process.env.DATABASE_URL;
+  // The embedded server's owner and application roles: each test file's database is the owner's
+  // and the tests connect as the application role, as the product does (test/support/database.ts).
+  const roles: NodeJS.ProcessEnv = {};
   let stop = async () => undefined as void;
   // One folder per run: two runs from one checkout (a subset while the suite runs) must not share it.
   const runDir = path.join(PROJECT_ROOT, '.data', `test-run-${process.pid}`);
@@ -38,6 +42,8 @@ async function main(): Promise<number> {
     const ports = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
     const pg = await startTestServer(runDir, ports);
     serverUrl = pg.url;
+    roles.TEST_DATABASE_OWNER_URL = embeddedOwnerUrlFor(runDir, pg.port, 'postgres')!;
+    roles.TEST_DATABASE_APP_URL = embeddedUrlFor(runDir, pg.port, 'postgres')!;
     stop = () => pg.stop();
   }
   const child = spawn(
@@ -45,7 +51,12 @@ async function main(): Promise<number> {
     ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files],
     {
       stdio: 'inherit',
-      env: { ...process.env, TEST_DATABASE_SERVER_URL: serverUrl, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+      env: {
+        ...process.env,
+        ...roles,
+        TEST_DATABASE_SERVER_URL: serverUrl,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      },
     },
   );
   const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));

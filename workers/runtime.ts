@@ -8,7 +8,9 @@ import { assertDatabaseAnswers, createPool, type Pool } from '../db/pool';
 import { threadPageSaver } from '../db/page-saver';
 import { FETCH_SLOTS, SAVES_IN_FLIGHT } from '../activities/usage';
 import { verifyKeyring } from '../db/encryption-keys';
-import { ensureDatabase, startEmbeddedPostgres } from '../db/embedded';
+import { ensureEmbeddedDatabase, prepareEmbeddedPostgres, spawnPostgres, stopPostgres } from '../db/embedded';
+import { migrateAndGrant } from '../db/roles';
+import { stopChild, supervise } from './supervise';
 import { migrateUp } from '../db/migrate';
 import { ensureNamespaceAndSearchAttributes, startDevServer } from './temporal-server';
 import type { ActivityDeps } from '../activities/deps';
@@ -18,6 +20,7 @@ import path from 'node:path';
 export interface Runtime {
   cfg: Config;
   pool: Pool;
+  /** The application role's URL (the pool's). */
   databaseUrl: string;
   temporalAddress: string;
   uiUrl: string | null;
@@ -28,39 +31,103 @@ export interface Runtime {
   stop(): Promise<void>;
 }
 
-export async function startDatabase(cfg: Config, log: Logger): Promise<{ url: string; stop: () => Promise<void> }> {
-  if (cfg.DATABASE_URL) {
-    await assertDatabaseAnswers(cfg.DATABASE_URL, cfg.DB_CONNECT_TIMEOUT_MS);
-    return { url: cfg.DATABASE_URL, stop: async () => undefined };
-  }
-  const server = await startEmbeddedPostgres(cfg.DATA_DIR, cfg.EMBEDDED_PG_PORT);
-  log.info({ port: cfg.EMBEDDED_PG_PORT, dataDir: path.join(cfg.DATA_DIR, 'pg') }, 'embedded PostgreSQL running');
-  return { url: await ensureDatabase(server.url, 'csp'), stop: server.stop };
+/** The database's two URLs: the owner's (migrations) and the application role's (everything else). */
+export interface DatabaseUrls {
+  ownerUrl: string;
+  appUrl: string;
 }
 
+export interface StartOptions {
+  /** Restart the embedded server or dev server with backoff whenever it dies (`npm start`). */
+  supervise?: Logger;
+}
+
+/**
+ * PostgreSQL: DATABASE_URL (and DATABASE_OWNER_URL for migrations, when set), or the embedded
+ * server in DATA_DIR with its owner and application roles (db/embedded.ts). The one place the
+ * system, a worker and `npm run migrate` start or find their database.
+ */
+export async function startDatabase(
+  cfg: Config,
+  log: Logger,
+  opts: StartOptions = {},
+): Promise<DatabaseUrls & { stop: () => Promise<void> }> {
+  if (cfg.DATABASE_URL) {
+    const ownerUrl = cfg.DATABASE_OWNER_URL ?? cfg.DATABASE_URL;
+    await assertDatabaseAnswers(cfg.DATABASE_URL, cfg.DB_CONNECT_TIMEOUT_MS);
+    if (ownerUrl !== cfg.DATABASE_URL) await assertDatabaseAnswers(ownerUrl, cfg.DB_CONNECT_TIMEOUT_MS);
+    return { ownerUrl, appUrl: cfg.DATABASE_URL, stop: async () => undefined };
+  }
+  const cluster = await prepareEmbeddedPostgres(cfg.DATA_DIR, cfg.EMBEDDED_PG_PORT);
+  let stop: () => Promise<void>;
+  let pid: number | undefined;
+  if (opts.supervise) {
+    const postgres = await supervise({
+      name: 'postgres',
+      log: opts.supervise,
+      start: () => spawnPostgres(cluster),
+      stop: (c) => stopPostgres(c),
+    });
+    stop = () => postgres.stop();
+    pid = postgres.current()?.pid;
+  } else {
+    const child = await spawnPostgres(cluster);
+    stop = () => stopPostgres(child);
+    pid = child.pid;
+  }
+  log.info({ port: cfg.EMBEDDED_PG_PORT, dataDir: cluster.pgData, pid }, 'embedded PostgreSQL running');
+  try {
+    const urls = await ensureEmbeddedDatabase(cfg.DATA_DIR, cfg.EMBEDDED_PG_PORT, cluster.password, 'csp');
+    return { ownerUrl: urls.ownerUrl, appUrl: urls.appUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Pending migrations as the owner, then the application role's grants (db/roles.ts). */
+export async function migrateDatabase(db: DatabaseUrls, cfg: Config, log: Logger): Promise<void> {
+  const applied = await migrateAndGrant(db, (url) => migrateUp(url, undefined, cfg.DB_CONNECT_TIMEOUT_MS));
+  if (applied.length) log.info({ applied }, 'database migrated');
+}
+
+/** Temporal: TEMPORAL_ADDRESS (namespace and search attributes made sure of), or the dev server in DATA_DIR. */
 export async function startTemporal(
   cfg: Config,
   log: Logger,
+  opts: StartOptions = {},
 ): Promise<{ address: string; uiUrl: string | null; stop: () => Promise<void> }> {
   if (cfg.TEMPORAL_ADDRESS) {
     await ensureNamespaceAndSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE, temporalTls(cfg));
     return { address: cfg.TEMPORAL_ADDRESS, uiUrl: null, stop: async () => undefined };
   }
-  const dev = await startDevServer({
+  const devOptions = {
     cliPath: cfg.TEMPORAL_CLI_PATH,
     port: cfg.TEMPORAL_PORT,
     uiPort: cfg.TEMPORAL_UI_PORT,
     namespace: cfg.TEMPORAL_NAMESPACE,
     dataDir: path.join(cfg.DATA_DIR, 'temporal'),
-  });
+  };
+  const address = `127.0.0.1:${cfg.TEMPORAL_PORT}`;
+  const uiUrl = `http://127.0.0.1:${cfg.TEMPORAL_UI_PORT}`;
+  if (opts.supervise) {
+    const temporal = await supervise({
+      name: 'temporal',
+      log: opts.supervise,
+      start: async () => (await startDevServer(devOptions)).process,
+      stop: (c) => stopChild(c, 'SIGTERM', 10_000),
+    });
+    log.info({ address, webUi: uiUrl, pid: temporal.current()?.pid }, 'Temporal dev server running');
+    return { address, uiUrl, stop: () => temporal.stop() };
+  }
+  const dev = await startDevServer(devOptions);
   log.info({ address: dev.address, webUi: dev.uiUrl }, 'Temporal dev server running');
   return { address: dev.address, uiUrl: dev.uiUrl, stop: dev.stop };
 }
 
 export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   const db = await startDatabase(cfg, log);
-  const applied = await migrateUp(db.url, undefined, cfg.DB_CONNECT_TIMEOUT_MS);
-  if (applied.length) log.info({ applied }, 'database migrated');
+  await migrateDatabase(db, cfg, log);
   const temporal = await startTemporal(cfg, log);
   // One connection for the worker's polls and the activities' calls (signal-with-start of each
   // quarantine group, schedules): over the SDK's native client a call costs the worker less CPU
@@ -68,9 +135,9 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   const connection = await workerConnection(temporal.address, cfg);
   const client = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
   const timeouts = { connectTimeoutMs: cfg.DB_CONNECT_TIMEOUT_MS, statementTimeoutMs: cfg.DB_STATEMENT_TIMEOUT_MS };
-  const pool = createPool(db.url, 10, timeouts);
+  const pool = createPool(db.appUrl, 10, timeouts);
   // A connection for each page a fetch call may have being saved, in each fetch slot.
-  const pageSaver = threadPageSaver(db.url, timeouts, FETCH_SLOTS * SAVES_IN_FLIGHT);
+  const pageSaver = threadPageSaver(db.appUrl, timeouts, FETCH_SLOTS * SAVES_IN_FLIGHT);
   const keyring = keyringFromConfig(cfg);
   await verifyKeyring(pool, keyring);
   const deps: ActivityDeps = {
@@ -90,7 +157,7 @@ export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {
   return {
     cfg,
     pool,
-    databaseUrl: db.url,
+    databaseUrl: db.appUrl,
     temporalAddress: temporal.address,
     uiUrl: temporal.uiUrl,
     client,

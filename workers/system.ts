@@ -12,7 +12,7 @@
  * configuration, a system already running on these ports); 3 a service unavailable.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WORKER_ENV, WORKER_NODE_FLAGS } from './node-flags';
 import type { Logger } from 'pino';
@@ -21,25 +21,18 @@ import { ConfigError, loadConfig, carrierUrls, reconciliationTiming, usesSimulat
 import { createLogger } from '../config/logger';
 import { keyringFromConfig } from '../config/secrets';
 import { temporalTls } from '../config/temporal-tls';
-import { startSimulator, type Simulator } from '../carrier/simulator/server';
-import {
-  embeddedServerUrl,
-  ensureDatabase,
-  portOpen,
-  prepareEmbeddedPostgres,
-  spawnPostgres,
-  stopPostgres,
-} from '../db/embedded';
-import { assertDatabaseAnswers, createPool, DatabaseUnavailableError } from '../db/pool';
-import { migrateUp } from '../db/migrate';
+import { portOpen } from '../db/embedded';
+import { createPool, DatabaseUnavailableError } from '../db/pool';
 import { KeyMismatchError, verifyKeyring } from '../db/encryption-keys';
-import { getProvider, listProviders, setProviderAttention, type ProviderView } from '../db/providers';
+import { listProviders, setProviderAttention, type ProviderView } from '../db/providers';
 import type { ProviderContext } from '../client/providers';
-import { onboardSimulatorProvider } from '../client/demo-provider';
+import { makeDataDirPrivate } from '../config/data-dir';
+import { migrateDatabase, startDatabase, startTemporal } from './runtime';
+import { onboardSimulatorProviders, startDemoCarrier } from './demo';
+import { rootCause } from './root-cause';
 import { ensureUsageSchedule, runUsageCycleNow } from '../workflows/usage-cycle.api';
 import { ensureInvoiceReconciliationSchedule } from '../workflows/invoice-reconciliation.api';
 import type { CycleSummary } from '../workflows/types';
-import { ensureNamespaceAndSearchAttributes, startDevServer } from './temporal-server';
 import { stopChild, supervise } from './supervise';
 import { workflowBundle } from './worker';
 import { installTemporalRuntime } from './logging';
@@ -141,55 +134,6 @@ async function refuseSecondSystem(cfg: Config): Promise<void> {
   }
 }
 
-async function startDatabase(cfg: Config, log: Logger, stopper: Stopper): Promise<string> {
-  if (cfg.DATABASE_URL) {
-    await assertDatabaseAnswers(cfg.DATABASE_URL, cfg.DB_CONNECT_TIMEOUT_MS);
-    return cfg.DATABASE_URL;
-  }
-  const cluster = await prepareEmbeddedPostgres(cfg.DATA_DIR, cfg.EMBEDDED_PG_PORT);
-  const postgres = await supervise({
-    name: 'postgres',
-    log,
-    start: () => spawnPostgres(cluster),
-    stop: (c) => stopPostgres(c),
-  });
-  await stopper.add('postgres', () => postgres.stop());
-  log.info(
-    { port: cfg.EMBEDDED_PG_PORT, dataDir: cluster.pgData, pid: postgres.current()?.pid },
-    'embedded PostgreSQL running',
-  );
-  return ensureDatabase(embeddedServerUrl(cfg.EMBEDDED_PG_PORT, cluster.password), 'csp');
-}
-
-async function startTemporal(
-  cfg: Config,
-  log: Logger,
-  stopper: Stopper,
-): Promise<{ address: string; uiUrl: string | null }> {
-  if (cfg.TEMPORAL_ADDRESS) {
-    await ensureNamespaceAndSearchAttributes(cfg.TEMPORAL_ADDRESS, cfg.TEMPORAL_NAMESPACE, temporalTls(cfg));
-    return { address: cfg.TEMPORAL_ADDRESS, uiUrl: null };
-  }
-  const opts = {
-    cliPath: cfg.TEMPORAL_CLI_PATH,
-    port: cfg.TEMPORAL_PORT,
-    uiPort: cfg.TEMPORAL_UI_PORT,
-    namespace: cfg.TEMPORAL_NAMESPACE,
-    dataDir: path.join(cfg.DATA_DIR, 'temporal'),
-  };
-  const temporal = await supervise({
-    name: 'temporal',
-    log,
-    start: async () => (await startDevServer(opts)).process,
-    stop: (c) => stopChild(c, 'SIGTERM', 10_000),
-  });
-  await stopper.add('temporal', () => temporal.stop());
-  const address = `127.0.0.1:${cfg.TEMPORAL_PORT}`;
-  const uiUrl = `http://127.0.0.1:${cfg.TEMPORAL_UI_PORT}`;
-  log.info({ address, webUi: uiUrl, pid: temporal.current()?.pid }, 'Temporal dev server running');
-  return { address, uiUrl };
-}
-
 /**
  * The worker as a child process (workers/main.ts), pointed at the database and Temporal started
  * here. It says it is ready over the IPC channel, and drains and exits if this process dies.
@@ -217,67 +161,7 @@ function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   });
 }
 
-async function startDemoCarrier(cfg: Config, log: Logger, stopper: Stopper): Promise<Simulator | null> {
-  if (!usesSimulator(cfg)) return null;
-  // A third provider is left for the admin to onboard with `provider add` (the README shows how).
-  const simulator = await startSimulator({
-    port: cfg.SIMULATOR_PORT,
-    usageRecords: cfg.SIMULATOR_RECORDS,
-    providers: DEMO_PROVIDERS + 1,
-  });
-  await stopper.add('simulator', () => simulator.close());
-  log.info(
-    { carrier: simulator.url, usageLinesPerProvider: cfg.SIMULATOR_RECORDS },
-    'carrier simulator running (default carrier)',
-  );
-  return simulator;
-}
-
-/** How many of the simulator's providers the demo onboards itself; the next one is the admin's to try. */
-const DEMO_PROVIDERS = 2;
-
-/** The demo's providers: the simulator's, onboarded once (idempotent by client id), with a rate card. */
-async function onboardSimulatorProviders(
-  ctx: ProviderContext,
-  sim: Simulator,
-  cfg: Config,
-  log: Logger,
-): Promise<void> {
-  const yours = sim.dataset.providers[DEMO_PROVIDERS];
-  if (yours && !(await getProvider(ctx.pool, yours.clientId))) {
-    // Once, while it is not onboarded: how to try onboarding against the simulator.
-    log.info(
-      {
-        tryIt: `RHIPE_CLIENT_SECRET=${yours.clientSecret} npm run csp -- provider add --name "${yours.name}" --client-id ${yours.clientId}`,
-        credentials: `${sim.url}/sim/providers`,
-      },
-      'try onboarding a provider yourself: the simulator has one the demo left for you (its client ids and secrets are listed at /sim/providers)',
-    );
-  }
-  for (const [index, p] of sim.dataset.providers.slice(0, DEMO_PROVIDERS).entries()) {
-    if (await getProvider(ctx.pool, p.clientId)) continue;
-    const timeZone = p.currency === 'NZD' ? 'Pacific/Auckland' : cfg.DEFAULT_TIME_ZONE;
-    try {
-      const { provider, onboarding } = await onboardSimulatorProvider(ctx, sim.dataset, index, {
-        timeZone,
-        cycleTimes: cfg.CYCLE_TIMES,
-      });
-      log.info(
-        { provider: provider.id, name: provider.name, services: onboarding.servicesCreated },
-        'demo provider onboarded',
-      );
-    } catch (err) {
-      log.error({ provider: p.name, reason: rootCause(err) }, 'demo provider could not be onboarded; the others go on');
-    }
-  }
-}
-
-/** The deepest message of a failure's cause chain (workflow → activity → application failure). */
-export function rootCause(err: unknown): string {
-  let e = err as (Error & { cause?: unknown }) | undefined;
-  while (e?.cause instanceof Error) e = e.cause;
-  return e?.message ?? String(err);
-}
+export { rootCause };
 
 export type CycleOutcome =
   ({ outcome: 'completed' } & CycleSummary) | { outcome: 'failed'; providerId: string; name: string; reason: string };
@@ -299,7 +183,7 @@ async function runCycleNow(ctx: ProviderContext, provider: ProviderView, log: Lo
 
 async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number> {
   await refuseSecondSystem(cfg);
-  mkdirSync(cfg.DATA_DIR, { recursive: true });
+  makeDataDirPrivate(cfg.DATA_DIR);
   const lock: Lock = {
     pid: process.pid,
     startedAt: new Date().toISOString(),
@@ -308,10 +192,11 @@ async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number>
     webUi: null,
   };
 
-  const databaseUrl = await startDatabase(cfg, log, stopper);
-  const applied = await migrateUp(databaseUrl, undefined, cfg.DB_CONNECT_TIMEOUT_MS);
-  if (applied.length) log.info({ applied }, 'database migrated');
-  const pool = createPool(databaseUrl, 10, {
+  const db = await startDatabase(cfg, log, { supervise: log });
+  await stopper.add('postgres', db.stop);
+  await migrateDatabase(db, cfg, log);
+  // The application role from here on; the owner's URL is only for the worker's own migrations.
+  const pool = createPool(db.appUrl, 10, {
     connectTimeoutMs: cfg.DB_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: cfg.DB_STATEMENT_TIMEOUT_MS,
   });
@@ -320,7 +205,8 @@ async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number>
   const keyring = keyringFromConfig(cfg);
   await verifyKeyring(pool, keyring);
 
-  const temporal = await startTemporal(cfg, log, stopper);
+  const temporal = await startTemporal(cfg, log, { supervise: log });
+  await stopper.add('temporal', temporal.stop);
   Object.assign(lock, { temporal: temporal.address, webUi: temporal.uiUrl });
   writeFileSync(lockFile(cfg), JSON.stringify(lock) + '\n', { mode: 0o600 });
   await stopper.add('lock', async () => rmSync(lockFile(cfg), { force: true }));
@@ -332,14 +218,16 @@ async function main(log: Logger, cfg: Config, stopper: Stopper): Promise<number>
   await stopper.add('connection', () => connection.close());
   const client = new Client({ connection, namespace: cfg.TEMPORAL_NAMESPACE });
 
-  const simulator = await startDemoCarrier(cfg, log, stopper);
+  const simulator = await startDemoCarrier(cfg, log);
+  if (simulator) await stopper.add('simulator', () => simulator.close());
 
   // Bundled once here, so each worker (re)start loads it instead of running webpack again.
   const bundlePath = path.join(cfg.DATA_DIR, 'workflow-bundle.js');
-  writeFileSync(bundlePath, (await workflowBundle()).code);
+  writeFileSync(bundlePath, (await workflowBundle()).code, { mode: 0o600 });
   const workerEnv: NodeJS.ProcessEnv = {
     ...process.env,
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: db.appUrl,
+    DATABASE_OWNER_URL: db.ownerUrl,
     TEMPORAL_ADDRESS: temporal.address,
     WORKFLOW_BUNDLE: bundlePath,
     CYCLE_ONCE: '0',
