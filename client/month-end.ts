@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { stringify } from 'csv-stringify/sync';
 import type { Pool } from '../db/pool';
+import { toCsv } from './csv';
 import { bucketRows } from '../db/charges';
 import { invoiceNumbers, invoicingSettings } from '../db/invoicing';
 import type { ProviderRow } from '../db/providers';
@@ -40,11 +40,7 @@ export async function buildExport(
 ): Promise<string> {
   const buckets = await bucketRows(db, provider.id, period);
   if (format === 'csv') {
-    return stringify(bucketExportRows(period, provider.currency, buckets), {
-      header: true,
-      columns: [...BUCKET_EXPORT_COLUMNS],
-      record_delimiter: '\r\n',
-    });
+    return toCsv(bucketExportRows(period, provider.currency, buckets), BUCKET_EXPORT_COLUMNS);
   }
   const settings = await invoicingSettings(db, provider.id, provider.currency);
   const customers = [
@@ -53,11 +49,7 @@ export async function buildExport(
     .sort(([ka, a], [kb, b]) => a.localeCompare(b) || ka.localeCompare(kb))
     .map(([k]) => k);
   const numbers = await invoiceNumbers(db, provider.id, period, settings.invoicePrefix, customers);
-  return stringify(xeroRows(period, provider.currency, settings, numbers, buckets), {
-    header: true,
-    columns: [...XERO_COLUMNS],
-    record_delimiter: '\r\n',
-  });
+  return toCsv(xeroRows(period, provider.currency, settings, numbers, buckets), XERO_COLUMNS);
 }
 
 export function writeOut(text: string, file: string | undefined): void {

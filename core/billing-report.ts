@@ -303,6 +303,14 @@ export const XERO_COLUMNS = [
   'BrandingTheme',
 ] as const;
 
+/** Xero's account codes: letters and digits, at most 10 (e.g. 200). */
+export const XERO_ACCOUNT_CODE = /^[A-Za-z0-9]{1,10}$/;
+
+/** What is wrong with an account code (the rule), or null when Xero would take it. */
+export function xeroAccountCodeProblem(code: string): string | null {
+  return XERO_ACCOUNT_CODE.test(code) ? null : `must be Xero's account code: 1 to 10 letters or digits (e.g. 200)`;
+}
+
 export interface XeroSettings {
   accountCode: string;
   taxType: string;

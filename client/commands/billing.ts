@@ -1,11 +1,17 @@
 import type { Command } from '@commander-js/extra-typings';
-import { stringify } from 'csv-stringify/sync';
 import type { CliContext } from '../context';
 import { requireProvider } from '../lookup';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { buildChargesReport, buildExport, writeOut, type ExportFormat } from '../month-end';
-import { REPORT_GROUPINGS, shownFigures, type ReportGrouping, type ReportRow } from '../../core/billing-report';
+import {
+  REPORT_GROUPINGS,
+  shownFigures,
+  xeroAccountCodeProblem,
+  type ReportGrouping,
+  type ReportRow,
+} from '../../core/billing-report';
+import { toCsv } from '../csv';
 import { isPeriod } from '../../core/period';
 import { invoicingSettings, saveInvoicingSettings } from '../../db/invoicing';
 import { isPeriodClosed } from '../../db/billing-periods';
@@ -64,9 +70,7 @@ export function billingCommands(program: Command, ctx: () => CliContext): void {
         const rows = report.rows.map((r) => ({ ...r, period, currency: report.currency }));
         const csvColumns = [...columns];
         csvColumns.splice(csvColumns.indexOf('margin') + 1, 0, 'invoiced');
-        process.stdout.write(
-          stringify(rows, { header: true, columns: ['period', 'currency', ...csvColumns], record_delimiter: '\r\n' }),
-        );
+        process.stdout.write(toCsv(rows, ['period', 'currency', ...csvColumns]));
         return;
       }
       const closed = await isPeriodClosed(db, provider.id, period);
@@ -148,8 +152,9 @@ export function billingCommands(program: Command, ctx: () => CliContext): void {
         throw new UserError('--invoice-prefix must be 1-12 letters, digits or -');
       if (!Number.isInteger(next.dueDays) || next.dueDays < 0 || next.dueDays > 365)
         throw new UserError('--due-days must be a whole number from 0 to 365');
-      if (!next.accountCode.trim() || !next.taxType.trim())
-        throw new UserError('--account-code and --tax-type must not be empty');
+      const accountCodeProblem = xeroAccountCodeProblem(next.accountCode);
+      if (accountCodeProblem) throw new UserError(`--account-code ${accountCodeProblem}`);
+      if (!next.taxType.trim()) throw new UserError('--tax-type must not be empty');
       await saveInvoicingSettings(db, provider.id, next, o.by);
       printObject({ provider: provider.id, ...next }, !!o.json);
     });
