@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { CliContext } from './context';
 import { UserError } from './errors';
+import { adminTextProblem } from '../core/admin-text';
 import { ConfigError, PROJECT_ROOT } from '../config';
 import { providerCommands } from './commands/providers';
 import { scheduleCommands } from './commands/schedules';
@@ -32,7 +33,15 @@ const program = new Command('csp')
     'print the version',
   )
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  // Notes and reasons are kept whole (audit trail, workflow history): bounded before anything runs.
+  .hook('preAction', (_program, command) => {
+    for (const option of ['note', 'reason']) {
+      const value = command.opts()[option] as unknown;
+      const problem = typeof value === 'string' ? adminTextProblem(`--${option}`, value) : null;
+      if (problem) throw new UserError(problem);
+    }
+  });
 providerCommands(program, ctx);
 tenantCommands(program, ctx);
 rateCommands(program, ctx);

@@ -48,22 +48,33 @@ export function printRows(rows: Array<Record<string, unknown>>, json: boolean, c
   process.stdout.write(body.join('\n') + '\n');
 }
 
+/** Widest a value of a single object's view is printed (a carrier's name or an admin's note, whole in --json). */
+const OBJECT_TEXT_WIDTH = 200;
+
 export function printObject(value: unknown, json: boolean): void {
   if (json) {
     process.stdout.write(JSON.stringify(value, null, 2) + '\n');
     return;
   }
+  let cut = false;
+  const shown = (x: unknown) => {
+    const text = x instanceof Date ? x.toISOString() : String(x);
+    if (text.length <= OBJECT_TEXT_WIDTH) return text;
+    cut = true;
+    return `${text.slice(0, OBJECT_TEXT_WIDTH - 1)}…`;
+  };
   const walk = (v: unknown, indent: string): string =>
     v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date)
       ? Object.entries(v as Record<string, unknown>)
           .map(([k, x]) =>
             x && typeof x === 'object' && !(x instanceof Date)
               ? `${indent}${k}:\n${walk(x, indent + '  ')}`
-              : `${indent}${k}: ${x instanceof Date ? x.toISOString() : String(x)}`,
+              : `${indent}${k}: ${shown(x)}`,
           )
           .join('\n')
       : Array.isArray(v)
-        ? v.map((x) => `${indent}- ${typeof x === 'object' ? JSON.stringify(x) : String(x)}`).join('\n')
-        : `${indent}${String(v)}`;
-  process.stdout.write(walk(value, '') + '\n');
+        ? v.map((x) => `${indent}- ${typeof x === 'object' ? JSON.stringify(x) : shown(x)}`).join('\n')
+        : `${indent}${shown(v)}`;
+  const text = walk(value, '');
+  process.stdout.write(text + '\n' + (cut ? '(a value ending in … is cut; --json has it whole)\n' : ''));
 }

@@ -120,13 +120,26 @@ export async function removeRate(
   return { ...change, repriced: await repricedOpenMonths(deps.pool, provider.id, normalizeGuid(productId)) };
 }
 
+/**
+ * A negative default markup bills every product without a rule below its cost: a typo ("-50" for
+ * "50") would do that silently. It is accepted only when confirmed (`--allow-negative`, the
+ * console's "allow a negative markup").
+ */
+export function negativeMarkupProblem(percent: string, allowNegative = false): string | null {
+  if (allowNegative || !(Number(percent) < 0)) return null;
+  return `a negative default markup (${percent}%) bills every product without a rule below its cost: confirm it with --allow-negative (in the console, tick "allow a negative markup")`;
+}
+
 export async function setDefaultMarkup(
   deps: RateEditDeps,
   provider: ProviderView,
   percent: string,
   by: RateEditor,
+  opts: { allowNegative?: boolean } = {},
 ): Promise<{ old: string | null; new: string | null; cleansing: number; repriced: RepricedMonth[] }> {
   const value = checkMarkupInput(percent);
+  const problem = value === null ? null : negativeMarkupProblem(value, opts.allowNegative);
+  if (problem) throw new RateEditError(problem);
   const change = await changeDefaultMarkup(deps.pool, provider.id, provider.currency, value, by);
   const groups = value === null ? [] : await autoCleanse(deps, provider.id, { kind: 'rateAdded', productId: null });
   return { ...change, cleansing: groups.length, repriced: await repricedOpenMonths(deps.pool, provider.id, null) };

@@ -135,6 +135,9 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       const summary = await groupSummary(db, key);
       const lines = await listGroupLines(db, key);
       const actions = await listQuarantineActions(db, key);
+      // Well-formed but never quarantined (no line, no action ever): a typo, not an empty group.
+      if (lines.length === 0 && actions.length === 0)
+        throw new UserError(`no such quarantine group "${ref}": use the "group" column of "quarantine list"`);
       if (o.json) {
         printObject({ workflowId: groupWorkflowId(key), summary, lines, actions }, true);
         return;

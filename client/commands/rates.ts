@@ -10,6 +10,7 @@ import {
   checkMarkupInput,
   checkRuleInput,
   removeRate,
+  negativeMarkupProblem,
   setDefaultMarkup,
   setRate,
   type RateEditDeps,
@@ -117,6 +118,7 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
     .command('default-markup <provider> <percent>')
     .description('the markup for products without a rule ("none" to quarantine them instead)')
     .option('--by <name>', 'who changes it, for the audit trail (default: your OS user)')
+    .option('--allow-negative', 'accept a markup below 0 (every unrated product billed below cost)')
     .action(async (ref: string, percent: string, o) => {
       try {
         checkMarkupInput(percent);
@@ -124,7 +126,8 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
         throw cliMessage(err);
       }
       const p = await providerOf(ref);
-      const r = await setDefaultMarkup(await edits(), p, percent, editor(o.by)).catch((err) => {
+      const allowNegative = !!o.allowNegative;
+      const r = await setDefaultMarkup(await edits(), p, percent, editor(o.by), { allowNegative }).catch((err) => {
         throw cliMessage(err);
       });
       process.stdout.write(`${p.id}: default markup ${r.new === null ? 'none' : `${r.new}%`}\n`);
@@ -151,6 +154,7 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
     .command('import <provider>')
     .description('replace the whole card with a JSON file in the rating command format; a bad file changes nothing')
     .requiredOption('--file <path>', 'card JSON')
+    .option('--allow-negative', 'accept a negative defaultMarkupPercent (every unrated product billed below cost)')
     .action(async (ref: string, o) => {
       // The file is checked (shape, and the bounds of core/rate-card.ts) before anything is looked up.
       let card;
@@ -159,6 +163,10 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
       } catch (err) {
         throw new UserError(`rate card file ${o.file}: ${(err as Error).message}`);
       }
+      const markup = card.defaultMarkupPercent
+        ? negativeMarkupProblem(card.defaultMarkupPercent.toFixed(), !!o.allowNegative)
+        : null;
+      if (markup) throw new UserError(`rate card file ${o.file}: ${markup}`);
       const p = await providerOf(ref);
       if (card.currency !== p.currency)
         throw new UserError(

@@ -38,6 +38,46 @@ export async function checkPassword(pool: Pool, username: string, password: stri
   return (await argon2.verify(found.hash, password).catch(() => false)) ? found.user : null;
 }
 
+/**
+ * Failed sign-ins counted per key (a user name, a client address) over a sliding window: once a
+ * key has `max` failures in the window, it is refused until the oldest leaves the window. Kept in
+ * memory: a restart forgets, which costs an attacker a restart per `max` guesses.
+ */
+export class FailureThrottle {
+  private readonly failures = new Map<string, number[]>();
+  constructor(
+    readonly max: number,
+    readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private recent(key: string): number[] {
+    const since = this.now() - this.windowMs;
+    const kept = (this.failures.get(key) ?? []).filter((t) => t > since);
+    if (kept.length) this.failures.set(key, kept);
+    else this.failures.delete(key);
+    return kept;
+  }
+
+  /** 0 when `key` may try; otherwise the ms until it may. */
+  blockedForMs(key: string): number {
+    const recent = this.recent(key);
+    return recent.length < this.max ? 0 : recent[recent.length - this.max]! + this.windowMs - this.now();
+  }
+
+  fail(key: string): void {
+    const recent = this.recent(key);
+    recent.push(this.now());
+    this.failures.set(key, recent);
+    // Bounded: an attacker inventing user names cannot grow the map without end.
+    if (this.failures.size > 100_000) for (const k of [...this.failures.keys()].slice(0, 10_000)) this.recent(k);
+  }
+
+  succeed(key: string): void {
+    this.failures.delete(key);
+  }
+}
+
 export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }

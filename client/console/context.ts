@@ -18,8 +18,15 @@ export interface ConsoleDeps {
 export interface ConsoleOptions {
   /** Adds `Secure` to cookies: set when the console is served over HTTPS (behind a proxy). */
   secureCookies?: boolean;
-  /** Sign-in attempts per client address per minute. */
+  /** Failed sign-ins per user name in the window (one minute): then that user waits, whoever asks. */
   loginAttemptsPerMinute?: number;
+  /** Failed sign-ins per client address in the window: far more, as a proxy's users share one address. */
+  loginAttemptsPerAddressPerMinute?: number;
+  /**
+   * Addresses of reverse proxies whose X-Forwarded-For names the client (CONSOLE_TRUSTED_PROXY).
+   * Empty: the client is the connection's address, and the header is ignored.
+   */
+  trustedProxies?: string[];
   /** The window those attempts are counted in, in ms (one minute; tests on a loaded machine stretch it). */
   loginWindowMs?: number;
   sessionIdleMinutes?: number;

@@ -2,7 +2,6 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import { Eta } from 'eta';
 import { deleteExpiredSessions, setFlash, takeFlash, touchSession } from '../../db/console-sessions';
@@ -15,6 +14,7 @@ import {
   type ConsoleSession,
 } from './context';
 import { roleAllows, type Role } from './access';
+import { adminTextProblem } from '../../core/admin-text';
 import { displayMoney, displayTime } from '../display';
 import { csrfTokenFor, sameToken, tokenHash } from './auth';
 import { loginRoutes, SESSION_COOKIE } from './routes/login';
@@ -54,17 +54,22 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
   const opts: Required<ConsoleOptions> = {
     secureCookies: options.secureCookies ?? false,
     loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 10,
+    loginAttemptsPerAddressPerMinute: options.loginAttemptsPerAddressPerMinute ?? 100,
+    trustedProxies: options.trustedProxies ?? [],
     loginWindowMs: options.loginWindowMs ?? 60_000,
     sessionIdleMinutes: options.sessionIdleMinutes ?? 60,
     sessionMaxHours: options.sessionMaxHours ?? 12,
   };
-  const app = Fastify({ logger: false, trustProxy: false, bodyLimit: 64 * 1024 });
+  // request.ip: the connection's address, or (only from a configured proxy) the client X-Forwarded-For names.
+  const app = Fastify({
+    logger: false,
+    trustProxy: opts.trustedProxies.length > 0 ? opts.trustedProxies : false,
+    bodyLimit: 64 * 1024,
+  });
   const eta = new Eta({ views: VIEWS, cache: true, autoEscape: true, autoTrim: false });
 
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
-  // preHandler: the form is parsed by then, so an exceeded attempt is audited with the username tried.
-  await app.register(fastifyRateLimit, { global: false, hook: 'preHandler' });
   await app.register(fastifyStatic, { root: PUBLIC, prefix: '/assets/', index: false });
   await app.register(fastifyStatic, {
     root: CHART_JS_DIST,
@@ -104,6 +109,7 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
         time: displayTime,
         wf: ctx.workflowLink,
         qs: queryString,
+        cut: cutText,
       });
       return this.code(status).type('text/html; charset=utf-8').send(html);
     },
@@ -137,6 +143,12 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
           403,
           'This form is out of date or did not come from this console (missing or wrong CSRF token). Reload the page and try again.',
         );
+      // Notes and reasons are kept whole (audit trail, workflow history): bounded here for every form.
+      for (const field of ['note', 'reason']) {
+        const value = body?.[field];
+        const problem = typeof value === 'string' ? adminTextProblem(field, value.trim()) : null;
+        if (problem) throw new HttpError(400, `The ${problem}.`);
+      }
     }
     if (!roleAllows(request.session.user.role, needed)) {
       throw new HttpError(
@@ -159,6 +171,17 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
   });
 
   app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
+    const down = unavailableService(err);
+    if (down) {
+      deps.log.warn({ err: err.message, url: request.url, service: down }, 'console: a service is unavailable');
+      const message = `${down} is unavailable right now, so this page cannot be shown or this change made. Nothing was lost; try again in a minute.`;
+      // Plain text, and no page template: the page itself may need the database.
+      return reply
+        .code(503)
+        .header('Retry-After', '30')
+        .type('text/plain; charset=utf-8')
+        .send(message + '\n');
+    }
     const status =
       err instanceof HttpError
         ? err.statusCode
@@ -196,6 +219,51 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
   return app;
+}
+
+/**
+ * Free text from the carrier (customer and product names, domains, reasons) and from admins is
+ * stored whole; a page shows at most `max` characters of it, ending in "…" when cut.
+ */
+export function cutText(value: unknown, max = 80): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+const DATABASE_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, shutting down)
+  '53300', // too_many_connections
+]);
+
+/**
+ * "The database" or "Temporal" when a failure is that service being down or unreachable (the
+ * console then answers 503, as a load balancer and a person expect), null for anything else.
+ */
+export function unavailableService(err: unknown): 'The database' | 'Temporal' | null {
+  for (let e = err as (Error & { code?: unknown; cause?: unknown }) | undefined, depth = 0; e && depth < 8; depth++) {
+    if (e.name === 'DatabaseUnavailableError') return 'The database';
+    if (typeof e.code === 'string' && DATABASE_DOWN_CODES.has(e.code)) return 'The database';
+    if (
+      /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+        e.message ?? '',
+      )
+    )
+      return 'The database';
+    // gRPC's UNAVAILABLE (14) and DEADLINE_EXCEEDED (4), as the Temporal client reports them.
+    if ((e.code === 14 || e.code === 4) && ('details' in e || 'metadata' in e)) return 'Temporal';
+    if (e.name === 'ServiceError' && /UNAVAILABLE|DEADLINE_EXCEEDED|failed to connect/i.test(e.message ?? ''))
+      return 'Temporal';
+    e = e.cause as typeof e;
+  }
+  return null;
 }
 
 export interface RunningConsole {

@@ -26,7 +26,12 @@ export async function startSystemConsole(
       log,
     },
     { port: cfg.CONSOLE_PORT, host: cfg.CONSOLE_HOST },
-    { secureCookies: cfg.CONSOLE_SECURE_COOKIES, loginAttemptsPerMinute: cfg.CONSOLE_LOGIN_ATTEMPTS_PER_MINUTE },
+    {
+      secureCookies: cfg.CONSOLE_SECURE_COOKIES,
+      loginAttemptsPerMinute: cfg.CONSOLE_LOGIN_ATTEMPTS_PER_MINUTE,
+      loginAttemptsPerAddressPerMinute: cfg.CONSOLE_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE,
+      trustedProxies: cfg.CONSOLE_TRUSTED_PROXY,
+    },
   ).catch((err: Error & { code?: string }) => {
     if (err.code === 'EADDRINUSE')
       throw new Error(

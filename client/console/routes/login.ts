@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createSession, deleteSession } from '../../../db/console-sessions';
 import { recordAudit } from '../../../db/audit-events';
-import { checkPassword, newToken, sameToken, tokenHash } from '../auth';
-import { str, type ConsoleContext } from '../context';
+import { checkPassword, FailureThrottle, newToken, sameToken, tokenHash } from '../auth';
+import { HttpError, str, type ConsoleContext } from '../context';
 
 export const SESSION_COOKIE = 'csp_session';
 /** Before sign-in there is no session to tie a CSRF token to: a random cookie, sent back in the form. */
@@ -22,8 +22,6 @@ export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
     secure: ctx.opts.secureCookies,
     maxAge: maxAgeSeconds,
   });
-
-  const rateLimitAudits = new WeakMap<FastifyRequest, Promise<unknown>>();
 
   const form = async (request: FastifyRequest, reply: FastifyReply, error: string | null, status = 200) => {
     // Reused while valid: a second tab (or the browser's favicon request) must not invalidate the first form.
@@ -47,88 +45,70 @@ export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
     return form(request, reply, null);
   });
 
-  app.post(
-    '/login',
-    {
-      // The rate limiter's hook is synchronous: the 429 waits here until its audit row is written, so the log is whole when the caller sees the refusal.
-      onSend: async (request, _reply, payload) => {
-        await rateLimitAudits.get(request);
-        return payload;
-      },
-      config: {
-        role: 'public',
-        rateLimit: {
-          max: ctx.opts.loginAttemptsPerMinute,
-          timeWindow: ctx.opts.loginWindowMs,
-          onExceeded: (request: FastifyRequest) => {
-            const username =
-              str((request.body as Record<string, unknown> | undefined)?.username).slice(0, 64) || '(none)';
-            const audit = recordAudit(pool, {
-              actor: username,
-              source: 'console',
-              kind: 'login.rate-limited',
-              detail: 'too many sign-in attempts from this address',
-              remoteAddr: request.ip,
-            }).catch((err: unknown) =>
-              ctx.deps.log.error(
-                { err, user: username, remoteAddr: request.ip },
-                'console: could not audit a rate-limited sign-in',
-              ),
-            );
-            rateLimitAudits.set(request, audit);
-          },
-          errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) => ({
-            statusCode: 429,
-            error: 'Too Many Requests',
-            message: `Too many sign-in attempts from this address. Try again in ${context.after}.`,
-          }),
-        },
-      },
-    },
-    async (request, reply) => {
-      const body = (request.body ?? {}) as Record<string, unknown>;
-      if (!sameToken(body._csrf, request.cookies[LOGIN_CSRF_COOKIE] ?? '') || !request.cookies[LOGIN_CSRF_COOKIE]) {
-        return form(
-          request,
-          reply,
-          'The sign-in form expired or did not come from this console. Please try again.',
-          403,
-        );
-      }
-      const username = str(body.username).toLowerCase().slice(0, 64);
-      const password = typeof body.password === 'string' ? body.password : '';
-      const user = username && password ? await checkPassword(pool, username, password) : null;
-      if (!user) {
-        await recordAudit(pool, {
-          actor: username || '(none)',
-          source: 'console',
-          kind: 'login.failed',
-          detail: 'wrong username or password',
-          remoteAddr: request.ip,
-        });
-        ctx.deps.log.warn({ user: username, remoteAddr: request.ip }, 'console: failed sign-in');
-        return form(request, reply, 'Wrong username or password.', 401);
-      }
-      // A new token at every sign-in: a token planted before sign-in is worthless after it.
-      const token = newToken();
-      await createSession(pool, {
-        tokenHash: tokenHash(token),
-        userId: user.id,
-        idleSeconds: ctx.opts.sessionIdleMinutes * 60,
-        remoteAddr: request.ip,
-      });
+  // Failed sign-ins are counted per user name (one person's wrong passwords lock only that user)
+  // and, far more loosely, per client address (one address guessing many users).
+  const perUser = new FailureThrottle(ctx.opts.loginAttemptsPerMinute, ctx.opts.loginWindowMs);
+  const perAddress = new FailureThrottle(ctx.opts.loginAttemptsPerAddressPerMinute, ctx.opts.loginWindowMs);
+
+  app.post('/login', { config: { role: 'public' } }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    if (!sameToken(body._csrf, request.cookies[LOGIN_CSRF_COOKIE] ?? '') || !request.cookies[LOGIN_CSRF_COOKIE]) {
+      return form(request, reply, 'The sign-in form expired or did not come from this console. Please try again.', 403);
+    }
+    const username = str(body.username).toLowerCase().slice(0, 64);
+    const password = typeof body.password === 'string' ? body.password : '';
+    const userWait = perUser.blockedForMs(username);
+    const addressWait = perAddress.blockedForMs(request.ip);
+    if (userWait > 0 || addressWait > 0) {
+      const why = userWait > 0 ? 'for this user' : 'from this address';
       await recordAudit(pool, {
-        actor: user.username,
+        actor: username || '(none)',
         source: 'console',
-        kind: 'login',
-        detail: `signed in as ${user.role}`,
+        kind: 'login.rate-limited',
+        detail: `too many failed sign-in attempts ${why}`,
         remoteAddr: request.ip,
       });
-      reply.clearCookie(LOGIN_CSRF_COOKIE, { path: '/' });
-      reply.setCookie(SESSION_COOKIE, token, cookie());
-      return reply.redirect(safeNext(body.next), 303);
-    },
-  );
+      ctx.deps.log.warn(
+        { user: username, remoteAddr: request.ip },
+        `console: sign-in refused, too many failures ${why}`,
+      );
+      const seconds = Math.max(1, Math.ceil(Math.max(userWait, addressWait) / 1000));
+      throw new HttpError(429, `Too many failed sign-in attempts ${why}. Try again in ${seconds} seconds.`);
+    }
+    const user = username && password ? await checkPassword(pool, username, password) : null;
+    if (!user) {
+      perUser.fail(username);
+      perAddress.fail(request.ip);
+      await recordAudit(pool, {
+        actor: username || '(none)',
+        source: 'console',
+        kind: 'login.failed',
+        detail: 'wrong username or password',
+        remoteAddr: request.ip,
+      });
+      ctx.deps.log.warn({ user: username, remoteAddr: request.ip }, 'console: failed sign-in');
+      return form(request, reply, 'Wrong username or password.', 401);
+    }
+    perUser.succeed(username);
+    // A new token at every sign-in: a token planted before sign-in is worthless after it.
+    const token = newToken();
+    await createSession(pool, {
+      tokenHash: tokenHash(token),
+      userId: user.id,
+      idleSeconds: ctx.opts.sessionIdleMinutes * 60,
+      remoteAddr: request.ip,
+    });
+    await recordAudit(pool, {
+      actor: user.username,
+      source: 'console',
+      kind: 'login',
+      detail: `signed in as ${user.role}`,
+      remoteAddr: request.ip,
+    });
+    reply.clearCookie(LOGIN_CSRF_COOKIE, { path: '/' });
+    reply.setCookie(SESSION_COOKIE, token, cookie());
+    return reply.redirect(safeNext(body.next), 303);
+  });
 
   app.post('/logout', { config: { role: 'viewer' } }, async (request, reply) => {
     const s = request.session!;

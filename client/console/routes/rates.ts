@@ -91,7 +91,9 @@ export async function rateRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
           text: `Rule for ${str(body.productId)} removed.${repricedText(r.repriced)}`,
         });
       } else if (params.edit === 'default-markup') {
-        const r = await setDefaultMarkup(edits, provider, str(body.percent) || 'none', editor(request));
+        const r = await setDefaultMarkup(edits, provider, str(body.percent) || 'none', editor(request), {
+          allowNegative: str(body.allowNegative) === 'on',
+        });
         await ctx.flash(request, {
           kind: 'ok',
           text: `Default markup: ${r.old ?? 'none'} → ${r.new ?? 'none'}.${repricedText(r.repriced)}`,
