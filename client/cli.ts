@@ -37,7 +37,7 @@ const program = new Command('csp')
   // Notes and reasons are kept whole (audit trail, workflow history): bounded before anything runs.
   .hook('preAction', (_program, command) => {
     for (const option of ['note', 'reason']) {
-      const value = command.opts()[option] as unknown;
+      const value = command.opts()[option];
       const problem = typeof value === 'string' ? adminTextProblem(`--${option}`, value) : null;
       if (problem) throw new UserError(problem);
     }

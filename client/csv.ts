@@ -12,7 +12,14 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 
 export function neutralizeCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
+  const text =
+    typeof value === 'string'
+      ? value
+      : typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : value === null || value === undefined
+          ? ''
+          : JSON.stringify(value);
   return FORMULA_START.test(text) && !NUMBER.test(text) ? `'${text}` : text;
 }
 

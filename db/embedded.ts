@@ -354,7 +354,7 @@ export async function spawnPostgres(cluster: EmbeddedCluster, timeoutMs = 60_000
     const busy = /Address already in use/.test(log)
       ? ` (port ${cluster.port} on 127.0.0.1 is already in use: set EMBEDDED_PG_PORT to another)`
       : '';
-    throw new Error(`${(err as Error).message}${busy}; see ${cluster.logFile}: ${log}`);
+    throw new Error(`${(err as Error).message}${busy}; see ${cluster.logFile}: ${log}`, { cause: err });
   }
   if (cluster.password === LEGACY_PASSWORD) await replaceLegacyPassword(cluster);
   try {
@@ -433,10 +433,11 @@ export async function waitForConnection(
     } catch (err) {
       await client.end().catch(() => undefined);
       const why = gaveUp();
-      if (why) throw new Error(`PostgreSQL ${why}`);
+      if (why) throw new Error(`PostgreSQL ${why}`, { cause: err });
       if (Date.now() > deadline)
         throw new Error(
           `PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')} did not accept connections: ${(err as Error).message}`,
+          { cause: err },
         );
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -53,7 +53,7 @@ after(async () => {
 });
 
 function formulaCells(csv: string): string[] {
-  const rows = parseCsv(csv) as string[][];
+  const rows: string[][] = parseCsv(csv);
   return rows.flat().filter((c) => /^[=+\-@\t\r]/.test(c) && !/^[+-]?\d+(\.\d+)?$/.test(c));
 }
 
@@ -62,7 +62,7 @@ test('a carrier customer named as a formula reaches every export as text, never 
   for (const format of ['xero', 'csv'] as const) {
     const csv = await buildExport(sys.db.pool, provider, period, format);
     assert.deepEqual(formulaCells(csv), [], `${format}: no cell starts a formula`);
-    const rows = parseCsv(csv, { columns: true }) as Array<Record<string, string>>;
+    const rows: Array<Record<string, string>> = parseCsv(csv, { columns: true });
     const named = rows.filter((r) => (r['*ContactName'] ?? r.customer) === `'${EVIL}`);
     assert.ok(named.length > 0, `${format}: the customer's lines are there, its name as text`);
   }
@@ -95,6 +95,6 @@ test("an account code must be Xero's (letters and digits, at most 10): a formula
   );
   assert.equal(ok.code, 0, ok.err);
   const csv = await buildExport(sys.db.pool, provider, sys.sim.dataset.usageMonth, 'xero');
-  const rows = parseCsv(csv, { columns: true }) as Array<Record<string, string>>;
+  const rows: Array<Record<string, string>> = parseCsv(csv, { columns: true });
   assert.ok(rows.every((r) => r['*AccountCode'] === 'SALES42'));
 });

@@ -122,7 +122,7 @@ export async function startTemporal(
   }
   const dev = await startDevServer(devOptions);
   log.info({ address: dev.address, webUi: dev.uiUrl }, 'Temporal dev server running');
-  return { address: dev.address, uiUrl: dev.uiUrl, stop: dev.stop };
+  return { address: dev.address, uiUrl: dev.uiUrl, stop: () => dev.stop() };
 }
 
 export async function startRuntime(cfg: Config, log: Logger): Promise<Runtime> {

@@ -104,7 +104,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   // Its own process group: a terminal's Ctrl-C reaches only our process, which stops it in order;
   // the parent-death signal stops it should our process be killed outright.
   const child = spawn(cmd, argv, { stdio: ['ignore', logFd, logFd], detached: true });
-  let exited: string | null = null;
+  let exited = null as string | null;
   child.once('exit', (code, signal) => {
     exited = `exited with ${code ?? signal}`;
   });
@@ -155,7 +155,7 @@ export async function ensureNamespaceAndSearchAttributes(
             .catch(() => undefined);
         }
         if (Date.now() > deadline)
-          throw new Error(`namespace ${namespace} not ready at ${address}: ${(err as Error).message}`);
+          throw new Error(`namespace ${namespace} not ready at ${address}: ${(err as Error).message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 250));
       }
     }

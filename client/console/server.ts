@@ -107,7 +107,7 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
         can: (role: Role) => !!request.session && roleAllows(request.session.user.role, role),
         money: displayMoney,
         time: displayTime,
-        wf: ctx.workflowLink,
+        wf: (workflowId: string) => ctx.workflowLink(workflowId),
         qs: queryString,
         cut: cutText,
       });
@@ -225,7 +225,7 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
  * Free text from the carrier (customer and product names, domains, reasons) and from admins is
  * stored whole; a page shows at most `max` characters of it, ending in "…" when cut.
  */
-export function cutText(value: unknown, max = 80): string {
+export function cutText(value: string | number | null | undefined, max = 80): string {
   const text = value === null || value === undefined ? '' : String(value);
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
