@@ -33,6 +33,11 @@ const flag = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v
  */
 export const embeddedSharedBuffersMb = z.coerce.number().int().min(16).max(65_536).default(128);
 
+/** EMBEDDED_PG_SHARED_BUFFERS_MB from the environment, for an embedded server started without a Config. */
+export function embeddedSharedBuffersFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  return embeddedSharedBuffersMb.parse(env.EMBEDDED_PG_SHARED_BUFFERS_MB || undefined);
+}
+
 /**
  * CONSOLE_TRUSTED_PROXY: the addresses (comma-separated) of reverse proxies in front of the console
  * whose X-Forwarded-For is believed. Unset: the client address is the connection's, and the header

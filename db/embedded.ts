@@ -16,7 +16,7 @@ import net from 'node:net';
 import path from 'node:path';
 import os from 'node:os';
 import pg from 'pg';
-import { embeddedSharedBuffersMb } from '../config';
+import { embeddedSharedBuffersFromEnv } from '../config';
 import { dataDirMode, makeDataDirPrivate, restrictMode } from '../config/data-dir';
 import { APP_ROLE, ensureOwnedDatabase, ensureRoles, OWNER_ROLE } from './roles';
 
@@ -49,7 +49,7 @@ export interface RunningDatabase {
  * usual advice).
  */
 export function sharedBuffersMb(env: NodeJS.ProcessEnv = process.env): number {
-  return embeddedSharedBuffersMb.parse(env.EMBEDDED_PG_SHARED_BUFFERS_MB || undefined);
+  return embeddedSharedBuffersFromEnv(env);
 }
 
 export const SUPERUSER = 'postgres';
