@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
-import type { AlertingActivities } from '../workflows/alerting';
+import type { AlertingActivities } from '../workflows/alerting.api';
 import { metrics } from './metrics';
 import {
   conditionsFor,

@@ -8,7 +8,7 @@ import { RhipeClient } from '../carrier/client';
 import { getProvider } from '../db/providers';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { AlertChannels } from '../notify/channels';
-import type { ReconciliationTiming } from '../workflows/types';
+import type { ReconciliationTiming } from '../workflows/invoice-reconciliation.api';
 
 /** What activities run against; built once per worker process (workers/main.ts). */
 export interface ActivityDeps {

@@ -4,7 +4,7 @@ import { listServices } from '../db/services';
 import { getProvider } from '../db/providers';
 import { displayMoney } from '../client/display';
 import { serviceSuggestions } from '../core/quarantine-group';
-import type { GroupSummary } from '../workflows/types';
+import type { GroupSummary } from '../workflows/quarantine-group.api';
 
 /**
  * What a quarantine group's workflow shows (the Web UI's current details): its summary and, for

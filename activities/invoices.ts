@@ -17,7 +17,7 @@ import {
 import { canonicalJson } from '../lib/lossless';
 import { recordBilled } from './metrics';
 import { billedFromSource } from '../db/charges';
-import type { InvoiceReconciliationActivities, NotInFeedOutcome } from '../workflows/invoice-reconciliation';
+import type { InvoiceReconciliationActivities, NotInFeedOutcome } from '../workflows/invoice-reconciliation.api';
 import { invoiceLineKey, invoiceRowToUsageRecord } from '../core/invoice-line';
 import {
   DIFFERENCES_SHOWN,

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { observeCarrier, type CarrierExchange } from '../carrier/observer';
-import type { CycleSummary } from '../workflows/types';
+import type { CycleSummary } from '../workflows/usage-cycle.api';
 
 /**
  * The project's own metrics (prom-client), recorded in the worker process. Names follow the

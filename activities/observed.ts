@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ActivityDeps } from './deps';
-import type { UsageCycleActivities } from '../workflows/usage-cycle';
-import type { TenantActivities } from '../workflows/tenant';
+import type { UsageCycleActivities } from '../workflows/usage-cycle.api';
+import type { TenantActivities } from '../workflows/tenant.api';
 import { metrics, recordCycleCompleted, recordCycleFailed } from './metrics';
 import { cycleTiming, takeQuarantineSnapshot } from '../db/health-readings';
 

@@ -24,7 +24,7 @@ import {
 import { autoCleanse, cleanseServedTenants } from './quarantine-notify';
 import { ensureUsageSchedule } from '../workflows/usage-cycle.api';
 import { ensureInvoiceReconciliationSchedule } from '../workflows/invoice-reconciliation.api';
-import type { DiscoveryResult, DiscoveryStep } from '../workflows/types';
+import type { DiscoveryResult, DiscoveryStep } from '../workflows/onboarding.api';
 import { CarrierError } from '../carrier/errors';
 import type { RhipeClient } from '../carrier/client';
 import type { CarrierTenant } from '../carrier/schemas';

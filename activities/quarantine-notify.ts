@@ -6,7 +6,7 @@ import { describeTrigger, linesReleasedBy, type AutoCleanseTrigger } from '../co
 import { forEachConcurrently } from '../lib/concurrency';
 import { groupSummariesWithDetails } from './group-summary';
 import { Context } from '@temporalio/activity';
-import type { GroupSummary } from '../workflows/types';
+import type { GroupSummary } from '../workflows/quarantine-group.api';
 
 /**
  * Signals in flight at once. One signal-with-start after another took 17.5 s for 186 groups; this

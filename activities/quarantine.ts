@@ -26,7 +26,7 @@ import {
   allocationTargetProblem,
   parseGroupKey,
 } from '../core/quarantine-group';
-import type { ActionOutcome, ApplyActionInput, GroupSummary } from '../workflows/types';
+import type { ActionOutcome, ApplyActionInput, GroupSummary } from '../workflows/quarantine-group.api';
 
 export function quarantineActivities(deps: ActivityDeps) {
   return {

@@ -13,7 +13,7 @@ import {
 } from '../db/licence-changes';
 import { getProvider } from '../db/providers';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ChangeActor } from '../workflows/tenant';
+import type { ChangeActor } from '../workflows/tenant.api';
 import { recordLicenceEvent } from '../db/licence-events';
 import { changeEvent, diffLicences } from '../core/licences';
 import { autoCleanse, notifyGroups } from './quarantine-notify';
@@ -26,8 +26,8 @@ import type {
   LicenceChange,
   LicenceView,
   ProductLimits,
-  TenantWorkflowsStep,
-} from '../workflows/types';
+} from '../workflows/tenant.api';
+import type { TenantWorkflowsStep } from '../workflows/onboarding.api';
 
 /** Tenant workflows started at once by ensureTenantWorkflows (one start after another took minutes for thousands). */
 export const TENANT_START_CONCURRENCY = 16;

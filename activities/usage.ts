@@ -20,7 +20,7 @@ import { clearProviderAttention, getProvider, setProviderAttention } from '../db
 import { addVersions, batchDecider, versionsOf, type Decision, type KnownVersion } from '../core/mediation';
 import { notifyGroups } from './quarantine-notify';
 import { CarrierError } from '../carrier/errors';
-import type { CycleSummary, FetchResult } from '../workflows/types';
+import type { CycleSummary, FetchResult } from '../workflows/usage-cycle.api';
 import type { UsagePage } from '../carrier/client';
 import { usageWindow, type UsageWindow } from '../core/usage-window';
 import { needsAdminAttention } from '../core/attention';

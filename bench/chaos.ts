@@ -23,7 +23,7 @@ import { rawRecordId } from '../core/usage-record';
 import { textHash } from '../core/mediation';
 import { listServices } from '../db/services';
 import { runningCyclesFetched } from '../db/cycle-runs';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { startUsageCycleNow } from '../workflows/usage-cycle.api';
 import { expectedOutcomes, recomputedTotals } from '../test/support/expected';
 import { onboardFirstProvider, startStack } from './harness';
 import { freePort } from '../test/support/ports';
@@ -55,11 +55,8 @@ async function main(): Promise<void> {
       { endpoint: 'usage', kind: 'expireToken', probability: 0.02 },
       { endpoint: 'usage', kind: 'malformed', afterCalls: 15, times: 1 },
     ]);
-    const handle = await stack.client.workflow.start(usageCycleWorkflow, {
-      taskQueue: 'csp-billing',
-      workflowId: `chaos-${Date.now()}`,
-      args: [{ providerId, window }],
-    });
+    const starter = { temporal: stack.client, taskQueue: 'csp-billing' };
+    const handle = await startUsageCycleNow(starter, { providerId, window }, `chaos-${Date.now()}`);
     let done = false;
     const result = handle.result().finally(() => (done = true));
     result.catch(() => undefined);
@@ -89,11 +86,7 @@ async function main(): Promise<void> {
     // The same window again under the same chaos, if the first cycle ended before enough kills:
     // everything is a repeat, and nothing may be billed again.
     while (killed < kills) {
-      const again = await stack.client.workflow.start(usageCycleWorkflow, {
-        taskQueue: 'csp-billing',
-        workflowId: `chaos-again-${Date.now()}`,
-        args: [{ providerId, window }],
-      });
+      const again = await startUsageCycleNow(starter, { providerId, window }, `chaos-again-${Date.now()}`);
       let finished = false;
       const r = again.result().finally(() => (finished = true));
       r.catch(() => undefined);

@@ -14,8 +14,12 @@ import { onboardSimulatorProvider } from '../client/demo-provider';
 import { getProvider } from '../db/providers';
 import { latestDiscovery } from '../db/discovery';
 import { listServices } from '../db/services';
-import { onboardingWorkflowId } from '../workflows/onboarding.api';
-import { onboardingProgressQuery } from '../workflows/onboarding';
+import {
+  onboardingCurrentDetails,
+  onboardingHandle,
+  onboardingProgress,
+  onboardingWorkflowId,
+} from '../workflows/onboarding.api';
 import { cpuSeconds, postgresCpuSeconds, startStack, workflowHistories } from './harness';
 
 async function main(): Promise<void> {
@@ -43,10 +47,9 @@ async function main(): Promise<void> {
       if (!providerId) return;
       const d = await latestDiscovery(stack.pool, providerId);
       if (d) shown.discovery.add(`${d.status} ${d.tenantsDone}/${d.tenants} ${d.agreementsDone}/${d.agreements}`);
-      const handle = stack.client.workflow.getHandle(onboardingWorkflowId(providerId));
-      const meta = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-      if (meta.currentDetails) shown.details.add(meta.currentDetails);
-      const { phase } = await handle.query(onboardingProgressQuery);
+      const details = await onboardingCurrentDetails(stack.client, providerId);
+      if (details) shown.details.add(details);
+      const { phase } = await onboardingProgress(onboardingHandle(stack.client, providerId));
       phases[phase] ??= Date.now();
     };
     const watch = setInterval(() => {

@@ -15,7 +15,7 @@
 import { Command } from '@commander-js/extra-typings';
 import type { ChildProcess } from 'node:child_process';
 import { temporal } from '@temporalio/proto';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 import { NOTIFY_CONCURRENCY } from '../activities/quarantine-notify';
 import { onboardSimulatorProvider } from '../client/demo-provider';
 import { getProvider } from '../db/providers';
@@ -93,11 +93,11 @@ async function measureCycleFanOut(
   const sampler = setInterval(sample, 250);
   try {
     const workflowId = `bench-fan-out-${Date.now()}`;
-    const summary = await stack.client.workflow.execute(usageCycleWorkflow, {
-      taskQueue: 'csp-billing',
+    const summary = await runUsageCycleNow(
+      { temporal: stack.client, taskQueue: 'csp-billing' },
+      { providerId, window: { startDate: '2000-01-01', endDate: '2100-12-31' } },
       workflowId,
-      args: [{ providerId, window: { startDate: '2000-01-01', endDate: '2100-12-31' } }],
-    });
+    );
     if (summary.quarantined !== groups)
       throw new Error(`the fan-out cycle quarantined ${summary.quarantined} lines, expected ${groups}`);
     // The activity's span, from the cycle's history (its own clock: the server's).

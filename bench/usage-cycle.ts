@@ -19,7 +19,7 @@ import { Readable } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
 import { request } from 'undici';
 import { from as copyFrom } from 'pg-copy-streams';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 import { onboardSimulatorProvider } from '../client/demo-provider';
 import { cycleTimeline } from './timeline';
 import {
@@ -192,11 +192,7 @@ async function main(): Promise<void> {
     const ids = providerIds.map((id, i) => `bench-cycle-${i}-${started}`);
     const summaries = await Promise.all(
       providerIds.map((providerId, i) =>
-        stack.client.workflow.execute(usageCycleWorkflow, {
-          taskQueue: 'csp-billing',
-          workflowId: ids[i]!,
-          args: [{ providerId, window: WINDOW }],
-        }),
+        runUsageCycleNow({ temporal: stack.client, taskQueue: 'csp-billing' }, { providerId, window: WINDOW }, ids[i]!),
       ),
     );
     const seconds = (Date.now() - started) / 1000;

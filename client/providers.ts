@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Pool } from '../db/pool';
 import type { Keyring } from '../config/secrets';
 import { RhipeClient, type CarrierEndpoints } from '../carrier/client';
@@ -16,8 +16,12 @@ import {
   type ProviderView,
 } from '../db/providers';
 import { ensureRateCard } from '../db/rates';
-import type { OnboardingResult, onboardProviderWorkflow } from '../workflows/onboarding';
-import { startOnboarding, type OnboardingTuning } from '../workflows/onboarding.api';
+import {
+  startOnboarding,
+  type OnboardingHandle,
+  type OnboardingResult,
+  type OnboardingTuning,
+} from '../workflows/onboarding.api';
 import { waitForWorkflow } from './workflow-failure';
 import { stopTenantWorkflow } from '../workflows/tenant.api';
 import { deleteUsageSchedule } from '../workflows/usage-cycle.api';
@@ -54,7 +58,7 @@ export interface StartedOnboarding {
   provider: ProviderView;
   /** True when an earlier, unfinished onboarding of the same client_id is continued. */
   resumed: boolean;
-  handle: WorkflowHandle<typeof onboardProviderWorkflow>;
+  handle: OnboardingHandle;
 }
 
 /**
@@ -165,7 +169,7 @@ export async function removeProvider(ctx: ProviderContext, providerRef: string):
   await deleteUsageSchedule(ctx.temporal, provider.id);
   await deleteInvoiceReconciliationSchedule(ctx.temporal, provider.id);
   for (const s of await listServices(ctx.pool, provider.id)) {
-    await stopTenantWorkflow(ctx.temporal, provider.id, s.tenant_id, 'provider removed');
+    await stopTenantWorkflow(ctx.temporal, { providerId: provider.id, tenantId: s.tenant_id }, 'provider removed');
   }
   await markProviderRemoved(ctx.pool, provider.id);
   const { secret_ciphertext: _s, ...view } = (await getProvider(ctx.pool, provider.id))!;

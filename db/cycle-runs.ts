@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from './pool';
-import type { CycleSummary } from '../workflows/types';
+import type { CycleSummary } from '../workflows/usage-cycle.api';
 import type { UsageWindow } from '../core/usage-window';
 
 type Queryable = Pool | PoolClient;

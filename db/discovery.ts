@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from './pool';
 
-import type { DiscoveryProgress } from '../workflows/types';
+import type { DiscoveryProgress } from '../workflows/onboarding.api';
 
 export type { DiscoveryProgress };
 

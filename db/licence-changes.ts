@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from './pool';
 import type { LicenceChange } from '../core/licences';
-import type { ChangeResult } from '../workflows/types';
+import type { ChangeResult } from '../workflows/tenant.api';
 
 type Queryable = Pool | PoolClient;
 

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from './pool';
-import type { QuarantineAction } from '../workflows/types';
+import type { QuarantineAction } from '../workflows/quarantine-group.api';
 
 type Queryable = Pool | PoolClient;
 

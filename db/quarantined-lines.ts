@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from './pool';
 import { parseGroupKey, type CleanseSelection } from '../core/quarantine-group';
-import type { GroupSummary } from '../workflows/types';
+import type { GroupSummary } from '../workflows/quarantine-group.api';
 
 type Queryable = Pool | PoolClient;
 

@@ -1,6 +1,6 @@
 import type { PoolClient } from './pool';
 import { loadBillingContext } from './mediation-context';
-import { groupKeyOf } from './usage-lines';
+import { quarantineGroupKey } from '../core/quarantine-group';
 import { parseLosslessJson } from '../lib/lossless';
 import { decimalText, formatMoney } from '../core/money';
 import { mediate } from '../core/rating';
@@ -71,7 +71,7 @@ export async function acceptRevisions(
           outcome.reason,
           outcome.detail,
           outcome.serviceId,
-          groupKeyOf(providerId, outcome.reason, outcome.record?.tenantId ?? line.tenant_ref),
+          quarantineGroupKey(providerId, outcome.reason, outcome.record?.tenantId ?? line.tenant_ref),
           actionTag,
         ],
       );

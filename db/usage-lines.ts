@@ -15,9 +15,6 @@ import type { Turn } from '../lib/concurrency';
 
 type Queryable = Pool | PoolClient;
 
-/** The quarantine group of a line: the rule (provider + reason + tenant identifier) is in core/. */
-export const groupKeyOf = quarantineGroupKey;
-
 /** Counts only: the lines themselves stay in the database (group workflows are told from there). */
 export interface MediationResult {
   processed: number;
@@ -206,7 +203,7 @@ async function quarantineAsBilledAlready(
 ): Promise<void> {
   await db.query(
     `UPDATE usage_line SET status = 'QUARANTINED', reason = 'DUPLICATE_USAGE', reason_detail = $2, service_id = NULL, group_key = $3, updated_at = now() WHERE id = $1`,
-    [id, `RecordId ${recordKey} is already billed`, groupKeyOf(providerId, 'DUPLICATE_USAGE', tenantRef)],
+    [id, `RecordId ${recordKey} is already billed`, quarantineGroupKey(providerId, 'DUPLICATE_USAGE', tenantRef)],
   );
 }
 
@@ -294,7 +291,7 @@ export async function saveOutcomes(
       u.reason.push(d.reason);
       u.detail.push(d.detail);
       u.svc.push(d.serviceId);
-      u.group.push(groupKeyOf(sel.providerId, d.reason, d.record?.tenantId ?? line.tenantRef));
+      u.group.push(quarantineGroupKey(sel.providerId, d.reason, d.record?.tenantId ?? line.tenantRef));
     } else {
       u.status.push('DUPLICATE');
       u.reason.push(null);

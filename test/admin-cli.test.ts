@@ -6,18 +6,13 @@ import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import {
-  groupStateQuery,
-  quarantineGroupWorkflow,
-  resolveUpdate,
-  signalsQuery,
-  writeOffSignal,
-} from '../workflows/quarantine-group';
+import { quarantineGroupWorkflow } from '../workflows/quarantine-group';
+import { groupStateQuery, resolveUpdate, signalsQuery, writeOffSignal } from '../workflows/quarantine-group.api';
 import { groupWorkflowId } from '../workflows/quarantine-group.api';
 import { osUserName } from '../client/actor';
 import { PROJECT_ROOT } from '../config';
-import { progressQuery } from '../workflows/usage-cycle';
-import type { CycleSummary } from '../workflows/types';
+import { progressQuery } from '../workflows/usage-cycle.api';
+import type { CycleSummary } from '../workflows/usage-cycle.api';
 
 // The admin's side of the quarantine: what the CLI and signals leave in the audit trail.
 let env: TestWorkflowEnvironment;

@@ -5,7 +5,7 @@ import { tenantActivities } from '../activities/tenant';
 import { onboardingActivities } from '../activities/onboarding';
 import type { ActivityDeps } from '../activities/deps';
 import type { Pool } from '../db/pool';
-import type { ChangeResult } from '../workflows/types';
+import type { ChangeResult } from '../workflows/tenant.api';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { AUTO_CLEANSE_ATTEMPTS } from '../activities/tenant';
 

@@ -7,7 +7,7 @@ import { startTestSystem, type TestSystem } from './support/system';
 import { waitFor } from './support/wait';
 import { HttpSession, launchChromium, screenshot } from './support/browser';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { tenantStateQuery } from '../workflows/tenant';
+import { tenantStateQuery } from '../workflows/tenant.api';
 import { tenantWorkflowId } from '../workflows/tenant.api';
 import { startConsole, type RunningConsole } from '../client/console/server';
 import { addUser } from '../client/console/auth';

@@ -4,9 +4,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { cancelServiceUpdate, reactivateServiceUpdate } from '../workflows/tenant';
-import { tenantHandle } from '../workflows/tenant.api';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
+import { cancelService, reactivateService } from '../workflows/tenant.api';
 import { previewCancelCredits } from '../db/corrections';
 import { tenantActivities } from '../activities/tenant';
 import { Decimal } from '../core/money';
@@ -28,11 +27,7 @@ before(async () => {
   env = await localTemporal();
   sys = await startTestSystem(env, { usageRecords: 400, pageSize: 100 });
   providerId = (await sys.onboardSimProvider(0)).id;
-  await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: 'corrections-cycle-1',
-    args: [{ providerId }],
-  });
+  await runUsageCycleNow({ temporal: env.client, taskQueue: sys.taskQueue }, { providerId }, 'corrections-cycle-1');
 });
 after(async () => {
   await sys?.stop();
@@ -78,10 +73,8 @@ test('a cancel from a past date credits what was billed from that date on, and r
   assert.ok(new Decimal(preview.amount).equals(expected.rows[0]!.amount));
   assert.deepEqual(await ledger(serviceId), before, 'a preview changes nothing');
 
-  const handle = tenantHandle(env.client, providerId, tenantId);
-  const cancelled = await handle.executeUpdate(cancelServiceUpdate, {
-    args: [{ by: 'alice', effectiveDate: from }],
-  });
+  const tenant = { providerId, tenantId };
+  const cancelled = await cancelService(env.client, tenant, { by: 'alice', effectiveDate: from });
   assert.equal(cancelled.cancelledOn, from);
   assert.deepEqual(cancelled.credited, preview, 'the cancel credits what its preview said');
 
@@ -120,7 +113,7 @@ test('a cancel from a past date credits what was billed from that date on, and r
   assert.deepEqual(again.credited, preview);
   assert.deepEqual(await ledger(serviceId), after);
 
-  await handle.executeUpdate(reactivateServiceUpdate, { args: [{ by: 'alice' }] });
+  await reactivateService(env.client, tenant, { by: 'alice' });
   await waitFor(
     'the reactivation billed the credited lines again',
     async () => (await ledger(serviceId)).live === before.live,

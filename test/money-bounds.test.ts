@@ -12,7 +12,7 @@ import { parseLosslessJson } from '../lib/lossless';
 import { Decimal } from '../core/money';
 import { parseRateCard, MAX_RATE_VALUE } from '../core/rate-card';
 import { importRateCard } from '../db/rates';
-import { groupKeyOf } from '../db/usage-lines';
+import { quarantineGroupKey } from '../core/quarantine-group';
 import { mediatePage } from '../activities/mediate';
 import { listGroupLines, groupIdentity } from '../db/quarantined-lines';
 import { RateEditError, setDefaultMarkup, setRate } from '../client/rate-changes';
@@ -23,7 +23,7 @@ import { rerateActivities } from '../activities/rerate';
 import { quarantineWaiting } from '../db/health-readings';
 import type { ActivityDeps } from '../activities/deps';
 import type { ProviderView } from '../db/providers';
-import type { ActionOutcome, ApplyActionInput } from '../workflows/types';
+import type { ActionOutcome, ApplyActionInput } from '../workflows/quarantine-group.api';
 
 /**
  * Bounds: a value whose charges could not be stored is refused where it is entered; a data error
@@ -151,7 +151,7 @@ test('the CLI refuses a 41-digit price, markup or rate file with exit 2, saying 
 test('a data error while saving a cleanse fails at once with its reason; the lines stay QUARANTINED; a write-off then works and audits their amount', async () => {
   // Two lines of a product without a rate: quarantined NO_RATE_CARD.
   await store([record(P2, '12.745'), record(P2, '12.745')], 'cycle-1');
-  const groupKey = groupKeyOf('p1', 'NO_RATE_CARD', T1);
+  const groupKey = quarantineGroupKey('p1', 'NO_RATE_CARD', T1);
   assert.deepEqual(await statuses(groupKey), { QUARANTINED: 2 });
   // A price stored before rates were bounded at input (as on the demo): its charges overflow NUMERIC(38, 4).
   await db.pool.query(
@@ -237,7 +237,7 @@ test('after an allocation the group shows its lines (billed) and its customer; t
     [record(P1, '30', { TenantId: `"${tenant}"` }), record(P1, '30', { TenantId: `"${tenant}"` })],
     'cycle-4',
   );
-  const groupKey = groupKeyOf('p1', 'NON_EXISTENT_SERVICE', tenant);
+  const groupKey = quarantineGroupKey('p1', 'NON_EXISTENT_SERVICE', tenant);
   const metric = async () => {
     const text = await registry.metrics();
     const m = /csp_usage_lines_billed_total\{provider="p1"\} (\d+)/.exec(text);

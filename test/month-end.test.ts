@@ -15,7 +15,7 @@ import {
   startInvoiceReconciliation,
 } from '../workflows/invoice-reconciliation.api';
 import type { invoiceReconciliationWorkflow } from '../workflows/invoice-reconciliation';
-import { acceptRevisionSignal, resolveUpdate } from '../workflows/quarantine-group';
+import { acceptRevisionSignal, resolveUpdate } from '../workflows/quarantine-group.api';
 import { groupWorkflowId } from '../workflows/quarantine-group.api';
 import { buildInvoice } from '../carrier/simulator/invoices';
 import { previousMonth } from '../carrier/simulator/dataset';
@@ -25,7 +25,7 @@ import { XERO_COLUMNS, BUCKET_EXPORT_COLUMNS } from '../core/billing-report';
 import { Decimal } from '../core/money';
 import { RECONCILIATION_CLASSES, centsText } from '../core/reconciliation-report';
 import { PROJECT_ROOT } from '../config';
-import type { CycleSummary } from '../workflows/types';
+import type { CycleSummary } from '../workflows/usage-cycle.api';
 import type { ProviderView } from '../db/providers';
 import { recordHistory } from './support/histories';
 import { providerReadings } from '../db/health-readings';

@@ -15,7 +15,7 @@ import {
   setQuantityUpdate,
   tenantStateQuery,
   reactivateServiceUpdate,
-} from '../workflows/tenant';
+} from '../workflows/tenant.api';
 import { tenantWorkflowId } from '../workflows/tenant.api';
 import { usageScheduleId } from '../workflows/usage-cycle.api';
 import { listServices } from '../db/services';

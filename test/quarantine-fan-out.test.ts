@@ -8,7 +8,7 @@ import { startTestSystem, type TestSystem } from './support/system';
 import { waitFor } from './support/wait';
 import { NOTIFY_CONCURRENCY } from '../activities/quarantine-notify';
 import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { groupStateQuery, linesAddedSignal } from '../workflows/quarantine-group';
+import { groupStateQuery, linesAddedSignal } from '../workflows/quarantine-group.api';
 import { groupWorkflowId, resolveGroup } from '../workflows/quarantine-group.api';
 import { recordHistory } from './support/histories';
 import { CSP_CARRIER, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from '../workflows/search-attributes';
@@ -147,10 +147,7 @@ test('a group already waiting takes the summary sent with its new lines and runs
   });
   const groupKey = `${providerId}|NON_EXISTENT_SERVICE|${tenants[0]!.tenantId}`;
   const handle = env.client.workflow.getHandle(groupWorkflowId(groupKey));
-  const first = (await waitFor(
-    'first summary',
-    async () => (await handle.query(groupStateQuery)).summary ?? undefined,
-  ));
+  const first = await waitFor('first summary', async () => (await handle.query(groupStateQuery)).summary ?? undefined);
   assert.equal(first.lines, 1);
   assert.match(first.asOf ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, 'stamped by the database');
 

@@ -9,15 +9,15 @@ import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
+import { quarantineGroupWorkflow } from '../workflows/quarantine-group';
 import {
   groupStateQuery,
   linesAddedSignal,
-  quarantineGroupWorkflow,
   writeOffSignal,
   type LinesAdded,
   type QuarantineActivities,
-} from '../workflows/quarantine-group';
-import type { ActionOutcome, GroupSummary } from '../workflows/types';
+} from '../workflows/quarantine-group.api';
+import type { ActionOutcome, GroupSummary } from '../workflows/quarantine-group.api';
 
 // A group workflow against a real dev server, with activities the test holds: which summary the
 // group keeps when its own read and a cycle's signal cross.
@@ -121,7 +121,6 @@ async function startGroup(workflowId: string, first: GroupSummary) {
         providerId: 'p-test',
         reason: 'NON_EXISTENT_SERVICE',
         tenantRef: 'tenant-1',
-        searchAttributesAtStart: true,
       },
     ],
     signal: linesAddedSignal,

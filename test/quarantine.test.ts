@@ -13,7 +13,7 @@ import {
   groupStateQuery,
   resolveUpdate,
   writeOffSignal,
-} from '../workflows/quarantine-group';
+} from '../workflows/quarantine-group.api';
 import { groupWorkflowId, resolveGroup } from '../workflows/quarantine-group.api';
 import { CSP_CARRIER } from '../workflows/search-attributes';
 import { setRateRule } from '../db/rates';

@@ -10,16 +10,16 @@ import { waitFor } from './support/wait';
 import { E3_LIMITS, licence } from './support/tenant';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
+import { tenantWorkflow } from '../workflows/tenant';
 import {
   cancelServiceUpdate,
   orderProductUpdate,
   reconcileSignal,
   setQuantityUpdate,
   tenantStateQuery,
-  tenantWorkflow,
   type TenantActivities,
-} from '../workflows/tenant';
-import type { ChangeResult, LicenceChange } from '../workflows/types';
+} from '../workflows/tenant.api';
+import type { ChangeResult, LicenceChange } from '../workflows/tenant.api';
 
 // Admins' changes racing each other and a reconcile the carrier refuses, on a real dev server, with
 // activities the test holds: a change is checked again when its turn comes, and a failed reconcile

@@ -9,14 +9,9 @@ import { waitFor } from './support/wait';
 import { E3_LIMITS, licence } from './support/tenant';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
-import {
-  reconcileSignal,
-  setQuantityUpdate,
-  tenantStateQuery,
-  tenantWorkflow,
-  type TenantActivities,
-} from '../workflows/tenant';
-import type { ChangeResult } from '../workflows/types';
+import { tenantWorkflow } from '../workflows/tenant';
+import { reconcileSignal, setQuantityUpdate, tenantStateQuery, type TenantActivities } from '../workflows/tenant.api';
+import type { ChangeResult } from '../workflows/tenant.api';
 
 // A tenant workflow told to continue as new while an admin's change is under way, against a dev
 // server that suggests continuing as new after 14 events (its second reconcile), with activities the test holds.

@@ -6,13 +6,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { timeSkippingTemporal } from './support/temporal';
 import { workflowBundle } from '../workers/worker';
-import {
-  reconcileSignal,
-  tenantStateQuery,
-  tenantWorkflow,
-  type TenantActivities,
-  type TenantState,
-} from '../workflows/tenant';
+import { tenantWorkflow } from '../workflows/tenant';
+import { reconcileSignal, tenantStateQuery, type TenantActivities, type TenantState } from '../workflows/tenant.api';
 
 // A reconcile that failed for good is tried again within the hour (not at the daily interval),
 // also in a run continued as new with the failure in its state. Time-skipping server.

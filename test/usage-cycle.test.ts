@@ -5,10 +5,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
 import { expectedOutcomes, recomputedTotals } from './support/expected';
-import { progressQuery, usageCycleWorkflow } from '../workflows/usage-cycle';
+import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { progressQuery } from '../workflows/usage-cycle.api';
 import { listServices } from '../db/services';
 import { clearTokenCache } from '../carrier/client';
-import type { CycleSummary } from '../workflows/types';
+import type { CycleSummary } from '../workflows/usage-cycle.api';
 import { recordHistory } from './support/histories';
 
 let env: TestWorkflowEnvironment;

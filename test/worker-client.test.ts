@@ -8,7 +8,7 @@ import { workerConnection } from '../workers/runtime';
 import { deleteUsageSchedule, ensureUsageSchedule, usageScheduleHandle } from '../workflows/usage-cycle.api';
 import { ensureTenantWorkflow } from '../workflows/tenant.api';
 import { onboardingState } from '../workflows/onboarding.api';
-import { groupHandle, signalLinesAdded } from '../workflows/quarantine-group.api';
+import { describeGroup, signalLinesAdded } from '../workflows/quarantine-group.api';
 import { quarantineGroupKey } from '../core/quarantine-group';
 import type { WorkflowStarter } from '../workflows/starter';
 import { localTemporal } from './support/temporal';
@@ -60,9 +60,9 @@ test("the worker's client (native connection): schedules are created or updated,
   // A quarantine group is signal-with-started: the second signal reaches the same run.
   const groupKey = quarantineGroupKey(provider.id, 'NON_EXISTENT_SERVICE', randomUUID());
   await signalLinesAdded(starter, groupKey, { source: 'cycle-1', count: 3 });
-  const first = await groupHandle(starter.temporal, groupKey).describe();
+  const first = await describeGroup(starter.temporal, groupKey);
   await signalLinesAdded(starter, groupKey, { source: 'cycle-2', count: 2 });
-  const second = await groupHandle(starter.temporal, groupKey).describe();
+  const second = await describeGroup(starter.temporal, groupKey);
   assert.equal(second.runId, first.runId);
   assert.equal(second.status.name, 'RUNNING');
 });

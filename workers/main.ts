@@ -13,7 +13,7 @@ import { startRuntime } from './runtime';
 import { createWorker } from './worker';
 import { listProviders } from '../db/providers';
 import { ensureUsageSchedule } from '../workflows/usage-cycle.api';
-import { sdkMetricsAddress, startOperations } from './operations';
+import { sdkMetricsAddress, startMetricsAndAlerting } from './operations';
 import { ensureInvoiceReconciliationSchedule } from '../workflows/invoice-reconciliation.api';
 
 async function main(): Promise<void> {
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     await ensureUsageSchedule(runtime.deps, p);
     await ensureInvoiceReconciliationSchedule(runtime.deps, p, reconciliationTiming(cfg));
   }
-  const operations = await startOperations({ cfg, pool: runtime.pool, starter: runtime.deps, log, sdkAddress });
+  const operations = await startMetricsAndAlerting({ cfg, pool: runtime.pool, starter: runtime.deps, log, sdkAddress });
   log.info({ taskQueue: cfg.TASK_QUEUE, temporal: runtime.temporalAddress, pid: process.pid }, 'worker running');
   const running = worker.run();
   if (process.send) {

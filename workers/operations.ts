@@ -18,7 +18,7 @@ export async function sdkMetricsAddress(cfg: Config): Promise<string | undefined
  * Starts the metrics endpoint and makes sure the alerting schedule exists. Neither may stop
  * billing: a metrics port already taken is logged and the worker runs on without it.
  */
-export async function startOperations(o: {
+export async function startMetricsAndAlerting(o: {
   cfg: Config;
   pool: Pool;
   starter: WorkflowStarter;

@@ -32,7 +32,7 @@ import { onboardSimulatorProviders, startDemoCarrier } from './demo';
 import { rootCause } from './root-cause';
 import { ensureUsageSchedule, runUsageCycleNow } from '../workflows/usage-cycle.api';
 import { ensureInvoiceReconciliationSchedule } from '../workflows/invoice-reconciliation.api';
-import type { CycleSummary } from '../workflows/types';
+import type { CycleSummary } from '../workflows/usage-cycle.api';
 import { stopChild, supervise } from './supervise';
 import { workflowBundle } from './worker';
 import { installTemporalRuntime } from './logging';

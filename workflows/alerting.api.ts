@@ -1,5 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type ScheduleOptions } from '@temporalio/client';
 import { alertingWorkflow, type AlertRunResult } from './alerting';
+
+export type { AlertingActivities, AlertRunResult } from './alerting';
 import type { WorkflowStarter } from './starter';
 
 /** How alerting is started: one schedule for the whole installation, and a run-now helper. */

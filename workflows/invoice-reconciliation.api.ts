@@ -10,12 +10,24 @@ import {
 } from '@temporalio/client';
 import { invoiceReconciliationWorkflow, type InvoiceReconciliationInput } from './invoice-reconciliation';
 import { CSP_PROVIDER_ID } from './search-attributes';
-import type { ReconciliationTiming } from './types';
 import type { WorkflowStarter } from './starter';
 
-export type { ReconciliationTiming } from './types';
+export type {
+  InvoiceReconciliationActivities,
+  InvoiceReconciliationInput,
+  InvoiceReconciliationResult,
+  NotInFeedOutcome,
+} from './invoice-reconciliation';
 
-/** How the invoice reconciliation workflow is started: on demand per month, and monthly by schedule. */
+/** When a provider's monthly invoice reconciliation runs. */
+export interface ReconciliationTiming {
+  /** Day of the month (1-28), once the carrier's invoice is expected. */
+  dayOfMonth: number;
+  /** HH:MM in the provider's time zone. */
+  time: string;
+}
+
+/** The invoice reconciliation workflow's contract: its types, ids, and how it is started (on demand per month, and monthly by schedule). */
 export const invoiceReconciliationWorkflowId = (providerId: string, period: string) =>
   `invoice-reconciliation:${providerId}:${period}`;
 export const invoiceReconciliationScheduleId = (providerId: string) => `invoice-reconciliation-schedule:${providerId}`;

@@ -16,7 +16,7 @@ export interface InvoiceReconciliationInput {
   providerId: string;
   /** YYYY-MM; defaults to the month before the one the workflow starts in. */
   period?: string;
-  /** The provider's time zone: which month "the month before" is (UTC when absent, as runs started before it was passed). */
+  /** The provider's time zone: which month "the month before" is (UTC when absent). */
   timeZone?: string;
   /** Scheduled runs wait this many days, checking daily, for an invoice not issued yet. */
   waitForInvoiceDays?: number;

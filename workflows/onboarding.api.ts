@@ -5,20 +5,21 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import {
-  onboardingProgressQuery,
-  onboardProviderWorkflow,
-  type OnboardingInput,
-  type OnboardingProgress,
-} from './onboarding';
+import { onboardProviderWorkflow } from './onboarding';
+import { onboardingProgressQuery, type OnboardingInput, type OnboardingProgress } from './onboarding.messages';
 import { CSP_PROVIDER_ID } from './search-attributes';
 import type { WorkflowStarter } from './starter';
 
 /**
- * How a provider's onboarding (or rediscovery of its tenants) is started. One id per provider:
+ * The onboarding workflow's contract: its messages and types, its id, and the operations callers
+ * use. How a provider's onboarding (or rediscovery of its tenants) is started. One id per provider:
  * starting it while one runs attaches to that one (a second `provider add`, `provider discover`);
  * once it has ended, failed or was terminated, a new run starts and resumes the open discovery.
  */
+export * from './onboarding.messages';
+
+export type OnboardingHandle = WorkflowHandle<typeof onboardProviderWorkflow>;
+
 export const onboardingWorkflowId = (providerId: string) => `onboarding:${providerId}`;
 
 export type OnboardingTuning = Pick<
@@ -30,7 +31,7 @@ export async function startOnboarding(
   t: WorkflowStarter,
   providerId: string,
   tuning: OnboardingTuning = {},
-): Promise<WorkflowHandle<typeof onboardProviderWorkflow>> {
+): Promise<OnboardingHandle> {
   return t.temporal.workflow.start(onboardProviderWorkflow, {
     taskQueue: t.taskQueue,
     workflowId: onboardingWorkflowId(providerId),
@@ -47,7 +48,7 @@ export async function onboardingState(
   client: Client,
   providerId: string,
 ): Promise<{ status: string; progress: OnboardingProgress | null } | null> {
-  const handle = client.workflow.getHandle<typeof onboardProviderWorkflow>(onboardingWorkflowId(providerId));
+  const handle = onboardingHandle(client, providerId);
   try {
     const status = (await handle.describe()).status.name;
     return { status, progress: status === 'RUNNING' ? await handle.query(onboardingProgressQuery) : null };
@@ -55,4 +56,21 @@ export async function onboardingState(
     if (err instanceof WorkflowNotFoundError) return null;
     throw err;
   }
+}
+
+export function onboardingHandle(client: Client, providerId: string): OnboardingHandle {
+  return client.workflow.getHandle<typeof onboardProviderWorkflow>(onboardingWorkflowId(providerId));
+}
+
+/** How far a running onboarding got (the progress bar's figures). */
+export async function onboardingProgress(handle: OnboardingHandle): Promise<OnboardingProgress> {
+  return handle.query(onboardingProgressQuery);
+}
+
+/** What the Web UI shows as the onboarding's "Current details". */
+export async function onboardingCurrentDetails(client: Client, providerId: string): Promise<string | undefined> {
+  const meta = (await onboardingHandle(client, providerId).query('__temporal_workflow_metadata')) as {
+    currentDetails?: string;
+  };
+  return meta.currentDetails;
 }

@@ -1,22 +1,35 @@
-import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateStage, type Client, type WorkflowHandle } from '@temporalio/client';
+import { quarantineGroupWorkflow } from './quarantine-group';
 import {
+  acceptRevisionSignal,
+  allocateSignal,
   cleanseSignal,
+  groupStateQuery,
   linesAddedSignal,
-  quarantineGroupWorkflow,
   resolveUpdate,
-  signalsHelp,
+  signalsQuery,
+  writeOffSignal,
+  type ActionOutcome,
+  type AdminAction,
+  type GroupState,
   type LinesAdded,
-} from './quarantine-group';
+  type ResolveRequest,
+} from './quarantine-group.messages';
+import { groupStaticDetails } from './quarantine-group.help';
+import { answerWithin } from './admin-wait';
 import { CARRIER_LABEL, CSP_CARRIER, CSP_PROVIDER_ID, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from './search-attributes';
 import { parseGroupKey } from '../core/quarantine-group';
-import type { ActionOutcome, AdminAction, ResolveRequest } from './types';
 import type { WorkflowStarter } from './starter';
 
 /**
- * How a quarantine group's workflow is started and reached. It is started from here only, always
- * with the same options and search attributes, by whichever message reaches it first: new lines
- * (signal-with-start), an auto-cleanse (signal-with-start) or an admin's action (update-with-start).
+ * The quarantine group workflow's contract: its messages and types, its id, and the operations
+ * callers use. It is started from here only, always with the same options and search attributes,
+ * by whichever message reaches it first: new lines (signal-with-start), an auto-cleanse
+ * (signal-with-start) or an admin's action (update-with-start).
  */
+export * from './quarantine-group.messages';
+export { GROUP_SIGNALS, signalsHelp } from './quarantine-group.help';
+export { ActionNotAccepted, ActionStillRunning } from './admin-wait';
 
 /** The workflow id says what the group is: quarantine:provider:REASON:tenant. */
 export function groupWorkflowId(groupKey: string): string {
@@ -33,12 +46,10 @@ function groupStartOptions(t: WorkflowStarter, groupKey: string) {
   return {
     taskQueue: t.taskQueue,
     workflowId: groupWorkflowId(groupKey),
-    args: [{ groupKey, providerId, reason, tenantRef, searchAttributesAtStart: true }] as Parameters<
-      typeof quarantineGroupWorkflow
-    >,
+    args: [{ groupKey, providerId, reason, tenantRef }] as Parameters<typeof quarantineGroupWorkflow>,
     // Temporal user metadata: the Web UI shows these on the workflow's page (current details come from the workflow).
     staticSummary: `Quarantine group: ${reason}, tenant ${tenantRef}, provider ${providerId}`,
-    staticDetails: `Usage lines of provider ${providerId} that could not be billed (${reason}), for tenant ${tenantRef}, carrier ${CARRIER_LABEL}. They stay in the database; this workflow waits for an admin to resolve them.\n\n${signalsHelp()}`,
+    staticDetails: groupStaticDetails(providerId, reason, tenantRef, CARRIER_LABEL),
     typedSearchAttributes: [
       { key: CSP_PROVIDER_ID, value: providerId },
       { key: CSP_QUARANTINE_REASON, value: reason },
@@ -46,6 +57,10 @@ function groupStartOptions(t: WorkflowStarter, groupKey: string) {
       { key: CSP_CARRIER, value: CARRIER_LABEL },
     ],
   };
+}
+
+function groupHandle(client: Client, groupKey: string): WorkflowHandle<typeof quarantineGroupWorkflow> {
+  return client.workflow.getHandle<typeof quarantineGroupWorkflow>(groupWorkflowId(groupKey));
 }
 
 /**
@@ -70,21 +85,59 @@ export async function signalCleanse(t: WorkflowStarter, groupKey: string, action
 }
 
 /**
- * An admin's allocate, cleanse or write-off, answered at once (an Update); a group whose
- * workflow is not running is started first, with the same options as above.
+ * An admin's action sent as a signal, as the Web UI's "Send signal" does: not answered, and a
+ * request that makes no sense is recorded as rejected.
+ */
+export async function signalAction(client: Client, groupKey: string, request: ResolveRequest): Promise<void> {
+  const handle = groupHandle(client, groupKey);
+  const { action, ...req } = request;
+  if (action === 'allocate')
+    await handle.signal(allocateSignal, req as Extract<ResolveRequest, { action: 'allocate' }>);
+  else if (action === 'writeOff')
+    await handle.signal(writeOffSignal, req as Extract<ResolveRequest, { action: 'writeOff' }>);
+  else if (action === 'acceptRevision') await handle.signal(acceptRevisionSignal, req);
+  else await handle.signal(cleanseSignal, req);
+}
+
+/**
+ * An admin's allocate, cleanse, write-off or revision accepted, answered within the deadline (an
+ * Update; admin-wait.ts says what happens past it); a group whose workflow is not running is
+ * started first, with the same options as above.
  */
 export async function resolveGroup(
   t: WorkflowStarter,
   groupKey: string,
   request: ResolveRequest,
+  wait: { deadlineMs?: number } = {},
 ): Promise<ActionOutcome> {
   const startWorkflowOperation = new WithStartWorkflowOperation(quarantineGroupWorkflow, {
     ...groupStartOptions(t, groupKey),
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
-  return t.temporal.workflow.executeUpdateWithStart(resolveUpdate, { args: [request], startWorkflowOperation });
+  return answerWithin(
+    t.temporal,
+    groupWorkflowId(groupKey),
+    () =>
+      t.temporal.workflow.startUpdateWithStart(resolveUpdate, {
+        args: [request],
+        startWorkflowOperation,
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      }),
+    wait.deadlineMs,
+  );
 }
 
-export function groupHandle(client: Client, groupKey: string): WorkflowHandle<typeof quarantineGroupWorkflow> {
-  return client.workflow.getHandle<typeof quarantineGroupWorkflow>(groupWorkflowId(groupKey));
+/** What the group holds now (its `state` query). */
+export async function groupState(client: Client, groupKey: string): Promise<GroupState> {
+  return groupHandle(client, groupKey).query(groupStateQuery);
+}
+
+/** The messages the group takes (its `signals` query), as the Web UI lists them. */
+export async function groupMessages(client: Client, groupKey: string) {
+  return groupHandle(client, groupKey).query(signalsQuery);
+}
+
+/** The group's workflow, for its status and result (what it was started with, what it ended with). */
+export async function describeGroup(client: Client, groupKey: string) {
+  return groupHandle(client, groupKey).describe();
 }

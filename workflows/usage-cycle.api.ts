@@ -7,12 +7,16 @@ import {
   type ScheduleOptions,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { progressQuery, usageCycleWorkflow, type CycleProgress, type UsageCycleInput } from './usage-cycle';
+import { usageCycleWorkflow } from './usage-cycle';
+import { progressQuery, type CycleProgress, type CycleSummary, type UsageCycleInput } from './usage-cycle.messages';
 import { CSP_PROVIDER_ID } from './search-attributes';
-import type { CycleSummary } from './types';
 import type { WorkflowStarter } from './starter';
 
-/** How a provider's usage cycle is started: by its schedule, twice a day, or at once on demand. */
+/**
+ * The usage cycle workflow's contract: its messages and types, its ids, and how a provider's cycle
+ * is started (by its schedule, twice a day, or at once on demand) and watched.
+ */
+export * from './usage-cycle.messages';
 
 /** Stable ids: admins type these, so they read as what they are. */
 export const usageScheduleId = (providerId: string) => `usage-cycle-schedule:${providerId}`;
@@ -100,10 +104,11 @@ export async function deleteUsageSchedule(client: Client, providerId: string): P
 export async function startUsageCycleNow(
   t: WorkflowStarter,
   input: UsageCycleInput,
+  workflowId = `${usageCycleWorkflowId(input.providerId)}:now-${new Date().toISOString()}`,
 ): Promise<WorkflowHandle<typeof usageCycleWorkflow>> {
   return t.temporal.workflow.start(usageCycleWorkflow, {
     taskQueue: t.taskQueue,
-    workflowId: `${usageCycleWorkflowId(input.providerId)}:now-${new Date().toISOString()}`,
+    workflowId,
     args: [input],
     typedSearchAttributes: searchAttributes(input.providerId),
     ...cycleMetadata(input.providerId),
@@ -120,8 +125,17 @@ function cycleMetadata(providerId: string, providerName?: string) {
   };
 }
 
-export async function runUsageCycleNow(t: WorkflowStarter, input: UsageCycleInput): Promise<CycleSummary> {
-  return (await startUsageCycleNow(t, input)).result();
+export async function runUsageCycleNow(
+  t: WorkflowStarter,
+  input: UsageCycleInput,
+  workflowId?: string,
+): Promise<CycleSummary> {
+  return (await startUsageCycleNow(t, input, workflowId)).result();
+}
+
+/** A running cycle's progress (its `progress` query). */
+export async function cycleProgress(client: Client, cycleId: string): Promise<CycleProgress> {
+  return client.workflow.getHandle<typeof usageCycleWorkflow>(cycleId).query(progressQuery);
 }
 
 /** An activity the cycle is waiting on, with why: its attempt and the failure that made it retry. */

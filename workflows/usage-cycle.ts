@@ -2,7 +2,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   continueAsNew,
-  defineQuery,
   isCancellation,
   proxyActivities,
   setCurrentDetails,
@@ -11,53 +10,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { CSP_CYCLE_STATUS, CSP_PROVIDER_ID } from './search-attributes';
-import type { CycleSummary, FetchResult, UsageWindow } from './types';
+import {
+  progressQuery,
+  type CycleProgress,
+  type CycleSummary,
+  type UsageCycleActivities,
+  type UsageCycleInput,
+} from './usage-cycle.messages';
 import { needsAdminAttention } from '../core/attention';
-
-export interface UsageCycleInput {
-  providerId: string;
-  /** Defaults to this workflow's id; kept across continue-as-new. */
-  cycleId?: string;
-  /** Defaults to the configured look-back in the provider's time zone. */
-  window?: UsageWindow;
-  progress?: CycleProgress;
-}
-
-export interface CycleProgress {
-  phase: 'starting' | 'fetching' | 'mediating' | 'notifying' | 'completed' | 'failed';
-  pagesFetched: number;
-  linesFetched: number;
-  /** Lines stored new (exact repeats of known lines are not mediated again). */
-  linesNew?: number;
-  /** Lines mediated so far: page by page during the fetch, then the sweep. */
-  linesMediated: number;
-  billed: number;
-  quarantined: number;
-  /**
-   * The carrier does not say how many lines a window holds, so the total is known once the last
-   * page is in: until then null (pages so far is what is known), then the new lines to mediate.
-   */
-  expectedLines?: number | null;
-  /** linesMediated of expectedLines, 0–100; null while the total is unknown. */
-  percent?: number | null;
-}
-
-export const progressQuery = defineQuery<CycleProgress>('progress');
-
-/** The activities this workflow calls (activities/usage.ts implements them); each passes counts, never lines. */
-export interface UsageCycleActivities {
-  beginCycle(input: { providerId: string; cycleId: string; window?: UsageWindow }): Promise<{ window: UsageWindow }>;
-  fetchUsage(input: { providerId: string; cycleId: string; maxPages: number }): Promise<FetchResult>;
-  mediateUsage(input: {
-    providerId: string;
-    cycleId: string;
-    batchSize: number;
-    maxBatches: number;
-  }): Promise<{ processed: number; billed: number; quarantined: number; done: boolean }>;
-  notifyQuarantineGroups(input: { providerId: string; mediatedBy: string }): Promise<{ groups: number }>;
-  completeCycle(input: { providerId: string; cycleId: string }): Promise<CycleSummary>;
-  failCycle(input: { providerId: string; cycleId: string; reason: string; needsAttention: boolean }): Promise<void>;
-}
 
 // Carrier pages: transient faults retry with backoff (429 honours Retry-After); bad credentials,
 // 4xx and undocumented shapes fail at once, for an admin to fix.
@@ -79,7 +39,7 @@ const database = proxyActivities<Omit<UsageCycleActivities, 'fetchUsage'>>({
 const PAGES_PER_ACTIVITY = 25;
 const BATCH_SIZE = 2000;
 const BATCHES_PER_ACTIVITY = 25;
-const HISTORY_LIMIT = 1500;
+const HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW = 1500;
 
 /**
  * A provider's usage cycle, started twice a day by its schedule:
@@ -101,7 +61,7 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
     percent: null,
   };
   const updatePercent = () => {
-    if (progress.expectedLines === null || progress.expectedLines === undefined) return;
+    if (progress.expectedLines === null) return;
     progress.percent =
       progress.expectedLines === 0
         ? 100
@@ -111,15 +71,16 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
   // The Web UI shows the phase and counts beside the static summary.
   const showProgress = () =>
     setCurrentDetails(
-      `Phase: ${progress.phase}. Pages fetched ${progress.pagesFetched}, lines ${progress.linesFetched} (${progress.linesNew ?? 0} new); ` +
-        `mediated ${progress.linesMediated}${progress.percent === null || progress.percent === undefined ? '' : ` (${progress.percent}%)`}: billed ${progress.billed}, quarantined ${progress.quarantined}.`,
+      `Phase: ${progress.phase}. Pages fetched ${progress.pagesFetched}, lines ${progress.linesFetched} (${progress.linesNew} new); ` +
+        `mediated ${progress.linesMediated}${progress.percent === null ? '' : ` (${progress.percent}%)`}: billed ${progress.billed}, quarantined ${progress.quarantined}.`,
     );
   upsertSearchAttributes([
     { key: CSP_PROVIDER_ID, value: input.providerId },
     { key: CSP_CYCLE_STATUS, value: 'RUNNING' },
   ]);
-  const carryOn = () => continueAsNew<typeof usageCycleWorkflow>({ ...input, cycleId, window, progress });
-  const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT;
+  const continueWhereLeft = () => continueAsNew<typeof usageCycleWorkflow>({ ...input, cycleId, window, progress });
+  const historyFull = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE_AS_NEW;
   let window = input.window;
 
   try {
@@ -131,17 +92,17 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
       const fetched = await carrier.fetchUsage({ providerId: input.providerId, cycleId, maxPages: PAGES_PER_ACTIVITY });
       progress.pagesFetched += fetched.pages;
       progress.linesFetched += fetched.lines;
-      progress.linesNew = (progress.linesNew ?? 0) + fetched.inserted;
-      progress.linesMediated += fetched.mediated ?? 0;
-      progress.billed += fetched.billed ?? 0;
-      progress.quarantined += fetched.quarantined ?? 0;
+      progress.linesNew += fetched.inserted;
+      progress.linesMediated += fetched.mediated;
+      progress.billed += fetched.billed;
+      progress.quarantined += fetched.quarantined;
       showProgress();
       if (fetched.exhausted) {
         progress.expectedLines = progress.linesNew;
         updatePercent();
         break;
       }
-      if (historyFull()) return await carryOn();
+      if (historyFull()) return await continueWhereLeft();
     }
 
     progress.phase = 'mediating';
@@ -158,7 +119,7 @@ export async function usageCycleWorkflow(input: UsageCycleInput): Promise<CycleS
       updatePercent();
       showProgress();
       if (mediated.done) break;
-      if (historyFull()) return await carryOn();
+      if (historyFull()) return await continueWhereLeft();
     }
 
     progress.phase = 'notifying';

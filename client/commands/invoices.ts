@@ -7,7 +7,7 @@ import { displayMoney } from '../display';
 import { UserError } from '../errors';
 import { requirePeriod } from './billing';
 import { startInvoiceReconciliation } from '../../workflows/invoice-reconciliation.api';
-import type { InvoiceReconciliationResult } from '../../workflows/invoice-reconciliation';
+import type { InvoiceReconciliationResult } from '../../workflows/invoice-reconciliation.api';
 import { listReconciliations } from '../../db/invoice-reconciliations';
 import { RECONCILIATION_CLASSES, centsText, type ReconciliationReport } from '../../core/reconciliation-report';
 

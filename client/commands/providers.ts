@@ -1,5 +1,4 @@
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
-import type { WorkflowHandle } from '@temporalio/client';
 import type { CliContext } from '../context';
 import {
   checkNewProvider,
@@ -14,11 +13,12 @@ import { latestDiscovery } from '../../db/discovery';
 import { readClientSecret, DEFAULT_SECRET_ENV } from '../secret-input';
 import { waitForWorkflow } from '../workflow-failure';
 import {
-  onboardingProgressQuery,
-  type onboardProviderWorkflow,
+  onboardingProgress,
+  onboardingState,
+  onboardingWorkflowId,
+  type OnboardingHandle,
   type OnboardingProgress,
-} from '../../workflows/onboarding';
-import { onboardingState, onboardingWorkflowId } from '../../workflows/onboarding.api';
+} from '../../workflows/onboarding.api';
 import { checkCredentialShape } from '../../core/credentials';
 import { requireProvider } from '../lookup';
 import { ensureUsageSchedule } from '../../workflows/usage-cycle.api';
@@ -263,11 +263,7 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
  * handler is in place: printed first, a Ctrl-C right after it (a busy machine may not run this
  * process again for a while) found no handler and killed the CLI (seen twice in CI).
  */
-async function watchOnboarding(
-  handle: WorkflowHandle<typeof onboardProviderWorkflow>,
-  providerId: string,
-  announce: string | null,
-) {
+async function watchOnboarding(handle: OnboardingHandle, providerId: string, announce: string | null) {
   const tty = process.stderr.isTTY === true;
   const onInterrupt = () => {
     process.stderr.write(
@@ -288,7 +284,7 @@ async function watchOnboarding(
       return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.phase}: ${p.tenantsDone}/${p.tenants} tenants, ${p.agreementsDone}/${p.agreements} agreements${workflows}\x1b[K`;
     };
     const tick = () =>
-      void handle.query(onboardingProgressQuery).then(
+      void onboardingProgress(handle).then(
         (p) => process.stderr.write(line(p)),
         () => undefined,
       );

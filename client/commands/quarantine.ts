@@ -15,11 +15,17 @@ import {
 } from '../../db/quarantined-lines';
 import { listQuarantineActions } from '../../db/quarantine-actions';
 import { getService, listServices } from '../../db/services';
-import { groupKeyFromWorkflowId, groupWorkflowId, resolveGroup } from '../../workflows/quarantine-group.api';
+import {
+  ActionNotAccepted,
+  ActionStillRunning,
+  groupKeyFromWorkflowId,
+  groupWorkflowId,
+  resolveGroup,
+} from '../../workflows/quarantine-group.api';
 import { parseGroupKey, suggestService } from '../../core/quarantine-group';
 import { CARRIER_LABEL } from '../../workflows/search-attributes';
 import { QUARANTINE_REASONS } from '../../core/rating';
-import type { ResolveRequest } from '../../workflows/types';
+import type { ResolveRequest } from '../../workflows/quarantine-group.api';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { cliActor } from '../actor';
@@ -29,7 +35,7 @@ import { failureChain } from '../workflow-failure';
  * Accepts a group key (p-…|REASON|tenant) or its workflow id (quarantine:p-…:REASON:tenant); the
  * provider part may also be the provider's name ("Harbour IT Pty Ltd|NON_EXISTENT_SERVICE|<tenant>").
  */
-async function groupKeyOf(ref: string, db: Pool): Promise<string> {
+async function groupKeyFromRef(ref: string, db: Pool): Promise<string> {
   let key = ref.startsWith('quarantine:') ? groupKeyFromWorkflowId(ref) : ref;
   const providerPart = key.split('|')[0] ?? '';
   if (providerPart && !/^p-[0-9a-f]{8}$/.test(providerPart)) {
@@ -131,7 +137,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
     .option('--json', 'print JSON')
     .action(async (ref: string, o) => {
       const db = await ctx().db();
-      const key = await groupKeyOf(ref, db);
+      const key = await groupKeyFromRef(ref, db);
       const summary = await groupSummary(db, key);
       const lines = await listGroupLines(db, key);
       const actions = await listQuarantineActions(db, key);
@@ -194,7 +200,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
   async function resolve(ref: string, req: ResolveRequest): Promise<void> {
     const c = ctx();
     const db = await c.db();
-    const key = await groupKeyOf(ref, db);
+    const key = await groupKeyFromRef(ref, db);
     // A key nobody ever quarantined anything under is a typo, not an action to audit; every
     // refusal about a real group (unknown service, another provider's, no reason, nothing left)
     // goes through the group's workflow so it is in the audit trail like any signal's.
@@ -216,6 +222,11 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
         requestId: randomUUID(),
       });
     } catch (err) {
+      if (err instanceof ActionStillRunning) {
+        process.stdout.write(`${req.action}: ${err.message}\n`);
+        return;
+      }
+      if (err instanceof ActionNotAccepted) throw new UserError(err.message, 3);
       if (err instanceof WorkflowUpdateFailedError)
         throw new UserError(
           `refused: ${failureChain(err.cause ?? err)

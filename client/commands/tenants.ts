@@ -6,15 +6,17 @@ import { providerFilter, providerLabels } from '../lookup';
 import { displayMoney, displayTime } from '../display';
 import { listLicences } from '../../db/licences';
 import { recentLicenceEvents } from '../../db/licence-events';
-import { tenantHandle } from '../../workflows/tenant.api';
 import {
-  cancelServiceUpdate,
-  orderProductUpdate,
-  reactivateServiceUpdate,
-  reconcileSignal,
-  setQuantityUpdate,
-  tenantStateQuery,
-} from '../../workflows/tenant';
+  ActionNotAccepted,
+  ActionStillRunning,
+  cancelService,
+  orderProduct,
+  reactivateService,
+  requestReconcile,
+  setQuantity,
+  tenantState,
+  type TenantRef,
+} from '../../workflows/tenant.api';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { cliActor } from '../actor';
@@ -42,14 +44,21 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     if (!s) throw new UserError(`no service or tenant "${ref}" (give a service id, tenant GUID or tenant domain)`);
     return s;
   }
-  async function handleOf(ref: string) {
+  async function tenantOf(ref: string) {
     const s = await serviceOf(ref);
-    return { s, handle: tenantHandle(await ctx().temporal(), s.provider_id, s.tenant_id) };
+    const tenant: TenantRef = { providerId: s.provider_id, tenantId: s.tenant_id };
+    return { s, tenant, temporal: await ctx().temporal() };
   }
-  async function update<T>(run: () => Promise<T>): Promise<T> {
+  /** The change's result; null when it was accepted and still runs past the wait (said on stdout). */
+  async function update<T>(run: () => Promise<T>): Promise<T | null> {
     try {
       return await run();
     } catch (err) {
+      if (err instanceof ActionStillRunning) {
+        process.stdout.write(`${err.message}\n`);
+        return null;
+      }
+      if (err instanceof ActionNotAccepted) throw new UserError(err.message, 3);
       if (err instanceof WorkflowUpdateFailedError)
         throw new UserError(
           `refused: ${failureChain(err.cause ?? err)
@@ -93,9 +102,9 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     .description('a tenant: its service, licences, licence events (old → new, who) and failed changes')
     .option('--json', 'print JSON')
     .action(async (ref: string, o) => {
-      const { s, handle } = await handleOf(ref);
+      const { s, tenant, temporal } = await tenantOf(ref);
       const db = await ctx().db();
-      const state = await handle.query(tenantStateQuery).catch(() => null);
+      const state = await tenantState(temporal, tenant).catch(() => null);
       const events = await recentLicenceEvents(db, s.provider_id, s.tenant_id);
       const failed = await failedLicenceChanges(db, s.provider_id, s.tenant_id);
       const licences = state?.licences ?? (await listLicences(db, s.provider_id, s.tenant_id));
@@ -162,19 +171,16 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     .option('--billing-cycle <cycle>', 'Monthly | Annual', 'Monthly')
     .requiredOption('--by <name>', 'who orders')
     .action(async (ref: string, o) => {
-      const { handle } = await handleOf(ref);
+      const { tenant, temporal } = await tenantOf(ref);
       const r = await update(() =>
-        handle.executeUpdate(orderProductUpdate, {
-          args: [
-            {
-              productId: o.product,
-              quantity: quantity(o.quantity), // The tenant's Update validator refuses any other cycle, with the reason.
-              billingCycle: o.billingCycle as 'Monthly' | 'Annual',
-              ...cliActor(o.by),
-            },
-          ],
+        orderProduct(temporal, tenant, {
+          productId: o.product,
+          quantity: quantity(o.quantity), // The tenant's Update validator refuses any other cycle, with the reason.
+          billingCycle: o.billingCycle as 'Monthly' | 'Annual',
+          ...cliActor(o.by),
         }),
       );
+      if (!r) return;
       process.stdout.write(
         `ordered (change ${r.changeId}): ${r.licences.map((l) => `${l.subscriptionId} ${l.productName ?? l.productId} x ${l.quantity}`).join('; ')}\n`,
       );
@@ -187,12 +193,15 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     .requiredOption('--quantity <n>', 'new quantity')
     .requiredOption('--by <name>', 'who changes it')
     .action(async (ref: string, o) => {
-      const { handle } = await handleOf(ref);
+      const { tenant, temporal } = await tenantOf(ref);
       const r = await update(() =>
-        handle.executeUpdate(setQuantityUpdate, {
-          args: [{ subscriptionId: o.subscription, quantity: quantity(o.quantity), ...cliActor(o.by) }],
+        setQuantity(temporal, tenant, {
+          subscriptionId: o.subscription,
+          quantity: quantity(o.quantity),
+          ...cliActor(o.by),
         }),
       );
+      if (!r) return;
       process.stdout.write(
         `quantity set (change ${r.changeId}): ${r.licences.map((l) => `${l.subscriptionId} x ${l.quantity}`).join('; ')}\n`,
       );
@@ -224,10 +233,9 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
       }
       if (!o.by) throw new UserError('--by is required: who cancels');
       const by = o.by;
-      const { s, handle } = await handleOf(ref);
-      const r = await update(() =>
-        handle.executeUpdate(cancelServiceUpdate, { args: [{ ...cliActor(by), effectiveDate: o.date }] }),
-      );
+      const { s, tenant, temporal } = await tenantOf(ref);
+      const r = await update(() => cancelService(temporal, tenant, { ...cliActor(by), effectiveDate: o.date }));
+      if (!r) return;
       const credited = r.credited ?? { lines: 0, amount: '0', currency: '', periods: [] };
       if (o.json) printObject({ serviceId: s.id, cancelledOn: r.cancelledOn, credited }, true);
       else
@@ -244,8 +252,8 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     )
     .requiredOption('--by <name>', 'who reactivates')
     .action(async (ref: string, o) => {
-      const { s, handle } = await handleOf(ref);
-      await update(() => handle.executeUpdate(reactivateServiceUpdate, { args: [cliActor(o.by)] }));
+      const { s, tenant, temporal } = await tenantOf(ref);
+      if (!(await update(() => reactivateService(temporal, tenant, cliActor(o.by))))) return;
       process.stdout.write(`${s.id} billing active again; quarantined SERVICE_INACTIVE lines are being cleansed\n`);
     });
 
@@ -253,8 +261,8 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
     .command('reconcile <tenant>')
     .description("read the carrier's view now and record what changed elsewhere")
     .action(async (ref: string) => {
-      const { s, handle } = await handleOf(ref);
-      await update(() => handle.signal(reconcileSignal));
+      const { s, tenant, temporal } = await tenantOf(ref);
+      await update(() => requestReconcile(temporal, tenant));
       process.stdout.write(`${s.id}: reconcile requested\n`);
     });
 }

@@ -1,19 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { resolveGroup as resolveGroupUpdate } from '../../workflows/quarantine-group.api';
-import { tenantHandle } from '../../workflows/tenant.api';
-import { usageScheduleHandle } from '../../workflows/usage-cycle.api';
-import { progressQuery, type CycleProgress } from '../../workflows/usage-cycle';
 import {
-  cancelServiceUpdate,
-  orderProductUpdate,
-  reactivateServiceUpdate,
-  setQuantityUpdate,
-  tenantStateQuery,
+  ActionNotAccepted,
+  ActionStillRunning,
+  resolveGroup as resolveGroupUpdate,
+  type ActionOutcome,
+  type ResolveRequest,
+} from '../../workflows/quarantine-group.api';
+import {
+  cancelService,
+  orderProduct,
+  reactivateService,
+  setQuantity,
+  tenantState as queryTenantState,
+  type ChangeResult,
   type TenantState,
-} from '../../workflows/tenant';
+} from '../../workflows/tenant.api';
+import {
+  cycleProgress as queryCycleProgress,
+  usageScheduleHandle,
+  type CycleProgress,
+} from '../../workflows/usage-cycle.api';
 import type { WorkflowStarter } from '../../workflows/starter';
-import type { ActionOutcome, ChangeResult, ResolveRequest } from '../../workflows/types';
 
 /**
  * The console's calls into Temporal, through each workflow's .api.ts module: the same Updates the
@@ -25,9 +33,16 @@ export class Refused extends Error {
   override name = 'Refused';
 }
 
+/** The workflow accepted the action and was still carrying it out when the page stopped waiting. */
+export class StillRunning extends Error {
+  override name = 'StillRunning';
+}
+
 export type TemporalDeps = WorkflowStarter;
 
 function refusal(err: unknown): never {
+  if (err instanceof ActionStillRunning) throw new StillRunning(err.message);
+  if (err instanceof ActionNotAccepted) throw new Refused(err.message);
   if (err instanceof WorkflowUpdateFailedError) throw new Refused(err.cause?.message ?? err.message);
   if (err instanceof WorkflowNotFoundError)
     throw new Refused('no running workflow for this item (was its provider removed?)');
@@ -62,25 +77,32 @@ export async function changeTenant(
   tenantId: string,
   c: TenantChange,
 ): Promise<ChangeResult> {
-  const handle = tenantHandle(deps.temporal, providerId, tenantId);
+  const tenant = { providerId, tenantId };
   try {
     switch (c.kind) {
       case 'setQuantity':
-        return await handle.executeUpdate(setQuantityUpdate, {
-          args: [{ subscriptionId: c.subscriptionId, quantity: c.quantity, by: c.by, principal: c.by }],
+        return await setQuantity(deps.temporal, tenant, {
+          subscriptionId: c.subscriptionId,
+          quantity: c.quantity,
+          by: c.by,
+          principal: c.by,
         });
       case 'order':
-        return await handle.executeUpdate(orderProductUpdate, {
-          args: [
-            { productId: c.productId, quantity: c.quantity, billingCycle: c.billingCycle, by: c.by, principal: c.by },
-          ],
+        return await orderProduct(deps.temporal, tenant, {
+          productId: c.productId,
+          quantity: c.quantity,
+          billingCycle: c.billingCycle,
+          by: c.by,
+          principal: c.by,
         });
       case 'cancel':
-        return await handle.executeUpdate(cancelServiceUpdate, {
-          args: [{ by: c.by, principal: c.by, effectiveDate: c.effectiveDate }],
+        return await cancelService(deps.temporal, tenant, {
+          by: c.by,
+          principal: c.by,
+          effectiveDate: c.effectiveDate,
         });
       case 'reactivate':
-        return await handle.executeUpdate(reactivateServiceUpdate, { args: [{ by: c.by, principal: c.by }] });
+        return await reactivateService(deps.temporal, tenant, { by: c.by, principal: c.by });
     }
   } catch (err) {
     refusal(err);
@@ -105,11 +127,11 @@ export async function tenantState(
   providerId: string,
   tenantId: string,
 ): Promise<TenantState | null> {
-  return within(3000, tenantHandle(deps.temporal, providerId, tenantId).query(tenantStateQuery));
+  return within(3000, queryTenantState(deps.temporal, { providerId, tenantId }));
 }
 
 export async function cycleProgress(deps: TemporalDeps, cycleId: string): Promise<CycleProgress | null> {
-  return within(2000, deps.temporal.workflow.getHandle(cycleId).query(progressQuery));
+  return within(2000, queryCycleProgress(deps.temporal, cycleId));
 }
 
 export async function nextCycleAt(

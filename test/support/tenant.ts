@@ -1,4 +1,4 @@
-import type { LicenceView } from '../../workflows/types';
+import type { LicenceView } from '../../workflows/tenant.api';
 
 /** The one licence of the tenant-workflow tests' tenant (Microsoft 365 E3, subscription sub-1). */
 export const licence = (quantity: number): LicenceView => ({

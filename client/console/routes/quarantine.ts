@@ -16,9 +16,9 @@ import { CARRIER_LABEL } from '../../../workflows/search-attributes';
 import { QUARANTINE_REASONS } from '../../../core/rating';
 import { rankServices } from '../../../core/service-suggestion';
 import { pageOf } from '../view';
-import { Refused, resolveGroup } from '../temporal';
+import { Refused, resolveGroup, StillRunning } from '../temporal';
 import { HttpError, str, type ConsoleContext } from '../context';
-import type { ResolveRequest } from '../../../workflows/types';
+import type { ResolveRequest } from '../../../workflows/quarantine-group.api';
 
 const ACTIONS = ['allocate', 'cleanse', 'writeOff', 'acceptRevision'] as const;
 
@@ -141,6 +141,11 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
         text: `${what} by ${o.by}: ${o.lines} line(s); billed ${o.billed}, back in quarantine ${o.requarantined}, written off ${o.writtenOff}.`,
       });
     } catch (err) {
+      if (err instanceof StillRunning) {
+        // Accepted: the outcome shows on the page (and in the audit trail) once it is done.
+        await ctx.flash(request, { kind: 'ok', text: err.message.charAt(0).toUpperCase() + err.message.slice(1) });
+        return reply.redirect(back, 303);
+      }
       if (!(err instanceof Refused)) throw err;
       await ctx.flash(request, { kind: 'error', text: `Refused: ${err.message}` });
       return reply.redirect(back, 303);

@@ -6,7 +6,7 @@ import { countTenants, searchTenants } from '../../../db/console-views';
 import { countLicenceEvents, recentLicenceEvents } from '../../../db/licence-events';
 import { pageOf } from '../view';
 import { tenantWorkflowId } from '../../../workflows/tenant.api';
-import { changeTenant, Refused, tenantState, type TenantChange } from '../temporal';
+import { changeTenant, Refused, StillRunning, tenantState, type TenantChange } from '../temporal';
 import { HttpError, str, type ConsoleContext } from '../context';
 
 export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
@@ -111,6 +111,11 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
             : `Done (change ${r.changeId}) by ${by}: ${r.licences.map((l) => `${l.productName ?? l.productId} × ${l.quantity}`).join('; ')}`;
       await ctx.flash(request, { kind: 'ok', text });
     } catch (err) {
+      if (err instanceof StillRunning) {
+        // Accepted: the outcome shows on the page (and in the audit trail) once it is done.
+        await ctx.flash(request, { kind: 'ok', text: err.message.charAt(0).toUpperCase() + err.message.slice(1) });
+        return reply.redirect(back, 303);
+      }
       if (!(err instanceof Refused)) throw err;
       await ctx.flash(request, { kind: 'error', text: `Refused: ${err.message}` });
     }
