@@ -5,13 +5,19 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { quarantineGroupWorkflow } from '../workflows/quarantine-group';
-import { groupStateQuery, resolveUpdate, signalsQuery, writeOffSignal } from '../workflows/quarantine-group.api';
-import { groupWorkflowId } from '../workflows/quarantine-group.api';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
+import {
+  groupMessages,
+  groupResult,
+  groupState,
+  groupWorkflowId,
+  resolveGroup,
+  signalAction,
+} from '../workflows/quarantine-group.api';
+import { currentDetails } from '../workflows/web-ui.api';
 import { osUserName } from '../client/actor';
 import { PROJECT_ROOT } from '../config';
-import { progressQuery } from '../workflows/usage-cycle.api';
+import { cycleProgress } from '../workflows/usage-cycle.api';
 import type { CycleSummary } from '../workflows/usage-cycle.api';
 
 // The admin's side of the quarantine: what the CLI and signals leave in the audit trail.
@@ -23,11 +29,7 @@ before(async () => {
   env = await localTemporal();
   sys = await startTestSystem(env, { usageRecords: 400, pageSize: 100 });
   providerId = (await sys.onboardSimProvider(0)).id;
-  firstCycle = await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: 'qa-cycle-1',
-    args: [{ providerId }],
-  });
+  firstCycle = await runUsageCycleNow({ temporal: env.client, taskQueue: sys.taskQueue }, { providerId }, 'qa-cycle-1');
 });
 let firstCycle: CycleSummary;
 after(async () => {
@@ -124,12 +126,14 @@ test("a request id is scoped to its group: group A's id sent to group B is B's o
   const [a, b] = await groups('NO_RATE_CARD').then((g) => (g.length >= 2 ? g : groups('NON_EXISTENT_SERVICE')));
   assert.ok(a && b, 'two groups');
   const requestId = 'shared-request-1';
-  const first = await env.client.workflow
-    .getHandle(groupWorkflowId(a.group_key))
-    .executeUpdate(resolveUpdate, { args: [{ action: 'cleanse', by: 'alice', requestId }] });
+  const first = await resolveGroup(sys.deps, a.group_key, { action: 'cleanse', by: 'alice', requestId });
   assert.equal(first.outcome, 'APPLIED');
-  const handleB = env.client.workflow.getHandle<typeof quarantineGroupWorkflow>(groupWorkflowId(b.group_key));
-  await handleB.signal(writeOffSignal, { by: 'bob', reason: 'duplicate of a credit note', requestId });
+  await signalAction(env.client, b.group_key, {
+    action: 'writeOff',
+    by: 'bob',
+    reason: 'duplicate of a credit note',
+    requestId,
+  });
   const trailB = await waitFor('B audit row', async () => {
     const t = await audit(b.group_key);
     return t.length > 0 ? t : undefined;
@@ -138,7 +142,7 @@ test("a request id is scoped to its group: group A's id sent to group B is B's o
     trailB.map((x) => [x.request_id, x.action, x.actor, x.outcome, x.written_off]),
     [[requestId, 'writeOff', 'bob', 'APPLIED', b.n]],
   );
-  const state = await handleB.result();
+  const state = await groupResult(env.client, b.group_key);
   assert.deepEqual(
     state.actions.map((x) => [x.action, x.by]),
     [['writeOff', 'bob']],
@@ -149,7 +153,7 @@ test("a request id is scoped to its group: group A's id sent to group B is B's o
     "A's trail unchanged",
   );
   // Sent to the same group again, the id still makes it act once.
-  await assert.doesNotReject(env.client.workflow.getHandle(groupWorkflowId(a.group_key)).query(groupStateQuery));
+  await assert.doesNotReject(groupState(env.client, a.group_key));
 });
 
 test('an unknown carrier label is a mistake to fix: exit 2, naming the known labels', async () => {
@@ -272,7 +276,7 @@ test('every command says what it does; --version works', async () => {
 });
 
 test("a cycle's progress counts the lines mediated page by page during the fetch, with the total and a percentage once known", async () => {
-  const progress = await env.client.workflow.getHandle('qa-cycle-1').query(progressQuery);
+  const progress = await cycleProgress(env.client, 'qa-cycle-1');
   assert.ok(firstCycle.billed > 0 && firstCycle.quarantined > 0);
   assert.equal(progress.phase, 'completed');
   assert.equal(progress.billed, firstCycle.billed);
@@ -292,8 +296,7 @@ test('the Web UI page of a group and a cycle: static summary and details, curren
   assert.match((await described.staticDetails()) ?? '', /`allocate` \{"serviceId":"S-1001","by":"alice"/);
   const current = await waitFor(
     'current details',
-    async () =>
-      (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails || undefined,
+    async () => (await currentDetails(env.client, handle.workflowId)) || undefined,
   );
   const currency = (
     await sys.db.pool.query<{ currency: string }>('SELECT currency FROM provider WHERE id = $1', [providerId])
@@ -306,14 +309,12 @@ test('the Web UI page of a group and a cycle: static summary and details, curren
   assert.match(current, /Suggested service: S-\d+|No similar service/);
   assert.match(current, /`writeOff` \{"by":"alice","reason":/);
   // A misspelled signal is accepted by Temporal silently; the group lists the names it takes.
-  const signals = await handle.query(signalsQuery);
+  const signals = await groupMessages(env.client, group.group_key);
   assert.deepEqual(
     signals.signals.map((x) => x.name),
     ['allocate', 'cleanse', 'writeOff', 'acceptRevision'],
   );
 
-  const cycle = await env.client.workflow
-    .getHandle('qa-cycle-1')
-    .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-  assert.match(cycle.currentDetails ?? '', /^Phase: completed\. .*mediated \d+ \(100%\): billed \d+/);
+  const cycle = await currentDetails(env.client, 'qa-cycle-1');
+  assert.match(cycle ?? '', /^Phase: completed\. .*mediated \d+ \(100%\): billed \d+/);
 });

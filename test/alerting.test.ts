@@ -10,7 +10,7 @@ import { waitFor } from './support/wait';
 import { recordHistory } from './support/histories';
 import { ALERTING_SCHEDULE_ID, ensureAlertingSchedule, runAlertingNow } from '../workflows/alerting.api';
 import { startTestSystem, type TestSystem } from './support/system';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 import { createActivities } from '../activities';
 import { clearTokenCache } from '../carrier/client';
 import { upsertRuleSetting } from '../db/alerts';
@@ -123,11 +123,11 @@ after(async () => {
 let runs = 0;
 const evaluate = () => runAlertingNow({ temporal: env.client, taskQueue: sys.taskQueue }, `alerting:test-${++runs}`);
 const runCycle = () =>
-  env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: `alert-cycle-${++cycles}`,
-    args: [{ providerId: provider.id }],
-  });
+  runUsageCycleNow(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    { providerId: provider.id },
+    `alert-cycle-${++cycles}`,
+  );
 
 /** Messages of one rule so far, on both channels, as "FIRING"/"RESOLVED" lists. */
 function delivered(rule: AlertRule) {

@@ -6,9 +6,8 @@ import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
 import { waitFor } from './support/wait';
 import { HttpSession, launchChromium, screenshot } from './support/browser';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { tenantStateQuery } from '../workflows/tenant.api';
-import { tenantWorkflowId } from '../workflows/tenant.api';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
+import { tenantState } from '../workflows/tenant.api';
 import { startConsole, type RunningConsole } from '../client/console/server';
 import { addUser } from '../client/console/auth';
 import type { ProviderView } from '../db/providers';
@@ -34,18 +33,18 @@ before(async () => {
   // simulator's "Unlisted Customer 0"): that group's suggested service is the known tenant's.
   sys.sim.dataset.providers[0]!.tenants.at(-1)!.customerName = 'Unlisted Customer 0';
   provider = await sys.onboardSimProvider(0);
-  await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: 'console-cycle-1',
-    args: [{ providerId: provider.id }],
-  });
+  await runUsageCycleNow(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    { providerId: provider.id },
+    'console-cycle-1',
+  );
   // A second provider (NZD) so the dashboard shows providers side by side, each in its currency.
   const second = await sys.onboardSimProvider(1);
-  await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: 'console-cycle-2',
-    args: [{ providerId: second.id }],
-  });
+  await runUsageCycleNow(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    { providerId: second.id },
+    'console-cycle-2',
+  );
   await addUser(sys.db.pool, 'alice', PASSWORD.alice, 'billing');
   await addUser(sys.db.pool, 'victor', PASSWORD.victor, 'viewer');
   web = await startConsole(
@@ -254,9 +253,7 @@ test("tenants: search, open a tenant, an invalid quantity is refused with the va
     ).rows[0]!;
     // The tenant workflow knows its price list once its first reconcile is done.
     await waitFor('tenant reconciled', async () => {
-      const s = await env.client.workflow
-        .getHandle(tenantWorkflowId(provider.id, service.tenant_id))
-        .query(tenantStateQuery);
+      const s = await tenantState(env.client, { providerId: provider.id, tenantId: service.tenant_id });
       return s.products.length > 0 && s.licences.length > 0;
     });
     await page.goto(`${web.url}/tenants`);

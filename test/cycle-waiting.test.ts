@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { describeCycleProgress } from '../workflows/usage-cycle.api';
+import { describeCycleProgress, startUsageCycleNow } from '../workflows/usage-cycle.api';
 
 // A cycle whose activity keeps being retried says why (attempt, last failure), not only RUNNING.
 let env: TestWorkflowEnvironment;
@@ -22,11 +21,11 @@ after(async () => {
 test('a cycle waiting on a retried activity shows the activity, its attempt and the last failure in its progress', async () => {
   const provider = await sys.onboardSimProvider(0, { withRateCard: true });
   sys.sim.faults.set([{ endpoint: 'usage', kind: 'http503', times: 1000 }]);
-  const handle = await env.client.workflow.start(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: `waiting-${provider.id}`,
-    args: [{ providerId: provider.id }],
-  });
+  const handle = await startUsageCycleNow(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    { providerId: provider.id },
+    `waiting-${provider.id}`,
+  );
   const deadline = Date.now() + 90_000;
   let view = await describeCycleProgress(env.client, handle.workflowId);
   while (!view.waitingOn.some((w) => w.attempt >= 2)) {

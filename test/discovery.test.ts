@@ -9,6 +9,7 @@ import { latestDiscovery } from '../db/discovery';
 import { listServices } from '../db/services';
 import { getProvider } from '../db/providers';
 import { onboardingWorkflowId } from '../workflows/onboarding.api';
+import { currentDetails } from '../workflows/web-ui.api';
 import { cliEnv, runCli, spawnCli } from './support/cli';
 import { CSP_PROVIDER_ID } from '../workflows/search-attributes';
 import { numericIdFor } from '../carrier/simulator/shape';
@@ -238,8 +239,7 @@ test('discovery progress shows while it runs: in provider show, and on the onboa
     const described = await handle.describe();
     assert.equal(described.typedSearchAttributes.get(CSP_PROVIDER_ID), provider.id);
     assert.equal(await described.staticSummary(), `onboarding of provider ${provider.id}`);
-    const details = async () =>
-      ((await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string }).currentDetails ?? '';
+    const details = async () => (await currentDetails(env.client, onboardingWorkflowId(provider.id))) ?? '';
     const running = await deadline(
       (async () => {
         for (;;) {

@@ -1,3 +1,4 @@
+import { startUsageCycleNow } from '../workflows/usage-cycle.api';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -10,7 +11,6 @@ import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
 import { freePort } from './support/ports';
 import { familyOf, metricNamesIn, parseExposition, total, type Exposition } from './support/prometheus';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
 import { startMetricsServer, type MetricsServer } from '../workers/metrics-server';
 import { PROJECT_ROOT } from '../config';
 
@@ -68,11 +68,11 @@ test('scraped during a cycle and after it: the counters equal the cycle summary;
     { endpoint: 'usage', kind: 'http429', retryAfterSeconds: 1, afterCalls: 6, times: 1 },
     { endpoint: 'usage', kind: 'http500', afterCalls: 8, times: 1 },
   ]);
-  const handle = await env.client.workflow.start(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: `metrics-cycle-${provider.id}`,
-    args: [{ providerId: provider.id }],
-  });
+  const handle = await startUsageCycleNow(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    { providerId: provider.id },
+    `metrics-cycle-${provider.id}`,
+  );
   let seenMidCycle = false;
   for (let i = 0; i < 200 && !seenMidCycle; i++) {
     const mid = await scrape();

@@ -8,14 +8,15 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 import {
   ensureInvoiceReconciliationSchedule,
   invoiceReconciliationScheduleId,
+  reconciliationResult,
   startInvoiceReconciliation,
 } from '../workflows/invoice-reconciliation.api';
-import type { invoiceReconciliationWorkflow } from '../workflows/invoice-reconciliation';
-import { acceptRevisionSignal, resolveUpdate } from '../workflows/quarantine-group.api';
+import { resolveGroup, signalAction } from '../workflows/quarantine-group.api';
+import { currentDetails } from '../workflows/web-ui.api';
 import { groupWorkflowId } from '../workflows/quarantine-group.api';
 import { buildInvoice } from '../carrier/simulator/invoices';
 import { previousMonth } from '../carrier/simulator/dataset';
@@ -54,11 +55,11 @@ after(async () => {
 
 let seq = 0;
 function runCycle(): Promise<CycleSummary> {
-  return env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: `me-cycle-${++seq}`,
-    args: [{ providerId: provider.id }],
-  });
+  return runUsageCycleNow(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    { providerId: provider.id },
+    `me-cycle-${++seq}`,
+  );
 }
 
 /** The CLI as an admin runs it, against the test's database and Temporal. */
@@ -214,11 +215,8 @@ test('invoice reconciliation finds exactly the planted differences, bills invoic
     new RegExp(`difference ${centsText(result.differenceCents).replace('.', '\\.')} AUD`),
   );
   assert.match((await handle.describe().then((d) => d.staticSummary())) ?? '', /Invoice reconciliation/);
-  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-  assert.match(
-    metadata.currentDetails ?? '',
-    new RegExp(`difference ${centsText(result.differenceCents).replace('.', '\\.')} AUD`),
-  );
+  const details = await currentDetails(env.client, handle.workflowId);
+  assert.match(details ?? '', new RegExp(`difference ${centsText(result.differenceCents).replace('.', '\\.')} AUD`));
   // The alert rule for reconciliation differences sees it.
   const readings = await providerReadings(sys.db.pool, provider.id, 7);
   assert.deepEqual(
@@ -272,7 +270,7 @@ test('invoice reconciliation finds exactly the planted differences, bills invoic
   );
   await schedule.trigger();
   const scheduledRun = await waitForScheduledRun();
-  const scheduled = await env.client.workflow.getHandle<typeof invoiceReconciliationWorkflow>(scheduledRun).result();
+  const scheduled = await reconciliationResult(env.client, scheduledRun);
   assert.equal(scheduled.period, prev);
   assert.equal(scheduled.differenceCents, result.differenceCents);
   assert.equal(scheduled.newlyStored, false);
@@ -373,9 +371,11 @@ test('period close: the database refuses changes; accept-revision after close cr
     [groupKey, prev],
   );
   const keys = lines.rows.map((l) => l.record_key);
-  const outcome = await env.client.workflow
-    .getHandle(groupWorkflowId(groupKey))
-    .executeUpdate(resolveUpdate, { args: [{ action: 'acceptRevision', by: 'alice', requestId: randomUUID() }] });
+  const outcome = await resolveGroup(sys.deps, groupKey, {
+    action: 'acceptRevision',
+    by: 'alice',
+    requestId: randomUUID(),
+  });
   assert.equal(outcome.outcome, 'APPLIED');
   await recordHistory(env.client.workflow.getHandle(groupWorkflowId(groupKey)), 'quarantine-group-accept-revision');
   assert.ok(outcome.billed >= lines.rows.length);
@@ -423,7 +423,7 @@ test('period close: the database refuses changes; accept-revision after close cr
   assert.ok(others.rows.length >= 2, 'more revised groups');
   const [viaCli, viaSignal] = others.rows.map((r) => r.group_key) as [string, string];
   assert.match(await csp('quarantine', 'accept-revision', viaCli, '--by', 'bob'), /acceptRevision by bob/);
-  await env.client.workflow.getHandle(groupWorkflowId(viaSignal)).signal(acceptRevisionSignal, { by: 'carol' });
+  await signalAction(env.client, viaSignal, { action: 'acceptRevision', by: 'carol' });
   for (let i = 0; i < 100; i++) {
     const left = await sys.db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED'`,
@@ -458,9 +458,11 @@ test('period close: the database refuses changes; accept-revision after close cr
     `SELECT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' AND reason = 'NO_RATE_CARD' LIMIT 1`,
     [provider.id],
   );
-  const refused = await env.client.workflow
-    .getHandle(groupWorkflowId(other.rows[0]!.group_key))
-    .executeUpdate(resolveUpdate, { args: [{ action: 'acceptRevision', by: 'alice', requestId: randomUUID() }] });
+  const refused = await resolveGroup(sys.deps, other.rows[0]!.group_key, {
+    action: 'acceptRevision',
+    by: 'alice',
+    requestId: randomUUID(),
+  });
   assert.equal(refused.outcome, 'REJECTED');
   assert.match(refused.rejection ?? '', /DUPLICATE_USAGE/);
 

@@ -9,12 +9,12 @@ import { addProvider } from '../client/providers';
 import { runOnboarding } from '../client/providers';
 import { UserError } from '../client/errors';
 import {
-  cancelServiceUpdate,
-  orderProductUpdate,
-  reconcileSignal,
-  setQuantityUpdate,
-  tenantStateQuery,
-  reactivateServiceUpdate,
+  cancelService,
+  orderProduct,
+  reactivateService,
+  requestReconcile,
+  setQuantity,
+  tenantState,
 } from '../workflows/tenant.api';
 import { tenantWorkflowId } from '../workflows/tenant.api';
 import { usageScheduleId } from '../workflows/usage-cycle.api';
@@ -95,9 +95,7 @@ test('onboarding: one service per tenant, type 5315, a tenant workflow each, the
   assert.equal(schedule.spec.timezone, 'Australia/Sydney');
   assert.equal(schedule.policies.overlap, 'BUFFER_ONE');
   const state = await waitFor('tenant licences', async () => {
-    const s = await env.client.workflow
-      .getHandle(tenantWorkflowId(provider.id, p.tenants[0]!.tenantId))
-      .query(tenantStateQuery);
+    const s = await tenantState(env.client, { providerId: provider.id, tenantId: p.tenants[0]!.tenantId });
     return s.lastReconciledAt ? s : undefined;
   });
   assert.ok(state.licences.length >= 2);
@@ -118,8 +116,8 @@ test('tenant updates are validated before anything is sent; accepted ones change
   const p = sys.sim.dataset.providers[0]!;
   const providerId = (await sys.db.pool.query<{ id: string }>('SELECT id FROM provider')).rows[0]!.id;
   const tenant = p.tenants[0]!;
-  const handle = env.client.workflow.getHandle(tenantWorkflowId(providerId, tenant.tenantId));
-  const state = await handle.query(tenantStateQuery);
+  const ref = { providerId, tenantId: tenant.tenantId };
+  const state = await tenantState(env.client, ref);
   const sub = state.licences.find((l) => l.parentSubscriptionId === null)!;
   const product = sys.sim.dataset.products[0]!;
   const ordersBefore = sys.sim.stats.calls.orders ?? 0;
@@ -134,57 +132,47 @@ test('tenant updates are validated before anything is sent; accepted ones change
   };
   assert.match(
     await reason(
-      handle.executeUpdate(orderProductUpdate, {
-        args: [{ productId: '99999999-9999-4999-8999-999999999999', quantity: 1, by: 'alice' }],
-      }),
+      orderProduct(env.client, ref, { productId: '99999999-9999-4999-8999-999999999999', quantity: 1, by: 'alice' }),
     ),
     /unknown product/,
   );
   assert.match(
-    await reason(
-      handle.executeUpdate(orderProductUpdate, { args: [{ productId: product.productId, quantity: 0, by: 'alice' }] }),
-    ),
+    await reason(orderProduct(env.client, ref, { productId: product.productId, quantity: 0, by: 'alice' })),
     /between 1 and 300/,
   );
   assert.match(
-    await reason(
-      handle.executeUpdate(orderProductUpdate, {
-        args: [{ productId: product.productId, quantity: 301, by: 'alice' }],
-      }),
-    ),
+    await reason(orderProduct(env.client, ref, { productId: product.productId, quantity: 301, by: 'alice' })),
     /between 1 and 300/,
   );
   assert.match(
-    await reason(
-      handle.executeUpdate(orderProductUpdate, { args: [{ productId: product.productId, quantity: 2, by: '' }] }),
-    ),
+    await reason(orderProduct(env.client, ref, { productId: product.productId, quantity: 2, by: '' })),
     /by .* is required/,
   );
   assert.match(
     await reason(
-      handle.executeUpdate(setQuantityUpdate, {
-        args: [{ subscriptionId: '99999999-9999-4999-8999-999999999999', quantity: 3, by: 'alice' }],
+      setQuantity(env.client, ref, {
+        subscriptionId: '99999999-9999-4999-8999-999999999999',
+        quantity: 3,
+        by: 'alice',
       }),
     ),
     /not a licence of this tenant/,
   );
   assert.match(
     await reason(
-      handle.executeUpdate(setQuantityUpdate, {
-        args: [{ subscriptionId: sub.subscriptionId, quantity: sub.quantity, by: 'alice' }],
-      }),
+      setQuantity(env.client, ref, { subscriptionId: sub.subscriptionId, quantity: sub.quantity, by: 'alice' }),
     ),
     /already has quantity/,
   );
   assert.equal(sys.sim.stats.calls.orders ?? 0, ordersBefore, 'nothing was sent');
 
-  const ordered = await handle.executeUpdate(orderProductUpdate, {
-    args: [{ productId: product.productId, quantity: 4, by: 'alice' }],
-  });
+  const ordered = await orderProduct(env.client, ref, { productId: product.productId, quantity: 4, by: 'alice' });
   assert.equal(ordered.licences[0]!.quantity, 4);
   assert.equal(sys.sim.stats.calls.orders, ordersBefore + 1);
-  const changed = await handle.executeUpdate(setQuantityUpdate, {
-    args: [{ subscriptionId: sub.subscriptionId, quantity: sub.quantity + 2, by: 'alice' }],
+  const changed = await setQuantity(env.client, ref, {
+    subscriptionId: sub.subscriptionId,
+    quantity: sub.quantity + 2,
+    by: 'alice',
   });
   assert.equal(changed.licences[0]!.quantity, sub.quantity + 2);
   assert.equal(
@@ -211,8 +199,10 @@ test('tenant updates are validated before anything is sent; accepted ones change
   const shown = await recentLicenceEvents(sys.db.pool, providerId, tenant.tenantId);
   assert.equal(shown[0]!.kind, 'quantity');
   assert.equal(shown[0]!.by, 'alice');
-  const withOsUser = await handle.executeUpdate(setQuantityUpdate, {
-    args: [{ subscriptionId: sub.subscriptionId, quantity: sub.quantity + 1, ...cliActor('mallory') }],
+  const withOsUser = await setQuantity(env.client, ref, {
+    subscriptionId: sub.subscriptionId,
+    quantity: sub.quantity + 1,
+    ...cliActor('mallory'),
   });
   assert.equal(withOsUser.licences[0]!.quantity, sub.quantity + 1);
   const latest = (await recentLicenceEvents(sys.db.pool, providerId, tenant.tenantId))[0]!;
@@ -224,11 +214,11 @@ test('tenant updates are validated before anything is sent; accepted ones change
   // Impossible calendar dates are refused before anything is recorded or sent.
   const changesBefore = (await sys.db.pool.query('SELECT 1 FROM licence_change')).rowCount;
   assert.match(
-    await reason(handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: '2026-02-30' }] })),
+    await reason(cancelService(env.client, ref, { by: 'alice', effectiveDate: '2026-02-30' })),
     /February 2026 has 28 days/,
   );
   assert.match(
-    await reason(handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: '2026-13-01' }] })),
+    await reason(cancelService(env.client, ref, { by: 'alice', effectiveDate: '2026-13-01' })),
     /month 13 does not exist/,
   );
   assert.equal((await sys.db.pool.query('SELECT 1 FROM licence_change')).rowCount, changesBefore);
@@ -238,7 +228,7 @@ test('tenant updates are validated before anything is sent; accepted ones change
   const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86400_000).toISOString().slice(0, 10);
   const subsBefore = tenant.subscriptions.length;
   const future = day(30);
-  const cancelled = await handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: future }] });
+  const cancelled = await cancelService(env.client, ref, { by: 'alice', effectiveDate: future });
   assert.equal(cancelled.cancelledOn, future);
   assert.equal(tenant.subscriptions.length, subsBefore);
   assert.ok(tenant.subscriptions.every((s) => s.status === 'Active'));
@@ -247,59 +237,57 @@ test('tenant updates are validated before anything is sent; accepted ones change
     [tenant.tenantId],
   );
   assert.equal(svc.rows[0]!.c, future);
-  const beforeDate = await handle.executeUpdate(setQuantityUpdate, {
-    args: [{ subscriptionId: sub.subscriptionId, quantity: 9, by: 'alice' }],
+  const beforeDate = await setQuantity(env.client, ref, {
+    subscriptionId: sub.subscriptionId,
+    quantity: 9,
+    by: 'alice',
   });
   assert.equal(beforeDate.licences[0]!.quantity, 9);
   assert.match(
-    await reason(handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice' }] })),
+    await reason(cancelService(env.client, ref, { by: 'alice' })),
     new RegExp(`already being cancelled: billing stops from ${future}`),
   );
-  await handle.executeUpdate(reactivateServiceUpdate, { args: [{ by: 'alice' }] });
-  assert.equal((await handle.query(tenantStateQuery)).cancelledOn, null);
+  await reactivateService(env.client, ref, { by: 'alice' });
+  assert.equal((await tenantState(env.client, ref)).cancelledOn, null);
 
   // Dated today or earlier: no licence changes, and a second cancel says it is already cancelled.
   const past = day(-1);
-  await handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice', effectiveDate: past }] });
+  await cancelService(env.client, ref, { by: 'alice', effectiveDate: past });
   assert.match(
-    await reason(
-      handle.executeUpdate(setQuantityUpdate, {
-        args: [{ subscriptionId: sub.subscriptionId, quantity: 8, by: 'alice' }],
-      }),
-    ),
+    await reason(setQuantity(env.client, ref, { subscriptionId: sub.subscriptionId, quantity: 8, by: 'alice' })),
     new RegExp(`was cancelled on ${past}`),
   );
   assert.match(
-    await reason(handle.executeUpdate(cancelServiceUpdate, { args: [{ by: 'alice' }] })),
+    await reason(cancelService(env.client, ref, { by: 'alice' })),
     new RegExp(`already cancelled: billing stopped from ${past}`),
   );
-  await handle.executeUpdate(reactivateServiceUpdate, { args: [{ by: 'alice' }] });
-  assert.equal((await handle.query(tenantStateQuery)).cancelledOn, null);
+  await reactivateService(env.client, ref, { by: 'alice' });
+  assert.equal((await tenantState(env.client, ref)).cancelledOn, null);
 });
 
 test("a change that cannot succeed is marked FAILED with its reason, and the tenant's next change goes through at once", async () => {
   const p = sys.sim.dataset.providers[0]!;
   const providerId = (await sys.db.pool.query<{ id: string }>('SELECT id FROM provider')).rows[0]!.id;
   const tenant = p.tenants[3]!;
-  const handle = env.client.workflow.getHandle(tenantWorkflowId(providerId, tenant.tenantId));
+  const ref = { providerId, tenantId: tenant.tenantId };
   const state = await waitFor('tenant licences', async () => {
-    const s = await handle.query(tenantStateQuery);
+    const s = await tenantState(env.client, ref);
     return s.lastReconciledAt ? s : undefined;
   });
   const sub = state.licences.find((l) => l.parentSubscriptionId === null)!;
   sys.sim.faults.add({ endpoint: 'quantity', kind: 'http400' });
   const started = Date.now();
   await assert.rejects(
-    handle.executeUpdate(setQuantityUpdate, {
-      args: [{ subscriptionId: sub.subscriptionId, quantity: sub.quantity + 1, by: 'alice' }],
-    }),
+    setQuantity(env.client, ref, { subscriptionId: sub.subscriptionId, quantity: sub.quantity + 1, by: 'alice' }),
   );
   const failed = await failedLicenceChanges(sys.db.pool, providerId, tenant.tenantId);
   assert.equal(failed.length, 1);
   assert.equal(failed[0]!.kind, 'setQuantity');
   assert.match(failed[0]!.failure ?? '', /400/);
-  const next = await handle.executeUpdate(setQuantityUpdate, {
-    args: [{ subscriptionId: sub.subscriptionId, quantity: sub.quantity + 3, by: 'alice' }],
+  const next = await setQuantity(env.client, ref, {
+    subscriptionId: sub.subscriptionId,
+    quantity: sub.quantity + 3,
+    by: 'alice',
   });
   assert.equal(next.licences[0]!.quantity, sub.quantity + 3);
   assert.ok(Date.now() - started < 60_000, 'no retrying for minutes');
@@ -342,8 +330,8 @@ test('an out-of-band change at the carrier is recorded by the next reconcile, wi
   const p = sys.sim.dataset.providers[0]!;
   const providerId = (await sys.db.pool.query<{ id: string }>('SELECT id FROM provider')).rows[0]!.id;
   const tenant = p.tenants[2]!;
-  const handle = env.client.workflow.getHandle(tenantWorkflowId(providerId, tenant.tenantId));
-  await waitFor('first reconcile', async () => (await handle.query(tenantStateQuery)).lastReconciledAt);
+  const ref = { providerId, tenantId: tenant.tenantId };
+  await waitFor('first reconcile', async () => (await tenantState(env.client, ref)).lastReconciledAt);
   const sub = tenant.subscriptions[0]!;
   const old = sub.quantity;
   // As an admin would in Office 365 or the carrier's portal: nothing tells us.
@@ -353,7 +341,7 @@ test('an out-of-band change at the carrier is recorded by the next reconcile, wi
     body: JSON.stringify({ quantity: old + 7, status: 'Suspended' }),
   });
   assert.equal(res.status, 200);
-  await handle.signal(reconcileSignal);
+  await requestReconcile(env.client, ref);
   const events = await waitFor('out-of-band events', async () => {
     const r = await sys.db.pool.query<{
       source: string;
@@ -374,9 +362,9 @@ test('an out-of-band change at the carrier is recorded by the next reconcile, wi
       ['status', 'Active', 'Suspended', sub.subscriptionId],
     ],
   );
-  const state = await handle.query(tenantStateQuery);
+  const state = await tenantState(env.client, ref);
   assert.equal(state.licences.find((l) => l.subscriptionId === sub.subscriptionId)!.quantity, old + 7);
-  await recordHistory(handle, 'tenant-reconcile');
+  await recordHistory(env.client.workflow.getHandle(tenantWorkflowId(providerId, tenant.tenantId)), 'tenant-reconcile');
   await recordHistory(
     env.client.workflow.getHandle(tenantWorkflowId(providerId, p.tenants[0]!.tenantId)),
     'tenant-updates',

@@ -7,9 +7,15 @@ import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
 import { waitFor } from './support/wait';
 import { NOTIFY_CONCURRENCY } from '../activities/quarantine-notify';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { groupStateQuery, linesAddedSignal } from '../workflows/quarantine-group.api';
-import { groupWorkflowId, resolveGroup } from '../workflows/quarantine-group.api';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
+import {
+  groupKeyFromWorkflowId,
+  groupState,
+  groupWorkflowId,
+  resolveGroup,
+  signalLinesAdded,
+} from '../workflows/quarantine-group.api';
+import { currentDetails } from '../workflows/web-ui.api';
 import { recordHistory } from './support/histories';
 import { CSP_CARRIER, CSP_QUARANTINE_REASON, CSP_TENANT_ID } from '../workflows/search-attributes';
 
@@ -69,11 +75,11 @@ test('a cycle tells each of its quarantine groups exactly once, at most NOTIFY_C
   sys.deps.temporal = client; // what the worker's notify activity signals through
   let summary;
   try {
-    summary = await env.client.workflow.execute(usageCycleWorkflow, {
-      taskQueue: sys.taskQueue,
-      workflowId: `fan-out-${Date.now()}`,
-      args: [{ providerId }],
-    });
+    summary = await runUsageCycleNow(
+      { temporal: env.client, taskQueue: sys.taskQueue },
+      { providerId },
+      `fan-out-${Date.now()}`,
+    );
   } finally {
     sys.deps.temporal = real;
   }
@@ -90,7 +96,7 @@ test('a cycle tells each of its quarantine groups exactly once, at most NOTIFY_C
   for (const id of expected) {
     const handle = env.client.workflow.getHandle(id);
     const state = await waitFor(`${id} state`, async () => {
-      const s = await handle.query(groupStateQuery);
+      const s = await groupState(env.client, groupKeyFromWorkflowId(id));
       return s.summary ? s : undefined;
     });
     assert.equal(state.summary!.lines, 1);
@@ -119,9 +125,9 @@ test('a cycle tells each of its quarantine groups exactly once, at most NOTIFY_C
   assert.equal(sa.get(CSP_QUARANTINE_REASON), 'NON_EXISTENT_SERVICE');
   assert.equal(sa.get(CSP_TENANT_ID), tenant.tenantId);
   assert.equal(sa.get(CSP_CARRIER), 'Rhipe - Microsoft');
-  const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
-  assert.match(metadata.currentDetails ?? '', /\*\*NON_EXISTENT_SERVICE\*\*: 1 line\(s\)/);
-  assert.ok(metadata.currentDetails!.includes(tenant.customerName), metadata.currentDetails);
+  const details = await currentDetails(env.client, handle.workflowId);
+  assert.match(details ?? '', /\*\*NON_EXISTENT_SERVICE\*\*: 1 line\(s\)/);
+  assert.ok(details!.includes(tenant.customerName), details);
 
   // Such a group goes on as any other: written off, it loads its summary again and completes.
   const outcome = await resolveGroup(sys.deps, `${providerId}|NON_EXISTENT_SERVICE|${tenant.tenantId}`, {
@@ -140,23 +146,26 @@ test('a group already waiting takes the summary sent with its new lines and runs
   const tenants = sys.sim.dataset.addCustomers(p, 2);
   const today = new Date();
   for (const t of tenants) sys.sim.dataset.addChangeLine(p, t, t.subscriptions[0]!, 1, today);
-  await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: `fan-out-first-${Date.now()}`,
-    args: [{ providerId }],
-  });
+  await runUsageCycleNow(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    { providerId },
+    `fan-out-first-${Date.now()}`,
+  );
   const groupKey = `${providerId}|NON_EXISTENT_SERVICE|${tenants[0]!.tenantId}`;
   const handle = env.client.workflow.getHandle(groupWorkflowId(groupKey));
-  const first = await waitFor('first summary', async () => (await handle.query(groupStateQuery)).summary ?? undefined);
+  const first = await waitFor(
+    'first summary',
+    async () => (await groupState(env.client, groupKey)).summary ?? undefined,
+  );
   assert.equal(first.lines, 1);
   assert.match(first.asOf ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, 'stamped by the database');
 
   for (const t of tenants) sys.sim.dataset.addChangeLine(p, t, t.subscriptions[0]!, 2, today);
-  const summary = await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: `fan-out-again-${Date.now()}`,
-    args: [{ providerId }],
-  });
+  const summary = await runUsageCycleNow(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    { providerId },
+    `fan-out-again-${Date.now()}`,
+  );
   assert.equal(summary.quarantined, tenants.length, 'only the new lines are mediated');
 
   const activities = async () =>
@@ -168,7 +177,7 @@ test('a group already waiting takes the summary sent with its new lines and runs
       (e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
     ).length;
   const second = await waitFor('the second summary', async () => {
-    const s = (await handle.query(groupStateQuery)).summary;
+    const s = (await groupState(env.client, groupKey)).summary;
     return s && s.lines === 2 ? s : undefined;
   });
   assert.ok(second.asOf! > first.asOf!, `${second.asOf} after ${first.asOf}`);
@@ -176,7 +185,11 @@ test('a group already waiting takes the summary sent with its new lines and runs
   assert.equal(await activities(), 0, 'the summary sent along was taken: no activity read it again');
 
   // A summary read before the one the group holds (its lines are counted already): nothing changes.
-  await handle.signal(linesAddedSignal, { source: 'test', count: 1, summary: { ...first, lines: 99 } });
+  await signalLinesAdded({ temporal: env.client, taskQueue: sys.taskQueue }, groupKey, {
+    source: 'test',
+    count: 1,
+    summary: { ...first, lines: 99 },
+  });
   await waitFor('the older summary handled (its workflow task completed)', async () => {
     const events = (await handle.fetchHistory()).events ?? [];
     const signals = events.filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
@@ -185,14 +198,14 @@ test('a group already waiting takes the summary sent with its new lines and runs
       undefined
     );
   });
-  assert.equal((await handle.query(groupStateQuery)).summary!.lines, 2, 'the older summary was not taken');
+  assert.equal((await groupState(env.client, groupKey)).summary!.lines, 2, 'the older summary was not taken');
   assert.equal(await activities(), 0);
 
   // No summary: the group reads its lines itself, once.
-  await handle.signal(linesAddedSignal, { source: 'test', count: 1 });
+  await signalLinesAdded({ temporal: env.client, taskQueue: sys.taskQueue }, groupKey, { source: 'test', count: 1 });
   await waitFor('the group read its lines', async () => (await activities()) === 1 || undefined);
   const reread = await waitFor('its own summary', async () => {
-    const s = (await handle.query(groupStateQuery)).summary;
+    const s = (await groupState(env.client, groupKey)).summary;
     return s && s.asOf! > second.asOf! ? s : undefined;
   });
   assert.equal(reread.lines, 2);

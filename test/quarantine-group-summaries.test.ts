@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
@@ -9,11 +9,11 @@ import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
-import { quarantineGroupWorkflow } from '../workflows/quarantine-group';
 import {
-  groupStateQuery,
-  linesAddedSignal,
-  writeOffSignal,
+  groupState,
+  groupWorkflowId,
+  signalAction,
+  signalLinesAdded,
   type LinesAdded,
   type QuarantineActivities,
 } from '../workflows/quarantine-group.api';
@@ -27,7 +27,11 @@ let worker: Worker;
 let running: Promise<void>;
 const EventType = temporal.api.enums.v1.EventType;
 const taskQueue = `group-summaries-${randomUUID()}`;
-const groupKey = 'p-test|NON_EXISTENT_SERVICE|tenant-1';
+/** Each test's own group. */
+let groupKey = '';
+beforeEach(() => {
+  groupKey = `p-test|NON_EXISTENT_SERVICE|tenant-${randomUUID()}`;
+});
 
 /** The group's reads: each waits until the test answers it, heartbeating (its timeout is 10 s). */
 const reads: Array<(s: GroupSummary) => void> = [];
@@ -110,22 +114,15 @@ async function resultWithin(handle: Awaited<ReturnType<typeof startGroup>>) {
   }
 }
 
-async function startGroup(workflowId: string, first: GroupSummary) {
+async function startGroup(first: GroupSummary) {
   assert.equal(reads.length, 0, 'a read left held by an earlier test');
-  return env.client.workflow.signalWithStart(quarantineGroupWorkflow, {
-    taskQueue,
-    workflowId,
-    args: [
-      {
-        groupKey,
-        providerId: 'p-test',
-        reason: 'NON_EXISTENT_SERVICE',
-        tenantRef: 'tenant-1',
-      },
-    ],
-    signal: linesAddedSignal,
-    signalArgs: [{ source: 'cycle-1', count: 3, summary: first }],
+  await signalLinesAdded({ temporal: env.client, taskQueue }, groupKey, {
+    source: 'cycle-1',
+    count: 3,
+    summary: first,
   });
+  // For its history, status and result; messages go through quarantine-group.api.ts.
+  return env.client.workflow.getHandle(groupWorkflowId(groupKey));
 }
 
 /**
@@ -133,11 +130,11 @@ async function startGroup(workflowId: string, first: GroupSummary) {
  * of two new lines (`told`), and the read then comes back empty, stamped `zeroAt`. Returns once
  * the group has asked to read again (it must: the zero may miss the lines told meanwhile).
  */
-async function writeOffCrossedByLines(name: string, told: LinesAdded, zeroAt: string) {
-  const handle = await startGroup(`${name}-${randomUUID()}`, summary(3, '2026-11-27T10:00:00.000000Z'));
-  await handle.signal(writeOffSignal, { by: 'grace', reason: 'test tenant' });
+async function writeOffCrossedByLines(told: LinesAdded, zeroAt: string) {
+  const handle = await startGroup(summary(3, '2026-11-27T10:00:00.000000Z'));
+  await signalAction(env.client, groupKey, { action: 'writeOff', by: 'grace', reason: 'test tenant' });
   await waitFor('the read after the write-off', async () => reads.length === 1 || undefined);
-  await handle.signal(linesAddedSignal, told);
+  await signalLinesAdded({ temporal: env.client, taskQueue }, groupKey, told);
   // In history before the read's result, so the group handles it first.
   await waitFor(
     'the signal recorded',
@@ -157,29 +154,24 @@ async function findsTheTwoLines(handle: Awaited<ReturnType<typeof startGroup>>, 
   await settledAfter(handle, 3);
   await recordHistory(handle, history);
   assert.equal((await handle.describe()).status.name, 'RUNNING', 'the group must wait for its two new lines');
-  assert.equal((await handle.query(groupStateQuery)).summary!.lines, 2);
+  assert.equal((await groupState(env.client, groupKey)).summary!.lines, 2);
   await handle.terminate('test done');
 }
 
 test('new lines told while the group reads its own summary: the later-read summary is kept, and a zero read meanwhile is read again', async () => {
   const handle = await writeOffCrossedByLines(
-    'group-crossing',
     { source: 'cycle-2', count: 2, summary: summary(2, '2026-11-27T10:00:02.000000Z') },
     '2026-11-27T10:00:01.000000Z',
   );
   // Until then it shows the summary sent with the lines, read later than its own.
-  const state = await handle.query(groupStateQuery);
+  const state = await groupState(env.client, groupKey);
   assert.equal(state.summary!.lines, 2);
   assert.equal(state.summary!.asOf, '2026-11-27T10:00:02.000000Z');
   await findsTheTwoLines(handle, 'quarantine-group-read-crossed-by-lines');
 });
 
 test('new lines told with no summary while the group reads its own: it reads again before it may complete', async () => {
-  const handle = await writeOffCrossedByLines(
-    'group-crossing-unsummarised',
-    { source: 'cycle-2', count: 2 },
-    '2026-11-27T10:00:01.000000Z',
-  );
+  const handle = await writeOffCrossedByLines({ source: 'cycle-2', count: 2 }, '2026-11-27T10:00:01.000000Z');
   await findsTheTwoLines(handle, 'quarantine-group-read-crossed-unsummarised');
 });
 
@@ -187,7 +179,6 @@ test('a zero read while new lines were told is read again, even when its stamp s
   // Stamps order reads closely, not exactly (a clock step, or a statement's snapshot taken just
   // before its stamp): completion never rests on them.
   const handle = await writeOffCrossedByLines(
-    'group-crossing-stamps',
     { source: 'cycle-2', count: 2, summary: summary(2, '2026-11-27T10:00:01.000000Z') },
     '2026-11-27T10:00:02.000000Z',
   );
@@ -209,8 +200,8 @@ for (const { title, heldAt, readAt } of [
   },
 ]) {
   test(title, async () => {
-    const handle = await startGroup(`group-read-${randomUUID()}`, summary(3, heldAt));
-    await handle.signal(writeOffSignal, { by: 'grace', reason: 'test tenant' });
+    const handle = await startGroup(summary(3, heldAt));
+    await signalAction(env.client, groupKey, { action: 'writeOff', by: 'grace', reason: 'test tenant' });
     await waitFor('the read after the write-off', async () => reads.length === 1 || undefined);
     reads.shift()!(summary(0, readAt));
     assert.equal((await resultWithin(handle)).summary!.lines, 0);
@@ -218,16 +209,19 @@ for (const { title, heldAt, readAt } of [
 }
 
 test('summaries without a stamp (an earlier version read them) are taken as read, as before', async () => {
-  const handle = await startGroup(`group-unstamped-${randomUUID()}`, summary(3, undefined));
+  const handle = await startGroup(summary(3, undefined));
   // An unstamped summary cannot be compared: a later signal with one makes the group read again.
-  await handle.signal(linesAddedSignal, {
+  await signalLinesAdded({ temporal: env.client, taskQueue }, groupKey, {
     source: 'cycle-2',
     count: 1,
     summary: summary(4, '2026-11-27T12:00:00.000000Z'),
   });
   await waitFor('the group reads again', async () => reads.length === 1 || undefined);
   reads.shift()!(summary(4, undefined));
-  await waitFor('the read taken', async () => (await handle.query(groupStateQuery)).summary?.lines === 4 || undefined);
-  assert.equal((await handle.query(groupStateQuery)).summary!.asOf, undefined, 'the read replaced the summary');
+  await waitFor(
+    'the read taken',
+    async () => (await groupState(env.client, groupKey)).summary?.lines === 4 || undefined,
+  );
+  assert.equal((await groupState(env.client, groupKey)).summary!.asOf, undefined, 'the read replaced the summary');
   await handle.terminate('test done');
 });

@@ -6,15 +6,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import {
-  allocateSignal,
-  cleanseSignal,
-  groupStateQuery,
-  resolveUpdate,
-  writeOffSignal,
-} from '../workflows/quarantine-group.api';
-import { groupWorkflowId, resolveGroup } from '../workflows/quarantine-group.api';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
+import { groupState, groupWorkflowId, resolveGroup, signalAction } from '../workflows/quarantine-group.api';
 import { CSP_CARRIER } from '../workflows/search-attributes';
 import { setRateRule } from '../db/rates';
 import { Decimal } from '../core/money';
@@ -30,11 +23,7 @@ before(async () => {
   env = await localTemporal();
   sys = await startTestSystem(env, { usageRecords: 400, pageSize: 100 });
   providerId = (await sys.onboardSimProvider(0)).id;
-  await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: 'q-cycle-1',
-    args: [{ providerId }],
-  });
+  await runUsageCycleNow(sys.deps, { providerId }, 'q-cycle-1');
 });
 after(async () => {
   await sys?.stop();
@@ -91,7 +80,7 @@ test('every quarantined line is in a group workflow, findable by its search attr
   assert.ok(all.rows.length >= 5);
   for (const g of all.rows) {
     const state = await waitFor('group summary', async () => {
-      const s = await env.client.workflow.getHandle(groupWorkflowId(g.group_key)).query(groupStateQuery);
+      const s = await groupState(env.client, g.group_key);
       return s.summary ? s : undefined;
     });
     assert.ok(state.summary!.lines > 0);
@@ -122,8 +111,18 @@ test('allocate bills exactly the group once, even sent twice and across a worker
     ])
   ).rows[0]!.id;
   const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
-  await handle.signal(allocateSignal, { serviceId, by: 'alice', note: 'same customer, new tenant' });
-  await handle.signal(allocateSignal, { serviceId, by: 'alice', note: 'sent twice by mistake' });
+  await signalAction(env.client, group.group_key, {
+    action: 'allocate',
+    serviceId,
+    by: 'alice',
+    note: 'same customer, new tenant',
+  });
+  await signalAction(env.client, group.group_key, {
+    action: 'allocate',
+    serviceId,
+    by: 'alice',
+    note: 'sent twice by mistake',
+  });
   await sys.restartWorker();
   const result = await handle.result();
   assert.equal(result.summary!.lines, 0);
@@ -147,11 +146,7 @@ test('allocate bills exactly the group once, even sent twice and across a worker
   const tenant = p.tenants[0]!;
   const fake = { ...tenant, tenantId };
   sys.sim.dataset.addChangeLine(p, fake, tenant.subscriptions[0]!, 1, new Date());
-  const next = await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: 'q-cycle-2',
-    args: [{ providerId }],
-  });
+  const next = await runUsageCycleNow(sys.deps, { providerId }, 'q-cycle-2');
   assert.equal(next.billed, 1);
   assert.equal(next.quarantined, 0);
 });
@@ -160,7 +155,7 @@ test('cleanse after nothing changed re-quarantines; after adding a rate it bills
   const [group] = await groups('NO_RATE_CARD');
   assert.ok(group);
   const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
-  const first = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'cleanse', by: 'bob' }] });
+  const first = await resolveGroup(sys.deps, group.group_key, { action: 'cleanse', by: 'bob' });
   assert.equal(first.outcome, 'APPLIED');
   assert.equal(first.billed, 0);
   assert.equal(first.requarantined, group.n);
@@ -195,32 +190,34 @@ test('write-off bills nothing; a write-off without a reason and other nonsense a
   assert.ok(group);
   const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
   // Refused, and recorded as refused: the Update path keeps the same audit trail as signals.
-  const noReason = await handle.executeUpdate(resolveUpdate, {
-    args: [{ action: 'writeOff', by: 'carol', reason: '' }],
-  });
+  const noReason = await resolveGroup(sys.deps, group.group_key, { action: 'writeOff', by: 'carol', reason: '' });
   assert.equal(noReason.outcome, 'REJECTED');
   assert.match(noReason.rejection!, /needs a reason/);
-  const nobody = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'cleanse', by: '' }] });
+  const nobody = await resolveGroup(sys.deps, group.group_key, { action: 'cleanse', by: '' });
   assert.match(nobody.rejection!, /by .* is required/);
   await assert.rejects(
-    handle.executeUpdate(resolveUpdate, { args: [{ action: 'delete' as 'cleanse', by: 'carol' }] }),
+    resolveGroup(sys.deps, group.group_key, { action: 'delete' as 'cleanse', by: 'carol' }),
     WorkflowUpdateFailedError,
   );
   const otherProvider = await sys.onboardSimProvider(1, { withRateCard: false });
   const foreign = (
     await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 LIMIT 1', [otherProvider.id])
   ).rows[0]!.id;
-  const foreignResult = await handle.executeUpdate(resolveUpdate, {
-    args: [{ action: 'allocate', serviceId: foreign, by: 'carol' }],
+  const foreignResult = await resolveGroup(sys.deps, group.group_key, {
+    action: 'allocate',
+    serviceId: foreign,
+    by: 'carol',
   });
   assert.equal(foreignResult.outcome, 'REJECTED');
   assert.match(foreignResult.rejection!, /belongs to another provider/);
-  const unknown = await handle.executeUpdate(resolveUpdate, {
-    args: [{ action: 'allocate', serviceId: 'S-999999', by: 'carol' }],
+  const unknown = await resolveGroup(sys.deps, group.group_key, {
+    action: 'allocate',
+    serviceId: 'S-999999',
+    by: 'carol',
   });
   assert.match(unknown.rejection!, /does not exist/);
   // A signal from the Web UI without a reason is recorded as rejected, with why.
-  await handle.signal(writeOffSignal, { by: 'carol', reason: '  ' });
+  await signalAction(env.client, group.group_key, { action: 'writeOff', by: 'carol', reason: '  ' });
   await waitFor('rejected signal recorded', async () => (await audit(group.group_key)).length === 5 || undefined);
   assert.deepEqual(await statuses(group.group_key), { QUARANTINED: group.n });
   assert.equal(
@@ -232,15 +229,11 @@ test('write-off bills nothing; a write-off without a reason and other nonsense a
     0,
   );
 
-  const done = await handle.executeUpdate(resolveUpdate, {
-    args: [
-      {
-        action: 'writeOff',
-        by: 'carol',
-        reason: 'NZD line on an AUD account: billed by the NZ entity',
-        note: 'ticket 42',
-      },
-    ],
+  const done = await resolveGroup(sys.deps, group.group_key, {
+    action: 'writeOff',
+    by: 'carol',
+    reason: 'NZD line on an AUD account: billed by the NZ entity',
+    note: 'ticket 42',
   });
   assert.equal(done.outcome, 'APPLIED');
   assert.equal(done.writtenOff, group.n);
@@ -259,17 +252,18 @@ test('INVALID_RECORD and DUPLICATE_USAGE cannot be allocated; they can be writte
   for (const reason of ['INVALID_RECORD', 'DUPLICATE_USAGE']) {
     const [group] = await groups(reason);
     assert.ok(group, reason);
-    const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
     const serviceId = (
       await sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE provider_id = $1 LIMIT 1', [providerId])
     ).rows[0]!.id;
-    const refused = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'allocate', serviceId, by: 'dan' }] });
+    const refused = await resolveGroup(sys.deps, group.group_key, { action: 'allocate', serviceId, by: 'dan' });
     assert.equal(refused.outcome, 'REJECTED');
-    const cleansed = await handle.executeUpdate(resolveUpdate, { args: [{ action: 'cleanse', by: 'dan' }] });
+    const cleansed = await resolveGroup(sys.deps, group.group_key, { action: 'cleanse', by: 'dan' });
     assert.equal(cleansed.requarantined, group.n);
     assert.deepEqual(await statuses(group.group_key), { QUARANTINED: group.n });
-    const written = await handle.executeUpdate(resolveUpdate, {
-      args: [{ action: 'writeOff', by: 'dan', reason: 'carrier error' }],
+    const written = await resolveGroup(sys.deps, group.group_key, {
+      action: 'writeOff',
+      by: 'dan',
+      reason: 'carrier error',
     });
     assert.equal(written.writtenOff, group.n);
   }
@@ -280,15 +274,10 @@ test('cleanse signal from the CLI path (temporal workflow signal) is handled lik
   const p = sys.sim.dataset.providers[0]!;
   const tenantId = randomUUID();
   sys.sim.dataset.addChangeLine(p, { ...p.tenants[0]!, tenantId }, p.tenants[0]!.subscriptions[0]!, 1, new Date());
-  await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: 'q-cycle-signal',
-    args: [{ providerId }],
-  });
+  await runUsageCycleNow(sys.deps, { providerId }, 'q-cycle-signal');
   const group = (await groups('NON_EXISTENT_SERVICE')).find((g) => g.group_key.endsWith(`|${tenantId}`));
   assert.ok(group, 'the new tenant has its unknown-tenant group');
-  const handle = env.client.workflow.getHandle(groupWorkflowId(group.group_key));
-  await handle.signal(cleanseSignal, { by: 'erin' });
+  await signalAction(env.client, group.group_key, { action: 'cleanse', by: 'erin' });
   await waitFor(
     'cleanse recorded',
     async () => (await audit(group.group_key)).some((a) => a.actor === 'erin') || undefined,

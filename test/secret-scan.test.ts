@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 import { rotateSecrets } from '../client/providers';
 
 let env: TestWorkflowEnvironment;
@@ -33,22 +33,18 @@ function strings(value: unknown, out: string[] = []): string[] {
 test('after onboarding, a cycle, a rotation and a failure: no client secret or bearer token in logs, histories or the database', async () => {
   const p = sys.sim.dataset.providers[0]!;
   const provider = await sys.onboardSimProvider(0);
-  await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: 'scan-cycle',
-    args: [{ providerId: provider.id }],
-  });
+  await runUsageCycleNow({ temporal: env.client, taskQueue: sys.taskQueue }, { providerId: provider.id }, 'scan-cycle');
   await rotateSecrets(sys.ctx);
   // A failing cycle too: errors are where secrets usually leak.
   sys.sim.faults.set([{ endpoint: 'token', kind: 'http400', times: 100 }]);
   const { clearTokenCache } = await import('../carrier/client.js');
   clearTokenCache();
   await assert.rejects(
-    env.client.workflow.execute(usageCycleWorkflow, {
-      taskQueue: sys.taskQueue,
-      workflowId: 'scan-cycle-failing',
-      args: [{ providerId: provider.id }],
-    }),
+    runUsageCycleNow(
+      { temporal: env.client, taskQueue: sys.taskQueue },
+      { providerId: provider.id },
+      'scan-cycle-failing',
+    ),
     WorkflowFailedError,
     'the failing cycle must fail, or the error path is not scanned',
   );

@@ -2,7 +2,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
-import { WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
@@ -10,15 +9,17 @@ import { waitFor } from './support/wait';
 import { E3_LIMITS, licence } from './support/tenant';
 import { recordHistory } from './support/histories';
 import { workflowBundle } from '../workers/worker';
-import { tenantWorkflow } from '../workflows/tenant';
 import {
-  cancelServiceUpdate,
-  orderProductUpdate,
-  reconcileSignal,
-  setQuantityUpdate,
-  tenantStateQuery,
+  cancelService,
+  ensureTenantWorkflow,
+  orderProduct,
+  requestReconcile,
+  setQuantity,
+  tenantState,
+  tenantWorkflowId,
   type TenantActivities,
 } from '../workflows/tenant.api';
+import { whenAccepted } from './support/admin-wait';
 import type { ChangeResult, LicenceChange } from '../workflows/tenant.api';
 
 // Admins' changes racing each other and a reconcile the carrier refuses, on a real dev server, with
@@ -89,39 +90,38 @@ after(async () => {
 });
 
 async function startTenant() {
-  const handle = await env.client.workflow.start(tenantWorkflow, {
-    taskQueue,
-    workflowId: `tenant-races-${randomUUID()}`,
-    args: [{ providerId: 'p-test', tenantId: 'tenant-1', serviceId: 'S-1', reconcileEveryHours: 24 * 365 }],
-  });
-  await waitFor('the first reconcile', async () =>
-    (await handle.query(tenantStateQuery)).lastReconciledAt ? true : undefined,
+  const tenant = { providerId: 'p-test', tenantId: `tenant-races-${randomUUID()}` };
+  await ensureTenantWorkflow(
+    { temporal: env.client, taskQueue },
+    { ...tenant, serviceId: 'S-1', reconcileEveryHours: 24 * 365 },
   );
-  return handle;
+  await waitFor('the first reconcile', async () =>
+    (await tenantState(env.client, tenant)).lastReconciledAt ? true : undefined,
+  );
+  // For its status and history; messages go through tenant.api.ts.
+  const handle = env.client.workflow.getHandle(tenantWorkflowId(tenant.providerId, tenant.tenantId));
+  return { tenant, handle };
 }
 
 test('two admins cancel at once and a third orders meanwhile: the first cancel stands, the later changes are refused when their turn comes, and nothing else reaches the carrier', async () => {
   applied.length = 0;
-  const handle = await startTenant();
+  const { tenant, handle } = await startTenant();
   // Each is accepted against the state before any of them ran: none has been cancelled yet.
-  const alice = await handle.startUpdate(cancelServiceUpdate, {
-    args: [{ by: 'alice', effectiveDate: '2026-10-01' }],
-    waitForStage: WorkflowUpdateStage.ACCEPTED,
-  });
-  const bob = await handle.startUpdate(cancelServiceUpdate, {
-    args: [{ by: 'bob', effectiveDate: '2026-12-01' }],
-    waitForStage: WorkflowUpdateStage.ACCEPTED,
-  });
-  const carol = await handle.startUpdate(orderProductUpdate, {
-    args: [{ by: 'carol', productId: 'prod-1', quantity: 5 }],
-    waitForStage: WorkflowUpdateStage.ACCEPTED,
-  });
-  const results = Promise.all([outcome(alice.result()), outcome(bob.result()), outcome(carol.result())]);
+  const alice = await whenAccepted((wait) =>
+    cancelService(env.client, tenant, { by: 'alice', effectiveDate: '2026-10-01' }, wait),
+  );
+  const bob = await whenAccepted((wait) =>
+    cancelService(env.client, tenant, { by: 'bob', effectiveDate: '2026-12-01' }, wait),
+  );
+  const carol = await whenAccepted((wait) =>
+    orderProduct(env.client, tenant, { by: 'carol', productId: 'prod-1', quantity: 5 }, wait),
+  );
+  const results = Promise.all([outcome(alice.result), outcome(bob.result), outcome(carol.result)]);
   let settled = false;
   void results.finally(() => (settled = true));
   await answerUntil('the changes to settle', () => settled);
   const [a, b, c] = await results;
-  const state = await handle.query(tenantStateQuery);
+  const state = await tenantState(env.client, tenant);
   await recordHistory(handle, 'tenant-change-refused-when-run');
   assert.equal(a, 'applied cancelService');
   assert.match(
@@ -143,19 +143,18 @@ test('two admins cancel at once and a third orders meanwhile: the first cancel s
 
 test('a reconcile the carrier refuses for good leaves the tenant running: the change accepted behind it is applied, the failure shows in its state until a reconcile succeeds', async () => {
   applied.length = 0;
-  const handle = await startTenant();
+  const { tenant, handle } = await startTenant();
   refuseReconcile = true;
-  await handle.signal(reconcileSignal);
+  await requestReconcile(env.client, tenant);
   await waitFor('the reconcile under way', async () => held.length === 1 || undefined);
-  const order = await handle.startUpdate(orderProductUpdate, {
-    args: [{ by: 'dave', productId: 'prod-1', quantity: 3 }],
-    waitForStage: WorkflowUpdateStage.ACCEPTED,
-  });
-  const result = outcome(order.result());
+  const order = await whenAccepted((wait) =>
+    orderProduct(env.client, tenant, { by: 'dave', productId: 'prod-1', quantity: 3 }, wait),
+  );
+  const result = outcome(order.result);
   let settled = false;
   void result.finally(() => (settled = true));
   await answerUntil('the order to settle', () => settled);
-  const afterFailure = await handle.query(tenantStateQuery).catch((err: Error) => err);
+  const afterFailure = await tenantState(env.client, tenant).catch((err: Error) => err);
   const status = (await handle.describe()).status.name;
   await recordHistory(handle, 'tenant-reconcile-failure-kept');
   assert.equal(await result, 'applied order');
@@ -165,37 +164,31 @@ test('a reconcile the carrier refuses for good leaves the tenant running: the ch
   // The credentials are put right and an admin asks again: the failure is cleared.
   refuseReconcile = false;
   const failedAt = afterFailure.lastReconciledAt;
-  await handle.signal(reconcileSignal);
+  await requestReconcile(env.client, tenant);
   await waitFor('the reconcile asked for', async () => held.length === 1 || undefined);
   held.shift()!();
   await waitFor('a reconcile that succeeded', async () => {
-    const s = await handle.query(tenantStateQuery);
+    const s = await tenantState(env.client, tenant);
     return s.lastReconciledAt !== failedAt && !s.lastReconcileFailure ? true : undefined;
   });
 });
 
 test("changes the state still allows when their turn comes go through: an order behind a cancel dated in the future, and two quantity changes, the second recording the first's quantity as its old one", async () => {
   applied.length = 0;
-  const handle = await startTenant();
+  const { tenant } = await startTenant();
   const updates = [
-    await handle.startUpdate(cancelServiceUpdate, {
-      args: [{ by: 'alice', effectiveDate: '2099-01-31' }],
-      waitForStage: WorkflowUpdateStage.ACCEPTED,
-    }),
-    await handle.startUpdate(orderProductUpdate, {
-      args: [{ by: 'bob', productId: 'prod-1', quantity: 2 }],
-      waitForStage: WorkflowUpdateStage.ACCEPTED,
-    }),
-    await handle.startUpdate(setQuantityUpdate, {
-      args: [{ by: 'carol', subscriptionId: 'sub-1', quantity: 7 }],
-      waitForStage: WorkflowUpdateStage.ACCEPTED,
-    }),
-    await handle.startUpdate(setQuantityUpdate, {
-      args: [{ by: 'dave', subscriptionId: 'sub-1', quantity: 9 }],
-      waitForStage: WorkflowUpdateStage.ACCEPTED,
-    }),
+    await whenAccepted((wait) => cancelService(env.client, tenant, { by: 'alice', effectiveDate: '2099-01-31' }, wait)),
+    await whenAccepted((wait) =>
+      orderProduct(env.client, tenant, { by: 'bob', productId: 'prod-1', quantity: 2 }, wait),
+    ),
+    await whenAccepted((wait) =>
+      setQuantity(env.client, tenant, { by: 'carol', subscriptionId: 'sub-1', quantity: 7 }, wait),
+    ),
+    await whenAccepted((wait) =>
+      setQuantity(env.client, tenant, { by: 'dave', subscriptionId: 'sub-1', quantity: 9 }, wait),
+    ),
   ];
-  const results = Promise.all(updates.map((u) => outcome(u.result())));
+  const results = Promise.all(updates.map((u) => outcome(u.result)));
   let settled = false;
   void results.finally(() => (settled = true));
   await answerUntil('the changes to settle', () => settled);

@@ -5,8 +5,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
 import { expectedOutcomes, recomputedTotals } from './support/expected';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
-import { progressQuery } from '../workflows/usage-cycle.api';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
+import { cycleProgress } from '../workflows/usage-cycle.api';
 import { listServices } from '../db/services';
 import { clearTokenCache } from '../carrier/client';
 import type { CycleSummary } from '../workflows/usage-cycle.api';
@@ -26,11 +26,11 @@ after(async () => {
 
 let cycleSeq = 0;
 function runCycle(providerId: string): Promise<CycleSummary> {
-  return env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: `cycle-${providerId}-${++cycleSeq}`,
-    args: [{ providerId }],
-  });
+  return runUsageCycleNow(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    { providerId },
+    `cycle-${providerId}-${++cycleSeq}`,
+  );
 }
 
 async function chargeCheck(providerId: string) {
@@ -103,7 +103,7 @@ test('a cycle bills every billable line once, quarantines the rest with the reas
   // History stays small: counts and references only.
   const history = await env.client.workflow.getHandle(`cycle-${provider.id}-1`).fetchHistory();
   assert.ok(history.events!.length < 80, `history has ${history.events!.length} events`);
-  const progress = await env.client.workflow.getHandle(`cycle-${provider.id}-1`).query(progressQuery);
+  const progress = await cycleProgress(env.client, `cycle-${provider.id}-1`);
   assert.equal(progress.phase, 'completed');
   await recordHistory(env.client.workflow.getHandle(`cycle-${provider.id}-1`), 'usage-cycle-first');
 });

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 
 /**
  * A RecordId on the last line of one carrier page, and again on the first lines of the next (once
@@ -56,12 +56,12 @@ test("a revision and an exact repeat on the page after their line's page are fou
   // Missed, they would still not be billed twice (UNIQUE refuses the page and a retry decides it
   // again), but only after retries: the bound turns that into a failure rather than a long wait.
   const workflowId = `page-boundary-${provider.id}`;
-  const summary = await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
+  const summary = await runUsageCycleNow(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    { providerId: provider.id },
     workflowId,
-    args: [{ providerId: provider.id }],
-    workflowExecutionTimeout: '2 minutes',
-  });
+    '2 minutes',
+  );
   assert.equal(summary.fetched, PAGE + extra.length);
   // Every activity got through at its first attempt: no page was refused as stored meanwhile.
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();

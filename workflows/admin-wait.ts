@@ -66,12 +66,14 @@ export async function answerWithin<T>(
   workflowId: string,
   startUpdate: () => Promise<WorkflowUpdateHandle<T>>,
   deadlineMs = adminWaitMs(),
+  onAccepted?: () => void,
 ): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   const accepted = await within(client, deadlineMs, startUpdate);
   if (accepted === 'late') throw new ActionNotAccepted(workflowId, deadlineMs);
   if ('error' in accepted) throw accepted.error;
   const handle = accepted.value;
+  onAccepted?.();
   const result = await within(client, Math.max(0, deadline - Date.now()), () => handle.result());
   if (result === 'late') throw new ActionStillRunning(workflowId, handle.updateId, deadlineMs);
   if ('error' in result) throw result.error;

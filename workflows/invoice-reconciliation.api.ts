@@ -8,7 +8,11 @@ import {
   type ScheduleOptions,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { invoiceReconciliationWorkflow, type InvoiceReconciliationInput } from './invoice-reconciliation';
+import {
+  invoiceReconciliationWorkflow,
+  type InvoiceReconciliationInput,
+  type InvoiceReconciliationResult,
+} from './invoice-reconciliation';
 import { CSP_PROVIDER_ID } from './search-attributes';
 import type { WorkflowStarter } from './starter';
 
@@ -108,4 +112,9 @@ export async function deleteInvoiceReconciliationSchedule(client: Client, provid
     if (err instanceof ScheduleNotFoundError) return false;
     throw err;
   }
+}
+
+/** A reconciliation's result, once it has ended (a scheduled run's id comes from the schedule). */
+export async function reconciliationResult(client: Client, workflowId: string): Promise<InvoiceReconciliationResult> {
+  return client.workflow.getHandle<typeof invoiceReconciliationWorkflow>(workflowId).result();
 }

@@ -108,7 +108,7 @@ export async function resolveGroup(
   t: WorkflowStarter,
   groupKey: string,
   request: ResolveRequest,
-  wait: { deadlineMs?: number } = {},
+  wait: { deadlineMs?: number; onAccepted?: () => void } = {},
 ): Promise<ActionOutcome> {
   const startWorkflowOperation = new WithStartWorkflowOperation(quarantineGroupWorkflow, {
     ...groupStartOptions(t, groupKey),
@@ -124,6 +124,7 @@ export async function resolveGroup(
         waitForStage: WorkflowUpdateStage.ACCEPTED,
       }),
     wait.deadlineMs,
+    wait.onAccepted,
   );
 }
 
@@ -135,6 +136,11 @@ export async function groupState(client: Client, groupKey: string): Promise<Grou
 /** The messages the group takes (its `signals` query), as the Web UI lists them. */
 export async function groupMessages(client: Client, groupKey: string) {
   return groupHandle(client, groupKey).query(signalsQuery);
+}
+
+/** What the group ended with, once no line is left (its workflow's result). */
+export async function groupResult(client: Client, groupKey: string): Promise<GroupState> {
+  return groupHandle(client, groupKey).result();
 }
 
 /** The group's workflow, for its status and result (what it was started with, what it ended with). */

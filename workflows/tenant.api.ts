@@ -44,6 +44,8 @@ export interface TenantRef {
 export interface AdminWait {
   /** Past it the change is reported accepted-and-running or not accepted (admin-wait.ts). */
   deadlineMs?: number;
+  /** Called once the workflow has accepted the change (its validator passed), before its result. */
+  onAccepted?: () => void;
 }
 
 /** Starts the tenant's workflow unless one is running; true when this call started it. */
@@ -81,6 +83,7 @@ function adminChange<R>(update: UpdateDefinition<ChangeResult, [R]>) {
       handle.workflowId,
       () => handle.startUpdate(update, { args: [req], waitForStage: WorkflowUpdateStage.ACCEPTED }),
       wait.deadlineMs,
+      wait.onAccepted,
     );
   };
 }

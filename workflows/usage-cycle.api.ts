@@ -7,6 +7,7 @@ import {
   type ScheduleOptions,
   type WorkflowHandle,
 } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import { usageCycleWorkflow } from './usage-cycle';
 import { progressQuery, type CycleProgress, type CycleSummary, type UsageCycleInput } from './usage-cycle.messages';
 import { CSP_PROVIDER_ID } from './search-attributes';
@@ -105,10 +106,13 @@ export async function startUsageCycleNow(
   t: WorkflowStarter,
   input: UsageCycleInput,
   workflowId = `${usageCycleWorkflowId(input.providerId)}:now-${new Date().toISOString()}`,
+  /** A bound on the whole cycle (continue-as-new included): for tests that must fail rather than wait. */
+  executionTimeout?: Duration,
 ): Promise<WorkflowHandle<typeof usageCycleWorkflow>> {
   return t.temporal.workflow.start(usageCycleWorkflow, {
     taskQueue: t.taskQueue,
     workflowId,
+    workflowExecutionTimeout: executionTimeout,
     args: [input],
     typedSearchAttributes: searchAttributes(input.providerId),
     ...cycleMetadata(input.providerId),
@@ -129,8 +133,9 @@ export async function runUsageCycleNow(
   t: WorkflowStarter,
   input: UsageCycleInput,
   workflowId?: string,
+  executionTimeout?: Duration,
 ): Promise<CycleSummary> {
-  return (await startUsageCycleNow(t, input, workflowId)).result();
+  return (await startUsageCycleNow(t, input, workflowId, executionTimeout)).result();
 }
 
 /** A running cycle's progress (its `progress` query). */
