@@ -1,12 +1,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Worker } from '@temporalio/worker';
+import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
 import { startTestSystem, type TestSystem } from './support/system';
 import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 import {
+  describeGroup,
   groupMessages,
   groupResult,
   groupState,
@@ -17,6 +21,7 @@ import {
 import { currentDetails } from '../workflows/web-ui.api';
 import { osUserName } from '../client/actor';
 import { PROJECT_ROOT } from '../config';
+import { workflowBundle } from '../workers/worker';
 import { cycleProgress } from '../workflows/usage-cycle.api';
 import type { CycleSummary } from '../workflows/usage-cycle.api';
 
@@ -42,6 +47,14 @@ after(async () => {
  * worker runs in this process, and a blocking spawn would stall it while the CLI waits on it.
  */
 function csp(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return cspWith({}, ...args);
+}
+
+/** The CLI with some settings of its environment changed (another task queue, a shorter wait). */
+function cspWith(
+  settings: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -54,6 +67,7 @@ function csp(...args: string[]): Promise<{ code: number | null; out: string; err
           TEMPORAL_ADDRESS: env.address,
           TASK_QUEUE: sys.taskQueue,
           LOG_LEVEL: 'warn',
+          ...settings,
         },
         encoding: 'utf8',
         timeout: 120_000,
@@ -317,4 +331,78 @@ test('the Web UI page of a group and a cycle: static summary and details, curren
 
   const cycle = await currentDetails(env.client, 'qa-cycle-1');
   assert.match(cycle ?? '', /^Phase: completed\. .*mediated \d+ \(100%\): billed \d+/);
+});
+
+test('an admin action past its wait: accepted and still running is said and exits 0; not accepted is a service unavailable, exit 3', async () => {
+  const left = await sys.db.pool.query<{ group_key: string; n: number }>(
+    `SELECT group_key, count(*)::int AS n FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' GROUP BY 1 ORDER BY 1`,
+    [providerId],
+  );
+  const [held, unanswered] = left.rows;
+  assert.ok(held && unanswered, `two groups with lines left: ${JSON.stringify(left.rows)}`);
+  // Each group's workflow is gone, so the CLI's update-with-start starts it on the task queue it is given.
+  for (const g of [held, unanswered])
+    await env.client.workflow.getHandle(groupWorkflowId(g.group_key)).terminate('test: started again elsewhere');
+
+  // A worker whose action activity the test holds: the action is accepted, and its result waits.
+  const heldQueue = `held-${randomUUID()}`;
+  const release: Array<() => void> = [];
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: heldQueue,
+    workflowBundle: await workflowBundle(),
+    activities: {
+      loadGroupSummary: async ({ groupKey }: { groupKey: string }) => ({
+        groupKey,
+        providerId,
+        reason: 'NON_EXISTENT_SERVICE',
+        tenantRef: groupKey.split('|')[2]!,
+        lines: held.n,
+        carrierCharge: '1',
+        periodFrom: null,
+        periodTo: null,
+      }),
+      // Until released, or cancelled by the worker's shutdown.
+      applyQuarantineAction: () =>
+        Promise.race([
+          new Promise<never>((_, reject) => release.push(() => reject(new Error('released')))),
+          Context.current().cancelled,
+        ]),
+    },
+  });
+  const running = worker.run();
+  try {
+    const accepted = await cspWith(
+      { TASK_QUEUE: heldQueue, ADMIN_WAIT_SECONDS: '3' },
+      'quarantine',
+      'cleanse',
+      held.group_key,
+      '--by',
+      'alice',
+    );
+    assert.equal(accepted.code, 0, accepted.err);
+    assert.match(accepted.out, /accepted: still running after 3 s/);
+  } finally {
+    for (const r of release.splice(0)) r();
+    await env.client.workflow.getHandle(groupWorkflowId(held.group_key)).terminate('test done');
+    for (const r of release.splice(0)) r();
+    worker.shutdown();
+    await running;
+  }
+
+  // No worker polls this queue: the action is never accepted, and the CLI says so in time.
+  const started = Date.now();
+  const refused = await cspWith(
+    { TASK_QUEUE: `nobody-${randomUUID()}`, ADMIN_WAIT_SECONDS: '3' },
+    'quarantine',
+    'cleanse',
+    unanswered.group_key,
+    '--by',
+    'alice',
+  );
+  assert.equal(refused.code, 3, refused.err);
+  assert.match(refused.err, /service unavailable: .* did not accept the action within 3 s/);
+  assert.ok(Date.now() - started < 60_000, 'no hang');
+  assert.equal((await describeGroup(env.client, unanswered.group_key)).status.name, 'RUNNING');
+  await env.client.workflow.getHandle(groupWorkflowId(unanswered.group_key)).terminate('test done');
 });

@@ -209,5 +209,5 @@ test('a group already waiting takes the summary sent with its new lines and runs
     return s && s.asOf! > second.asOf! ? s : undefined;
   });
   assert.equal(reread.lines, 2);
-  await recordHistory(handle, 'quarantine-group-told-again');
+  await recordHistory(handle, 'quarantine-group-lines-added-again');
 });
