@@ -154,7 +154,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     tenant.recordReconcile(view, new Date().toISOString());
   };
 
-  // A failure carried across continue-as-new keeps its earlier retry.
+  // A failure carried across continue-as-new is retried soon, not at the usual interval.
   const retryMs = Math.min(everyMs, RECONCILE_RETRY_MS);
   let nextReconcileMs = tenant.lastReconcileFailed ? retryMs : everyMs;
   for (;;) {

@@ -8,8 +8,13 @@ import { guidFor, hash3, hash32, mixWord, pick, stringCode } from './random';
  */
 
 // .NET decimals: at most 28 decimal places; enough precision here to compute them exactly.
-const D = DecimalJs.clone({ precision: 60, rounding: DecimalJs.ROUND_HALF_EVEN, toExpNeg: -60, toExpPos: 60 });
-type Dec = InstanceType<typeof D>;
+const ExactDecimal = DecimalJs.clone({
+  precision: 60,
+  rounding: DecimalJs.ROUND_HALF_EVEN,
+  toExpNeg: -60,
+  toExpPos: 60,
+});
+type Dec = InstanceType<typeof ExactDecimal>;
 const netDecimal = (d: Dec): string => {
   const r = d.toDecimalPlaces(28).toSignificantDigits(28);
   return r.isZero() ? '0' : r.toFixed();
@@ -285,7 +290,7 @@ export class Dataset {
     const dim = new Date(Date.UTC(year, mon, 0)).getUTCDate();
     const sameMonth = today.toISOString().slice(0, 7) === this.usageMonth;
     const startDay = sameMonth ? today.getUTCDate() : 1;
-    const ratio = new D(dim - startDay + 1).dividedBy(dim).times(addedQuantity < 0 ? -1 : 1);
+    const ratio = new ExactDecimal(dim - startDay + 1).dividedBy(dim).times(addedQuantity < 0 ? -1 : 1);
     const ratioText = netDecimal(ratio);
     const product = this.product(sub.productId)!;
     const qty = Math.abs(addedQuantity);
@@ -296,8 +301,8 @@ export class Dataset {
         `"PrimaryDomainName":"${tenant.domain}","SubscriptionId":"${sub.subscriptionId}","ProductId":"${product.productId}",` +
         `"OfferName":${JSON.stringify(product.name)},"ChargeStartDate":"${year}-${mm}-${String(startDay).padStart(2, '0')}T00:00:00+10:00",` +
         `"ChargeEndDate":"${year}-${mm}-${dim}T23:59:59.9999999+10:00","UnitPrice":${product.cost},"UnitPriceRrp":${product.retail},` +
-        `"Quantity":${qty},"BillableRatio":${ratioText},"SubTotal":${netDecimal(new D(product.cost).times(qty).times(new D(ratioText)))},` +
-        `"SubTotalRrp":${netDecimal(new D(product.retail).times(qty).times(new D(ratioText)))},"Currency":"${provider.currency}","BillingCycle":"${sub.billingCycle}"}`,
+        `"Quantity":${qty},"BillableRatio":${ratioText},"SubTotal":${netDecimal(new ExactDecimal(product.cost).times(qty).times(new ExactDecimal(ratioText)))},` +
+        `"SubTotalRrp":${netDecimal(new ExactDecimal(product.retail).times(qty).times(new ExactDecimal(ratioText)))},"Currency":"${provider.currency}","BillingCycle":"${sub.billingCycle}"}`,
     );
   }
 
@@ -402,11 +407,13 @@ export class Dataset {
     const key = (((this.products.indexOf(product) * 4096 + quantity) * 32 + days) * 32 + dim) * 2 + (credit ? 1 : 0);
     let text = quantity < 4096 ? this.amountTexts.get(key) : undefined;
     if (text === undefined) {
-      let ratio = new D(days).dividedBy(dim);
+      let ratio = new ExactDecimal(days).dividedBy(dim);
       if (credit) ratio = ratio.negated();
       const ratioText = netDecimal(ratio);
-      const subTotal = netDecimal(new D(product.cost).times(quantity).times(new D(ratioText)));
-      const subTotalRrp = netDecimal(new D(product.retail).times(quantity).times(new D(ratioText)));
+      const subTotal = netDecimal(new ExactDecimal(product.cost).times(quantity).times(new ExactDecimal(ratioText)));
+      const subTotalRrp = netDecimal(
+        new ExactDecimal(product.retail).times(quantity).times(new ExactDecimal(ratioText)),
+      );
       text = Buffer.from(
         `"UnitPrice":${product.cost},"UnitPriceRrp":${product.retail},"Quantity":${quantity},"BillableRatio":${ratioText},` +
           `"SubTotal":${subTotal},"SubTotalRrp":${subTotalRrp},"Currency":"`,
