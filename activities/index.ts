@@ -13,7 +13,7 @@ import type { AlertingActivities } from '../workflows/alerting.api';
 import type { InvoiceReconciliationActivities } from '../workflows/invoice-reconciliation.api';
 import { invoiceActivities } from './invoices';
 import { rerateActivities } from './rerate';
-import type { RerateActivities } from '../workflows/rerate';
+import type { RerateActivities } from '../workflows/rerate.api';
 
 /** Every activity the workflows call: each workflow declares the ones it needs, and this must provide them. */
 export type Activities = UsageCycleActivities &

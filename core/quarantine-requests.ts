@@ -21,7 +21,7 @@ function actionProblem(req: RequestFields | undefined): string | null {
 
 /** A note or reason over the cap for admin text. */
 export function adminTextOf(req: RequestFields): string | null {
-  const text = (field: 'note' | 'reason') => (typeof req[field] === 'string' ? (req[field] as string) : undefined);
+  const text = (field: 'note' | 'reason') => (typeof req[field] === 'string' ? req[field] : undefined);
   return adminTextProblem('note', text('note')) ?? adminTextProblem('reason', text('reason'));
 }
 

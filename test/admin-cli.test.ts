@@ -73,7 +73,7 @@ function cspWith(
         timeout: 120_000,
       },
       (err, out, errText) => {
-        if (err && typeof err.code !== 'number') return reject(err);
+        if (err && typeof err.code !== 'number') return reject(new Error(err.message, { cause: err }));
         resolve({ code: err ? (err.code as number) : 0, out, err: errText });
       },
     );

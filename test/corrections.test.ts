@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { waitFor } from './support/wait';
+import { recordHistory } from './support/histories';
 import { startTestSystem, type TestSystem } from './support/system';
 import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 import { cancelService, reactivateService } from '../workflows/tenant.api';
@@ -158,6 +159,7 @@ test("re-rating a month applies today's rate card: a preview first, then credits
   assert.equal(run.status, 'completed');
   const result = run.status === 'completed' ? run.result : assert.fail();
   assert.match(run.workflowId, new RegExp(`^rerate:${providerId}:${period}:`));
+  await recordHistory(env.client.workflow.getHandle(run.workflowId), 'rerate');
   assert.deepEqual(
     { lines: result.lines, oldCharge: result.oldCharge, newCharge: result.newCharge, delta: result.delta },
     { lines: preview.lines, oldCharge: preview.oldCharge, newCharge: preview.newCharge, delta: preview.delta },

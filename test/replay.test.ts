@@ -20,6 +20,7 @@ test('recorded histories exist for every workflow type', () => {
     'tenant',
     'invoice-reconciliation',
     'alerting',
+    'rerate',
   ]) {
     assert.ok(
       files.some((f) => f.startsWith(type)),

@@ -159,7 +159,7 @@ test('a reconcile the carrier refuses for good leaves the tenant running: the ch
   await recordHistory(handle, 'tenant-reconcile-failure-kept');
   assert.equal(await result, 'applied order');
   assert.equal(status, 'RUNNING');
-  assert.ok(!(afterFailure instanceof Error), `query: ${String(afterFailure)}`);
+  assert.ok(!(afterFailure instanceof Error), `query: ${JSON.stringify(afterFailure)}`);
   assert.match(String(afterFailure.lastReconcileFailure?.reason), /invalid_client/);
   // The credentials are put right and an admin asks again: the failure is cleared.
   refuseReconcile = false;

@@ -69,8 +69,8 @@ export async function onboardingProgress(handle: OnboardingHandle): Promise<Onbo
 
 /** What the Web UI shows as the onboarding's "Current details". */
 export async function onboardingCurrentDetails(client: Client, providerId: string): Promise<string | undefined> {
-  const meta = (await onboardingHandle(client, providerId).query('__temporal_workflow_metadata')) as {
-    currentDetails?: string;
-  };
+  const meta = await onboardingHandle(client, providerId).query<{ currentDetails?: string }>(
+    '__temporal_workflow_metadata',
+  );
   return meta.currentDetails;
 }

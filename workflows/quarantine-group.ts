@@ -64,7 +64,7 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
   setHandler(resolveUpdate, (req) => new Promise<ActionOutcome>((answer) => group.queue.push({ req, answer })), {
     // Only what cannot be recorded (or should not be) is refused here: an Update refused by its
     // validator leaves no trace; every other refusal is recorded and answered as REJECTED.
-    validator: (req) => {
+    validator: (req: ResolveRequest) => {
       const problem = unrecordableProblem(req);
       if (problem !== null) throw new Error(problem);
     },

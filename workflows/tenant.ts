@@ -75,7 +75,7 @@ export async function tenantWorkflow(input: TenantInput): Promise<void> {
     changeOf: (req: R) => LicenceChange,
   ) =>
     setHandler(update, (req) => applyInTurn(req, changeOf(req), () => problemOf(req)), {
-      validator: (req) => {
+      validator: (req: R) => {
         if (continuingAsNew)
           throw new Error('the tenant workflow is continuing as new: send the change again in a few seconds');
         const problem = problemOf(req);

@@ -18,9 +18,7 @@ import { rankServices } from '../../../core/service-suggestion';
 import { pageOf } from '../view';
 import { Refused, resolveGroup, StillRunning } from '../temporal';
 import { HttpError, str, type ConsoleContext } from '../context';
-import type { ResolveRequest } from '../../../workflows/quarantine-group.api';
-
-const ACTIONS = ['allocate', 'cleanse', 'writeOff', 'acceptRevision'] as const;
+import type { QuarantineAction, ResolveRequest } from '../../../workflows/quarantine-group.api';
 
 /** Only keys the system made: provider|REASON|tenant with a known reason. */
 function groupKeyParam(v: unknown): string {
@@ -115,7 +113,7 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
   app.post('/quarantine/group/action', { config: { role: 'billing' } }, async (request, reply) => {
     const body = request.body as Record<string, unknown>;
     const key = groupKeyParam(body.key);
-    const action = str(body.action) as (typeof ACTIONS)[number];
+    const action = str(body.action) as QuarantineAction;
     // The signed-in user is both the name on the action and its authenticated principal: the form cannot choose either.
     const by = request.session!.user.username;
     const principal = by;
@@ -127,7 +125,7 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
     else if (action === 'cleanse') req = { action, by, principal, note };
     else if (action === 'writeOff') req = { action, reason: str(body.reason), by, principal, note };
     else if (action === 'acceptRevision') req = { action, by, principal, note };
-    else throw new HttpError(400, `Unknown action "${action}".`);
+    else throw new HttpError(400, `Unknown action "${str(body.action)}".`);
     try {
       const o = await resolveGroup(ctx.deps, key, { ...req, requestId });
       const what = {
