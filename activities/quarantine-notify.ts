@@ -58,7 +58,8 @@ export async function notifyGroups(
   };
   return signalGroupsAdded(deps, groups, mediatedBy, async (index, groupKey) => {
     const c = Math.floor(index / SUMMARY_CHUNK);
-    if ((c + 1) * SUMMARY_CHUNK < groups.length) chunk(c + 1);
+    // Read ahead: its failure is seen by the signals that await it.
+    if ((c + 1) * SUMMARY_CHUNK < groups.length) void chunk(c + 1);
     return (await chunk(c)).get(groupKey);
   });
 }

@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     const ids = providerIds.map((id, i) => `bench-cycle-${i}-${started}`);
     const summaries = await Promise.all(
       providerIds.map((providerId, i) =>
-        runUsageCycleNow({ temporal: stack.client, taskQueue: 'csp-billing' }, { providerId, window: WINDOW }, ids[i]!),
+        runUsageCycleNow({ temporal: stack.client, taskQueue: 'csp-billing' }, { providerId, window: WINDOW }, ids[i]),
       ),
     );
     const seconds = (Date.now() - started) / 1000;

@@ -101,7 +101,10 @@ test('a reactivation whose auto-cleanse keeps failing is still reported made onc
         change: { kind: 'reactivateService' as const },
       };
       const attempt = (n: number): Promise<ChangeResult> =>
-        new MockActivityEnvironment({ attempt: n }).run(tenantActivities(deps).applyLicenceChange, input);
+        new MockActivityEnvironment({ attempt: n }).run(
+          (i: typeof input) => tenantActivities(deps).applyLicenceChange(i),
+          input,
+        );
       await assert.rejects(attempt(1), /UNAVAILABLE/);
       await assert.rejects(attempt(AUTO_CLEANSE_ATTEMPTS - 1), /UNAVAILABLE/);
       const made = await attempt(AUTO_CLEANSE_ATTEMPTS);

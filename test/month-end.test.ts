@@ -125,10 +125,10 @@ test('charges report: totals equal the cycle summaries to the cent; every groupi
   assert.deepEqual(Object.keys(json.totals).slice(0, 5), ['lines', 'units', 'cost', 'charge', 'margin']);
   assert.equal(json.totals.charge, reports[0]!.totals.charge);
   assert.match(json.totals.charge, /^-?\d+\.\d{4}$/);
-  const csv = parseCsv(
+  const csv = parseCsv<Record<string, string>>(
     await csp('billing', 'report', '--provider', provider.id, '--period', prev, '--csv', '--by', 'product'),
     { columns: true },
-  ) as Array<Record<string, string>>;
+  );
   assert.equal(sum(csv.map((r) => r.charge!)), reports[0]!.totals.charge);
   const human = await csp('billing', 'report', '--provider', provider.id, '--period', prev);
   const totalLine = human.split('\n').find((l) => l.startsWith('TOTAL'))!;
@@ -312,7 +312,7 @@ test('period close: the database refuses changes; accept-revision after close cr
   const xero1 = await buildExport(sys.db.pool, provider, prev, 'xero');
   const xero2 = await csp('billing', 'export', '--provider', provider.id, '--period', prev, '--format', 'xero');
   assert.equal(xero2, xero1);
-  const xeroRows = parseCsv(xero1, { columns: true }) as Array<Record<string, string>>;
+  const xeroRows = parseCsv<Record<string, string>>(xero1, { columns: true });
   assert.deepEqual(Object.keys(xeroRows[0]!), [...XERO_COLUMNS]);
   // What Xero computes (each line Quantity × UnitAmount rounded to cents, summed per invoice)
   // equals the report's invoiced figures to the cent: per customer and in total.
@@ -340,7 +340,7 @@ test('period close: the database refuses changes; accept-revision after close cr
   assert.ok(xeroRows.every((r) => r['*TaxType'] === 'OUTPUT' && r['*AccountCode'] === '200' && r.Currency === 'AUD'));
   const csv1 = await buildExport(sys.db.pool, provider, prev, 'csv');
   assert.equal(await buildExport(sys.db.pool, provider, prev, 'csv'), csv1);
-  const csvRows = parseCsv(csv1, { columns: true }) as Array<Record<string, string>>;
+  const csvRows = parseCsv<Record<string, string>>(csv1, { columns: true });
   assert.deepEqual(Object.keys(csvRows[0]!), [...BUCKET_EXPORT_COLUMNS]);
   assert.equal(sum(csvRows.map((r) => r.charge!)), reportBefore.totals.charge);
   assert.equal(sum(csvRows.map((r) => r.invoiced!)), new Decimal(reportBefore.totals.invoiced).toFixed(4));

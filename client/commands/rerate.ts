@@ -28,7 +28,8 @@ export function rerateCommand(billing: Command, ctx: () => CliContext): void {
     .option('--by <name>', 'who re-rates (required with --apply)')
     .option('--json', 'print JSON (exact 4-decimal amounts)')
     .action(async (o) => {
-      if (!isPeriod(o.period)) throw new UserError(`--period must be YYYY-MM (e.g. 2026-10), got "${o.period}"`);
+      if (!isPeriod(o.period))
+        throw new UserError(`--period must be YYYY-MM (e.g. 2026-10), got "${String(o.period)}"`);
       if (o.product !== undefined && !isGuid(o.product)) throw new UserError('--product must be a product GUID');
       if (o.apply && !o.by) throw new UserError('--by is required with --apply: who re-rates');
       const db = await ctx().db();
