@@ -26,7 +26,10 @@ import { onboardSimulatorProvider } from '../client/demo-provider';
 export interface Stack {
   dataDir: string;
   sim: Simulator;
+  /** As the application role, as the worker connects. */
   pool: Pool;
+  /** As the owner: for the benchmark's own scratch tables (the application role has no DDL). */
+  ownerPool: Pool;
   databaseUrl: string;
   pgDataDir: string;
   pgPort: number;
@@ -82,6 +85,7 @@ export async function startStack(
   const connection = await Connection.connect({ address: dev.address });
   const client = new Client({ connection });
   const pool = createPool(databaseUrl);
+  const ownerPool = createPool(ownerUrl, 2);
   const workerEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -115,6 +119,7 @@ export async function startStack(
     dataDir,
     sim,
     pool,
+    ownerPool,
     databaseUrl,
     pgDataDir: path.join(dataDir, 'pg'),
     pgPort: ports.pg,
@@ -149,6 +154,7 @@ export async function startStack(
     async stop() {
       await connection.close().catch(() => undefined);
       await pool.end().catch(() => undefined);
+      await ownerPool.end().catch(() => undefined);
       await sim.close();
       await dev.stop();
       await pg.stop();

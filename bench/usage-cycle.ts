@@ -160,8 +160,9 @@ async function main(): Promise<void> {
 
     // The limit: the same pages, JSON.parse, the raw rows COPYed into an unlogged table, nothing else.
     const limitCpu = { bench: process.cpuUsage(), postgres: postgresCpuSeconds(stack.pgDataDir) };
-    await stack.pool.query('CREATE UNLOGGED TABLE IF NOT EXISTS bench_raw (record_id text, raw text)');
-    const db = await stack.pool.connect();
+    // The benchmark's own scratch table: made and filled as the owner (the application role has no DDL).
+    await stack.ownerPool.query('CREATE UNLOGGED TABLE IF NOT EXISTS bench_raw (record_id text, raw text)');
+    const db = await stack.ownerPool.connect();
     let limit: { lines: number; seconds: number };
     try {
       limit = await rawPages(stack, 0, async (body) => {
