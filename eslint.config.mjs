@@ -40,6 +40,30 @@ export default tseslint.config(
     },
   },
   {
+    // A workflow is reached only through its contract (workflows/<name>.api.ts): its ids, messages,
+    // types and typed operations. The worker finds the workflow code by path, not by import.
+    files: ['**/*.ts'],
+    ignores: ['workflows/**', 'test/tenant-year.test.ts', 'test/tenant-reconcile-retry.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/workflows/*',
+                '!**/workflows/*.api',
+                '!**/workflows/starter',
+                '!**/workflows/search-attributes',
+              ],
+              message: 'Reach a workflow only through its contract, workflows/<name>.api.ts',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests read the JSON that commands print (JSON.parse gives any) and assert on its fields.
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: {

@@ -10,7 +10,7 @@ import { startTestSystem, type TestSystem } from './support/system';
 import { cliEnv, runCli } from './support/cli';
 import { HttpSession } from './support/browser';
 import { freePort } from './support/ports';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 import { startConsole, type ConsoleDeps, type ConsoleOptions, type RunningConsole } from '../client/console/server';
 import { addUser } from '../client/console/auth';
 import { createPool } from '../db/pool';
@@ -30,11 +30,11 @@ before(async () => {
   env = await localTemporal();
   sys = await startTestSystem(env, { usageRecords: 300, pageSize: 100 });
   provider = await sys.onboardSimProvider(0);
-  await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: 'safety-cycle-1',
-    args: [{ providerId: provider.id }],
-  });
+  await runUsageCycleNow(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    { providerId: provider.id },
+    'safety-cycle-1',
+  );
   const g = await sys.db.pool.query<{ group_key: string }>(
     `SELECT group_key FROM usage_line WHERE provider_id = $1 AND status = 'QUARANTINED' ORDER BY 1 LIMIT 1`,
     [provider.id],

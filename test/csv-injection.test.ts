@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { localTemporal } from './support/temporal';
 import { startTestSystem, type TestSystem } from './support/system';
 import { cliEnv, runCli } from './support/cli';
-import { usageCycleWorkflow } from '../workflows/usage-cycle';
+import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 import { buildExport } from '../client/month-end';
 import { neutralizeCell, toCsv } from '../client/csv';
 import type { ProviderView } from '../db/providers';
@@ -41,11 +41,11 @@ before(async () => {
   // A customer whose name, as the carrier gives it, is a spreadsheet formula.
   sys.sim.dataset.providers[0]!.tenants[0]!.customerName = EVIL;
   provider = await sys.onboardSimProvider(0);
-  await env.client.workflow.execute(usageCycleWorkflow, {
-    taskQueue: sys.taskQueue,
-    workflowId: `csv-cycle-${provider.id}`,
-    args: [{ providerId: provider.id }],
-  });
+  await runUsageCycleNow(
+    { temporal: env.client, taskQueue: sys.taskQueue },
+    { providerId: provider.id },
+    `csv-cycle-${provider.id}`,
+  );
 });
 after(async () => {
   await sys?.stop();
