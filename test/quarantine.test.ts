@@ -162,6 +162,29 @@ test('cleanse after nothing changed re-quarantines; after adding a rate it bills
   assert.deepEqual(await statuses(group.group_key), { QUARANTINED: group.n });
 
   const visio = sys.sim.dataset.products.find((x) => x.name === UNRATED_PRODUCT_NAME)!;
+  // A price stored before rates were bounded at input: its charges cannot be stored. The cleanse
+  // is recorded as rejected with the data error, the lines stay quarantined, the group waits on.
+  await sys.db.pool.query(
+    `INSERT INTO rate_rule (provider_id, product_id, service_id, kind, value) VALUES ($1, lower($2), NULL, 'price', $3::numeric)`,
+    [providerId, visio.productId, '9'.repeat(41)],
+  );
+  const overflow = await resolveGroup(sys.deps, group.group_key, { action: 'cleanse', by: 'bob' });
+  assert.deepEqual([overflow.billed, overflow.requarantined], [0, group.n]);
+  assert.deepEqual(await statuses(group.group_key), { QUARANTINED: group.n });
+  const why = await sys.db.pool.query<{ reason_detail: string }>(
+    `SELECT reason_detail FROM usage_line WHERE group_key = $1`,
+    [group.group_key],
+  );
+  assert.ok(
+    why.rows.every((r) => /not billed: .*SQLSTATE 22003/.test(r.reason_detail)),
+    why.rows[0]?.reason_detail,
+  );
+  assert.equal((await handle.describe()).status.name, 'RUNNING');
+  await sys.db.pool.query(`DELETE FROM rate_rule WHERE provider_id = $1 AND product_id = lower($2)`, [
+    providerId,
+    visio.productId,
+  ]);
+
   await setRateRule(sys.db.pool, providerId, {
     productId: visio.productId,
     kind: 'markup',
@@ -178,11 +201,12 @@ test('cleanse after nothing changed re-quarantines; after adding a rate it bills
     trail.map((a) => [a.action, a.actor, a.outcome]),
     [
       ['cleanse', 'bob', 'APPLIED'],
+      ['cleanse', 'bob', 'APPLIED'],
       ['cleanse', 'system:auto-cleanse', 'APPLIED'],
     ],
   );
-  assert.equal(trail[1]!.billed, group.n);
-  assert.equal(await chargesFor(trail[1]!.line_ids), group.n);
+  assert.equal(trail[2]!.billed, group.n);
+  assert.equal(await chargesFor(trail[2]!.line_ids), group.n);
 });
 
 test('write-off bills nothing; a write-off without a reason and other nonsense are rejected and change nothing', async () => {

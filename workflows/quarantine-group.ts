@@ -1,4 +1,6 @@
 import {
+  ActivityFailure,
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -70,6 +72,29 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
     },
   });
 
+  /**
+   * Applies (or records the rejection of) one request. A failure no retry can fix (a data error
+   * while saving) leaves the lines quarantined; the request is then recorded once more with that
+   * reason as its rejection: a request the activity had recorded keeps its record (its lines back
+   * in quarantine, saying why), one it had not is recorded as rejected. The group waits on.
+   */
+  const apply = async (req: ResolveRequest, rejection: string | null): Promise<ActionOutcome> => {
+    const requestId = req.requestId ?? `${workflowInfo().workflowId}/${uuid4()}`;
+    const action = {
+      groupKey: input.groupKey,
+      providerId: input.providerId,
+      request: { ...req, requestId },
+      rejection,
+    };
+    try {
+      return await applyQuarantineAction(action);
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (!(cause instanceof ApplicationFailure) || !cause.nonRetryable) throw err;
+      return applyQuarantineAction({ ...action, rejection: `could not be applied: ${cause.message}` });
+    }
+  };
+
   const readLines = async () => {
     await group.readLines(() => loadGroupSummary({ groupKey: input.groupKey }));
     showDetails();
@@ -81,12 +106,7 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
     while (group.queue.length > 0) {
       const { req, rejection, answer } = group.queue.shift()!;
       // A request that makes no sense is still recorded (as rejected, with why): the audit trail is complete.
-      const outcome = await applyQuarantineAction({
-        groupKey: input.groupKey,
-        providerId: input.providerId,
-        request: { ...req, requestId: req.requestId ?? `${workflowInfo().workflowId}/${uuid4()}` },
-        rejection: rejection ?? requestProblem(req),
-      });
+      const outcome = await apply(req, rejection ?? requestProblem(req));
       group.recordOutcome(outcome);
       await readLines();
       answer?.(outcome);
