@@ -88,6 +88,8 @@ export const configSchema = z.object({
   SIMULATOR_PORT: port.default(8787),
   SIMULATOR_RECORDS: z.coerce.number().int().min(0).default(2000),
   CARRIER_TIMEOUT_MS: positiveInt.default(30_000),
+  // How long the CLI and the console wait on a workflow's answer (workflows/admin-wait.ts reads it).
+  ADMIN_WAIT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   USAGE_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
   USAGE_LOOKBACK_MONTHS: z.coerce.number().int().min(0).max(24).default(1),
   CYCLE_TIMES: z
