@@ -4,9 +4,9 @@
  * on the page), the static details, and the current details the workflow keeps up to date.
  * Workflow-safe: used by the workflow and by quarantine-group.api.ts.
  */
-import type { ActionOutcome, GroupSummary, QuarantineGroupInput } from './quarantine-group.messages';
+import type { ActionOutcome, GroupSummary, QuarantineGroupInput, SignalHelp } from './quarantine-group.messages';
 
-export const GROUP_SIGNALS = [
+export const GROUP_SIGNALS: readonly SignalHelp[] = [
   {
     name: 'allocate',
     does: 'bill the lines to a service of the same provider',
@@ -27,7 +27,7 @@ export const GROUP_SIGNALS = [
     does: 'DUPLICATE_USAGE only: credit the billed version, charge the revision',
     example: { by: 'alice' },
   },
-] as const;
+];
 
 export const GROUP_QUERIES = ['state', 'signals'];
 export const GROUP_UPDATE = 'resolve';

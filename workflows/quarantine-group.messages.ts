@@ -5,7 +5,6 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { QuarantineAction } from '../core/quarantine-requests';
-import type { GROUP_SIGNALS } from './quarantine-group.help';
 
 export type { QuarantineAction };
 
@@ -117,6 +116,13 @@ export const writeOffSignal = defineSignal<[WriteOffRequest]>('writeOff');
 export const acceptRevisionSignal = defineSignal<[AdminAction]>('acceptRevision');
 export const resolveUpdate = defineUpdate<ActionOutcome, [ResolveRequest]>('resolve');
 export const groupStateQuery = defineQuery<GroupState>('state');
-export const signalsQuery = defineQuery<{ signals: typeof GROUP_SIGNALS; queries: string[]; update: string }>(
+/** A signal as the Web UI's help lists it: its name, what it does, and an example input. */
+export interface SignalHelp {
+  name: string;
+  does: string;
+  example: Record<string, string>;
+}
+
+export const signalsQuery = defineQuery<{ signals: readonly SignalHelp[]; queries: string[]; update: string }>(
   'signals',
 );
