@@ -56,7 +56,13 @@ test('compose: the worker environment is valid configuration, with secrets only 
   for (const name of Object.keys(envVars)) assert.ok(known.includes(name), `${name} is a configuration variable`);
   assert.match(envVars.DATABASE_URL!, /@postgresql:5432\//);
   assert.equal(envVars.TEMPORAL_ADDRESS, 'temporal:7233');
-  for (const secret of ['ENCRYPTION_KEY', 'DATABASE_URL'])
+  // The worker never connects as the superuser: migrations as csp_owner, the rest as csp_app (db/roles.sql).
+  assert.match(envVars.DATABASE_URL!, /^postgres:\/\/csp_app:/);
+  assert.match(envVars.DATABASE_OWNER_URL!, /^postgres:\/\/csp_owner:/);
+  const postgres = compose.services.postgresql as { volumes?: string[] };
+  assert.ok(postgres.volumes!.some((v) => v.startsWith('./db/compose-roles.sh:/docker-entrypoint-initdb.d/')));
+  assert.ok(postgres.volumes!.some((v) => v.startsWith('./db/roles.sql:/csp/roles.sql')));
+  for (const secret of ['ENCRYPTION_KEY', 'DATABASE_URL', 'DATABASE_OWNER_URL'])
     assert.match(envVars[secret]!, /\$\{/, `${secret} comes from the environment`);
   assert.equal(envVars.METRICS_PORT, '9464');
   const text = readFileSync(path.join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8');
