@@ -13,7 +13,6 @@ import {
 } from '../db/licence-changes';
 import { getProvider } from '../db/providers';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ChangeActor } from '../workflows/tenant.api';
 import { recordLicenceEvent } from '../db/licence-events';
 import { changeEvent, diffLicences } from '../core/licences';
 import { autoCleanse, notifyGroups } from './quarantine-notify';
@@ -23,7 +22,7 @@ import { forEachConcurrently } from '../lib/concurrency';
 import type {
   CarrierTenantView,
   ChangeResult,
-  LicenceChange,
+  LicenceChangeInput,
   LicenceView,
   ProductLimits,
 } from '../workflows/tenant.api';
@@ -87,14 +86,7 @@ export function tenantActivities(deps: ActivityDeps) {
   }
 
   /** The carrier call or database change itself, classified (non-retryable failures marked). */
-  function sendChange(input: {
-    providerId: string;
-    tenantId: string;
-    serviceId: string;
-    changeId: string;
-    by: string;
-    change: LicenceChange;
-  }): Promise<ChangeResult> {
+  function sendChange(input: LicenceChangeInput): Promise<ChangeResult> {
     return classified(async () => {
       const { change, changeId } = input;
       let result: ChangeResult;
@@ -249,15 +241,7 @@ export function tenantActivities(deps: ActivityDeps) {
     },
 
     /** Sends one licence change to the carrier, once per changeId, and records it. */
-    async applyLicenceChange(input: {
-      providerId: string;
-      tenantId: string;
-      serviceId: string;
-      changeId: string;
-      by: string;
-      actor?: ChangeActor;
-      change: LicenceChange;
-    }): Promise<ChangeResult> {
+    async applyLicenceChange(input: LicenceChangeInput): Promise<ChangeResult> {
       const prior = await licenceChangeStatus(deps.pool, input.changeId);
       if (prior?.status === 'FAILED')
         throw ApplicationFailure.nonRetryable(

@@ -35,18 +35,14 @@ export interface BucketInput {
 export const REPORT_GROUPINGS = ['customer', 'service', 'product'] as const;
 export type ReportGrouping = (typeof REPORT_GROUPINGS)[number];
 
-export interface ReportRow {
-  customer: string | null;
-  service: string | null;
-  tenantDomain: string | null;
-  product: string | null;
-  productId: string | null;
+/** A report row's figures, and the report's totals. */
+export interface ReportFigures {
   lines: number;
   units: string;
   cost: string;
   charge: string;
   margin: string;
-  /** What is invoiced: the sum of the row's invoice lines, each rounded once to cents (2 places). */
+  /** What is invoiced: the sum of the invoice lines, each rounded once to cents (2 places). */
   invoiced: string;
   /** Margin as a percentage of the charge, 2 places; null when the charge is zero. */
   marginPercent: string | null;
@@ -55,24 +51,21 @@ export interface ReportRow {
   adjustmentLines: number;
 }
 
+export interface ReportRow extends ReportFigures {
+  customer: string | null;
+  service: string | null;
+  tenantDomain: string | null;
+  product: string | null;
+  productId: string | null;
+}
+
 export interface ChargesReport {
   providerId: string;
   period: string;
   currency: string;
   by: ReportGrouping;
-  totals: {
-    lines: number;
-    units: string;
-    cost: string;
-    charge: string;
-    margin: string;
-    /** The sum of every invoice line, each rounded once to cents: the invoices' total. */
-    invoiced: string;
-    marginPercent: string | null;
-    creditLines: number;
-    credits: string;
-    adjustmentLines: number;
-  };
+  /** `invoiced` here is the invoices' total: every invoice line, each rounded once to cents. */
+  totals: ReportFigures;
   rows: ReportRow[];
 }
 

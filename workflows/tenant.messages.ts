@@ -95,6 +95,17 @@ export const TENANT_WORKFLOW_DETAILS =
   "Holds the tenant's licences. Updates: orderProduct, setQuantity, cancelService, reactivateService (validated first). Signal `reconcile` reads the carrier now. Query `state`.";
 
 /** The activities this workflow calls (activities/tenant.ts implements them). */
+/** One licence change as the activity sends it: once per changeId. */
+export interface LicenceChangeInput {
+  providerId: string;
+  tenantId: string;
+  serviceId: string;
+  changeId: string;
+  by: string;
+  actor?: ChangeActor;
+  change: LicenceChange;
+}
+
 export interface TenantActivities {
   reconcileTenant(input: {
     providerId: string;
@@ -103,14 +114,6 @@ export interface TenantActivities {
     known: LicenceView[];
     initial: boolean;
   }): Promise<CarrierTenantView & { events: number }>;
-  applyLicenceChange(input: {
-    providerId: string;
-    tenantId: string;
-    serviceId: string;
-    changeId: string;
-    by: string;
-    actor?: ChangeActor;
-    change: LicenceChange;
-  }): Promise<ChangeResult>;
+  applyLicenceChange(input: LicenceChangeInput): Promise<ChangeResult>;
   markLicenceChangeFailed(input: { changeId: string; reason: string }): Promise<void>;
 }
