@@ -1,15 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Worker } from '@temporalio/worker';
 import { Context } from '@temporalio/activity';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { localTemporal } from './support/temporal';
+import { workflowsWithActivities, type WorkerUnderTest } from './support/temporal';
 import { waitFor } from './support/wait';
 import { E3_LIMITS, licence } from './support/tenant';
 import { recordHistory } from './support/histories';
-import { workflowBundle } from '../workers/worker';
 import {
   ActionNotAccepted,
   ActionStillRunning,
@@ -37,8 +35,7 @@ import { MAX_ADMIN_TEXT_CHARS } from '../core/admin-text';
 // as rejected and kept cut. A real dev server, with activities the test holds.
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let stack: WorkerUnderTest | undefined;
 const taskQueue = `admin-wait-${randomUUID()}`;
 const starter = () => ({ temporal: env.client, taskQueue });
 
@@ -85,20 +82,12 @@ const activities: TenantActivities & QuarantineActivities = {
 };
 
 before(async () => {
-  env = await localTemporal();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities,
-  });
-  running = worker.run();
+  stack = await workflowsWithActivities(activities, taskQueue);
+  env = stack.env;
 });
 after(async () => {
   for (const answer of held.splice(0)) answer();
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await stack?.stop();
 });
 
 async function startTenant() {

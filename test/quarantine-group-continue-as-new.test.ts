@@ -1,12 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { localTemporal } from './support/temporal';
+import { workflowsWithActivities, type WorkerUnderTest } from './support/temporal';
 import { waitFor } from './support/wait';
 import { recordHistory } from './support/histories';
-import { workflowBundle } from '../workers/worker';
 import {
   groupState,
   groupWorkflowId,
@@ -22,8 +20,7 @@ import {
 // continuing as new early, with activities that change nothing.
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let stack: WorkerUnderTest | undefined;
 const taskQueue = `group-can-${randomUUID()}`;
 
 const activities: QuarantineActivities = {
@@ -54,19 +51,11 @@ const activities: QuarantineActivities = {
 };
 
 before(async () => {
-  env = await localTemporal({ 'limit.historyCount.suggestContinueAsNew': 20 });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities,
-  });
-  running = worker.run();
+  stack = await workflowsWithActivities(activities, taskQueue, { 'limit.historyCount.suggestContinueAsNew': 20 });
+  env = stack.env;
 });
 after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await stack?.stop();
 });
 
 test('a group continues as new once its history is long, keeping its recent actions; signals and Updates reach the new run', async () => {

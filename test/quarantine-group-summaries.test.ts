@@ -1,14 +1,12 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Worker } from '@temporalio/worker';
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
-import { localTemporal } from './support/temporal';
+import { workflowsWithActivities, type WorkerUnderTest } from './support/temporal';
 import { waitFor } from './support/wait';
 import { recordHistory } from './support/histories';
-import { workflowBundle } from '../workers/worker';
 import {
   groupState,
   groupWorkflowId,
@@ -23,8 +21,7 @@ import type { ActionOutcome, GroupSummary } from '../workflows/quarantine-group.
 // group keeps when its own read and a cycle's signal cross.
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let stack: WorkerUnderTest | undefined;
 const EventType = temporal.api.enums.v1.EventType;
 const taskQueue = `group-summaries-${randomUUID()}`;
 /** Each test's own group. */
@@ -69,21 +66,13 @@ function summary(lines: number, asOf: string | undefined): GroupSummary {
 }
 
 before(async () => {
-  env = await localTemporal();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities,
-  });
-  running = worker.run();
+  stack = await workflowsWithActivities(activities, taskQueue);
+  env = stack.env;
 });
 after(async () => {
   // A test that failed may have left a read held: answer it, or the worker's shutdown would wait for it.
   for (const answer of reads.splice(0)) answer(summary(1, undefined));
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await stack?.stop();
 });
 
 /** Waits until `activities` activities have completed and the workflow task after the last one has too. */

@@ -1,14 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { localTemporal } from './support/temporal';
+import { workflowsWithActivities, type WorkerUnderTest } from './support/temporal';
 import { waitFor } from './support/wait';
 import { E3_LIMITS, licence } from './support/tenant';
 import { recordHistory } from './support/histories';
-import { workflowBundle } from '../workers/worker';
 import {
   cancelService,
   ensureTenantWorkflow,
@@ -27,8 +25,7 @@ import type { ChangeResult, LicenceChange } from '../workflows/tenant.api';
 // leaves the tenant's workflow running.
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let stack: WorkerUnderTest | undefined;
 const taskQueue = `tenant-races-${randomUUID()}`;
 
 /** Held calls: each waits until the test answers it. */
@@ -73,20 +70,12 @@ const outcome = (p: Promise<ChangeResult>) =>
   );
 
 before(async () => {
-  env = await localTemporal();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities,
-  });
-  running = worker.run();
+  stack = await workflowsWithActivities(activities, taskQueue);
+  env = stack.env;
 });
 after(async () => {
   for (const answer of held.splice(0)) answer();
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await stack?.stop();
 });
 
 async function startTenant() {

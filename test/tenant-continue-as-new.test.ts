@@ -1,14 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Worker } from '@temporalio/worker';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { localTemporal } from './support/temporal';
+import { workflowsWithActivities, type WorkerUnderTest } from './support/temporal';
 import { waitFor } from './support/wait';
 import { E3_LIMITS, licence } from './support/tenant';
 import { recordHistory } from './support/histories';
-import { workflowBundle } from '../workers/worker';
 import {
   ensureTenantWorkflow,
   requestReconcile,
@@ -24,8 +22,7 @@ import type { ChangeResult } from '../workflows/tenant.api';
 // server that suggests continuing as new after 14 events (its second reconcile), with activities the test holds.
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let stack: WorkerUnderTest | undefined;
 const taskQueue = `tenant-can-${randomUUID()}`;
 
 /** Held calls: each waits until the test answers it. */
@@ -50,20 +47,12 @@ const activities: TenantActivities = {
 };
 
 before(async () => {
-  env = await localTemporal({ 'limit.historyCount.suggestContinueAsNew': 14 });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities,
-  });
-  running = worker.run();
+  stack = await workflowsWithActivities(activities, taskQueue, { 'limit.historyCount.suggestContinueAsNew': 14 });
+  env = stack.env;
 });
 after(async () => {
   for (const answer of [...reconciles.splice(0), ...changes.splice(0)]) answer();
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await stack?.stop();
 });
 
 test("an admin's change under way when the tenant is due to continue as new finishes first: its Update is answered, the new run holds it; changes sent meanwhile are refused; a reconcile asked for meanwhile runs in the new run", async () => {

@@ -1,4 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../../workers/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { temporalCliPath, testServerPath } from '../../workers/temporal-server';
 
@@ -31,4 +33,34 @@ export async function timeSkippingTemporal(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: testServerPath() } },
   });
+}
+
+/** A dev server with one worker running the real workflows and the activities a test gives it. */
+export interface WorkerUnderTest {
+  env: TestWorkflowEnvironment;
+  /** Shuts the worker down (answer held activities first), then the server. */
+  stop(): Promise<void>;
+}
+
+export async function workflowsWithActivities(
+  activities: object,
+  taskQueue: string,
+  dynamicConfig: Record<string, string | number> = {},
+): Promise<WorkerUnderTest> {
+  const env = await localTemporal(dynamicConfig);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
+  const running = worker.run();
+  return {
+    env,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+    },
+  };
 }
