@@ -1,15 +1,13 @@
 import type { Client, WorkflowUpdateHandle } from '@temporalio/client';
+import { loadConfig } from '../config';
 
 /**
- * How long an admin (the CLI, the console) waits on a workflow's answer. Past it the admin is told
- * the action was accepted and is still running, or that it was not accepted: never a hang.
- * ADMIN_WAIT_SECONDS overrides it (tests make it short).
+ * How long an admin (the CLI, the console) waits on a workflow's answer: ADMIN_WAIT_SECONDS (30 s
+ * unless set; tests make it short), checked with the rest of the configuration. Past it the admin
+ * is told the action was accepted and is still running, or that it was not accepted: never a hang.
  */
-export const DEFAULT_ADMIN_WAIT_MS = 30_000;
-
 export function adminWaitMs(): number {
-  const seconds = Number(process.env.ADMIN_WAIT_SECONDS);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_ADMIN_WAIT_MS;
+  return loadConfig().ADMIN_WAIT_SECONDS * 1000;
 }
 
 /** The workflow accepted the action and is still carrying it out: its result will be recorded. */
