@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from './pool';
+import { lineOfGroup } from './quarantined-lines';
 
 type Queryable = Pool | PoolClient;
 
@@ -93,7 +94,7 @@ export async function groupNames(
 ): Promise<{ customer: string | null; domain: string | null }> {
   const res = await db.query<{ customer: string | null; domain: string | null }>(
     `SELECT min(raw::jsonb ->> 'CustomerName') AS customer, min(raw::jsonb ->> 'PrimaryDomainName') AS domain
-       FROM usage_line WHERE group_key = $1 OR id IN (SELECT unnest(line_ids) FROM quarantine_action WHERE group_key = $1)`,
+       FROM usage_line WHERE ${lineOfGroup()}`,
     [groupKey],
   );
   return res.rows[0] ?? { customer: null, domain: null };
@@ -118,7 +119,7 @@ export interface GroupLine {
 // A group's lines: those quarantined in it now, and those its actions took (billed, written off).
 // A line's charge shown is its live one (a corrected line also carries credited entries).
 const GROUP_LINES = `FROM usage_line l LEFT JOIN usage_charge c ON c.usage_line_id = l.id AND c.live
-  WHERE l.group_key = $1 OR l.id IN (SELECT unnest(line_ids) FROM quarantine_action WHERE group_key = $1)`;
+  WHERE ${lineOfGroup('l.')}`;
 
 export async function countGroupLines(db: Queryable, groupKey: string): Promise<number> {
   return (await db.query<{ n: number }>(`SELECT count(*)::int AS n ${GROUP_LINES}`, [groupKey])).rows[0]!.n;

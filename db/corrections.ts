@@ -55,20 +55,10 @@ export async function creditCancelledService(
   const currency = (await db.query<{ currency: string }>('SELECT currency FROM provider WHERE id = $1', [providerId]))
     .rows[0]!.currency;
   if (charges.rows.length === 0) return { lines: 0, amount: '0', currency, periods: [] };
-  const chargeIds = charges.rows.map((r) => r.id);
-  await db.query('UPDATE usage_charge SET live = false WHERE id = ANY($1::bigint[])', [chargeIds]);
-  const credited = await db.query<{ amount: string; periods: string[] }>(
-    `WITH credits AS (
-       INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, units,
-                                 unit_rate, billable_ratio, carrier_cost, charge, margin, rule_kind, cycle_id, charge_start, charge_end,
-                                 entry, live, reverses_charge_id)
-       SELECT usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, -units,
-              unit_rate, billable_ratio, -carrier_cost, -charge, -margin, rule_kind, $2, charge_start, charge_end,
-              'CREDIT', false, id
-         FROM usage_charge WHERE id = ANY($1::bigint[])
-       RETURNING charge, billing_period)
-     SELECT (-sum(charge))::text AS amount, array_agg(DISTINCT billing_period ORDER BY billing_period) AS periods FROM credits`,
-    [chargeIds, tag],
+  const credited = await creditCharges(
+    db,
+    charges.rows.map((r) => r.id),
+    tag,
   );
   const lineIds = charges.rows.map((r) => r.usage_line_id);
   const lines = await db.query<{ id: number; tenant_ref: string | null }>(
@@ -89,8 +79,36 @@ export async function creditCancelledService(
       lines.rows.map((l) => quarantineGroupKey(providerId, 'SERVICE_INACTIVE', l.tenant_ref)),
     ],
   );
-  const { amount, periods } = credited.rows[0]!;
+  const { amount, periods } = credited;
   return { lines: charges.rows.length, amount, currency, periods };
+}
+
+/**
+ * Credits live charges: each is set not live and a CREDIT entry reversing it is written, tagged
+ * `tag`, in the charge's month or (closed) the next open one, inside the caller's transaction
+ * with the charges locked. Returns the amount credited (positive) and the months it landed in.
+ */
+export async function creditCharges(
+  db: PoolClient,
+  chargeIds: number[],
+  tag: string,
+): Promise<{ amount: string; periods: string[] }> {
+  await db.query('UPDATE usage_charge SET live = false WHERE id = ANY($1::bigint[])', [chargeIds]);
+  const res = await db.query<{ amount: string; periods: string[] }>(
+    `WITH credits AS (
+       INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, units,
+                                 unit_rate, billable_ratio, carrier_cost, charge, margin, rule_kind, cycle_id, charge_start, charge_end,
+                                 entry, live, reverses_charge_id)
+       SELECT usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, -units,
+              unit_rate, billable_ratio, -carrier_cost, -charge, -margin, rule_kind, $2, charge_start, charge_end,
+              'CREDIT', false, id
+         FROM usage_charge WHERE id = ANY($1::bigint[])
+       RETURNING charge, billing_period)
+     SELECT coalesce(-sum(charge), 0)::text AS amount,
+            coalesce(array_agg(DISTINCT billing_period ORDER BY billing_period), '{}') AS periods FROM credits`,
+    [chargeIds, tag],
+  );
+  return res.rows[0]!;
 }
 
 /** What a re-rate covers: the live charges invoiced in one month, optionally of one product or service. */
@@ -153,17 +171,7 @@ export interface Recharge {
 export async function recharge(db: PoolClient, recharges: Recharge[], tag: string): Promise<void> {
   if (recharges.length === 0) return;
   const ids = recharges.map((r) => r.chargeId);
-  await db.query('UPDATE usage_charge SET live = false WHERE id = ANY($1::bigint[])', [ids]);
-  await db.query(
-    `INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, units,
-                               unit_rate, billable_ratio, carrier_cost, charge, margin, rule_kind, cycle_id, charge_start, charge_end,
-                               entry, live, reverses_charge_id)
-     SELECT usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, -units,
-            unit_rate, billable_ratio, -carrier_cost, -charge, -margin, rule_kind, $2, charge_start, charge_end,
-            'CREDIT', false, id
-       FROM usage_charge WHERE id = ANY($1::bigint[])`,
-    [ids, tag],
-  );
+  await creditCharges(db, ids, tag);
   await db.query(
     `INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, units,
                                unit_rate, billable_ratio, carrier_cost, charge, margin, rule_kind, cycle_id, charge_start, charge_end,

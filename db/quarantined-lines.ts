@@ -5,6 +5,15 @@ import type { GroupSummary } from '../workflows/quarantine-group.api';
 type Queryable = Pool | PoolClient;
 
 /**
+ * SQL: the usage line (columns prefixed by `alias`) is one of group $1's: under its key now, or
+ * taken by one of its actions (a billed line's key is cleared; a cleansed one may move on). A
+ * rejected action took no line.
+ */
+export function lineOfGroup(alias = ''): string {
+  return `(${alias}group_key = $1 OR ${alias}id IN (SELECT unnest(line_ids) FROM quarantine_action WHERE group_key = $1))`;
+}
+
+/**
  * The misc quarantine: usage_line rows with status QUARANTINED, by group. (Mediation, which puts
  * lines here and takes them out, is db/usage-lines.ts.)
  */
@@ -243,8 +252,7 @@ export async function listGroupLines(db: Queryable, groupKey: string): Promise<G
             raw::jsonb ->> 'CustomerName' AS customer, raw::jsonb ->> 'PrimaryDomainName' AS domain, sub_total::text,
             raw::jsonb ->> 'Currency' AS currency
        FROM usage_line
-      WHERE group_key = $1
-         OR id IN (SELECT unnest(line_ids) FROM quarantine_action WHERE group_key = $1 AND outcome = 'APPLIED')
+      WHERE ${lineOfGroup()}
       ORDER BY id LIMIT 200`,
     [groupKey],
   );
@@ -299,7 +307,7 @@ export async function groupIdentity(
 ): Promise<{ customer: string | null; domain: string | null }> {
   const res = await db.query<{ customer: string | null; domain: string | null }>(
     `SELECT raw::jsonb ->> 'CustomerName' AS customer, raw::jsonb ->> 'PrimaryDomainName' AS domain FROM usage_line
-      WHERE group_key = $1 OR id IN (SELECT unnest(line_ids) FROM quarantine_action WHERE group_key = $1 AND outcome = 'APPLIED')
+      WHERE ${lineOfGroup()}
       ORDER BY id LIMIT 1`,
     [groupKey],
   );

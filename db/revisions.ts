@@ -4,6 +4,7 @@ import { quarantineGroupKey } from '../core/quarantine-group';
 import { parseLosslessJson } from '../lib/lossless';
 import { decimalText, formatMoney } from '../core/money';
 import { mediate } from '../core/rating';
+import { creditCharges } from './corrections';
 
 export interface RevisionOutcome {
   /** Revisions now charged (the version billed before, if any, credited). */
@@ -87,15 +88,7 @@ export async function acceptRevisions(
     );
     const previous = billed.rows[0]?.id ?? null;
     if (previous !== null) {
-      await db.query('UPDATE usage_charge SET live = false WHERE id = $1', [previous]);
-      await db.query(
-        `INSERT INTO usage_charge (usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, units, unit_rate, billable_ratio,
-                                   carrier_cost, charge, margin, rule_kind, cycle_id, charge_start, charge_end, entry, live, reverses_charge_id)
-         SELECT usage_line_id, provider_id, record_key, service_id, billing_period, usage_period, product_key, -units, unit_rate, billable_ratio,
-                -carrier_cost, -charge, -margin, rule_kind, $2, charge_start, charge_end, 'CREDIT', false, id
-           FROM usage_charge WHERE id = $1`,
-        [previous, actionTag],
-      );
+      await creditCharges(db, [previous], actionTag);
       out.credited++;
     }
     await db.query(
