@@ -161,8 +161,6 @@ function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   });
 }
 
-export { rootCause };
-
 export type CycleOutcome =
   ({ outcome: 'completed' } & CycleSummary) | { outcome: 'failed'; providerId: string; name: string; reason: string };
 
