@@ -218,17 +218,6 @@ export function onboardingActivities(deps: ActivityDeps) {
       await markProviderOnboarded(deps.pool, input.providerId);
     },
 
-    /**
-     * The whole discovery in one call. Kept for onboarding workflows started before discovery
-     * became resumable (their histories call it); it runs the same resumable steps.
-     */
-    async discoverTenants(input: { providerId: string }): Promise<DiscoveryResult> {
-      const { discoveryId } = await activities.beginDiscovery(input);
-      await activities.listDiscoveryCustomers({ ...input, discoveryId });
-      while (!(await activities.discoverAgreements({ ...input, discoveryId, maxAgreements: 50 })).done);
-      return activities.finishDiscovery({ ...input, discoveryId });
-    },
-
     async ensureProviderSchedule(input: { providerId: string }): Promise<'created' | 'updated' | 'removed'> {
       const provider = await getProvider(deps.pool, input.providerId);
       if (!provider || provider.status === 'REMOVED') return 'removed';

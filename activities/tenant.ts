@@ -28,7 +28,7 @@ import type {
 } from '../workflows/tenant.api';
 import type { TenantWorkflowsStep } from '../workflows/onboarding.api';
 
-/** Tenant workflows started at once by ensureTenantWorkflows (one start after another took minutes for thousands). */
+/** Tenant workflows started at once by ensureTenantWorkflowsStep (one start after another took minutes for thousands). */
 export const TENANT_START_CONCURRENCY = 16;
 
 /** Tries of the activity that signal a reactivation's auto-cleanse before it is given up. */
@@ -189,14 +189,9 @@ export function tenantActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** Starts the entity workflow of every service of the provider that has none running (in one call). */
-    async ensureTenantWorkflows(input: { providerId: string }): Promise<number> {
-      return (await startTenantWorkflows(input.providerId, undefined, Number.MAX_SAFE_INTEGER)).started;
-    },
-
     /**
-     * The same, one step of at most `max` services (by id, after `after`), so the onboarding
-     * workflow can show how far it got; `next` is where the following step starts (null: done).
+     * Starts the entity workflow of each service of the provider that has none running, one step
+     * of at most `max` services (by id, after `after`), so the onboarding workflow can show how far it got; `next` is where the following step starts (null: done).
      */
     async ensureTenantWorkflowsStep(input: {
       providerId: string;

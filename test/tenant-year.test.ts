@@ -37,7 +37,12 @@ test('a tenant workflow over a year of simulated days: reconciles daily, history
     timeZone: 'Australia/Sydney',
     cycleTimes: ['06:00'],
   });
-  await onboardingActivities({ ...sys.deps, temporal: ctx.temporal }).discoverTenants({ providerId: provider.id });
+  // The onboarding workflow's discovery steps, run here directly (no tenant workflow is started).
+  const discovery = onboardingActivities({ ...sys.deps, temporal: ctx.temporal });
+  const { discoveryId } = await discovery.beginDiscovery({ providerId: provider.id });
+  await discovery.listDiscoveryCustomers({ providerId: provider.id, discoveryId });
+  while (!(await discovery.discoverAgreements({ providerId: provider.id, discoveryId, maxAgreements: 50 })).done);
+  await discovery.finishDiscovery({ providerId: provider.id, discoveryId });
   const service = (await listServices(sys.db.pool, provider.id))[0]!;
 
   // Started here rather than by tenant.api.ts: the time-skipping server has none of our search
