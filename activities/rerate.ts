@@ -27,15 +27,10 @@ import { Decimal, formatMoney } from '../core/money';
 import type { RateCard } from '../core/rating';
 import { validateUsageRecord } from '../core/usage-record';
 import { parseLosslessJson } from '../lib/lossless';
+import type { RerateBatchInput } from '../workflows/rerate.api';
 
 /** Live charges a re-rate reads (and, applying, credits and charges again) in one transaction. */
 export const RERATE_BATCH = 500;
-
-export interface RerateBatchInput extends RerateScope {
-  afterChargeId: number;
-  /** Tags the credits and charges written (the re-rate's workflow id). */
-  tag: string;
-}
 
 export interface RerateBatchResult extends RerateSummaryFigures {
   /** The last charge read; null when the scope holds no more. */

@@ -4,7 +4,7 @@ import { rerateWorkflow, type RerateInput, type RerateResult } from './rerate';
 import { CSP_PROVIDER_ID } from './search-attributes';
 import type { WorkflowStarter } from './starter';
 
-export type { RerateActivities, RerateInput, RerateResult } from './rerate';
+export type { RerateActivities, RerateBatchInput, RerateInput, RerateResult } from './rerate';
 
 /** One re-rate of a provider's month: `rerate:<provider>:<period>:<id>`, a fresh id each time. */
 export const rerateWorkflowId = (providerId: string, period: string, id: string) =>

@@ -28,16 +28,20 @@ export interface RerateResult extends RerateFigures {
   byCustomer: RerateCustomerFigures[];
 }
 
+/** One batch of a re-rate: the live charges of its scope after `afterChargeId`. */
+export interface RerateBatchInput {
+  providerId: string;
+  period: string;
+  productId?: string | null;
+  serviceId?: string | null;
+  afterChargeId: number;
+  /** Tags the credits and charges written (the re-rate's workflow id). */
+  tag: string;
+}
+
 /** The activities this workflow calls (activities/rerate.ts implements them). */
 export interface RerateActivities {
-  rerateBatch(input: {
-    providerId: string;
-    period: string;
-    productId?: string | null;
-    serviceId?: string | null;
-    afterChargeId: number;
-    tag: string;
-  }): Promise<{ examined: number; lines: number; next: number | null }>;
+  rerateBatch(input: RerateBatchInput): Promise<{ examined: number; lines: number; next: number | null }>;
   rerateOutcome(input: {
     providerId: string;
     tag: string;
