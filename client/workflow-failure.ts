@@ -13,6 +13,7 @@ import {
   type WorkflowResultType,
 } from '@temporalio/client';
 import { UserError } from './errors';
+import { ActionNotAccepted } from '../workflows/tenant.api';
 
 /**
  * A failure's cause chain, outermost first, one line per link: which activity or child failed
@@ -70,4 +71,19 @@ export async function waitForWorkflow<W extends Workflow>(handle: WorkflowHandle
     if (err instanceof WorkflowFailedError) throw new UserError(failureReport(`workflow ${handle.workflowId}`, err), 1);
     throw err;
   }
+}
+
+/**
+ * An admin's Update that failed, as the CLI reports it: refused, with its cause chain (exit 2), or
+ * not accepted within the wait (exit 3, a service unavailable). Anything else is returned as it is.
+ */
+export function cliUpdateFailure(err: unknown): unknown {
+  if (err instanceof ActionNotAccepted) return new UserError(err.message, 3);
+  if (err instanceof WorkflowUpdateFailedError)
+    return new UserError(
+      `refused: ${failureChain(err.cause ?? err)
+        .filter(Boolean)
+        .join('\n  caused by: ')}`,
+    );
+  return err;
 }

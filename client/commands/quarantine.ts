@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from '@commander-js/extra-typings';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import type { Pool } from '../../db/pool';
 import { getProvider } from '../../db/providers';
@@ -16,7 +15,6 @@ import {
 import { listQuarantineActions } from '../../db/quarantine-actions';
 import { getService, listServices } from '../../db/services';
 import {
-  ActionNotAccepted,
   ActionStillRunning,
   groupKeyFromWorkflowId,
   groupWorkflowId,
@@ -29,7 +27,7 @@ import type { ResolveRequest } from '../../workflows/quarantine-group.api';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { cliActor } from '../actor';
-import { failureChain } from '../workflow-failure';
+import { cliUpdateFailure } from '../workflow-failure';
 
 /**
  * Accepts a group key (p-…|REASON|tenant) or its workflow id (quarantine:p-…:REASON:tenant); the
@@ -226,14 +224,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
         process.stdout.write(`${req.action}: ${err.message}\n`);
         return;
       }
-      if (err instanceof ActionNotAccepted) throw new UserError(err.message, 3);
-      if (err instanceof WorkflowUpdateFailedError)
-        throw new UserError(
-          `refused: ${failureChain(err.cause ?? err)
-            .filter(Boolean)
-            .join('\n  caused by: ')}`,
-        );
-      throw err;
+      throw cliUpdateFailure(err);
     }
     if (outcome.outcome === 'REJECTED') throw new UserError(`refused: ${outcome.rejection}`);
     const currency = amountsCurrency((await providerLabels(db))(parseGroupKey(key).providerId).currency, foreign);

@@ -1,5 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import { getService, listServices } from '../../db/services';
 import { providerFilter, providerLabels } from '../lookup';
@@ -7,7 +7,6 @@ import { displayMoney, displayTime } from '../display';
 import { listLicences } from '../../db/licences';
 import { recentLicenceEvents } from '../../db/licence-events';
 import {
-  ActionNotAccepted,
   ActionStillRunning,
   cancelService,
   orderProduct,
@@ -22,7 +21,7 @@ import { UserError } from '../errors';
 import { cliActor } from '../actor';
 import { plainDateProblem } from '../../core/iso-date';
 import { failedLicenceChanges } from '../../db/licence-changes';
-import { failureChain } from '../workflow-failure';
+import { cliUpdateFailure } from '../workflow-failure';
 import { getProvider } from '../../db/providers';
 import { previewCancelCredits } from '../../db/corrections';
 import { localDate } from '../../core/usage-window';
@@ -58,16 +57,9 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
         process.stdout.write(`${err.message}\n`);
         return null;
       }
-      if (err instanceof ActionNotAccepted) throw new UserError(err.message, 3);
-      if (err instanceof WorkflowUpdateFailedError)
-        throw new UserError(
-          `refused: ${failureChain(err.cause ?? err)
-            .filter(Boolean)
-            .join('\n  caused by: ')}`,
-        );
       if (err instanceof WorkflowNotFoundError)
         throw new UserError('this tenant has no running workflow (its provider was removed?)');
-      throw err;
+      throw cliUpdateFailure(err);
     }
   }
   const quantity = (v: string) => {
