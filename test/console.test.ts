@@ -1,15 +1,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { localTemporal } from './support/temporal';
-import { startTestSystem, type TestSystem } from './support/system';
+import type { TestSystem } from './support/system';
+import {
+  CONSOLE_PASSWORDS,
+  flash,
+  startConsoleUnderTest,
+  type ConsoleUnderTest,
+  type ConsoleUser,
+} from './support/console';
 import { waitFor } from './support/wait';
-import { HttpSession, launchChromium, screenshot } from './support/browser';
-import { runUsageCycleNow } from '../workflows/usage-cycle.api';
+import { HttpSession, screenshot } from './support/browser';
 import { tenantState } from '../workflows/tenant.api';
 import { startConsole, type RunningConsole } from '../client/console/server';
-import { addUser } from '../client/console/auth';
 import type { ProviderView } from '../db/providers';
 import { readFileSync } from 'node:fs';
 import { monthIn } from '../core/period';
@@ -17,73 +20,25 @@ import { closePeriod, isPeriodClosed, reopenPeriod } from '../db/billing-periods
 import { setRateRule } from '../db/rates';
 import { Decimal } from '../core/money';
 
-// The web console against the real system: Temporal dev server, worker, PostgreSQL, simulator,
-// driven by Debian's Chromium. Each browser test leaves a screenshot in test-output/console/.
+// The web console against the real system (test/support/console.ts), driven by Debian's Chromium.
+// Each browser test leaves a screenshot in test-output/console/.
+let ui: ConsoleUnderTest;
 let env: TestWorkflowEnvironment;
 let sys: TestSystem;
 let provider: ProviderView;
 let web: RunningConsole;
-let browser: Browser;
-const PASSWORD = { alice: 'correct horse battery', victor: 'staple viewer secret' };
+const PASSWORD = CONSOLE_PASSWORDS;
 
 before(async () => {
-  env = await localTemporal();
-  sys = await startTestSystem(env, { usageRecords: 300, pageSize: 100 });
-  // One customer holds a known tenant and a tenant the provider has no service for (the
-  // simulator's "Unlisted Customer 0"): that group's suggested service is the known tenant's.
-  sys.sim.dataset.providers[0]!.tenants.at(-1)!.customerName = 'Unlisted Customer 0';
-  provider = await sys.onboardSimProvider(0);
-  await runUsageCycleNow(
-    { temporal: env.client, taskQueue: sys.taskQueue },
-    { providerId: provider.id },
-    'console-cycle-1',
-  );
-  // A second provider (NZD) so the dashboard shows providers side by side, each in its currency.
-  const second = await sys.onboardSimProvider(1);
-  await runUsageCycleNow(
-    { temporal: env.client, taskQueue: sys.taskQueue },
-    { providerId: second.id },
-    'console-cycle-2',
-  );
-  await addUser(sys.db.pool, 'alice', PASSWORD.alice, 'billing');
-  await addUser(sys.db.pool, 'victor', PASSWORD.victor, 'viewer');
-  web = await startConsole(
-    {
-      pool: sys.db.pool,
-      temporal: env.client,
-      taskQueue: sys.taskQueue,
-      namespace: env.namespace ?? 'default',
-      temporalUiUrl: 'http://127.0.0.1:8233',
-      log: sys.logs.logger(),
-    },
-    { port: 0 },
-    // Every test signs in from 127.0.0.1; the limit itself is tested on a console of its own.
-    { loginAttemptsPerMinute: 1000 },
-  );
-  browser = await launchChromium();
+  ui = await startConsoleUnderTest();
+  ({ env, sys, provider, web } = ui);
 });
 
 after(async () => {
-  await browser?.close();
-  await web?.close();
-  await sys?.stop();
-  await env?.teardown();
+  await ui?.stop();
 });
 
-async function signedIn(user: 'alice' | 'victor'): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${web.url}/`);
-  assert.match(page.url(), /\/login\?next=%2F$/, 'an anonymous visitor is sent to the sign-in page');
-  await page.fill('input[name=username]', user);
-  await page.fill('input[name=password]', PASSWORD[user]);
-  await Promise.all([page.waitForURL(`${web.url}/`), page.click('button[type=submit]')]);
-  return { context, page };
-}
-
-async function flash(page: Page): Promise<string> {
-  return (await page.locator('.flash').first().textContent())?.trim() ?? '';
-}
+const signedIn = (user: ConsoleUser) => ui.signedIn(user);
 
 test('sign in: the dashboard shows each provider, its cycles, quarantine by reason and the month; the sign-in is audited', async () => {
   const { context, page } = await signedIn('alice');
