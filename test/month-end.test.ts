@@ -517,4 +517,13 @@ test('period close: the database refuses changes; accept-revision after close cr
       ['reopen', 'bob', 'customer disputed a line'],
     ],
   );
+  // The CLI's list: each row the status its event left the month in, at the provider's local time.
+  const listed = (await csp('period', 'list', '--provider', provider.id)).split('\n').filter((l) => l.includes(prev));
+  assert.equal(listed.length, 2);
+  assert.match(listed[0]!, /close\s+CLOSED\s+alice/);
+  assert.match(listed[1]!, /reopen\s+OPEN \(now\)\s+bob\s+customer disputed a line/);
+  const zone = new Intl.DateTimeFormat('en-AU', { timeZone: provider.time_zone, timeZoneName: 'short' })
+    .formatToParts(new Date())
+    .find((p) => p.type === 'timeZoneName')!.value;
+  assert.match(listed[1]!, new RegExp(`\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d ${zone}`));
 });

@@ -40,6 +40,9 @@ import { startSystemConsole } from '../client/console/start';
 
 export const EXIT = { ok: 0, failed: 1, mistake: 2, unavailable: 3 } as const;
 
+/** Signals within this long of the first are the same stop request (see the handler). */
+const SAME_STOP_REQUEST_MS = 2000;
+
 class SystemError extends Error {
   constructor(
     message: string,
@@ -302,13 +305,18 @@ if (require.main === module) {
     setTimeout(() => process.exit(code), 200);
   };
   let signalled = false;
+  let firstSignalAt = 0;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (signalled) {
+        // Ctrl-C reaches us twice at once: from the terminal (the whole process group) and from npm,
+        // which forwards it. Only a second request a person makes later means "exit now".
+        if (Date.now() - firstSignalAt < SAME_STOP_REQUEST_MS) return;
         process.stderr.write(`csp-billing: ${signal} again: exiting now\n`);
         process.exit(130);
       }
       signalled = true;
+      firstSignalAt = Date.now();
       log.info({ signal }, 'stopping');
       void finish(EXIT.ok);
     });

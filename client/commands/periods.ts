@@ -3,6 +3,7 @@ import type { CliContext } from '../context';
 import { requireProvider } from '../lookup';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
+import { displayTime } from '../display';
 import { requirePeriod } from './billing';
 import { PeriodStateError, closePeriod, listPeriods, reopenPeriod } from '../../db/billing-periods';
 
@@ -60,15 +61,16 @@ export function periodCommands(program: Command, ctx: () => CliContext): void {
         printObject(rows, true);
         return;
       }
+      // One row per close or reopen: the status that event left the month in, in the provider's time.
       printRows(
         rows.flatMap((p) =>
-          p.events.map((e) => ({
+          p.events.map((e, i) => ({
             period: p.period,
-            status: p.status,
             action: e.action,
+            statusAfter: `${e.action === 'close' ? 'CLOSED' : 'OPEN'}${i === p.events.length - 1 ? ' (now)' : ''}`,
             by: e.actor,
             reason: e.reason,
-            at: e.created_at,
+            at: displayTime(e.created_at, provider.time_zone),
           })),
         ),
         false,
