@@ -4,7 +4,9 @@ import {
   allocationIdentifiesTenant,
   allocationRefusal,
   allocationTargetProblem,
+  bulkAllocationProblem,
   describeTrigger,
+  isQuarantineSort,
   linesReleasedBy,
   parseGroupKey,
   quarantineGroupKey,
@@ -85,4 +87,16 @@ test('which fix releases which reason: new service → NON_EXISTENT_SERVICE, rat
   });
   assert.equal(describeTrigger({ kind: 'rateAdded', productId: null }), 'rate added (default markup)');
   assert.equal(describeTrigger({ kind: 'serviceReactivated', serviceId: 'S-1' }), 'service S-1 reactivated');
+});
+
+test('a bulk allocation is refused when the groups are of more than one provider', () => {
+  assert.equal(bulkAllocationProblem(['p-1|NO_RATE_CARD|a', 'p-1|NON_EXISTENT_SERVICE|b']), null);
+  assert.match(
+    bulkAllocationProblem(['p-1|NO_RATE_CARD|a', 'p-2|NO_RATE_CARD|b']) ?? '',
+    /one provider; the checked groups belong to 2 providers \(p-1, p-2\)/,
+  );
+});
+
+test('the quarantine list sorts by amount, age or lines only', () => {
+  assert.deepEqual(['amount', 'age', 'lines', 'size', ''].map(isQuarantineSort), [true, true, true, false, false]);
 });

@@ -54,6 +54,24 @@ export function allocationIdentifiesTenant(parts: GroupKeyParts): boolean {
   return parts.reason === 'NON_EXISTENT_SERVICE' && isGuid(parts.tenantRef);
 }
 
+/** How the quarantine list can be sorted, each way largest (oldest) first. */
+export const QUARANTINE_SORTS = ['amount', 'age', 'lines'] as const;
+export type QuarantineSort = (typeof QUARANTINE_SORTS)[number];
+
+export function isQuarantineSort(v: string): v is QuarantineSort {
+  return (QUARANTINE_SORTS as readonly string[]).includes(v);
+}
+
+/**
+ * A bulk allocation names one service, so its groups must all be one provider's: the refusal
+ * when they are not (null when they are).
+ */
+export function bulkAllocationProblem(groupKeys: readonly string[]): string | null {
+  const providers = [...new Set(groupKeys.map((k) => parseGroupKey(k).providerId))];
+  if (providers.length <= 1) return null;
+  return `allocating several groups at once needs groups of one provider; the checked groups belong to ${providers.length} providers (${providers.join(', ')}): filter by provider first`;
+}
+
 /** What was fixed, so that lines which failed for that reason may now pass. */
 export type AutoCleanseTrigger =
   | { kind: 'serviceCreated'; tenantId: string }

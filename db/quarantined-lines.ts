@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from './pool';
-import { parseGroupKey, type CleanseSelection } from '../core/quarantine-group';
+import { parseGroupKey, type CleanseSelection, type QuarantineSort } from '../core/quarantine-group';
+import type { StoredLineRow } from './usage-lines';
 import type { GroupSummary } from '../workflows/quarantine-group.api';
 
 type Queryable = Pool | PoolClient;
@@ -190,27 +191,79 @@ export interface QuarantineGroupRow {
   period_to: string;
   customer: string | null;
   domain: string | null;
+  /** Whole days since the group's oldest line was received (usage_line.received_at). */
+  age_days: number;
 }
 
 const GROUPS_WHERE = `status = 'QUARANTINED' AND ($1::text IS NULL OR reason = $1) AND ($2::text IS NULL OR provider_id = $2)`;
 
+/** Each sort puts the largest first (the oldest, in whole days, for age); ties keep the group key order. */
+const GROUPS_ORDER: Record<QuarantineSort | 'group', string> = {
+  group: 'provider_id, reason, group_key',
+  amount: 'sum(sub_total) DESC NULLS LAST, group_key',
+  age: 'age_days DESC, group_key',
+  lines: 'count(*) DESC, group_key',
+};
+
 /**
  * The admin's view of the quarantine: one row per group, with the carrier's customer name and
- * domain to recognise it by. The console pages it (`page`); the CLI lists all.
+ * domain to recognise it by, in the chosen order (by provider, reason and key unless sorted).
+ * The console pages it (`page`); the CLI lists all.
  */
 export async function listQuarantineGroups(
   db: Queryable,
   filter: { reason: string | null; providerId: string | null },
   page: { offset: number; limit: number | null } = { offset: 0, limit: null },
+  sort: QuarantineSort | null = null,
 ): Promise<QuarantineGroupRow[]> {
   const res = await db.query<QuarantineGroupRow>(
     `SELECT group_key, provider_id, reason, min(tenant_ref) AS tenant_ref, count(*)::int AS lines, round(sum(sub_total), 4)::text AS carrier_charge,
             min(left(charge_start, 10)) AS period_from, max(left(charge_start, 10)) AS period_to,
-            min(raw::jsonb ->> 'CustomerName') AS customer, min(raw::jsonb ->> 'PrimaryDomainName') AS domain
+            min(raw::jsonb ->> 'CustomerName') AS customer, min(raw::jsonb ->> 'PrimaryDomainName') AS domain,
+            floor(extract(epoch FROM now() - min(received_at)) / 86400)::int AS age_days
        FROM usage_line
       WHERE ${GROUPS_WHERE}
-      GROUP BY group_key, provider_id, reason ORDER BY provider_id, reason, group_key OFFSET $3 LIMIT $4`,
+      GROUP BY group_key, provider_id, reason ORDER BY ${GROUPS_ORDER[sort ?? 'group']} OFFSET $3 LIMIT $4`,
     [filter.reason, filter.providerId, page.offset, page.limit],
+  );
+  return res.rows;
+}
+
+/** What a filter of the quarantine holds: its groups and lines, and the carrier charge per currency. */
+export interface QuarantineTotals {
+  groups: number;
+  lines: number;
+  /** Currency → exact carrier charge (4 places); CURRENCY_MISMATCH lines count in their records' currency. */
+  carrierCharge: Record<string, string>;
+}
+
+export async function quarantineTotals(
+  db: Queryable,
+  filter: { reason: string | null; providerId: string | null },
+): Promise<QuarantineTotals> {
+  const res = await db.query<{ currency: string; groups: number; lines: number; amount: string }>(
+    `SELECT coalesce(CASE WHEN l.reason = 'CURRENCY_MISMATCH' THEN upper(l.raw::jsonb ->> 'Currency') END, upper(p.currency)) AS currency,
+            count(DISTINCT l.group_key)::int AS groups, count(*)::int AS lines, round(coalesce(sum(l.sub_total), 0), 4)::text AS amount
+       FROM (SELECT group_key, reason, raw, sub_total, provider_id FROM usage_line WHERE ${GROUPS_WHERE}) l
+       JOIN provider p ON p.id = l.provider_id
+      GROUP BY 1 ORDER BY 1`,
+    [filter.reason, filter.providerId],
+  );
+  return {
+    groups: await countQuarantineGroups(db, filter),
+    lines: res.rows.reduce((n, r) => n + r.lines, 0),
+    carrierCharge: Object.fromEntries(res.rows.map((r) => [r.currency, r.amount])),
+  };
+}
+
+/**
+ * A group's quarantined lines as mediation reads them (activities/mediate.ts), without locking
+ * them: what an allocation would take, for its preview.
+ */
+export async function quarantinedLinesToMediate(db: Queryable, groupKey: string): Promise<StoredLineRow[]> {
+  const res = await db.query<StoredLineRow>(
+    `SELECT id, record_key, content_hash, raw, tenant_ref FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED' ORDER BY id`,
+    [groupKey],
   );
   return res.rows;
 }

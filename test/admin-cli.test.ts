@@ -176,7 +176,7 @@ test('an unknown carrier label is a mistake to fix: exit 2, naming the known lab
   assert.match(r.err, /unknown carrier label "Rhipe".*known: "Rhipe - Microsoft"/);
   const ok = await csp('quarantine', 'list', '--carrier', 'Rhipe - Microsoft', '--json');
   assert.equal(ok.code, 0, ok.err);
-  assert.ok(JSON.parse(ok.out).length > 0);
+  assert.ok((JSON.parse(ok.out) as { groups: unknown[] }).groups.length > 0);
 });
 
 test('listings read for people: amounts with 2 decimals and the currency, names beside ids, times in the provider zone', async () => {
@@ -190,12 +190,11 @@ test('listings read for people: amounts with 2 decimals and the currency, names 
   assert.equal(list.code, 0, list.err);
   assert.match(list.out, new RegExp(`${provider.name}.*\\d\\.\\d\\d ${provider.currency}`));
   assert.doesNotMatch(list.out, /\d\.\d{3,}/, 'no long decimals for people');
-  const json = JSON.parse((await csp('quarantine', 'list', '--provider', providerId, '--json')).out) as Array<{
-    group: string;
-    carrierCharge: string;
-    currency: string;
-    providerName: string;
-  }>;
+  const json = (
+    JSON.parse((await csp('quarantine', 'list', '--provider', providerId, '--json')).out) as {
+      groups: Array<{ group: string; carrierCharge: string; currency: string; providerName: string }>;
+    }
+  ).groups;
   // Every group but a CURRENCY_MISMATCH one is in the provider's currency (that one: the next test).
   const inProviderCurrency = json.find((g) => !g.group.includes('|CURRENCY_MISMATCH|'))!;
   assert.equal(inProviderCurrency.currency, provider.currency);
@@ -237,9 +236,11 @@ test("a CURRENCY_MISMATCH group's amounts carry its records' currency, not the p
   ).rows.map((r) => r.c);
   assert.equal(recordCurrency.length, 1);
   assert.notEqual(recordCurrency[0], provider.currency);
-  const json = JSON.parse(
-    (await csp('quarantine', 'list', '--provider', providerId, '--reason', 'CURRENCY_MISMATCH', '--json')).out,
-  ) as Array<{ group: string; currency: string }>;
+  const json = (
+    JSON.parse(
+      (await csp('quarantine', 'list', '--provider', providerId, '--reason', 'CURRENCY_MISMATCH', '--json')).out,
+    ) as { groups: Array<{ group: string; currency: string }> }
+  ).groups;
   assert.deepEqual(
     json.map((g) => [g.group, g.currency]).find(([g]) => g === group.group_key),
     [group.group_key, recordCurrency[0]],

@@ -157,7 +157,7 @@ test('the Web UI page of a quarantine group shows its summary (real Chromium)', 
   );
   const group = 'p-'; // found below from the CLI's JSON
   const list = await run('npm run csp -- quarantine list --reason NO_RATE_CARD --json');
-  const groups = JSON.parse(list.out) as Array<{ group: string }>;
+  const { groups } = JSON.parse(list.out) as { groups: Array<{ group: string }> };
   const key = groups[0]?.group ?? assert.fail(`no group to look at ${group}`);
   const workflowId = `quarantine:${key.split('|').join(':')}`;
   const browser = await chromium.launch({
@@ -211,7 +211,7 @@ test("the README's Web UI search example finds the quarantine groups it names (r
     assert.fail('no Web UI search example in the README');
   const reason = /CspQuarantineReason = '([A-Z_]+)'/.exec(query)![1]!;
   const list = await run(`npm run csp -- quarantine list --reason ${reason} --json`);
-  const expected = (JSON.parse(list.out) as Array<{ group: string }>).map(
+  const expected = (JSON.parse(list.out) as { groups: Array<{ group: string }> }).groups.map(
     (g) => `quarantine:${g.group.split('|').join(':')}`,
   );
   assert.ok(expected.length > 0, `the demo has ${reason} groups`);

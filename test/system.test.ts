@@ -86,9 +86,9 @@ test('the system starts everything itself, runs a cycle at once and prints its s
 test('the admin CLI works against the running system, with --json and meaningful exit codes', () => {
   const providers = JSON.parse(csp('provider', 'list', '--json').out);
   assert.equal(providers.length, 2);
-  const groups = JSON.parse(
+  const { groups } = JSON.parse(
     csp('quarantine', 'list', '--carrier', 'Rhipe - Microsoft', '--reason', 'NON_EXISTENT_SERVICE', '--json').out,
-  ) as Array<{ group: string; provider: string; lines: number }>;
+  ) as { groups: Array<{ group: string; provider: string; lines: number }> };
   assert.ok(groups.length > 0);
   const tenants = JSON.parse(csp('tenant', 'list', '--provider', groups[0]!.provider, '--json').out) as Array<{
     service: string;

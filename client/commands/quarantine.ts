@@ -11,6 +11,8 @@ import {
   listGroupLines,
   listQuarantineGroups,
   mismatchCurrencies,
+  quarantineTotals,
+  type QuarantineTotals,
 } from '../../db/quarantined-lines';
 import { listQuarantineActions } from '../../db/quarantine-actions';
 import { getService, listServices } from '../../db/services';
@@ -20,7 +22,7 @@ import {
   groupWorkflowId,
   resolveGroup,
 } from '../../workflows/quarantine-group.api';
-import { parseGroupKey, suggestService } from '../../core/quarantine-group';
+import { isQuarantineSort, parseGroupKey, QUARANTINE_SORTS, suggestService } from '../../core/quarantine-group';
 import { CARRIER_LABEL } from '../../workflows/search-attributes';
 import { QUARANTINE_REASONS } from '../../core/rating';
 import type { ResolveRequest } from '../../workflows/quarantine-group.api';
@@ -52,18 +54,29 @@ async function groupKeyFromRef(ref: string, db: Pool): Promise<string> {
   return key;
 }
 
+/** The line under the list: what the filter holds, each currency's charge apart. */
+function totalsLine(t: QuarantineTotals): string {
+  const charges = Object.entries(t.carrierCharge).map(([currency, amount]) => displayMoney(amount, currency));
+  return `totals: ${t.groups} group(s), ${t.lines} line(s)${charges.length ? `, carrier charge ${charges.join(' + ')}` : ''}`;
+}
+
 export function quarantineCommands(program: Command, ctx: () => CliContext): void {
   const q = program
     .command('quarantine')
     .description('the misc quarantine: usage lines that could not be billed, grouped by provider, reason and tenant');
 
   q.command('list')
-    .description('quarantine groups: lines, period, carrier charge and a suggested service for unknown tenants')
+    .description(
+      'quarantine groups: lines, age, period, carrier charge and a suggested service for unknown tenants, with the totals',
+    )
     .option('--carrier <label>', `carrier label (only "${CARRIER_LABEL}" here)`)
     .option('--reason <reason>', `one of ${QUARANTINE_REASONS.join(', ')}`)
     .option('--provider <provider>', 'provider id or name')
+    .option('--sort <key>', `${QUARANTINE_SORTS.join(', ')}: largest (oldest) first`)
     .option('--json', 'print JSON')
     .action(async (o) => {
+      if (o.sort !== undefined && !isQuarantineSort(o.sort))
+        throw new UserError(`--sort must be one of ${QUARANTINE_SORTS.join(', ')}, not "${o.sort}"`);
       if (o.carrier !== undefined && o.carrier !== CARRIER_LABEL) {
         throw new UserError(`unknown carrier label "${o.carrier}"; known: "${CARRIER_LABEL}"`);
       }
@@ -71,7 +84,9 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
         throw new UserError(`--reason must be one of ${QUARANTINE_REASONS.join(', ')}`);
       const db = await ctx().db();
       const providerId = await providerFilter(db, o.provider);
-      const groups = await listQuarantineGroups(db, { reason: o.reason ?? null, providerId });
+      const filter = { reason: o.reason ?? null, providerId };
+      const groups = await listQuarantineGroups(db, filter, undefined, o.sort ?? null);
+      const totals = await quarantineTotals(db, filter);
       const foreign = await mismatchCurrencies(db, { providerId });
       const services = await listServices(db);
       const rows = groups.map((g) => {
@@ -87,6 +102,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
           tenant: g.tenant_ref,
           customer: g.customer,
           lines: g.lines,
+          ageDays: g.age_days,
           periodFrom: g.period_from,
           periodTo: g.period_to,
           carrierCharge: g.carrier_charge ?? '0',
@@ -99,8 +115,11 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
       const currencyOf = (r: (typeof rows)[number]) =>
         amountsCurrency(label(r.provider).currency, foreign.get(r.group));
       if (o.json) {
-        printRows(
-          rows.map((r) => ({ ...r, providerName: label(r.provider).name, currency: currencyOf(r) })),
+        printObject(
+          {
+            groups: rows.map((r) => ({ ...r, providerName: label(r.provider).name, currency: currencyOf(r) })),
+            totals,
+          },
           true,
         );
         return;
@@ -121,6 +140,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
           'customer',
           'domain',
           'lines',
+          'ageDays',
           'periodFrom',
           'periodTo',
           'carrierCharge',
@@ -128,6 +148,7 @@ export function quarantineCommands(program: Command, ctx: () => CliContext): voi
           'similarity',
         ],
       );
+      process.stdout.write(`${totalsLine(totals)}\n`);
     });
 
   q.command('show <group>')
