@@ -4,10 +4,12 @@
  * activities/usage.ts; these serve the batch paths (an invoice's lines the feed never sent, a
  * quarantine group's cleansed lines, the sweep of NEW lines).
  */
-import { inTransaction, type Pool } from '../db/pool';
+import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { parseNumberPreserving } from '../lib/fast-json';
 import { stringifyLossless } from '../lib/lossless';
-import { decideBatch, lineFacts, type BatchContext, type KnownVersion } from '../core/mediation';
+import { decideBatch, lineFacts, type BatchContext, type Decision, type KnownVersion } from '../core/mediation';
+import { Decimal } from '../core/money';
+import { quarantinedLinesToMediate } from '../db/quarantined-lines';
 import { loadBillingContext, type ProviderBillingContext } from '../db/mediation-context';
 import {
   knownVersions,
@@ -19,6 +21,7 @@ import {
   type ReceivedLine,
   type SavedPage,
   type StoredLine,
+  type StoredLineRow,
 } from '../db/usage-lines';
 
 /** Lines from their exact texts and parsed records (a carrier page, or a file of records). */
@@ -83,31 +86,83 @@ export async function mediatePage(
  */
 export async function mediateBatch(pool: Pool, sel: MediationSelection): Promise<MediationResult> {
   return inTransaction(pool, async (db) => {
-    const lines: StoredLine[] = (await pickLinesToMediate(db, sel)).map((r) => {
-      const record = parseNumberPreserving(r.raw, null).value;
-      return {
-        ...lineFacts(record, r.raw),
-        id: r.id,
-        recordKey: r.record_key,
-        contentHash: r.content_hash,
-        raw: r.raw,
-        record,
-        tenantRef: r.tenant_ref,
-      };
-    });
+    const lines = (await pickLinesToMediate(db, sel)).map(storedLine);
     if (lines.length === 0) return { processed: 0, billed: 0, quarantined: {} };
-    const billing = await loadBillingContext(db, sel.providerId);
-    const known = await knownVersions(db, sel.providerId, lines);
-    // A stored line is judged against the versions stored before it, never itself or later ones.
-    const decisions = lines.map((line) => {
-      const versions = known.get(line.recordKey) ?? [];
-      const earlier = new Map([[line.recordKey, versions.filter((v) => v.id < line.id)]]);
-      const d = decideBatch([line], batchContext(billing, earlier, sel.forceServiceId))[0]!;
-      // Decided invalid now: it no longer makes later lines of this batch revisions.
-      const own = versions.find((v) => v.id === line.id);
-      if (own) own.invalid = d.status === 'QUARANTINED' && d.reason === 'INVALID_RECORD';
-      return d;
-    });
+    const decisions = await decideStoredLines(db, sel.providerId, lines, sel.forceServiceId);
     return saveOutcomes(db, sel, lines, decisions);
   });
+}
+
+function storedLine(r: StoredLineRow): StoredLine {
+  const record = parseNumberPreserving(r.raw, null).value;
+  return {
+    ...lineFacts(record, r.raw),
+    id: r.id,
+    recordKey: r.record_key,
+    contentHash: r.content_hash,
+    raw: r.raw,
+    record,
+    tenantRef: r.tenant_ref,
+  };
+}
+
+/** Decides stored lines under the provider's rate card and services as they are now; writes nothing. */
+async function decideStoredLines(
+  db: Pool | PoolClient,
+  providerId: string,
+  lines: StoredLine[],
+  forceServiceId: string | undefined,
+): Promise<Decision[]> {
+  const billing = await loadBillingContext(db, providerId);
+  const known = await knownVersions(db, providerId, lines);
+  // A stored line is judged against the versions stored before it, never itself or later ones.
+  return lines.map((line) => {
+    const versions = known.get(line.recordKey) ?? [];
+    const earlier = new Map([[line.recordKey, versions.filter((v) => v.id < line.id)]]);
+    const d = decideBatch([line], batchContext(billing, earlier, forceServiceId))[0]!;
+    // Decided invalid now: it no longer makes later lines of this batch revisions.
+    const own = versions.find((v) => v.id === line.id);
+    if (own) own.invalid = d.status === 'QUARANTINED' && d.reason === 'INVALID_RECORD';
+    return d;
+  });
+}
+
+/** What allocating a group to a service would bill now: the lines charged, and those that would stay quarantined. */
+export interface AllocationPreview {
+  billed: number;
+  /** Exact sums of the lines' charges and carrier costs, as the allocation would store them. */
+  charge: Decimal;
+  cost: Decimal;
+  /** The lines that would not be billed, by reason and why (most first). */
+  stay: Array<{ reason: string; detail: string; lines: number }>;
+}
+
+/**
+ * An allocation of the group's quarantined lines to `serviceId`, decided as the allocation's
+ * re-mediation decides them (the same rules, rate card and services), without writing anything.
+ */
+export async function previewAllocation(
+  pool: Pool,
+  providerId: string,
+  groupKey: string,
+  serviceId: string,
+): Promise<AllocationPreview> {
+  const lines = (await quarantinedLinesToMediate(pool, groupKey)).map(storedLine);
+  const decisions = await decideStoredLines(pool, providerId, lines, serviceId);
+  const preview: AllocationPreview = { billed: 0, charge: new Decimal(0), cost: new Decimal(0), stay: [] };
+  const stay = new Map<string, { reason: string; detail: string; lines: number }>();
+  for (const d of decisions) {
+    if (d.status === 'COMPLETED') {
+      preview.billed++;
+      preview.charge = preview.charge.plus(d.rated.charge);
+      preview.cost = preview.cost.plus(d.rated.cost);
+      continue;
+    }
+    const [reason, detail] = d.status === 'QUARANTINED' ? [d.reason, d.detail] : ['REPEAT', d.detail];
+    const entry = stay.get(`${reason}|${detail}`) ?? { reason, detail, lines: 0 };
+    entry.lines++;
+    stay.set(`${reason}|${detail}`, entry);
+  }
+  preview.stay = [...stay.values()].sort((a, b) => b.lines - a.lines || a.detail.localeCompare(b.detail));
+  return preview;
 }

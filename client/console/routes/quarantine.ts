@@ -1,24 +1,49 @@
-import { randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { listProviders } from '../../../db/providers';
 import { countGroupLines, groupNames, listGroupLines, providerServices } from '../../../db/console-views';
 import { listQuarantineActions } from '../../../db/quarantine-actions';
 import {
-  countQuarantineGroups,
   groupSummary,
   listQuarantineGroups,
   mismatchCurrencies,
+  quarantineTotals,
 } from '../../../db/quarantined-lines';
-import { amountsCurrency } from '../../display';
+import { serviceOwner } from '../../../db/services';
+import { previewAllocation } from '../../../activities/mediate';
+import { amountsCurrency, displayMoney } from '../../display';
 import { groupWorkflowId } from '../../../workflows/quarantine-group.api';
-import { parseGroupKey } from '../../../core/quarantine-group';
+import {
+  allocationTargetProblem,
+  bulkAllocationProblem,
+  isQuarantineSort,
+  parseGroupKey,
+  QUARANTINE_SORTS,
+} from '../../../core/quarantine-group';
+import { requestProblem } from '../../../core/quarantine-requests';
 import { CARRIER_LABEL } from '../../../workflows/search-attributes';
 import { QUARANTINE_REASONS } from '../../../core/rating';
 import { rankServices } from '../../../core/service-suggestion';
 import { pageOf } from '../view';
 import { Refused, resolveGroup, StillRunning } from '../temporal';
-import { HttpError, str, type ConsoleContext } from '../context';
+import { HttpError, queryString, str, type ConsoleContext } from '../context';
 import type { QuarantineAction, ResolveRequest } from '../../../workflows/quarantine-group.api';
+
+const BULK_LABELS: Record<QuarantineAction, string> = {
+  writeOff: 'write-off',
+  cleanse: 'cleanse',
+  allocate: 'allocation',
+  acceptRevision: 'revision accepted',
+};
+
+/**
+ * One group's request id within a bulk action: its own for each group, and the same again when
+ * the same bulk form is sent twice, so a re-sent form acts once per group.
+ */
+function bulkRequestId(bulkId: string, groupKey: string): string {
+  const h = hash('sha256', `${bulkId}|${groupKey}`, 'hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
 
 /** Only keys the system made: provider|REASON|tenant with a known reason. */
 function groupKeyParam(v: unknown): string {
@@ -38,7 +63,12 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
   app.get('/quarantine', { config: { role: 'viewer' } }, async (request, reply) => {
     const q = request.query as Record<string, string | undefined>;
     const providers = await listProviders(pool, true);
-    const filter = { carrier: str(q.carrier), reason: str(q.reason), provider: str(q.provider) };
+    const filter = {
+      carrier: str(q.carrier),
+      reason: str(q.reason),
+      provider: str(q.provider),
+      sort: str(q.sort),
+    };
     let problem: string | null = null;
     if (filter.carrier && filter.carrier !== CARRIER_LABEL)
       problem = `Unknown carrier "${filter.carrier}": the only carrier is "${CARRIER_LABEL}".`;
@@ -46,10 +76,15 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
       problem = `Unknown reason "${filter.reason}".`;
     if (filter.provider && !providers.some((p) => p.id === filter.provider))
       problem = `Unknown provider "${filter.provider}".`;
+    if (filter.sort && !isQuarantineSort(filter.sort))
+      problem = `Unknown sort "${filter.sort}": sort by ${QUARANTINE_SORTS.join(', ')}.`;
     const where = { reason: filter.reason || null, providerId: filter.provider || null };
-    const total = problem ? 0 : await countQuarantineGroups(pool, where);
-    const page = pageOf(total, q.page);
-    const groups = problem ? [] : await listQuarantineGroups(pool, where, { offset: page.offset, limit: page.size });
+    const totals = problem ? { groups: 0, lines: 0, carrierCharge: {} } : await quarantineTotals(pool, where);
+    const page = pageOf(totals.groups, q.page);
+    const sort = isQuarantineSort(filter.sort) ? filter.sort : null;
+    const groups = problem
+      ? []
+      : await listQuarantineGroups(pool, where, { offset: page.offset, limit: page.size }, sort);
     // A CURRENCY_MISMATCH group's amounts are in its records' currency, not the provider's.
     const foreign = groups.some((g) => g.reason === 'CURRENCY_MISMATCH')
       ? await mismatchCurrencies(pool, { providerId: where.providerId })
@@ -58,17 +93,120 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
       const provider = providers.find((p) => p.id === g.provider_id)!;
       return { ...g, provider, currency: amountsCurrency(provider?.currency ?? '', foreign.get(g.group_key)) };
     });
+    // Bulk allocation names one service: offered when the listed groups are one provider's.
+    const shownProviders = [...new Set(rows.map((r) => r.provider_id))];
+    const allocateProvider = shownProviders.length === 1 ? shownProviders[0]! : null;
     return reply.page('quarantine', {
       title: 'Quarantine',
       filter,
       problem,
       rows,
       page,
+      totals,
       providers,
       reasons: QUARANTINE_REASONS,
       carrier: CARRIER_LABEL,
+      bulkId: randomUUID(),
+      allocateServices: allocateProvider ? await providerServices(pool, allocateProvider) : null,
     });
   });
+
+  /**
+   * One action for the checked groups, one reason for all: each group's through its own `resolve`
+   * Update (its own request id, audited as the signed-in user), so one refusal stops nothing else.
+   */
+  app.post('/quarantine/bulk', { config: { role: 'billing' } }, async (request, reply) => {
+    const body = request.body as Record<string, unknown>;
+    const keys = [...new Set((Array.isArray(body.key) ? body.key : [body.key]).map(str).filter(Boolean))].map(
+      groupKeyParam,
+    );
+    const action = str(body.action) as QuarantineAction;
+    const reason = str(body.reason);
+    const serviceId = str(body.serviceId);
+    const by = request.session!.user.username;
+    const bulkId = /^[0-9a-f-]{36}$/.test(str(body.bulkId)) ? str(body.bulkId) : randomUUID();
+    const back = `/quarantine${queryString({}, { carrier: str(body.carrier), reason: str(body.filterReason), provider: str(body.provider), sort: str(body.sort), page: str(body.page) })}`;
+    const requestOf = (key: string): ResolveRequest => {
+      const common = { by, principal: by, requestId: bulkRequestId(bulkId, key) };
+      if (action === 'writeOff') return { action, reason, ...common };
+      if (action === 'allocate') return { action, serviceId, note: reason, ...common };
+      return { action: 'cleanse', note: reason, ...common };
+    };
+    // Checked before any group is touched: what is wrong with the form is wrong for every group.
+    const problem =
+      keys.length === 0
+        ? 'Check at least one group.'
+        : !['writeOff', 'cleanse', 'allocate'].includes(action)
+          ? `Unknown bulk action "${action}".`
+          : !reason
+            ? 'A bulk action needs a reason (it is recorded with each group).'
+            : action === 'allocate'
+              ? (bulkAllocationProblem(keys) ??
+                (serviceId
+                  ? allocationTargetProblem(
+                      serviceId,
+                      await serviceOwner(pool, serviceId),
+                      parseGroupKey(keys[0]!).providerId,
+                    )
+                  : 'Choose the service to allocate the groups to.'))
+              : requestProblem(requestOf(keys[0]!));
+    if (problem) {
+      await ctx.flash(request, {
+        kind: 'error',
+        text: `Nothing done: ${problem.charAt(0).toUpperCase()}${problem.slice(1)}`,
+      });
+      return reply.redirect(back, 303);
+    }
+    const names = new Map((await listGroupIdentities(keys)).map((g) => [g.key, g.name]));
+    const results = [];
+    // A few groups at a time: each waits on its own workflow, and the worker takes them together.
+    for (let i = 0; i < keys.length; i += 5) {
+      const chunk = keys.slice(i, i + 5);
+      const done = await Promise.all(chunk.map((key) => bulkOne(key, requestOf(key))));
+      results.push(...done.map((r, j) => ({ key: chunk[j]!, name: names.get(chunk[j]!) ?? chunk[j]!, ...r })));
+    }
+    return reply.page('quarantine-bulk', {
+      title: `Bulk ${BULK_LABELS[action]}`,
+      action: BULK_LABELS[action],
+      serviceId: action === 'allocate' ? serviceId : null,
+      reason,
+      results,
+      applied: results.filter((r) => r.outcome === 'APPLIED').length,
+      back,
+    });
+  });
+
+  /** One group of a bulk action: applied with what it did, still running, or refused with why. */
+  async function bulkOne(key: string, req: ResolveRequest) {
+    // Read before the action takes the lines: a CURRENCY_MISMATCH group's amounts are in its records' currency.
+    const provider = (await listProviders(pool, true)).find((p) => p.id === parseGroupKey(key).providerId);
+    const currency = amountsCurrency(
+      provider?.currency ?? '',
+      (await mismatchCurrencies(pool, { groupKey: key })).get(key),
+    );
+    try {
+      const o = await resolveGroup(ctx.deps, key, req);
+      return {
+        outcome: 'APPLIED' as const,
+        text: `${o.lines} line(s); billed ${o.billed}, back in quarantine ${o.requarantined}, written off ${o.writtenOff}; amount ${displayMoney(o.amount, currency)}`,
+      };
+    } catch (err) {
+      if (err instanceof StillRunning) return { outcome: 'RUNNING' as const, text: err.message };
+      if (err instanceof Refused) return { outcome: 'REFUSED' as const, text: err.message };
+      ctx.deps.log.warn({ err, groupKey: key }, 'bulk quarantine action failed');
+      return { outcome: 'FAILED' as const, text: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** Each group's name on the result page: its customer (or tenant), as the queue shows it. */
+  async function listGroupIdentities(keys: string[]) {
+    return Promise.all(
+      keys.map(async (key) => {
+        const n = await groupNames(pool, key);
+        return { key, name: n.customer || n.domain || parseGroupKey(key).tenantRef };
+      }),
+    );
+  }
 
   app.get('/quarantine/group', { config: { role: 'viewer' } }, async (request, reply) => {
     const q = request.query as Record<string, string | undefined>;
@@ -84,6 +222,8 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
     const names = await groupNames(pool, key);
     const services = rankServices(names, await providerServices(pool, providerId));
     const actions = (await listQuarantineActions(pool, key)).reverse();
+    const allocatable = reason !== 'INVALID_RECORD' && reason !== 'DUPLICATE_USAGE';
+    const previewed = allocatable && q.preview ? str(q.preview) : null;
     return reply.page('group', {
       title: `Quarantine group ${names.customer ?? tenantRef}`,
       key,
@@ -106,8 +246,30 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
         writeOff: randomUUID(),
         acceptRevision: randomUUID(),
       },
-      allocatable: reason !== 'INVALID_RECORD' && reason !== 'DUPLICATE_USAGE',
+      allocatable,
+      // The service chosen in the picker: the one previewed, else the suggestion, else none.
+      chosenService: previewed ?? services.suggested?.id ?? null,
+      preview: previewed ? await allocationPreview(providerId, key, previewed) : null,
     });
+  });
+
+  /** What allocating to `serviceId` would bill now, or why it cannot be allocated there. */
+  async function allocationPreview(providerId: string, key: string, serviceId: string) {
+    const problem = allocationTargetProblem(serviceId, await serviceOwner(pool, serviceId), providerId);
+    if (problem) return { serviceId, problem };
+    return { serviceId, problem: null, ...(await previewAllocation(pool, providerId, key, serviceId)) };
+  }
+
+  // The allocate form's Preview button: shows the group page with what the chosen service would bill.
+  app.post('/quarantine/group/preview', { config: { role: 'billing' } }, async (request, reply) => {
+    const body = request.body as Record<string, unknown>;
+    const key = groupKeyParam(body.key);
+    const serviceId = str(body.serviceId);
+    if (!serviceId) {
+      await ctx.flash(request, { kind: 'error', text: 'Choose a service to preview the allocation.' });
+      return reply.redirect(`/quarantine/group${queryString({}, { key })}#allocate`, 303);
+    }
+    return reply.redirect(`/quarantine/group${queryString({}, { key, preview: serviceId })}#allocate`, 303);
   });
 
   app.post('/quarantine/group/action', { config: { role: 'billing' } }, async (request, reply) => {
@@ -121,6 +283,10 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
     const requestId = /^[0-9a-f-]{36}$/.test(str(body.requestId)) ? str(body.requestId) : randomUUID();
     const back = `/quarantine/group?key=${encodeURIComponent(key)}`;
     let req: ResolveRequest;
+    if (action === 'allocate' && !str(body.serviceId)) {
+      await ctx.flash(request, { kind: 'error', text: 'Choose a service to allocate to.' });
+      return reply.redirect(back, 303);
+    }
     if (action === 'allocate') req = { action, serviceId: str(body.serviceId), by, principal, note };
     else if (action === 'cleanse') req = { action, by, principal, note };
     else if (action === 'writeOff') req = { action, reason: str(body.reason), by, principal, note };
