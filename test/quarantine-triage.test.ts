@@ -63,7 +63,8 @@ test("ageDays counts whole days since the group's oldest line was received, and 
     'lines received today are 0 days old',
   );
   // One group's lines arrived 3 and 10 days ago (its oldest decides), another's 5 days ago.
-  const [old, middle] = [before.groups.at(-1)!, before.groups[0]!];
+  const old = [...before.groups].reverse().find((g) => g.lines >= 2) ?? assert.fail('a group of two lines or more');
+  const middle = before.groups.find((g) => g !== old)!;
   const lines = await sys.db.pool.query<{ id: string }>(
     `SELECT id FROM usage_line WHERE group_key = $1 AND status = 'QUARANTINED' ORDER BY id`,
     [old.group],
