@@ -264,22 +264,22 @@ test('bulk write-off of the checked groups: each one through its own action, aud
     for (const k of keys) await page.check(`table.groups input[type=checkbox][value="${k}"]`);
     await page.selectOption('#bulk-action', 'writeOff');
     await page.fill('#bulk-reason', 'trial licences, never billable');
-    // Someone else resolves the third group while the page is open.
-    await resolveGroup({ temporal: env.client, taskQueue: sys.taskQueue }, keys[2]!, {
+    // Someone else resolves the first group while the page is open.
+    await resolveGroup({ temporal: env.client, taskQueue: sys.taskQueue }, keys[0]!, {
       action: 'writeOff',
       reason: 'done elsewhere',
       by: 'bob',
     });
     const lines = await sys.db.pool.query<{ group_key: string; n: number }>(
       `SELECT group_key, count(*)::int AS n FROM usage_line WHERE group_key = ANY($1::text[]) AND status = 'QUARANTINED' GROUP BY group_key`,
-      [keys.slice(0, 2)],
+      [keys.slice(1)],
     );
     assert.equal(lines.rowCount, 2);
     await Promise.all([page.waitForURL(`${web.url}/quarantine/bulk`), page.click('fieldset.bulk button')]);
     assert.match((await page.locator('h1').textContent()) ?? '', /Bulk write-off\s*2 of 3 group\(s\) applied/);
     for (const [i, key] of keys.entries()) {
       const row = (await page.locator('table.bulk-results tr', { hasText: key }).textContent()) ?? '';
-      if (i < 2) {
+      if (i > 0) {
         const n = lines.rows.find((r) => r.group_key === key)!.n;
         assert.match(
           row,
@@ -308,7 +308,7 @@ test('bulk write-off of the checked groups: each one through its own action, aud
     );
     assert.deepEqual(
       actions.rows.map((a) => [a.group_key, a.actor, a.principal, a.outcome, a.reason]),
-      keys.map((k, i) => [k, 'alice', 'alice', i < 2 ? 'APPLIED' : 'REJECTED', 'trial licences, never billable']),
+      keys.map((k, i) => [k, 'alice', 'alice', i > 0 ? 'APPLIED' : 'REJECTED', 'trial licences, never billable']),
     );
     assert.equal(new Set(actions.rows.map((a) => a.request_id)).size, 3, 'each group its own request id');
   } finally {
