@@ -36,6 +36,9 @@ const BULK_LABELS: Record<QuarantineAction, string> = {
   acceptRevision: 'revision accepted',
 };
 
+/** A page lists 25 groups; a bulk form sends the checked ones of one page. */
+const MAX_BULK_GROUPS = 100;
+
 /**
  * One group's request id within a bulk action: its own for each group, and the same again when
  * the same bulk form is sent twice, so a re-sent form acts once per group.
@@ -133,23 +136,21 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
       return { action: 'cleanse', note: reason, ...common };
     };
     // Checked before any group is touched: what is wrong with the form is wrong for every group.
-    const problem =
-      keys.length === 0
-        ? 'Check at least one group.'
-        : !['writeOff', 'cleanse', 'allocate'].includes(action)
-          ? `Unknown bulk action "${action}".`
-          : !reason
-            ? 'A bulk action needs a reason (it is recorded with each group).'
-            : action === 'allocate'
-              ? (bulkAllocationProblem(keys) ??
-                (serviceId
-                  ? allocationTargetProblem(
-                      serviceId,
-                      await serviceOwner(pool, serviceId),
-                      parseGroupKey(keys[0]!).providerId,
-                    )
-                  : 'Choose the service to allocate the groups to.'))
-              : requestProblem(requestOf(keys[0]!));
+    const problem = await (async () => {
+      if (keys.length === 0) return 'Check at least one group.';
+      if (keys.length > MAX_BULK_GROUPS) return `At most ${MAX_BULK_GROUPS} groups at once (${keys.length} checked).`;
+      if (!['writeOff', 'cleanse', 'allocate'].includes(action)) return `Unknown bulk action "${action}".`;
+      if (!reason) return 'A bulk action needs a reason (it is recorded with each group).';
+      if (action === 'allocate') {
+        const mixed = bulkAllocationProblem(keys);
+        if (mixed) return mixed;
+        if (!serviceId) return 'Choose the service to allocate the groups to.';
+        const owner = await serviceOwner(pool, serviceId);
+        const target = allocationTargetProblem(serviceId, owner, parseGroupKey(keys[0]!).providerId);
+        if (target) return target;
+      }
+      return requestProblem(requestOf(keys[0]!));
+    })();
     if (problem) {
       await ctx.flash(request, {
         kind: 'error',
@@ -158,11 +159,17 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
       return reply.redirect(back, 303);
     }
     const names = new Map((await listGroupIdentities(keys)).map((g) => [g.key, g.name]));
+    const providers = await listProviders(pool, true);
     const results = [];
     // A few groups at a time: each waits on its own workflow, and the worker takes them together.
     for (let i = 0; i < keys.length; i += 5) {
       const chunk = keys.slice(i, i + 5);
-      const done = await Promise.all(chunk.map((key) => bulkOne(key, requestOf(key))));
+      const done = await Promise.all(
+        chunk.map((key) => {
+          const provider = providers.find((p) => p.id === parseGroupKey(key).providerId);
+          return bulkOne(key, requestOf(key), provider?.currency ?? '');
+        }),
+      );
       results.push(...done.map((r, j) => ({ key: chunk[j]!, name: names.get(chunk[j]!) ?? chunk[j]!, ...r })));
     }
     return reply.page('quarantine-bulk', {
@@ -177,13 +184,9 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
   });
 
   /** One group of a bulk action: applied with what it did, still running, or refused with why. */
-  async function bulkOne(key: string, req: ResolveRequest) {
+  async function bulkOne(key: string, req: ResolveRequest, providerCurrency: string) {
     // Read before the action takes the lines: a CURRENCY_MISMATCH group's amounts are in its records' currency.
-    const provider = (await listProviders(pool, true)).find((p) => p.id === parseGroupKey(key).providerId);
-    const currency = amountsCurrency(
-      provider?.currency ?? '',
-      (await mismatchCurrencies(pool, { groupKey: key })).get(key),
-    );
+    const currency = amountsCurrency(providerCurrency, (await mismatchCurrencies(pool, { groupKey: key })).get(key));
     try {
       const o = await resolveGroup(ctx.deps, key, req);
       return {
