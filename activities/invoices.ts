@@ -25,12 +25,8 @@ import {
   reconcile,
   reconciliationSummary,
   type ReconciliationReport,
+  type StoredReconciliationReport as StoredReport,
 } from '../core/reconciliation';
-
-/** What is stored per invoice version: the report, and the invoice's NOT_IN_FEED rows to mediate. */
-interface StoredReport extends ReconciliationReport {
-  notInFeedRows: Array<Record<string, string>>;
-}
 
 export function invoiceActivities(deps: ActivityDeps): InvoiceReconciliationActivities {
   return {
@@ -101,11 +97,12 @@ export function invoiceActivities(deps: ActivityDeps): InvoiceReconciliationActi
         period: input.period,
         version,
         invoiceLines: rows.length,
-        report: { ...report, notInFeedRows },
+        // Every differing line is kept for the dispute list; the report carries the first ones.
+        report: { ...report, notInFeedRows, disputes: rec.differences },
         differenceCents: rec.differenceCents,
         workflowId: input.workflowId,
       });
-      const { notInFeedRows: _rows, ...storedReport } = stored.report;
+      const { notInFeedRows: _rows, disputes: _disputes, ...storedReport } = stored.report;
       await setInvoiceAttention(
         deps.pool,
         input.providerId,

@@ -3,6 +3,7 @@ import type { Pool } from '../db/pool';
 import { toCsv } from './csv';
 import { bucketRows } from '../db/charges';
 import { invoiceNumbers, invoicingSettings } from '../db/invoicing';
+import { getReconciliation, productNamesOf, type StoredReconciliation } from '../db/invoice-reconciliations';
 import type { ProviderRow } from '../db/providers';
 import {
   BUCKET_EXPORT_COLUMNS,
@@ -14,6 +15,8 @@ import {
   type ChargesReport,
   type ReportGrouping,
 } from '../core/billing-report';
+import { DISPUTE_COLUMNS, disputeRows, type DisputeRow, type StoredReconciliationReport } from '../core/reconciliation';
+import { isGuid } from '../core/guid';
 
 /** The month's charges report (the misc usage bucket, readable). */
 export async function buildChargesReport(
@@ -55,4 +58,27 @@ export async function buildExport(
 export function writeOut(text: string, file: string | undefined): void {
   if (file) writeFileSync(file, text);
   else process.stdout.write(text);
+}
+
+/**
+ * The dispute list of a stored reconciliation: every differing line (customer, product by name
+ * where known, invoiced, received, difference to the cent), to send to the carrier. Null when no
+ * such reconciliation of this provider exists.
+ */
+export async function disputeList(
+  db: Pool,
+  providerId: string,
+  reconciliationId: number,
+): Promise<{ stored: StoredReconciliation<StoredReconciliationReport>; rows: DisputeRow[] } | null> {
+  const stored = await getReconciliation<StoredReconciliationReport>(db, reconciliationId);
+  if (!stored || stored.providerId !== providerId) return null;
+  const lines = stored.report.disputes ?? stored.report.differences;
+  const guids = lines.flatMap((l) => (l.product && isGuid(l.product) ? [l.product.toLowerCase()] : []));
+  const names = await productNamesOf(db, providerId, guids);
+  return { stored, rows: disputeRows(lines, (id) => names.get(id) ?? null) };
+}
+
+/** The dispute list as CSV (`RecordId,class,customer,product,invoiced,received,difference`). */
+export function disputeCsv(rows: readonly DisputeRow[]): string {
+  return toCsv(rows, DISPUTE_COLUMNS);
 }

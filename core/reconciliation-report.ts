@@ -110,3 +110,13 @@ export function reconciliationSummary(
   const parts = RECONCILIATION_CLASSES.filter((c) => r.classes[c].lines > 0).map((c) => `${r.classes[c].lines} ${c}`);
   return `invoice ${r.invoiceId} (${r.period}): difference ${centsText(r.differenceCents)} ${r.currency}; ${parts.join(', ') || 'no lines'}`;
 }
+
+/**
+ * The report as stored per invoice version: beside what the workflow returns, the invoice's
+ * NOT_IN_FEED rows to mediate and every differing line (the dispute list; reports stored before it
+ * was kept have only the first DIFFERENCES_SHOWN, in `differences`).
+ */
+export interface StoredReconciliationReport extends ReconciliationReport {
+  notInFeedRows: Array<Record<string, string>>;
+  disputes?: ReconciledLine[];
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reconcile, toCents, centsText } from './reconciliation';
+import { reconcile, toCents, centsText, classFigures, disputeRows } from './reconciliation';
 import { invoiceRowToUsageRecord, invoiceLineKey } from './invoice-line';
 import { Decimal } from './money';
 import { contentHash } from './usage-record';
@@ -164,4 +164,60 @@ test('reconciliation figures are exact sums rounded once: per-line cents never d
 test('invoice rows name their customer and product for people', () => {
   const k = invoiceLineKey({ RecordId: A, SubTotal: '1.5', CustomerName: 'Wingtip', OfferName: '', ProductId: B }, 0);
   assert.deepEqual(k, { recordId: A, subTotal: '1.5', customer: 'Wingtip', product: B });
+});
+
+test('the dispute list: differing lines only, amounts rounded once to 2 places, products by name where known', () => {
+  const r = reconcile(
+    [
+      { recordId: A, subTotal: '10.004', customer: 'Contoso', product: 'Office 365 E3' },
+      { recordId: B, subTotal: '5.505', customer: 'Fabrikam', product: E },
+      { recordId: C, subTotal: '7.0000000000000000000000000001' },
+    ],
+    [
+      { recordId: A, subTotal: '10.0049' },
+      { recordId: B, subTotal: '5.25' },
+      { recordId: D, subTotal: '-3.335', customer: 'Tailspin', product: D },
+    ],
+  );
+  const rows = disputeRows(r.differences, (id) => (id === E ? 'Power BI Pro' : null));
+  assert.deepEqual(rows, [
+    {
+      RecordId: B,
+      class: 'AMOUNT_DIFFERS',
+      customer: 'Fabrikam',
+      product: 'Power BI Pro',
+      invoiced: '5.51',
+      received: '5.25',
+      difference: '0.26',
+    },
+    {
+      RecordId: C,
+      class: 'NOT_IN_FEED',
+      customer: '',
+      product: '',
+      invoiced: '7.00',
+      received: '',
+      difference: '7.00',
+    },
+    {
+      RecordId: D,
+      class: 'NOT_ON_INVOICE',
+      customer: 'Tailspin',
+      product: D,
+      invoiced: '',
+      received: '-3.34',
+      difference: '3.34',
+    },
+  ]);
+  const f = classFigures(r.classes);
+  assert.deepEqual(f.AMOUNT_DIFFERS, {
+    lines: 1,
+    invoiced: '5.505',
+    received: '5.25',
+    difference: '0.255',
+    differenceCents: 26,
+  });
+  assert.equal(f.NOT_ON_INVOICE.invoiced, '0');
+  assert.equal(f.NOT_ON_INVOICE.received, '-3.335');
+  assert.equal(f.MATCHED.received, '10.004', 'matched lines: received as invoiced');
 });

@@ -141,3 +141,89 @@ export function reconcile(
     differences,
   };
 }
+
+/** Invoiced and received per class, exact: what the console's class table shows (rounded there). */
+export interface ClassFigures {
+  lines: number;
+  invoiced: string;
+  received: string;
+  /** Invoiced minus received, exact; null for reports stored before exact differences were kept. */
+  difference: string | null;
+  differenceCents: number;
+}
+
+/**
+ * A class's subTotal is the invoice's SubTotal for invoice lines and the feed's for NOT_ON_INVOICE
+ * lines; what was received is what was invoiced less the difference.
+ */
+export function classFigures(
+  classes: Record<ReconciliationClass, ClassTotals>,
+): Record<ReconciliationClass, ClassFigures> {
+  return Object.fromEntries(
+    RECONCILIATION_CLASSES.map((c) => {
+      const t = classes[c];
+      const subTotal = amount(t.subTotal, `class ${c}`);
+      const difference = t.difference === undefined ? null : amount(t.difference, `class ${c}`);
+      const invoiced = c === 'NOT_ON_INVOICE' ? new Decimal(0) : subTotal;
+      const received =
+        c === 'NOT_ON_INVOICE'
+          ? subTotal
+          : difference === null
+            ? invoiced.minus(new Decimal(t.differenceCents).dividedBy(100))
+            : invoiced.minus(difference);
+      return [
+        c,
+        {
+          lines: t.lines,
+          invoiced: exactText(invoiced),
+          received: exactText(received),
+          difference: difference === null ? null : exactText(difference),
+          differenceCents: t.differenceCents,
+        },
+      ];
+    }),
+  ) as Record<ReconciliationClass, ClassFigures>;
+}
+
+/** The dispute list sent to the carrier: one row per differing line, in this column order. */
+export const DISPUTE_COLUMNS = [
+  'RecordId',
+  'class',
+  'customer',
+  'product',
+  'invoiced',
+  'received',
+  'difference',
+] as const;
+export type DisputeRow = Record<(typeof DISPUTE_COLUMNS)[number], string>;
+
+/** An exact amount rounded once to 2 places, half away from zero (the invoice's own rounding). */
+function twoPlaces(text: string | null | undefined): string {
+  if (text === null || text === undefined) return '';
+  return amount(text, 'amount').toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed(2);
+}
+
+/**
+ * The differing lines (never MATCHED ones) as dispute rows: amounts rounded once to 2 places
+ * from their exact values; a product the line names only by GUID gets its name where `nameOf`
+ * knows it. A missing side (not on the invoice, not in the feed) is an empty cell.
+ */
+export function disputeRows(
+  lines: readonly ReconciledLine[],
+  nameOf: (product: string) => string | null = () => null,
+): DisputeRow[] {
+  return lines
+    .filter((l) => l.class !== 'MATCHED')
+    .map((l) => ({
+      RecordId: l.recordId,
+      class: l.class,
+      customer: l.customer ?? '',
+      product: l.product ? (isGuid(l.product) ? (nameOf(normalizeGuid(l.product)) ?? l.product) : l.product) : '',
+      invoiced: twoPlaces(l.invoiced),
+      received: twoPlaces(l.received),
+      difference:
+        l.difference !== undefined
+          ? twoPlaces(l.difference)
+          : twoPlaces(new Decimal(l.differenceCents).dividedBy(100).toFixed()),
+    }));
+}

@@ -139,3 +139,22 @@ export async function countInvoiceLinesMediated(
   );
   return res.rows[0]!;
 }
+
+/**
+ * Product names by product GUID, from the provider's licences, for lines that name a product only
+ * by its GUID (the line's own offer name is used when it has one).
+ */
+export async function productNamesOf(
+  db: Queryable,
+  providerId: string,
+  productIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (productIds.length === 0) return new Map();
+  const res = await db.query<{ productId: string; name: string }>(
+    `SELECT product_id AS "productId", min(product_name) AS name FROM licence
+      WHERE provider_id = $1 AND product_id = ANY($2::text[]) AND product_name IS NOT NULL
+      GROUP BY product_id`,
+    [providerId, [...new Set(productIds)]],
+  );
+  return new Map(res.rows.map((r) => [r.productId, r.name]));
+}

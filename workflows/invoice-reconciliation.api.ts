@@ -1,5 +1,6 @@
 import {
   ScheduleAlreadyRunning,
+  WorkflowFailedError,
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   WorkflowIdConflictPolicy,
@@ -15,6 +16,7 @@ import {
 } from './invoice-reconciliation';
 import { CSP_PROVIDER_ID } from './search-attributes';
 import type { WorkflowStarter } from './starter';
+import { adminWaitMs } from './admin-wait';
 
 export type {
   InvoiceReconciliationActivities,
@@ -58,6 +60,44 @@ export async function startInvoiceReconciliation(
     typedSearchAttributes: [{ key: CSP_PROVIDER_ID, value: providerId }],
     staticSummary: `Invoice reconciliation of ${providerId} for ${period}`,
   });
+}
+
+/** A reconciliation that failed (no invoice for the month yet, a malformed invoice): its reason. */
+export class ReconciliationFailed extends Error {
+  override name = 'ReconciliationFailed';
+}
+
+export type ReconciliationRun =
+  | { status: 'completed'; workflowId: string; result: InvoiceReconciliationResult }
+  | { status: 'running'; workflowId: string };
+
+/**
+ * Runs (or joins) the reconciliation of a provider's month and waits for it at most the admin
+ * wait: past it the admin is told it is still running (running it again joins the same run, and
+ * a finished run's report is stored). A failed run throws ReconciliationFailed with its reason.
+ */
+export async function runInvoiceReconciliation(
+  t: WorkflowStarter,
+  providerId: string,
+  period: string,
+  waitMs = adminWaitMs(),
+): Promise<ReconciliationRun> {
+  const handle = await startInvoiceReconciliation(t, providerId, period);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), waitMs)));
+  try {
+    const outcome = await Promise.race([handle.result(), deadline]);
+    if (outcome === 'deadline') return { status: 'running', workflowId: handle.workflowId };
+    return { status: 'completed', workflowId: handle.workflowId, result: outcome };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    // The activity's own failure says why (the cause under the ActivityFailure).
+    throw new ReconciliationFailed(
+      `reconciliation failed: ${((err.cause?.cause ?? err.cause) as Error | undefined)?.message ?? err.message}`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function reconciliationScheduleOptions(

@@ -1,14 +1,14 @@
 import type { Command } from '@commander-js/extra-typings';
-import { WorkflowFailedError } from '@temporalio/client';
 import type { CliContext } from '../context';
 import { requireProvider } from '../lookup';
 import { printRows } from '../output';
 import { displayMoney } from '../display';
 import { UserError } from '../errors';
 import { requirePeriod } from './billing';
-import { startInvoiceReconciliation } from '../../workflows/invoice-reconciliation.api';
+import { ReconciliationFailed, runInvoiceReconciliation } from '../../workflows/invoice-reconciliation.api';
 import type { InvoiceReconciliationResult } from '../../workflows/invoice-reconciliation.api';
 import { listReconciliations } from '../../db/invoice-reconciliations';
+import { disputeCsv, disputeList } from '../month-end';
 import { RECONCILIATION_CLASSES, centsText, type ReconciliationReport } from '../../core/reconciliation-report';
 
 /**
@@ -58,30 +58,42 @@ export function invoiceCommands(program: Command, ctx: () => CliContext): void {
     .requiredOption('--provider <provider>', 'provider id or name')
     .requiredOption('--period <YYYY-MM>', 'usage month of the invoice')
     .option('--json', 'print JSON')
+    .option('--csv', 'print the dispute list (every line that differs) as CSV, to send to the carrier')
     .action(async (o) => {
       const period = requirePeriod(o.period);
+      if (o.json && o.csv) throw new UserError('choose one of --json and --csv');
       const c = ctx();
-      const provider = await requireProvider(await c.db(), o.provider);
-      const handle = await startInvoiceReconciliation(
-        { temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE },
-        provider.id,
-        period,
-      );
-      let result: InvoiceReconciliationResult;
+      const db = await c.db();
+      const provider = await requireProvider(db, o.provider);
+      let run;
       try {
-        result = await handle.result();
+        run = await runInvoiceReconciliation(
+          { temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE },
+          provider.id,
+          period,
+        );
       } catch (err) {
-        if (err instanceof WorkflowFailedError)
-          throw new UserError(
-            `reconciliation failed: ${((err.cause?.cause ?? err.cause) as Error | undefined)?.message ?? err.message}`,
-          );
+        if (err instanceof ReconciliationFailed) throw new UserError(err.message);
         throw err;
+      }
+      if (run.status === 'running') {
+        // Accepted: the same command later joins the run, or returns its stored report.
+        process.stdout.write(
+          `accepted: ${run.workflowId} is still running; run the same command again for its report\n`,
+        );
+        return;
+      }
+      const result = run.result;
+      if (o.csv) {
+        const disputes = await disputeList(db, provider.id, result.reconciliationId);
+        process.stdout.write(disputeCsv(disputes?.rows ?? []));
+        return;
       }
       if (o.json) {
         process.stdout.write(JSON.stringify(reconcileJson(result), null, 2) + '\n');
         return;
       }
-      process.stdout.write(`${result.summary}\nworkflow ${handle.workflowId}\n\n`);
+      process.stdout.write(`${result.summary}\nworkflow ${run.workflowId}\n\n`);
       // For people: 2 decimals with the currency (exact sums stay in --json). The subtotal and the
       // difference are each the class's exact sum rounded once.
       const cents = (n: number) => displayMoney(centsText(n), result.currency);

@@ -2,10 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import { listProviders } from '../../../db/providers';
 import { closePeriod, listPeriods, periodState, PeriodStateError, reopenPeriod } from '../../../db/billing-periods';
 import { listReconciliations } from '../../../db/invoice-reconciliations';
-import { buildChargesReport, buildExport } from '../../month-end';
+import { buildChargesReport, buildExport, disputeCsv, disputeList } from '../../month-end';
 import { REPORT_GROUPINGS, shownFigures, type ReportGrouping } from '../../../core/billing-report';
 import { isPeriod, monthIn } from '../../../core/period';
-import { RECONCILIATION_CLASSES, centsText, type Reconciliation } from '../../../core/reconciliation-report';
+import {
+  RECONCILIATION_CLASSES,
+  centsText,
+  classFigures,
+  type ReconciliationClass,
+  type ReconciliationReport,
+} from '../../../core/reconciliation';
+import { ReconciliationFailed, runInvoiceReconciliation } from '../../../workflows/invoice-reconciliation.api';
+import { pageOf } from '../view';
 import { HttpError, str, type ConsoleContext } from '../context';
 
 /** Month end: the charges report with a margin chart, reconciliation results, exports, period close. */
@@ -42,7 +50,10 @@ export async function monthEndRoutes(app: FastifyInstance, ctx: ConsoleContext):
     };
     const state = await periodState(pool, provider.id, period);
     const history = (await listPeriods(pool, provider.id)).find((p) => p.period === period)?.events ?? [];
-    const reconciliations = await listReconciliations<Reconciliation>(pool, provider.id, period);
+    const reconciliations = (await listReconciliations<ReconciliationReport>(pool, provider.id, period)).map((r) => ({
+      ...r,
+      figures: classFigures(r.report.classes),
+    }));
     return reply.page('month-end', {
       title: `Month end: ${provider.name} ${period}`,
       charts: true,
@@ -75,6 +86,84 @@ export async function monthEndRoutes(app: FastifyInstance, ctx: ConsoleContext):
       .type('text/csv; charset=utf-8')
       .header('Content-Disposition', `attachment; filename="${provider.id}-${period}-${format}.csv"`)
       .send(text);
+  });
+
+  /** A stored reconciliation of the chosen provider, by id (a 404 otherwise). */
+  const reconciliationOf = async (q: Record<string, unknown>) => {
+    const { provider } = await target(q);
+    const id = /^\d{1,15}$/.test(str(q.id)) ? Number(str(q.id)) : NaN;
+    const disputes = provider && Number.isFinite(id) ? await disputeList(pool, provider.id, id) : null;
+    if (!provider || !disputes) throw new HttpError(404, 'No such reconciliation of this provider.');
+    return { provider, id, ...disputes };
+  };
+
+  // Runs the same reconciliation as `csp invoice reconcile`, waiting at most the admin wait.
+  app.post('/month-end/reconcile', { config: { role: 'billing' } }, async (request, reply) => {
+    const body = request.body as Record<string, unknown>;
+    const { provider, period } = await target(body);
+    if (!provider || !isPeriod(str(body.period))) throw new HttpError(400, 'Choose a provider and a period (YYYY-MM).');
+    const back = `/month-end?provider=${encodeURIComponent(provider.id)}&period=${period}`;
+    try {
+      const run = await runInvoiceReconciliation(ctx.deps, provider.id, period);
+      if (run.status === 'running') {
+        await ctx.flash(request, {
+          kind: 'ok',
+          text: `Accepted: ${run.workflowId} is still running; reload this page for its result.`,
+        });
+        return reply.redirect(back, 303);
+      }
+      const r = run.result;
+      await ctx.flash(request, { kind: 'ok', text: `Reconciled by ${request.session!.user.username}: ${r.summary}.` });
+      return reply.redirect(
+        `/month-end/reconciliation?provider=${encodeURIComponent(provider.id)}&id=${r.reconciliationId}`,
+        303,
+      );
+    } catch (err) {
+      if (!(err instanceof ReconciliationFailed)) throw err;
+      await ctx.flash(request, { kind: 'error', text: `Refused: ${err.message}` });
+      return reply.redirect(back, 303);
+    }
+  });
+
+  // One reconciliation: its classes and its differing lines, per class, in pages.
+  app.get('/month-end/reconciliation', { config: { role: 'viewer' } }, async (request, reply) => {
+    const q = request.query as Record<string, string | undefined>;
+    const { provider, id, stored, rows } = await reconciliationOf(q);
+    const report = stored.report;
+    const chosen = (RECONCILIATION_CLASSES as readonly string[]).includes(str(q.class))
+      ? (str(q.class) as ReconciliationClass)
+      : null;
+    const lines = chosen ? rows.filter((r) => r.class === chosen) : rows;
+    const page = pageOf(lines.length, q.page);
+    return reply.page('reconciliation', {
+      title: `Reconciliation: ${provider.name} ${report.period}`,
+      provider,
+      id,
+      r: stored,
+      link: stored.workflowId ? ctx.workflowLink(stored.workflowId) : null,
+      figures: classFigures(report.classes),
+      classes: RECONCILIATION_CLASSES,
+      chosen,
+      lines: lines.slice(page.offset, page.offset + page.size),
+      // Reports stored before every differing line was kept list only the first ones.
+      listed: rows.length,
+      page,
+      query: { provider: provider.id, id: String(id), ...(chosen ? { class: chosen } : {}) },
+      centsText,
+    });
+  });
+
+  // The dispute list to send to the carrier: every differing line, amounts to the cent.
+  app.get('/month-end/disputes', { config: { role: 'viewer' } }, async (request, reply) => {
+    const { provider, stored, rows } = await reconciliationOf(request.query as Record<string, unknown>);
+    const report = stored.report;
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header(
+        'Content-Disposition',
+        `attachment; filename="${provider.id}-${report.period}-disputes-${report.invoiceId.replace(/[^\w.-]/g, '_')}.csv"`,
+      )
+      .send(disputeCsv(rows));
   });
 
   app.post('/month-end/:change', { config: { role: 'billing' } }, async (request, reply) => {
