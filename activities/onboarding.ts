@@ -28,6 +28,9 @@ import type { DiscoveryResult, DiscoveryStep } from '../workflows/onboarding.api
 import { CarrierError } from '../carrier/errors';
 import type { RhipeClient } from '../carrier/client';
 import type { CarrierTenant } from '../carrier/schemas';
+import { carrierCustomerContact } from '../carrier/contact';
+import { recordCarrierContacts } from '../db/customer-contacts';
+import { customerKey } from '../core/billing-report';
 
 /** Tenants stored per transaction: a retry after a crash redoes at most this many. */
 const STORE_BATCH = 200;
@@ -155,6 +158,21 @@ export function onboardingActivities(deps: ActivityDeps) {
             }
           }
           await recordCustomerTenants(deps.pool, input.discoveryId, [...tenants.values()]);
+          // Each customer's email and postal address, for its invoices (an admin's own stay).
+          await recordCarrierContacts(
+            deps.pool,
+            input.providerId,
+            customers.flatMap((c) =>
+              c.CustomerId
+                ? [
+                    {
+                      customerKey: customerKey({ customerId: c.CustomerId, serviceId: '' }),
+                      contact: carrierCustomerContact(c),
+                    },
+                  ]
+                : [],
+            ),
+          );
         }
         return (await latestDiscovery(deps.pool, input.providerId))!;
       });

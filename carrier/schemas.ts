@@ -50,13 +50,16 @@ export const tokenResponse = z.object({
 });
 
 export const customersResponse = list(
-  z.object({
-    CustomerId: identifier.nullish(),
-    CustomerName: text.nullish(),
-    CustomerProgramAgreements: list(
-      z.object({ Id: guid, ContractAgreementId: identifier.nullish(), ProgramName: text.nullish() }),
-    ),
-  }),
+  z
+    .object({
+      CustomerId: identifier.nullish(),
+      CustomerName: text.nullish(),
+      CustomerProgramAgreements: list(
+        z.object({ Id: guid, ContractAgreementId: identifier.nullish(), ProgramName: text.nullish() }),
+      ),
+    })
+    // Contact fields (email, postal address) come under several names: kept for carrier/contact.ts.
+    .passthrough(),
 );
 
 interface SubscriptionShape {

@@ -17,6 +17,8 @@ import {
 } from '../core/billing-report';
 import { DISPUTE_COLUMNS, disputeRows, type DisputeRow, type StoredReconciliationReport } from '../core/reconciliation';
 import { isGuid } from '../core/guid';
+import { effectiveContact } from '../core/contact';
+import { customerContacts } from '../db/customer-contacts';
 
 /** The month's charges report (the misc usage bucket, readable). */
 export async function buildChargesReport(
@@ -52,7 +54,9 @@ export async function buildExport(
     .sort(([ka, a], [kb, b]) => a.localeCompare(b) || ka.localeCompare(kb))
     .map(([k]) => k);
   const numbers = await invoiceNumbers(db, provider.id, period, settings.invoicePrefix, customers);
-  return toCsv(xeroRows(period, provider.currency, settings, numbers, buckets), XERO_COLUMNS);
+  const stored = await customerContacts(db, provider.id, customers);
+  const contacts = new Map([...stored].map(([k, c]) => [k, effectiveContact(c.carrier, c.admin)]));
+  return toCsv(xeroRows(period, provider.currency, settings, numbers, buckets, contacts), XERO_COLUMNS);
 }
 
 export function writeOut(text: string, file: string | undefined): void {

@@ -1,5 +1,6 @@
 import { Decimal, formatMoney } from './money';
 import { addDays, lastDayOf } from './period';
+import { xeroContactColumns, type CustomerContact } from './contact';
 
 /**
  * The charges report, the bucket export and the Xero export, from the month's bucket rows
@@ -335,6 +336,8 @@ export function xeroRows(
   settings: XeroSettings,
   numbers: ReadonlyMap<string, string>,
   buckets: readonly BucketInput[],
+  /** Each customer's email and postal address, by customer key, where known. */
+  contacts: ReadonlyMap<string, CustomerContact> = new Map(),
 ): Array<Record<(typeof XERO_COLUMNS)[number], string>> {
   const invoiceDate = lastDayOf(period);
   const dueDate = addDays(invoiceDate, settings.dueDays);
@@ -350,6 +353,7 @@ export function xeroRows(
     return {
       ...empty,
       '*ContactName': customerLabel(b),
+      ...xeroContactColumns(contacts.get(customerKey(b))),
       '*InvoiceNumber': number,
       Reference: `Microsoft 365 ${period}`,
       '*InvoiceDate': xeroDate(invoiceDate),

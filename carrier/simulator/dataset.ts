@@ -589,3 +589,47 @@ export function previousMonth(month: string): string {
 export function currentMonth(now = new Date()): string {
   return now.toISOString().slice(0, 7);
 }
+
+/** A customer's contact at the carrier: its accounts email and postal address. */
+export interface SimContact {
+  email: string;
+  lines: string[];
+  city: string;
+  region: string | null;
+  postCode: string;
+  country: string;
+}
+
+const AU_LOCALITIES: Array<[string, string, string]> = [
+  ['Sydney', 'NSW', '2000'],
+  ['Melbourne', 'VIC', '3000'],
+  ['Brisbane', 'QLD', '4000'],
+  ['Perth', 'WA', '6000'],
+  ['Adelaide', 'SA', '5000'],
+  ['Hobart', 'TAS', '7000'],
+];
+const NZ_LOCALITIES: Array<[string, string]> = [
+  ['Auckland', '1010'],
+  ['Wellington', '6011'],
+  ['Christchurch', '8011'],
+  ['Hamilton', '3204'],
+];
+const STREETS = ['George Street', 'Collins Street', 'Queen Street', 'Harbour Street', 'Victoria Road', 'King Street'];
+
+/**
+ * The contact the carrier lists for a tenant's customer, derived from its name, so it is stable.
+ * The second customer of each provider has none (an admin sets it), as real carriers leave gaps.
+ */
+export function customerContact(provider: SimProvider, tenant: Tenant): SimContact | null {
+  if (provider.tenants.indexOf(tenant) === 1) return null;
+  const code = stringCode(tenant.customerName);
+  const slug = tenant.customerName.toLowerCase().replace(/[^a-z0-9]+/g, '');
+  const street = `${10 + (code % 190)} ${STREETS[code % STREETS.length]}`;
+  const lines = code % 3 === 0 ? [`Level ${1 + (code % 12)}`, street] : [street];
+  if (provider.currency === 'NZD') {
+    const [city, postCode] = NZ_LOCALITIES[code % NZ_LOCALITIES.length]!;
+    return { email: `accounts@${slug}.co.nz`, lines, city, region: null, postCode, country: 'New Zealand' };
+  }
+  const [city, region, postCode] = AU_LOCALITIES[code % AU_LOCALITIES.length]!;
+  return { email: `accounts@${slug}.com.au`, lines, city, region, postCode, country: 'Australia' };
+}

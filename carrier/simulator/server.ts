@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { Dataset, currentMonth, type SimProvider, type Subscription, type Tenant } from './dataset';
+import { Dataset, currentMonth, customerContact, type SimProvider, type Subscription, type Tenant } from './dataset';
 import { FaultPlan, type Endpoint, type FaultRule } from './faults';
 import { exactNumber, WireShape, type ShapeProfile } from './shape';
 import { buildInvoice, invoiceCsv, invoiceList, invoiceMonths, parseInvoiceId } from './invoices';
@@ -150,6 +150,36 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
     return { access_token: token, token_type: 'Bearer', expires_in: ttl };
   });
 
+  /**
+   * The customer's contact: the documented dialect nests the address, the numeric one sends it
+   * flat under other names, a postcode as a number, and nulls where it has nothing.
+   */
+  const contactFields = (provider: SimProvider, t: Tenant): Record<string, unknown> => {
+    const c = customerContact(provider, t);
+    if (shape.numeric)
+      return {
+        EmailAddress: c?.email ?? null,
+        AddressLine1: c?.lines[0] ?? null,
+        AddressLine2: c?.lines[1] ?? null,
+        Suburb: c?.city ?? null,
+        Region: c?.region ?? null,
+        PostalCode: c ? exactNumber(c.postCode) : null,
+        CountryName: c?.country ?? null,
+      };
+    if (!c) return {};
+    return {
+      Email: c.email,
+      Address: {
+        AddressLine1: c.lines[0],
+        AddressLine2: c.lines[1] ?? null,
+        City: c.city,
+        State: c.region,
+        PostCode: c.postCode,
+        Country: c.country,
+      },
+    };
+  };
+
   app.get('/api/v1/me/customers', { config: { endpoint: 'customers' } }, async (req, reply) => {
     const customers = req.provider!.tenants.map((t) => ({
       CustomerId: shape.id(t.customerId),
@@ -162,6 +192,7 @@ export function buildSimulator(opts: SimulatorOptions = {}): Simulator {
           ...shape.extras('agreement'),
         },
       ],
+      ...contactFields(req.provider!, t),
       ...shape.extras('customer'),
     }));
     // A customer without any program agreement: its agreements come as null in the numeric dialect.

@@ -26,11 +26,24 @@ import { getProvider } from '../../db/providers';
 import { previewCancelCredits } from '../../db/corrections';
 import { localDate } from '../../core/usage-window';
 import type { CreditSummary } from '../../core/corrections';
+import { addressText, parsePostalAddress } from '../../core/contact';
+import { ContactRefused, setTenantContact, tenantContact, type TenantContact } from '../contacts';
+import { osUserName } from '../actor';
 
 /** A cancel's credit for people: lines, the amount to the cent, the months it lands in. */
 function creditText(c: CreditSummary): string {
   if (c.lines === 0) return 'nothing: no line of the service was billed from that date on';
   return `${c.lines} billed line(s): ${displayMoney(c.amount, c.currency)} in ${c.periods.join(', ')}; they are back in quarantine as SERVICE_INACTIVE (tenant reactivate bills them again)`;
+}
+
+/** A tenant's invoice contact for people: each part with where it comes from. */
+function contactView(c: TenantContact): Record<string, string> {
+  const from = (f: string | null) =>
+    f === 'admin' ? ` (set by ${c.adminUpdatedBy ?? 'an admin'})` : f ? ' (carrier)' : '';
+  return {
+    email: (c.contact.email ?? 'none') + from(c.emailFrom),
+    address: (addressText(c.contact.address) || 'none') + from(c.addressFrom),
+  };
 }
 
 export function tenantCommands(program: Command, ctx: () => CliContext): void {
@@ -109,6 +122,7 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
             lastReconcileFailure: state?.lastReconcileFailure ?? null,
             recentEvents: events,
             failedChanges: failed,
+            contact: await tenantContact(db, s),
           },
           true,
         );
@@ -118,10 +132,24 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
       printObject(
         {
           service: s,
-          licences,
           lastReconciledAt: state?.lastReconciledAt ?? null,
           ...(failure ? { lastReconcileFailed: `${failure.at}: ${failure.reason}` } : {}),
+          'invoice contact': contactView(await tenantContact(db, s)),
         },
+        false,
+      );
+      // Licences as a table: an add-on names the subscription it belongs to.
+      process.stdout.write('licences:\n');
+      printRows(
+        licences.map((l) => ({
+          product: l.productName ?? '',
+          productId: l.productId,
+          quantity: l.quantity,
+          status: l.status,
+          billingCycle: l.billingCycle ?? '',
+          subscription: l.subscriptionId,
+          addOnOf: l.parentSubscriptionId ?? '',
+        })),
         false,
       );
       const tz = (await providerLabels(db))(s.provider_id).timeZone;
@@ -153,6 +181,50 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
           false,
         );
       }
+    });
+
+  tenant
+    .command('set-contact <tenant>')
+    .description(
+      "the email and postal address on the invoices of the tenant's customer (Xero export); wins over the carrier's",
+    )
+    .option('--email <address>', 'where Xero emails the invoices')
+    .option(
+      '--address <text>',
+      'postal address, parts separated by commas: street lines, "City STATE POSTCODE", country (e.g. "Level 3, 120 Harbour Street, Sydney NSW 2000, Australia")',
+    )
+    .option('--clear', "drop the email and address set here: the carrier's apply again")
+    .requiredOption('--by <name>', 'who makes the change (audited)')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, o) => {
+      if (o.clear && (o.email !== undefined || o.address !== undefined))
+        throw new UserError('--clear takes no --email or --address');
+      if (!o.clear && o.email === undefined && o.address === undefined)
+        throw new UserError('give --email, --address or both (or --clear)');
+      let address;
+      if (o.address !== undefined) {
+        const parsed = parsePostalAddress(o.address);
+        if ('problem' in parsed) throw new UserError(parsed.problem);
+        address = parsed;
+      }
+      const s = await serviceOf(ref);
+      let contact: TenantContact;
+      try {
+        contact = await setTenantContact(
+          await ctx().db(),
+          s,
+          o.clear ? { email: null, address: null } : { email: o.email, address },
+          { by: o.by, source: 'cli', detail: `os user ${osUserName()}` },
+        );
+      } catch (err) {
+        if (err instanceof ContactRefused) throw new UserError(err.message);
+        throw err;
+      }
+      if (o.json) return printObject(contact, true);
+      process.stdout.write(
+        `invoice contact of ${s.customer_name ?? s.tenant_domain ?? s.id} ${o.clear ? 'cleared' : 'set'} by ${o.by} (every tenant of the customer shares it):\n`,
+      );
+      printObject(contactView(contact), false);
     });
 
   tenant
