@@ -23,6 +23,9 @@ export interface TenantContact {
   /** Where each part comes from. */
   emailFrom: 'admin' | 'carrier' | null;
   addressFrom: 'admin' | 'carrier' | null;
+  /** What the carrier gives, and what an admin set (each null when none). */
+  carrier: CustomerContact | null;
+  admin: CustomerContact | null;
   adminUpdatedBy: string | null;
   adminUpdatedAt: Date | null;
 }
@@ -36,6 +39,8 @@ export async function tenantContact(db: Pool, s: ServiceRow): Promise<TenantCont
     contact: effectiveContact(stored?.carrier ?? null, stored?.admin ?? null),
     emailFrom: from(stored?.admin?.email, stored?.carrier?.email),
     addressFrom: from(stored?.admin?.address, stored?.carrier?.address),
+    carrier: stored?.carrier ?? null,
+    admin: stored?.admin ?? null,
     adminUpdatedBy: stored?.adminUpdatedBy ?? null,
     adminUpdatedAt: stored?.adminUpdatedAt ?? null,
   };

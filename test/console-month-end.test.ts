@@ -5,9 +5,11 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { flash, startConsoleUnderTest, CONSOLE_PASSWORDS, type ConsoleUnderTest } from './support/console';
 import { HttpSession, screenshot } from './support/browser';
 import { previousMonth } from '../carrier/simulator/dataset';
+import { buildExport } from '../client/month-end';
 
 // The console's month end: a reconciliation run by a billing user, its classes and differing
-// lines (per class, in pages), the dispute list downloaded; a viewer can run none.
+// lines (per class, in pages), the dispute list downloaded; a viewer can run none. And the
+// invoice contact a billing user edits on the tenant page, carried by the Xero export.
 let c: ConsoleUnderTest;
 let period: string;
 
@@ -116,4 +118,92 @@ test('a viewer sees the reconciliation but no run, and the server refuses a run 
   });
   assert.equal(refused.status, 403);
   assert.equal(await storedReconciliations(), before, 'nothing ran');
+});
+
+/** The service of the simulator's second tenant of the first provider (Rhipe lists no contact for it). */
+async function serviceWithoutContact(): Promise<{ id: string; customer: string }> {
+  const tenant = c.sys.sim.dataset.providers[0]!.tenants[1]!;
+  const r = await c.sys.db.pool.query<{ id: string }>('SELECT id FROM service WHERE tenant_domain = $1', [
+    tenant.domain,
+  ]);
+  return { id: r.rows[0]!.id, customer: tenant.customerName };
+}
+
+test("the tenant page: a billing user sets the invoice contact (checked first), shown with its source and carried by Xero's export", async () => {
+  const { id, customer } = await serviceWithoutContact();
+  const { context, page } = await c.signedIn('alice');
+  try {
+    await page.goto(`${c.web.url}/tenants/${id}`);
+    assert.match((await page.locator('#contact + dl').textContent()) ?? '', /Email\s*none/);
+    const form = page.locator('#contact-form');
+    await form.getByLabel('Email').fill('accounts@fabrikam');
+    await form.getByLabel('Street line 1').fill('18 Dock Road');
+    await form.getByLabel('City').fill('Port Melbourne');
+    await Promise.all([
+      page.waitForURL(/\/tenants\/.*#contact$/),
+      form.getByRole('button', { name: 'Save contact' }).click(),
+    ]);
+    assert.match(await flash(page), /Refused: "accounts@fabrikam" is not an email address/);
+    const none = await c.sys.db.pool.query('SELECT 1 FROM customer_contact WHERE admin_updated_by IS NOT NULL');
+    assert.equal(none.rowCount, 0, 'nothing was saved');
+
+    await form.getByLabel('Email').fill('accounts@fabrikam.example.com.au');
+    await form.getByLabel('Street line 1').fill('Unit 4');
+    await form.getByLabel('Street line 2').fill('18 Dock Road');
+    await form.getByLabel('City').fill('Port Melbourne');
+    await form.getByLabel('State / region').fill('VIC');
+    await form.getByLabel('Postcode').fill('3207');
+    await form.getByLabel('Country').fill('Australia');
+    await Promise.all([
+      page.waitForURL(/\/tenants\/.*#contact$/),
+      form.getByRole('button', { name: 'Save contact' }).click(),
+    ]);
+    assert.match(
+      await flash(page),
+      /Invoice contact of .* saved by alice: accounts@fabrikam\.example\.com\.au; Unit 4, 18 Dock Road, Port Melbourne VIC 3207, Australia/,
+    );
+    const facts = (await page.locator('#contact + dl').textContent()) ?? '';
+    assert.match(facts, /accounts@fabrikam\.example\.com\.au\s*set by alice/);
+    assert.match(facts, /Unit 4, 18 Dock Road, Port Melbourne VIC 3207, Australia\s*set by alice/);
+    await page.locator('#contact').scrollIntoViewIfNeeded();
+    await screenshot(page, 'tenant-contact');
+
+    const xero = parseCsv<Record<string, string>>(await buildExport(c.sys.db.pool, c.provider, period, 'xero'), {
+      columns: true,
+    });
+    const row = xero.find((r) => r['*ContactName'] === customer) ?? assert.fail(`no invoice for ${customer}`);
+    assert.deepEqual(
+      [
+        row.EmailAddress,
+        row.POAddressLine1,
+        row.POAddressLine2,
+        row.POCity,
+        row.PORegion,
+        row.POPostalCode,
+        row.POCountry,
+      ],
+      ['accounts@fabrikam.example.com.au', 'Unit 4', '18 Dock Road', 'Port Melbourne', 'VIC', '3207', 'Australia'],
+    );
+  } finally {
+    await context.close();
+  }
+});
+
+test('a viewer sees the invoice contact but no form, and the server refuses a change sent anyway', async () => {
+  const { id } = await serviceWithoutContact();
+  const { context, page } = await c.signedIn('victor');
+  try {
+    await page.goto(`${c.web.url}/tenants/${id}`);
+    assert.match((await page.locator('#contact + dl').textContent()) ?? '', /Email/);
+    assert.equal(await page.locator('#contact-form').count(), 0);
+  } finally {
+    await context.close();
+  }
+  const http = new HttpSession(c.web.url);
+  await http.login('victor', CONSOLE_PASSWORDS.victor);
+  const token = HttpSession.formToken(await (await http.request('GET', `/tenants/${id}`)).text());
+  const refused = await http.request('POST', `/tenants/${id}/contact`, { _csrf: token, email: 'victor@example.com' });
+  assert.equal(refused.status, 403);
+  const victor = await c.sys.db.pool.query(`SELECT 1 FROM customer_contact WHERE admin_email = 'victor@example.com'`);
+  assert.equal(victor.rowCount, 0);
 });

@@ -8,6 +8,8 @@ import { pageOf } from '../view';
 import { tenantWorkflowId } from '../../../workflows/tenant.api';
 import { changeTenant, Refused, StillRunning, tenantState, type TenantChange } from '../temporal';
 import { HttpError, str, type ConsoleContext } from '../context';
+import { ContactRefused, setTenantContact, tenantContact } from '../../contacts';
+import { addressText, type PostalAddress } from '../../../core/contact';
 
 export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const { pool } = ctx.deps;
@@ -54,7 +56,42 @@ export async function tenantRoutes(app: FastifyInstance, ctx: ConsoleContext): P
       page,
       workflowId: tenantWorkflowId(s.provider_id, s.tenant_id),
       today: new Date().toISOString().slice(0, 10),
+      contact: await tenantContact(pool, s),
+      addressText,
     });
+  });
+
+  // The invoice contact an admin sets for the tenant's customer; empty fields use the carrier's.
+  app.post('/tenants/:serviceId/contact', { config: { role: 'billing' } }, async (request, reply) => {
+    const { s } = await serviceOf((request.params as { serviceId: string }).serviceId);
+    const body = request.body as Record<string, unknown>;
+    const field = (name: string) => str(body[name]).trim().replace(/\s+/g, ' ') || null;
+    const lines = [1, 2, 3, 4].map((n) => field(`line${n}`)).filter((l): l is string => l !== null);
+    const parts = {
+      city: field('city'),
+      region: field('region'),
+      postalCode: field('postalCode'),
+      country: field('country'),
+    };
+    const address: PostalAddress | null =
+      lines.length > 0 || Object.values(parts).some((v) => v !== null) ? { lines, ...parts } : null;
+    const by = request.session!.user.username;
+    try {
+      const c = await setTenantContact(
+        pool,
+        s,
+        { email: field('email'), address },
+        { by, source: 'console', remoteAddr: request.ip },
+      );
+      await ctx.flash(request, {
+        kind: 'ok',
+        text: `Invoice contact of ${s.customer_name ?? s.id} saved by ${by}: ${c.contact.email ?? 'no email'}; ${addressText(c.contact.address) || 'no address'}.`,
+      });
+    } catch (err) {
+      if (!(err instanceof ContactRefused)) throw err;
+      await ctx.flash(request, { kind: 'error', text: `Refused: ${err.message}` });
+    }
+    return reply.redirect(`/tenants/${encodeURIComponent(s.id)}#contact`, 303);
   });
 
   const whole = (v: unknown, field: string) => {
