@@ -1,14 +1,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { PROJECT_ROOT } from '../config';
 import { freePort } from './support/ports';
 
 // The README's "Using it" block, taken from the README itself, run against a freshly started demo
-// system; then the Temporal Web UI's page of a quarantine group, in a real Chromium.
+// system; then the month-end walkthrough of docs/month-end.md, run by a shell as written; then the
+// Temporal Web UI's page of a quarantine group, in a real Chromium.
 const dataDir = path.join(PROJECT_ROOT, '.data', `walkthrough-${process.pid}`);
 const OUTPUT = path.join(PROJECT_ROOT, 'test-output');
 let env: NodeJS.ProcessEnv;
@@ -64,13 +65,7 @@ after(async () => {
 
 /** The commands of the README's "Using it" block, as written. */
 function readmeCommands(): string[] {
-  const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Using it'));
-  const block = section.slice(section.indexOf('```sh\n') + 6, section.indexOf('\n```', section.indexOf('```sh\n')));
-  return block
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
+  return shBlock('README.md', '## Using it');
 }
 
 /** Splits a shell line as sh would for these commands: VAR=value prefixes, words, double and single quotes. */
@@ -147,6 +142,81 @@ test('every command of the README\'s "Using it" block runs as written against th
     assert.ok(key, `a key line is known for: ${line}`);
     assert.match(r.out, key[1], `${line}\n${r.out}`);
   }
+});
+
+/** A document's first ```sh block (after a heading), its command lines as written, without comments. */
+function shBlock(file: string, after = ''): string[] {
+  const whole = readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
+  const text = whole.slice(whole.indexOf(after));
+  const start = text.indexOf('```sh\n') + 6;
+  return text
+    .slice(start, text.indexOf('\n```', start))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}
+
+/** A key line each month-end command must print (by its words), and files it must write. */
+const MONTH_END_KEY_LINES: Array<[RegExp, RegExp]> = [
+  [/^PERIOD=/, /^$/],
+  [/invoice reconcile .*--csv/, /^$/],
+  [/invoice reconcile/, /invoice \S+ \(\d{4}-\d\d\): difference -?[\d.]+ AUD; \d+ MATCHED/],
+  [/billing report/, /TOTAL\s.*\d\.\d\d AUD/],
+  [/billing configure/, /invoicePrefix: HIT/],
+  [/billing export/, /^$/],
+  [/period close/, /status: CLOSED/],
+  [/^GROUP=/, /^$/],
+  [/quarantine accept-revision/, /acceptRevision by alice: \d+ line\(s\); billed [1-9]/],
+  [/period reopen/, /status: OPEN/],
+  [/period list/, /reopen\s+bob\s+customer disputed a line/],
+  [/invoice list/, /INV-0-\d{4}-\d\d/],
+];
+
+test('every command of the month-end walkthrough (docs/month-end.md) runs as written against the demo', async () => {
+  const commands = shBlock('docs/month-end.md');
+  assert.ok(commands.length >= 10, `${commands.length} commands`);
+  // One shell runs the block (its variables and pipes as a reader's would), each command after a
+  // marker so its output can be checked; the files it writes land in a folder of its own.
+  const work = path.join(dataDir, 'month-end');
+  mkdirSync(work, { recursive: true });
+  const script = ['set -euo pipefail', ...commands.flatMap((c, n) => [`echo "@@ ${n}"`, c])].join('\n');
+  writeFileSync(path.join(work, 'walkthrough.sh'), script + '\n');
+  const r = await new Promise<{ code: number; out: string; err: string }>((resolve) =>
+    execFile(
+      'bash',
+      ['walkthrough.sh'],
+      {
+        cwd: work,
+        env: { ...env, LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+        timeout: 600_000,
+        maxBuffer: 20 * 1024 * 1024,
+      },
+      (err, out, errText) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out, err: errText }),
+    ),
+  );
+  assert.equal(r.code, 0, `${r.err}\n${r.out.slice(-3000)}`);
+  const outputs = r.out.split(/^@@ \d+\n/m).slice(1);
+  assert.equal(outputs.length, commands.length);
+  commands.forEach((line, n) => {
+    const key = MONTH_END_KEY_LINES.find(([which]) => which.test(line));
+    assert.ok(key, `a key line is known for: ${line}`);
+    // Commands that write a file print nothing: the npm banner aside.
+    const printed = outputs[n]!.replace(/^> .*\n/gm, '').trim();
+    assert.match(printed, key[1], `${line}\n${printed}`);
+  });
+  const written = (prefix: string) =>
+    readFileSync(
+      path.join(work, readdirSync(work).find((f) => f.startsWith(prefix)) ?? assert.fail(`no ${prefix} file`)),
+      'utf8',
+    );
+  const disputes = written('disputes-').split('\r\n');
+  assert.equal(disputes[0], 'RecordId,class,customer,product,invoiced,received,difference');
+  assert.ok(disputes.filter(Boolean).length > 1, 'the demo invoice has differing lines');
+  const xero = written('hit-').split('\r\n');
+  assert.match(xero[0]!, /^\*ContactName,EmailAddress,POAddressLine1,/);
+  assert.match(xero.slice(1).join('\n'), /,accounts@\w+\.com\.au,/, "customers' emails from the carrier");
 });
 
 test('the Web UI page of a quarantine group shows its summary (real Chromium)', async () => {
