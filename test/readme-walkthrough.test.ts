@@ -161,7 +161,7 @@ const MONTH_END_KEY_LINES: Array<[RegExp, RegExp]> = [
   [/^PERIOD=/, /^$/],
   [/invoice reconcile .*--csv/, /^$/],
   [/invoice reconcile/, /invoice \S+ \(\d{4}-\d\d\): difference -?[\d.]+ AUD; \d+ MATCHED/],
-  [/billing report/, /TOTAL\s.*\d\.\d\d AUD/],
+  [/billing report/, /TOTAL\s.*\d\.\d\d\s/],
   [/billing configure/, /invoicePrefix: HIT/],
   [/billing export/, /^$/],
   [/period close/, /status: CLOSED/],

@@ -1,11 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { localTemporal } from './support/temporal';
-import { startTestSystem, type TestSystem } from './support/system';
+import type { TestSystem } from './support/system';
 import { cliEnv, runCli } from './support/cli';
-import { runUsageCycleNow } from '../workflows/usage-cycle.api';
+import { startOneProviderSystem, type OneProviderSystem } from './support/one-provider';
 import { AMOUNT_DIFFERENCE, buildInvoice } from '../carrier/simulator/invoices';
 import { previousMonth } from '../carrier/simulator/dataset';
 import { Decimal } from '../core/money';
@@ -13,26 +11,24 @@ import type { ProviderView } from '../db/providers';
 
 // `csp invoice reconcile --csv`: the dispute list to send to the carrier, every differing line
 // with its customer, product name and amounts rounded once to 2 places, cells neutralised.
-let env: TestWorkflowEnvironment;
+let one: OneProviderSystem;
 let sys: TestSystem;
 let provider: ProviderView;
 let period: string;
 
 before(async () => {
-  env = await localTemporal();
-  sys = await startTestSystem(env, { usageRecords: 600, pageSize: 100 });
-  // A customer name a spreadsheet would run as a formula (names come from the carrier).
-  sys.sim.dataset.providers[0]!.tenants[0]!.customerName = '=HYPERLINK("http://evil.example/","Contoso")';
-  provider = await sys.onboardSimProvider(0);
-  await runUsageCycleNow({ temporal: env.client, taskQueue: sys.taskQueue }, { providerId: provider.id }, 'dispute-1');
-  period = previousMonth(sys.sim.dataset.usageMonth);
+  one = await startOneProviderSystem({
+    usageRecords: 600,
+    cycleId: 'dispute-1',
+    // A customer name a spreadsheet would run as a formula (names come from the carrier).
+    prepare: (s) =>
+      (s.sim.dataset.providers[0]!.tenants[0]!.customerName = '=HYPERLINK("http://evil.example/","Contoso")'),
+  });
+  ({ sys, provider, period } = one);
 });
-after(async () => {
-  await sys?.stop();
-  await env?.teardown();
-});
+after(() => one?.stop());
 
-const csp = (...args: string[]) => runCli(args, cliEnv(sys, env, { LOG_LEVEL: 'silent' }));
+const csp = (...args: string[]) => one.csp(...args);
 
 const COLUMNS = ['RecordId', 'class', 'customer', 'product', 'invoiced', 'received', 'difference'];
 
@@ -93,4 +89,25 @@ test('invoice reconcile refuses --json with --csv, and a bad period, before anyt
   const bad = await csp('invoice', 'reconcile', '--provider', provider.id, '--period', '2026-13', '--csv');
   assert.equal(bad.code, 2);
   assert.equal(bad.out, '');
+});
+
+test('invoice reconcile waits at most the admin wait, then says the run is still going (exit 0)', async () => {
+  // No worker polls this queue: the run cannot finish. Another month, so no other test joins it.
+  const stuck = cliEnv(sys, one.env, {
+    LOG_LEVEL: 'silent',
+    TASK_QUEUE: `nobody-${Date.now()}`,
+    ADMIN_WAIT_SECONDS: '2',
+  });
+  const older = previousMonth(previousMonth(period));
+  const started = Date.now();
+  const text = await runCli(['invoice', 'reconcile', '--provider', provider.id, '--period', older, '--csv'], stuck);
+  assert.equal(text.code, 0, text.err);
+  assert.match(text.out, /^accepted: invoice-reconciliation:\S+ is still running; run the same command again/);
+  assert.ok(Date.now() - started < 30_000, 'it did not hang');
+  const json = await runCli(['invoice', 'reconcile', '--provider', provider.id, '--period', older, '--json'], stuck);
+  assert.deepEqual(JSON.parse(json.out), {
+    accepted: true,
+    running: true,
+    workflowId: `invoice-reconciliation:${provider.id}:${older}`,
+  });
 });

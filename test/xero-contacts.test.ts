@@ -2,35 +2,29 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { LosslessNumber } from 'lossless-json';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { localTemporal } from './support/temporal';
-import { startTestSystem, type TestSystem } from './support/system';
-import { cliEnv, runCli } from './support/cli';
-import { runUsageCycleNow } from '../workflows/usage-cycle.api';
-import { customerContact, previousMonth } from '../carrier/simulator/dataset';
+import type { TestSystem } from './support/system';
+import { startOneProviderSystem, type OneProviderSystem } from './support/one-provider';
+import { customerContact } from '../carrier/simulator/dataset';
+import { startSimulator } from '../carrier/simulator/server';
+import { SHAPE_PROFILES } from '../carrier/simulator/shape';
+import { RhipeClient, clearTokenCache } from '../carrier/client';
 import { carrierCustomerContact } from '../carrier/contact';
 import type { ProviderView } from '../db/providers';
 
 // Xero's contact columns: each customer's email and postal address from the carrier, or from
 // `tenant set-contact` (checked first, audited), which wins.
-let env: TestWorkflowEnvironment;
+let one: OneProviderSystem;
 let sys: TestSystem;
 let provider: ProviderView;
 let period: string;
 
 before(async () => {
-  env = await localTemporal();
-  sys = await startTestSystem(env, { usageRecords: 300, pageSize: 100 });
-  provider = await sys.onboardSimProvider(0);
-  await runUsageCycleNow({ temporal: env.client, taskQueue: sys.taskQueue }, { providerId: provider.id }, 'contacts-1');
-  period = previousMonth(sys.sim.dataset.usageMonth);
+  one = await startOneProviderSystem({ usageRecords: 300, cycleId: 'contacts-1' });
+  ({ sys, provider, period } = one);
 });
-after(async () => {
-  await sys?.stop();
-  await env?.teardown();
-});
+after(() => one?.stop());
 
-const csp = (...args: string[]) => runCli(args, cliEnv(sys, env, { LOG_LEVEL: 'silent' }));
+const csp = (...args: string[]) => one.csp(...args);
 const simProvider = () => sys.sim.dataset.providers[0]!;
 
 async function xeroInvoices(): Promise<Map<string, Record<string, string>>> {
@@ -206,4 +200,39 @@ test("the carrier's contact is read liberally: either dialect's names, nested or
     email: 'a@b.com.au',
     address: null,
   });
+});
+
+test("the client reads each customer's contact from either dialect of the carrier", async () => {
+  for (const shape of SHAPE_PROFILES) {
+    clearTokenCache();
+    const sim = await startSimulator({ usageRecords: 10, shape });
+    try {
+      const p = sim.dataset.providers[1]!;
+      const client = new RhipeClient(
+        { identityUrl: sim.url, apiUrl: sim.url, timeoutMs: 5000 },
+        { clientId: p.clientId, clientSecret: p.clientSecret },
+      );
+      const customers = await client.listCustomers();
+      for (const t of p.tenants) {
+        const listed = customers.find((c) => c.CustomerName === t.customerName) ?? assert.fail(t.customerName);
+        const expected = customerContact(p, t);
+        assert.deepEqual(
+          carrierCustomerContact(listed),
+          expected && {
+            email: expected.email,
+            address: {
+              lines: expected.lines,
+              city: expected.city,
+              region: expected.region,
+              postalCode: expected.postCode,
+              country: expected.country,
+            },
+          },
+          `${shape}: ${t.customerName}`,
+        );
+      }
+    } finally {
+      await sim.close();
+    }
+  }
 });

@@ -79,7 +79,9 @@ export function invoiceCommands(program: Command, ctx: () => CliContext): void {
       if (run.status === 'running') {
         // Accepted: the same command later joins the run, or returns its stored report.
         process.stdout.write(
-          `accepted: ${run.workflowId} is still running; run the same command again for its report\n`,
+          o.json
+            ? JSON.stringify({ accepted: true, running: true, workflowId: run.workflowId }) + '\n'
+            : `accepted: ${run.workflowId} is still running; run the same command again for its report\n`,
         );
         return;
       }
