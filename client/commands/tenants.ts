@@ -122,7 +122,6 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
             lastReconcileFailure: state?.lastReconcileFailure ?? null,
             recentEvents: events,
             failedChanges: failed,
-            contact: await tenantContact(db, s),
           },
           true,
         );
