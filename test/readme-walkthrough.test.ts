@@ -168,7 +168,7 @@ const MONTH_END_KEY_LINES: Array<[RegExp, RegExp]> = [
   [/^GROUP=/, /^$/],
   [/quarantine accept-revision/, /acceptRevision by alice: \d+ line\(s\); billed [1-9]/],
   [/period reopen/, /status: OPEN/],
-  [/period list/, /reopen\s+bob\s+customer disputed a line/],
+  [/period list/, /reopen\s+OPEN \(now\)\s+bob\s+customer disputed a line/],
   [/invoice list/, /INV-0-\d{4}-\d\d/],
 ];
 
