@@ -26,7 +26,9 @@ import {
   allocationTargetProblem,
   parseGroupKey,
 } from '../core/quarantine-group';
+import { requestIdReuseProblem } from '../core/quarantine-requests';
 import type { ActionOutcome, ApplyActionInput, GroupSummary } from '../workflows/quarantine-group.api';
+import { kebabCase, recordDirectRequest } from './audit';
 
 export function quarantineActivities(deps: ActivityDeps) {
   return {
@@ -42,7 +44,10 @@ export function quarantineActivities(deps: ActivityDeps) {
     async applyQuarantineAction(input: ApplyActionInput): Promise<ActionOutcome> {
       const { request } = input;
       const what = `${request.action} of ${input.groupKey}`;
-      if (!(await getQuarantineAction(deps.pool, input.groupKey, request.requestId))) {
+      const earlier = await getQuarantineAction(deps.pool, input.groupKey, request.requestId);
+      const reused = earlier && requestIdReuseProblem(request, [{ ...earlier, requestId: earlier.request_id }]);
+      if (reused) return refuseReusedRequestId(deps, input, reused);
+      if (!earlier) {
         // A data error here (a charge that cannot be stored, a constraint) rolls the whole
         // transaction back: the lines stay QUARANTINED, and no retry would fare better.
         await applyOnce(deps, input).catch((err) => {
@@ -117,6 +122,11 @@ async function applyOnce(deps: ActivityDeps, input: ApplyActionInput): Promise<v
       osUser: textOrNull(request.osUser),
       principal: textOrNull(request.principal),
     });
+    await recordDirectRequest(db, request, {
+      ...auditFields(input),
+      outcome: finalRejection ? 'REFUSED' : 'APPLIED',
+      reason: finalRejection,
+    });
     if (finalRejection) return;
     if (request.action === 'acceptRevision') {
       await acceptRevisions(db, input.providerId, ids, actionTag(input.groupKey, request.requestId), request.by);
@@ -138,6 +148,34 @@ async function applyOnce(deps: ActivityDeps, input: ApplyActionInput): Promise<v
     }
     await markLinesCleansed(db, ids);
   });
+}
+
+/** What an action's audit row says of it (when the activity records it: see activities/audit.ts). */
+function auditFields({ request, groupKey, providerId }: ApplyActionInput) {
+  const { action, by: _by, osUser: _osUser, principal: _principal, ...details } = request;
+  return { action: `quarantine.${kebabCase(action)}`, target: groupKey, providerId, details };
+}
+
+/**
+ * A request id the group used for another action: nothing is done or stored in the group's trail
+ * (the id is taken), the sender is told, and a request sent straight to Temporal is audited.
+ */
+async function refuseReusedRequestId(deps: ActivityDeps, input: ApplyActionInput, problem: string) {
+  await recordDirectRequest(deps.pool, input.request, { ...auditFields(input), outcome: 'REFUSED', reason: problem });
+  const none = formatMoney(new Decimal('0'));
+  return {
+    requestId: input.request.requestId,
+    action: input.request.action,
+    by: String(input.request.by ?? ''),
+    outcome: 'REJECTED',
+    rejection: problem,
+    lines: 0,
+    billed: 0,
+    requarantined: 0,
+    writtenOff: 0,
+    amount: none,
+    at: new Date().toISOString(),
+  } satisfies ActionOutcome;
 }
 
 /** The checks a workflow cannot make: does the service exist, and is it the same provider's? */

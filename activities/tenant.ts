@@ -14,8 +14,9 @@ import {
 import { getProvider } from '../db/providers';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { recordLicenceEvent } from '../db/licence-events';
-import { changeEvent, diffLicences } from '../core/licences';
+import { changeEvent, diffLicences, type LicenceChange } from '../core/licences';
 import { autoCleanse, notifyGroups } from './quarantine-notify';
+import { recordDirectRequest } from './audit';
 import { creditCancelledService } from '../db/corrections';
 import { ensureTenantWorkflow } from '../workflows/tenant.api';
 import { forEachConcurrently } from '../lib/concurrency';
@@ -33,6 +34,14 @@ export const TENANT_START_CONCURRENCY = 16;
 
 /** Tries of the activity that signal a reactivation's auto-cleanse before it is given up. */
 export const AUTO_CLEANSE_ATTEMPTS = 5;
+
+/** A licence change as the CLI's command that asks for it is named (for the audit log). */
+const LICENCE_CHANGE_COMMANDS: Record<LicenceChange['kind'], string> = {
+  order: 'order',
+  setQuantity: 'set-quantity',
+  cancelService: 'cancel',
+  reactivateService: 'reactivate',
+};
 
 /** The tag a cancel's credits and re-quarantined lines carry: what their groups are told by. */
 export function cancelCreditTag(changeId: string): string {
@@ -256,14 +265,27 @@ export function tenantActivities(deps: ActivityDeps) {
           osUser: input.actor?.osUser,
           principal: input.actor?.principal,
         });
+        const audit = {
+          action: `tenant.${LICENCE_CHANGE_COMMANDS[input.change.kind]}`,
+          target: input.serviceId,
+          providerId: input.providerId,
+          details: { tenantId: input.tenantId, ...input.change },
+        };
         try {
           result = await sendChange(input);
         } catch (err) {
           // A change that cannot succeed is closed now with its reason, so the tenant's later changes do not wait behind it.
-          if (err instanceof ApplicationFailure && err.nonRetryable)
+          if (err instanceof ApplicationFailure && err.nonRetryable) {
             await recordLicenceChangeFailed(deps.pool, input.changeId, err.message);
+            await recordDirectRequest(deps.pool, input.actor ?? input, {
+              ...audit,
+              outcome: 'REFUSED',
+              reason: err.message,
+            });
+          }
           throw err;
         }
+        await recordDirectRequest(deps.pool, input.actor ?? input, audit);
       }
       // The tenant's quarantined lines are told once the change is recorded, and again by a retry
       // that finds it recorded: a signal that failed (or a worker lost) after the commit must not

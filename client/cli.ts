@@ -21,6 +21,8 @@ import { billingCommands } from './commands/billing';
 import { invoiceCommands } from './commands/invoices';
 import { periodCommands } from './commands/periods';
 import { userCommands } from './commands/users';
+import { closeCommandAudit, openCommandAudit } from './audit';
+import { auditCommands } from './commands/audit';
 
 let context: CliContext | undefined;
 const ctx = () => (context ??= new CliContext());
@@ -34,6 +36,9 @@ const program = new Command('csp')
   )
   .showHelpAfterError()
   .exitOverride()
+  // Every command that changes something lands in the audit log, applied or refused (client/audit.ts).
+  .hook('preAction', (_program, command) => openCommandAudit(command))
+  .hook('postAction', () => closeCommandAudit(() => ctx().db(), 'APPLIED'))
   // Notes and reasons are kept whole (audit trail, workflow history): bounded before anything runs.
   .hook('preAction', (_program, command) => {
     for (const option of ['note', 'reason']) {
@@ -53,10 +58,12 @@ billingCommands(program, ctx);
 invoiceCommands(program, ctx);
 periodCommands(program, ctx);
 userCommands(program, ctx);
+auditCommands(program, ctx);
 
 program
   .parseAsync(process.argv)
-  .catch((err: unknown) => {
+  .catch(async (err: unknown) => {
+    await closeCommandAudit(() => ctx().db(), 'REFUSED', err);
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;

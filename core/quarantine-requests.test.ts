@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_ADMIN_TEXT_CHARS } from './admin-text';
-import { adminTextOf, requestProblem, unrecordableProblem, withAdminTextCut } from './quarantine-requests';
+import {
+  adminTextOf,
+  requestIdReuseProblem,
+  requestProblem,
+  unrecordableProblem,
+  withAdminTextCut,
+} from './quarantine-requests';
 
 const long = 'x'.repeat(MAX_ADMIN_TEXT_CHARS + 1);
 
@@ -34,4 +40,15 @@ test('over-long text is cut to the cap; the rest of the request is kept', () => 
   assert.equal(cut.note, 'short');
   assert.equal(adminTextOf(cut), null);
   assert.deepEqual(withAdminTextCut({ action: 'cleanse', by: 'a' }), { action: 'cleanse', by: 'a' });
+});
+
+test('a request id reused for another action in the group is refused; the same action again is a retry', () => {
+  const earlier = [{ requestId: 'r-1', action: 'allocate' }, { action: 'cleanse' }];
+  assert.equal(
+    requestIdReuseProblem({ requestId: 'r-1', action: 'writeOff' }, earlier),
+    'request id "r-1" was already used in this group for allocate: send the writeOff with a new request id',
+  );
+  assert.equal(requestIdReuseProblem({ requestId: 'r-1', action: 'allocate' }, earlier), null);
+  assert.equal(requestIdReuseProblem({ requestId: 'r-2', action: 'writeOff' }, earlier), null);
+  assert.equal(requestIdReuseProblem({ action: 'cleanse' }, earlier), null);
 });

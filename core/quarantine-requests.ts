@@ -54,3 +54,19 @@ export function withAdminTextCut<R extends RequestFields>(req: R): R {
     ...('reason' in req ? { reason: cut(req.reason) } : {}),
   };
 }
+
+/**
+ * A request id names one action in its group: sent again with the same action it is a retry (and
+ * acts once), with another action it is a mistake, refused with why (it would otherwise look like
+ * the earlier action's outcome). `earlier` is what the group has seen.
+ */
+export function requestIdReuseProblem(
+  req: { requestId?: unknown; action?: unknown } | undefined,
+  earlier: Iterable<{ requestId?: string; action: string }>,
+): string | null {
+  if (!req || typeof req.requestId !== 'string' || req.requestId === '') return null;
+  for (const e of earlier)
+    if (e.requestId === req.requestId && e.action !== req.action)
+      return `request id "${req.requestId}" was already used in this group for ${e.action}: send the ${String(req.action)} with a new request id`;
+  return null;
+}

@@ -94,7 +94,7 @@ test('csp user add|list|set-password|set-role|remove: clear refusals, exit codes
   assert.match(csp(['user', 'remove', 'vic']).err, /no user "vic"/);
 
   const audit = await db.pool.query<{ kind: string; subject: string; source: string }>(
-    `SELECT kind, subject, source FROM audit_event ORDER BY id`,
+    `SELECT kind, subject, source FROM audit_event WHERE outcome = 'APPLIED' ORDER BY id`,
   );
   assert.deepEqual(
     audit.rows.map((r) => `${r.source}:${r.kind}:${r.subject}`),

@@ -61,6 +61,14 @@ export class QuarantineGroupState {
     if (this.actions.length > RECENT_ACTIONS_KEPT) this.actions.splice(0, this.actions.length - RECENT_ACTIONS_KEPT);
   }
 
+  /**
+   * The requests this run knows of, applied or waiting: their ids and actions. (A refused one may
+   * be a reused id itself: the trail in the database says which action owns the id.)
+   */
+  requestsSeen(): Array<{ requestId?: string; action: string }> {
+    return [...this.actions.filter((a) => a.outcome === 'APPLIED'), ...this.queue.map((q) => q.req)];
+  }
+
   get lastAction(): ActionOutcome | undefined {
     return this.actions[this.actions.length - 1];
   }

@@ -10,7 +10,13 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { adminTextOf, requestProblem, unrecordableProblem, withAdminTextCut } from '../core/quarantine-requests';
+import {
+  adminTextOf,
+  requestIdReuseProblem,
+  requestProblem,
+  unrecordableProblem,
+  withAdminTextCut,
+} from '../core/quarantine-requests';
 import { QuarantineGroupState } from './quarantine-group-state';
 import { GROUP_QUERIES, GROUP_SIGNALS, GROUP_UPDATE, groupCurrentDetails } from './quarantine-group.help';
 import {
@@ -65,9 +71,11 @@ export async function quarantineGroupWorkflow(input: QuarantineGroupInput): Prom
   setHandler(acceptRevisionSignal, (req) => queueSignalled({ ...req, action: 'acceptRevision' }));
   setHandler(resolveUpdate, (req) => new Promise<ActionOutcome>((answer) => group.queue.push({ req, answer })), {
     // Only what cannot be recorded (or should not be) is refused here: an Update refused by its
-    // validator leaves no trace; every other refusal is recorded and answered as REJECTED.
+    // validator leaves no trace in the group (its sender records the refusal in the audit log);
+    // every other refusal is recorded and answered as REJECTED. A request id the group has seen
+    // with another action is refused here; the activity checks the group's whole trail too.
     validator: (req: ResolveRequest) => {
-      const problem = unrecordableProblem(req);
+      const problem = unrecordableProblem(req) ?? requestIdReuseProblem(req, group.requestsSeen());
       if (problem !== null) throw new Error(problem);
     },
   });

@@ -25,6 +25,7 @@ import { rateRoutes } from './routes/rates';
 import { adminRoutes } from './routes/admin';
 import { monthEndRoutes } from './routes/month-end';
 import { rerateRoutes } from './routes/rerate';
+import { registerConsoleAudit } from './audit';
 
 /**
  * The billing admins' web console: server-rendered pages (eta), a little JavaScript for live
@@ -199,6 +200,8 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
     reply.page('error', { title: 'Not found', status: 404, message: `Nothing at ${request.url}.` }, 404),
   );
 
+  // Every change, download and 403 lands in the audit log (audit.ts).
+  registerConsoleAudit(app, ctx);
   await app.register(async (scope) => loginRoutes(scope, ctx));
   await app.register(async (scope) => dashboardRoutes(scope, ctx));
   await app.register(async (scope) => quarantineRoutes(scope, ctx));

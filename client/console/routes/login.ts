@@ -65,6 +65,8 @@ export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
         actor: username || '(none)',
         source: 'console',
         kind: 'login.rate-limited',
+        outcome: 'REFUSED',
+        reason: `too many failed sign-in attempts ${why}`,
         detail: `too many failed sign-in attempts ${why}`,
         remoteAddr: request.ip,
       });
@@ -83,6 +85,8 @@ export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
         actor: username || '(none)',
         source: 'console',
         kind: 'login.failed',
+        outcome: 'REFUSED',
+        reason: 'wrong username or password',
         detail: 'wrong username or password',
         remoteAddr: request.ip,
       });
@@ -102,6 +106,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
       actor: user.username,
       source: 'console',
       kind: 'login',
+      principal: user.username,
       detail: `signed in as ${user.role}`,
       remoteAddr: request.ip,
     });
