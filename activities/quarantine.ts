@@ -27,7 +27,12 @@ import {
   parseGroupKey,
 } from '../core/quarantine-group';
 import { requestIdReuseProblem } from '../core/quarantine-requests';
-import type { ActionOutcome, ApplyActionInput, GroupSummary } from '../workflows/quarantine-group.api';
+import {
+  groupWorkflowId,
+  type ActionOutcome,
+  type ApplyActionInput,
+  type GroupSummary,
+} from '../workflows/quarantine-group.api';
 import { kebabCase, recordDirectRequest } from './audit';
 
 export function quarantineActivities(deps: ActivityDeps) {
@@ -152,7 +157,9 @@ async function applyOnce(deps: ActivityDeps, input: ApplyActionInput): Promise<v
 
 /** What an action's audit row says of it (when the activity records it: see activities/audit.ts). */
 function auditFields({ request, groupKey, providerId }: ApplyActionInput) {
-  const { action, by: _by, osUser: _osUser, principal: _principal, ...details } = request;
+  const { action, by: _by, osUser: _osUser, principal: _principal, requestId, ...given } = request;
+  // An id the workflow made up (the sender gave none) says nothing to a reader.
+  const details = requestId.startsWith(`${groupWorkflowId(groupKey)}/`) ? given : { ...given, requestId };
   return { action: `quarantine.${kebabCase(action)}`, target: groupKey, providerId, details };
 }
 

@@ -58,11 +58,13 @@ export function registerConsoleAudit(app: FastifyInstance, ctx: ConsoleContext):
 
   app.addHook('preValidation', (request, _reply, done) => {
     if (request.url.startsWith('/assets/') || !request.routeOptions.url) return done();
-    const body = (request.body ?? {}) as Record<string, unknown>;
+    // What was asked: a form's fields, or a download's query.
+    const body = { ...(request.query as Record<string, unknown>), ...(request.body as Record<string, unknown>) };
     const params = (request.params ?? {}) as Record<string, string>;
     const { action, target } = requestAction(request.routeOptions.url, params, body);
     const principal = request.session?.user.username ?? null;
-    const given = Object.entries({ ...params, ...body })
+    // The route's parameters are in the action and target already.
+    const given = Object.entries(body)
       .filter(([name]) => name !== '_csrf' && name !== 'next')
       .map(([name, v]): [string, unknown] => [name, typeof v === 'string' ? v.slice(0, MAX_DETAIL_CHARS) : v]);
     const scope: AuditScope = {

@@ -7,15 +7,28 @@ import {
   listUsers,
   setUserRole,
 } from '../../../db/console-users';
-import { countAudit, listAudit, recordAudit } from '../../../db/audit-events';
+import {
+  AUDIT_OUTCOMES,
+  auditChoices,
+  countAudit,
+  listAudit,
+  recordAudit,
+  type AuditFilter,
+  type AuditOutcome,
+} from '../../../db/audit-events';
+import { listProviders } from '../../../db/providers';
+import { loadConfig } from '../../../config';
+import { detailPairs, detailsOf } from '../../audit';
 import { isRole } from '../access';
 import { pageOf } from '../view';
 import { addUser, UserInputError } from '../auth';
 import { HttpError, str, type ConsoleContext } from '../context';
 
-/** Users and the sign-in audit: admins only. */
+/** Users (admins only) and the audit log (billing admins). */
 export async function adminRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const { pool } = ctx.deps;
+  // Events with no provider are shown in the system's zone.
+  const defaultTimeZone = loadConfig().DEFAULT_TIME_ZONE;
 
   app.get('/users', { config: { role: 'admin' } }, async (_request, reply) =>
     reply.page('users', { title: 'Users', users: await listUsers(pool) }),
@@ -63,12 +76,43 @@ export async function adminRoutes(app: FastifyInstance, ctx: ConsoleContext): Pr
     return reply.redirect('/users', 303);
   });
 
-  app.get('/audit', { config: { role: 'admin' } }, async (request, reply) => {
+  // The one audit log: billing admins read it (what was done and refused, by whom); viewers do not.
+  app.get('/audit', { config: { role: 'billing' } }, async (request, reply) => {
     const q = request.query as Record<string, string | undefined>;
-    const kind = str(q.kind);
-    const filter = kind ? { kindPrefix: kind } : {};
-    const page = pageOf(await countAudit(pool, filter), q.page);
-    const events = await listAudit(pool, filter, { offset: page.offset, limit: page.size });
-    return reply.page('audit', { title: 'Audit', events, page, kind, query: q });
+    const filter = { provider: str(q.provider), actor: str(q.actor), action: str(q.action), outcome: str(q.outcome) };
+    const providers = await listProviders(pool, true);
+    const problem =
+      filter.provider && !providers.some((p) => p.id === filter.provider)
+        ? `No provider "${filter.provider}": choose one from the list.`
+        : filter.outcome && !(AUDIT_OUTCOMES as readonly string[]).includes(filter.outcome)
+          ? `Outcome must be ${AUDIT_OUTCOMES.join(' or ')}.`
+          : null;
+    const query: AuditFilter = {
+      providerId: filter.provider || undefined,
+      actor: filter.actor || undefined,
+      action: filter.action || undefined,
+      outcome: (filter.outcome || undefined) as AuditOutcome | undefined,
+    };
+    // A filter that was not understood shows nothing, never everything.
+    const page = pageOf(problem ? 0 : await countAudit(pool, query), q.page);
+    const events = problem ? [] : await listAudit(pool, query, { offset: page.offset, limit: page.size });
+    const zoneOf = new Map(providers.map((p) => [p.id, p.time_zone]));
+    const nameOf = new Map(providers.map((p) => [p.id, p.name]));
+    return reply.page('audit', {
+      title: 'Audit',
+      events: events.map((e) => ({
+        ...e,
+        zone: (e.provider_id && zoneOf.get(e.provider_id)) || defaultTimeZone,
+        providerName: e.provider_id ? (nameOf.get(e.provider_id) ?? e.provider_id) : null,
+        pairs: detailPairs(detailsOf(e)),
+      })),
+      page,
+      filter,
+      problem,
+      providers,
+      choices: await auditChoices(pool),
+      outcomes: AUDIT_OUTCOMES,
+      query: q,
+    });
   });
 }
