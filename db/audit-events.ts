@@ -196,7 +196,7 @@ export async function listAudit(
   const res = await db.query<AuditEventRow>(
     `SELECT id, at, actor, source, kind, ${ACTION} AS action, coalesce(target, subject) AS target, outcome, reason,
             details, os_user, principal, provider_id, subject, old_value, new_value, detail, remote_addr
-       FROM audit_event ${w.sql} ORDER BY id DESC OFFSET $9 LIMIT $10`,
+       FROM audit_event ${w.sql} ORDER BY at DESC, id DESC OFFSET $9 LIMIT $10`,
     [...w.params, page.offset, page.limit],
   );
   return res.rows;

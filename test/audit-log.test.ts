@@ -7,6 +7,7 @@ import { cliEnv, runCli } from './support/cli';
 import { waitFor } from './support/wait';
 import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 import { resolveGroup, signalAction } from '../workflows/quarantine-group.api';
+import { setQuantity, tenantState } from '../workflows/tenant.api';
 import { osUserName } from '../client/actor';
 
 // The one audit log: what the CLI, signals sent straight to Temporal and the system leave in it.
@@ -216,6 +217,27 @@ test('signals sent straight to Temporal are recorded with source temporal, appli
   assert.equal(byAction['quarantine.allocate']!.outcome, 'REFUSED');
   assert.match(byAction['quarantine.allocate']!.reason!, /S-999999/);
   assert.equal(byAction['quarantine.allocate']!.os_user, null);
+});
+
+test('a licence change sent straight to Temporal is recorded with source temporal', async () => {
+  const service = (
+    await sys.db.pool.query<{ id: string; tenant_id: string }>(
+      `SELECT id, tenant_id FROM service WHERE provider_id = $1 ORDER BY id LIMIT 1`,
+      [providerId],
+    )
+  ).rows[0]!;
+  const ref = { providerId, tenantId: service.tenant_id };
+  const licence = (await tenantState(env.client, ref)).licences.find((l) => !l.parentSubscriptionId && l.quantity > 1)!;
+  await setQuantity(env.client, ref, {
+    subscriptionId: licence.subscriptionId,
+    quantity: licence.quantity - 1,
+    by: 'tina',
+  });
+  const [row] = await rows(`actor = 'tina'`);
+  assert.deepEqual(
+    [row!.source, row!.action, row!.target, row!.provider_id, row!.outcome, row!.details!.quantity],
+    ['temporal', 'tenant.set-quantity', service.id, providerId, 'APPLIED', licence.quantity - 1],
+  );
 });
 
 test('a request id reused in a group for another action is refused, saying so; the same action again is a retry', async () => {

@@ -24,13 +24,16 @@ UPDATE audit_event SET
   principal = CASE WHEN source = 'console' AND kind NOT IN ('login.failed', 'login.rate-limited') THEN actor END,
   os_user   = CASE WHEN source = 'cli' THEN actor END;
 
--- The audit listing's filters: newest first within an actor or an action.
+-- The audit listing: newest first (by when, as people read it: a row's time is its transaction's
+-- start, so ids can commit out of that order), and its filters.
+CREATE INDEX audit_event_at ON audit_event (at DESC, id DESC);
 CREATE INDEX audit_event_action ON audit_event (action, id);
 CREATE INDEX audit_event_actor ON audit_event (actor, id);
 
 -- Down Migration
 DROP INDEX audit_event_actor;
 DROP INDEX audit_event_action;
+DROP INDEX audit_event_at;
 DELETE FROM audit_event WHERE source = 'temporal';
 ALTER TABLE audit_event DROP CONSTRAINT audit_event_source_check;
 ALTER TABLE audit_event ADD CONSTRAINT audit_event_source_check CHECK (source IN ('console', 'cli', 'system'));
