@@ -22,7 +22,6 @@ const READING_PATHS = new Set(['rates.export']);
 /** Commands that change something only with an option; without it they preview. */
 const CHANGES_ONLY_WITH: Record<string, (opts: Record<string, unknown>) => boolean> = {
   'billing.rerate': (o) => o.apply === true,
-  'tenant.cancel': (o) => o.preview !== true,
 };
 
 /** `rates set` → `rates.set`. */
@@ -36,6 +35,8 @@ export function commandPath(command: Command<unknown[], Record<string, unknown>>
 export function changesSomething(path: string, opts: Record<string, unknown>): boolean {
   const name = path.split('.').at(-1) ?? path;
   if (READING_NAMES.has(name) || READING_PATHS.has(path)) return false;
+  // A preview shows what a command would do, and does nothing (`tenant cancel --preview`).
+  if (opts.preview === true || opts.dryRun === true) return false;
   return CHANGES_ONLY_WITH[path]?.(opts) ?? true;
 }
 

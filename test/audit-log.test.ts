@@ -9,6 +9,8 @@ import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 import { resolveGroup, signalAction } from '../workflows/quarantine-group.api';
 import { setQuantity, tenantState } from '../workflows/tenant.api';
 import { osUserName } from '../client/actor';
+import { changesSomething, commandDetails } from '../client/audit';
+import { requestAction } from '../client/console/audit';
 
 // The one audit log: what the CLI, signals sent straight to Temporal and the system leave in it.
 let env: TestWorkflowEnvironment;
@@ -59,6 +61,47 @@ async function rows(where: string, params: unknown[] = []): Promise<Row[]> {
 const count = async () =>
   (await sys.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_event')).rows[0]!.n;
 
+test('which commands are audited, what their rows name, and no secret among the details', () => {
+  assert.equal(changesSomething('rates.set', {}), true);
+  assert.equal(changesSomething('tenant.set-contact', {}), true, 'a command nobody listed is audited');
+  for (const path of ['rates.list', 'quarantine.show', 'schedule.describe', 'billing.report', 'audit', 'rates.export'])
+    assert.equal(changesSomething(path, {}), false, path);
+  assert.equal(changesSomething('tenant.cancel', { preview: true }), false);
+  assert.equal(changesSomething('billing.rerate', {}), false);
+  assert.equal(changesSomething('billing.rerate', { apply: true }), true);
+
+  assert.deepEqual(
+    commandDetails(['provider'], ['p-1'], {
+      clientId: 'id',
+      clientSecret: 's3cr3t',
+      clientSecretStdin: true,
+      password: 'pw',
+      json: true,
+      note: undefined,
+    }),
+    {
+      provider: 'p-1',
+      clientId: 'id',
+      clientSecret: '[not recorded]',
+      clientSecretStdin: true,
+      password: '[not recorded]',
+    },
+  );
+
+  assert.deepEqual(requestAction('/rates/:providerId/:edit', { providerId: 'p-1', edit: 'set' }, {}), {
+    action: 'rates.set',
+    target: 'p-1',
+  });
+  assert.deepEqual(requestAction('/quarantine/group/action', {}, { action: 'writeOff', key: 'p-1|X|t' }), {
+    action: 'quarantine.write-off',
+    target: 'p-1|X|t',
+  });
+  assert.deepEqual(requestAction('/users/:action', { action: 'add' }, { username: 'bea' }), {
+    action: 'users.add',
+    target: 'bea',
+  });
+});
+
 test('CLI: a command that changes something is one row, applied or refused with its error; a listing is none', async () => {
   const product = (
     await sys.db.pool.query<{ p: string }>(
@@ -70,7 +113,10 @@ test('CLI: a command that changes something is one row, applied or refused with 
   const before = await count();
   assert.equal((await csp(['rates', 'list', providerId])).code, 0);
   assert.equal((await csp(['audit'])).code, 0);
-  assert.equal(await count(), before, 'listings are not audited');
+  const tenant = sys.sim.dataset.providers[0]!.tenants[0]!.domain;
+  const preview = await csp(['tenant', 'cancel', tenant, '--preview', '--json']);
+  assert.equal(preview.code, 0, preview.err);
+  assert.equal(await count(), before, 'listings and previews are not audited');
 
   const set = await csp([
     'rates',
