@@ -311,6 +311,17 @@ test('bulk write-off of the checked groups: each one through its own action, aud
       keys.map((k, i) => [k, 'alice', 'alice', i > 0 ? 'APPLIED' : 'REJECTED', 'trial licences, never billable']),
     );
     assert.equal(new Set(actions.rows.map((a) => a.request_id)).size, 3, 'each group its own request id');
+    // The one audit log: a row per group, with its own outcome, as the signed-in user.
+    const audit = await sys.db.pool.query<{ target: string; outcome: string; reason: string | null }>(
+      `SELECT target, outcome, reason FROM audit_event
+        WHERE action = 'quarantine.write-off' AND principal = 'alice' AND target = ANY($1::text[])`,
+      [keys],
+    );
+    assert.deepEqual(
+      audit.rows.map((a) => `${a.target} ${a.outcome}`).sort(),
+      keys.map((k) => `${k} ${k === keys[0] ? 'REFUSED' : 'APPLIED'}`).sort(),
+    );
+    assert.match(audit.rows.find((a) => a.target === keys[0])!.reason ?? '', /already resolved/);
   } finally {
     await context.close();
   }

@@ -16,6 +16,9 @@ interface Pending {
   error?: string;
 }
 
+/** A form's action as the audit log names it: `writeOff` → `write-off`. */
+export const actionWord = (formAction: string): string => formAction.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 /**
  * What a request asks for, from its route: its static segments and its verb parameters
  * (`POST /rates/:providerId/:edit` with edit=set → `rates.set`), or the form's `action`
@@ -34,8 +37,7 @@ export function requestAction(
     else parts.push(params[segment.slice(1)] ?? segment);
   }
   const formAction = str(body.action);
-  const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  const action = /^[a-zA-Z-]{1,40}$/.test(formAction) ? `${parts[0]}.${kebab(formAction)}` : parts.join('.');
+  const action = /^[a-zA-Z-]{1,40}$/.test(formAction) ? `${parts[0]}.${actionWord(formAction)}` : parts.join('.');
   target ??= TARGET_FIELDS.map((f) => str(body[f])).find((v) => v !== '') ?? null;
   return { action: action || 'home', target };
 }

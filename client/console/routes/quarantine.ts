@@ -1,6 +1,8 @@
 import { hash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { listProviders } from '../../../db/providers';
+import { recordAudit } from '../../../db/audit-events';
+import { actionWord } from '../audit';
 import { countGroupLines, groupNames, listGroupLines, providerServices } from '../../../db/console-views';
 import { listQuarantineActions } from '../../../db/quarantine-actions';
 import {
@@ -172,6 +174,20 @@ export async function quarantineRoutes(app: FastifyInstance, ctx: ConsoleContext
       );
       results.push(...done.map((r, j) => ({ key: chunk[j]!, name: names.get(chunk[j]!) ?? chunk[j]!, ...r })));
     }
+    // The audit log has one row per group (its own outcome), not one for the whole form.
+    for (const r of results)
+      await recordAudit(pool, {
+        actor: by,
+        principal: by,
+        source: 'console',
+        action: `quarantine.${actionWord(action)}`,
+        target: r.key,
+        providerId: parseGroupKey(r.key).providerId,
+        outcome: r.outcome === 'APPLIED' || r.outcome === 'RUNNING' ? 'APPLIED' : 'REFUSED',
+        reason: r.outcome === 'REFUSED' || r.outcome === 'FAILED' ? r.text : null,
+        details: { bulk: bulkId, ...(action === 'allocate' ? { serviceId } : {}), reason, result: r.text },
+        remoteAddr: request.ip,
+      });
     return reply.page('quarantine-bulk', {
       title: `Bulk ${BULK_LABELS[action]}`,
       action: BULK_LABELS[action],
