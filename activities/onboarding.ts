@@ -31,6 +31,7 @@ import type { CarrierTenant } from '../carrier/schemas';
 import { carrierCustomerContact } from '../carrier/contact';
 import { recordCarrierContacts } from '../db/customer-contacts';
 import { customerKey } from '../core/billing-report';
+import { cataloguePriceList } from './product-catalogue';
 
 /** Tenants stored per transaction: a retry after a crash redoes at most this many. */
 const STORE_BATCH = 200;
@@ -101,6 +102,23 @@ export function onboardingActivities(deps: ActivityDeps) {
     return created;
   }
 
+  /**
+   * The agreement's price list into the product catalogue, so the products and the rate card's
+   * coverage are known before the first cycle. Not needed to discover: a failure is logged, and
+   * each tenant's reconcile reads the list again.
+   */
+  async function catalogueAgreement(client: RhipeClient, providerId: string, agreement: string): Promise<void> {
+    try {
+      await cataloguePriceList(
+        deps.pool,
+        providerId,
+        await withRequestRetry(() => client.getPriceList(agreement, new Date())),
+      );
+    } catch (err) {
+      deps.log.warn({ providerId, agreement, error: (err as Error).message }, 'price list not read during discovery');
+    }
+  }
+
   async function readAgreement(
     client: RhipeClient,
     providerId: string,
@@ -112,6 +130,7 @@ export function onboardingActivities(deps: ActivityDeps) {
     const listed = new Map<string, CarrierTenant>();
     if (agreement !== null) {
       for (const t of await withRequestRetry(() => client.listTenants(agreement))) listed.set(t.TenantId, t);
+      await catalogueAgreement(client, providerId, agreement);
     }
     const found: Array<{ known: DiscoveredTenant; detail: CarrierTenant }> = [];
     const singles: DiscoveredTenant[] = [];

@@ -28,6 +28,7 @@ import type {
   ProductLimits,
 } from '../workflows/tenant.api';
 import type { TenantWorkflowsStep } from '../workflows/onboarding.api';
+import { cataloguePriceList } from './product-catalogue';
 
 /** Tenant workflows started at once by ensureTenantWorkflowsStep (one start after another took minutes for thousands). */
 export const TENANT_START_CONCURRENCY = 16;
@@ -81,6 +82,7 @@ export function tenantActivities(deps: ActivityDeps) {
     const products: ProductLimits[] = [];
     if (contract) {
       const list = await client.getPriceList(contract, new Date());
+      await cataloguePriceList(deps.pool, providerId, list);
       for (const g of list.ProductGroups) {
         for (const p of g.Products)
           products.push({

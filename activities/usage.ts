@@ -25,6 +25,7 @@ import type { UsagePage } from '../carrier/client';
 import { usageWindow, type UsageWindow } from '../core/usage-window';
 import { needsAdminAttention } from '../core/attention';
 import { Slots } from '../lib/concurrency';
+import { ProductsOnLines } from './product-catalogue';
 
 type DecidedLine = ReceivedLine & { decision: Decision | null };
 
@@ -111,11 +112,18 @@ export function usageActivities(deps: ActivityDeps) {
         // beside the one still running. A hung request ends at the carrier's timeout.
         const activity = Context.current();
         const alive = setInterval(() => activity.heartbeat({ pagesStored: totals.pages }), ALIVE_EVERY_MS);
+        // The products on this call's lines, kept in the catalogue once the call ends.
+        const products = new ProductsOnLines();
         try {
           return await fetchPages(cursor);
         } finally {
           clearInterval(alive);
           release();
+          await products
+            .keep(deps.pool, input.providerId)
+            .catch((err: Error) =>
+              deps.log.warn({ cycleId: input.cycleId, error: err.message }, 'products seen on usage lines not kept'),
+            );
         }
         async function fetchPages(cursor: FetchCursor): Promise<FetchResult> {
           const client = await carrierFor(deps, input.providerId);
@@ -147,6 +155,7 @@ export function usageActivities(deps: ActivityDeps) {
           const prepare = (page: UsagePage): PreparedPage => {
             const started = Date.now();
             const lines = receivedLines(page.records, page.texts);
+            products.note(lines);
             ms.lines += Date.now() - started;
             const prepared = {
               page,

@@ -10,6 +10,8 @@ import { Decimal } from '../core/money';
 import { normalizeGuid, isGuid } from '../core/guid';
 import { autoCleanse } from '../activities/quarantine-notify';
 import { repricedOpenMonths, type RepricedMonth } from '../activities/rerate';
+import { productCatalogue } from '../db/product-catalogue';
+import { findProduct } from '../core/product-catalogue';
 
 /**
  * Rate card edits, the same for `csp rates` and the web console: the same checks (core/rate-card),
@@ -81,7 +83,7 @@ export async function setRate(
   input: RuleInput,
   by: RateEditor,
 ): Promise<RuleChange & { cleansing: number; repriced: RepricedMonth[] }> {
-  const rule = checkRuleInput(input);
+  const rule = checkRuleInput({ ...input, productId: await productIdFor(deps.pool, provider.id, input.productId) });
   if (rule.serviceId) await requireOwnService(deps.pool, provider, rule.serviceId);
   const change = await changeRateRule(
     deps.pool,
@@ -143,6 +145,14 @@ export async function setDefaultMarkup(
   const change = await changeDefaultMarkup(deps.pool, provider.id, provider.currency, value, by);
   const groups = value === null ? [] : await autoCleanse(deps, provider.id, { kind: 'rateAdded', productId: null });
   return { ...change, cleansing: groups.length, repriced: await repricedOpenMonths(deps.pool, provider.id, null) };
+}
+
+/** The product GUID a name or GUID stands for among the provider's products; RateEditError names the candidates. */
+export async function productIdFor(pool: Pool, providerId: string, ref: unknown): Promise<unknown> {
+  if (typeof ref !== 'string') return ref;
+  const found = findProduct(await productCatalogue(pool, providerId), ref);
+  if (!found.ok) throw new RateEditError(found.problem);
+  return found.product.productId;
 }
 
 async function requireOwnService(pool: Pool, provider: ProviderView, serviceId: string): Promise<void> {

@@ -10,8 +10,8 @@ export function parseLosslessJson(text: string): unknown {
   return parse(text);
 }
 
-export function stringifyLossless(value: unknown): string {
-  const out = stringify(value);
+export function stringifyLossless(value: unknown, space?: number): string {
+  const out = stringify(value, undefined, space);
   if (out === undefined) throw new Error('value cannot be serialised as JSON');
   return out;
 }
@@ -23,6 +23,11 @@ export function stringifyLossless(value: unknown): string {
  */
 export class SharedNumber extends LosslessNumber {
   decimal: Decimal | null | undefined = undefined;
+}
+
+/** A decimal written as an exact JSON number (null stays null). */
+export function exactJsonNumber(value: Decimal | null): LosslessNumber | null {
+  return value === null ? null : new LosslessNumber(decimalText(value));
 }
 
 /** Exact Decimal of a JSON number; null for anything else (strings, booleans, null, absurd magnitudes). */

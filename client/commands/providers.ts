@@ -25,6 +25,51 @@ import { ensureUsageSchedule } from '../../workflows/usage-cycle.api';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { configSchema } from '../../config';
+import { userInfo } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import { RateEditError, checkMarkupInput, negativeMarkupProblem, setDefaultMarkup } from '../rate-changes';
+import { providerCoverage } from '../rate-catalogue';
+import { coverageText } from '../../core/product-catalogue';
+
+/** A provider's first default markup: a percent (not negative: that needs rates default-markup --allow-negative) or "none". */
+function checkProviderMarkup(percent: string): string {
+  try {
+    const value = checkMarkupInput(percent);
+    const negative = value === null ? null : negativeMarkupProblem(value);
+    if (negative)
+      throw new RateEditError(
+        negative.replace(
+          ' with --allow-negative',
+          ' with `rates default-markup … --allow-negative` once the provider is added',
+        ),
+      );
+  } catch (err) {
+    if (err instanceof RateEditError) throw new UserError(`--default-markup: ${err.message}`);
+    throw err;
+  }
+  return percent.trim();
+}
+
+/** Asked for on a terminal when --default-markup is absent, until the answer is a percent or "none". */
+async function askDefaultMarkup(): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    for (;;) {
+      const answer = (
+        await rl.question(
+          'Default markup % over the carrier cost for products without a rate rule ("none" to quarantine them as NO_RATE_CARD): ',
+        )
+      ).trim();
+      try {
+        return checkProviderMarkup(answer);
+      } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n`);
+      }
+    }
+  } finally {
+    rl.close();
+  }
+}
 
 function cycleTimes(v: string): string[] {
   const parsed = configSchema.shape.CYCLE_TIMES.safeParse(v);
@@ -77,9 +122,15 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
     .option('--currency <code>', 'the provider billing currency', 'AUD')
     .option('--time-zone <tz>', 'time zone of the usage schedule')
     .option('--cycle-times <list>', 'usage cycle times of day, comma-separated HH:MM')
+    .option(
+      '--default-markup <percent|none>',
+      'markup % over the carrier cost for products without a rate rule; "none" quarantines them as NO_RATE_CARD (asked for on a terminal when absent)',
+    )
     .option('--json', 'print JSON')
     .action(async (o) => {
       refuseSecretOnCommandLine(o);
+      // Checked before anything else; negative markups are set afterwards, confirmed (rates default-markup --allow-negative).
+      if (o.defaultMarkup !== undefined) checkProviderMarkup(o.defaultMarkup);
       const c = ctx();
       const details = {
         name: o.name,
@@ -91,7 +142,26 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       };
       // Everything that needs no connection first: swapped or malformed credentials are said even with nothing running.
       checkNewProvider(details);
+      const markup = o.defaultMarkup ?? (process.stdin.isTTY && !o.json ? await askDefaultMarkup() : undefined);
+      if (markup === undefined)
+        process.stderr.write(
+          'no --default-markup given: the rate card keeps its default markup (none for a new provider: products without a rule quarantine as NO_RATE_CARD)\n',
+        );
       const { provider: p, resumed, handle } = await startAddProvider(await c.providerContext(), details);
+      // Set before the first cycle, so it bills what no rule covers.
+      const defaultMarkup =
+        markup === undefined
+          ? undefined
+          : (
+              await setDefaultMarkup(
+                { pool: await c.db(), temporal: await c.temporal(), taskQueue: c.cfg.TASK_QUEUE },
+                p,
+                markup,
+                { actor: userInfo().username, source: 'cli' },
+              ).catch((err) => {
+                throw err instanceof RateEditError ? new UserError(`--default-markup: ${err.message}`) : err;
+              })
+            ).new;
       const onboarding = await watchOnboarding(
         handle,
         p.id,
@@ -99,6 +169,7 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
           ? null
           : `${resumed ? 'continuing the unfinished onboarding of' : 'onboarding'} ${p.id} (${p.name}); Ctrl-C stops watching, not the onboarding`,
       );
+      const coverage = await providerCoverage(await c.db(), p.id);
       printObject(
         {
           provider: p.id,
@@ -109,9 +180,14 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
           servicesCreated: onboarding.servicesCreated,
           flaggedGone: onboarding.flaggedGone,
           schedule: onboarding.schedule,
+          ...(defaultMarkup === undefined
+            ? {}
+            : { defaultMarkup: defaultMarkup === null ? 'none' : `${defaultMarkup}%` }),
+          rateCardCoverage: coverage,
         },
         !!o.json,
       );
+      if (!o.json) process.stdout.write(`${coverageText(coverage)}\n`);
     });
 
   provider

@@ -20,7 +20,15 @@ import { parseLosslessJson } from '../../lib/lossless';
 import { autoCleanse } from '../../activities/quarantine-notify';
 import { rerateHint } from '../../activities/rerate';
 import { printRows } from '../output';
+import { isGuid } from '../../core/guid';
 import { UserError } from '../errors';
+import { productCatalogue } from '../../db/product-catalogue';
+import { pricedCardJson, pricedRules } from '../rate-catalogue';
+import { displayMoney } from '../display';
+import type { Decimal } from '../../core/money';
+
+/** Stands in for a product given by name while the rest of a rule is checked. */
+const ANY_PRODUCT = '00000000-0000-0000-0000-000000000000';
 
 export function rateCommands(program: Command, ctx: () => CliContext): void {
   const rates = program
@@ -44,20 +52,28 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
     .option('--json', 'print JSON')
     .action(async (ref: string, o) => {
       const p = await providerOf(ref);
-      const card = await getRateCard(await ctx().db(), p.id);
+      const db = await ctx().db();
+      const card = await getRateCard(db, p.id);
+      const rules = pricedRules(card, await productCatalogue(db, p.id));
       if (o.json) {
-        process.stdout.write(card ? rateCardJson(card) : 'null\n');
+        process.stdout.write(pricedCardJson(card, p.currency, rules));
         return;
       }
+      const currency = card?.currency ?? p.currency;
       process.stdout.write(
-        `currency ${card?.currency ?? p.currency}; default markup ${card?.defaultMarkupPercent ? `${card.defaultMarkupPercent.toFixed()}%` : 'none (unrated products are quarantined)'}\n`,
+        `currency ${currency}; default markup ${card?.defaultMarkupPercent ? `${card.defaultMarkupPercent.toFixed()}%` : 'none (unrated products are quarantined)'}; cost, RRP and sell price per licence per full period\n`,
       );
+      const money = (d: Decimal | null) => (d ? displayMoney(d, currency) : '');
       printRows(
-        (card?.rules ?? []).map((r) => ({
+        rules.map((r) => ({
           product: r.productId,
+          productName: r.productName ?? '(name not known yet)',
           service: r.serviceId ?? '(all)',
           kind: r.kind,
           value: r.value?.toFixed() ?? '',
+          cost: money(r.unitCost),
+          rrp: money(r.unitRrp),
+          sellPrice: money(r.sellPrice),
         })),
         false,
       );
@@ -85,7 +101,10 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
   rates
     .command('set <provider>')
     .description('set one rule (replaces the rule for the same product and service)')
-    .requiredOption('--product <guid>', 'product GUID (Rhipe ProductId)')
+    .requiredOption(
+      '--product <name|guid>',
+      "the product's name (as `rates list` and the price list show it) or its GUID (Rhipe ProductId)",
+    )
     .option('--service <id>', 'only for this service')
     .requiredOption('--kind <kind>', 'price | rrp | markup')
     .option('--value <decimal>', 'price per licence per full period, or markup percent')
@@ -93,22 +112,19 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
     .action(async (ref: string, o) => {
       const input = { productId: o.product, serviceId: o.service, kind: o.kind, value: o.value };
       // Refused before anything is looked up (a value whose charges could not be stored, …): exit 2.
+      // A product given by name is looked up in the provider's catalogue later; the rest is checked now.
       try {
-        checkRuleInput(input);
+        checkRuleInput(isGuid(o.product) ? input : { ...input, productId: ANY_PRODUCT });
       } catch (err) {
         throw cliMessage(err);
       }
       const p = await providerOf(ref);
-      const r = await setRate(
-        await edits(),
-        p,
-        { productId: o.product, serviceId: o.service, kind: o.kind, value: o.value },
-        editor(o.by),
-      ).catch((err) => {
+      const r = await setRate(await edits(), p, input, editor(o.by)).catch((err) => {
         throw cliMessage(err);
       });
+      const name = (await productCatalogue(await ctx().db(), p.id)).find((x) => x.productId === r.new!.productId)?.name;
       process.stdout.write(
-        `${p.id}: ${r.new!.kind} rule set for ${r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}\n`,
+        `${p.id}: ${r.new!.kind} rule set for ${name ? `${name} (${r.new!.productId})` : r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}\n`,
       );
       if (r.cleansing) process.stdout.write(`${r.cleansing} quarantine group(s) asked to cleanse themselves\n`);
       if (r.repriced.length) process.stdout.write(`${rerateHint(p.id, r.repriced, r.new!.productId)}\n`);
