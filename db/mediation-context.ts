@@ -21,6 +21,15 @@ export async function loadBillingContext(db: Queryable, providerId: string): Pro
     'SELECT tenant_id, service_id FROM tenant_allocation WHERE provider_id = $1',
     [providerId],
   );
+  return {
+    services: services.rows.map((s) => ({ serviceId: s.id, tenantId: s.tenant_id, cancelledOn: s.cancelled_on })),
+    allocatedTenants: new Map(allocations.rows.map((a) => [a.tenant_id, a.service_id])),
+    card: await loadRateCard(db, providerId),
+  };
+}
+
+/** The provider's rate card alone (null: none yet). */
+export async function loadRateCard(db: Queryable, providerId: string): Promise<RateCard | null> {
   const card = await db.query<{ currency: string; default_markup_percent: string | null }>(
     'SELECT currency, default_markup_percent::text FROM rate_card WHERE provider_id = $1',
     [providerId],
@@ -30,21 +39,17 @@ export async function loadBillingContext(db: Queryable, providerId: string): Pro
     [providerId],
   );
   const cardRow = card.rows[0];
-  return {
-    services: services.rows.map((s) => ({ serviceId: s.id, tenantId: s.tenant_id, cancelledOn: s.cancelled_on })),
-    allocatedTenants: new Map(allocations.rows.map((a) => [a.tenant_id, a.service_id])),
-    card: cardRow
-      ? {
-          currency: cardRow.currency,
-          defaultMarkupPercent:
-            cardRow.default_markup_percent === null ? null : sharedDecimal(cardRow.default_markup_percent),
-          rules: rules.rows.map((r) => ({
-            productId: r.product_id,
-            serviceId: r.service_id,
-            kind: r.kind,
-            value: r.value === null ? null : sharedDecimal(r.value),
-          })),
-        }
-      : null,
-  };
+  return cardRow
+    ? {
+        currency: cardRow.currency,
+        defaultMarkupPercent:
+          cardRow.default_markup_percent === null ? null : sharedDecimal(cardRow.default_markup_percent),
+        rules: rules.rows.map((r) => ({
+          productId: r.product_id,
+          serviceId: r.service_id,
+          kind: r.kind,
+          value: r.value === null ? null : sharedDecimal(r.value),
+        })),
+      }
+    : null;
 }

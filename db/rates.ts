@@ -2,13 +2,13 @@ import type { Pool, PoolClient } from './pool';
 import { inTransaction } from './pool';
 import { decimalText } from '../core/money';
 import type { RateCard, RateRule } from '../core/rating';
-import { loadBillingContext } from './mediation-context';
+import { loadRateCard } from './mediation-context';
 import { recordAudit, type AuditSource } from './audit-events';
 
 type Queryable = Pool | PoolClient;
 
 export async function getRateCard(db: Queryable, providerId: string): Promise<RateCard | null> {
-  return (await loadBillingContext(db, providerId)).card;
+  return loadRateCard(db, providerId);
 }
 
 /** Ensures the provider has a card (its currency is the provider's) and sets its default markup when given. */

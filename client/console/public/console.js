@@ -71,6 +71,22 @@
     });
   }
 
+  // The rate card's product picker (a datalist of names): the chosen product's GUID, cost and RRP beside it.
+  function describePickedProduct() {
+    var input = document.getElementById('product-picker');
+    var out = document.getElementById('product-picked');
+    if (!input || !out || !input.list) return;
+    var show = function () {
+      var text = '';
+      Array.prototype.forEach.call(input.list.options, function (option) {
+        if (option.value === input.value) text = option.textContent;
+      });
+      out.textContent = text;
+    };
+    input.addEventListener('input', show);
+    input.addEventListener('change', show);
+  }
+
   // Buttons marked data-confirm ask before a form is sent.
   document.addEventListener('submit', function (e) {
     var button = e.submitter;
@@ -81,5 +97,6 @@
   document.addEventListener('DOMContentLoaded', function () {
     pollProgress();
     drawCharts();
+    describePickedProduct();
   });
 })();

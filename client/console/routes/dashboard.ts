@@ -8,6 +8,18 @@ import { attentionReasons, byAttention, progressPercent } from '../view';
 import { monthIn } from '../../../core/period';
 import { cycleProgress, nextCycleAt } from '../temporal';
 import type { ConsoleContext } from '../context';
+import { getRateCard } from '../../../db/rates';
+import { cataloguedProductIds } from '../../../db/product-catalogue';
+import { rateCardCoverage, type RateCardCoverage } from '../../../core/product-catalogue';
+
+/** Products the carrier sells that nothing would rate: flagged before the first cycle quarantines their usage. */
+function coverageReasons(c: RateCardCoverage): string[] {
+  const uncovered = c.seen - c.covered;
+  if (c.defaultMarkup || uncovered === 0) return [];
+  return [
+    `${uncovered} of ${c.seen} product${c.seen === 1 ? '' : 's'} without a rate and no default markup: their usage will be quarantined as NO_RATE_CARD`,
+  ];
+}
 
 export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   const { pool } = ctx.deps;
@@ -47,7 +59,9 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext)
     );
     const progress = await liveProgress(cycles.running.map((c) => c.id));
     const schedules = await Promise.all(providers.map((p) => nextCycleAt(ctx.deps, p.id)));
-    const cards = byAttention(
+    const catalogued = await cataloguedProductIds(pool);
+    const cards = await Promise.all(providers.map((p) => getRateCard(pool, p.id)));
+    const providerCards = byAttention(
       providers.map((p, i) => {
         const last = cycles.last.find((c) => c.provider_id === p.id) ?? null;
         const reasons = quarantine
@@ -64,10 +78,13 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext)
           lastCycleError: last?.error ?? null,
           quarantinedLines: reasons.reduce((n, r) => n + r.lines, 0),
         };
+        const coverage = rateCardCoverage(cards[i] ?? null, catalogued.get(p.id) ?? []);
         return {
           ...health,
           provider: p,
-          attention: attentionReasons(health),
+          attention: [...attentionReasons(health), ...coverageReasons(coverage)],
+          coverage,
+          defaultMarkup: cards[i]?.defaultMarkupPercent?.toFixed() ?? null,
           last,
           running: cycles.running
             .filter((c) => c.provider_id === p.id)
@@ -79,7 +96,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext)
         };
       }),
     );
-    return reply.page('dashboard', { title: 'Dashboard', cards, anyRunning: cycles.running.length > 0 });
+    return reply.page('dashboard', { title: 'Dashboard', cards: providerCards, anyRunning: cycles.running.length > 0 });
   });
 
   // Polled by the dashboard's script while cycles run: the progress bars move without a reload.

@@ -2,11 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import { listProviders } from '../../../db/providers';
 import { getRateCard } from '../../../db/rates';
 import { countAudit, listAudit } from '../../../db/audit-events';
-import { knownProducts, providerServices } from '../../../db/console-views';
+import { providerServices } from '../../../db/console-views';
+import { productCatalogue } from '../../../db/product-catalogue';
+import { ruleForAllServices } from '../../../core/product-catalogue';
+import { pricedRules } from '../../rate-catalogue';
+import { displayMoney } from '../../display';
 import { pageOf } from '../view';
 import { RateEditError, removeRate, setDefaultMarkup, setRate, type RateEditor } from '../../rate-changes';
 import { HttpError, str, type ConsoleContext } from '../context';
 import type { RepricedMonth } from '../../../activities/rerate';
+import type { ProviderView } from '../../../db/providers';
 
 /** Field paths of core/rate-card's messages, as the form labels them. */
 const formMessage = (m: string) =>
@@ -32,9 +37,10 @@ export async function rateRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
     const provider = providers.find((p) => p.id === str(q.provider)) ?? providers[0];
     if (!provider) return reply.page('rates', { title: 'Rates', providers, provider: null });
     const card = await getRateCard(pool, provider.id);
-    const products = await knownProducts(pool, provider.id);
-    const names = new Map(products.map((p) => [p.product_id, p.product_name]));
-    const rules = card?.rules ?? [];
+    const products = await productCatalogue(pool, provider.id);
+    const rules = pricedRules(card, products);
+    // Products whose lines no rule (nor the default markup) rates on every service: NO_RATE_CARD.
+    const uncovered = products.filter((x) => ruleForAllServices(card, x.productId) === null);
     const rulePage = pageOf(rules.length, q.page);
     const auditFilter = { kindPrefix: 'rate.', providerId: provider.id };
     const auditPage = pageOf(await countAudit(pool, auditFilter), q.auditPage, 10);
@@ -44,8 +50,8 @@ export async function rateRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
       providers,
       provider,
       card,
-      names,
       products,
+      uncovered,
       services: await providerServices(pool, provider.id),
       rules: rules.slice(rulePage.offset, rulePage.offset + rulePage.size),
       rulePage,
@@ -54,6 +60,17 @@ export async function rateRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
       query: q,
     });
   });
+
+  /** After a rule is set: its product by name, and what a licence sells for under it. */
+  const sellsAt = async (provider: ProviderView, set: { productId: string; serviceId: string | null }) => {
+    const rules = pricedRules(await getRateCard(pool, provider.id), await productCatalogue(pool, provider.id));
+    const rule = rules.find((x) => x.productId === set.productId && x.serviceId === set.serviceId);
+    if (!rule?.productName) return '';
+    const price = rule.sellPrice
+      ? ` sells at ${displayMoney(rule.sellPrice, provider.currency)} per licence per full period`
+      : '';
+    return ` ${rule.productName}${price}.`;
+  };
 
   const editor = (request: { session: { user: { username: string } } | null; ip: string }): RateEditor => ({
     actor: request.session!.user.username,
@@ -82,7 +99,7 @@ export async function rateRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
         const shown = (x: typeof r.old) => (x ? `${x.kind}${x.value !== null ? ` ${x.value}` : ''}` : 'no rule');
         await ctx.flash(request, {
           kind: 'ok',
-          text: `Rule for ${r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}: ${shown(r.old)} → ${shown(r.new)}.${r.cleansing ? ` ${r.cleansing} quarantine group(s) asked to cleanse themselves.` : ''}${repricedText(r.repriced)}`,
+          text: `Rule for ${r.new!.productId}${r.new!.serviceId ? ` on ${r.new!.serviceId}` : ''}: ${shown(r.old)} → ${shown(r.new)}.${await sellsAt(provider, r.new!)}${r.cleansing ? ` ${r.cleansing} quarantine group(s) asked to cleanse themselves.` : ''}${repricedText(r.repriced)}`,
         });
       } else if (params.edit === 'remove') {
         const r = await removeRate(edits, provider, str(body.productId), str(body.serviceId), editor(request));
