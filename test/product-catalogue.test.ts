@@ -10,6 +10,8 @@ import { parseLosslessJson } from '../lib/lossless';
 import type { LosslessNumber } from 'lossless-json';
 import { runUsageCycleNow } from '../workflows/usage-cycle.api';
 import type { ProviderView } from '../db/providers';
+import { PassThrough } from 'node:stream';
+import { askDefaultMarkup } from '../client/markup-input';
 
 let env: TestWorkflowEnvironment;
 let sys: TestSystem;
@@ -206,4 +208,28 @@ test('provider add --default-markup none, and without it off a terminal: no mark
   });
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--default-markup: a negative default markup \(-5%\)/);
+});
+
+test('on a terminal without --default-markup, the markup is asked for until it is a percent or "none"', async () => {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let said = '';
+  output.on('data', (d: Buffer) => (said += d.toString()));
+  const answer = askDefaultMarkup(input, output);
+  input.write('lots\n');
+  await new Promise((r) => setImmediate(r));
+  input.write('-5\n');
+  await new Promise((r) => setImmediate(r));
+  input.write(' 12.5 \n');
+  assert.equal(await answer, '12.5');
+  assert.match(
+    said,
+    /Default markup % over the carrier cost for products without a rate rule \("none" to quarantine them as NO_RATE_CARD\): /,
+  );
+  assert.match(said, /--default-markup: percent must be a decimal number or "none"/);
+  assert.match(said, /--default-markup: a negative default markup \(-5%\)/);
+  const none = new PassThrough();
+  const asked = askDefaultMarkup(none, new PassThrough());
+  none.write('none\n');
+  assert.equal(await asked, 'none');
 });

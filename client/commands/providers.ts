@@ -26,50 +26,10 @@ import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { configSchema } from '../../config';
 import { userInfo } from 'node:os';
-import { createInterface } from 'node:readline/promises';
-import { RateEditError, checkMarkupInput, negativeMarkupProblem, setDefaultMarkup } from '../rate-changes';
+import { RateEditError, setDefaultMarkup } from '../rate-changes';
+import { askDefaultMarkup, checkProviderMarkup } from '../markup-input';
 import { providerCoverage } from '../rate-catalogue';
 import { coverageText } from '../../core/product-catalogue';
-
-/** A provider's first default markup: a percent (not negative: that needs rates default-markup --allow-negative) or "none". */
-function checkProviderMarkup(percent: string): string {
-  try {
-    const value = checkMarkupInput(percent);
-    const negative = value === null ? null : negativeMarkupProblem(value);
-    if (negative)
-      throw new RateEditError(
-        negative.replace(
-          ' with --allow-negative',
-          ' with `rates default-markup … --allow-negative` once the provider is added',
-        ),
-      );
-  } catch (err) {
-    if (err instanceof RateEditError) throw new UserError(`--default-markup: ${err.message}`);
-    throw err;
-  }
-  return percent.trim();
-}
-
-/** Asked for on a terminal when --default-markup is absent, until the answer is a percent or "none". */
-async function askDefaultMarkup(): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    for (;;) {
-      const answer = (
-        await rl.question(
-          'Default markup % over the carrier cost for products without a rate rule ("none" to quarantine them as NO_RATE_CARD): ',
-        )
-      ).trim();
-      try {
-        return checkProviderMarkup(answer);
-      } catch (err) {
-        process.stderr.write(`${(err as Error).message}\n`);
-      }
-    }
-  } finally {
-    rl.close();
-  }
-}
 
 function cycleTimes(v: string): string[] {
   const parsed = configSchema.shape.CYCLE_TIMES.safeParse(v);
@@ -142,7 +102,9 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
       };
       // Everything that needs no connection first: swapped or malformed credentials are said even with nothing running.
       checkNewProvider(details);
-      const markup = o.defaultMarkup ?? (process.stdin.isTTY && !o.json ? await askDefaultMarkup() : undefined);
+      const markup =
+        o.defaultMarkup ??
+        (process.stdin.isTTY && !o.json ? await askDefaultMarkup(process.stdin, process.stderr) : undefined);
       if (markup === undefined)
         process.stderr.write(
           'no --default-markup given: the rate card keeps its default markup (none for a new provider: products without a rule quarantine as NO_RATE_CARD)\n',
