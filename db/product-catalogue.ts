@@ -19,6 +19,13 @@ const columns = (products: readonly SeenProduct[]) => [
   products.map((p) => p.unitRrp),
 ];
 
+/** One statement for a batch of products from one source ($1 the provider, $2…$5 the columns); the caller says what a conflict updates. */
+const upsertSeen = (source: 'price_list' | 'usage') =>
+  `INSERT INTO product_catalogue AS c (provider_id, product_id, product_name, unit_cost, unit_rrp, source)
+   SELECT DISTINCT ON (id) $1, id, name, cost, rrp, '${source}'
+     FROM unnest($2::text[], $3::text[], $4::numeric[], $5::numeric[]) AS p(id, name, cost, rrp)
+   ON CONFLICT (provider_id, product_id) DO UPDATE SET`;
+
 /**
  * The price list's products, in one statement: the price list names and prices a product over
  * any other source. A row already as given is not written again (every tenant's reconcile reads
@@ -27,10 +34,7 @@ const columns = (products: readonly SeenProduct[]) => [
 export async function recordPriceList(db: Queryable, providerId: string, products: readonly SeenProduct[]) {
   if (products.length === 0) return;
   await db.query(
-    `INSERT INTO product_catalogue AS c (provider_id, product_id, product_name, unit_cost, unit_rrp, source)
-     SELECT DISTINCT ON (id) $1, id, name, cost, rrp, 'price_list'
-       FROM unnest($2::text[], $3::text[], $4::numeric[], $5::numeric[]) AS p(id, name, cost, rrp)
-     ON CONFLICT (provider_id, product_id) DO UPDATE SET
+    `${upsertSeen('price_list')}
        product_name = EXCLUDED.product_name, unit_cost = EXCLUDED.unit_cost, unit_rrp = EXCLUDED.unit_rrp,
        source = 'price_list', updated_at = now()
      WHERE (c.product_name, c.unit_cost, c.unit_rrp, c.source)
@@ -46,10 +50,7 @@ export async function recordPriceList(db: Queryable, providerId: string, product
 export async function recordUsageProducts(db: Queryable, providerId: string, products: readonly SeenProduct[]) {
   if (products.length === 0) return;
   await db.query(
-    `INSERT INTO product_catalogue AS c (provider_id, product_id, product_name, unit_cost, unit_rrp, source)
-     SELECT DISTINCT ON (id) $1, id, name, cost, rrp, 'usage'
-       FROM unnest($2::text[], $3::text[], $4::numeric[], $5::numeric[]) AS p(id, name, cost, rrp)
-     ON CONFLICT (provider_id, product_id) DO UPDATE SET
+    `${upsertSeen('usage')}
        product_name = coalesce(c.product_name, EXCLUDED.product_name),
        unit_cost = coalesce(c.unit_cost, EXCLUDED.unit_cost),
        unit_rrp = coalesce(c.unit_rrp, EXCLUDED.unit_rrp),
