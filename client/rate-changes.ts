@@ -105,6 +105,7 @@ export async function removeRate(
   serviceId: unknown,
   by: RateEditor,
 ): Promise<RuleChange & { repriced: RepricedMonth[] }> {
+  productId = await productIdFor(deps.pool, provider.id, productId);
   if (!isGuid(productId)) throw new RateEditError('rule.productId must be a product GUID');
   const service = typeof serviceId === 'string' && serviceId.trim() !== '' ? serviceId.trim() : null;
   const change = await changeRateRule(

@@ -122,6 +122,11 @@ test('rates set takes a product name; a name matching several products or none i
   assert.match(badValue.err, /--value must be a decimal number/);
   const after = (await getRateCard(sys.db.pool, harbour.id))!.rules.filter((r) => r.productId === visio.productId);
   assert.equal(after.length, 1, 'nothing changed by the refused ones');
+
+  const removed = await csp(['rates', 'remove', harbour.id, '--product', 'Visio Plan 2']);
+  assert.equal(removed.code, 0, removed.err);
+  const left = (await getRateCard(sys.db.pool, harbour.id))!.rules.filter((r) => r.productId === visio.productId);
+  assert.equal(left.length, 0);
 });
 
 test('usage lines name a product only where the price list has not', async () => {

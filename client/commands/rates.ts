@@ -154,7 +154,7 @@ export function rateCommands(program: Command, ctx: () => CliContext): void {
   rates
     .command('remove <provider>')
     .description('remove one rule (its products then fall back to a less specific rule or quarantine)')
-    .requiredOption('--product <guid>', 'product GUID')
+    .requiredOption('--product <name|guid>', "the product's name or GUID")
     .option('--service <id>', 'the service of a service rule')
     .option('--by <name>', 'who removes it, for the audit trail (default: your OS user)')
     .action(async (ref: string, o) => {
