@@ -192,21 +192,3 @@ export async function searchTenants(
   );
   return res.rows;
 }
-
-/** Product names known for a provider (from its tenants' licences), for rate card pickers. */
-export async function knownProducts(
-  db: Queryable,
-  providerId: string,
-): Promise<Array<{ product_id: string; product_name: string | null }>> {
-  const res = await db.query<{ product_id: string; product_name: string | null }>(
-    `SELECT lower(product_id) AS product_id, min(product_name) AS product_name FROM licence WHERE provider_id = $1 GROUP BY lower(product_id)
-     UNION
-     SELECT lower(product_ref), min(raw::jsonb ->> 'OfferName') FROM usage_line
-      WHERE provider_id = $1 AND status = 'QUARANTINED' AND reason = 'NO_RATE_CARD' AND product_ref IS NOT NULL GROUP BY lower(product_ref)
-     ORDER BY 2 NULLS LAST, 1`,
-    [providerId],
-  );
-  // The same product can come from both sources; keep the first (named) one.
-  const seen = new Set<string>();
-  return res.rows.filter((r) => !seen.has(r.product_id) && seen.add(r.product_id));
-}
