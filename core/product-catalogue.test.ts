@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Decimal } from './money';
 import {
+  coverageSummary,
   coverageText,
   findProduct,
   rateCardCoverage,
@@ -79,4 +80,9 @@ test('coverage: product rules for every service, or the default markup for all; 
     coverageText(rateCardCoverage(card, ids)),
     /^rate card covers 1 of 3 products seen; uncovered products quarantine as NO_RATE_CARD/,
   );
+  assert.equal(
+    coverageSummary(rateCardCoverage(card, ids)),
+    'covers 1 of 3 products seen; the rest quarantine as NO_RATE_CARD',
+  );
+  assert.equal(coverageSummary(rateCardCoverage(card, [])), 'no products seen at the carrier yet');
 });

@@ -107,11 +107,17 @@ export function rateCardCoverage(card: RateCard | null, productIds: readonly str
   };
 }
 
+/** The coverage in a few words: "covers 7 of 8 products seen; the rest quarantine as NO_RATE_CARD". */
+export function coverageSummary(c: RateCardCoverage): string {
+  if (c.seen === 0) return 'no products seen at the carrier yet';
+  if (c.covered === c.seen) return `covers all ${c.seen} products seen`;
+  return `covers ${c.covered} of ${c.seen} products seen; the rest quarantine as NO_RATE_CARD`;
+}
+
 /** One line for the admin: how much of what the carrier sells the rate card rates, and what to do. */
 export function coverageText(c: RateCardCoverage): string {
   if (c.seen === 0)
-    return 'no products seen yet at the carrier: the rate card coverage is known after the first price list';
-  if (c.covered === c.seen) return `rate card covers all ${c.seen} products seen`;
-  const head = `rate card covers ${c.covered} of ${c.seen} products seen`;
-  return `${head}; uncovered products quarantine as NO_RATE_CARD: set a default markup with \`csp rates default-markup <provider> PERCENT\` or rules with \`csp rates set <provider> --product NAME …\``;
+    return 'no products seen at the carrier yet: the rate card coverage is known after the first price list';
+  if (c.covered === c.seen) return `rate card ${coverageSummary(c)}`;
+  return `rate card covers ${c.covered} of ${c.seen} products seen; uncovered products quarantine as NO_RATE_CARD: set a default markup with \`csp rates default-markup <provider> PERCENT\` or rules with \`csp rates set <provider> --product NAME …\``;
 }

@@ -175,6 +175,8 @@ test('provider add --default-markup sets it before the first cycle and says what
   assert.match(r.out, /defaultMarkup: +15%/);
   assert.match(r.out, new RegExp(`^rate card covers all ${sys.sim.dataset.products.length} products seen$`, 'm'));
   assert.equal((await listed(id)).defaultMarkup, '15');
+  const show = await csp(['provider', 'show', id]);
+  assert.match(show.out, new RegExp(`^rateCard: covers all ${sys.sim.dataset.products.length} products seen$`, 'm'));
 });
 
 test('provider add --default-markup none, and without it off a terminal: no markup, said, and the coverage line', async () => {

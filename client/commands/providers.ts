@@ -29,7 +29,7 @@ import { userInfo } from 'node:os';
 import { RateEditError, setDefaultMarkup } from '../rate-changes';
 import { askDefaultMarkup, checkProviderMarkup } from '../markup-input';
 import { providerCoverage } from '../rate-catalogue';
-import { coverageText } from '../../core/product-catalogue';
+import { coverageSummary, coverageText } from '../../core/product-catalogue';
 
 function cycleTimes(v: string): string[] {
   const parsed = configSchema.shape.CYCLE_TIMES.safeParse(v);
@@ -145,7 +145,8 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
           ...(defaultMarkup === undefined
             ? {}
             : { defaultMarkup: defaultMarkup === null ? 'none' : `${defaultMarkup}%` }),
-          rateCardCoverage: coverage,
+          // In text, the line below says it.
+          ...(o.json ? { rateCardCoverage: coverage } : {}),
         },
         !!o.json,
       );
@@ -188,6 +189,7 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
             (running
               ? `not yet (running: ${running.phase}${running.tenantWorkflows ? `, ${running.tenantWorkflows.done}/${running.tenantWorkflows.total} tenant workflows` : ''})`
               : 'not yet (run the same "provider add" again to continue)'),
+          rateCard: coverageSummary(await providerCoverage(db, p.id)),
           onboardingWorkflow: onboardingWorkflowId(p.id),
           onboardingStatus: live === undefined ? 'not known (Temporal did not answer)' : (live?.status ?? 'none'),
           discovery: d
