@@ -24,12 +24,24 @@ export function checkProviderMarkup(percent: string): string {
 /** Asked for on a terminal when --default-markup is absent, until the answer is a percent or "none". */
 export async function askDefaultMarkup(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<string> {
   const rl = createInterface({ input, output });
+  // Ctrl-C or the end of input at the question stops here, before anything is stored (readline
+  // would only pause, or leave the question unanswered).
+  const stop = new AbortController();
+  rl.on('SIGINT', () => stop.abort());
+  rl.on('close', () => stop.abort());
   try {
     for (;;) {
       const answer = (
-        await rl.question(
-          'Default markup % over the carrier cost for products without a rate rule ("none" to quarantine them as NO_RATE_CARD): ',
-        )
+        await rl
+          .question(
+            'Default markup % over the carrier cost for products without a rate rule ("none" to quarantine them as NO_RATE_CARD): ',
+            { signal: stop.signal },
+          )
+          .catch((err: Error) => {
+            throw err.name === 'AbortError'
+              ? new UserError('stopped at the default markup question: nothing was added')
+              : err;
+          })
       ).trim();
       try {
         return checkProviderMarkup(answer);

@@ -239,4 +239,14 @@ test('on a terminal without --default-markup, the markup is asked for until it i
   const asked = askDefaultMarkup(none, new PassThrough());
   none.write('none\n');
   assert.equal(await asked, 'none');
+  const ended = new PassThrough();
+  const unanswered = askDefaultMarkup(ended, new PassThrough());
+  ended.end();
+  // Bounded: a question left unanswered would otherwise hang here.
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise((resolve) => (timer = setTimeout(() => resolve('still waiting'), 5_000)));
+  await assert.rejects(
+    Promise.race([unanswered, waited]).finally(() => clearTimeout(timer)),
+    /stopped at the default markup question: nothing was added/,
+  );
 });
