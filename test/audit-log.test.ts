@@ -97,9 +97,15 @@ test('which commands are audited, what their rows name, and no secret among the 
     target: 'p-1|X|t',
   });
   assert.deepEqual(requestAction('/users/:action', { action: 'add' }, { username: 'bea' }), {
-    action: 'users.add',
+    action: 'user.add',
     target: 'bea',
   });
+  // Named as the CLI names the same action, so one filter finds both.
+  assert.deepEqual(requestAction('/month-end/:change', { change: 'close' }, { provider: 'p-1' }), {
+    action: 'period.close',
+    target: 'p-1',
+  });
+  assert.equal(requestAction('/tenants/:serviceId/contact', { serviceId: 'S-1' }, {}).action, 'tenant.set-contact');
 });
 
 test('CLI: a command that changes something is one row, applied or refused with its error; a listing is none', async () => {

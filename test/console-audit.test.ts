@@ -66,7 +66,7 @@ test('console actions are recorded with the signed-in user, applied and refused;
     `${cut.web.url}/month-end/export?provider=${encodeURIComponent(provider.id)}&period=${period}&format=csv`,
   );
   assert.equal(download.status(), 200);
-  const exported = await rowsFor('month-end.export', 1);
+  const exported = await rowsFor('billing.export', 1);
   assert.deepEqual(
     [exported[0]!.principal, exported[0]!.outcome, exported[0]!.provider_id],
     ['alice', 'APPLIED', provider.id],

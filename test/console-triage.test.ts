@@ -176,6 +176,15 @@ test('the group page previews an allocation (lines, charge, cost, what stays) an
       [provider.id],
     );
     assert.equal(after.rows[0]!.n - before.rows[0]!.n, Number(m[2]), 'the preview itself billed nothing');
+    // The audit log has the allocation once: the preview is a read, as `--preview` is on the CLI.
+    const audited = await sys.db.pool.query<{ action: string }>(
+      `SELECT action FROM audit_event WHERE target = $1 AND principal = 'alice'`,
+      [key],
+    );
+    assert.deepEqual(
+      audited.rows.map((r) => r.action),
+      ['quarantine.allocate'],
+    );
   } finally {
     await context.close();
   }

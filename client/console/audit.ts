@@ -20,6 +20,26 @@ interface Pending {
 export const actionWord = (formAction: string): string => formAction.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /**
+ * Console routes named as the CLI names the same action, so one `--action` filter finds both
+ * (`period.close` whether it was closed in Month end or by `csp period close`).
+ */
+const CLI_ACTION_NAMES: Record<string, string> = {
+  'tenants.quantity': 'tenant.set-quantity',
+  'tenants.order': 'tenant.order',
+  'tenants.cancel': 'tenant.cancel',
+  'tenants.reactivate': 'tenant.reactivate',
+  'tenants.contact': 'tenant.set-contact',
+  'month-end.close': 'period.close',
+  'month-end.reopen': 'period.reopen',
+  'month-end.reconcile': 'invoice.reconcile',
+  'month-end.export': 'billing.export',
+  rerate: 'billing.rerate',
+  'users.add': 'user.add',
+  'users.remove': 'user.remove',
+  'users.role': 'user.set-role',
+};
+
+/**
  * What a request asks for, from its route: its static segments and its verb parameters
  * (`POST /rates/:providerId/:edit` with edit=set → `rates.set`), or the form's `action`
  * (`quarantine.allocate`); and what it acts on (an id parameter, else a form field).
@@ -39,7 +59,7 @@ export function requestAction(
   const formAction = str(body.action);
   const action = /^[a-zA-Z-]{1,40}$/.test(formAction) ? `${parts[0]}.${actionWord(formAction)}` : parts.join('.');
   target ??= TARGET_FIELDS.map((f) => str(body[f])).find((v) => v !== '') ?? null;
-  return { action: action || 'home', target };
+  return { action: CLI_ACTION_NAMES[action] ?? (action || 'home'), target };
 }
 
 /**
@@ -109,6 +129,8 @@ export function registerConsoleAudit(app: FastifyInstance, ctx: ConsoleContext):
 }
 
 function audited(request: FastifyRequest, reply: FastifyReply): boolean {
+  // A preview (of an allocation) reads and changes nothing, as `--preview` on the CLI.
+  if (request.routeOptions.url?.endsWith('/preview')) return false;
   if (request.method !== 'GET' && request.method !== 'HEAD') return true;
   if (reply.statusCode === 403) return true;
   return /attachment/i.test(String(reply.getHeader('content-disposition') ?? ''));
