@@ -64,29 +64,6 @@ export async function quarantineTotals(db: Queryable): Promise<QuarantineTotal[]
   return res.rows;
 }
 
-export interface MonthTotal {
-  provider_id: string;
-  lines: number;
-  charge: string;
-  cost: string;
-  margin: string;
-}
-
-/** Billed totals of one billing period per provider (each provider's "this month" is in its own zone). */
-export async function monthTotals(
-  db: Queryable,
-  periods: Array<{ providerId: string; period: string }>,
-): Promise<MonthTotal[]> {
-  if (periods.length === 0) return [];
-  const res = await db.query<MonthTotal>(
-    `SELECT c.provider_id, count(*)::int AS lines, sum(c.charge)::text AS charge, sum(c.carrier_cost)::text AS cost, sum(c.margin)::text AS margin
-       FROM usage_charge c JOIN unnest($1::text[], $2::text[]) AS p(provider_id, period) ON p.provider_id = c.provider_id AND p.period = c.billing_period
-      GROUP BY c.provider_id`,
-    [periods.map((p) => p.providerId), periods.map((p) => p.period)],
-  );
-  return res.rows;
-}
-
 /** The names a quarantined group's lines carry (from the carrier record), for suggestions and headings. */
 export async function groupNames(
   db: Queryable,

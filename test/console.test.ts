@@ -19,6 +19,9 @@ import { monthIn } from '../core/period';
 import { closePeriod, isPeriodClosed, reopenPeriod } from '../db/billing-periods';
 import { setRateRule } from '../db/rates';
 import { Decimal } from '../core/money';
+import { buildChargesReport } from '../client/month-end';
+import { shownFigures } from '../core/billing-report';
+import { displayMoney } from '../client/display';
 
 // The web console against the real system (test/support/console.ts), driven by Debian's Chromium.
 // Each browser test leaves a screenshot in test-output/console/.
@@ -50,10 +53,14 @@ test('sign in: the dashboard shows each provider, its cycles, quarantine by reas
     assert.match((await card.textContent()) ?? '', /COMPLETED/);
     assert.match((await card.locator('caption').textContent()) ?? '', /Quarantine by reason/);
     assert.match((await card.textContent()) ?? '', /NON_EXISTENT_SERVICE/);
-    assert.match(
-      (await card.locator('.money-line').textContent()) ?? '',
-      new RegExp(`charge [\\d,]+\\.\\d\\d ${provider.currency}`),
+    // The month's figures are Month end's: the charge as invoiced (invoice lines rounded once each).
+    const month = shownFigures(
+      (await buildChargesReport(sys.db.pool, provider, monthIn(new Date(), provider.time_zone), 'customer')).totals,
     );
+    const moneyLine = (await card.locator('.money-line').textContent()) ?? '';
+    assert.match(moneyLine, new RegExp(`charge [\\d,]+\\.\\d\\d ${provider.currency}`));
+    assert.ok(moneyLine.includes(`charge ${displayMoney(month.charge, provider.currency)}`), moneyLine);
+    assert.ok(moneyLine.includes(`margin ${displayMoney(month.margin, provider.currency)}`), moneyLine);
     assert.equal(
       await card.locator('a[href*="/namespaces/default/workflows/console-cycle-1"]').count(),
       1,

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { listProviders } from '../../../db/providers';
-import { cycleOverview, monthTotals, quarantineTotals, runningCycles } from '../../../db/console-views';
+import { cycleOverview, quarantineTotals, runningCycles } from '../../../db/console-views';
+import { buildChargesReport } from '../../month-end';
+import { shownFigures } from '../../../core/billing-report';
 import { mismatchCurrencies } from '../../../db/quarantined-lines';
 import { amountsCurrency } from '../../display';
 import { parseGroupKey } from '../../../core/quarantine-group';
@@ -53,9 +55,13 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext)
         foreign.set(providerId, [...(foreign.get(providerId) ?? []), ...currencies]);
       }
     }
-    const months = await monthTotals(
-      pool,
-      providers.map((p) => ({ providerId: p.id, period: monthIn(now, p.time_zone) })),
+    // This month as Month end shows it (and as it will be invoiced): the same report, each
+    // provider's month in its own zone.
+    const months = await Promise.all(
+      providers.map(async (p) => {
+        const { totals } = await buildChargesReport(pool, p, monthIn(now, p.time_zone), 'customer');
+        return totals.lines === 0 ? null : { lines: totals.lines, ...shownFigures(totals) };
+      }),
     );
     const progress = await liveProgress(cycles.running.map((c) => c.id));
     const schedules = await Promise.all(providers.map((p) => nextCycleAt(ctx.deps, p.id)));
@@ -92,7 +98,7 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: ConsoleContext)
           schedule: schedules[i],
           quarantine: reasons,
           period: monthIn(now, p.time_zone),
-          month: months.find((m) => m.provider_id === p.id) ?? null,
+          month: months[i] ?? null,
         };
       }),
     );
