@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reconcile, toCents, centsText, classFigures, disputeRows } from './reconciliation';
+import {
+  reconcile,
+  toCents,
+  centsText,
+  classFigures,
+  classFiguresTotal,
+  disputeRows,
+  RECONCILIATION_CLASSES,
+} from './reconciliation';
+
 import { invoiceRowToUsageRecord, invoiceLineKey } from './invoice-line';
 import { Decimal } from './money';
 import { contentHash } from './usage-record';
@@ -220,4 +229,13 @@ test('the dispute list: differing lines only, amounts rounded once to 2 places, 
   assert.equal(f.NOT_ON_INVOICE.invoiced, '0');
   assert.equal(f.NOT_ON_INVOICE.received, '-3.335');
   assert.equal(f.MATCHED.received, '10.004', 'matched lines: received as invoiced');
+  // The total row: exact sums, its difference the reconciliation's own (rounded once).
+  const total = classFiguresTotal(f);
+  assert.equal(
+    total.lines,
+    RECONCILIATION_CLASSES.reduce((n, c) => n + f[c].lines, 0),
+  );
+  assert.ok(new Decimal(total.difference!).equals(new Decimal(total.invoiced).minus(total.received)));
+  assert.ok(new Decimal(total.difference!).equals(new Decimal(r.difference)));
+  assert.equal(total.differenceCents, r.differenceCents);
 });

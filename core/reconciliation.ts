@@ -185,6 +185,26 @@ export function classFigures(
   ) as Record<ReconciliationClass, ClassFigures>;
 }
 
+/**
+ * The classes' figures added up exactly: the table's total row. Each shown figure (a class's or
+ * this total's) is its own exact sum rounded once, so rounded class rows may differ from the
+ * total by a cent; the total's difference is the reconciliation's.
+ */
+export function classFiguresTotal(figures: Record<ReconciliationClass, ClassFigures>): ClassFigures {
+  const all = RECONCILIATION_CLASSES.map((c) => figures[c]);
+  const sum = (pick: (f: ClassFigures) => string) => all.reduce((a, f) => a.plus(new Decimal(pick(f))), new Decimal(0));
+  const invoiced = sum((f) => f.invoiced);
+  const received = sum((f) => f.received);
+  const exact = all.every((f) => f.difference !== null);
+  return {
+    lines: all.reduce((n, f) => n + f.lines, 0),
+    invoiced: exactText(invoiced),
+    received: exactText(received),
+    difference: exact ? exactText(invoiced.minus(received)) : null,
+    differenceCents: exact ? toCents(invoiced.minus(received)) : all.reduce((n, f) => n + f.differenceCents, 0),
+  };
+}
+
 /** The dispute list sent to the carrier: one row per differing line, in this column order. */
 export const DISPUTE_COLUMNS = [
   'RecordId',

@@ -57,6 +57,15 @@ test('month end: a billing user runs the reconciliation, sees its classes and di
         `a class row: ${row}`,
       );
     assert.doesNotMatch(classRows.join(' '), /\d\.\d{3,}/, 'no long decimals');
+    // The total row: every line, and the headline's difference (each figure rounded once).
+    const totalCells = (await page.locator('table.reconciliation tfoot th').allTextContents()).map((t) => t.trim());
+    assert.equal(totalCells[0], 'Total');
+    assert.equal(
+      Number(totalCells[1]),
+      classRows.reduce((n, r) => n + Number(/^[A-Z_]+\s+(\d+)/.exec(r.trim())![1]), 0),
+    );
+    const headline = (await page.locator('table.reconciliation caption strong').textContent())!.trim();
+    assert.equal(totalCells[4]!.replace(/,/g, ''), headline.replace(/,/g, ''));
 
     // The differing lines: customer, product by name, amounts to the cent; 25 to a page.
     const lines = page.locator('#differing-lines tbody tr');

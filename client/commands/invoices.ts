@@ -109,7 +109,8 @@ export function invoiceCommands(program: Command, ctx: () => CliContext): void {
         false,
       );
       process.stdout.write(
-        `\ndifference (invoiced − received): ${centsText(result.differenceCents)} ${result.currency}\n`,
+        `\ndifference (invoiced − received): ${centsText(result.differenceCents)} ${result.currency}` +
+          ' (each figure is its exact sum rounded once, so class rows can differ from it by a cent)\n',
       );
       const m = result.notInFeedMediated;
       if (m.lines > 0)

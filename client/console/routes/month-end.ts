@@ -9,6 +9,7 @@ import {
   RECONCILIATION_CLASSES,
   centsText,
   classFigures,
+  classFiguresTotal,
   type ReconciliationClass,
   type ReconciliationReport,
 } from '../../../core/reconciliation';
@@ -50,10 +51,10 @@ export async function monthEndRoutes(app: FastifyInstance, ctx: ConsoleContext):
     };
     const state = await periodState(pool, provider.id, period);
     const history = (await listPeriods(pool, provider.id)).find((p) => p.period === period)?.events ?? [];
-    const reconciliations = (await listReconciliations<ReconciliationReport>(pool, provider.id, period)).map((r) => ({
-      ...r,
-      figures: classFigures(r.report.classes),
-    }));
+    const reconciliations = (await listReconciliations<ReconciliationReport>(pool, provider.id, period)).map((r) => {
+      const figures = classFigures(r.report.classes);
+      return { ...r, figures, total: classFiguresTotal(figures) };
+    });
     return reply.page('month-end', {
       title: `Month end: ${provider.name} ${period}`,
       charts: true,
@@ -142,6 +143,7 @@ export async function monthEndRoutes(app: FastifyInstance, ctx: ConsoleContext):
       r: stored,
       link: stored.workflowId ? ctx.workflowLink(stored.workflowId) : null,
       figures: classFigures(report.classes),
+      total: classFiguresTotal(classFigures(report.classes)),
       classes: RECONCILIATION_CLASSES,
       chosen,
       lines: lines.slice(page.offset, page.offset + page.size),
