@@ -12,6 +12,7 @@ import { Decimal } from '../core/money';
 import { displayMoney } from '../client/display';
 import { mediatePage } from '../activities/mediate';
 import { parseLosslessJson } from '../lib/lossless';
+import { MAX_ADMIN_TEXT_CHARS } from '../core/admin-text';
 
 // Quarantine triage in the console: the queue sorted and totalled, bulk actions on checked
 // groups, and the group page's allocation preview, picker and labels.
@@ -255,6 +256,12 @@ test('a group with no suggestion preselects no service, and every field of the g
     const texts = fields.map(([, t]) => t[0]!);
     assert.equal(new Set(texts).size, texts.length, `each label says which field: ${texts.join(' | ')}`);
     assert.ok(!texts.includes('Note'), 'no bare "Note" box');
+    // A note or reason may be as long as every caller accepts (2,000 characters), no shorter.
+    const limits = await page
+      .locator('input[name=note], input[name=reason]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('maxlength')));
+    assert.ok(limits.length >= 3);
+    assert.deepEqual(new Set(limits), new Set([String(MAX_ADMIN_TEXT_CHARS)]));
   } finally {
     await context.close();
   }

@@ -164,10 +164,10 @@ const MONTH_END_KEY_LINES: Array<[RegExp, RegExp]> = [
   [/billing report/, /TOTAL\s.*\d\.\d\d\s/],
   [/billing configure/, /invoicePrefix: HIT/],
   [/billing export/, /^$/],
-  [/period close/, /status: CLOSED/],
+  [/period close/, /: CLOSED by \S+ at \d{4}-\d\d-\d\d \d\d:\d\d [A-Z]/],
   [/^GROUP=/, /^$/],
   [/quarantine accept-revision/, /acceptRevision by alice: \d+ line\(s\); billed [1-9]/],
-  [/period reopen/, /status: OPEN/],
+  [/period reopen/, /: OPEN by \S+ at \d{4}-\d\d-\d\d \d\d:\d\d [A-Z]\S* \(/],
   [/period list/, /reopen\s+OPEN \(now\)\s+bob\s+customer disputed a line/],
   [/invoice list/, /INV-0-\d{4}-\d\d/],
 ];

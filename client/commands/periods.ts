@@ -5,7 +5,7 @@ import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
 import { displayTime } from '../display';
 import { requirePeriod } from './billing';
-import { PeriodStateError, closePeriod, listPeriods, reopenPeriod } from '../../db/billing-periods';
+import { PeriodStateError, closePeriod, listPeriods, reopenPeriod, type PeriodRow } from '../../db/billing-periods';
 
 export function periodCommands(program: Command, ctx: () => CliContext): void {
   const period = program
@@ -31,7 +31,7 @@ export function periodCommands(program: Command, ctx: () => CliContext): void {
       const db = await ctx().db();
       const provider = await requireProvider(db, o.provider);
       const row = await guarded(() => closePeriod(db, provider.id, requirePeriod(o.period), o.by));
-      printObject(row, !!o.json);
+      printPeriodChange(row, provider, !!o.json);
     });
 
   period
@@ -46,7 +46,7 @@ export function periodCommands(program: Command, ctx: () => CliContext): void {
       const provider = await requireProvider(db, o.provider);
       if (!String(o.reason).trim()) throw new UserError('--reason must not be empty');
       const row = await guarded(() => reopenPeriod(db, provider.id, requirePeriod(o.period), o.by, o.reason));
-      printObject(row, !!o.json);
+      printPeriodChange(row, provider, !!o.json);
     });
 
   period
@@ -76,4 +76,13 @@ export function periodCommands(program: Command, ctx: () => CliContext): void {
         false,
       );
     });
+}
+
+/** A close or reopen as the admin reads it: the month, its status, who, when in the provider's time. */
+function printPeriodChange(row: PeriodRow, provider: { name: string; time_zone: string }, json: boolean): void {
+  if (json) return printObject(row, true);
+  const why = row.reason ? ` (${row.reason})` : '';
+  process.stdout.write(
+    `${row.period} of ${provider.name}: ${row.status} by ${row.changed_by} at ${displayTime(row.changed_at, provider.time_zone)}${why}\n`,
+  );
 }

@@ -26,6 +26,7 @@ import { adminRoutes } from './routes/admin';
 import { monthEndRoutes } from './routes/month-end';
 import { rerateRoutes } from './routes/rerate';
 import { registerConsoleAudit } from './audit';
+import { MAX_ADMIN_TEXT_CHARS } from '../../core/admin-text';
 
 /**
  * The billing admins' web console: server-rendered pages (eta), a little JavaScript for live
@@ -111,6 +112,8 @@ export async function buildConsole(deps: ConsoleDeps, options: ConsoleOptions = 
         wf: (workflowId: string) => ctx.workflowLink(workflowId),
         qs: queryString,
         cut: cutText,
+        // Notes and reasons: the length every caller accepts (core/admin-text.ts).
+        maxText: MAX_ADMIN_TEXT_CHARS,
       });
       return this.code(status).type('text/html; charset=utf-8').send(html);
     },
