@@ -94,7 +94,9 @@ export function openCommandAudit(command: Command<unknown[], Record<string, unkn
   const args = command.processedArgs;
   const osUser = osUserName();
   const by = typeof opts.by === 'string' && opts.by.trim() !== '' ? opts.by.trim() : null;
-  const target = [args[0], opts.provider, opts.name].find((v): v is string => typeof v === 'string') ?? null;
+  const named = [args[0], opts.provider, opts.name].find((v): v is string => typeof v === 'string') ?? null;
+  // A product rule's target is its product, applied or refused alike (the provider is its own column).
+  const target = typeof opts.product === 'string' ? opts.product : named;
   const scope: AuditScope = {
     source: 'cli',
     action: path,
@@ -107,7 +109,7 @@ export function openCommandAudit(command: Command<unknown[], Record<string, unkn
   const secrets = secretValues(opts);
   for (const [name, value] of Object.entries(scope.details!))
     if (typeof value === 'string') scope.details![name] = scrubbed(value, secrets);
-  const providerRef = typeof opts.provider === 'string' ? opts.provider : target;
+  const providerRef = typeof opts.provider === 'string' ? opts.provider : named;
   current = { scope, providerRef, secrets };
   setProcessAuditScope(scope);
 }

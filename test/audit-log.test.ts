@@ -157,6 +157,7 @@ test('CLI: a command that changes something is one row, applied or refused with 
     },
   );
   assert.equal(applied[0]!.details!.product, product);
+  assert.equal(applied[0]!.target, product);
   assert.equal(applied[0]!.details!.by, 'alice');
 
   const alerts = await csp(['alerts', 'set', 'cycle_failed', '--provider', providerId, '--disable', '--by', 'carol']);
@@ -206,7 +207,8 @@ test('CLI: a command that changes something is one row, applied or refused with 
   assert.deepEqual(
     refusals.map((r) => [r.action, r.actor, r.os_user, r.target, r.provider_id, r.reason]),
     [
-      ['rates.set', osUserName(), osUserName(), providerId, providerId, refused.err.replace(/^csp: /, '').trim()],
+      // A product rule's target is its product, refused as applied; its provider has its own column.
+      ['rates.set', osUserName(), osUserName(), 'not-a-guid', providerId, refused.err.replace(/^csp: /, '').trim()],
       ['period.reopen', 'bob', osUserName(), providerId, providerId, reopen.err.replace(/^csp: /, '').trim()],
     ],
   );
