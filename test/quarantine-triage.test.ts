@@ -1,26 +1,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { localTemporal } from './support/temporal';
-import { startTestSystem, type TestSystem } from './support/system';
-import { cliEnv, runCli } from './support/cli';
-import { runUsageCycleNow } from '../workflows/usage-cycle.api';
+import { startOneProviderSystem, type OneProviderSystem } from './support/one-provider';
+import type { TestSystem } from './support/system';
 import { Decimal } from '../core/money';
 
 // Quarantine triage from the CLI: each group's age, the list sorted, the totals of a filter.
-let env: TestWorkflowEnvironment;
+let one: OneProviderSystem;
 let sys: TestSystem;
 let providerId: string;
 
 before(async () => {
-  env = await localTemporal();
-  sys = await startTestSystem(env, { usageRecords: 400, pageSize: 100 });
-  providerId = (await sys.onboardSimProvider(0)).id;
-  await runUsageCycleNow({ temporal: env.client, taskQueue: sys.taskQueue }, { providerId }, 'triage-cycle-1');
+  one = await startOneProviderSystem({ usageRecords: 400, cycleId: 'triage-cycle-1' });
+  ({ sys } = one);
+  providerId = one.provider.id;
 });
 after(async () => {
-  await sys?.stop();
-  await env?.teardown();
+  await one?.stop();
 });
 
 interface ListedGroup {
@@ -36,9 +31,7 @@ interface Listing {
   totals: { groups: number; lines: number; carrierCharge: Record<string, string> };
 }
 
-async function csp(...args: string[]) {
-  return runCli(args, cliEnv(sys, env));
-}
+const csp = (...args: string[]) => one.csp(...args);
 
 async function listing(...args: string[]): Promise<Listing> {
   const r = await csp('quarantine', 'list', '--provider', providerId, '--json', ...args);
