@@ -1,8 +1,20 @@
+import { displayTime } from './display';
+
+const timeText = (at: Date, timeZone: string | undefined) => (timeZone ? displayTime(at, timeZone) : at.toISOString());
+
 /** Widest a free-text column is printed (ids and group keys are never cut). */
 const FREE_TEXT_WIDTH = 80;
 
-/** Listings print as an aligned table, or with --json as one JSON document on stdout. */
-export function printRows(rows: Array<Record<string, unknown>>, json: boolean, columns?: string[]): void {
+/**
+ * Listings print as an aligned table, or with --json as one JSON document on stdout. With a time
+ * zone, times print in it as people read them ("2026-11-26 06:00 AEDT"); --json keeps ISO.
+ */
+export function printRows(
+  rows: Array<Record<string, unknown>>,
+  json: boolean,
+  columns?: string[],
+  timeZone?: string,
+): void {
   if (json) {
     process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
     return;
@@ -16,7 +28,7 @@ export function printRows(rows: Array<Record<string, unknown>>, json: boolean, c
     v === null || v === undefined
       ? ''
       : v instanceof Date
-        ? v.toISOString()
+        ? timeText(v, timeZone)
         : typeof v === 'object'
           ? JSON.stringify(v)
           : `${v as string | number | boolean}`;
@@ -51,14 +63,14 @@ export function printRows(rows: Array<Record<string, unknown>>, json: boolean, c
 /** Widest a value of a single object's view is printed (a carrier's name or an admin's note, whole in --json). */
 const OBJECT_TEXT_WIDTH = 200;
 
-export function printObject(value: unknown, json: boolean): void {
+export function printObject(value: unknown, json: boolean, timeZone?: string): void {
   if (json) {
     process.stdout.write(JSON.stringify(value, null, 2) + '\n');
     return;
   }
   let cut = false;
   const shown = (x: unknown) => {
-    const text = x instanceof Date ? x.toISOString() : String(x);
+    const text = x instanceof Date ? timeText(x, timeZone) : String(x);
     if (text.length <= OBJECT_TEXT_WIDTH) return text;
     cut = true;
     return `${text.slice(0, OBJECT_TEXT_WIDTH - 1)}…`;

@@ -263,6 +263,8 @@ test('discovery progress shows while it runs: in provider show, and on the onboa
     assert.match(after.out, /^ {2}status: COMPLETED$/m);
     assert.match(after.out, new RegExp(`^ {2}tenants: ${p.tenants.length}/${p.tenants.length}$`, 'm'));
     assert.doesNotMatch(after.out, /^onboarded: not yet/m);
+    // Times as the admin reads them: in the provider's zone, not ISO UTC.
+    assert.match(after.out, /^onboarded: \d{4}-\d\d-\d\d \d\d:\d\d [A-Z+\d]+$/m);
     const finished = await details();
     assert.match(
       finished,

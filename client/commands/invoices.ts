@@ -166,6 +166,8 @@ export function invoiceCommands(program: Command, ctx: () => CliContext): void {
           workflowId: r.workflowId,
         })),
         !!o.json,
+        undefined,
+        provider.time_zone,
       );
       if (!o.json && provider.invoice_attention)
         process.stdout.write(`\nneeds attention: ${provider.invoice_attention}\n`);

@@ -208,6 +208,7 @@ export function providerCommands(program: Command, ctx: () => CliContext): void 
             : null,
         },
         !!o.json,
+        p.time_zone,
       );
     });
 

@@ -136,6 +136,7 @@ export function tenantCommands(program: Command, ctx: () => CliContext): void {
           'invoice contact': contactView(await tenantContact(db, s)),
         },
         false,
+        (await providerLabels(db))(s.provider_id).timeZone,
       );
       // Licences as a table: an add-on names the subscription it belongs to.
       process.stdout.write('licences:\n');
