@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Pool } from '../db/pool';
 import { toCsv } from './csv';
-import { bucketRows } from '../db/charges';
+import { bucketRows, type BucketRow } from '../db/charges';
 import { invoiceNumbers, invoicingSettings } from '../db/invoicing';
 import { getReconciliation, productNamesOf, type StoredReconciliation } from '../db/invoice-reconciliations';
 import type { ProviderRow } from '../db/providers';
@@ -47,16 +47,32 @@ export async function buildExport(
   if (format === 'csv') {
     return toCsv(bucketExportRows(period, provider.currency, buckets), BUCKET_EXPORT_COLUMNS);
   }
+  return (await xeroExport(db, provider, period, buckets)).csv;
+}
+
+/**
+ * The Xero sales-invoice import of a month's charges, and the customers it carries with no email
+ * address (Xero cannot email their invoices: the CLI says so and names them).
+ */
+export async function xeroExport(
+  db: Pool,
+  provider: Pick<ProviderRow, 'id' | 'currency'>,
+  period: string,
+  read?: BucketRow[],
+): Promise<{ csv: string; withoutEmail: string[] }> {
+  const buckets = read ?? (await bucketRows(db, provider.id, period));
   const settings = await invoicingSettings(db, provider.id, provider.currency);
-  const customers = [
-    ...new Map(buckets.map((b) => [customerKey(b), b.customerName ?? b.tenantDomain ?? b.serviceId])).entries(),
-  ]
+  const names = new Map(buckets.map((b) => [customerKey(b), b.customerName ?? b.tenantDomain ?? b.serviceId]));
+  const customers = [...names.entries()]
     .sort(([ka, a], [kb, b]) => a.localeCompare(b) || ka.localeCompare(kb))
     .map(([k]) => k);
   const numbers = await invoiceNumbers(db, provider.id, period, settings.invoicePrefix, customers);
   const stored = await customerContacts(db, provider.id, customers);
   const contacts = new Map([...stored].map(([k, c]) => [k, effectiveContact(c.carrier, c.admin)]));
-  return toCsv(xeroRows(period, provider.currency, settings, numbers, buckets, contacts), XERO_COLUMNS);
+  return {
+    csv: toCsv(xeroRows(period, provider.currency, settings, numbers, buckets, contacts), XERO_COLUMNS),
+    withoutEmail: customers.filter((k) => !contacts.get(k)?.email).map((k) => names.get(k)!),
+  };
 }
 
 export function writeOut(text: string, file: string | undefined): void {

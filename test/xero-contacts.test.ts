@@ -51,6 +51,15 @@ test("the Xero export carries each customer's email and postal address as the ca
   const bare = invoices.get(without.customerName) ?? assert.fail(`no invoice for ${without.customerName}`);
   assert.equal(customerContact(simProvider(), without), null);
   assert.deepEqual([bare.EmailAddress, bare.POAddressLine1, bare.POCity], ['', '', '']);
+  // The admin is told which customers Xero cannot email, by name.
+  const r = await csp('billing', 'export', '--provider', provider.id, '--period', period, '--format', 'xero');
+  const note =
+    /note: (\d+) customer\(s\) have no email address, so Xero cannot email their invoices: (.*); set one/.exec(r.err);
+  assert.ok(note, r.err);
+  const named = note[2]!.split(', ');
+  assert.ok(named.includes(without.customerName), note[2]);
+  assert.ok(!named.includes(withContact.customerName), note[2]);
+  assert.equal(Number(note[1]), named.length);
 });
 
 test('tenant set-contact refuses a bad email or address with the reason, before anything changes', async () => {

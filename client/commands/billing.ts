@@ -3,7 +3,7 @@ import type { CliContext } from '../context';
 import { requireProvider } from '../lookup';
 import { printObject, printRows } from '../output';
 import { UserError } from '../errors';
-import { buildChargesReport, buildExport, writeOut, type ExportFormat } from '../month-end';
+import { buildChargesReport, buildExport, writeOut, xeroExport, type ExportFormat } from '../month-end';
 import {
   REPORT_GROUPINGS,
   shownFigures,
@@ -118,7 +118,16 @@ export function billingCommands(program: Command, ctx: () => CliContext): void {
       if (!['csv', 'xero'].includes(o.format)) throw new UserError('--format must be csv or xero');
       const db = await ctx().db();
       const provider = await requireProvider(db, o.provider, { allowRemoved: true });
-      writeOut(await buildExport(db, provider, period, o.format as ExportFormat), o.out);
+      if (o.format === 'xero') {
+        const xero = await xeroExport(db, provider, period);
+        writeOut(xero.csv, o.out);
+        // Xero emails an invoice only to a contact with an address: name who has none.
+        if (xero.withoutEmail.length > 0)
+          process.stderr.write(
+            `note: ${xero.withoutEmail.length} customer(s) have no email address, so Xero cannot email their invoices: ` +
+              `${xero.withoutEmail.join(', ')}; set one with "tenant set-contact <tenant> --email …"\n`,
+          );
+      } else writeOut(await buildExport(db, provider, period, o.format as ExportFormat), o.out);
       if (o.out && !(await isPeriodClosed(db, provider.id, period))) {
         process.stderr.write(
           `note: ${period} is still open, its charges may change; close it with "period close" once invoiced\n`,
