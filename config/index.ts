@@ -43,16 +43,20 @@ export function embeddedSharedBuffersFromEnv(env: NodeJS.ProcessEnv = process.en
  * whose X-Forwarded-For is believed. Unset: the client address is the connection's, and the header
  * is ignored (anyone could write it).
  */
-const addressList = z
-  .string()
-  .default('')
-  .transform((s) =>
-    s
-      .split(',')
-      .map((a) => a.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().refine((a) => net.isIP(a) !== 0, 'must be IP addresses')));
+/** A comma-separated setting: its items trimmed, empty ones dropped, each checked by `item`. */
+const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+
+const addressList = commaList(z.string().refine((a) => net.isIP(a) !== 0, 'must be IP addresses'));
 
 export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default(path.join(ROOT, '.data')),
@@ -146,32 +150,14 @@ export const configSchema = z.object({
   // Operations (README "Operations"): the metrics endpoint and where alerts go.
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  ALERT_WEBHOOK_URLS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((u) => u.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(httpUrl)),
+  ALERT_WEBHOOK_URLS: commaList(httpUrl),
   ALERT_WEBHOOK_FORMAT: z.enum(['slack', 'teams']).default('slack'),
   ALERT_SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL')
     .optional(),
   ALERT_EMAIL_FROM: z.string().email().default('csp-billing@localhost'),
-  ALERT_EMAIL_TO: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((a) => a.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().email())),
+  ALERT_EMAIL_TO: commaList(z.string().email()),
   ALERT_EVALUATE_EVERY_MINUTES: z.coerce.number().int().min(1).max(1440).default(5),
   ALERT_GIVE_UP_HOURS: positiveInt.default(24),
 });
