@@ -1,11 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { localTemporal } from './support/temporal';
+import { startOneProviderSystem, type OneProviderSystem } from './support/one-provider';
 import { waitFor } from './support/wait';
 import { recordHistory } from './support/histories';
-import { startTestSystem, type TestSystem } from './support/system';
-import { runUsageCycleNow } from '../workflows/usage-cycle.api';
+import type { TestSystem } from './support/system';
 import { cancelService, reactivateService } from '../workflows/tenant.api';
 import { previewCancelCredits } from '../db/corrections';
 import { tenantActivities } from '../activities/tenant';
@@ -24,15 +23,15 @@ let env: TestWorkflowEnvironment;
 let sys: TestSystem;
 let providerId: string;
 
+let one: OneProviderSystem;
+
 before(async () => {
-  env = await localTemporal();
-  sys = await startTestSystem(env, { usageRecords: 400, pageSize: 100 });
-  providerId = (await sys.onboardSimProvider(0)).id;
-  await runUsageCycleNow({ temporal: env.client, taskQueue: sys.taskQueue }, { providerId }, 'corrections-cycle-1');
+  one = await startOneProviderSystem({ usageRecords: 400, cycleId: 'corrections-cycle-1' });
+  ({ env, sys } = one);
+  providerId = one.provider.id;
 });
 after(async () => {
-  await sys?.stop();
-  await env?.teardown();
+  await one?.stop();
 });
 
 /** The service's billed total (every entry, credits included), its live charges and entries. */
